@@ -1,0 +1,67 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Vendor is one shop on the platform. Its data lives in its own PostgreSQL
+// schema (DBSchema), reached through its own database role (DBRole); this row
+// is the registry entry that tells the platform where that schema is and
+// whether it may serve.
+type Vendor struct {
+	ent.Schema
+}
+
+// Fields of the Vendor.
+func (Vendor) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("slug").
+			Unique().
+			Immutable().
+			MaxLen(63).
+			Comment("subdomain label; the schema and role names derive from it"),
+		field.String("name").NotEmpty().MaxLen(200),
+		field.String("business_email").Default("").MaxLen(254),
+		field.String("business_phone").Default("").MaxLen(50),
+		field.String("business_address").Default("").MaxLen(300),
+		field.String("business_city").Default("").MaxLen(100),
+		field.String("business_postal_code").Default("").MaxLen(20),
+		field.String("business_country").Default("").MaxLen(2).
+			Comment("ISO 3166-1 alpha-2"),
+		field.JSON("theme_config", map[string]any{}).
+			Default(map[string]any{}),
+		field.Enum("status").
+			Values("active", "suspended").
+			Default("active"),
+		field.String("suspended_reason").Default("").MaxLen(500),
+		field.String("db_schema").Unique().Immutable().MaxLen(63),
+		field.String("db_role").Unique().Immutable().MaxLen(63),
+		field.String("schema_version").Default("").
+			Comment("newest tenant migration applied; written in the migrating transaction"),
+		field.String("migration_error").Default("").
+			Comment("last failed migration, empty when the schema is healthy"),
+		field.Time("created_at").Default(time.Now).Immutable(),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
+	}
+}
+
+// Edges of the Vendor.
+func (Vendor) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("domains", VendorDomain.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of the Vendor.
+func (Vendor) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("status"),
+	}
+}

@@ -1,0 +1,151 @@
+// Package tenantdb is the only code that knows tenants exist in the database:
+// how a vendor's schema and role are named, how they are provisioned and
+// dropped, how a unit of work is bound to one tenant, and how migrations reach
+// the platform schema and every tenant schema.
+//
+// The wall: tenant work runs in a transaction whose search_path and role are set
+// with SET LOCAL to the tenant's schema and the tenant's role. The role has
+// privileges on its schema and nothing else, so PostgreSQL itself refuses a
+// read of another tenant or of the platform, and SET LOCAL guarantees nothing
+// outlives the transaction on a pooled connection.
+package tenantdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/tenant"
+)
+
+// Options configure a DB.
+type Options struct {
+	URL             string
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration // recycle backends: each tenant schema touched grows a backend's catalogue cache
+	ConnMaxIdleTime time.Duration
+	// StatementTimeout bounds every statement of a tenant transaction (0: none).
+	StatementTimeout time.Duration
+	// RolePrefix starts every tenant role name; distinct deployments sharing a
+	// cluster need distinct prefixes because roles are cluster-wide.
+	RolePrefix string
+	// MigrateParallel is how many tenants `migrate` works on at once.
+	MigrateParallel int
+	Logger          *slog.Logger
+
+	// PlatformMigrations and TenantMigrations default to the directories
+	// embedded from ent/platform and ent/tenant; tests substitute their own.
+	PlatformMigrations fs.FS
+	TenantMigrations   fs.FS
+}
+
+// DB is the platform's database: one pool shared by platform work and by tenant
+// transactions.
+type DB struct {
+	pool     *sql.DB
+	Platform *platform.Client // schema-qualified platform queries, as the application role
+	tenants  *tenant.Client   // only used to begin bound transactions
+	opts     Options
+	log      *slog.Logger
+
+	platformSrc *Source
+	tenantSrc   *Source
+
+	faultHook func(step string) error // tests inject failures between provisioning steps
+}
+
+// Open connects to PostgreSQL. It does not touch any schema.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.URL == "" {
+		return nil, errors.New("tenantdb: no database URL")
+	}
+	if err := ValidateRolePrefix(opts.RolePrefix); err != nil {
+		return nil, fmt.Errorf("tenantdb: %w", err)
+	}
+	if opts.MigrateParallel < 1 {
+		opts.MigrateParallel = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PlatformMigrations == nil {
+		opts.PlatformMigrations = platform.Migrations
+	}
+	if opts.TenantMigrations == nil {
+		opts.TenantMigrations = tenant.Migrations
+	}
+	platformSrc, err := LoadSource(opts.PlatformMigrations)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: platform migrations: %w", err)
+	}
+	tenantSrc, err := LoadSource(opts.TenantMigrations)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: tenant migrations: %w", err)
+	}
+	c, err := newConnector(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
+	}
+	pool := sql.OpenDB(c)
+	pool.SetMaxOpenConns(opts.MaxOpenConns)
+	pool.SetMaxIdleConns(opts.MaxIdleConns)
+	pool.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	pool.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("tenantdb: connect: %w", err)
+	}
+	drv := entsql.OpenDB(dialect.Postgres, pool)
+	return &DB{
+		pool:        pool,
+		Platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
+		tenants:     tenant.NewClient(tenant.Driver(drv)),
+		opts:        opts,
+		log:         opts.Logger,
+		platformSrc: platformSrc,
+		tenantSrc:   tenantSrc,
+	}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
+
+// Stats reports the pool's state, for metrics.
+func (db *DB) Stats() sql.DBStats { return db.pool.Stats() }
+
+// PlatformSchemaConfig qualifies every platform table with PlatformSchema.
+func PlatformSchemaConfig() platform.SchemaConfig {
+	return platform.SchemaConfig{
+		Vendor:       PlatformSchema,
+		VendorDomain: PlatformSchema,
+	}
+}
+
+// TenantSchemaConfig qualifies every tenant table with schema. Only tooling
+// that runs as the application role across tenants uses it (and the benchmark
+// baseline); request handling relies on the bound search_path instead.
+func TenantSchemaConfig(schema string) tenant.SchemaConfig {
+	return tenant.SchemaConfig{
+		Product: schema,
+	}
+}
+
+// UnboundTenantClient returns a client that reads the tenant's tables
+// schema-qualified, as the application role, with no binding. It bypasses the
+// wall and exists for platform-wide tooling and benchmarks; request handlers
+// must use FromContext.
+func (db *DB) UnboundTenantClient(t *Tenant) *tenant.Client {
+	return tenant.NewClient(tenant.Driver(entsql.OpenDB(dialect.Postgres, db.pool)), tenant.AlternateSchema(TenantSchemaConfig(t.Schema)))
+}

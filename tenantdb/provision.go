@@ -1,0 +1,274 @@
+package tenantdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/vendor"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// Advisory lock namespaces (the first key of the two-key form).
+const (
+	lockMigrate   = 0x627a6d67 // "bzmg": second key is the vendor id, 0 for the platform
+	lockProvision = 0x627a7076 // "bzpv": second key is hashtext(slug)
+)
+
+// notifyChannel carries invalidations of tenant resolution caches between
+// instances. NOTIFY is transactional: listeners hear of a change only once it
+// is committed.
+const notifyChannel = "bazaar_tenants"
+
+// execQuerier is what a migration needs from a transaction.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// NewVendor describes a vendor to provision.
+type NewVendor struct {
+	Slug               string
+	Name               string
+	BusinessEmail      string
+	BusinessPhone      string
+	BusinessAddress    string
+	BusinessCity       string
+	BusinessPostalCode string
+	BusinessCountry    string
+}
+
+func (nv NewVendor) validate() error {
+	bad := map[string]string{}
+	if err := ValidateSlug(nv.Slug); err != nil {
+		if fe, ok := fault.As(err); ok {
+			bad["slug"] = fe.Fields["slug"]
+		}
+	}
+	if strings.TrimSpace(nv.Name) == "" {
+		bad["name"] = "is required"
+	} else if len(nv.Name) > 200 {
+		bad["name"] = "must be at most 200 characters"
+	}
+	if nv.BusinessEmail != "" {
+		if a, err := mail.ParseAddress(nv.BusinessEmail); err != nil || a.Address != nv.BusinessEmail {
+			bad["business_email"] = "is not an email address"
+		}
+	}
+	if c := nv.BusinessCountry; c != "" && (len(c) != 2 || strings.ToUpper(c) != c) {
+		bad["business_country"] = "must be an ISO 3166-1 alpha-2 code such as LU"
+	}
+	return fault.Fields("invalid vendor", bad)
+}
+
+// Provision creates a vendor: its registry row, its schema, its role with
+// privileges on that schema only, and its tables at the newest migration. It
+// all happens in one transaction (PostgreSQL's DDL, CREATE ROLE included, is
+// transactional), so a failure or crash at any step leaves nothing behind and
+// a retry starts clean. Concurrent provisioning of one slug serialises on an
+// advisory lock; the loser gets a conflict.
+func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
+	if err := nv.validate(); err != nil {
+		return nil, err
+	}
+	schema, role := SchemaName(nv.Slug), RoleName(db.opts.RolePrefix, nv.Slug)
+	qs, qr := quoteIdent(schema), quoteIdent(role)
+
+	tx, err := db.Platform.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: provision %q: %w", nv.Slug, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"lock", func() error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockProvision, nv.Slug)
+			return err
+		}},
+		{"register", func() error {
+			exists, err := tx.Vendor.Query().Where(vendor.Slug(nv.Slug)).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if exists {
+				return fault.New(fault.Conflict, "vendor %q already exists", nv.Slug)
+			}
+			return tx.Vendor.Create().
+				SetSlug(nv.Slug).
+				SetName(strings.TrimSpace(nv.Name)).
+				SetBusinessEmail(nv.BusinessEmail).
+				SetBusinessPhone(nv.BusinessPhone).
+				SetBusinessAddress(nv.BusinessAddress).
+				SetBusinessCity(nv.BusinessCity).
+				SetBusinessPostalCode(nv.BusinessPostalCode).
+				SetBusinessCountry(nv.BusinessCountry).
+				SetDbSchema(schema).
+				SetDbRole(role).
+				Exec(ctx)
+		}},
+		{"schema", func() error {
+			// The revision table is created before the default privileges
+			// below, so the tenant role never gets to touch it.
+			return execAll(ctx, tx,
+				`CREATE SCHEMA `+qs,
+				`SET LOCAL search_path TO `+qs,
+				createRevisionTable,
+			)
+		}},
+		{"role", func() error {
+			return execAll(ctx, tx,
+				`CREATE ROLE `+qr+` NOLOGIN NOINHERIT`,
+				// The application role switches to the tenant role with SET
+				// LOCAL ROLE; it needs membership for that, nothing more.
+				`GRANT `+qr+` TO CURRENT_USER`,
+			)
+		}},
+		{"grants", func() error {
+			return execAll(ctx, tx,
+				`GRANT USAGE ON SCHEMA `+qs+` TO `+qr,
+				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO `+qr,
+				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO `+qr,
+				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT EXECUTE ON FUNCTIONS TO `+qr,
+			)
+		}},
+		{"migrate", func() error {
+			if _, err := db.tenantSrc.apply(ctx, tx); err != nil {
+				return err
+			}
+			return tx.Vendor.Update().Where(vendor.Slug(nv.Slug)).SetSchemaVersion(db.tenantSrc.Latest()).Exec(ctx)
+		}},
+		{"notify", func() error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, nv.Slug)
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := s.run(); err != nil {
+			return nil, provisionError(nv.Slug, s.name, err)
+		}
+		if db.faultHook != nil {
+			if err := db.faultHook(s.name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, provisionError(nv.Slug, "commit", err)
+	}
+	db.log.InfoContext(ctx, "tenant provisioned", "tenant", nv.Slug, "schema", schema, "role", role)
+	return db.TenantBySlug(ctx, nv.Slug)
+}
+
+func provisionError(slug, step string, err error) error {
+	if _, ok := fault.As(err); ok {
+		return err
+	}
+	switch sqlState(err) {
+	case "23505": // unique_violation: a slug racing past the lock, or a name hash collision
+		return fault.Wrap(err, fault.Conflict, "vendor %q already exists", slug)
+	case "42P06": // duplicate_schema
+		return fault.Wrap(err, fault.Conflict, "schema for vendor %q already exists in the database", slug)
+	case "42710": // duplicate_object: roles are cluster-wide
+		return fault.Wrap(err, fault.Conflict,
+			"database role for vendor %q already exists on this PostgreSQL cluster (another deployment with the same database.role_prefix?)", slug)
+	}
+	return fmt.Errorf("tenantdb: provision %q: %s: %w", slug, step, err)
+}
+
+func execAll(ctx context.Context, x execQuerier, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := x.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetStatus suspends or resumes a vendor. Its data is untouched.
+func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason string) (*Tenant, error) {
+	if status != StatusActive && status != StatusSuspended {
+		return nil, fault.New(fault.Invalid, "unknown status %q", status)
+	}
+	if status == StatusActive {
+		reason = ""
+	}
+	err := db.platformTx(ctx, func(tx *platform.Tx) error {
+		n, err := tx.Vendor.Update().Where(vendor.Slug(slug)).
+			SetStatus(vendor.Status(status)).
+			SetSuspendedReason(reason).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fault.New(fault.NotFound, "no vendor %q", slug)
+		}
+		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.TenantBySlug(ctx, slug)
+}
+
+// Delete drops a vendor's schema (with all its data), its role and its registry
+// row, in one transaction.
+func (db *DB) Delete(ctx context.Context, slug string) error {
+	t, err := db.TenantBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	qs, qr := quoteIdent(t.Schema), quoteIdent(t.Role)
+	return db.platformTx(ctx, func(tx *platform.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockMigrate, t.ID); err != nil {
+			return err
+		}
+		if err := execAll(ctx, tx,
+			`DROP SCHEMA IF EXISTS `+qs+` CASCADE`,
+			// DROP OWNED needs the privileges of the role itself (the
+			// application role is only a NOINHERIT member): it removes
+			// anything else the role owns or was granted here, so the role can
+			// be dropped.
+			`SET LOCAL ROLE `+qr,
+			`DROP OWNED BY `+qr,
+			`RESET ROLE`,
+			`DROP ROLE `+qr,
+		); err != nil {
+			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
+		}
+		if err := tx.Vendor.DeleteOneID(t.ID).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug)
+		return err
+	})
+}
+
+// platformTx runs fn in a platform transaction (application role, no binding).
+func (db *DB) platformTx(ctx context.Context, fn func(tx *platform.Tx) error) error {
+	tx, err := db.Platform.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return tx.Commit()
+}

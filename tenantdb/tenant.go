@@ -1,0 +1,114 @@
+package tenantdb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/vendor"
+	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// Status of a tenant.
+type Status string
+
+// Tenant statuses. A suspended tenant keeps its data and does not serve.
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+)
+
+// Tenant is a vendor as the database layer sees it: where its data lives.
+// Values are immutable once built and safe to share between goroutines.
+type Tenant struct {
+	ID            int
+	Slug          string
+	Name          string
+	Schema        string
+	Role          string
+	Status        Status
+	SchemaVersion string
+	CreatedAt     time.Time
+
+	bind *binding
+}
+
+// Active reports whether the tenant may serve.
+func (t *Tenant) Active() bool { return t.Status == StatusActive }
+
+func (db *DB) newTenant(v *platform.Vendor) *Tenant {
+	t := &Tenant{
+		ID:            v.ID,
+		Slug:          v.Slug,
+		Name:          v.Name,
+		Schema:        v.DbSchema,
+		Role:          v.DbRole,
+		Status:        Status(v.Status),
+		SchemaVersion: v.SchemaVersion,
+		CreatedAt:     v.CreatedAt,
+	}
+	t.bind = db.bindingFor(t.Schema, t.Role)
+	return t
+}
+
+// bindingFor builds the statements that open a transaction bound to a schema
+// and role. Both names were validated when the tenant was provisioned and are
+// checked again by quoteIdent; pg_temp is listed last so a temporary table can
+// never shadow a tenant table.
+func (db *DB) bindingFor(schema, role string) *binding {
+	var sets strings.Builder
+	fmt.Fprintf(&sets, "; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
+	if ms := db.opts.StatementTimeout.Milliseconds(); ms > 0 {
+		fmt.Fprintf(&sets, "; SET LOCAL statement_timeout = %d", ms)
+	}
+	return &binding{
+		rw: "BEGIN READ WRITE" + sets.String(),
+		ro: "BEGIN READ ONLY" + sets.String(),
+	}
+}
+
+// TenantBySlug finds a tenant by its slug, whatever its status.
+func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	if err := ValidateSlug(slug); err != nil {
+		return nil, err
+	}
+	v, err := db.Platform.Vendor.Query().Where(vendor.Slug(slug)).Only(ctx)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no vendor %q", slug)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: find vendor %q: %w", slug, err)
+	}
+	return db.newTenant(v), nil
+}
+
+// TenantByDomain finds the tenant that owns a verified custom domain.
+func (db *DB) TenantByDomain(ctx context.Context, host string) (*Tenant, error) {
+	d, err := db.Platform.VendorDomain.Query().
+		Where(vendordomain.Host(host), vendordomain.VerifiedAtNotNil()).
+		WithVendor().
+		Only(ctx)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no shop at %q", host)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: find domain %q: %w", host, err)
+	}
+	return db.newTenant(d.Edges.Vendor), nil
+}
+
+// Tenants lists every tenant, oldest first.
+func (db *DB) Tenants(ctx context.Context) ([]*Tenant, error) {
+	vs, err := db.Platform.Vendor.Query().Order(vendor.ByID()).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: list vendors: %w", err)
+	}
+	ts := make([]*Tenant, len(vs))
+	for i, v := range vs {
+		ts[i] = db.newTenant(v)
+	}
+	return ts, nil
+}

@@ -1,0 +1,259 @@
+// Package tenanttest gives tests real PostgreSQL through the real tenant
+// mechanism: databases of their own on the server named by
+// BAZAAR_TEST_DATABASE_URL (make test starts a local one), the platform schema
+// migrated by production code, and throwaway tenants provisioned by production
+// code and deleted when the test ends.
+//
+// A package using it calls Main from its TestMain, so the database and the
+// cluster-wide tenant roles it made are dropped when the package's tests end.
+package tenanttest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// EnvURL names the variable holding the test server's URL. The role in it
+// needs CREATEDB and CREATEROLE.
+const EnvURL = "BAZAAR_TEST_DATABASE_URL"
+
+var (
+	pkgOnce sync.Once
+	pkgDB   *Database
+	pkgErr  error
+
+	mu      sync.Mutex
+	created []*Database // dropped by Main
+)
+
+// Database is a database of the test process's own.
+type Database struct {
+	Name       string
+	URL        string
+	RolePrefix string
+}
+
+// Options are tenantdb options for d, with small pools and fast migration.
+func (d *Database) Options() tenantdb.Options {
+	return tenantdb.Options{
+		URL:              d.URL,
+		MaxOpenConns:     40,
+		MaxIdleConns:     40,
+		ConnMaxLifetime:  30 * time.Minute,
+		ConnMaxIdleTime:  5 * time.Minute,
+		StatementTimeout: 30 * time.Second,
+		RolePrefix:       d.RolePrefix,
+		MigrateParallel:  4,
+	}
+}
+
+// Main runs the package's tests and then drops every database (and tenant
+// role) they created.
+func Main(m *testing.M) {
+	code := m.Run()
+	mu.Lock()
+	dbs := created
+	mu.Unlock()
+	for _, d := range dbs {
+		if err := drop(context.Background(), d); err != nil {
+			fmt.Fprintln(os.Stderr, "tenanttest: cleanup:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+func serverURL() (string, error) {
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		return "", fmt.Errorf("%s is not set: run the tests with `make test`, which starts a local PostgreSQL, or point it at a server where its role may CREATEDB and CREATEROLE", EnvURL)
+	}
+	return u, nil
+}
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9]+`)
+
+// PackageDatabase is the database shared by the tests of this package. It is
+// created (dropped first, if a crashed run left it) and its platform schema
+// migrated on first use.
+func PackageDatabase(t testing.TB) *Database {
+	t.Helper()
+	pkgOnce.Do(func() {
+		name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
+		name = "bazaar_test_" + strings.Trim(nonIdent.ReplaceAllString(strings.ToLower(name), "_"), "_")
+		pkgDB, pkgErr = create(context.Background(), name)
+	})
+	if pkgErr != nil {
+		t.Fatal(pkgErr)
+	}
+	return pkgDB
+}
+
+// NewDatabase creates a database for one test, dropped when it ends. Use it
+// when the test needs the whole database to itself (say, to migrate every
+// tenant in it).
+func NewDatabase(t testing.TB) *Database {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	d, err := create(context.Background(), "bazaar_test_x_"+hex.EncodeToString(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(context.Background(), d); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i, c := range created {
+			if c == d {
+				created = append(created[:i], created[i+1:]...)
+				break
+			}
+		}
+	})
+	return d
+}
+
+func create(ctx context.Context, name string) (*Database, error) {
+	server, err := serverURL()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(name))
+	d := &Database{Name: name, RolePrefix: "t" + hex.EncodeToString(sum[:])[:6] + "_"}
+	if d.URL, err = withDatabase(server, name); err != nil {
+		return nil, err
+	}
+	if err := drop(ctx, d); err != nil {
+		return nil, err
+	}
+	admin, err := sql.Open("postgres", server)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	// TEMPLATE template0 skips copying whatever the server's template1 holds.
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)+" TEMPLATE template0"); err != nil {
+		return nil, fmt.Errorf("tenanttest: create database %s: %w", name, err)
+	}
+	mu.Lock()
+	created = append(created, d)
+	mu.Unlock()
+	db, err := tenantdb.Open(ctx, d.Options())
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.MigratePlatform(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// drop removes the database and every role carrying its prefix.
+func drop(ctx context.Context, d *Database) error {
+	server, err := serverURL()
+	if err != nil {
+		return err
+	}
+	admin, err := sql.Open("postgres", server)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(d.Name)+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("tenanttest: drop database %s: %w", d.Name, err)
+	}
+	rows, err := admin.QueryContext(ctx, `SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)`, d.RolePrefix)
+	if err != nil {
+		return err
+	}
+	var roles []string
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return err
+		}
+		roles = append(roles, r)
+	}
+	rows.Close()
+	for _, r := range roles {
+		if _, err := admin.ExecContext(ctx, "DROP ROLE IF EXISTS "+pq.QuoteIdentifier(r)); err != nil {
+			return fmt.Errorf("tenanttest: drop role %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+func withDatabase(server, name string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", EnvURL, err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// Open opens a tenantdb.DB on the package database; it is closed when the test
+// ends. opts may adjust the options.
+func Open(t testing.TB, opts ...func(*tenantdb.Options)) *tenantdb.DB {
+	t.Helper()
+	return OpenDatabase(t, PackageDatabase(t), opts...)
+}
+
+// OpenDatabase opens a tenantdb.DB on d; it is closed when the test ends.
+func OpenDatabase(t testing.TB, d *Database, opts ...func(*tenantdb.Options)) *tenantdb.DB {
+	t.Helper()
+	o := d.Options()
+	for _, f := range opts {
+		f(&o)
+	}
+	db, err := tenantdb.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Slug returns a fresh, valid, unused vendor slug starting with prefix.
+func Slug(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// Tenant provisions a throwaway tenant with production code and deletes it
+// (schema, role and registry row) when the test ends.
+func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
+	t.Helper()
+	slug := Slug(prefix)
+	tn, err := db.Provision(context.Background(), tenantdb.NewVendor{Slug: slug, Name: "Test shop " + slug})
+	if err != nil {
+		t.Fatalf("provision %s: %v", slug, err)
+	}
+	t.Cleanup(func() {
+		if err := db.Delete(context.Background(), slug); err != nil {
+			t.Errorf("delete tenant %s: %v", slug, err)
+		}
+	})
+	return tn
+}

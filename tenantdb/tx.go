@@ -1,0 +1,122 @@
+package tenantdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/bazaar/bazaar/ent/tenant"
+)
+
+// ErrNotBound is returned by FromContext when no tenant transaction is bound:
+// tenant code fails closed rather than falling back to any default schema.
+var ErrNotBound = errors.New("tenantdb: no tenant transaction bound to the context")
+
+type boundKey struct{}
+
+type bound struct {
+	tenant *Tenant
+	client *tenant.Client
+}
+
+// FromContext returns the client of the tenant transaction bound to ctx.
+func FromContext(ctx context.Context) (*tenant.Client, error) {
+	b, ok := ctx.Value(boundKey{}).(*bound)
+	if !ok {
+		return nil, ErrNotBound
+	}
+	return b.client, nil
+}
+
+// BoundTenant returns the tenant whose transaction is bound to ctx.
+func BoundTenant(ctx context.Context) (*Tenant, bool) {
+	b, ok := ctx.Value(boundKey{}).(*bound)
+	if !ok {
+		return nil, false
+	}
+	return b.tenant, true
+}
+
+// Txn is an open tenant transaction. Exactly one of Commit or Rollback ends it;
+// Rollback after Commit is a no-op, so `defer txn.Rollback()` is always safe.
+type Txn struct {
+	tx   *tenant.Tx
+	done bool
+}
+
+// Begin opens a transaction bound to t and returns a context carrying its
+// client. Use it where the unit of work spans a call chain (an HTTP request);
+// prefer Tx elsewhere.
+func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Context, *Txn, error) {
+	if t == nil || t.bind == nil {
+		return nil, nil, errors.New("tenantdb: Begin with a tenant not obtained from this DB")
+	}
+	if _, ok := ctx.Value(boundKey{}).(*bound); ok {
+		return nil, nil, errors.New("tenantdb: a tenant transaction is already bound to this context")
+	}
+	// The binding rides only on the context given to BeginTx, never on the
+	// context handed back, so platform work done later with that context is
+	// not bound by accident.
+	tx, err := db.tenants.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
+	}
+	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client()}), &Txn{tx: tx}, nil
+}
+
+// Commit commits the transaction.
+func (x *Txn) Commit() error {
+	if x.done {
+		return errors.New("tenantdb: transaction already finished")
+	}
+	x.done = true
+	return x.tx.Commit()
+}
+
+// Rollback aborts the transaction unless it has finished.
+func (x *Txn) Rollback() error {
+	if x.done {
+		return nil
+	}
+	x.done = true
+	return x.tx.Rollback()
+}
+
+// Tx runs fn in a read-write transaction bound to t, committing when fn returns
+// nil and rolling back on error or panic. Called with a context already bound to
+// the same tenant, fn joins that transaction.
+func (db *DB) Tx(ctx context.Context, t *Tenant, fn func(ctx context.Context) error) error {
+	return db.run(ctx, t, false, fn)
+}
+
+// ReadTx is Tx with a read-only transaction.
+func (db *DB) ReadTx(ctx context.Context, t *Tenant, fn func(ctx context.Context) error) error {
+	return db.run(ctx, t, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx context.Context) error) (err error) {
+	if b, ok := ctx.Value(boundKey{}).(*bound); ok {
+		if b.tenant.ID != t.ID {
+			return fmt.Errorf("tenantdb: context is bound to %q, not %q", b.tenant.Slug, t.Slug)
+		}
+		return fn(ctx)
+	}
+	ctx, txn, err := db.Begin(ctx, t, readOnly)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = txn.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(ctx); err != nil {
+		if rbErr := txn.Rollback(); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return txn.Commit()
+}
