@@ -275,3 +275,12 @@ func (db *DB) migrationErrors(ctx context.Context) (map[int]string, error) {
 	}
 	return m, rows.Err()
 }
+
+// TenantsBehind counts tenants whose recorded schema version is older than
+// this binary's newest tenant migration.
+func (db *DB) TenantsBehind(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRowContext(ctx,
+		`SELECT count(*) FROM `+quoteIdent(PlatformSchema)+`.vendors WHERE schema_version < $1`, db.tenantSrc.Latest()).Scan(&n)
+	return n, err
+}

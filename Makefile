@@ -1,0 +1,51 @@
+# Bazaar — see README.md. Every target that needs PostgreSQL runs through
+# scripts/with-db: it uses BAZAAR_DATABASE_URL when set, and otherwise starts
+# (and on later runs reuses) a project-local cluster in .data/postgres.
+
+GO      ?= go
+BIN     := bin/bazaar
+WITH_DB := scripts/with-db
+
+.PHONY: run test test-short bench lint generate migration build db-stop db-status db-psql db-destroy clean
+
+## run: build, migrate, seed the demo vendors and serve on :8080
+run: build
+	$(WITH_DB) sh -c '$(BIN) migrate && $(BIN) demo && exec $(BIN) serve'
+
+## test: lint, then every test against real PostgreSQL
+test: lint
+	$(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
+
+## bench: the benchmarks, each with its same-run baseline (see bench/)
+bench:
+	$(WITH_DB) bench/run
+
+## lint: gofmt and go vet
+lint:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))"; \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: regenerate the ent code from ent/*/schema
+generate:
+	$(GO) generate ./ent/...
+
+## migration: write a versioned migration for schema changes (make migration name=add_x)
+migration: generate
+	@test -n "$(name)" || { echo "usage: make migration name=<lower_snake_case>"; exit 2; }
+	$(WITH_DB) $(GO) run ./cmd/schemadiff $(name)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bazaar
+
+db-stop:
+	scripts/devdb stop
+db-status:
+	scripts/devdb status
+db-psql:
+	scripts/devdb psql
+db-destroy:
+	scripts/devdb destroy
+
+clean:
+	rm -rf bin

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/web"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+func serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the web server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			return serve(cmd.Context(), a)
+		},
+	}
+}
+
+func serve(ctx context.Context, a *app) error {
+	current, err := a.db.PlatformCurrent(ctx)
+	if err != nil {
+		return err
+	}
+	if !current {
+		return errors.New("the platform schema is behind this binary: run `bazaar migrate` first")
+	}
+	resolver := a.db.NewResolver(tenantdb.ResolverOptions{TTL: a.cfg.Tenant.CacheTTL, MaxEntries: a.cfg.Tenant.CacheSize})
+	if err := resolver.Listen(ctx); err != nil {
+		return fmt.Errorf("listen for tenant changes: %w", err)
+	}
+	defer resolver.Close()
+
+	h := a.cfg.HTTP
+	app := web.New(web.Options{
+		BaseDomain:     h.BaseDomain,
+		PathRouting:    h.PathRouting,
+		TrustedProxies: h.TrustedProxies,
+		ReadTimeout:    h.ReadTimeout,
+		WriteTimeout:   h.WriteTimeout,
+		IdleTimeout:    h.IdleTimeout,
+		RequestTimeout: h.RequestTimeout,
+		BodyLimit:      h.BodyLimit,
+	}, web.Deps{
+		Log:      a.log,
+		DB:       a.db,
+		Resolver: resolver,
+		Catalog:  catalog.New(),
+	})
+
+	ln, err := net.Listen("tcp", h.Addr)
+	if err != nil {
+		return err
+	}
+	a.log.Info("listening", "addr", ln.Addr().String(), "env", a.cfg.Env, "base_domain", h.BaseDomain, "path_routing", h.PathRouting)
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "grace", h.ShutdownTimeout)
+	if err := app.ShutdownWithTimeout(h.ShutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-errc
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+func tenantCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tenant",
+		Short: "Provision, inspect, suspend, resume and delete tenants",
+	}
+	cmd.AddCommand(tenantCreateCmd(), tenantListCmd(), tenantStatusCmd(),
+		tenantStatusChangeCmd("suspend", tenantdb.StatusSuspended),
+		tenantStatusChangeCmd("resume", tenantdb.StatusActive),
+		tenantDeleteCmd())
+	return cmd
+}
+
+func tenantCreateCmd() *cobra.Command {
+	var nv tenantdb.NewVendor
+	cmd := &cobra.Command{
+		Use:   "create <slug>",
+		Short: "Provision a vendor: schema, role, tables, registry entry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			nv.Slug = args[0]
+			t, err := a.db.Provision(cmd.Context(), nv)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s (schema %s, role %s) at version %s\n", t.Slug, t.Schema, t.Role, t.SchemaVersion)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&nv.Name, "name", "", "shop name (required)")
+	f.StringVar(&nv.BusinessEmail, "email", "", "business email")
+	f.StringVar(&nv.BusinessPhone, "phone", "", "business phone")
+	f.StringVar(&nv.BusinessAddress, "address", "", "business street address")
+	f.StringVar(&nv.BusinessCity, "city", "", "business city")
+	f.StringVar(&nv.BusinessPostalCode, "postal-code", "", "business postal code")
+	f.StringVar(&nv.BusinessCountry, "country", "", "business country (ISO 3166-1 alpha-2, e.g. LU)")
+	_ = cmd.MarkFlagRequired("name")
+	return cmd
+}
+
+func tenantListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List tenants",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			ts, err := a.db.Tenants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "SLUG\tNAME\tSTATUS\tSCHEMA\tCREATED")
+			for _, t := range ts {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, t.Status, t.Schema, t.CreatedAt.Format("2006-01-02"))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func tenantStatusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show each tenant's schema revision and whether it is behind",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			states, err := a.db.States(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "SLUG\tSTATUS\tREVISION\tMIGRATIONS\tSTATE\tLAST ERROR\n")
+			behind := 0
+			for _, s := range states {
+				state := "current"
+				switch {
+				case s.Err != nil:
+					state, behind = "unreadable: "+s.Err.Error(), behind+1
+				case s.Behind:
+					state, behind = "behind", behind+1
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Tenant.Slug, s.Tenant.Status, orNone(s.Version), s.Applied, state, s.LastError)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d tenants, %d behind; this binary's newest tenant migration is %s\n", len(states), behind, a.db.TenantLatest())
+			return nil
+		},
+	}
+}
+
+func tenantStatusChangeCmd(verb string, to tenantdb.Status) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   verb + " <slug>",
+		Short: map[string]string{"suspend": "Stop a vendor's shop from serving (data is kept)", "resume": "Let a suspended vendor serve again"}[verb],
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			t, err := a.db.SetStatus(cmd.Context(), args[0], to, reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", t.Slug, t.Status)
+			return nil
+		},
+	}
+	if to == tenantdb.StatusSuspended {
+		cmd.Flags().StringVar(&reason, "reason", "", "why (kept on the vendor record)")
+	}
+	return cmd
+}
+
+func tenantDeleteCmd() *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete <slug>",
+		Short: "Drop a vendor's schema, role and registry entry (all its data); needs --force",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force {
+				return errors.New("delete drops every row of the vendor's data; repeat with --force if you mean it (back it up first)")
+			}
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			if err := a.db.Delete(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "really delete")
+	return cmd
+}

@@ -1,0 +1,327 @@
+// Package config loads Bazaar's configuration: YAML defaults embedded in the
+// binary (defaults.yaml, then the environment's file chosen by BAZAAR_ENV), an
+// optional file named by BAZAAR_CONFIG, then BAZAAR_* environment variables,
+// each layer overriding the one before. One build serves every environment.
+// Only cmd imports this package; everything else receives plain values.
+package config
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Environments that have a defaults file.
+var Environments = []string{"development", "staging", "production"}
+
+// Config is the whole configuration. A field tagged secret:"true" is masked
+// when printed.
+type Config struct {
+	Env      string   `mapstructure:"-"`
+	HTTP     HTTP     `mapstructure:"http"`
+	Database Database `mapstructure:"database"`
+	Tenant   Tenant   `mapstructure:"tenant"`
+	Log      Log      `mapstructure:"log"`
+}
+
+// HTTP configures the web server and tenant resolution.
+type HTTP struct {
+	Addr            string        `mapstructure:"addr"`
+	BaseDomain      string        `mapstructure:"base_domain"`
+	PathRouting     bool          `mapstructure:"path_routing"`
+	TrustedProxies  []string      `mapstructure:"trusted_proxies"`
+	ReadTimeout     time.Duration `mapstructure:"read_timeout"`
+	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
+	IdleTimeout     time.Duration `mapstructure:"idle_timeout"`
+	RequestTimeout  time.Duration `mapstructure:"request_timeout"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	BodyLimit       int           `mapstructure:"body_limit"`
+}
+
+// Database configures the PostgreSQL pool and tenant naming.
+type Database struct {
+	URL              string        `mapstructure:"url" secret:"true"`
+	MaxOpenConns     int           `mapstructure:"max_open_conns"`
+	MaxIdleConns     int           `mapstructure:"max_idle_conns"`
+	ConnMaxLifetime  time.Duration `mapstructure:"conn_max_lifetime"`
+	ConnMaxIdleTime  time.Duration `mapstructure:"conn_max_idle_time"`
+	StatementTimeout time.Duration `mapstructure:"statement_timeout"`
+	RolePrefix       string        `mapstructure:"role_prefix"`
+	MigrateParallel  int           `mapstructure:"migrate_parallel"`
+}
+
+// Tenant configures tenant resolution caching.
+type Tenant struct {
+	CacheTTL  time.Duration `mapstructure:"cache_ttl"`
+	CacheSize int           `mapstructure:"cache_size"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// Special variables that are not configuration keys.
+const (
+	EnvVar  = "BAZAAR_ENV"    // development (default), staging, production
+	FileVar = "BAZAAR_CONFIG" // optional YAML file layered over the defaults
+)
+
+// notKeys are BAZAAR_* variables read by others (scripts, tests), not by Load.
+var notKeys = []string{EnvVar, FileVar, "BAZAAR_TEST_"}
+
+// Load builds the configuration from the process environment.
+func Load() (*Config, error) { return LoadFrom(os.Environ()) }
+
+// LoadFrom builds the configuration from the given environment (KEY=VALUE).
+func LoadFrom(environ []string) (*Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	name := env[EnvVar]
+	if name == "" {
+		name = "development"
+	}
+	if !slices.Contains(Environments, name) {
+		return nil, fmt.Errorf("config: %s=%q: must be one of %s", EnvVar, name, strings.Join(Environments, ", "))
+	}
+
+	v := viper.New()
+	v.SetConfigType("yaml")
+	for i, f := range []string{"defaults.yaml", name + ".yaml"} {
+		b, err := files.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		read := v.MergeConfig
+		if i == 0 {
+			read = v.ReadConfig
+		}
+		if err := read(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", f, err)
+		}
+	}
+	known := map[string]bool{}
+	for _, k := range v.AllKeys() {
+		known[k] = true
+	}
+	if path := env[FileVar]; path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: %w", FileVar, err)
+		}
+		if err := v.MergeConfig(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		for _, k := range v.AllKeys() {
+			if !known[k] {
+				return nil, fmt.Errorf("config: %s: unknown key %q", path, k)
+			}
+		}
+	}
+	// Environment variables: every key can be set as BAZAAR_<KEY> with dots as
+	// underscores. A BAZAAR_* variable that names no key is a typo and stops
+	// start-up rather than being silently ignored.
+	byEnv := map[string]string{}
+	for k := range known {
+		byEnv["BAZAAR_"+strings.ToUpper(strings.ReplaceAll(k, ".", "_"))] = k
+	}
+	var unknown []string
+	for k, val := range env {
+		if !strings.HasPrefix(k, "BAZAAR_") || isNotKey(k) {
+			continue
+		}
+		key, ok := byEnv[k]
+		if !ok {
+			unknown = append(unknown, k)
+			continue
+		}
+		v.Set(key, val)
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("config: unknown variable %s (keys are listed by `bazaar config`)", strings.Join(unknown, ", "))
+	}
+
+	c := &Config{Env: name}
+	err := v.Unmarshal(c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.WeaklyTypedInput = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func isNotKey(k string) bool {
+	for _, p := range notKeys {
+		if k == p || strings.HasSuffix(p, "_") && strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	hostRE       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+	rolePrefixRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,19}$`)
+)
+
+// Validate checks every key and reports all problems at once, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	h := c.HTTP
+	if _, _, err := net.SplitHostPort(h.Addr); err != nil {
+		bad("http.addr", "must be host:port or :port (got %q)", h.Addr)
+	}
+	if h.BaseDomain == "" || !hostRE.MatchString(h.BaseDomain) || len(h.BaseDomain) > 253 {
+		bad("http.base_domain", "must be a lower-case host name such as shops.example.com (got %q); set BAZAAR_HTTP_BASE_DOMAIN", h.BaseDomain)
+	}
+	for _, p := range h.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				bad("http.trusted_proxies", "%q is neither an IP address nor a CIDR range", p)
+			}
+		}
+	}
+	positive := map[string]time.Duration{
+		"http.read_timeout": h.ReadTimeout, "http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout,
+		"http.request_timeout": h.RequestTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
+		"database.conn_max_lifetime": c.Database.ConnMaxLifetime, "database.conn_max_idle_time": c.Database.ConnMaxIdleTime,
+		"tenant.cache_ttl": c.Tenant.CacheTTL,
+	}
+	for _, k := range slices.Sorted(maps.Keys(positive)) {
+		if positive[k] <= 0 {
+			bad(k, "must be a positive duration such as 30s (got %s)", positive[k])
+		}
+	}
+	if h.BodyLimit < 1024 {
+		bad("http.body_limit", "must be at least 1024 bytes (got %d)", h.BodyLimit)
+	}
+	d := c.Database
+	if d.URL == "" {
+		bad("database.url", "is required; set BAZAAR_DATABASE_URL (make run and make test start a local PostgreSQL and set it)")
+	} else if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		bad("database.url", "must be a postgres:// URL")
+	}
+	if d.MaxOpenConns < 2 {
+		bad("database.max_open_conns", "must be at least 2 (got %d)", d.MaxOpenConns)
+	}
+	if d.MaxIdleConns < 0 || d.MaxIdleConns > d.MaxOpenConns {
+		bad("database.max_idle_conns", "must be between 0 and database.max_open_conns (got %d)", d.MaxIdleConns)
+	}
+	if d.StatementTimeout < 0 {
+		bad("database.statement_timeout", "must not be negative")
+	}
+	if !rolePrefixRE.MatchString(d.RolePrefix) {
+		bad("database.role_prefix", "must be a lower-case letter then up to 19 letters, digits or underscores (got %q)", d.RolePrefix)
+	}
+	if d.MigrateParallel < 1 || d.MigrateParallel >= d.MaxOpenConns {
+		bad("database.migrate_parallel", "must be between 1 and database.max_open_conns-1 (got %d)", d.MigrateParallel)
+	}
+	if c.Tenant.CacheSize < 1 {
+		bad("tenant.cache_size", "must be at least 1 (got %d)", c.Tenant.CacheSize)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text (got %q)", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// Masked returns the configuration as ordered key/value lines, secrets masked,
+// for `bazaar config`.
+func (c *Config) Masked() []KeyValue {
+	out := []KeyValue{{Key: "env", Value: c.Env}}
+	walk(reflect.ValueOf(*c), "", &out)
+	return out
+}
+
+// KeyValue is one configuration key and its printable value.
+type KeyValue struct {
+	Key, Value string
+}
+
+func walk(v reflect.Value, prefix string, out *[]KeyValue) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		if tag == "-" || tag == "" {
+			continue
+		}
+		key := prefix + tag
+		fv := v.Field(i)
+		switch {
+		case f.Type.Kind() == reflect.Struct:
+			walk(fv, key+".", out)
+		case f.Tag.Get("secret") == "true":
+			*out = append(*out, KeyValue{key, maskSecret(fv.String())})
+		case f.Type == reflect.TypeOf(time.Duration(0)):
+			*out = append(*out, KeyValue{key, time.Duration(fv.Int()).String()})
+		case f.Type.Kind() == reflect.Slice:
+			parts := make([]string, fv.Len())
+			for j := range parts {
+				parts[j] = fmt.Sprint(fv.Index(j).Interface())
+			}
+			*out = append(*out, KeyValue{key, "[" + strings.Join(parts, ", ") + "]"})
+		default:
+			*out = append(*out, KeyValue{key, fmt.Sprint(fv.Interface())})
+		}
+	}
+}
+
+// maskSecret hides a secret; for URLs only the password is hidden, so an
+// operator can still see which server and database are meant.
+func maskSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && u.Host != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return "xxxxx"
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/public"
+)
+
+// errorBody is the JSON error shape of every API error:
+// {"error":{"code":"...","message":"...","fields":{...}}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+}
+
+var kindStatus = map[fault.Kind]int{
+	fault.Invalid:         fiber.StatusBadRequest,
+	fault.NotFound:        fiber.StatusNotFound,
+	fault.Conflict:        fiber.StatusConflict,
+	fault.Forbidden:       fiber.StatusForbidden,
+	fault.Unauthenticated: fiber.StatusUnauthorized,
+	fault.Unavailable:     fiber.StatusServiceUnavailable,
+	fault.TooLarge:        fiber.StatusRequestEntityTooLarge,
+	fault.RateLimited:     fiber.StatusTooManyRequests,
+}
+
+// classify maps an error to a status and a client-safe detail. Only *fault.Error
+// and Fiber's own protocol errors carry their message to the client; anything
+// else is an internal error whose cause stays in the log.
+func classify(err error) (int, errorDetail, bool) {
+	if fe, ok := fault.As(err); ok {
+		status, known := kindStatus[fe.Kind]
+		if !known {
+			status = fiber.StatusInternalServerError
+		}
+		return status, errorDetail{Code: fe.CodeOrKind(), Message: fe.Message, Fields: fe.Fields}, false
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			return fe.Code, errorDetail{Code: "not_found", Message: "no such page"}, false
+		case fiber.StatusMethodNotAllowed:
+			return fe.Code, errorDetail{Code: "method_not_allowed", Message: "method not allowed"}, false
+		case fiber.StatusRequestEntityTooLarge:
+			return fe.Code, errorDetail{Code: "too_large", Message: "request body too large"}, false
+		}
+		if fe.Code >= 400 && fe.Code < 500 {
+			return fe.Code, errorDetail{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_"), Message: strings.ToLower(http.StatusText(fe.Code))}, false
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fiber.StatusServiceUnavailable, errorDetail{Code: "timeout", Message: "the request took too long"}, true
+	}
+	return fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error"}, true
+}
+
+// handleError renders err as the response: JSON for the API and for clients
+// that do not ask for HTML, a small HTML page for browsers.
+func (s *server) handleError(c *fiber.Ctx, err error) {
+	status, detail, internal := classify(err)
+	detail.RequestID = requestID(c)
+	if internal {
+		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", detail.RequestID, "status", status, "err", err)
+	}
+	c.Response().Reset()
+	c.Set(fiber.HeaderXRequestID, detail.RequestID)
+	c.Status(status)
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "30")
+	}
+	if wantsHTML(c) {
+		page, err := public.Render("error.html", map[string]any{
+			"Title": http.StatusText(status), "Status": status, "Message": detail.Message, "RequestID": detail.RequestID,
+		})
+		if err == nil {
+			c.Type("html", "utf-8")
+			_ = c.Send(page)
+			return
+		}
+	}
+	_ = c.JSON(errorBody{Error: detail})
+}
+
+// wantsHTML: a browser navigating to a page (not the API) gets HTML.
+func wantsHTML(c *fiber.Ctx) bool {
+	if strings.Contains(string(c.Request().URI().Path()), "/api/") {
+		return false
+	}
+	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+}
+
+// fiberErrorHandler is Fiber's last resort (errors outside our middleware,
+// such as a body over the limit while reading the request).
+func (s *server) fiberErrorHandler(c *fiber.Ctx, err error) error {
+	s.handleError(c, err)
+	return nil
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+const requestIDKey = "bazaar.request_id"
+
+// requestID returns the request's id (set by withRequestID).
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestIDKey).(string)
+	return id
+}
+
+// withRequestID assigns every request an id, echoed in X-Request-ID and in
+// every log line about it. An id sent by a trusted proxy is kept so a request
+// can be followed across tiers.
+func (s *server) withRequestID(c *fiber.Ctx) error {
+	id := ""
+	if c.IsProxyTrusted() {
+		if in := c.Get(fiber.HeaderXRequestID); validRequestID(in) {
+			id = strings.Clone(in)
+		}
+	}
+	if id == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Locals(requestIDKey, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// withAccessLog writes one structured line per request, after rendering any
+// error (so the status logged is the status sent) and turning a panic into a
+// 500 logged with its stack. By the time it recovers, the deferred clean-ups
+// of inner middleware — a tenant transaction's rollback — have run. It logs
+// the path but never the query string, which may carry tokens.
+func (s *server) withAccessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	method, path := strings.Clone(c.Method()), strings.Clone(string(c.Request().URI().Path()))
+	if err := s.nextRecovered(c); err != nil {
+		s.handleError(c, err)
+	}
+	status := c.Response().StatusCode()
+	attrs := []slog.Attr{
+		slog.String("request_id", requestID(c)),
+		slog.String("method", method),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int("bytes", len(c.Response().Body())),
+		slog.String("ip", c.IP()),
+	}
+	if site := siteOf(c); site != nil {
+		attrs = append(attrs, slog.String("site", site.Kind.String()))
+		if site.Tenant != nil {
+			attrs = append(attrs, slog.String("tenant", site.Tenant.Slug))
+		}
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(c.UserContext(), level, "request", attrs...)
+	return nil
+}
+
+func (s *server) nextRecovered(c *fiber.Ctx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(c.UserContext(), "panic", "request_id", requestID(c), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return c.Next()
+}
+
+// withTimeout gives handlers a context that ends after the request timeout,
+// so database work for an abandoned or runaway request is cancelled.
+func (s *server) withTimeout(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.opts.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// tenantTx runs the rest of the chain in a transaction bound to the site's
+// tenant. It commits when the handler succeeded (no error, status < 400) and
+// rolls back otherwise, panics included; either way SET LOCAL has ended with
+// the transaction before the connection returns to the pool.
+func (s *server) tenantTx(readOnly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		site := siteOf(c)
+		if site == nil || site.Tenant == nil {
+			return fiber.ErrNotFound
+		}
+		ctx, txn, err := s.db.Begin(c.UserContext(), site.Tenant, readOnly)
+		if err != nil {
+			return err
+		}
+		defer txn.Rollback() //nolint:errcheck // no-op after Commit; the error path reports the cause
+		outer := c.UserContext()
+		c.SetUserContext(ctx)
+		defer c.SetUserContext(outer)
+		if err := c.Next(); err != nil {
+			return err
+		}
+		if c.Response().StatusCode() >= fiber.StatusBadRequest {
+			return nil
+		}
+		return txn.Commit()
+	}
+}

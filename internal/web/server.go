@@ -1,0 +1,91 @@
+// Package web is Bazaar's HTTP face: the Fiber app, its middleware (request id,
+// access log, site resolution, tenant transactions), the error mapper and the
+// route table. Domain packages provide handlers; this package composes them.
+package web
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Options are the web settings (from config.HTTP).
+type Options struct {
+	BaseDomain     string
+	PathRouting    bool
+	TrustedProxies []string
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	RequestTimeout time.Duration
+	BodyLimit      int
+}
+
+// Deps are the services the routes need.
+type Deps struct {
+	Log      *slog.Logger
+	DB       *tenantdb.DB
+	Resolver *tenantdb.Resolver
+	Catalog  *catalog.Service
+}
+
+type server struct {
+	opts     Options
+	log      *slog.Logger
+	db       *tenantdb.DB
+	resolver *tenantdb.Resolver
+	catalog  *catalog.Service
+	app      *fiber.App                           // host-independent routes, then site resolution
+	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
+
+	extraRoutes func(vendor fiber.Router) // tests add vendor routes with it
+}
+
+// New builds the Fiber app with every route.
+func New(opts Options, d Deps) *fiber.App {
+	return newServer(opts, d, nil).app
+}
+
+func newServer(opts Options, d Deps, extra func(vendor fiber.Router)) *server {
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
+	s := &server{
+		opts:        opts,
+		log:         d.Log,
+		db:          d.DB,
+		resolver:    d.Resolver,
+		catalog:     d.Catalog,
+		extraRoutes: extra,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.app = fiber.New(s.fiberConfig())
+	s.routes()
+	return s
+}
+
+func (s *server) fiberConfig() fiber.Config {
+	opts := s.opts
+	return fiber.Config{
+		AppName:               "bazaar",
+		DisableStartupMessage: true,
+		ErrorHandler:          s.fiberErrorHandler,
+		BodyLimit:             opts.BodyLimit,
+		ReadTimeout:           opts.ReadTimeout,
+		WriteTimeout:          opts.WriteTimeout,
+		IdleTimeout:           opts.IdleTimeout,
+		CaseSensitive:         true,
+		// Fiber believes X-Forwarded-* from every peer unless told otherwise:
+		// only the configured proxies are trusted.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          opts.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+	}
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// SiteKind is which part of the platform a request is for.
+type SiteKind int
+
+// The sites a host can name.
+const (
+	SitePlatform SiteKind = iota + 1 // <base_domain>: landing, login
+	SiteAdmin                        // admin.<base_domain>: super admins
+	SiteVendor                       // a vendor's subdomain, custom domain or /vendor/<slug> prefix
+)
+
+func (k SiteKind) String() string {
+	switch k {
+	case SitePlatform:
+		return "platform"
+	case SiteAdmin:
+		return "admin"
+	case SiteVendor:
+		return "vendor"
+	}
+	return "unknown"
+}
+
+// Site is the resolved target of a request. It comes from the Host header
+// alone (or X-Forwarded-Host from a trusted proxy), or from the /vendor/<slug>
+// path prefix when path routing is on: never from a body, query or token.
+type Site struct {
+	Kind     SiteKind
+	Host     string           // normalised: lower case, no port, no trailing dot
+	Tenant   *tenantdb.Tenant // for SiteVendor
+	BasePath string           // "/vendor/<slug>" under path routing, else ""
+}
+
+const siteKey = "bazaar.site"
+
+// siteOf returns the request's site; resolveSite has set it on every request
+// that reaches a handler.
+func siteOf(c *fiber.Ctx) *Site {
+	s, _ := c.Locals(siteKey).(*Site)
+	return s
+}
+
+var hostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+func invalidHost(why string) error {
+	return &fault.Error{Kind: fault.Invalid, Code: "invalid_host", Message: "invalid host: " + why}
+}
+
+// normalizeHost turns a Host header value into the canonical form used for
+// lookups, or explains why it is not a host name we could serve. The result
+// is a fresh string, safe to keep after the request.
+func normalizeHost(raw string) (string, error) {
+	h := raw
+	if h == "" {
+		return "", invalidHost("the Host header is missing")
+	}
+	if len(h) > 300 {
+		return "", invalidHost("longer than 253 characters")
+	}
+	if strings.HasPrefix(h, "[") {
+		return "", invalidHost("an IP address does not name a shop")
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		port := h[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return "", invalidHost("malformed port")
+		}
+		h = h[:i]
+	}
+	h = strings.TrimSuffix(h, ".")
+	for i := 0; i < len(h); i++ {
+		if h[i] >= 0x80 {
+			return "", invalidHost("non-ASCII characters (use the punycode form)")
+		}
+	}
+	h = strings.ToLower(h)
+	if len(h) > 253 {
+		return "", invalidHost("longer than 253 characters")
+	}
+	if !hostRE.MatchString(h) {
+		return "", invalidHost("only letters, digits, hyphens and dots are allowed, in labels of at most 63 characters")
+	}
+	return strings.Clone(h), nil
+}
+
+// resolveSite maps the request to a Site: the tenant middleware of
+// PRODUCT.md. Unknown hosts are 404, suspended vendors 403, vendors whose
+// schema is behind this binary's migrations 503.
+func (s *server) resolveSite(c *fiber.Ctx) error {
+	host, err := normalizeHost(c.Hostname())
+	if err != nil {
+		return err
+	}
+	site := &Site{Host: host}
+	base := s.opts.BaseDomain
+	path := c.Path()
+	ctx := c.UserContext()
+	switch {
+	case host == base:
+		site.Kind = SitePlatform
+		if s.opts.PathRouting {
+			if slug, rest, ok := vendorPrefix(path); ok {
+				t, err := s.resolver.BySlug(ctx, slug)
+				if err != nil {
+					return notFoundShop(err)
+				}
+				site.Kind, site.Tenant, site.BasePath = SiteVendor, t, "/vendor/"+slug
+				path = rest
+			}
+		}
+	case host == "admin."+base:
+		site.Kind = SiteAdmin
+	case strings.HasSuffix(host, "."+base):
+		label := strings.TrimSuffix(host, "."+base)
+		if strings.Contains(label, ".") {
+			return fault.New(fault.NotFound, "no shop at %s", host)
+		}
+		t, err := s.resolver.BySlug(ctx, label)
+		if err != nil {
+			return notFoundShop(err)
+		}
+		site.Kind, site.Tenant = SiteVendor, t
+	default:
+		t, err := s.resolver.ByDomain(ctx, host)
+		if err != nil {
+			return err
+		}
+		site.Kind, site.Tenant = SiteVendor, t
+	}
+	if t := site.Tenant; t != nil {
+		if !t.Active() {
+			return &fault.Error{Kind: fault.Forbidden, Code: "vendor_suspended", Message: "this shop is suspended"}
+		}
+		if t.SchemaVersion < s.db.TenantLatest() {
+			return &fault.Error{Kind: fault.Unavailable, Code: "vendor_upgrading", Message: "this shop is being upgraded; try again in a minute"}
+		}
+	}
+	c.Locals(siteKey, site)
+	if site.BasePath != "" {
+		c.Request().URI().SetPath(path)
+	}
+	return c.Next()
+}
+
+// notFoundShop keeps "no such vendor" a 404 even when the label is a reserved
+// word, while malformed labels stay a 400 that says what is wrong.
+func notFoundShop(err error) error {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Code == "invalid_slug" && fe.Fields["slug"] == "is reserved" {
+		return fault.New(fault.NotFound, "no shop here")
+	}
+	return err
+}
+
+// vendorPrefix splits "/vendor/<slug>/rest" into slug and "/rest".
+func vendorPrefix(path string) (slug, rest string, ok bool) {
+	const p = "/vendor/"
+	if !strings.HasPrefix(path, p) {
+		return "", "", false
+	}
+	slug, rest, _ = strings.Cut(path[len(p):], "/")
+	if slug == "" {
+		return "", "", false
+	}
+	return strings.Clone(slug), "/" + rest, true
+}
+
+// dispatch hands the request to the route table of its site. Each kind of
+// site is its own Fiber app, so a vendor route can never answer on the
+// platform host and vice versa; Fiber v2 has no host routing of its own. The
+// site apps share the request's fasthttp context, hence its Locals and user
+// context, with this one.
+func (s *server) dispatch(c *fiber.Ctx) error {
+	h, ok := s.sites[siteOf(c).Kind]
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	h(c.Context())
+	return nil
+}
