@@ -96,83 +96,95 @@ func (s *Source) Latest() string {
 // Len is the number of migration files.
 func (s *Source) Len() int { return len(s.files) }
 
-// revisionState summarises a schema's revision table.
-type revisionState struct {
-	count  int
-	latest string
-}
+// applied maps each version recorded in a schema's revision table to its checksum.
+type applied map[string]string
 
-// current reports whether a schema with this state has every migration of s.
-// A schema ahead of s (migrated by a newer binary) counts as current.
-func (s *Source) current(st revisionState) bool {
-	return st.count >= len(s.files) && st.latest >= s.Latest()
+// pending returns the files of s not yet applied to a schema, or an error when
+// the schema's history contradicts s: a file changed after it was applied, or
+// a new file older than one already applied. Versions applied that s does not
+// know (a newer binary migrated this schema) are fine.
+func (s *Source) pending(done applied) ([]sourceFile, error) {
+	newest := done.newest()
+	var out []sourceFile
+	for _, f := range s.files {
+		sum, ok := done[f.version]
+		switch {
+		case ok && sum != f.checksum:
+			return nil, fmt.Errorf("migration %s_%s was changed after it was applied", f.version, f.description)
+		case ok:
+		case f.version < newest:
+			return nil, fmt.Errorf("migration %s_%s is older than the applied %s: give it a newer version", f.version, f.description, newest)
+		default:
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // apply brings the schema that tx's search_path points at up to date. The
 // caller holds the schema's advisory lock and owns the transaction: either
 // every pending file is applied and recorded, or nothing is.
-func (s *Source) apply(ctx context.Context, tx execQuerier) (applied int, err error) {
+func (s *Source) apply(ctx context.Context, tx execQuerier) (int, error) {
 	if _, err := tx.ExecContext(ctx, createRevisionTable); err != nil {
 		return 0, fmt.Errorf("create %s: %w", revisionTable, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT version, checksum FROM `+revisionTable)
+	done, err := readApplied(ctx, tx, "")
 	if err != nil {
 		return 0, err
 	}
-	done := map[string]string{}
-	var newest string
-	for rows.Next() {
-		var v, sum string
-		if err := rows.Scan(&v, &sum); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		done[v] = sum
-		newest = max(newest, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	todo, err := s.pending(done)
+	if err != nil {
 		return 0, err
 	}
-	for _, f := range s.files {
-		if sum, ok := done[f.version]; ok {
-			if sum != f.checksum {
-				return applied, fmt.Errorf("migration %s_%s was changed after it was applied", f.version, f.description)
-			}
-			continue
-		}
-		if f.version < newest {
-			return applied, fmt.Errorf("migration %s_%s is older than the applied %s: give it a newer version", f.version, f.description, newest)
-		}
+	for _, f := range todo {
 		start := time.Now()
-		// One file, one round trip: the statements go as a single simple query
-		// inside the caller's transaction.
+		// One file, one round trip: its statements go as a single simple
+		// query inside the caller's transaction.
 		if _, err := tx.ExecContext(ctx, f.sql); err != nil {
-			return applied, fmt.Errorf("migration %s_%s: %w", f.version, f.description, err)
+			return 0, fmt.Errorf("migration %s_%s: %w", f.version, f.description, err)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO `+revisionTable+` (version, description, checksum, execution_ms) VALUES ($1, $2, $3, $4)`,
 			f.version, f.description, f.checksum, time.Since(start).Milliseconds()); err != nil {
-			return applied, err
+			return 0, err
 		}
-		applied++
 	}
-	return applied, nil
+	return len(todo), nil
 }
 
-// readRevisionState reads a schema's revision summary with one cheap query, as
-// the application role, without a transaction.
-func readRevisionState(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, schema string) (revisionState, error) {
-	var st revisionState
-	err := q.QueryRowContext(ctx,
-		`SELECT count(*), coalesce(max(version), '') FROM `+quoteIdent(schema)+`.`+revisionTable).
-		Scan(&st.count, &st.latest)
-	if err != nil {
-		return st, err
+// readApplied reads a schema's revision table: schema-qualified when schema is
+// given (a cheap read as the application role, outside any transaction), else
+// through the search_path of q.
+func readApplied(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, schema string) (applied, error) {
+	table := revisionTable
+	if schema != "" {
+		table = quoteIdent(schema) + "." + revisionTable
 	}
-	return st, nil
+	rows, err := q.QueryContext(ctx, `SELECT version, checksum FROM `+table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := applied{}
+	for rows.Next() {
+		var v, sum string
+		if err := rows.Scan(&v, &sum); err != nil {
+			return nil, err
+		}
+		done[v] = sum
+	}
+	return done, rows.Err()
+}
+
+// newest is the latest applied version ("" for none).
+func (a applied) newest() string {
+	var n string
+	for v := range a {
+		n = max(n, v)
+	}
+	return n
 }
 
 // sqlState is the SQLSTATE of a PostgreSQL error in err's chain, or "".

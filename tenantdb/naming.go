@@ -67,7 +67,7 @@ func slugError(s, why string) error {
 	return &fault.Error{
 		Kind:    fault.Invalid,
 		Code:    "invalid_slug",
-		Message: fmt.Sprintf("slug %q %s", shown, why),
+		Message: fmt.Sprintf("invalid slug %q", shown),
 		Fields:  map[string]string{"slug": why},
 	}
 }

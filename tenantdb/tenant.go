@@ -22,7 +22,9 @@ const (
 )
 
 // Tenant is a vendor as the database layer sees it: where its data lives.
-// Values are immutable once built and safe to share between goroutines.
+// Only the DB builds usable Tenants (the binding statements are fixed when it
+// does, from names it validated); treat the fields as read-only. Values are
+// safe to share between goroutines.
 type Tenant struct {
 	ID            int
 	Slug          string

@@ -64,6 +64,13 @@ var (
 				OnDelete:   schema.Cascade,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "vendordomain_vendor_id",
+				Unique:  false,
+				Columns: []*schema.Column{VendorDomainsColumns[5]},
+			},
+		},
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // VendorDomain is a custom domain (shop.acme.lu) of an enterprise vendor. It
@@ -35,5 +36,12 @@ func (VendorDomain) Edges() []ent.Edge {
 			Field("vendor_id").
 			Unique().
 			Required(),
+	}
+}
+
+// Indexes of the VendorDomain.
+func (VendorDomain) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("vendor_id"), // listing a vendor's domains; ON DELETE CASCADE
 	}
 }

@@ -1,0 +1,110 @@
+package tenantdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/vendor"
+	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// DomainVerifyPrefix names the DNS TXT record that proves a custom domain:
+// _bazaar-verify.<host> must carry the domain's verification token.
+const DomainVerifyPrefix = "_bazaar-verify."
+
+var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Domain is a vendor's custom domain.
+type Domain struct {
+	Host              string
+	VendorSlug        string
+	VerificationToken string
+	Verified          bool
+}
+
+// TXTLookup resolves DNS TXT records; net.DefaultResolver.LookupTXT in
+// production, a fake in tests.
+type TXTLookup func(ctx context.Context, name string) ([]string, error)
+
+// AddDomain registers host as a custom domain of the vendor, unverified. It
+// serves only after VerifyDomain. The returned token goes into a DNS TXT
+// record named DomainVerifyPrefix+host.
+func (db *DB) AddDomain(ctx context.Context, slug, host string) (*Domain, error) {
+	host = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+	if len(host) > 253 || !domainRE.MatchString(host) {
+		return nil, &fault.Error{Kind: fault.Invalid, Message: fmt.Sprintf("invalid domain %q", host),
+			Fields: map[string]string{"host": "must be a fully qualified ASCII domain name such as shop.example.lu"}}
+	}
+	t, err := db.TenantBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := "bazaar-verify=" + hex.EncodeToString(b)
+	err = db.platformTx(ctx, func(tx *platform.Tx) error {
+		err := tx.VendorDomain.Create().SetHost(host).SetVendorID(t.ID).SetVerificationToken(token).Exec(ctx)
+		if platform.IsConstraintError(err) {
+			return fault.New(fault.Conflict, "domain %q is already registered", host)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Domain{Host: host, VendorSlug: slug, VerificationToken: token}, nil
+}
+
+// VerifyDomain looks up the domain's TXT record and, when it carries the
+// token, marks the domain verified (and tells every instance).
+func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup) (*Domain, error) {
+	d, err := db.Platform.VendorDomain.Query().Where(vendordomain.Host(host)).WithVendor().Only(ctx)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no domain %q", host)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Domain{Host: host, VendorSlug: d.Edges.Vendor.Slug, VerificationToken: d.VerificationToken, Verified: d.VerifiedAt != nil}
+	if out.Verified {
+		return out, nil
+	}
+	records, err := lookup(ctx, DomainVerifyPrefix+host)
+	if err != nil || !slices.Contains(records, d.VerificationToken) {
+		return nil, fault.New(fault.Invalid, "DNS TXT record %s%s does not hold %q yet", DomainVerifyPrefix, host, d.VerificationToken)
+	}
+	err = db.platformTx(ctx, func(tx *platform.Tx) error {
+		if err := tx.VendorDomain.UpdateOneID(d.ID).SetVerifiedAt(time.Now()).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, host)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Verified = true
+	return out, nil
+}
+
+// Domains lists a vendor's custom domains.
+func (db *DB) Domains(ctx context.Context, slug string) ([]Domain, error) {
+	ds, err := db.Platform.VendorDomain.Query().Where(vendordomain.HasVendorWith(vendor.Slug(slug))).
+		Order(vendordomain.ByHost()).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Domain, len(ds))
+	for i, d := range ds {
+		out[i] = Domain{Host: d.Host, VendorSlug: slug, VerificationToken: d.VerificationToken, Verified: d.VerifiedAt != nil}
+	}
+	return out, nil
+}

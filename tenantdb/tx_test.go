@@ -1,0 +1,235 @@
+package tenantdb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/bazaar/bazaar/tenantdb"
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+// rawExec runs SQL inside the bound transaction of ctx.
+func rawExec(ctx context.Context, query string) error {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, query)
+	return err
+}
+
+func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
+	t.Helper()
+	must(t, db.Tx(context.Background(), tn, func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		return c.Product.Create().SetSku(sku).SetName(name).SetPriceCents(100).Exec(ctx)
+	}))
+}
+
+// The wall is PostgreSQL's own: even SQL that names another schema outright
+// is refused inside a bound transaction.
+func TestWall(t *testing.T) {
+	db := tenanttest.Open(t)
+	ctx := context.Background()
+	a := tenanttest.Tenant(t, db, "wall-a")
+	b := tenanttest.Tenant(t, db, "wall-b")
+	addProduct(t, db, a, "SAME-SKU", "A's product")
+	addProduct(t, db, b, "SAME-SKU", "B's product")
+
+	t.Run("EachSeesOnlyItsOwnRows", func(t *testing.T) {
+		for tn, want := range map[*tenantdb.Tenant]string{a: "A's product", b: "B's product"} {
+			must(t, db.ReadTx(ctx, tn, func(ctx context.Context) error {
+				c, _ := tenantdb.FromContext(ctx)
+				ps, err := c.Product.Query().All(ctx)
+				if err != nil {
+					return err
+				}
+				if len(ps) != 1 || ps[0].Name != want {
+					t.Errorf("%s sees %v, want only %q", tn.Slug, ps, want)
+				}
+				return nil
+			}))
+		}
+	})
+
+	denied := []struct {
+		name  string
+		query string
+	}{
+		{"ReadOtherTenant", fmt.Sprintf(`SELECT * FROM %q.products`, b.Schema)},
+		{"WriteOtherTenant", fmt.Sprintf(`UPDATE %q.products SET name = 'pwned'`, b.Schema)},
+		{"ReadPlatform", `SELECT * FROM platform.vendors`},
+		{"ReadOwnRevisions", `SELECT * FROM bazaar_schema_revisions`},
+		{"CreateInOwnSchema", `CREATE TABLE sneaky (id int)`},
+		{"TemporaryTable", `CREATE TEMP TABLE products (id int)`},
+	}
+	for _, d := range denied {
+		t.Run("Denied/"+d.name, func(t *testing.T) {
+			err := db.Tx(ctx, a, func(ctx context.Context) error { return rawExec(ctx, d.query) })
+			if got := sqlStateOf(err); got != "42501" {
+				t.Fatalf("%s: err = %v (SQLSTATE %q), want permission denied (42501)", d.query, err, got)
+			}
+		})
+	}
+
+	t.Run("FromContextFailsClosed", func(t *testing.T) {
+		if _, err := tenantdb.FromContext(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
+			t.Fatalf("err = %v, want ErrNotBound", err)
+		}
+	})
+
+	t.Run("NestedTxJoinsSameTenantRefusesAnother", func(t *testing.T) {
+		err := db.Tx(ctx, a, func(ctx context.Context) error {
+			if err := db.Tx(ctx, a, func(ctx context.Context) error { return nil }); err != nil {
+				return fmt.Errorf("joining the same tenant: %w", err)
+			}
+			if err := db.Tx(ctx, b, func(ctx context.Context) error { return nil }); err == nil {
+				return errors.New("a context bound to A opened a transaction for B")
+			}
+			return nil
+		})
+		must(t, err)
+	})
+
+	t.Run("PlatformWorkWithBoundContextIsNotBound", func(t *testing.T) {
+		// The binding rides on BeginTx only: platform queries made with a
+		// bound context run as the application role, unbound.
+		must(t, db.ReadTx(ctx, a, func(ctx context.Context) error {
+			_, err := db.Platform.Vendor.Query().Count(ctx)
+			return err
+		}))
+	})
+}
+
+// connState is what a pooled connection carries between transactions.
+type connState struct {
+	searchPath, currentUser, role, timeout string
+	inTx                                   bool
+}
+
+// idleConnStates checks out every idle connection of the pool at once and
+// reads its session state.
+func idleConnStates(t *testing.T, db *tenantdb.DB) []connState {
+	t.Helper()
+	pool := tenantdb.Pool(db)
+	ctx := context.Background()
+	n := pool.Stats().Idle
+	var states []connState
+	for range n {
+		conn, err := pool.Conn(ctx)
+		must(t, err)
+		defer conn.Close()
+		var s connState
+		must(t, conn.QueryRowContext(ctx, `SELECT current_setting('search_path'), current_user, current_setting('role'),
+			current_setting('statement_timeout'), now() <> statement_timestamp() OR txid_current_if_assigned() IS NOT NULL`).
+			Scan(&s.searchPath, &s.currentUser, &s.role, &s.timeout, &s.inTx))
+		states = append(states, s)
+	}
+	return states
+}
+
+func defaultState(t *testing.T, db *tenantdb.DB) connState {
+	t.Helper()
+	states := idleConnStates(t, db)
+	if len(states) == 0 {
+		t.Fatal("no idle connection to learn the defaults from")
+	}
+	return states[0]
+}
+
+// Nothing tenant-specific survives a transaction on its connection, however
+// the transaction ends.
+func TestNothingSurvivesTheTransaction(t *testing.T) {
+	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	ctx := context.Background()
+	tn := tenanttest.Tenant(t, db, "leak")
+	must(t, db.Tx(ctx, tn, func(context.Context) error { return nil }))
+	// Learn the defaults from a connection that has never been bound.
+	fresh := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	must(t, fresh.Ping(ctx))
+	want := defaultState(t, fresh)
+	if want.role != "none" || want.inTx {
+		t.Fatalf("unexpected defaults %+v", want)
+	}
+
+	endings := []struct {
+		name string
+		run  func() error
+	}{
+		{"Commit", func() error { return db.Tx(ctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT 1") }) }},
+		{"Rollback", func() error {
+			return db.Tx(ctx, tn, func(ctx context.Context) error { return errors.New("handler failed") })
+		}},
+		{"StatementError", func() error {
+			return db.Tx(ctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT 1/0") })
+		}},
+		{"ReadOnly", func() error {
+			return db.ReadTx(ctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT 1") })
+		}},
+		{"Panic", func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("recovered %v", p)
+				}
+			}()
+			return db.Tx(ctx, tn, func(ctx context.Context) error { panic("handler panicked") })
+		}},
+		{"ContextCancelledMidQuery", func() error {
+			cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			return db.Tx(cctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT pg_sleep(5)") })
+		}},
+		{"PlainSetInsideTransaction", func() error {
+			// A careless session-level SET inside a bound transaction is
+			// rolled back with it.
+			return db.Tx(ctx, tn, func(ctx context.Context) error {
+				if err := rawExec(ctx, "SET statement_timeout = 1234"); err != nil {
+					return err
+				}
+				return errors.New("and then fail")
+			})
+		}},
+	}
+	for _, e := range endings {
+		t.Run(e.name, func(t *testing.T) {
+			_ = e.run()
+			must(t, db.Ping(ctx)) // ensure a connection is back in the pool
+			for _, got := range idleConnStates(t, db) {
+				if got != want {
+					t.Fatalf("connection after %s: %+v, want %+v", e.name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// A binding that cannot be established (its role is gone) fails clearly and
+// leaves no transaction open on the connection.
+func TestBindFailureLeavesConnectionClean(t *testing.T) {
+	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	ctx := context.Background()
+	tn := tenanttest.Tenant(t, db, "norole")
+	// A tenant value not obtained from the DB has no binding and is refused.
+	handMade := &tenantdb.Tenant{ID: tn.ID, Slug: tn.Slug, Schema: tn.Schema, Role: tn.Role}
+	if err := db.Tx(ctx, handMade, func(context.Context) error { return nil }); err == nil {
+		t.Fatal("a hand-made tenant was bound")
+	}
+	_, err := tenantdb.Pool(db).ExecContext(ctx, `ALTER ROLE `+tn.Role+` RENAME TO `+tn.Role+`_gone`)
+	must(t, err)
+	defer tenantdb.Pool(db).ExecContext(ctx, `ALTER ROLE `+tn.Role+`_gone RENAME TO `+tn.Role) //nolint:errcheck
+	err = db.Tx(ctx, tn, func(context.Context) error { return nil })
+	if err == nil {
+		t.Fatal("bound to a role that does not exist")
+	}
+	for _, s := range idleConnStates(t, db) {
+		if s.inTx || s.role != "none" {
+			t.Fatalf("connection left %+v", s)
+		}
+	}
+}
