@@ -149,3 +149,39 @@ func TenantSchemaConfig(schema string) tenant.SchemaConfig {
 func (db *DB) UnboundTenantClient(t *Tenant) *tenant.Client {
 	return tenant.NewClient(tenant.Driver(entsql.OpenDB(dialect.Postgres, db.pool)), tenant.AlternateSchema(TenantSchemaConfig(t.Schema)))
 }
+
+// SessionState is the state a pooled connection carries between uses.
+type SessionState struct {
+	SearchPath       string
+	User             string // current_user
+	Role             string // the role GUC: "none" unless SET ROLE is in effect
+	StatementTimeout string
+	InTransaction    bool
+}
+
+// IdleSessions checks out every idle connection of the pool at once and reads
+// its session state, to prove that no tenant binding outlived its transaction.
+// database/sql hands out idle connections before it opens new ones, so holding
+// Idle of them visits each.
+func (db *DB) IdleSessions(ctx context.Context) ([]SessionState, error) {
+	n := db.pool.Stats().Idle
+	out := make([]SessionState, 0, n)
+	for range n {
+		conn, err := db.pool.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		var s SessionState
+		// In a transaction block now() is the block's start, not this
+		// statement's.
+		err = conn.QueryRowContext(ctx, `SELECT current_setting('search_path'), current_user,
+			current_setting('role'), current_setting('statement_timeout'), now() <> statement_timestamp()`).
+			Scan(&s.SearchPath, &s.User, &s.Role, &s.StatementTimeout, &s.InTransaction)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

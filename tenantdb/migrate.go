@@ -167,8 +167,13 @@ func (db *DB) MigrateTenant(ctx context.Context, t *Tenant) TenantMigration {
 		if err == nil && len(todo) == 0 {
 			r.From, r.To = done.newest(), done.newest()
 			if t.SchemaVersion != r.To {
-				// The registry lags (say, after a restore): fix it cheaply.
-				_, _ = db.pool.ExecContext(ctx, `UPDATE `+quoteIdent(PlatformSchema)+`.vendors SET schema_version = $1, migration_error = '' WHERE id = $2`, r.To, t.ID)
+				// The registry lags (say, after a restore): fix it, and tell
+				// every instance's resolver, in one statement.
+				if _, err := db.pool.ExecContext(ctx, `WITH u AS (UPDATE `+quoteIdent(PlatformSchema)+`.vendors
+					SET schema_version = $1, migration_error = '' WHERE id = $2 RETURNING slug)
+					SELECT pg_notify($3, slug) FROM u`, r.To, t.ID, notifyChannel); err != nil {
+					r.Err = err
+				}
 			}
 			return r
 		}

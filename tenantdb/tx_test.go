@@ -107,34 +107,14 @@ func TestWall(t *testing.T) {
 	})
 }
 
-// connState is what a pooled connection carries between transactions.
-type connState struct {
-	searchPath, currentUser, role, timeout string
-	inTx                                   bool
-}
-
-// idleConnStates checks out every idle connection of the pool at once and
-// reads its session state.
-func idleConnStates(t *testing.T, db *tenantdb.DB) []connState {
+func idleConnStates(t *testing.T, db *tenantdb.DB) []tenantdb.SessionState {
 	t.Helper()
-	pool := tenantdb.Pool(db)
-	ctx := context.Background()
-	n := pool.Stats().Idle
-	var states []connState
-	for range n {
-		conn, err := pool.Conn(ctx)
-		must(t, err)
-		defer conn.Close()
-		var s connState
-		must(t, conn.QueryRowContext(ctx, `SELECT current_setting('search_path'), current_user, current_setting('role'),
-			current_setting('statement_timeout'), now() <> statement_timestamp() OR txid_current_if_assigned() IS NOT NULL`).
-			Scan(&s.searchPath, &s.currentUser, &s.role, &s.timeout, &s.inTx))
-		states = append(states, s)
-	}
+	states, err := db.IdleSessions(context.Background())
+	must(t, err)
 	return states
 }
 
-func defaultState(t *testing.T, db *tenantdb.DB) connState {
+func defaultState(t *testing.T, db *tenantdb.DB) tenantdb.SessionState {
 	t.Helper()
 	states := idleConnStates(t, db)
 	if len(states) == 0 {
@@ -154,7 +134,7 @@ func TestNothingSurvivesTheTransaction(t *testing.T) {
 	fresh := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
 	must(t, fresh.Ping(ctx))
 	want := defaultState(t, fresh)
-	if want.role != "none" || want.inTx {
+	if want.Role != "none" || want.InTransaction {
 		t.Fatalf("unexpected defaults %+v", want)
 	}
 
@@ -228,7 +208,7 @@ func TestBindFailureLeavesConnectionClean(t *testing.T) {
 		t.Fatal("bound to a role that does not exist")
 	}
 	for _, s := range idleConnStates(t, db) {
-		if s.inTx || s.role != "none" {
+		if s.InTransaction || s.Role != "none" {
 			t.Fatalf("connection left %+v", s)
 		}
 	}

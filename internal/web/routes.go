@@ -38,7 +38,7 @@ func (s *server) routes() {
 	vendor.Get("/api/v1/shop/products", s.tenantTx(readOnly), catalog.ListProducts(s.catalog))
 
 	if s.extraRoutes != nil {
-		s.extraRoutes(vendor)
+		s.extraRoutes(s, vendor)
 	}
 	s.sites = map[SiteKind]fasthttp.RequestHandler{
 		SitePlatform: platform.Handler(),

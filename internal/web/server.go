@@ -43,7 +43,7 @@ type server struct {
 	app      *fiber.App                           // host-independent routes, then site resolution
 	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
-	extraRoutes func(vendor fiber.Router) // tests add vendor routes with it
+	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
 }
 
 // New builds the Fiber app with every route.
@@ -51,7 +51,7 @@ func New(opts Options, d Deps) *fiber.App {
 	return newServer(opts, d, nil).app
 }
 
-func newServer(opts Options, d Deps, extra func(vendor fiber.Router)) *server {
+func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router)) *server {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 30 * time.Second
 	}

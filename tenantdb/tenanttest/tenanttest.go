@@ -257,3 +257,16 @@ func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
 	})
 	return tn
 }
+
+// SQL opens a plain pool on d as the application role, for tests that need to
+// inspect or tamper with the database behind production code's back. It is
+// closed when the test ends.
+func SQL(t testing.TB, d *Database) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
