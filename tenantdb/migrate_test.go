@@ -81,7 +81,7 @@ func migrateChild() int {
 // fakeTB lets withMigration run outside a test.
 type fakeTB struct{ testing.TB }
 
-func (fakeTB) Helper()            {}
+func (fakeTB) Helper()           {}
 func (fakeTB) Fatal(args ...any) { panic(fmt.Sprint(args...)) }
 
 func TestMigrateAllRollout(t *testing.T) {

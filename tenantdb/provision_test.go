@@ -253,4 +253,3 @@ func sqlStateOf(err error) string {
 	}
 	return ""
 }
-

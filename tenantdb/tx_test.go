@@ -142,7 +142,9 @@ func TestNothingSurvivesTheTransaction(t *testing.T) {
 		name string
 		run  func() error
 	}{
-		{"Commit", func() error { return db.Tx(ctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT 1") }) }},
+		{"Commit", func() error {
+			return db.Tx(ctx, tn, func(ctx context.Context) error { return rawExec(ctx, "SELECT 1") })
+		}},
 		{"Rollback", func() error {
 			return db.Tx(ctx, tn, func(ctx context.Context) error { return errors.New("handler failed") })
 		}},

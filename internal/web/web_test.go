@@ -322,7 +322,6 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 	}
 }
 
-
 // eventuallyStatus polls until the URL answers want: for changes that reach
 // the server through LISTEN/NOTIFY.
 func eventuallyStatus(t *testing.T, ts *testServer, host, path string, want int) {
