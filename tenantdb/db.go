@@ -21,6 +21,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -53,7 +54,7 @@ type Options struct {
 type DB struct {
 	pool     *sql.DB
 	Platform *platform.Client // schema-qualified platform queries, as the application role
-	tenants  *tenant.Client   // only used to begin bound transactions
+	tenants  *tenant.Client   // only used to begin transactions that are then bound
 	opts     Options
 	log      *slog.Logger
 
@@ -91,7 +92,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: tenant migrations: %w", err)
 	}
-	c, err := newConnector(opts.URL)
+	c, err := pq.NewConnector(opts.URL)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
 	}

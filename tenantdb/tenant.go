@@ -56,20 +56,23 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 	return t
 }
 
-// bindingFor builds the statements that open a transaction bound to a schema
-// and role. Both names were validated when the tenant was provisioned and are
-// checked again by quoteIdent; pg_temp is listed last so a temporary table can
-// never shadow a tenant table.
+// binding is the statement that binds an open transaction to a tenant.
+type binding struct {
+	sets string
+}
+
+// bindingFor builds the statement that binds a transaction to a schema and
+// role: SET LOCAL, so it ends with the transaction whatever happens. Both
+// names were validated when the tenant was provisioned and are checked again
+// by quoteIdent; pg_temp is listed last so a temporary table can never shadow
+// a tenant table.
 func (db *DB) bindingFor(schema, role string) *binding {
 	var sets strings.Builder
-	fmt.Fprintf(&sets, "; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
+	fmt.Fprintf(&sets, "SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
 	if ms := db.opts.StatementTimeout.Milliseconds(); ms > 0 {
 		fmt.Fprintf(&sets, "; SET LOCAL statement_timeout = %d", ms)
 	}
-	return &binding{
-		rw: "BEGIN READ WRITE" + sets.String(),
-		ro: "BEGIN READ ONLY" + sets.String(),
-	}
+	return &binding{sets: sets.String()}
 }
 
 // TenantBySlug finds a tenant by its slug, whatever its status.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,76 @@ func tenantCmd() *cobra.Command {
 	cmd.AddCommand(tenantCreateCmd(), tenantListCmd(), tenantStatusCmd(),
 		tenantStatusChangeCmd("suspend", tenantdb.StatusSuspended),
 		tenantStatusChangeCmd("resume", tenantdb.StatusActive),
-		tenantDeleteCmd())
+		tenantDeleteCmd(),
+		tenantDomainCmd())
+	return cmd
+}
+
+func tenantDomainCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "domain",
+		Short: "Custom domains of a vendor: add, verify (DNS TXT), list",
+	}
+	add := &cobra.Command{
+		Use:   "add <slug> <host>",
+		Short: "Register a custom domain; it serves once verified",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			d, err := a.db.AddDomain(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added %s for %s\nprove ownership with a DNS TXT record:\n  %s%s  TXT  %q\nthen run: bazaar tenant domain verify %s\n",
+				d.Host, d.VendorSlug, tenantdb.DomainVerifyPrefix, d.Host, d.VerificationToken, d.Host)
+			return nil
+		},
+	}
+	verify := &cobra.Command{
+		Use:   "verify <host>",
+		Short: "Check the domain's DNS TXT record and let it serve",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			d, err := a.db.VerifyDomain(cmd.Context(), args[0], net.DefaultResolver.LookupTXT)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is verified and serves %s\n", d.Host, d.VendorSlug)
+			return nil
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list <slug>",
+		Short: "List a vendor's custom domains",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := openApp(cmd)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			ds, err := a.db.Domains(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "HOST\tVERIFIED\tTXT RECORD")
+			for _, d := range ds {
+				fmt.Fprintf(w, "%s\t%v\t%s%s %q\n", d.Host, d.Verified, tenantdb.DomainVerifyPrefix, d.Host, d.VerificationToken)
+			}
+			return w.Flush()
+		},
+	}
+	cmd.AddCommand(add, verify, list)
 	return cmd
 }
 

@@ -42,7 +42,7 @@ func defaultOptions() Options {
 	}
 }
 
-func startServer(t *testing.T, db *tenantdb.DB, opts Options, extra func(s *server, vendor fiber.Router)) *testServer {
+func startServer(t testing.TB, db *tenantdb.DB, opts Options, extra func(s *server, vendor fiber.Router)) *testServer {
 	t.Helper()
 	r := db.NewResolver(tenantdb.ResolverOptions{TTL: time.Hour})
 	if err := r.Listen(context.Background()); err != nil {
@@ -62,7 +62,7 @@ func startServer(t *testing.T, db *tenantdb.DB, opts Options, extra func(s *serv
 
 // rawGet sends a GET with exactly the given Host bytes (no client-side
 // normalisation) and extra header lines, and returns status and body.
-func (ts *testServer) rawGet(t *testing.T, host, path string, headers ...string) (int, string) {
+func (ts *testServer) rawGet(t testing.TB, host, path string, headers ...string) (int, string) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
 	if err != nil {

@@ -270,3 +270,58 @@ func SQL(t testing.TB, d *Database) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// Fleet creates a database of its own holding n tenants (slugs
+// <prefix>-0000...) with products products each, for benchmarks. It stays
+// until the package's tests end (Main drops it), so one run's benchmarks can
+// share it; Fleet itself is not memoised.
+func Fleet(tb testing.TB, prefix string, n, products int) (*Database, []*tenantdb.Tenant) {
+	tb.Helper()
+	d, err := create(context.Background(), "bazaar_test_fleet_"+strings.ReplaceAll(prefix, "-", "_"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := tenantdb.Open(context.Background(), d.Options())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	tenants := make([]*tenantdb.Tenant, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i := range tenants {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx := context.Background()
+			tn, err := db.Provision(ctx, tenantdb.NewVendor{Slug: fmt.Sprintf("%s-%04d", prefix, i), Name: "Fleet shop"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			tenants[i] = tn
+			if products == 0 {
+				return
+			}
+			err = db.Tx(ctx, tn, func(ctx context.Context) error {
+				c, err := tenantdb.FromContext(ctx)
+				if err != nil {
+					return err
+				}
+				_, err = c.ExecContext(ctx, `INSERT INTO products (sku, name, price_cents, currency, created_at, updated_at)
+					SELECT 'SKU-' || g, 'Product number ' || g, g * 100, 'EUR', now(), now() FROM generate_series(1, $1::int) g`, products)
+				return err
+			})
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+	return d, tenants
+}

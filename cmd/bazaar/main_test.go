@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+func TestMain(m *testing.M) { tenanttest.Main(m) }
+
+// cli runs the bazaar command in-process against the test's own database.
+type cli struct {
+	t *testing.T
+}
+
+func newCLI(t *testing.T) *cli {
+	return newCLIOn(t, tenanttest.NewDatabase(t))
+}
+
+func newCLIOn(t *testing.T, d *tenanttest.Database) *cli {
+	t.Setenv("BAZAAR_ENV", "development")
+	t.Setenv("BAZAAR_DATABASE_URL", d.URL)
+	t.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
+	return &cli{t: t}
+}
+
+func (c *cli) run(args ...string) (string, error) {
+	var out bytes.Buffer
+	err := run(context.Background(), args, &out, &out)
+	return out.String(), err
+}
+
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	out, err := c.run(args...)
+	if err != nil {
+		c.t.Fatalf("bazaar %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (c *cli) fails(want string, args ...string) {
+	c.t.Helper()
+	out, err := c.run(args...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		c.t.Fatalf("bazaar %s: err = %v (output %q), want it to mention %q", strings.Join(args, " "), err, out, want)
+	}
+}
+
+func contains(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+func TestTenantLifecycleCommands(t *testing.T) {
+	c := newCLI(t)
+	contains(t, c.ok("migrate"), "tenants: 0")
+	contains(t, c.ok("tenant", "create", "shop-one", "--name", "Shop One", "--country", "LU"), "created shop-one", "vendor_shop_one")
+	c.fails(`slug: may contain only lower-case letters`, "tenant", "create", "Bad_Slug", "--name", "x")
+	c.fails("already exists", "tenant", "create", "shop-one", "--name", "Again")
+	c.fails(`required flag(s) "name" not set`, "tenant", "create", "shop-two")
+	contains(t, c.ok("tenant", "list"), "shop-one", "Shop One", "active")
+	contains(t, c.ok("tenant", "status"), "shop-one", "current", "1 tenants, 0 behind")
+	contains(t, c.ok("migrate", "--verbose"), "ok       shop-one", "already current: 1")
+	contains(t, c.ok("tenant", "suspend", "shop-one", "--reason", "unpaid"), "shop-one is now suspended")
+	contains(t, c.ok("tenant", "list"), "suspended")
+	contains(t, c.ok("tenant", "resume", "shop-one"), "shop-one is now active")
+	contains(t, c.ok("tenant", "domain", "add", "shop-one", "Shop.Example.LU"), "added shop.example.lu", "_bazaar-verify.shop.example.lu")
+	contains(t, c.ok("tenant", "domain", "list", "shop-one"), "shop.example.lu", "false")
+	c.fails("--force", "tenant", "delete", "shop-one")
+	contains(t, c.ok("tenant", "list"), "shop-one")
+	contains(t, c.ok("tenant", "delete", "shop-one", "--force"), "deleted shop-one")
+	c.fails(`no vendor "shop-one"`, "tenant", "suspend", "shop-one")
+}
+
+func TestDemoIsIdempotent(t *testing.T) {
+	c := newCLI(t)
+	contains(t, c.ok("demo"), "created Atelier Demo with 3 products: http://atelier-demo.localhost:8080/", "/vendor/boutique-lux/")
+	contains(t, c.ok("demo"), "updated Atelier Demo with 3 products", "updated Boutique Lux with 3 products")
+	contains(t, c.ok("tenant", "status"), "2 tenants, 0 behind")
+}
+
+func TestConfigCommandMasksSecrets(t *testing.T) {
+	t.Setenv("BAZAAR_DATABASE_URL", "postgres://bazaar:hunter2@db.example:5432/bazaar")
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"config"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, out.String(), "database.url", "db.example:5432", "xxxxx", "http.base_domain")
+	if strings.Contains(out.String(), "hunter2") {
+		t.Fatalf("config printed the password:\n%s", out.String())
+	}
+	t.Setenv("BAZAAR_HTTP_ADDR", "nonsense")
+	if err := run(context.Background(), []string{"config"}, &out, &out); err == nil || !strings.Contains(err.Error(), "http.addr") {
+		t.Fatalf("invalid config: %v", err)
+	}
+}
+
+func TestServeAnswersAndShutsDown(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	c := newCLIOn(t, d)
+	// A database never migrated: serve refuses to start.
+	if _, err := tenanttest.SQL(t, d).Exec(`DROP SCHEMA platform CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	c.fails("run `bazaar migrate` first", "serve")
+	c.ok("demo") // migrates, then seeds
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("BAZAAR_HTTP_ADDR", addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &bytes.Buffer{}, &bytes.Buffer{}) }()
+
+	var resp *http.Response
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/shop/products", nil)
+		req.Host = "atelier-demo.localhost"
+		resp, err = http.DefaultClient.Do(req)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(body.String(), "LS-HONEY-500") {
+		t.Fatalf("%d %s", resp.StatusCode, body.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
