@@ -17,11 +17,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/lib/pq"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -34,7 +35,9 @@ type Options struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration // recycle backends: each tenant schema touched grows a backend's catalogue cache
 	ConnMaxIdleTime time.Duration
-	// StatementTimeout bounds every statement of a tenant transaction (0: none).
+	// StatementTimeout bounds every statement (0: none). It is a session
+	// setting of every pooled connection, sent at connect time, so binding a
+	// transaction costs no extra statement; migrations lift it for themselves.
 	StatementTimeout time.Duration
 	// RolePrefix starts every tenant role name; distinct deployments sharing a
 	// cluster need distinct prefixes because roles are cluster-wide.
@@ -54,7 +57,7 @@ type Options struct {
 type DB struct {
 	pool     *sql.DB
 	Platform *platform.Client // schema-qualified platform queries, as the application role
-	tenants  *tenant.Client   // only used to begin transactions that are then bound
+	tenants  *tenant.Client   // only used to begin bound transactions
 	opts     Options
 	log      *slog.Logger
 
@@ -92,7 +95,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: tenant migrations: %w", err)
 	}
-	c, err := pq.NewConnector(opts.URL)
+	dsn, err := withSessionSettings(opts.URL, opts.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
 	}
@@ -185,4 +192,20 @@ func (db *DB) IdleSessions(ctx context.Context) ([]SessionState, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// withSessionSettings adds session settings to the connection URL; lib/pq sends
+// unknown URL parameters as run-time parameters at connect time. Settings the
+// URL already carries win.
+func withSessionSettings(dsn string, statementTimeout time.Duration) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("tenantdb: the database URL must be a postgres:// URL")
+	}
+	q := u.Query()
+	if statementTimeout > 0 && !q.Has("statement_timeout") {
+		q.Set("statement_timeout", strconv.FormatInt(statementTimeout.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

@@ -22,6 +22,7 @@ func (db *DB) MigratePlatform(ctx context.Context) (applied int, err error) {
 		fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, 0)`, lockMigrate),
 		`CREATE SCHEMA IF NOT EXISTS `+qs,
 		`SET LOCAL search_path TO `+qs,
+		`SET LOCAL statement_timeout = 0`,
 	); err != nil {
 		return 0, fmt.Errorf("tenantdb: migrate platform: %w", err)
 	}
@@ -206,6 +207,7 @@ func (db *DB) migrateTenantTx(ctx context.Context, t *Tenant) (int, error) {
 	if err := execAll(ctx, tx,
 		fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, %d)`, lockMigrate, t.ID),
 		`SET LOCAL lock_timeout = '10s'`,
+		`SET LOCAL statement_timeout = 0`, // a data migration may take long
 		`SET LOCAL search_path TO `+quoteIdent(t.Schema),
 	); err != nil {
 		return 0, err

@@ -3,7 +3,6 @@ package tenantdb
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
@@ -56,23 +55,16 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 	return t
 }
 
-// binding is the statement that binds an open transaction to a tenant.
-type binding struct {
-	sets string
-}
-
-// bindingFor builds the statement that binds a transaction to a schema and
-// role: SET LOCAL, so it ends with the transaction whatever happens. Both
-// names were validated when the tenant was provisioned and are checked again
-// by quoteIdent; pg_temp is listed last so a temporary table can never shadow
-// a tenant table.
+// bindingFor builds the statements that open a transaction bound to a schema
+// and role, in one round trip (see connector). Both names were validated when
+// the tenant was provisioned and are checked again by quoteIdent; pg_temp is
+// listed last so a temporary table can never shadow a tenant table.
 func (db *DB) bindingFor(schema, role string) *binding {
-	var sets strings.Builder
-	fmt.Fprintf(&sets, "SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
-	if ms := db.opts.StatementTimeout.Milliseconds(); ms > 0 {
-		fmt.Fprintf(&sets, "; SET LOCAL statement_timeout = %d", ms)
+	sets := fmt.Sprintf("; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
+	return &binding{
+		rw: "BEGIN READ WRITE" + sets,
+		ro: "BEGIN READ ONLY" + sets,
 	}
-	return &binding{sets: sets.String()}
 }
 
 // TenantBySlug finds a tenant by its slug, whatever its status.

@@ -55,17 +55,12 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	if _, ok := ctx.Value(boundKey{}).(*bound); ok {
 		return nil, nil, errors.New("tenantdb: a tenant transaction is already bound to this context")
 	}
-	tx, err := db.tenants.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	// The binding rides only on the context given to BeginTx, never on the
+	// context handed back, so platform work done later with that context is
+	// not bound by accident.
+	tx, err := db.tenants.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
-	}
-	// One simple-protocol round trip sets every SET LOCAL. (Sending it with
-	// BEGIN in the same round trip was measured: no gain in throughput or
-	// latency; PostgreSQL's work for the role switch dominates. See
-	// BenchmarkBind.)
-	if _, err := tx.ExecContext(ctx, t.bind.sets); err != nil {
-		_ = tx.Rollback()
-		return nil, nil, fmt.Errorf("tenantdb: bind transaction to %q: %w", t.Slug, err)
 	}
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client()}), &Txn{tx: tx}, nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,7 +55,7 @@ func BenchmarkListProducts(b *testing.B) {
 	const (
 		clients = 32
 		pool    = 8
-		rounds  = 6
+		rounds  = 8
 		round   = 3 * time.Second
 	)
 	d, tenants := benchFleet(b)
@@ -113,23 +114,31 @@ func BenchmarkListProducts(b *testing.B) {
 
 	count := map[string]int64{}
 	elapsed := map[string]time.Duration{}
+	var ratios []float64
 	b.ResetTimer()
 	for r := range rounds {
 		order := []string{"bound", "unbound"}
 		if r%2 == 1 {
 			order = []string{"unbound", "bound"}
 		}
+		rate := map[string]float64{}
 		for _, v := range order {
 			start := time.Now()
 			deadline := start.Add(round)
-			count[v] += drive(paths[v], random, func(int64) bool { return time.Now().After(deadline) })
-			elapsed[v] += time.Since(start)
+			n := drive(paths[v], random, func(int64) bool { return time.Now().After(deadline) })
+			took := time.Since(start)
+			count[v] += n
+			elapsed[v] += took
+			rate[v] = float64(n) / took.Seconds()
 		}
+		ratios = append(ratios, rate["bound"]/rate["unbound"])
 	}
 	b.StopTimer()
+	slices.Sort(ratios)
 	bound := float64(count["bound"]) / elapsed["bound"].Seconds()
 	unbound := float64(count["unbound"]) / elapsed["unbound"].Seconds()
 	b.ReportMetric(bound, "bound-req/s")
 	b.ReportMetric(unbound, "unbound-req/s")
 	b.ReportMetric(bound/unbound, "bound/unbound")
+	b.ReportMetric((ratios[len(ratios)/2-1]+ratios[len(ratios)/2])/2, "median-round-ratio")
 }

@@ -1,0 +1,106 @@
+package tenantdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+)
+
+// binding is what a tenant transaction is bound to. It travels to the driver
+// only in the context handed to BeginTx, under a key no other package can forge.
+type binding struct {
+	// rw and ro are the complete statements that open the transaction and bind
+	// it, read-write and read-only; see Tenant.prepare.
+	rw, ro string
+}
+
+type bindingKey struct{}
+
+// connector wraps lib/pq's connector. Its only addition: a transaction begun
+// with a binding in its context is opened and bound in one round trip —
+// "BEGIN; SET LOCAL search_path ...; SET LOCAL ROLE ..." sent as one simple
+// query — instead of two or three. SET LOCAL ends with the transaction, so no
+// tenant state can outlive it on a pooled connection.
+type connector struct {
+	pq *pq.Connector
+}
+
+func newConnector(dsn string) (*connector, error) {
+	c, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &connector{pq: c}, nil
+}
+
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	inner, err := c.pq.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(inner)
+}
+
+func (c *connector) Driver() driver.Driver { return c.pq.Driver() }
+
+// pqConn is the set of lib/pq connection methods we forward. Asserting it once
+// at connect time means a lib/pq upgrade that drops one fails loudly here.
+type pqConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+	driver.NamedValueChecker
+	driver.Tx // lib/pq's conn is its own transaction object
+}
+
+type conn struct {
+	pqConn
+}
+
+func newConn(inner driver.Conn) (driver.Conn, error) {
+	pc, ok := inner.(pqConn)
+	if !ok {
+		inner.Close()
+		return nil, fmt.Errorf("tenantdb: lib/pq connection %T lacks a required method", inner)
+	}
+	return &conn{pqConn: pc}, nil
+}
+
+// BeginTx opens a transaction; with a binding in ctx it is bound in the same
+// round trip.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	b, ok := ctx.Value(bindingKey{}).(*binding)
+	if !ok {
+		return c.pqConn.BeginTx(ctx, opts)
+	}
+	if sql.IsolationLevel(opts.Isolation) != sql.LevelDefault {
+		return nil, errors.New("tenantdb: tenant transactions use the default isolation level")
+	}
+	q := b.rw
+	if opts.ReadOnly {
+		q = b.ro
+	}
+	if _, err := c.pqConn.ExecContext(ctx, q, nil); err != nil {
+		// Typically BEGIN succeeded and a SET failed, leaving an open, aborted
+		// transaction: close it. If no transaction is open, lib/pq's Rollback
+		// marks the connection bad and database/sql discards it; either way the
+		// connection never returns to the pool inside a transaction.
+		_ = c.pqConn.Rollback()
+		return nil, err
+	}
+	return c.pqConn, nil
+}
+
+// Begin is the legacy entry point; database/sql uses BeginTx.
+func (c *conn) Begin() (driver.Tx, error) { //nolint:staticcheck // required by driver.Conn
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
