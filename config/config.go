@@ -57,6 +57,7 @@ type HTTP struct {
 // Database configures the PostgreSQL pool and tenant naming.
 type Database struct {
 	URL              string        `mapstructure:"url" secret:"true"`
+	ListenURL        string        `mapstructure:"listen_url" secret:"true"`
 	MaxOpenConns     int           `mapstructure:"max_open_conns"`
 	MaxIdleConns     int           `mapstructure:"max_idle_conns"`
 	ConnMaxLifetime  time.Duration `mapstructure:"conn_max_lifetime"`
@@ -234,6 +235,9 @@ func (c *Config) Validate() error {
 		bad("database.url", "is required; set BAZAAR_DATABASE_URL (make run and make test start a local PostgreSQL and set it)")
 	} else if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		bad("database.url", "must be a postgres:// URL")
+	}
+	if u, err := url.Parse(d.ListenURL); d.ListenURL != "" && (err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql")) {
+		bad("database.listen_url", "must be a postgres:// URL or empty")
 	}
 	if d.MaxOpenConns < 2 {
 		bad("database.max_open_conns", "must be at least 2 (got %d)", d.MaxOpenConns)

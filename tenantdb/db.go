@@ -31,6 +31,7 @@ import (
 // Options configure a DB.
 type Options struct {
 	URL             string
+	ListenURL       string // for LISTEN/NOTIFY; empty: URL
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration // recycle backends: each tenant schema touched grows a backend's catalogue cache

@@ -85,6 +85,7 @@ func dbOptions(cfg *config.Config, log *slog.Logger) tenantdb.Options {
 	d := cfg.Database
 	return tenantdb.Options{
 		URL:              d.URL,
+		ListenURL:        d.ListenURL,
 		MaxOpenConns:     d.MaxOpenConns,
 		MaxIdleConns:     d.MaxIdleConns,
 		ConnMaxLifetime:  d.ConnMaxLifetime,
