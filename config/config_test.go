@@ -78,7 +78,7 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"http.addr": "127.0.0.1:9999", "http.base_domain": "shops.example.com", "http.path_routing": "false",
 		"http.trusted_proxies": "[10.0.0.0/8, 192.168.1.1]", "http.read_timeout": "5s", "http.write_timeout": "6s",
 		"http.idle_timeout": "7s", "http.request_timeout": "8s", "http.shutdown_timeout": "9s", "http.body_limit": "2048",
-		"database.listen_url": "postgres://direct:xxxxx@db:5432/bazaar",
+		"database.listen_url":     "postgres://direct:xxxxx@db:5432/bazaar",
 		"database.max_open_conns": "12", "database.max_idle_conns": "3", "database.conn_max_lifetime": "1h0m0s",
 		"database.conn_max_idle_time": "1m0s", "database.statement_timeout": "0s", "database.role_prefix": "shop_",
 		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7",
