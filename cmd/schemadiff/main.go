@@ -61,7 +61,7 @@ func run(ctx context.Context) error {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(devDB)); err != nil {
 		return fmt.Errorf("create dev database: %w", err)
 	}
-	defer admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(devDB)+" WITH (FORCE)")
+	defer admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(devDB))
 
 	graphs := []struct {
 		name   string
@@ -73,9 +73,6 @@ func run(ctx context.Context) error {
 	for _, g := range graphs {
 		devURL, err := schemaURL(server, devDB, "dev_"+g.name)
 		if err != nil {
-			return err
-		}
-		if _, err := admin.ExecContext(ctx, "SELECT 1"); err != nil {
 			return err
 		}
 		if err := createSchema(ctx, server, devDB, "dev_"+g.name); err != nil {

@@ -178,8 +178,22 @@ func drop(ctx context.Context, d *Database) error {
 		return err
 	}
 	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(d.Name)+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("tenanttest: drop database %s: %w", d.Name, err)
+	// Not WITH (FORCE): that needs the right to signal every backend in the
+	// database, autovacuum workers included, which a non-superuser lacks. We
+	// end our own sessions; plain DROP DATABASE asks autovacuum to leave.
+	for attempt := 0; ; attempt++ {
+		_, err = admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = $1 AND pid <> pg_backend_pid() AND usename = current_user`, d.Name)
+		if err == nil {
+			_, err = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(d.Name))
+		}
+		if err == nil {
+			break
+		}
+		if pq.As(err, "55006") == nil || attempt == 20 { // object_in_use: a session is still leaving
+			return fmt.Errorf("tenanttest: drop database %s: %w", d.Name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	rows, err := admin.QueryContext(ctx, `SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)`, d.RolePrefix)
 	if err != nil {
