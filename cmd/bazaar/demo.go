@@ -14,12 +14,7 @@ func demoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Seed demo vendors with the Letzshop sample catalogue (idempotent)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			if _, err := a.db.MigrateAll(cmd.Context(), nil); err != nil {
 				return err
 			}
@@ -41,6 +36,6 @@ func demoCmd() *cobra.Command {
 				fmt.Fprintln(out)
 			}
 			return nil
-		},
+		}),
 	}
 }

@@ -106,3 +106,16 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
+
+// withApp adapts a command body that needs the app: it is opened before and
+// closed after.
+func withApp(body func(cmd *cobra.Command, a *app, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := openApp(cmd)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return body(cmd, a, args)
+	}
+}

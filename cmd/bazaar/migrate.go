@@ -20,12 +20,7 @@ untouched: run it again to finish. A failing tenant is reported and recorded
 (see 'bazaar tenant status') without stopping the others; the exit status is
 non-zero if any failed.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			out := cmd.OutOrStdout()
 			sum, err := a.db.MigrateAll(cmd.Context(), func(r tenantdb.TenantMigration) {
 				switch {
@@ -38,7 +33,7 @@ non-zero if any failed.`,
 			fmt.Fprintf(out, "tenants: %d, migrated: %d, already current: %d, failed: %d (%s)\n",
 				sum.Tenants, sum.Migrated, sum.Current, sum.Failed, sum.Duration.Round(1e6))
 			return err
-		},
+		}),
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list tenants that were already current")
 	return cmd

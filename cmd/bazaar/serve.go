@@ -18,14 +18,9 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the web server",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			return serve(cmd.Context(), a)
-		},
+		}),
 	}
 }
 

@@ -33,12 +33,7 @@ func tenantDomainCmd() *cobra.Command {
 		Use:   "add <slug> <host>",
 		Short: "Register a custom domain; it serves once verified",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			d, err := a.db.AddDomain(cmd.Context(), args[0], args[1])
 			if err != nil {
 				return err
@@ -46,36 +41,26 @@ func tenantDomainCmd() *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s for %s\nprove ownership with a DNS TXT record:\n  %s%s  TXT  %q\nthen run: bazaar tenant domain verify %s\n",
 				d.Host, d.VendorSlug, tenantdb.DomainVerifyPrefix, d.Host, d.VerificationToken, d.Host)
 			return nil
-		},
+		}),
 	}
 	verify := &cobra.Command{
 		Use:   "verify <host>",
 		Short: "Check the domain's DNS TXT record and let it serve",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			d, err := a.db.VerifyDomain(cmd.Context(), args[0], net.DefaultResolver.LookupTXT)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s is verified and serves %s\n", d.Host, d.VendorSlug)
 			return nil
-		},
+		}),
 	}
 	list := &cobra.Command{
 		Use:   "list <slug>",
 		Short: "List a vendor's custom domains",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			ds, err := a.db.Domains(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -86,7 +71,7 @@ func tenantDomainCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%v\t%s%s %q\n", d.Host, d.Verified, tenantdb.DomainVerifyPrefix, d.Host, d.VerificationToken)
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	cmd.AddCommand(add, verify, list)
 	return cmd
@@ -98,12 +83,7 @@ func tenantCreateCmd() *cobra.Command {
 		Use:   "create <slug>",
 		Short: "Provision a vendor: schema, role, tables, registry entry",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			nv.Slug = args[0]
 			t, err := a.db.Provision(cmd.Context(), nv)
 			if err != nil {
@@ -111,7 +91,7 @@ func tenantCreateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created %s (schema %s, role %s) at version %s\n", t.Slug, t.Schema, t.Role, t.SchemaVersion)
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&nv.Name, "name", "", "shop name (required)")
@@ -130,12 +110,7 @@ func tenantListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List tenants",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			ts, err := a.db.Tenants(cmd.Context())
 			if err != nil {
 				return err
@@ -146,7 +121,7 @@ func tenantListCmd() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, t.Status, t.Schema, t.CreatedAt.Format("2006-01-02"))
 			}
 			return w.Flush()
-		},
+		}),
 	}
 }
 
@@ -155,12 +130,7 @@ func tenantStatusCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show each tenant's schema revision and whether it is behind",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, _ []string) error {
 			states, err := a.db.States(cmd.Context())
 			if err != nil {
 				return err
@@ -183,7 +153,7 @@ func tenantStatusCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d tenants, %d behind; this binary's newest tenant migration is %s\n", len(states), behind, a.db.TenantLatest())
 			return nil
-		},
+		}),
 	}
 }
 
@@ -193,19 +163,14 @@ func tenantStatusChangeCmd(verb string, to tenantdb.Status) *cobra.Command {
 		Use:   verb + " <slug>",
 		Short: map[string]string{"suspend": "Stop a vendor's shop from serving (data is kept)", "resume": "Let a suspended vendor serve again"}[verb],
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
 			t, err := a.db.SetStatus(cmd.Context(), args[0], to, reason)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", t.Slug, t.Status)
 			return nil
-		},
+		}),
 	}
 	if to == tenantdb.StatusSuspended {
 		cmd.Flags().StringVar(&reason, "reason", "", "why (kept on the vendor record)")
