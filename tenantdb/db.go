@@ -131,9 +131,6 @@ func (db *DB) Close() error { return db.pool.Close() }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
 
-// Stats reports the pool's state, for metrics.
-func (db *DB) Stats() sql.DBStats { return db.pool.Stats() }
-
 // PlatformSchemaConfig qualifies every platform table with PlatformSchema.
 func PlatformSchemaConfig() platform.SchemaConfig {
 	return platform.SchemaConfig{

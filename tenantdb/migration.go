@@ -93,9 +93,6 @@ func (s *Source) Latest() string {
 	return s.files[len(s.files)-1].version
 }
 
-// Len is the number of migration files.
-func (s *Source) Len() int { return len(s.files) }
-
 // applied maps each version recorded in a schema's revision table to its checksum.
 type applied map[string]string
 

@@ -95,7 +95,7 @@ func (db *DB) ReadTx(ctx context.Context, t *Tenant, fn func(ctx context.Context
 	return db.run(ctx, t, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx context.Context) error) (err error) {
+func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx context.Context) error) error {
 	if b, ok := ctx.Value(boundKey{}).(*bound); ok {
 		if b.tenant.ID != t.ID {
 			return fmt.Errorf("tenantdb: context is bound to %q, not %q", b.tenant.Slug, t.Slug)
