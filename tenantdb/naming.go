@@ -59,6 +59,10 @@ func ValidateSlug(s string) error {
 	return nil
 }
 
+// IsReservedSlug reports whether s is a word the platform keeps for itself
+// (a well-formed label that can never name a vendor).
+func IsReservedSlug(s string) bool { return reservedSlugs[s] }
+
 func slugError(s, why string) error {
 	shown := s
 	if len(shown) > 80 {

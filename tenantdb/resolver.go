@@ -121,15 +121,18 @@ func (r *Resolver) Listen(ctx context.Context) error {
 			r.Invalidate()
 		}
 	})
-	go func() { ready <- r.listener.Listen(notifyChannel) }()
+	l := r.listener
+	go func() { ready <- l.Listen(notifyChannel) }()
 	select {
 	case err := <-ready:
 		if err != nil {
 			r.listener.Close()
+			r.listener = nil // so Close has nothing to stop
 			return err
 		}
 	case <-ctx.Done():
 		r.listener.Close()
+		r.listener = nil
 		return ctx.Err()
 	}
 	r.Invalidate() // anything cached before LISTEN may already be stale

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"regexp"
 	"strings"
 
@@ -114,7 +113,7 @@ func (s *server) resolveSite(c *fiber.Ctx) error {
 			if slug, rest, ok := vendorPrefix(path); ok {
 				t, err := s.resolver.BySlug(ctx, slug)
 				if err != nil {
-					return notFoundShop(err)
+					return notFoundShop(slug, err)
 				}
 				site.Kind, site.Tenant, site.BasePath = SiteVendor, t, "/vendor/"+slug
 				path = rest
@@ -129,7 +128,7 @@ func (s *server) resolveSite(c *fiber.Ctx) error {
 		}
 		t, err := s.resolver.BySlug(ctx, label)
 		if err != nil {
-			return notFoundShop(err)
+			return notFoundShop(label, err)
 		}
 		site.Kind, site.Tenant = SiteVendor, t
 	default:
@@ -155,10 +154,9 @@ func (s *server) resolveSite(c *fiber.Ctx) error {
 }
 
 // notFoundShop keeps "no such vendor" a 404 even when the label is a reserved
-// word, while malformed labels stay a 400 that says what is wrong.
-func notFoundShop(err error) error {
-	var fe *fault.Error
-	if errors.As(err, &fe) && fe.Code == "invalid_slug" && fe.Fields["slug"] == "is reserved" {
+// word (www, api…), while malformed labels stay a 400 that says what is wrong.
+func notFoundShop(slug string, err error) error {
+	if tenantdb.IsReservedSlug(slug) {
 		return fault.New(fault.NotFound, "no shop here")
 	}
 	return err
