@@ -134,8 +134,17 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) 
 // PlatformSchemaConfig qualifies every platform table with PlatformSchema.
 func PlatformSchemaConfig() platform.SchemaConfig {
 	return platform.SchemaConfig{
-		Vendor:       PlatformSchema,
-		VendorDomain: PlatformSchema,
+		AuditEvent:    PlatformSchema,
+		Invitation:    PlatformSchema,
+		LoginThrottle: PlatformSchema,
+		Membership:    PlatformSchema,
+		OutboxMail:    PlatformSchema,
+		PasswordReset: PlatformSchema,
+		RefreshToken:  PlatformSchema,
+		Session:       PlatformSchema,
+		User:          PlatformSchema,
+		Vendor:        PlatformSchema,
+		VendorDomain:  PlatformSchema,
 	}
 }
 
@@ -144,7 +153,9 @@ func PlatformSchemaConfig() platform.SchemaConfig {
 // baseline); request handling relies on the bound search_path instead.
 func TenantSchemaConfig(schema string) tenant.SchemaConfig {
 	return tenant.SchemaConfig{
-		Product: schema,
+		AuditEvent: schema,
+		Product:    schema,
+		Role:       schema,
 	}
 }
 

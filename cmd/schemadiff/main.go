@@ -9,6 +9,12 @@
 // <version>_<name>.sql (Atlas format) with an updated atlas.sum. The statements
 // it writes are unqualified: the platform migrator and the tenant migrator bind
 // the search_path to the target schema before applying them.
+//
+//	go run ./cmd/schemadiff -rehash
+//
+// rewrites each atlas.sum after a migration was edited by hand (data seeded by
+// a migration, say); a migration that has been applied anywhere must never be
+// edited.
 package main
 
 import (
@@ -43,7 +49,11 @@ func main() {
 
 func run(ctx context.Context) error {
 	allowDrop := flag.Bool("allow-drop", false, "also write DROP COLUMN / DROP INDEX statements")
+	rehash := flag.Bool("rehash", false, "only rewrite atlas.sum of every migration directory")
 	flag.Parse()
+	if *rehash {
+		return rehashAll()
+	}
 	if flag.NArg() != 1 || !nameRE.MatchString(flag.Arg(0)) {
 		return errors.New("usage: schemadiff [-allow-drop] <name>   (name: lower_snake_case)")
 	}
@@ -98,6 +108,23 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", g.name, err)
 		default:
 			fmt.Printf("%s: wrote a new migration in ent/%s/migrations\n", g.name, g.name)
+		}
+	}
+	return nil
+}
+
+func rehashAll() error {
+	for _, g := range []string{"platform", "tenant"} {
+		dir, err := migrate.NewLocalDir(filepath.Join("ent", g, "migrations"))
+		if err != nil {
+			return fmt.Errorf("%s: %w (run from the repository root)", g, err)
+		}
+		sum, err := dir.Checksum()
+		if err != nil {
+			return fmt.Errorf("%s: %w", g, err)
+		}
+		if err := migrate.WriteSumFile(dir, sum); err != nil {
+			return fmt.Errorf("%s: %w", g, err)
 		}
 	}
 	return nil

@@ -12,6 +12,15 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/ent/platform/invitation"
+	"github.com/bazaar/bazaar/ent/platform/loginthrottle"
+	"github.com/bazaar/bazaar/ent/platform/membership"
+	"github.com/bazaar/bazaar/ent/platform/outboxmail"
+	"github.com/bazaar/bazaar/ent/platform/passwordreset"
+	"github.com/bazaar/bazaar/ent/platform/refreshtoken"
+	"github.com/bazaar/bazaar/ent/platform/session"
+	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
 )
@@ -74,8 +83,17 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			vendor.Table:       vendor.ValidColumn,
-			vendordomain.Table: vendordomain.ValidColumn,
+			auditevent.Table:    auditevent.ValidColumn,
+			invitation.Table:    invitation.ValidColumn,
+			loginthrottle.Table: loginthrottle.ValidColumn,
+			membership.Table:    membership.ValidColumn,
+			outboxmail.Table:    outboxmail.ValidColumn,
+			passwordreset.Table: passwordreset.ValidColumn,
+			refreshtoken.Table:  refreshtoken.ValidColumn,
+			session.Table:       session.ValidColumn,
+			user.Table:          user.ValidColumn,
+			vendor.Table:        vendor.ValidColumn,
+			vendordomain.Table:  vendordomain.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

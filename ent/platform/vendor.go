@@ -62,9 +62,13 @@ type Vendor struct {
 type VendorEdges struct {
 	// Domains holds the value of the domains edge.
 	Domains []*VendorDomain `json:"domains,omitempty"`
+	// Memberships holds the value of the memberships edge.
+	Memberships []*Membership `json:"memberships,omitempty"`
+	// Invitations holds the value of the invitations edge.
+	Invitations []*Invitation `json:"invitations,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
 }
 
 // DomainsOrErr returns the Domains value or an error if the edge
@@ -74,6 +78,24 @@ func (e VendorEdges) DomainsOrErr() ([]*VendorDomain, error) {
 		return e.Domains, nil
 	}
 	return nil, &NotLoadedError{edge: "domains"}
+}
+
+// MembershipsOrErr returns the Memberships value or an error if the edge
+// was not loaded in eager-loading.
+func (e VendorEdges) MembershipsOrErr() ([]*Membership, error) {
+	if e.loadedTypes[1] {
+		return e.Memberships, nil
+	}
+	return nil, &NotLoadedError{edge: "memberships"}
+}
+
+// InvitationsOrErr returns the Invitations value or an error if the edge
+// was not loaded in eager-loading.
+func (e VendorEdges) InvitationsOrErr() ([]*Invitation, error) {
+	if e.loadedTypes[2] {
+		return e.Invitations, nil
+	}
+	return nil, &NotLoadedError{edge: "invitations"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -230,6 +252,16 @@ func (_m *Vendor) Value(name string) (ent.Value, error) {
 // QueryDomains queries the "domains" edge of the Vendor entity.
 func (_m *Vendor) QueryDomains() *VendorDomainQuery {
 	return NewVendorClient(_m.config).QueryDomains(_m)
+}
+
+// QueryMemberships queries the "memberships" edge of the Vendor entity.
+func (_m *Vendor) QueryMemberships() *MembershipQuery {
+	return NewVendorClient(_m.config).QueryMemberships(_m)
+}
+
+// QueryInvitations queries the "invitations" edge of the Vendor entity.
+func (_m *Vendor) QueryInvitations() *InvitationQuery {
+	return NewVendorClient(_m.config).QueryInvitations(_m)
 }
 
 // Update returns a builder for updating this Vendor.

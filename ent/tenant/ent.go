@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/bazaar/bazaar/ent/tenant/auditevent"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/role"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -73,7 +75,9 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			product.Table: product.ValidColumn,
+			auditevent.Table: auditevent.ValidColumn,
+			product.Table:    product.ValidColumn,
+			role.Table:       role.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -56,6 +56,10 @@ func (Vendor) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("domains", VendorDomain.Type).
 			Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("memberships", Membership.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("invitations", Invitation.Type).
+			Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -9,6 +9,18 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant"
 )
 
+// The AuditEventFunc type is an adapter to allow the use of ordinary
+// function as AuditEvent mutator.
+type AuditEventFunc func(context.Context, *tenant.AuditEventMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuditEventFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.AuditEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.AuditEventMutation", m)
+}
+
 // The ProductFunc type is an adapter to allow the use of ordinary
 // function as Product mutator.
 type ProductFunc func(context.Context, *tenant.ProductMutation) (tenant.Value, error)
@@ -19,6 +31,18 @@ func (f ProductFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ProductMutation", m)
+}
+
+// The RoleFunc type is an adapter to allow the use of ordinary
+// function as Role mutator.
+type RoleFunc func(context.Context, *tenant.RoleMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RoleFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.RoleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.RoleMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -7,7 +7,9 @@ import "context"
 // SchemaConfig represents alternative schema names for all tables
 // that can be passed at runtime.
 type SchemaConfig struct {
-	Product string // Product table.
+	AuditEvent string // AuditEvent table.
+	Product    string // Product table.
+	Role       string // Role table.
 }
 
 type schemaCtxKey struct{}
