@@ -125,6 +125,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}, nil
 }
 
+// ListenURL is the connection string for LISTEN sessions (lib/pq's Listener):
+// Options.ListenURL, or Options.URL when that is empty.
+func (db *DB) ListenURL() string {
+	if db.opts.ListenURL != "" {
+		return db.opts.ListenURL
+	}
+	return db.opts.URL
+}
+
 // Close closes the pool.
 func (db *DB) Close() error { return db.pool.Close() }
 

@@ -106,11 +106,7 @@ func (r *Resolver) Invalidate() {
 // never missed.
 func (r *Resolver) Listen(ctx context.Context) error {
 	ready := make(chan error, 1)
-	dsn := r.db.opts.ListenURL
-	if dsn == "" {
-		dsn = r.db.opts.URL
-	}
-	r.listener = pq.NewListener(dsn, 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
+	r.listener = pq.NewListener(r.db.ListenURL(), 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
 		switch ev {
 		case pq.ListenerEventConnectionAttemptFailed:
 			r.log.Warn("tenant change listener: connection failed", "err", err)
