@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/bazaar/bazaar/internal/fault"
 )
 
@@ -27,9 +25,6 @@ type Resolver struct {
 	mu      sync.RWMutex
 	gen     uint64 // bumped on every invalidation; a lookup racing one is not cached
 	entries map[string]cacheEntry
-
-	listener *pq.Listener
-	done     chan struct{}
 }
 
 type cacheEntry struct {
@@ -101,66 +96,11 @@ func (r *Resolver) Invalidate() {
 	r.mu.Unlock()
 }
 
-// Listen starts following change notifications until Close. It returns once
-// the first LISTEN is established, so changes committed after it returns are
-// never missed.
-func (r *Resolver) Listen(ctx context.Context) error {
-	ready := make(chan error, 1)
-	r.listener = pq.NewListener(r.db.ListenURL(), 100*time.Millisecond, 10*time.Second, func(ev pq.ListenerEventType, err error) {
-		switch ev {
-		case pq.ListenerEventConnectionAttemptFailed:
-			r.log.Warn("tenant change listener: connection failed", "err", err)
-		case pq.ListenerEventDisconnected:
-			r.log.Warn("tenant change listener: disconnected", "err", err)
-		case pq.ListenerEventReconnected:
-			// Notifications sent while we were away are lost: start afresh.
-			r.Invalidate()
-		}
+// Follow subscribes the resolver to vendor and domain change notifications
+// on l (start l afterwards).
+func (r *Resolver) Follow(l *Listener) {
+	l.Subscribe(notifyChannel, Subscriber{
+		Notify: func(string) { r.Invalidate() },
+		Reset:  r.Invalidate,
 	})
-	l := r.listener
-	go func() { ready <- l.Listen(notifyChannel) }()
-	select {
-	case err := <-ready:
-		if err != nil {
-			r.listener.Close()
-			r.listener = nil // so Close has nothing to stop
-			return err
-		}
-	case <-ctx.Done():
-		r.listener.Close()
-		r.listener = nil
-		return ctx.Err()
-	}
-	r.Invalidate() // anything cached before LISTEN may already be stale
-	r.done = make(chan struct{})
-	go r.follow()
-	return nil
-}
-
-func (r *Resolver) follow() {
-	ping := time.NewTicker(90 * time.Second)
-	defer ping.Stop()
-	for {
-		select {
-		case _, ok := <-r.listener.Notify:
-			if !ok {
-				return
-			}
-			// A nil notification means the connection was re-established.
-			r.Invalidate()
-		case <-ping.C:
-			go r.listener.Ping() //nolint:errcheck // a failed ping triggers the reconnect logic
-		case <-r.done:
-			return
-		}
-	}
-}
-
-// Close stops listening.
-func (r *Resolver) Close() error {
-	if r.listener == nil {
-		return nil
-	}
-	close(r.done)
-	return r.listener.Close()
 }

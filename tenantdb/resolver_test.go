@@ -32,8 +32,10 @@ func TestResolverInvalidationAcrossInstances(t *testing.T) {
 	one := tenanttest.Open(t)
 	two := tenanttest.Open(t)
 	r := two.NewResolver(tenantdb.ResolverOptions{TTL: time.Hour})
-	must(t, r.Listen(ctx))
-	t.Cleanup(func() { r.Close() })
+	l := two.NewListener()
+	r.Follow(l)
+	must(t, l.Start(ctx))
+	t.Cleanup(func() { l.Close() })
 
 	slug := tenanttest.Slug("cache")
 	if _, err := r.BySlug(ctx, slug); !errors.Is(err, fault.ErrNotFound) {

@@ -33,10 +33,12 @@ func serve(ctx context.Context, a *app) error {
 		return errors.New("the platform schema is behind this binary: run `bazaar migrate` first")
 	}
 	resolver := a.db.NewResolver(tenantdb.ResolverOptions{TTL: a.cfg.Tenant.CacheTTL, MaxEntries: a.cfg.Tenant.CacheSize})
-	if err := resolver.Listen(ctx); err != nil {
-		return fmt.Errorf("listen for tenant changes: %w", err)
+	listener := a.db.NewListener()
+	resolver.Follow(listener)
+	if err := listener.Start(ctx); err != nil {
+		return fmt.Errorf("listen for changes: %w", err)
 	}
-	defer resolver.Close()
+	defer listener.Close()
 
 	h := a.cfg.HTTP
 	app := web.New(web.Options{

@@ -45,10 +45,12 @@ func defaultOptions() Options {
 func startServer(t testing.TB, db *tenantdb.DB, opts Options, extra func(s *server, vendor fiber.Router)) *testServer {
 	t.Helper()
 	r := db.NewResolver(tenantdb.ResolverOptions{TTL: time.Hour})
-	if err := r.Listen(context.Background()); err != nil {
+	l := db.NewListener()
+	r.Follow(l)
+	if err := l.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.Close() })
+	t.Cleanup(func() { l.Close() })
 	log := slog.New(slog.DiscardHandler)
 	s := newServer(opts, Deps{Log: log, DB: db, Resolver: r, Catalog: catalog.New()}, extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

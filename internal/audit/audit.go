@@ -1,0 +1,90 @@
+// Package audit records security and team events: vendor events in the
+// vendor's own schema (through the bound tenant transaction, so they commit
+// or vanish with the change they describe), platform events in the platform
+// schema.
+package audit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Event is one audited action.
+type Event struct {
+	ActorID    int // 0: anonymous
+	ActorEmail string
+	Action     string // e.g. "team.invite", "auth.login_failed"
+	TargetType string // e.g. "user", "invitation", "role"
+	TargetID   string
+	Before     map[string]any
+	After      map[string]any
+	IP         string
+	RequestID  string
+	VendorID   int // platform events: the vendor host it happened on, if any
+}
+
+// Vendor records e in the tenant transaction bound to ctx.
+func Vendor(ctx context.Context, e Event) error {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	q := c.AuditEvent.Create().
+		SetActorEmail(e.ActorEmail).
+		SetAction(e.Action).
+		SetTargetType(e.TargetType).
+		SetTargetID(e.TargetID).
+		SetIP(clip(e.IP, 64)).
+		SetRequestID(clip(e.RequestID, 64))
+	if e.ActorID != 0 {
+		q.SetActorID(e.ActorID)
+	}
+	if e.Before != nil {
+		q.SetBefore(e.Before)
+	}
+	if e.After != nil {
+		q.SetAfter(e.After)
+	}
+	if err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Platform records e with c: the platform client, or a platform
+// transaction's client so the event commits with the change.
+func Platform(ctx context.Context, c *platform.Client, e Event) error {
+	q := c.AuditEvent.Create().
+		SetActorEmail(e.ActorEmail).
+		SetAction(e.Action).
+		SetTargetType(e.TargetType).
+		SetTargetID(e.TargetID).
+		SetIP(clip(e.IP, 64)).
+		SetRequestID(clip(e.RequestID, 64))
+	if e.ActorID != 0 {
+		q.SetActorID(e.ActorID)
+	}
+	if e.VendorID != 0 {
+		q.SetVendorID(e.VendorID)
+	}
+	if e.Before != nil {
+		q.SetBefore(e.Before)
+	}
+	if e.After != nil {
+		q.SetAfter(e.After)
+	}
+	if err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("audit: record %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,127 @@
+// Package mail is Bazaar's transactional mail: an outbox table written in the
+// same transaction as the change that causes a mail, and a Sender that
+// delivers it over SMTP and retries while the mail server is away.
+//
+// Why an outbox and not a direct SMTP call from the request: the mail then
+// exists exactly when its change committed (no invitation mail for an
+// invitation that rolled back, no lost reset link because the mail server was
+// briefly down), and requests never wait on a mail server.
+package mail
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/outboxmail"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// notifyChannel is the NOTIFY channel that wakes senders. NOTIFY is
+// transactional, so a sender hears of a mail only once it is committed and
+// visible to its claim query.
+const notifyChannel = "bazaar_outbox"
+
+// Column limits of the outbox schema (ent/platform/schema/outboxmail.go),
+// checked here so an oversized value is a validation error naming its field
+// rather than an ent validator error.
+const (
+	maxKind    = 50
+	maxTo      = 254
+	maxSubject = 300
+)
+
+// Message is one mail to send. Kind is a short machine name ("invitation",
+// "password_reset"); Body is plain text and may hold a one-time link, so it is
+// never logged.
+type Message struct{ Kind, To, Subject, Body string }
+
+var kindPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Enqueue writes m into the outbox inside the caller's platform transaction,
+// so the mail exists exactly when the caller's change commits, and wakes the
+// senders with a NOTIFY that PostgreSQL delivers at commit (and drops on
+// rollback). Invalid messages are a *fault.Error of kind invalid naming every
+// bad field.
+func Enqueue(ctx context.Context, tx *platform.Tx, m Message) error {
+	if tx == nil {
+		return errors.New("mail: Enqueue needs the caller's transaction")
+	}
+	if err := m.validate(); err != nil {
+		return err
+	}
+	if err := tx.OutboxMail.Create().
+		SetKind(m.Kind).
+		SetTo(m.To).
+		SetSubject(m.Subject).
+		SetBody(m.Body).
+		Exec(ctx); err != nil {
+		return err
+	}
+	// Identical notifications of one transaction are folded into one, so
+	// enqueueing many mails still wakes each sender once.
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, notifyChannel)
+	return err
+}
+
+// validate lists every bad field. CR and LF (and every other control
+// character) are refused in To and Subject because they end up in header
+// lines: allowing them would let a caller inject headers such as Bcc.
+func (m Message) validate() error {
+	bad := map[string]string{}
+	switch {
+	case m.Kind == "":
+		bad["kind"] = "is required"
+	case len(m.Kind) > maxKind || !kindPattern.MatchString(m.Kind):
+		bad["kind"] = "must be a short machine name (a-z, 0-9, _)"
+	}
+	switch {
+	case strings.TrimSpace(m.To) == "":
+		bad["to"] = "is required"
+	case hasControl(m.To) || !utf8.ValidString(m.To):
+		bad["to"] = "must be one address on one line"
+	case len(m.To) > maxTo:
+		bad["to"] = "is too long"
+	default:
+		if _, err := mail.ParseAddress(m.To); err != nil {
+			bad["to"] = "must be one valid address"
+		}
+	}
+	switch {
+	case strings.TrimSpace(m.Subject) == "":
+		bad["subject"] = "is required"
+	case hasControl(m.Subject) || !utf8.ValidString(m.Subject):
+		bad["subject"] = "must be one line of text"
+	case len(m.Subject) > maxSubject:
+		bad["subject"] = "is too long"
+	}
+	switch {
+	case strings.TrimSpace(m.Body) == "":
+		bad["body"] = "is required"
+	case strings.ContainsRune(m.Body, 0) || !utf8.ValidString(m.Body):
+		bad["body"] = "must be UTF-8 text"
+	}
+	return fault.Fields("invalid mail", bad)
+}
+
+// hasControl reports whether s holds a control character; tab is allowed.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
+}
+
+// Recent lists the newest n mails, sent or not, newest first, for the
+// development mail page. The mails carry their bodies: that page exists to
+// show them, so it must only be served in development.
+func Recent(ctx context.Context, c *platform.Client, n int) ([]*platform.OutboxMail, error) {
+	if n <= 0 {
+		return []*platform.OutboxMail{}, nil
+	}
+	return c.OutboxMail.Query().Order(outboxmail.ByID(sql.OrderDesc())).Limit(n).All(ctx)
+}
