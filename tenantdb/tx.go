@@ -18,6 +18,7 @@ type boundKey struct{}
 type bound struct {
 	tenant *Tenant
 	client *tenant.Client
+	txn    *Txn // nil for Unbound contexts
 }
 
 // FromContext returns the client of the tenant transaction bound to ctx.
@@ -41,8 +42,9 @@ func BoundTenant(ctx context.Context) (*Tenant, bool) {
 // Txn is an open tenant transaction. Exactly one of Commit or Rollback ends it;
 // Rollback after Commit is a no-op, so `defer txn.Rollback()` is always safe.
 type Txn struct {
-	tx   *tenant.Tx
-	done bool
+	tx          *tenant.Tx
+	done        bool
+	afterCommit []func()
 }
 
 // Begin opens a transaction bound to t and returns a context carrying its
@@ -62,7 +64,20 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
-	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client()}), &Txn{tx: tx}, nil
+	txn := &Txn{tx: tx}
+	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client(), txn: txn}), txn, nil
+}
+
+// AfterCommit arranges for fn to run once the tenant transaction bound to ctx
+// has committed (never if it rolls back): dropping a cache whose source the
+// transaction changed, for instance. Without a bound transaction fn runs now.
+func AfterCommit(ctx context.Context, fn func()) {
+	b, ok := ctx.Value(boundKey{}).(*bound)
+	if !ok || b.txn == nil {
+		fn()
+		return
+	}
+	b.txn.afterCommit = append(b.txn.afterCommit, fn)
 }
 
 // Commit commits the transaction.
@@ -71,7 +86,13 @@ func (x *Txn) Commit() error {
 		return errors.New("tenantdb: transaction already finished")
 	}
 	x.done = true
-	return x.tx.Commit()
+	if err := x.tx.Commit(); err != nil {
+		return err
+	}
+	for _, fn := range x.afterCommit {
+		fn()
+	}
+	return nil
 }
 
 // Rollback aborts the transaction unless it has finished.

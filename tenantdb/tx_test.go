@@ -215,3 +215,33 @@ func TestBindFailureLeavesConnectionClean(t *testing.T) {
 		}
 	}
 }
+
+// AfterCommit hooks run once the transaction commits, and never after a
+// rollback.
+func TestAfterCommit(t *testing.T) {
+	db := tenanttest.Open(t)
+	tn := tenanttest.Tenant(t, db, "hook")
+	ran := 0
+	must(t, db.Tx(context.Background(), tn, func(ctx context.Context) error {
+		tenantdb.AfterCommit(ctx, func() { ran++ })
+		if ran != 0 {
+			t.Fatal("hook ran before the commit")
+		}
+		return nil
+	}))
+	if ran != 1 {
+		t.Fatalf("after commit: hook ran %d times, want 1", ran)
+	}
+	boom := errors.New("boom")
+	err := db.Tx(context.Background(), tn, func(ctx context.Context) error {
+		tenantdb.AfterCommit(ctx, func() { ran++ })
+		return boom
+	})
+	if !errors.Is(err, boom) || ran != 1 {
+		t.Fatalf("after rollback: err %v, hook ran %d times in all, want 1", err, ran)
+	}
+	tenantdb.AfterCommit(context.Background(), func() { ran++ })
+	if ran != 2 {
+		t.Fatal("without a transaction the hook must run at once")
+	}
+}

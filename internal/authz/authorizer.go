@@ -11,6 +11,7 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 
+	"github.com/bazaar/bazaar/internal/cache"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -44,12 +45,8 @@ type Options struct {
 type Authorizer struct {
 	db        *tenantdb.DB
 	modelText string
-	size      int
 	log       *slog.Logger
-
-	mu       sync.Mutex
-	gen      uint64 // bumped by every invalidation; a load racing one is not cached
-	policies map[int]*policy
+	policies  *cache.Map[int, *policy] // by vendor id
 }
 
 // policy is one vendor's loaded rules and the decisions taken with them. It is
@@ -80,7 +77,7 @@ func New(db *tenantdb.DB, modelText string, o Options, log *slog.Logger) (*Autho
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Authorizer{db: db, modelText: modelText, size: o.CacheSize, log: log, policies: map[int]*policy{}}, nil
+	return &Authorizer{db: db, modelText: modelText, log: log, policies: cache.New[int, *policy](o.CacheSize, 0)}, nil
 }
 
 // Check reports whether user may exercise perm in vendor t. Unknown users,
@@ -147,29 +144,7 @@ func (p *policy) allowed(userID int, perm string) (bool, error) {
 }
 
 func (a *Authorizer) policy(ctx context.Context, t *tenantdb.Tenant) (*policy, error) {
-	a.mu.Lock()
-	p, ok := a.policies[t.ID]
-	gen := a.gen
-	a.mu.Unlock()
-	if ok {
-		return p, nil
-	}
-	p, err := a.load(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	a.mu.Lock()
-	if a.gen == gen {
-		if len(a.policies) >= a.size {
-			for id := range a.policies { // random eviction: map order is random
-				delete(a.policies, id)
-				break
-			}
-		}
-		a.policies[t.ID] = p
-	}
-	a.mu.Unlock()
-	return p, nil
+	return a.policies.Get(t.ID, func() (*policy, error) { return a.load(ctx, t) })
 }
 
 func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (*policy, error) {
@@ -186,20 +161,10 @@ func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (*policy, err
 }
 
 // Invalidate drops one vendor's policy on this instance.
-func (a *Authorizer) Invalidate(vendorID int) {
-	a.mu.Lock()
-	a.gen++
-	delete(a.policies, vendorID)
-	a.mu.Unlock()
-}
+func (a *Authorizer) Invalidate(vendorID int) { a.policies.Invalidate(vendorID) }
 
 // InvalidateAll drops every cached policy on this instance.
-func (a *Authorizer) InvalidateAll() {
-	a.mu.Lock()
-	a.gen++
-	a.policies = map[int]*policy{}
-	a.mu.Unlock()
-}
+func (a *Authorizer) InvalidateAll() { a.policies.InvalidateAll() }
 
 // notifyChannel carries the id of a vendor whose policy changed.
 const notifyChannel = "bazaar_authz"

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Kind says what went wrong, independent of transport.
@@ -23,6 +24,7 @@ const (
 	Forbidden       Kind = "forbidden"
 	Unauthenticated Kind = "unauthenticated"
 	Unavailable     Kind = "unavailable"
+	Gone            Kind = "gone"
 	TooLarge        Kind = "too_large"
 	RateLimited     Kind = "rate_limited"
 )
@@ -45,6 +47,8 @@ type Error struct {
 	Message string            // user-safe
 	Fields  map[string]string // field -> what is wrong with it, for Invalid
 	Err     error             // cause, for logs only
+	// RetryAfter tells a RateLimited client when to try again (Retry-After).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -3,8 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -34,6 +37,18 @@ var kindStatus = map[fault.Kind]int{
 	fault.Unavailable:     fiber.StatusServiceUnavailable,
 	fault.TooLarge:        fiber.StatusRequestEntityTooLarge,
 	fault.RateLimited:     fiber.StatusTooManyRequests,
+	fault.Gone:            fiber.StatusGone,
+}
+
+// classifyRetry is classify that also says when a rate-limited client may
+// try again.
+func classifyRetry(err error) (int, errorDetail, bool, time.Duration) {
+	var retry time.Duration
+	if fe, ok := fault.As(err); ok {
+		retry = fe.RetryAfter
+	}
+	status, detail, internal := classify(err)
+	return status, detail, internal, retry
 }
 
 // classify maps an error to a status and a client-safe detail. Only *fault.Error
@@ -70,7 +85,7 @@ func classify(err error) (int, errorDetail, bool) {
 // handleError renders err as the response: JSON for the API and for clients
 // that do not ask for HTML, a small HTML page for browsers.
 func (s *server) handleError(c *fiber.Ctx, err error) {
-	status, detail, internal := classify(err)
+	status, detail, internal, retry := classifyRetry(err)
 	detail.RequestID = requestID(c)
 	if internal {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", detail.RequestID, "status", status, "err", err)
@@ -78,7 +93,10 @@ func (s *server) handleError(c *fiber.Ctx, err error) {
 	c.Response().Reset()
 	c.Set(fiber.HeaderXRequestID, detail.RequestID)
 	c.Status(status)
-	if status == fiber.StatusServiceUnavailable {
+	switch {
+	case retry > 0:
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+	case status == fiber.StatusServiceUnavailable:
 		c.Set(fiber.HeaderRetryAfter, "30")
 	}
 	if wantsHTML(c) {

@@ -1,0 +1,144 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/outboxmail"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/tenantdb"
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+func TestMain(m *testing.M) { tenanttest.Main(m) }
+
+// openDB gives the test a database of its own: a Flush claims every due mail
+// in the outbox, so tests sharing one would deliver each other's mail.
+func openDB(t *testing.T) *tenantdb.DB {
+	t.Helper()
+	return tenanttest.OpenDatabase(t, tenanttest.NewDatabase(t))
+}
+
+// enqueue commits msgs in one platform transaction.
+func enqueue(t *testing.T, db *tenantdb.DB, msgs ...Message) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := db.Platform.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := Enqueue(ctx, tx, m); err != nil {
+			_ = tx.Rollback()
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func outbox(t *testing.T, db *tenantdb.DB) []*platform.OutboxMail {
+	t.Helper()
+	all, err := db.Platform.OutboxMail.Query().Order(outboxmail.ByID()).All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func invitation(to string) Message {
+	return Message{Kind: "invitation", To: to, Subject: "You are invited", Body: "Join us: https://bazaar.test/invite/SECRET-TOKEN\n"}
+}
+
+func TestEnqueue(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+
+	t.Run("RollbackLeavesNoMail", func(t *testing.T) {
+		ts := startServer(t, serverOptions{})
+		s := newSMTPSender(t, db, ts.port, nil)
+		tx, err := db.Platform.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Enqueue(ctx, tx, invitation("ann@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(outbox(t, db)); n != 0 {
+			t.Fatalf("outbox holds %d mails after rollback", n)
+		}
+		if sent, err := s.Flush(ctx); err != nil || sent != 0 {
+			t.Fatalf("Flush = %d, %v; want 0, nil", sent, err)
+		}
+		if n := ts.count(); n != 0 {
+			t.Fatalf("server received %d messages", n)
+		}
+	})
+
+	t.Run("BadMessagesNameEveryField", func(t *testing.T) {
+		for _, c := range []struct {
+			name   string
+			m      Message
+			fields []string
+		}{
+			{"HeaderInjectionInTo", Message{Kind: "invitation", To: "a@b.c\r\nBcc: x@y.z", Subject: "s", Body: "b"}, []string{"to"}},
+			{"HeaderInjectionInSubject", Message{Kind: "invitation", To: "a@b.c", Subject: "Hi\r\nBcc: x@y.z", Body: "b"}, []string{"subject"}},
+			{"BareLineFeedInSubject", Message{Kind: "invitation", To: "a@b.c", Subject: "Hi\nthere", Body: "b"}, []string{"subject"}},
+			{"TwoRecipients", Message{Kind: "invitation", To: "a@b.c, d@e.f", Subject: "s", Body: "b"}, []string{"to"}},
+			{"NotAnAddress", Message{Kind: "invitation", To: "nobody", Subject: "s", Body: "b"}, []string{"to"}},
+			{"Empty", Message{}, []string{"body", "kind", "subject", "to"}},
+			{"KindNotAMachineName", Message{Kind: "Password Reset", To: "a@b.c", Subject: "s", Body: "b"}, []string{"kind"}},
+			{"SubjectTooLong", Message{Kind: "invitation", To: "a@b.c", Subject: strings.Repeat("x", 301), Body: "b"}, []string{"subject"}},
+			{"BodyWithNUL", Message{Kind: "invitation", To: "a@b.c", Subject: "s", Body: "a\x00b"}, []string{"body"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				tx, err := db.Platform.Tx(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				err = Enqueue(ctx, tx, c.m)
+				fe, ok := fault.As(err)
+				if !ok || !errors.Is(err, fault.ErrInvalid) {
+					t.Fatalf("Enqueue = %v; want a fault of kind invalid", err)
+				}
+				var got []string
+				for f := range fe.Fields {
+					got = append(got, f)
+				}
+				if len(got) != len(c.fields) {
+					t.Fatalf("fields = %v; want %v", fe.Fields, c.fields)
+				}
+				for _, f := range c.fields {
+					if _, ok := fe.Fields[f]; !ok {
+						t.Fatalf("fields = %v; want %v", fe.Fields, c.fields)
+					}
+				}
+			})
+		}
+		if n := len(outbox(t, db)); n != 0 {
+			t.Fatalf("refused mails reached the outbox: %d", n)
+		}
+	})
+
+	t.Run("RecentListsNewestFirst", func(t *testing.T) {
+		enqueue(t, db, invitation("r1@example.com"), invitation("r2@example.com"), invitation("r3@example.com"))
+		got, err := Recent(ctx, db.Platform, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].To != "r3@example.com" || got[1].To != "r2@example.com" {
+			t.Fatalf("Recent(2) = %v", got)
+		}
+		if got, err := Recent(ctx, db.Platform, 0); err != nil || len(got) != 0 {
+			t.Fatalf("Recent(0) = %v, %v", got, err)
+		}
+	})
+}
