@@ -44,7 +44,7 @@ func (a *vendorAdapter) LoadPolicy(m model.Model) error {
 		}
 		for _, r := range rows {
 			a.roles[r.ID] = Role{ID: r.ID, Name: r.Name, SystemKey: deref(r.SystemKey), Permissions: r.Permissions}
-			for _, p := range r.Permissions {
+			for _, p := range Expand(r.Permissions) {
 				if err := persist.LoadPolicyArray([]string{"p", roleSubject(r.ID), dom, p}, m); err != nil {
 					return err
 				}

@@ -76,6 +76,32 @@ var DefaultRoles = []DefaultRole{
 	{"viewer", "Viewer", []string{ProductsView, OrdersView, ImportsView}},
 }
 
+// implied are permissions that come with another one. The seed gives Owners
+// team.manage but not team.view, and Managers team.view: managing a team
+// includes seeing it. Roles store exactly what they were given; the implied
+// permissions are added when a vendor's policy is loaded.
+var implied = map[string][]string{
+	TeamManage: {TeamView},
+}
+
+// Expand returns perms with the permissions they imply, in catalogue order.
+func Expand(perms []string) []string {
+	has := map[string]bool{}
+	for _, p := range perms {
+		has[p] = true
+		for _, q := range implied[p] {
+			has[q] = true
+		}
+	}
+	out := make([]string, 0, len(has))
+	for _, p := range Permissions {
+		if has[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // OwnerKey is the system key of the Owner role.
 const OwnerKey = "owner"
 

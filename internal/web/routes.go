@@ -7,17 +7,91 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/public"
 )
 
-// routes is the route table: every route, with its middleware, in one place.
+// route is one entry of a site's route table: what it answers, who may call
+// it, and the tenant transaction it runs in.
+type route struct {
+	Method  string
+	Path    string
+	Access  Access
+	Tx      txMode
+	Handler fiber.Handler
+}
+
+type txMode int
+
+const (
+	noTx    txMode = iota // platform work only, or the handler binds itself
+	readTx                // a read-only transaction bound to the vendor
+	writeTx               // a read-write transaction bound to the vendor
+)
+
+// authRoutes answer on every host: signing in works on the platform, on the
+// admin site and on each shop (where the answer includes the user's
+// permissions there).
+func (s *server) authRoutes() []route {
+	return []route{
+		{"POST", "/api/v1/auth/login", Public, noTx, s.login},
+		{"POST", "/api/v1/auth/refresh", Public, noTx, s.refresh},
+		{"POST", "/api/v1/auth/logout", Public, noTx, s.logout},
+		{"GET", "/api/v1/auth/me", Authenticated, noTx, s.me},
+		{"POST", "/api/v1/auth/password-reset", Public, noTx, s.requestReset},
+		{"POST", "/api/v1/auth/password-reset/confirm", Public, noTx, s.confirmReset},
+		{"GET", "/reset-password", Public, noTx, s.resetPasswordPage},
+	}
+}
+
+// vendorRoutes is every route of a shop's host. Each names its Access beside
+// it; the permission matrix test walks this table and fails for a route it
+// has no row for.
+func (s *server) vendorRoutes() []route {
+	return append(s.authRoutes(), []route{
+		{"GET", "/", Public, readTx, catalog.ShopHome(s.catalog)},
+		{"GET", "/api/v1/shop/products", Public, readTx, catalog.ListProducts(s.catalog)},
+		{"GET", "/accept-invite", Public, noTx, s.acceptInvitePage},
+		{"POST", "/api/v1/auth/register", Public, writeTx, s.register},
+
+		{"GET", "/api/v1/teams/members", Permission(authz.TeamView), readTx, s.listMembers},
+		{"PUT", "/api/v1/teams/members/:id", Permission(authz.TeamManage), writeTx, s.updateMember},
+		{"DELETE", "/api/v1/teams/members/:id", Permission(authz.TeamRemove), writeTx, s.removeMember},
+		{"POST", "/api/v1/teams/invite", Permission(authz.TeamInvite), writeTx, s.invite},
+		{"GET", "/api/v1/teams/invitations", Permission(authz.TeamInvite), readTx, s.listInvitations},
+		{"POST", "/api/v1/teams/invitations/:id/resend", Permission(authz.TeamInvite), writeTx, s.resendInvitation},
+		{"DELETE", "/api/v1/teams/invitations/:id", Permission(authz.TeamInvite), writeTx, s.revokeInvitation},
+		{"GET", "/api/v1/teams/roles", Permission(authz.TeamView), readTx, s.listRoles},
+		{"POST", "/api/v1/teams/roles", Permission(authz.TeamManage), writeTx, s.createRole},
+		{"PUT", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.updateRole},
+		{"DELETE", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.deleteRole},
+		{"GET", "/api/v1/teams/audit", Permission(authz.TeamManage), readTx, s.teamAudit},
+	}...)
+}
+
+func (s *server) platformRoutes() []route {
+	r := append(s.authRoutes(), route{"GET", "/", Public, noTx, s.landing})
+	if s.opts.DevPages {
+		r = append(r, route{"GET", "/dev/mails", Public, noTx, s.devMails})
+	}
+	return r
+}
+
+func (s *server) adminRoutes() []route {
+	return append(s.authRoutes(),
+		route{"GET", "/api/v1/admin/audit", SuperAdmin, noTx, s.platformAudit},
+	)
+}
+
+// routes builds the app.
 //
 // Order matters. Host-independent routes (health, static files) come before
 // site resolution, so a load balancer probing by IP gets an answer. Then
 // resolveSite finds the site from the host, and dispatch hands the request to
-// that site's own table. Tenant routes open a bound transaction with tenantTx
-// (read-only where they only read).
+// that site's own table. Each route then runs authenticate (bearer token →
+// principal), guard (its Access) and, for tenant work, a bound transaction
+// (read-only where it only reads).
 func (s *server) routes() {
 	app := s.app
 	app.Use(s.withRequestID, s.withAccessLog)
@@ -28,15 +102,9 @@ func (s *server) routes() {
 
 	app.Use(s.withTimeout, s.resolveSite, s.dispatch)
 
-	platform := fiber.New(s.fiberConfig())
-	platform.Get("/", s.landing)
-
-	admin := fiber.New(s.fiberConfig())
-
-	vendor := fiber.New(s.fiberConfig())
-	vendor.Get("/", s.tenantTx(readOnly), catalog.ShopHome(s.catalog))
-	vendor.Get("/api/v1/shop/products", s.tenantTx(readOnly), catalog.ListProducts(s.catalog))
-
+	platform := s.siteApp(s.platformRoutes())
+	admin := s.siteApp(s.adminRoutes())
+	vendor := s.siteApp(s.vendorRoutes())
 	if s.extraRoutes != nil {
 		s.extraRoutes(s, vendor)
 	}
@@ -45,6 +113,21 @@ func (s *server) routes() {
 		SiteAdmin:    admin.Handler(),
 		SiteVendor:   vendor.Handler(),
 	}
+}
+
+func (s *server) siteApp(table []route) *fiber.App {
+	app := fiber.New(s.fiberConfig())
+	for _, r := range table {
+		chain := []fiber.Handler{s.authenticate, s.guard(r.Access)}
+		switch r.Tx {
+		case readTx:
+			chain = append(chain, s.tenantTx(readOnly))
+		case writeTx:
+			chain = append(chain, s.tenantTx(!readOnly))
+		}
+		app.Add(r.Method, r.Path, append(chain, r.Handler)...)
+	}
+	return app
 }
 
 const readOnly = true

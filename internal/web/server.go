@@ -10,7 +10,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -24,6 +27,11 @@ type Options struct {
 	IdleTimeout    time.Duration
 	RequestTimeout time.Duration
 	BodyLimit      int
+	// SecureCookies marks session cookies Secure (HTTPS only). Browsers
+	// accept Secure cookies from http://localhost too.
+	SecureCookies bool
+	// DevPages serves development helpers (the outgoing mail page).
+	DevPages bool
 }
 
 // Deps are the services the routes need.
@@ -32,6 +40,9 @@ type Deps struct {
 	DB       *tenantdb.DB
 	Resolver *tenantdb.Resolver
 	Catalog  *catalog.Service
+	Identity *identity.Service
+	Authz    *authz.Authorizer
+	Team     *team.Service
 }
 
 type server struct {
@@ -40,6 +51,9 @@ type server struct {
 	db       *tenantdb.DB
 	resolver *tenantdb.Resolver
 	catalog  *catalog.Service
+	identity *identity.Service
+	authz    *authz.Authorizer
+	team     *team.Service
 	app      *fiber.App                           // host-independent routes, then site resolution
 	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
@@ -61,6 +75,9 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		db:          d.DB,
 		resolver:    d.Resolver,
 		catalog:     d.Catalog,
+		identity:    d.Identity,
+		authz:       d.Authz,
+		team:        d.Team,
 		extraRoutes: extra,
 	}
 	if s.log == nil {

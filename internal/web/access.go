@@ -1,0 +1,195 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/team"
+)
+
+// Access is what a route demands of its caller. Every vendor route declares
+// one in the route table; there is no way to add a vendor route without it,
+// and anything that is not Public needs a signed-in user.
+type Access struct {
+	kind access
+	req  authz.Requirement
+}
+
+type access int
+
+const (
+	accessPublic        access = iota + 1 // anyone, signed in or not
+	accessAuthenticated                   // any signed-in user (their own account)
+	accessPermission                      // a member holding the requirement in this vendor
+	accessSuperAdmin                      // a platform super admin (admin site)
+)
+
+// The kinds of access.
+var (
+	Public        = Access{kind: accessPublic}
+	Authenticated = Access{kind: accessAuthenticated}
+	SuperAdmin    = Access{kind: accessSuperAdmin}
+)
+
+// Permission demands any one of perms in the request's vendor.
+func Permission(perms ...string) Access {
+	return Access{kind: accessPermission, req: authz.Require(perms...)}
+}
+
+func (a Access) String() string {
+	switch a.kind {
+	case accessPublic:
+		return "public"
+	case accessAuthenticated:
+		return "authenticated"
+	case accessSuperAdmin:
+		return "super admin"
+	case accessPermission:
+		return a.req.String()
+	}
+	return "deny"
+}
+
+const (
+	principalKey = "bazaar.principal"
+	accessKey    = "bazaar.access"
+)
+
+// principalOf is the signed-in user of the request (nil when anonymous).
+func principalOf(c *fiber.Ctx) *identity.Principal {
+	p, _ := c.Locals(principalKey).(*identity.Principal)
+	return p
+}
+
+// memberAccess is the caller's access in the request's vendor, set by guard
+// for permission routes.
+func memberAccess(c *fiber.Ctx) *authz.Access {
+	a, _ := c.Locals(accessKey).(*authz.Access)
+	return a
+}
+
+var errSignIn = &fault.Error{Kind: fault.Unauthenticated, Code: "unauthenticated", Message: "sign in first"}
+
+// authenticate reads a bearer token, if any, into the request's principal.
+// A missing token leaves the request anonymous; a bad one is refused, so a
+// client with an expired token learns to refresh instead of silently
+// browsing as a stranger.
+func (s *server) authenticate(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	if h == "" {
+		return c.Next()
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_token", Message: "the Authorization header must be `Bearer <access token>`"}
+	}
+	p, err := s.identity.Authenticate(c.UserContext(), strings.Clone(token))
+	if err != nil {
+		return err
+	}
+	c.Locals(principalKey, p)
+	return c.Next()
+}
+
+// guard enforces a route's Access. For permission routes it asks the
+// vendor's policy on every request — a removed member is refused on the very
+// next one — and keeps the caller's access for the handler.
+func (s *server) guard(a Access) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if a.kind == accessPublic {
+			return c.Next()
+		}
+		p := principalOf(c)
+		if p == nil {
+			return errSignIn
+		}
+		switch a.kind {
+		case accessAuthenticated:
+			return c.Next()
+		case accessSuperAdmin:
+			if !p.SuperAdmin {
+				return fault.New(fault.Forbidden, "this needs a platform administrator")
+			}
+			return c.Next()
+		case accessPermission:
+			site := siteOf(c)
+			if site == nil || site.Tenant == nil {
+				return fiber.ErrNotFound
+			}
+			acc, err := s.authz.Access(c.UserContext(), p.UserID, site.Tenant)
+			if err != nil {
+				return err
+			}
+			if !acc.Member {
+				return &fault.Error{Kind: fault.Forbidden, Code: "not_a_member", Message: "you are not a member of this shop's team"}
+			}
+			ok, err := s.authz.CheckAny(c.UserContext(), p.UserID, site.Tenant, a.req)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &fault.Error{Kind: fault.Forbidden, Code: "permission_denied", Message: "your role does not allow this (needs " + a.req.String() + ")"}
+			}
+			c.Locals(accessKey, acc)
+			return c.Next()
+		}
+		return fault.New(fault.Forbidden, "denied")
+	}
+}
+
+// actor describes the caller to the team service.
+func actor(c *fiber.Ctx) team.Actor {
+	a := team.Actor{IP: c.IP(), RequestID: requestID(c)}
+	if p := principalOf(c); p != nil {
+		a.UserID, a.Email = p.UserID, p.Email
+	}
+	if acc := memberAccess(c); acc != nil {
+		a.Permissions = acc.Permissions
+	}
+	return a
+}
+
+// meta describes the request to the identity service.
+func meta(c *fiber.Ctx) identity.Meta {
+	m := identity.Meta{IP: c.IP(), UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), RequestID: requestID(c)}
+	if site := siteOf(c); site != nil && site.Tenant != nil {
+		m.VendorID = site.Tenant.ID
+	}
+	return m
+}
+
+// bind decodes a JSON body into v, refusing unknown fields and trailing data
+// with a message that says what is wrong.
+func bind(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fault.New(fault.Invalid, "a JSON body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return fault.Fields("the JSON body has a field of the wrong type", map[string]string{te.Field: "must be " + te.Type.String()})
+		case errors.As(err, &se):
+			return fault.New(fault.Invalid, "the body is not valid JSON (at byte %d)", se.Offset)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return fault.Fields("the JSON body has an unknown field", map[string]string{field: "is not a known field"})
+		}
+		return fault.New(fault.Invalid, "the body is not valid JSON")
+	}
+	if dec.More() {
+		return fault.New(fault.Invalid, "the body has data after its JSON value")
+	}
+	return nil
+}

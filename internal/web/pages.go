@@ -1,0 +1,71 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/internal/mail"
+
+	entsql "entgo.io/ent/dialect/sql"
+)
+
+// acceptInvitePage is where an invitation mail leads: a form that posts to
+// /api/v1/auth/register with the token from the link.
+func (s *server) acceptInvitePage(c *fiber.Ctx) error {
+	site := siteOf(c)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	return render(c, "accept_invite.html", map[string]any{
+		"Title": "Join " + site.Tenant.Name, "ShopName": site.Tenant.Name,
+		"Token": strings.Clone(c.Query("token")), "Base": site.BasePath,
+	})
+}
+
+// resetPasswordPage is where a reset mail leads.
+func (s *server) resetPasswordPage(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Referrer-Policy", "no-referrer")
+	return render(c, "reset_password.html", map[string]any{
+		"Title": "Reset your password", "Token": strings.Clone(c.Query("token")), "Base": siteOf(c).BasePath,
+	})
+}
+
+// devMails lists the outbox (development only: it shows one-time links).
+func (s *server) devMails(c *fiber.Ctx) error {
+	mails, err := mail.Recent(c.UserContext(), s.db.Platform, 50)
+	if err != nil {
+		return err
+	}
+	return render(c, "dev_mails.html", map[string]any{"Title": "Outgoing mail", "Mails": mails})
+}
+
+// platformAudit lists platform audit events, newest first; ?before=<id> pages
+// back and ?action= filters.
+func (s *server) platformAudit(c *fiber.Ctx) error {
+	q := s.db.Platform.AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(100)
+	if before, _ := strconv.Atoi(c.Query("before")); before > 0 {
+		q.Where(auditevent.IDLT(before))
+	}
+	if a := c.Query("action"); a != "" {
+		q.Where(auditevent.Action(strings.Clone(a)))
+	}
+	ev, err := q.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"events": ev})
+}
+
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
