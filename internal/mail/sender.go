@@ -59,6 +59,11 @@ type Options struct {
 // after the server accepted the mail, and a crash (or a lost database
 // connection) between the two leaves the mail unsent in the outbox, to be
 // sent again. Such a duplicate carries the same Message-ID.
+//
+// Times are the application's clock, as ent stamps them on Enqueue: a sender
+// whose clock runs behind the enqueuing instance's sees a new mail as due only
+// that much later (at the next poll at worst), so instances should keep their
+// clocks synchronised.
 type Sender struct {
 	db   *tenantdb.DB
 	o    Options
@@ -230,9 +235,8 @@ func (s *Sender) next(ctx context.Context, after int) (outcome, error) {
 			outboxmail.IDGT(after),
 		).
 		Order(outboxmail.ByID()).
-		Limit(1).
 		ForUpdate(sql.WithLockAction(sql.SkipLocked)).
-		Only(txCtx)
+		First(txCtx) // LIMIT 1
 	if platform.IsNotFound(err) {
 		return outcome{}, nil
 	}
