@@ -37,6 +37,8 @@ type Config struct {
 	HTTP     HTTP     `mapstructure:"http"`
 	Database Database `mapstructure:"database"`
 	Tenant   Tenant   `mapstructure:"tenant"`
+	Auth     Auth     `mapstructure:"auth"`
+	Mail     Mail     `mapstructure:"mail"`
 	Log      Log      `mapstructure:"log"`
 }
 
@@ -52,6 +54,7 @@ type HTTP struct {
 	RequestTimeout  time.Duration `mapstructure:"request_timeout"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 	BodyLimit       int           `mapstructure:"body_limit"`
+	DevPages        bool          `mapstructure:"dev_pages"`
 }
 
 // Database configures the PostgreSQL pool and tenant naming.
@@ -71,6 +74,67 @@ type Database struct {
 type Tenant struct {
 	CacheTTL  time.Duration `mapstructure:"cache_ttl"`
 	CacheSize int           `mapstructure:"cache_size"`
+}
+
+// Auth configures sign-in, sessions, tokens and invitations.
+type Auth struct {
+	Issuer string `mapstructure:"issuer"`
+	// SigningKeys are "id:secret" pairs, comma-separated; the first signs new
+	// access tokens, all verify (rotation). Secrets are at least 32 bytes.
+	SigningKeys          string        `mapstructure:"signing_keys" secret:"true"`
+	AccessTTL            time.Duration `mapstructure:"access_ttl"`
+	RefreshTTL           time.Duration `mapstructure:"refresh_ttl"`
+	SessionTTL           time.Duration `mapstructure:"session_ttl"`
+	ResetTTL             time.Duration `mapstructure:"reset_ttl"`
+	InviteTTL            time.Duration `mapstructure:"invite_ttl"`
+	Argon2Time           int           `mapstructure:"argon2_time"`
+	Argon2MemoryKiB      int           `mapstructure:"argon2_memory_kib"`
+	Argon2Threads        int           `mapstructure:"argon2_threads"`
+	Argon2Concurrency    int           `mapstructure:"argon2_concurrency"`
+	LoginIPAttempts      int           `mapstructure:"login_ip_attempts"`
+	LoginIPWindow        time.Duration `mapstructure:"login_ip_window"`
+	LoginAccountFailures int           `mapstructure:"login_account_failures"`
+	LoginAccountWindow   time.Duration `mapstructure:"login_account_window"`
+	LoginBackoffBase     time.Duration `mapstructure:"login_backoff_base"`
+	LoginBackoffMax      time.Duration `mapstructure:"login_backoff_max"`
+	SecureCookies        bool          `mapstructure:"secure_cookies"`
+	CacheSize            int           `mapstructure:"cache_size"`
+}
+
+// Keys parses SigningKeys into id/secret pairs.
+func (a Auth) Keys() ([][2]string, error) {
+	var out [][2]string
+	for _, part := range strings.Split(a.SigningKeys, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(part, ":")
+		if !ok || id == "" || len(secret) < 32 {
+			return nil, errors.New(`each key must be "id:secret" with a secret of at least 32 bytes`)
+		}
+		out = append(out, [2]string{id, secret})
+	}
+	if len(out) == 0 {
+		return nil, errors.New(`is required: "id:secret" (secret of at least 32 random bytes, e.g. openssl rand -base64 48)`)
+	}
+	return out, nil
+}
+
+// Mail configures outgoing mail.
+type Mail struct {
+	Driver       string        `mapstructure:"driver"` // smtp, or log (development: mails are logged and listed at /dev/mails)
+	SMTPHost     string        `mapstructure:"smtp_host"`
+	SMTPPort     int           `mapstructure:"smtp_port"`
+	SMTPUsername string        `mapstructure:"smtp_username"`
+	SMTPPassword string        `mapstructure:"smtp_password" secret:"true"`
+	SMTPTLS      string        `mapstructure:"smtp_tls"` // none, starttls, tls
+	From         string        `mapstructure:"from"`
+	Timeout      time.Duration `mapstructure:"timeout"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+	MaxAttempts  int           `mapstructure:"max_attempts"`
+	BackoffBase  time.Duration `mapstructure:"backoff_base"`
+	BackoffMax   time.Duration `mapstructure:"backoff_max"`
 }
 
 // Log configures structured logging.
@@ -221,6 +285,12 @@ func (c *Config) Validate() error {
 		"http.request_timeout": h.RequestTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
 		"database.conn_max_lifetime": c.Database.ConnMaxLifetime, "database.conn_max_idle_time": c.Database.ConnMaxIdleTime,
 		"tenant.cache_ttl": c.Tenant.CacheTTL,
+		"auth.access_ttl": c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
+		"auth.reset_ttl": c.Auth.ResetTTL, "auth.invite_ttl": c.Auth.InviteTTL, "auth.login_ip_window": c.Auth.LoginIPWindow,
+		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
+		"auth.login_backoff_max": c.Auth.LoginBackoffMax,
+		"mail.timeout": c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
+		"mail.backoff_max": c.Mail.BackoffMax,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {
@@ -257,6 +327,8 @@ func (c *Config) Validate() error {
 	if c.Tenant.CacheSize < 1 {
 		bad("tenant.cache_size", "must be at least 1 (got %d)", c.Tenant.CacheSize)
 	}
+	c.validateAuth(bad)
+	c.validateMail(bad)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
 	}
@@ -264,6 +336,74 @@ func (c *Config) Validate() error {
 		bad("log.format", "must be json or text (got %q)", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
+	a := c.Auth
+	if a.Issuer == "" {
+		bad("auth.issuer", "is required")
+	}
+	if keys, err := a.Keys(); err != nil {
+		bad("auth.signing_keys", "%v; set BAZAAR_AUTH_SIGNING_KEYS", err)
+	} else if c.Env != "development" {
+		for _, k := range keys {
+			if k[0] == "dev" {
+				bad("auth.signing_keys", "the development key must not be used in %s", c.Env)
+			}
+		}
+	}
+	if a.AccessTTL > 15*time.Minute {
+		bad("auth.access_ttl", "must be at most 15m (got %s)", a.AccessTTL)
+	}
+	if a.RefreshTTL > a.SessionTTL {
+		bad("auth.refresh_ttl", "must not exceed auth.session_ttl")
+	}
+	if a.Argon2Time < 1 || a.Argon2Time > 20 {
+		bad("auth.argon2_time", "must be 1 to 20 (got %d)", a.Argon2Time)
+	}
+	if a.Argon2MemoryKiB < 8192 || a.Argon2MemoryKiB > 1<<21 {
+		bad("auth.argon2_memory_kib", "must be 8192 to 2097152 KiB (got %d)", a.Argon2MemoryKiB)
+	}
+	if a.Argon2Threads < 1 || a.Argon2Threads > 64 {
+		bad("auth.argon2_threads", "must be 1 to 64 (got %d)", a.Argon2Threads)
+	}
+	atLeastOne := map[string]int{
+		"auth.argon2_concurrency": a.Argon2Concurrency, "auth.login_ip_attempts": a.LoginIPAttempts,
+		"auth.login_account_failures": a.LoginAccountFailures, "auth.cache_size": a.CacheSize,
+	}
+	for _, k := range slices.Sorted(maps.Keys(atLeastOne)) {
+		if atLeastOne[k] < 1 {
+			bad(k, "must be at least 1 (got %d)", atLeastOne[k])
+		}
+	}
+	if a.LoginBackoffMax < a.LoginBackoffBase {
+		bad("auth.login_backoff_max", "must be at least auth.login_backoff_base")
+	}
+}
+
+func (c *Config) validateMail(bad func(key, format string, args ...any)) {
+	m := c.Mail
+	switch m.Driver {
+	case "log":
+	case "smtp":
+		if m.SMTPHost == "" {
+			bad("mail.smtp_host", "is required with mail.driver smtp")
+		}
+		if m.SMTPPort < 1 || m.SMTPPort > 65535 {
+			bad("mail.smtp_port", "must be 1 to 65535 (got %d)", m.SMTPPort)
+		}
+	default:
+		bad("mail.driver", "must be smtp or log (got %q)", m.Driver)
+	}
+	if !slices.Contains([]string{"none", "starttls", "tls"}, m.SMTPTLS) {
+		bad("mail.smtp_tls", "must be none, starttls or tls (got %q)", m.SMTPTLS)
+	}
+	if m.From == "" {
+		bad("mail.from", "is required, e.g. \"Bazaar <no-reply@example.com>\"")
+	}
+	if m.MaxAttempts < 1 {
+		bad("mail.max_attempts", "must be at least 1 (got %d)", m.MaxAttempts)
+	}
 }
 
 // Masked returns the configuration as ordered key/value lines, secrets masked,

@@ -10,6 +10,9 @@ import (
 
 const testURL = "postgres://bazaar:s3cret-pw@db.internal:5432/bazaar?sslmode=require"
 
+// prodKeys is a signing key fit for staging and production.
+const prodKeys = "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef0123"
+
 func TestLoadEnvironments(t *testing.T) {
 	tests := []struct {
 		env         string
@@ -20,8 +23,8 @@ func TestLoadEnvironments(t *testing.T) {
 	}{
 		{env: "", wantPath: true, wantFormat: "text", wantBaseDom: "localhost"},
 		{env: "development", wantPath: true, wantFormat: "text", wantBaseDom: "localhost"},
-		{env: "staging", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=staging.bazaar.lu"}, wantFormat: "json", wantBaseDom: "staging.bazaar.lu"},
-		{env: "production", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu"}, wantFormat: "json", wantBaseDom: "bazaar.lu"},
+		{env: "staging", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=staging.bazaar.lu", prodKeys, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "staging.bazaar.lu"},
+		{env: "production", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", prodKeys, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "bazaar.lu"},
 	}
 	for _, tt := range tests {
 		t.Run("env="+tt.env, func(t *testing.T) {
@@ -65,6 +68,38 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"BAZAAR_TENANT_CACHE_SIZE=7",
 		"BAZAAR_LOG_LEVEL=warn",
 		"BAZAAR_LOG_FORMAT=json",
+		"BAZAAR_HTTP_DEV_PAGES=true",
+		"BAZAAR_AUTH_ISSUER=shops",
+		"BAZAAR_AUTH_SIGNING_KEYS=k2:0123456789abcdef0123456789abcdef01,k1:fedcba9876543210fedcba9876543210fe",
+		"BAZAAR_AUTH_ACCESS_TTL=10m",
+		"BAZAAR_AUTH_REFRESH_TTL=24h",
+		"BAZAAR_AUTH_SESSION_TTL=48h",
+		"BAZAAR_AUTH_RESET_TTL=30m",
+		"BAZAAR_AUTH_INVITE_TTL=72h",
+		"BAZAAR_AUTH_ARGON2_TIME=3",
+		"BAZAAR_AUTH_ARGON2_MEMORY_KIB=65536",
+		"BAZAAR_AUTH_ARGON2_THREADS=2",
+		"BAZAAR_AUTH_ARGON2_CONCURRENCY=8",
+		"BAZAAR_AUTH_LOGIN_IP_ATTEMPTS=30",
+		"BAZAAR_AUTH_LOGIN_IP_WINDOW=2m",
+		"BAZAAR_AUTH_LOGIN_ACCOUNT_FAILURES=3",
+		"BAZAAR_AUTH_LOGIN_ACCOUNT_WINDOW=20m",
+		"BAZAAR_AUTH_LOGIN_BACKOFF_BASE=2s",
+		"BAZAAR_AUTH_LOGIN_BACKOFF_MAX=10m",
+		"BAZAAR_AUTH_SECURE_COOKIES=false",
+		"BAZAAR_AUTH_CACHE_SIZE=99",
+		"BAZAAR_MAIL_DRIVER=smtp",
+		"BAZAAR_MAIL_SMTP_HOST=smtp.example.com",
+		"BAZAAR_MAIL_SMTP_PORT=2525",
+		"BAZAAR_MAIL_SMTP_USERNAME=mailer",
+		"BAZAAR_MAIL_SMTP_PASSWORD=hunter2hunter2",
+		"BAZAAR_MAIL_SMTP_TLS=tls",
+		"BAZAAR_MAIL_FROM=Shops <no-reply@example.com>",
+		"BAZAAR_MAIL_TIMEOUT=11s",
+		"BAZAAR_MAIL_POLL_INTERVAL=3s",
+		"BAZAAR_MAIL_MAX_ATTEMPTS=4",
+		"BAZAAR_MAIL_BACKOFF_BASE=1s",
+		"BAZAAR_MAIL_BACKOFF_MAX=1h",
 	}
 	c, err := LoadFrom(env)
 	if err != nil {
@@ -83,6 +118,38 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"database.conn_max_idle_time": "1m0s", "database.statement_timeout": "0s", "database.role_prefix": "shop_",
 		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7",
 		"log.level": "warn", "log.format": "json",
+		"http.dev_pages":              "true",
+		"auth.issuer":                 "shops",
+		"auth.signing_keys":           "xxxxx",
+		"auth.access_ttl":             "10m0s",
+		"auth.refresh_ttl":            "24h0m0s",
+		"auth.session_ttl":            "48h0m0s",
+		"auth.reset_ttl":              "30m0s",
+		"auth.invite_ttl":             "72h0m0s",
+		"auth.argon2_time":            "3",
+		"auth.argon2_memory_kib":      "65536",
+		"auth.argon2_threads":         "2",
+		"auth.argon2_concurrency":     "8",
+		"auth.login_ip_attempts":      "30",
+		"auth.login_ip_window":        "2m0s",
+		"auth.login_account_failures": "3",
+		"auth.login_account_window":   "20m0s",
+		"auth.login_backoff_base":     "2s",
+		"auth.login_backoff_max":      "10m0s",
+		"auth.secure_cookies":         "false",
+		"auth.cache_size":             "99",
+		"mail.driver":                 "smtp",
+		"mail.smtp_host":              "smtp.example.com",
+		"mail.smtp_port":              "2525",
+		"mail.smtp_username":          "mailer",
+		"mail.smtp_password":          "xxxxx",
+		"mail.smtp_tls":               "tls",
+		"mail.from":                   "Shops <no-reply@example.com>",
+		"mail.timeout":                "11s",
+		"mail.poll_interval":          "3s",
+		"mail.max_attempts":           "4",
+		"mail.backoff_base":           "1s",
+		"mail.backoff_max":            "1h0m0s",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -114,6 +181,11 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"typo variable", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABSE_URL=x"}, "unknown variable BAZAAR_DATABSE_URL"},
 		{"bad base domain", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=Shop_Example"}, "http.base_domain"},
 		{"not postgres", []string{"BAZAAR_DATABASE_URL=mysql://x"}, "database.url: must be a postgres:// URL"},
+		{"production needs signing keys", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu"}, "auth.signing_keys: is required"},
+		{"dev key in production", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=dev:development-signing-key-not-for-production-use"}, "the development key must not be used"},
+		{"short key", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_AUTH_SIGNING_KEYS=k1:short"}, "auth.signing_keys: each key"},
+		{"long access tokens", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_AUTH_ACCESS_TTL=1h"}, "auth.access_ttl: must be at most 15m"},
+		{"smtp without host", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_MAIL_DRIVER=smtp"}, "mail.smtp_host: is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +24,13 @@ func demoCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			svc, err := a.services()
+			if err != nil {
+				return err
+			}
+			if err := demo.SeedUsers(cmd.Context(), a.db, svc.identity); err != nil {
+				return err
+			}
 			_, port, _ := net.SplitHostPort(a.cfg.HTTP.Addr)
 			out := cmd.OutOrStdout()
 			for _, s := range seeded {
@@ -34,6 +43,20 @@ func demoCmd() *cobra.Command {
 					fmt.Fprintf(out, "  or  http://%s:%s/vendor/%s/", a.cfg.HTTP.BaseDomain, port, s.Vendor.Slug)
 				}
 				fmt.Fprintln(out)
+			}
+			fmt.Fprintf(out, "\nDemo accounts (password %q for each; sign in with POST /api/v1/auth/login on any host):\n", demo.Password)
+			for _, u := range demo.Users {
+				where := "platform super admin"
+				if !u.SuperAdmin {
+					where = ""
+					for _, slug := range slices.Sorted(maps.Keys(u.Roles)) {
+						if where != "" {
+							where += ", "
+						}
+						where += u.Roles[slug] + " of " + slug
+					}
+				}
+				fmt.Fprintf(out, "  %-28s %s\n", u.Email, where)
 			}
 			return nil
 		}),

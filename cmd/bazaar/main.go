@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		migrateCmd(),
 		tenantCmd(),
 		demoCmd(),
+		adminCmd(),
 		configCmd(),
 	)
 	return root.ExecuteContext(ctx)

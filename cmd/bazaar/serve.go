@@ -33,8 +33,18 @@ func serve(ctx context.Context, a *app) error {
 		return errors.New("the platform schema is behind this binary: run `bazaar migrate` first")
 	}
 	resolver := a.db.NewResolver(tenantdb.ResolverOptions{TTL: a.cfg.Tenant.CacheTTL, MaxEntries: a.cfg.Tenant.CacheSize})
+	svc, err := a.services()
+	if err != nil {
+		return err
+	}
+	sender, err := a.mailSender()
+	if err != nil {
+		return err
+	}
 	listener := a.db.NewListener()
 	resolver.Follow(listener)
+	svc.authz.Follow(listener)
+	svc.identity.Follow(listener)
 	if err := listener.Start(ctx); err != nil {
 		return fmt.Errorf("listen for changes: %w", err)
 	}
@@ -50,12 +60,29 @@ func serve(ctx context.Context, a *app) error {
 		IdleTimeout:    h.IdleTimeout,
 		RequestTimeout: h.RequestTimeout,
 		BodyLimit:      h.BodyLimit,
+		SecureCookies:  a.cfg.Auth.SecureCookies,
+		DevPages:       h.DevPages,
 	}, web.Deps{
 		Log:      a.log,
 		DB:       a.db,
 		Resolver: resolver,
 		Catalog:  catalog.New(),
+		Identity: svc.identity,
+		Authz:    svc.authz,
+		Team:     svc.team,
 	})
+
+	// The mail sender runs beside the server and stops with it; mail it has
+	// not sent stays in the outbox for the next start.
+	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		if err := sender.Run(mailCtx); err != nil {
+			a.log.Error("mail sender stopped", "err", err)
+		}
+	}()
+	defer func() { stopMail(); <-mailDone }()
 
 	ln, err := net.Listen("tcp", h.Addr)
 	if err != nil {

@@ -67,6 +67,7 @@ func (s *Service) loadState(ctx context.Context, userID int) (*userState, error)
 	}
 	st := &userState{
 		email: u.Email, active: u.Active, superAdmin: u.PlatformRole == "superadmin",
+		validAfter: u.TokensValidAfter, revoked: make(map[int]bool, len(ids)),
 	}
 	for _, id := range ids {
 		st.revoked[id] = true

@@ -247,7 +247,7 @@ func (s *server) vendorURL(c *fiber.Ctx, slug string) string {
 	if h := c.Hostname(); strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
 		port = h[strings.LastIndexByte(h, ':'):]
 	}
-	if s.opts.PathRouting {
+	if site := siteOf(c); s.opts.PathRouting && (site.Kind != SiteVendor || site.BasePath != "") {
 		return c.Protocol() + "://" + s.opts.BaseDomain + port + "/vendor/" + slug + "/admin/"
 	}
 	return c.Protocol() + "://" + slug + "." + s.opts.BaseDomain + port + "/admin/"

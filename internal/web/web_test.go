@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -22,13 +20,6 @@ import (
 func TestMain(m *testing.M) { tenanttest.Main(m) }
 
 const base = "shop.test"
-
-// testServer is a real listener on loopback serving the real app.
-type testServer struct {
-	db   *tenantdb.DB
-	srv  *server
-	addr string
-}
 
 func defaultOptions() Options {
 	return Options{
@@ -40,26 +31,6 @@ func defaultOptions() Options {
 		RequestTimeout: 10 * time.Second,
 		BodyLimit:      1 << 20,
 	}
-}
-
-func startServer(t testing.TB, db *tenantdb.DB, opts Options, extra func(s *server, vendor fiber.Router)) *testServer {
-	t.Helper()
-	r := db.NewResolver(tenantdb.ResolverOptions{TTL: time.Hour})
-	l := db.NewListener()
-	r.Follow(l)
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	log := slog.New(slog.DiscardHandler)
-	s := newServer(opts, Deps{Log: log, DB: db, Resolver: r, Catalog: catalog.New()}, extra)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.app.Listener(ln) //nolint:errcheck // ends with Shutdown
-	t.Cleanup(func() { s.app.ShutdownWithTimeout(5 * time.Second) })
-	return &testServer{db: db, srv: s, addr: ln.Addr().String()}
 }
 
 // rawGet sends a GET with exactly the given Host bytes (no client-side

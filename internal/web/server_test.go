@@ -1,0 +1,271 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar"
+	"github.com/bazaar/bazaar/ent/platform/membership"
+	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// testServer is a real listener on loopback serving the real app with the
+// real services.
+type testServer struct {
+	db     *tenantdb.DB
+	srv    *server
+	addr   string
+	ids    *identity.Service
+	authz  *authz.Authorizer
+	team   *team.Service
+	sender *mail.Sender // nil unless the setup names an SMTP address
+	client *http.Client
+}
+
+// setup varies a test server.
+type setup struct {
+	opts     Options
+	identity func(*identity.Options)     // adjust identity options
+	smtpAddr string                      // deliver mail there (tests call flushMail)
+	extra    func(s *server, vendor fiber.Router)
+}
+
+// testKey signs access tokens in tests; oldKey is a retired key that still
+// verifies (rotation).
+var (
+	testKey = identity.Key{ID: "k2", Secret: []byte("test-signing-key-0123456789abcdef-k2")}
+	oldKey  = identity.Key{ID: "k1", Secret: []byte("test-signing-key-0123456789abcdef-k1")}
+)
+
+// testIdentityOptions are production-shaped but with a cheap KDF, so a test
+// run does not spend its time hashing.
+func testIdentityOptions() identity.Options {
+	return identity.Options{
+		Issuer: "bazaar-test", Keys: []identity.Key{testKey, oldKey},
+		AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, SessionTTL: 48 * time.Hour, ResetTTL: time.Hour,
+		KDF: identity.KDF{Time: 1, MemoryKiB: 8 * 1024, Threads: 1, Concurrency: 4},
+		Throttle: identity.ThrottleOptions{
+			IPAttempts: 10000, IPWindow: time.Minute,
+			AccountFailures: 5, AccountWindow: 15 * time.Minute, BackoffBase: time.Minute, BackoffMax: time.Hour,
+		},
+		CacheSize: 1000,
+	}
+}
+
+func startServer(t testing.TB, db *tenantdb.DB, opts Options, extra func(s *server, vendor fiber.Router)) *testServer {
+	return start(t, db, setup{opts: opts, extra: extra})
+}
+
+func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	idOpts := testIdentityOptions()
+	if su.identity != nil {
+		su.identity(&idOpts)
+	}
+	ids, err := identity.New(db, idOpts, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	az, err := authz.New(db, bazaar.CasbinModel, authz.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := team.New(db, ids.Hasher(), az, team.Options{InviteTTL: 7 * 24 * time.Hour}, log)
+	r := db.NewResolver(tenantdb.ResolverOptions{TTL: time.Hour})
+	l := db.NewListener()
+	r.Follow(l)
+	az.Follow(l)
+	ids.Follow(l)
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	ts := &testServer{db: db, ids: ids, authz: az, team: tm,
+		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if su.smtpAddr != "" {
+		host, port, _ := net.SplitHostPort(su.smtpAddr)
+		p, _ := strconv.Atoi(port)
+		ts.sender, err = mail.NewSender(db, mail.Options{Driver: "smtp", Host: host, Port: p, TLS: "none",
+			From: "Bazaar <no-reply@shop.test>", Timeout: 5 * time.Second, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: catalog.New(), Identity: ids, Authz: az, Team: tm}, su.extra)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ts.srv.app.Listener(ln) //nolint:errcheck // ends with Shutdown
+	t.Cleanup(func() { ts.srv.app.ShutdownWithTimeout(5 * time.Second) })
+	ts.addr = ln.Addr().String()
+	return ts
+}
+
+// flushMail delivers due mail now and returns how many went out.
+func (ts *testServer) flushMail(t testing.TB) int {
+	t.Helper()
+	n, err := ts.sender.Flush(context.Background())
+	if err != nil {
+		t.Fatalf("flush mail: %v", err)
+	}
+	return n
+}
+
+// req is one HTTP call.
+type req struct {
+	method, host, path string
+	token              string // bearer access token
+	body               any    // marshalled as JSON unless a string
+	header             map[string]string
+	cookies            []*http.Cookie
+}
+
+// resp is an answer.
+type resp struct {
+	status  int
+	body    []byte
+	header  http.Header
+	cookies []*http.Cookie
+}
+
+func (r *resp) code() string { return errorCode(string(r.body)) }
+
+func (r *resp) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r *resp) cookie(name string) *http.Cookie {
+	for _, c := range r.cookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (ts *testServer) do(t testing.TB, q req) *resp {
+	t.Helper()
+	var body io.Reader
+	switch b := q.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+	}
+	hr, err := http.NewRequest(q.method, "http://"+ts.addr+q.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Host = q.host
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if q.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+q.token)
+	}
+	for k, v := range q.header {
+		hr.Header.Set(k, v)
+	}
+	for _, c := range q.cookies {
+		hr.AddCookie(c)
+	}
+	res, err := ts.client.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return &resp{status: res.StatusCode, body: b, header: res.Header, cookies: res.Cookies()}
+}
+
+// testPassword is every test account's password.
+const testPassword = "correct horse battery staple"
+
+// user creates an account.
+func (ts *testServer) user(t testing.TB, email string) *identity.User {
+	t.Helper()
+	u, err := ts.ids.CreateUser(context.Background(), identity.NewUser{Email: email, FirstName: "Test", LastName: "User", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// join makes a user a member of tn with the default role of that system key
+// (owner, manager, editor, viewer) or, failing that, the role of that name.
+func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRef string) int {
+	t.Helper()
+	ctx := context.Background()
+	var roleID int
+	err := ts.db.ReadTx(ctx, tn, func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		roleID, err = c.Role.Query().Where(role.Or(role.SystemKey(roleRef), role.Name(roleRef))).OnlyID(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("role %s: %v", roleRef, err)
+	}
+	m, err := ts.db.Platform.Membership.Create().SetUserID(userID).SetVendorID(tn.ID).SetRoleID(roleID).
+		OnConflictColumns(membership.FieldUserID, membership.FieldVendorID).UpdateRoleID().UpdateActive().
+		ID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.authz.Invalidate(tn.ID)
+	return m
+}
+
+// session is a signed-in client.
+type session struct {
+	access, refresh string
+	userID          int
+}
+
+// login signs in on host as an API client (refresh token in the body).
+func (ts *testServer) login(t testing.TB, host, email string) session {
+	t.Helper()
+	r := ts.do(t, req{method: "POST", host: host, path: "/api/v1/auth/login",
+		body: map[string]any{"email": email, "password": testPassword, "refresh_in_body": true}})
+	if r.status != http.StatusOK {
+		t.Fatalf("login %s on %s: %d %s", email, host, r.status, r.body)
+	}
+	var out struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		User         struct {
+			ID int `json:"id"`
+		} `json:"user"`
+	}
+	r.decode(t, &out)
+	return session{access: out.AccessToken, refresh: out.RefreshToken, userID: out.User.ID}
+}
