@@ -285,11 +285,11 @@ func (c *Config) Validate() error {
 		"http.request_timeout": h.RequestTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
 		"database.conn_max_lifetime": c.Database.ConnMaxLifetime, "database.conn_max_idle_time": c.Database.ConnMaxIdleTime,
 		"tenant.cache_ttl": c.Tenant.CacheTTL,
-		"auth.access_ttl": c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
+		"auth.access_ttl":  c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
 		"auth.reset_ttl": c.Auth.ResetTTL, "auth.invite_ttl": c.Auth.InviteTTL, "auth.login_ip_window": c.Auth.LoginIPWindow,
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
 		"auth.login_backoff_max": c.Auth.LoginBackoffMax,
-		"mail.timeout": c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
+		"mail.timeout":           c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
 		"mail.backoff_max": c.Mail.BackoffMax,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {

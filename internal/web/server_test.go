@@ -42,8 +42,8 @@ type testServer struct {
 // setup varies a test server.
 type setup struct {
 	opts     Options
-	identity func(*identity.Options)     // adjust identity options
-	smtpAddr string                      // deliver mail there (tests call flushMail)
+	identity func(*identity.Options) // adjust identity options
+	smtpAddr string                  // deliver mail there (tests call flushMail)
 	extra    func(s *server, vendor fiber.Router)
 }
 
