@@ -44,7 +44,6 @@ func serve(ctx context.Context, a *app) error {
 	listener := a.db.NewListener()
 	resolver.Follow(listener)
 	svc.authz.Follow(listener)
-	svc.identity.Follow(listener)
 	if err := listener.Start(ctx); err != nil {
 		return fmt.Errorf("listen for changes: %w", err)
 	}

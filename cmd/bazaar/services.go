@@ -39,7 +39,6 @@ func (a *app) services() (*services, error) {
 			AccountFailures: c.LoginAccountFailures, AccountWindow: c.LoginAccountWindow,
 			BackoffBase: c.LoginBackoffBase, BackoffMax: c.LoginBackoffMax,
 		},
-		CacheSize: c.CacheSize,
 	}, a.log)
 	if err != nil {
 		return nil, err

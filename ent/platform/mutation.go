@@ -7665,6 +7665,8 @@ type VendorMutation struct {
 	db_role              *string
 	schema_version       *string
 	migration_error      *string
+	policy_version       *int64
+	addpolicy_version    *int64
 	created_at           *time.Time
 	updated_at           *time.Time
 	clearedFields        map[string]struct{}
@@ -8320,6 +8322,62 @@ func (m *VendorMutation) ResetMigrationError() {
 	m.migration_error = nil
 }
 
+// SetPolicyVersion sets the "policy_version" field.
+func (m *VendorMutation) SetPolicyVersion(i int64) {
+	m.policy_version = &i
+	m.addpolicy_version = nil
+}
+
+// PolicyVersion returns the value of the "policy_version" field in the mutation.
+func (m *VendorMutation) PolicyVersion() (r int64, exists bool) {
+	v := m.policy_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPolicyVersion returns the old "policy_version" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldPolicyVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPolicyVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPolicyVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPolicyVersion: %w", err)
+	}
+	return oldValue.PolicyVersion, nil
+}
+
+// AddPolicyVersion adds i to the "policy_version" field.
+func (m *VendorMutation) AddPolicyVersion(i int64) {
+	if m.addpolicy_version != nil {
+		*m.addpolicy_version += i
+	} else {
+		m.addpolicy_version = &i
+	}
+}
+
+// AddedPolicyVersion returns the value that was added to the "policy_version" field in this mutation.
+func (m *VendorMutation) AddedPolicyVersion() (r int64, exists bool) {
+	v := m.addpolicy_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPolicyVersion resets all changes to the "policy_version" field.
+func (m *VendorMutation) ResetPolicyVersion() {
+	m.policy_version = nil
+	m.addpolicy_version = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *VendorMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -8588,7 +8646,7 @@ func (m *VendorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *VendorMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.slug != nil {
 		fields = append(fields, vendor.FieldSlug)
 	}
@@ -8634,6 +8692,9 @@ func (m *VendorMutation) Fields() []string {
 	if m.migration_error != nil {
 		fields = append(fields, vendor.FieldMigrationError)
 	}
+	if m.policy_version != nil {
+		fields = append(fields, vendor.FieldPolicyVersion)
+	}
 	if m.created_at != nil {
 		fields = append(fields, vendor.FieldCreatedAt)
 	}
@@ -8678,6 +8739,8 @@ func (m *VendorMutation) Field(name string) (ent.Value, bool) {
 		return m.SchemaVersion()
 	case vendor.FieldMigrationError:
 		return m.MigrationError()
+	case vendor.FieldPolicyVersion:
+		return m.PolicyVersion()
 	case vendor.FieldCreatedAt:
 		return m.CreatedAt()
 	case vendor.FieldUpdatedAt:
@@ -8721,6 +8784,8 @@ func (m *VendorMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldSchemaVersion(ctx)
 	case vendor.FieldMigrationError:
 		return m.OldMigrationError(ctx)
+	case vendor.FieldPolicyVersion:
+		return m.OldPolicyVersion(ctx)
 	case vendor.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case vendor.FieldUpdatedAt:
@@ -8839,6 +8904,13 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMigrationError(v)
 		return nil
+	case vendor.FieldPolicyVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPolicyVersion(v)
+		return nil
 	case vendor.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8860,13 +8932,21 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *VendorMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addpolicy_version != nil {
+		fields = append(fields, vendor.FieldPolicyVersion)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *VendorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case vendor.FieldPolicyVersion:
+		return m.AddedPolicyVersion()
+	}
 	return nil, false
 }
 
@@ -8875,6 +8955,13 @@ func (m *VendorMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *VendorMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case vendor.FieldPolicyVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPolicyVersion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Vendor numeric field %s", name)
 }
@@ -8946,6 +9033,9 @@ func (m *VendorMutation) ResetField(name string) error {
 		return nil
 	case vendor.FieldMigrationError:
 		m.ResetMigrationError()
+		return nil
+	case vendor.FieldPolicyVersion:
+		m.ResetPolicyVersion()
 		return nil
 	case vendor.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -48,6 +48,8 @@ type Vendor struct {
 	SchemaVersion string `json:"schema_version,omitempty"`
 	// last failed migration, empty when the schema is healthy
 	MigrationError string `json:"migration_error,omitempty"`
+	// bumped with every change to the vendor's roles or members; each authorized request compares it with its cached policy
+	PolicyVersion int64 `json:"policy_version,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -105,7 +107,7 @@ func (*Vendor) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case vendor.FieldThemeConfig:
 			values[i] = new([]byte)
-		case vendor.FieldID:
+		case vendor.FieldID, vendor.FieldPolicyVersion:
 			values[i] = new(sql.NullInt64)
 		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
 			values[i] = new(sql.NullString)
@@ -224,6 +226,12 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MigrationError = value.String
 			}
+		case vendor.FieldPolicyVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field policy_version", values[i])
+			} else if value.Valid {
+				_m.PolicyVersion = value.Int64
+			}
 		case vendor.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -331,6 +339,9 @@ func (_m *Vendor) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("migration_error=")
 	builder.WriteString(_m.MigrationError)
+	builder.WriteString(", ")
+	builder.WriteString("policy_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PolicyVersion))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -195,6 +195,20 @@ func (_c *VendorCreate) SetNillableMigrationError(v *string) *VendorCreate {
 	return _c
 }
 
+// SetPolicyVersion sets the "policy_version" field.
+func (_c *VendorCreate) SetPolicyVersion(v int64) *VendorCreate {
+	_c.mutation.SetPolicyVersion(v)
+	return _c
+}
+
+// SetNillablePolicyVersion sets the "policy_version" field if the given value is not nil.
+func (_c *VendorCreate) SetNillablePolicyVersion(v *int64) *VendorCreate {
+	if v != nil {
+		_c.SetPolicyVersion(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *VendorCreate) SetCreatedAt(v time.Time) *VendorCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -347,6 +361,10 @@ func (_c *VendorCreate) defaults() {
 		v := vendor.DefaultMigrationError
 		_c.mutation.SetMigrationError(v)
 	}
+	if _, ok := _c.mutation.PolicyVersion(); !ok {
+		v := vendor.DefaultPolicyVersion
+		_c.mutation.SetPolicyVersion(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := vendor.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -464,6 +482,9 @@ func (_c *VendorCreate) check() error {
 	if _, ok := _c.mutation.MigrationError(); !ok {
 		return &ValidationError{Name: "migration_error", err: errors.New(`platform: missing required field "Vendor.migration_error"`)}
 	}
+	if _, ok := _c.mutation.PolicyVersion(); !ok {
+		return &ValidationError{Name: "policy_version", err: errors.New(`platform: missing required field "Vendor.policy_version"`)}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`platform: missing required field "Vendor.created_at"`)}
 	}
@@ -557,6 +578,10 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MigrationError(); ok {
 		_spec.SetField(vendor.FieldMigrationError, field.TypeString, value)
 		_node.MigrationError = value
+	}
+	if value, ok := _c.mutation.PolicyVersion(); ok {
+		_spec.SetField(vendor.FieldPolicyVersion, field.TypeInt64, value)
+		_node.PolicyVersion = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(vendor.FieldCreatedAt, field.TypeTime, value)
@@ -813,6 +838,24 @@ func (u *VendorUpsert) UpdateMigrationError() *VendorUpsert {
 	return u
 }
 
+// SetPolicyVersion sets the "policy_version" field.
+func (u *VendorUpsert) SetPolicyVersion(v int64) *VendorUpsert {
+	u.Set(vendor.FieldPolicyVersion, v)
+	return u
+}
+
+// UpdatePolicyVersion sets the "policy_version" field to the value that was provided on create.
+func (u *VendorUpsert) UpdatePolicyVersion() *VendorUpsert {
+	u.SetExcluded(vendor.FieldPolicyVersion)
+	return u
+}
+
+// AddPolicyVersion adds v to the "policy_version" field.
+func (u *VendorUpsert) AddPolicyVersion(v int64) *VendorUpsert {
+	u.Add(vendor.FieldPolicyVersion, v)
+	return u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (u *VendorUpsert) SetUpdatedAt(v time.Time) *VendorUpsert {
 	u.Set(vendor.FieldUpdatedAt, v)
@@ -1044,6 +1087,27 @@ func (u *VendorUpsertOne) SetMigrationError(v string) *VendorUpsertOne {
 func (u *VendorUpsertOne) UpdateMigrationError() *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateMigrationError()
+	})
+}
+
+// SetPolicyVersion sets the "policy_version" field.
+func (u *VendorUpsertOne) SetPolicyVersion(v int64) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetPolicyVersion(v)
+	})
+}
+
+// AddPolicyVersion adds v to the "policy_version" field.
+func (u *VendorUpsertOne) AddPolicyVersion(v int64) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.AddPolicyVersion(v)
+	})
+}
+
+// UpdatePolicyVersion sets the "policy_version" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdatePolicyVersion() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdatePolicyVersion()
 	})
 }
 
@@ -1446,6 +1510,27 @@ func (u *VendorUpsertBulk) SetMigrationError(v string) *VendorUpsertBulk {
 func (u *VendorUpsertBulk) UpdateMigrationError() *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateMigrationError()
+	})
+}
+
+// SetPolicyVersion sets the "policy_version" field.
+func (u *VendorUpsertBulk) SetPolicyVersion(v int64) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetPolicyVersion(v)
+	})
+}
+
+// AddPolicyVersion adds v to the "policy_version" field.
+func (u *VendorUpsertBulk) AddPolicyVersion(v int64) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.AddPolicyVersion(v)
+	})
+}
+
+// UpdatePolicyVersion sets the "policy_version" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdatePolicyVersion() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdatePolicyVersion()
 	})
 }
 

@@ -193,6 +193,27 @@ func (_u *VendorUpdate) SetNillableMigrationError(v *string) *VendorUpdate {
 	return _u
 }
 
+// SetPolicyVersion sets the "policy_version" field.
+func (_u *VendorUpdate) SetPolicyVersion(v int64) *VendorUpdate {
+	_u.mutation.ResetPolicyVersion()
+	_u.mutation.SetPolicyVersion(v)
+	return _u
+}
+
+// SetNillablePolicyVersion sets the "policy_version" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillablePolicyVersion(v *int64) *VendorUpdate {
+	if v != nil {
+		_u.SetPolicyVersion(*v)
+	}
+	return _u
+}
+
+// AddPolicyVersion adds value to the "policy_version" field.
+func (_u *VendorUpdate) AddPolicyVersion(v int64) *VendorUpdate {
+	_u.mutation.AddPolicyVersion(v)
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *VendorUpdate) SetUpdatedAt(v time.Time) *VendorUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -451,6 +472,12 @@ func (_u *VendorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.MigrationError(); ok {
 		_spec.SetField(vendor.FieldMigrationError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PolicyVersion(); ok {
+		_spec.SetField(vendor.FieldPolicyVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPolicyVersion(); ok {
+		_spec.AddField(vendor.FieldPolicyVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(vendor.FieldUpdatedAt, field.TypeTime, value)
@@ -783,6 +810,27 @@ func (_u *VendorUpdateOne) SetNillableMigrationError(v *string) *VendorUpdateOne
 	return _u
 }
 
+// SetPolicyVersion sets the "policy_version" field.
+func (_u *VendorUpdateOne) SetPolicyVersion(v int64) *VendorUpdateOne {
+	_u.mutation.ResetPolicyVersion()
+	_u.mutation.SetPolicyVersion(v)
+	return _u
+}
+
+// SetNillablePolicyVersion sets the "policy_version" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillablePolicyVersion(v *int64) *VendorUpdateOne {
+	if v != nil {
+		_u.SetPolicyVersion(*v)
+	}
+	return _u
+}
+
+// AddPolicyVersion adds value to the "policy_version" field.
+func (_u *VendorUpdateOne) AddPolicyVersion(v int64) *VendorUpdateOne {
+	_u.mutation.AddPolicyVersion(v)
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *VendorUpdateOne) SetUpdatedAt(v time.Time) *VendorUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
@@ -1071,6 +1119,12 @@ func (_u *VendorUpdateOne) sqlSave(ctx context.Context) (_node *Vendor, err erro
 	}
 	if value, ok := _u.mutation.MigrationError(); ok {
 		_spec.SetField(vendor.FieldMigrationError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PolicyVersion(); ok {
+		_spec.SetField(vendor.FieldPolicyVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedPolicyVersion(); ok {
+		_spec.AddField(vendor.FieldPolicyVersion, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(vendor.FieldUpdatedAt, field.TypeTime, value)

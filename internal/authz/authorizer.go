@@ -11,6 +11,7 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 
+	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/internal/cache"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -53,6 +54,7 @@ type Authorizer struct {
 // immutable once built except for the decision cache; an invalidation
 // replaces it rather than changing it.
 type policy struct {
+	version   int64 // the vendor's policy_version when loading began
 	dom       string
 	enf       *casbin.Enforcer
 	enfMu     sync.Mutex // Casbin's Enforcer is not documented as safe for concurrent use
@@ -82,8 +84,13 @@ func New(db *tenantdb.DB, modelText string, o Options, log *slog.Logger) (*Autho
 
 // Check reports whether user may exercise perm in vendor t. Unknown users,
 // inactive members and users of other vendors are simply denied.
-func (a *Authorizer) Check(ctx context.Context, userID int, t *tenantdb.Tenant, perm string) (bool, error) {
-	p, err := a.policy(ctx, t)
+//
+// version is the vendor's policy version as read with the request's session
+// (identity.Principal.PolicyVersion): a cached policy older than it is
+// reloaded first, so a change committed anywhere is honoured on the next
+// request everywhere. 0 accepts whatever is cached.
+func (a *Authorizer) Check(ctx context.Context, userID int, t *tenantdb.Tenant, version int64, perm string) (bool, error) {
+	p, err := a.policy(ctx, t, version)
 	if err != nil {
 		return false, err
 	}
@@ -91,8 +98,8 @@ func (a *Authorizer) Check(ctx context.Context, userID int, t *tenantdb.Tenant, 
 }
 
 // CheckAny reports whether user holds any permission of r in t.
-func (a *Authorizer) CheckAny(ctx context.Context, userID int, t *tenantdb.Tenant, r Requirement) (bool, error) {
-	p, err := a.policy(ctx, t)
+func (a *Authorizer) CheckAny(ctx context.Context, userID int, t *tenantdb.Tenant, version int64, r Requirement) (bool, error) {
+	p, err := a.policy(ctx, t, version)
 	if err != nil {
 		return false, err
 	}
@@ -107,8 +114,8 @@ func (a *Authorizer) CheckAny(ctx context.Context, userID int, t *tenantdb.Tenan
 
 // Access returns the user's role and permissions in t (Member false when they
 // have none there).
-func (a *Authorizer) Access(ctx context.Context, userID int, t *tenantdb.Tenant) (*Access, error) {
-	p, err := a.policy(ctx, t)
+func (a *Authorizer) Access(ctx context.Context, userID int, t *tenantdb.Tenant, version int64) (*Access, error) {
+	p, err := a.policy(ctx, t, version)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +150,25 @@ func (p *policy) allowed(userID int, perm string) (bool, error) {
 	return ok, nil
 }
 
-func (a *Authorizer) policy(ctx context.Context, t *tenantdb.Tenant) (*policy, error) {
-	return a.policies.Get(t.ID, func() (*policy, error) { return a.load(ctx, t) })
+// Latest asks Check and Access to read the vendor's policy version first,
+// for callers that have not read it with a session (a fresh sign-in).
+const Latest int64 = -1
+
+func (a *Authorizer) policy(ctx context.Context, t *tenantdb.Tenant, version int64) (*policy, error) {
+	if version == Latest {
+		v, err := a.db.Platform.Vendor.Get(ctx, t.ID)
+		if err != nil {
+			return nil, fmt.Errorf("authz: policy version of %q: %w", t.Slug, err)
+		}
+		version = v.PolicyVersion
+	}
+	load := func() (*policy, error) { return a.load(ctx, t) }
+	p, err := a.policies.Get(t.ID, load)
+	if err != nil || p.version >= version {
+		return p, err
+	}
+	a.policies.Invalidate(t.ID) // older than what the request has seen
+	return a.policies.Get(t.ID, load)
 }
 
 func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (*policy, error) {
@@ -152,12 +176,19 @@ func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (*policy, err
 	if err != nil {
 		return nil, err
 	}
+	// The version is read before the rules: a change committed in between
+	// makes the cached policy newer than its version says, never older.
+	v, err := a.db.Platform.Vendor.Get(ctx, t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("authz: policy version of %q: %w", t.Slug, err)
+	}
+	version := v.PolicyVersion
 	ad := &vendorAdapter{ctx: ctx, db: a.db, t: t}
 	enf, err := casbin.NewEnforcer(m, ad)
 	if err != nil {
 		return nil, err
 	}
-	return &policy{dom: domain(t.ID), enf: enf, roles: ad.roles, members: ad.members}, nil
+	return &policy{version: version, dom: domain(t.ID), enf: enf, roles: ad.roles, members: ad.members}, nil
 }
 
 // Invalidate drops one vendor's policy on this instance.
@@ -171,11 +202,43 @@ const notifyChannel = "bazaar_authz"
 
 // NotifySQL is the statement (one bind parameter: the vendor id as text) that
 // announces a policy change. Run it in the transaction that makes the change:
-// PostgreSQL delivers it at commit, and not at all on rollback.
+// PostgreSQL delivers it at commit, and not at all on rollback. Services use
+// Announce, which also waits for the change to have reached every instance.
 const NotifySQL = "SELECT pg_notify('" + notifyChannel + "', $1)"
 
 // NotifyArg formats a vendor id for NotifySQL.
 func NotifyArg(vendorID int) string { return strconv.Itoa(vendorID) }
+
+// Changed records, in a platform transaction, that vendor's policy changes
+// when tx commits: it bumps the vendor's policy version — every authorized
+// request reads it with the session and will not decide with an older policy,
+// on any instance — and sends NOTIFY so instances drop the old policy at once
+// rather than on their next request.
+func Changed(ctx context.Context, tx *platform.Tx, vendorID int) error {
+	if err := tx.Vendor.UpdateOneID(vendorID).AddPolicyVersion(1).Exec(ctx); err != nil {
+		return fmt.Errorf("authz: bump policy version: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, NotifySQL, NotifyArg(vendorID))
+	return err
+}
+
+// Bump is Changed in a transaction of its own, for changes committed in the
+// vendor's schema (roles): call it after that commit.
+func (a *Authorizer) Bump(ctx context.Context, vendorID int) error {
+	tx, err := a.db.Platform.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := Changed(ctx, tx, vendorID); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	a.Invalidate(vendorID)
+	return nil
+}
 
 // Follow subscribes the authorizer to policy change notifications on l
 // (start l afterwards).

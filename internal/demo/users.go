@@ -88,7 +88,7 @@ func grant(ctx context.Context, db *tenantdb.DB, u *platform.User, slug, key str
 		UpdateRoleID().UpdateActive().UpdateUpdatedAt().
 		Exec(ctx)
 	if err == nil {
-		_, err = tx.ExecContext(ctx, authz.NotifySQL, authz.NotifyArg(t.ID))
+		err = authz.Changed(ctx, tx, t.ID)
 	}
 	if err != nil {
 		_ = tx.Rollback()

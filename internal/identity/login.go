@@ -52,7 +52,7 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*U
 		return nil, nil, err
 	}
 	var tokens *Tokens
-	err = s.withTx(ctx, func(tx *platform.Tx) error {
+	err = s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		upd := tx.User.UpdateOneID(u.ID).SetLastLoginAt(now)
 		if stale { // parameters were raised since this hash was made
 			if h, err := s.hasher.Hash(password); err == nil {

@@ -28,7 +28,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if ok, wait := s.ips.allow(m.IP, time.Now()); !ok {
 		return errThrottled(wait)
 	}
-	return s.withTx(ctx, func(tx *platform.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		u, err := tx.User.Query().Where(user.Email(email), user.Active(true)).Only(ctx)
 		if platform.IsNotFound(err) {
 			return nil
@@ -66,7 +66,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 	if token == "" || len(token) > 100 {
 		return errResetToken
 	}
-	return s.withTx(ctx, func(tx *platform.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		pr, err := tx.PasswordReset.Query().Where(passwordreset.TokenHash(HashSecret(token))).ForUpdate().Only(ctx)
 		if platform.IsNotFound(err) {
 			return errResetToken

@@ -12,11 +12,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
-	"github.com/bazaar/bazaar/internal/cache"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -30,8 +28,6 @@ type Options struct {
 	ResetTTL   time.Duration // life of a password reset link
 	KDF        KDF
 	Throttle   ThrottleOptions
-	// CacheSize bounds the signed-in users whose state is held in memory.
-	CacheSize int
 }
 
 // Service is the identity service.
@@ -42,7 +38,6 @@ type Service struct {
 	hasher *Hasher
 	signer *tokenSigner
 	ips    *ipLimiter
-	users  *cache.Map[int, *userState]
 }
 
 // New builds the Service.
@@ -66,8 +61,7 @@ func New(db *tenantdb.DB, o Options, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{
 		db: db, o: o, log: log, hasher: h, signer: signer,
-		ips:   newIPLimiter(o.Throttle.IPAttempts, o.Throttle.IPWindow),
-		users: cache.New[int, *userState](o.CacheSize, 5*time.Minute),
+		ips: newIPLimiter(o.Throttle.IPAttempts, o.Throttle.IPWindow),
 	}, nil
 }
 
@@ -104,32 +98,6 @@ func userOf(u *platform.User) *User {
 	}
 }
 
-// notifyChannel carries the id of a user whose sessions or account changed.
-const notifyChannel = "bazaar_identity"
-
-const notifySQL = "SELECT pg_notify('" + notifyChannel + "', $1)"
-
-// notify announces, within tx, that userID's state changed; every instance
-// drops its cached state of that user when tx commits.
-func notify(ctx context.Context, tx *platform.Tx, userID int) error {
-	_, err := tx.ExecContext(ctx, notifySQL, strconv.Itoa(userID))
-	return err
-}
-
-// Follow subscribes the service's user cache to change notifications on l.
-func (s *Service) Follow(l *tenantdb.Listener) {
-	l.Subscribe(notifyChannel, tenantdb.Subscriber{
-		Notify: func(payload string) {
-			if id, err := strconv.Atoi(payload); err == nil {
-				s.users.Invalidate(id)
-			} else {
-				s.users.InvalidateAll()
-			}
-		},
-		Reset: s.users.InvalidateAll,
-	})
-}
-
 // newSecret returns a 256-bit random token (URL-safe) and its SHA-256, which
 // is all the database keeps.
 func newSecret() (token string, hash []byte) {
@@ -146,12 +114,12 @@ func HashSecret(token string) []byte {
 }
 
 // withTx runs fn in a platform transaction.
-func (s *Service) withTx(ctx context.Context, fn func(tx *platform.Tx) error) error {
+func (s *Service) withTx(ctx context.Context, fn func(ctx context.Context, tx *platform.Tx) error) error {
 	tx, err := s.db.Platform.Tx(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -27,7 +27,7 @@ var errRefresh = &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_refres
 // (by accepting an invitation, say).
 func (s *Service) StartSession(ctx context.Context, userID int, m Meta) (*Tokens, error) {
 	var t *Tokens
-	err := s.withTx(ctx, func(tx *platform.Tx) (err error) {
+	err := s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) (err error) {
 		t, err = s.startSession(ctx, tx, userID, m, time.Now())
 		return err
 	})
@@ -74,7 +74,7 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (*Tokens, e
 	now := time.Now()
 	var out *Tokens
 	var reused bool
-	err := s.withTx(ctx, func(tx *platform.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		rt, err := tx.RefreshToken.Query().
 			Where(refreshtoken.TokenHash(HashSecret(token))).
 			WithSession().
@@ -120,7 +120,7 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (*Tokens, e
 // Logout revokes the session of a refresh token. An unknown or spent token
 // is not an error: the session is over either way.
 func (s *Service) Logout(ctx context.Context, refreshToken string, m Meta) error {
-	return s.withTx(ctx, func(tx *platform.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		sess, err := tx.Session.Query().
 			Where(session.HasRefreshTokensWith(refreshtoken.TokenHash(HashSecret(refreshToken)))).
 			ForUpdate().
@@ -137,7 +137,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string, m Meta) error
 
 // LogoutSession revokes the session behind an access token.
 func (s *Service) LogoutSession(ctx context.Context, p *Principal) error {
-	return s.withTx(ctx, func(tx *platform.Tx) error {
+	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		sess, err := tx.Session.Query().Where(session.ID(p.SessionID), session.UserID(p.UserID)).ForUpdate().Only(ctx)
 		if platform.IsNotFound(err) {
 			return nil
@@ -153,10 +153,7 @@ func (s *Service) revokeSession(ctx context.Context, tx *platform.Tx, sess *plat
 	if sess.RevokedAt != nil {
 		return nil
 	}
-	if err := tx.Session.UpdateOne(sess).SetRevokedAt(time.Now()).SetRevokedReason(reason).Exec(ctx); err != nil {
-		return err
-	}
-	return notify(ctx, tx, sess.UserID)
+	return tx.Session.UpdateOne(sess).SetRevokedAt(time.Now()).SetRevokedReason(reason).Exec(ctx)
 }
 
 // RevokeAllSessions ends every session of a user (a password reset, an
@@ -169,10 +166,7 @@ func (s *Service) RevokeAllSessions(ctx context.Context, tx *platform.Tx, userID
 		Exec(ctx); err != nil {
 		return err
 	}
-	if err := tx.User.UpdateOneID(userID).SetTokensValidAfter(now).Exec(ctx); err != nil {
-		return err
-	}
-	return notify(ctx, tx, userID)
+	return tx.User.UpdateOneID(userID).SetTokensValidAfter(now).Exec(ctx)
 }
 
 func clip(s string, n int) string {

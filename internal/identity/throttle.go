@@ -20,9 +20,9 @@ type ThrottleOptions struct {
 	// account), counted in this instance's memory.
 	IPAttempts int
 	IPWindow   time.Duration
-	// AccountFailures failed attempts on one account are allowed freely;
-	// each further failure blocks the account for BackoffBase, doubled per
-	// failure up to BackoffMax. The count is in the database, shared by every
+	// AccountFailures failed attempts on one account are allowed; the last
+	// of them blocks the account for BackoffBase, and each failure after a
+	// block ends doubles it, up to BackoffMax. The count is in the database, shared by every
 	// instance, and forgets after AccountWindow without attempts or on a
 	// successful sign-in. Unknown emails are counted like real ones.
 	AccountFailures int
@@ -102,14 +102,18 @@ func (s *Service) accountBlocked(ctx context.Context, key []byte) (time.Duration
 // failures on several instances count exactly.
 func (s *Service) recordFailure(ctx context.Context, key []byte) error {
 	o := s.o.Throttle
+	// failures counts this failure too; reaching the free allowance blocks
+	// for base·2^(failures−allowance), capped.
 	_, err := s.db.Platform.ExecContext(ctx, `
-INSERT INTO `+throttleTable+` AS t (key, failures, window_start) VALUES ($1, 1, now())
+INSERT INTO `+throttleTable+` AS t (key, failures, window_start, blocked_until)
+VALUES ($1, 1, now(), CASE WHEN 1 >= $3 THEN now() + make_interval(secs => $4) END)
 ON CONFLICT (key) DO UPDATE SET
   failures = CASE WHEN t.window_start < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
   window_start = now(),
   blocked_until = CASE
-    WHEN t.window_start < now() - make_interval(secs => $2) OR t.failures + 1 <= $3 THEN NULL
-    ELSE now() + LEAST(make_interval(secs => $4 * power(2, LEAST(t.failures + 1 - $3 - 1, 30))), make_interval(secs => $5))
+    WHEN t.window_start < now() - make_interval(secs => $2) THEN CASE WHEN 1 >= $3 THEN now() + make_interval(secs => $4) END
+    WHEN t.failures + 1 < $3 THEN NULL
+    ELSE now() + LEAST(make_interval(secs => $4 * power(2, LEAST(t.failures + 1 - $3, 30))), make_interval(secs => $5))
   END`,
 		key, o.AccountWindow.Seconds(), o.AccountFailures, o.BackoffBase.Seconds(), o.BackoffMax.Seconds())
 	if err != nil {

@@ -52,7 +52,7 @@ func (s *Service) SetSuperAdmin(ctx context.Context, email string, on bool) (*Us
 		role = user.PlatformRoleSuperadmin
 	}
 	var out *User
-	err := s.withTx(ctx, func(tx *platform.Tx) error {
+	err := s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		u, err := tx.User.Query().Where(user.Email(NormalizeEmail(email))).Only(ctx)
 		if platform.IsNotFound(err) {
 			return fault.New(fault.NotFound, "no user with this email")
@@ -64,7 +64,7 @@ func (s *Service) SetSuperAdmin(ctx context.Context, email string, on bool) (*Us
 			return err
 		}
 		out = userOf(u)
-		return notify(ctx, tx, u.ID)
+		return nil
 	})
 	return out, err
 }

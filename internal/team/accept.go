@@ -161,5 +161,5 @@ func (s *Service) join(ctx context.Context, tx *platform.Tx, t *tenantdb.Tenant,
 	if err := tx.Invitation.UpdateOne(inv).SetAcceptedAt(time.Now()).SetAcceptedBy(u.ID).Exec(ctx); err != nil {
 		return err
 	}
-	return s.announce(ctx, tx, t.ID)
+	return s.membersChanged(ctx, tx, t.ID)
 }

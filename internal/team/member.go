@@ -165,7 +165,7 @@ func (s *Service) UpdateMember(ctx context.Context, t *tenantdb.Tenant, a Actor,
 		}); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, t.ID)
+		return s.membersChanged(ctx, tx, t.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -212,7 +212,7 @@ func (s *Service) RemoveMember(ctx context.Context, t *tenantdb.Tenant, a Actor,
 		}); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, t.ID)
+		return s.membersChanged(ctx, tx, t.ID)
 	})
 }
 

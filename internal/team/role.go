@@ -122,13 +122,16 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if err != nil {
 		return nil, err
 	}
+	if err := nameFree(ctx, *in.Name, 0); err != nil {
+		return nil, err
+	}
 	q := c.Role.Create().SetName(*in.Name).SetPermissions(perms)
 	if in.Description != nil {
 		q.SetDescription(*in.Description)
 	}
 	r, err := q.Save(ctx)
 	if tenant.IsConstraintError(err) {
-		return nil, fault.Fields("the role is not valid", map[string]string{"name": "another role has this name"})
+		return nil, errNameTaken
 	}
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(r)
-	return &out, s.announce(ctx, c, t.ID)
+	return &out, s.rolesChanged(ctx, t.ID)
 }
 
 // UpdateRole changes a role. Owner never changes; the actor must hold every
@@ -166,6 +169,9 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	}
 	upd := c.Role.UpdateOne(r)
 	if in.Name != nil {
+		if err := nameFree(ctx, *in.Name, r.ID); err != nil {
+			return nil, err
+		}
 		upd.SetName(*in.Name)
 	}
 	if in.Description != nil {
@@ -180,7 +186,7 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	}
 	after, err := upd.Save(ctx)
 	if tenant.IsConstraintError(err) {
-		return nil, fault.Fields("the role is not valid", map[string]string{"name": "another role has this name"})
+		return nil, errNameTaken
 	}
 	if err != nil {
 		return nil, err
@@ -189,7 +195,7 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(after)
-	return &out, s.announce(ctx, c, t.ID)
+	return &out, s.rolesChanged(ctx, t.ID)
 }
 
 // DeleteRole removes a custom or default role that nobody holds and no
@@ -231,7 +237,7 @@ func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if err := s.roleAudit(ctx, a, "team.role_deleted", r, r, nil); err != nil {
 		return err
 	}
-	return s.announce(ctx, c, t.ID)
+	return s.rolesChanged(ctx, t.ID)
 }
 
 func (s *Service) roleAudit(ctx context.Context, a Actor, action string, target, before, after *tenant.Role) error {
@@ -245,6 +251,26 @@ func (s *Service) roleAudit(ctx context.Context, a Actor, action string, target,
 		ActorID: a.UserID, ActorEmail: a.Email, Action: action, TargetType: "role", TargetID: strconv.Itoa(target.ID),
 		Before: snap(before), After: snap(after), IP: a.IP, RequestID: a.RequestID,
 	})
+}
+
+var errNameTaken = fault.Fields("the role is not valid", map[string]string{"name": "another role has this name"})
+
+// nameFree refuses a role name another role has in any letter case: roles
+// are found by name without regard to case. A unique index on lower(name)
+// settles concurrent creations.
+func nameFree(ctx context.Context, name string, self int) error {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	taken, err := c.Role.Query().Where(role.NameEqualFold(name), role.IDNEQ(self)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return errNameTaken
+	}
+	return nil
 }
 
 // roleByRef finds a role by id, or by name (case-insensitive) when id is 0.

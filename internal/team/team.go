@@ -9,7 +9,6 @@ package team
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"log/slog"
 	"slices"
 	"strings"
@@ -78,17 +77,35 @@ func errEscalation(lacking []string) error {
 		Message: "you cannot grant permissions you do not hold: " + strings.Join(lacking, ", ")}
 }
 
-// announce tells every instance, when tx commits, that the vendor's policy
-// changed, and drops this instance's copy once the request's tenant
-// transaction has committed as well. tx is a platform transaction (members)
-// or the bound tenant client (roles).
-func (s *Service) announce(ctx context.Context, tx interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, vendorID int) error {
-	if _, err := tx.ExecContext(ctx, authz.NotifySQL, authz.NotifyArg(vendorID)); err != nil {
+// membersChanged records in tx that the vendor's members changed (see
+// authz.Changed) and drops this instance's copy once the request's tenant
+// transaction has committed too.
+func (s *Service) membersChanged(ctx context.Context, tx *platform.Tx, vendorID int) error {
+	if err := authz.Changed(ctx, tx, vendorID); err != nil {
 		return err
 	}
 	tenantdb.AfterCommit(ctx, func() { s.policies.Invalidate(vendorID) })
+	return nil
+}
+
+// rolesChanged is membersChanged for changes in the vendor's schema. The
+// policy version lives in the platform schema, so it is bumped once the
+// tenant transaction has committed (bumping earlier would let another
+// instance cache the old roles under the new version); the NOTIFY sent with
+// the change itself covers a failure to bump.
+func (s *Service) rolesChanged(ctx context.Context, vendorID int) error {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, authz.NotifySQL, authz.NotifyArg(vendorID)); err != nil {
+		return err
+	}
+	tenantdb.AfterCommit(ctx, func() {
+		if err := s.policies.Bump(context.WithoutCancel(ctx), vendorID); err != nil {
+			s.log.ErrorContext(ctx, "bump policy version after a role change", "vendor_id", vendorID, "err", err)
+		}
+	})
 	return nil
 }
 

@@ -90,7 +90,11 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_token", Message: "the Authorization header must be `Bearer <access token>`"}
 	}
-	p, err := s.identity.Authenticate(c.UserContext(), strings.Clone(token))
+	vendorID := 0
+	if site := siteOf(c); site != nil && site.Tenant != nil {
+		vendorID = site.Tenant.ID
+	}
+	p, err := s.identity.Authenticate(c.UserContext(), strings.Clone(token), vendorID)
 	if err != nil {
 		return err
 	}
@@ -123,14 +127,14 @@ func (s *server) guard(a Access) fiber.Handler {
 			if site == nil || site.Tenant == nil {
 				return fiber.ErrNotFound
 			}
-			acc, err := s.authz.Access(c.UserContext(), p.UserID, site.Tenant)
+			acc, err := s.authz.Access(c.UserContext(), p.UserID, site.Tenant, p.PolicyVersion)
 			if err != nil {
 				return err
 			}
 			if !acc.Member {
 				return &fault.Error{Kind: fault.Forbidden, Code: "not_a_member", Message: "you are not a member of this shop's team"}
 			}
-			ok, err := s.authz.CheckAny(c.UserContext(), p.UserID, site.Tenant, a.req)
+			ok, err := s.authz.CheckAny(c.UserContext(), p.UserID, site.Tenant, p.PolicyVersion, a.req)
 			if err != nil {
 				return err
 			}
@@ -145,8 +149,8 @@ func (s *server) guard(a Access) fiber.Handler {
 }
 
 // actor describes the caller to the team service.
-func actor(c *fiber.Ctx) team.Actor {
-	a := team.Actor{IP: c.IP(), RequestID: requestID(c)}
+func (s *server) actor(c *fiber.Ctx) team.Actor {
+	a := team.Actor{IP: s.clientIP(c), RequestID: requestID(c)}
 	if p := principalOf(c); p != nil {
 		a.UserID, a.Email = p.UserID, p.Email
 	}
@@ -157,8 +161,8 @@ func actor(c *fiber.Ctx) team.Actor {
 }
 
 // meta describes the request to the identity service.
-func meta(c *fiber.Ctx) identity.Meta {
-	m := identity.Meta{IP: c.IP(), UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), RequestID: requestID(c)}
+func (s *server) meta(c *fiber.Ctx) identity.Meta {
+	m := identity.Meta{IP: s.clientIP(c), UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), RequestID: requestID(c)}
 	if site := siteOf(c); site != nil && site.Tenant != nil {
 		m.VendorID = site.Tenant.ID
 	}

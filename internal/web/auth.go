@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/team"
@@ -129,7 +130,11 @@ func (s *server) vendorAccessOf(c *fiber.Ctx, userID int) (*vendorAccess, error)
 	if site == nil || site.Tenant == nil {
 		return nil, nil
 	}
-	acc, err := s.authz.Access(c.UserContext(), userID, site.Tenant)
+	version := authz.Latest // a fresh sign-in or registration has read no version
+	if p := principalOf(c); p != nil {
+		version = p.PolicyVersion
+	}
+	acc, err := s.authz.Access(c.UserContext(), userID, site.Tenant, version)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +151,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	u, t, err := s.identity.Login(c.UserContext(), in.Email, in.Password, meta(c))
+	u, t, err := s.identity.Login(c.UserContext(), in.Email, in.Password, s.meta(c))
 	if err != nil {
 		return err
 	}
@@ -163,7 +168,7 @@ func (s *server) refresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.identity.Refresh(c.UserContext(), token, meta(c))
+	t, err := s.identity.Refresh(c.UserContext(), token, s.meta(c))
 	if err != nil {
 		if !inBody {
 			s.clearSessionCookies(c)
@@ -201,7 +206,7 @@ func (s *server) logout(c *fiber.Ctx) error {
 	token, _, err := refreshTokenOf(c)
 	switch {
 	case err == nil:
-		err = s.identity.Logout(c.UserContext(), token, meta(c))
+		err = s.identity.Logout(c.UserContext(), token, s.meta(c))
 	case principalOf(c) != nil:
 		err = s.identity.LogoutSession(c.UserContext(), principalOf(c))
 	}
@@ -274,7 +279,7 @@ func (s *server) requestReset(c *fiber.Ctx) error {
 		return err
 	}
 	link := func(token string) string { return siteURL(c, "/reset-password?token="+url.QueryEscape(token)) }
-	if err := s.identity.RequestPasswordReset(c.UserContext(), in.Email, meta(c), link); err != nil {
+	if err := s.identity.RequestPasswordReset(c.UserContext(), in.Email, s.meta(c), link); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "if the address has an account, a reset link is on its way"})
@@ -291,7 +296,7 @@ func (s *server) confirmReset(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	if err := s.identity.ConfirmPasswordReset(c.UserContext(), in.Token, in.Password, meta(c)); err != nil {
+	if err := s.identity.ConfirmPasswordReset(c.UserContext(), in.Token, in.Password, s.meta(c)); err != nil {
 		return err
 	}
 	s.clearSessionCookies(c)
@@ -314,7 +319,7 @@ func (s *server) register(c *fiber.Ctx) error {
 		return err
 	}
 	site := siteOf(c)
-	acc := team.AcceptInput{Token: in.Token, Password: in.Password, FirstName: in.FirstName, LastName: in.LastName, IP: c.IP(), RequestID: requestID(c)}
+	acc := team.AcceptInput{Token: in.Token, Password: in.Password, FirstName: in.FirstName, LastName: in.LastName, IP: s.clientIP(c), RequestID: requestID(c)}
 	if p := principalOf(c); p != nil {
 		acc.AsUser = p.UserID
 	}
@@ -322,8 +327,7 @@ func (s *server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.authz.Invalidate(site.Tenant.ID) // the membership has committed: answer with it
-	t, err := s.identity.StartSession(c.UserContext(), res.UserID, meta(c))
+	t, err := s.identity.StartSession(c.UserContext(), res.UserID, s.meta(c))
 	if err != nil {
 		return err
 	}

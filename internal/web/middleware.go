@@ -72,7 +72,7 @@ func (s *server) withAccessLog(c *fiber.Ctx) error {
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
 		slog.Int("bytes", len(c.Response().Body())),
-		slog.String("ip", c.IP()),
+		slog.String("ip", s.clientIP(c)),
 	}
 	if site := siteOf(c); site != nil {
 		attrs = append(attrs, slog.String("site", site.Kind.String()))

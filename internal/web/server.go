@@ -5,6 +5,7 @@ package web
 
 import (
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -46,16 +47,17 @@ type Deps struct {
 }
 
 type server struct {
-	opts     Options
-	log      *slog.Logger
-	db       *tenantdb.DB
-	resolver *tenantdb.Resolver
-	catalog  *catalog.Service
-	identity *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	app      *fiber.App                           // host-independent routes, then site resolution
-	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
+	opts           Options
+	log            *slog.Logger
+	db             *tenantdb.DB
+	resolver       *tenantdb.Resolver
+	catalog        *catalog.Service
+	identity       *identity.Service
+	authz          *authz.Authorizer
+	team           *team.Service
+	trustedProxies []*net.IPNet
+	app            *fiber.App                           // host-independent routes, then site resolution
+	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
 	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
 }
@@ -70,15 +72,16 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		opts.RequestTimeout = 30 * time.Second
 	}
 	s := &server{
-		opts:        opts,
-		log:         d.Log,
-		db:          d.DB,
-		resolver:    d.Resolver,
-		catalog:     d.Catalog,
-		identity:    d.Identity,
-		authz:       d.Authz,
-		team:        d.Team,
-		extraRoutes: extra,
+		opts:           opts,
+		log:            d.Log,
+		db:             d.DB,
+		resolver:       d.Resolver,
+		catalog:        d.Catalog,
+		identity:       d.Identity,
+		authz:          d.Authz,
+		team:           d.Team,
+		extraRoutes:    extra,
+		trustedProxies: trustedNets(opts.TrustedProxies),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -65,7 +65,6 @@ func testIdentityOptions() identity.Options {
 			IPAttempts: 10000, IPWindow: time.Minute,
 			AccountFailures: 5, AccountWindow: 15 * time.Minute, BackoffBase: time.Minute, BackoffMax: time.Hour,
 		},
-		CacheSize: 1000,
 	}
 }
 
@@ -93,7 +92,6 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	l := db.NewListener()
 	r.Follow(l)
 	az.Follow(l)
-	ids.Follow(l)
 	if err := l.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -235,13 +233,25 @@ func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRe
 	if err != nil {
 		t.Fatalf("role %s: %v", roleRef, err)
 	}
-	m, err := ts.db.Platform.Membership.Create().SetUserID(userID).SetVendorID(tn.ID).SetRoleID(roleID).
-		OnConflictColumns(membership.FieldUserID, membership.FieldVendorID).UpdateRoleID().UpdateActive().
-		ID(ctx)
+	// As the team service does: the change and its announcement commit
+	// together, so every instance's authorizer forgets the vendor.
+	tx, err := ts.db.Platform.Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.authz.Invalidate(tn.ID)
+	m, err := tx.Membership.Create().SetUserID(userID).SetVendorID(tn.ID).SetRoleID(roleID).
+		OnConflictColumns(membership.FieldUserID, membership.FieldVendorID).UpdateRoleID().UpdateActive().
+		ID(ctx)
+	if err == nil {
+		err = authz.Changed(ctx, tx, tn.ID)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		t.Fatal(err)
+	}
 	return m
 }
 

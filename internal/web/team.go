@@ -42,7 +42,7 @@ func (s *server) updateMember(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	m, err := s.team.UpdateMember(c.UserContext(), siteOf(c).Tenant, actor(c), id, in)
+	m, err := s.team.UpdateMember(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *server) removeMember(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.RemoveMember(c.UserContext(), siteOf(c).Tenant, actor(c), id); err != nil {
+	if err := s.team.RemoveMember(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -65,7 +65,7 @@ func (s *server) invite(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	inv, err := s.team.Invite(c.UserContext(), siteOf(c).Tenant, actor(c), in, s.inviteLink(c))
+	inv, err := s.team.Invite(c.UserContext(), siteOf(c).Tenant, s.actor(c), in, s.inviteLink(c))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *server) resendInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	inv, err := s.team.ResendInvitation(c.UserContext(), siteOf(c).Tenant, actor(c), id, s.inviteLink(c))
+	inv, err := s.team.ResendInvitation(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, s.inviteLink(c))
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *server) revokeInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.RevokeInvitation(c.UserContext(), siteOf(c).Tenant, actor(c), id); err != nil {
+	if err := s.team.RevokeInvitation(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -116,7 +116,7 @@ func (s *server) createRole(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.CreateRole(c.UserContext(), siteOf(c).Tenant, actor(c), in)
+	r, err := s.team.CreateRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *server) updateRole(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.UpdateRole(c.UserContext(), siteOf(c).Tenant, actor(c), id, in)
+	r, err := s.team.UpdateRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.DeleteRole(c.UserContext(), siteOf(c).Tenant, actor(c), id); err != nil {
+	if err := s.team.DeleteRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -291,6 +291,7 @@ var (
 		{Name: "db_role", Type: field.TypeString, Unique: true, Size: 63},
 		{Name: "schema_version", Type: field.TypeString, Default: ""},
 		{Name: "migration_error", Type: field.TypeString, Default: ""},
+		{Name: "policy_version", Type: field.TypeInt64, Default: 0},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 	}

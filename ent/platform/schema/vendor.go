@@ -46,6 +46,8 @@ func (Vendor) Fields() []ent.Field {
 			Comment("newest tenant migration applied; written in the migrating transaction"),
 		field.String("migration_error").Default("").
 			Comment("last failed migration, empty when the schema is healthy"),
+		field.Int64("policy_version").Default(0).
+			Comment("bumped with every change to the vendor's roles or members; each authorized request compares it with its cached policy"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 	}

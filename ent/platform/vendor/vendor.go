@@ -45,6 +45,8 @@ const (
 	FieldSchemaVersion = "schema_version"
 	// FieldMigrationError holds the string denoting the migration_error field in the database.
 	FieldMigrationError = "migration_error"
+	// FieldPolicyVersion holds the string denoting the policy_version field in the database.
+	FieldPolicyVersion = "policy_version"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -98,6 +100,7 @@ var Columns = []string{
 	FieldDbRole,
 	FieldSchemaVersion,
 	FieldMigrationError,
+	FieldPolicyVersion,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -155,6 +158,8 @@ var (
 	DefaultSchemaVersion string
 	// DefaultMigrationError holds the default value on creation for the "migration_error" field.
 	DefaultMigrationError string
+	// DefaultPolicyVersion holds the default value on creation for the "policy_version" field.
+	DefaultPolicyVersion int64
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -265,6 +270,11 @@ func BySchemaVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByMigrationError orders the results by the migration_error field.
 func ByMigrationError(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMigrationError, opts...).ToFunc()
+}
+
+// ByPolicyVersion orders the results by the policy_version field.
+func ByPolicyVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPolicyVersion, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -121,6 +121,11 @@ func MigrationError(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldMigrationError, v))
 }
 
+// PolicyVersion applies equality check predicate on the "policy_version" field. It's identical to PolicyVersionEQ.
+func PolicyVersion(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldPolicyVersion, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldCreatedAt, v))
@@ -994,6 +999,46 @@ func MigrationErrorEqualFold(v string) predicate.Vendor {
 // MigrationErrorContainsFold applies the ContainsFold predicate on the "migration_error" field.
 func MigrationErrorContainsFold(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldContainsFold(FieldMigrationError, v))
+}
+
+// PolicyVersionEQ applies the EQ predicate on the "policy_version" field.
+func PolicyVersionEQ(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldPolicyVersion, v))
+}
+
+// PolicyVersionNEQ applies the NEQ predicate on the "policy_version" field.
+func PolicyVersionNEQ(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldPolicyVersion, v))
+}
+
+// PolicyVersionIn applies the In predicate on the "policy_version" field.
+func PolicyVersionIn(vs ...int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldPolicyVersion, vs...))
+}
+
+// PolicyVersionNotIn applies the NotIn predicate on the "policy_version" field.
+func PolicyVersionNotIn(vs ...int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldPolicyVersion, vs...))
+}
+
+// PolicyVersionGT applies the GT predicate on the "policy_version" field.
+func PolicyVersionGT(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldPolicyVersion, v))
+}
+
+// PolicyVersionGTE applies the GTE predicate on the "policy_version" field.
+func PolicyVersionGTE(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldPolicyVersion, v))
+}
+
+// PolicyVersionLT applies the LT predicate on the "policy_version" field.
+func PolicyVersionLT(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldPolicyVersion, v))
+}
+
+// PolicyVersionLTE applies the LTE predicate on the "policy_version" field.
+func PolicyVersionLTE(v int64) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldPolicyVersion, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -15,3 +15,5 @@ INSERT INTO "roles" ("name", "description", "system_key", "permissions", "create
 ('Manager', 'Operational management without team control', 'manager', '["team.invite", "team.view", "products.create", "products.edit", "products.view", "orders.create", "orders.edit", "orders.view", "imports.trigger", "imports.view", "analytics.view"]', now(), now()),
 ('Editor', 'Product and order management', 'editor', '["products.create", "products.edit", "products.view", "orders.view", "orders.edit", "imports.view"]', now(), now()),
 ('Viewer', 'Read-only access', 'viewer', '["products.view", "orders.view", "imports.view"]', now(), now());
+-- Role names are unique without regard to case (roles are found by name that way).
+CREATE UNIQUE INDEX "roles_name_lower_key" ON "roles" (lower("name"));

@@ -1,0 +1,314 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+// matrixSeedRoles is the seed's role table as PRODUCT.md states it ("Roles
+// and permissions"), copied here on purpose: the permission matrix is derived
+// from the product's word, not from authz.DefaultRoles, so a change to the
+// code's copy of the seed cannot silently move the expectation with it.
+var matrixSeedRoles = map[string][]string{
+	"Owner": {"team.manage", "team.invite", "team.remove", "products.create", "products.edit", "products.delete",
+		"products.view", "orders.create", "orders.edit", "orders.view", "imports.trigger", "imports.view",
+		"imports.configure", "settings.edit", "analytics.view"},
+	"Manager": {"team.invite", "team.view", "products.create", "products.edit", "products.view", "orders.create",
+		"orders.edit", "orders.view", "imports.trigger", "imports.view", "analytics.view"},
+	"Editor": {"products.create", "products.edit", "products.view", "orders.view", "orders.edit", "imports.view"},
+	"Viewer": {"products.view", "orders.view", "imports.view"},
+}
+
+// matrixCustomRole is the custom role the matrix creates through the API.
+var matrixCustomRole = []string{"products.view", "products.edit", "team.view"}
+
+// matrixHoldsAny reports whether a role with perms passes a route demanding
+// any of required, counting the one implication of the product: managing a
+// team includes seeing it (team.manage ⇒ team.view).
+func matrixHoldsAny(perms, required []string) bool {
+	held := slices.Clone(perms)
+	if slices.Contains(held, "team.manage") {
+		held = append(held, "team.view")
+	}
+	for _, r := range required {
+		if slices.Contains(held, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// matrixDenied tells a guard's refusal from a handler's answer: only these
+// three answers come from the guard; anything else means the request got
+// through (a harmless request may still be refused by the handler: 400, 404).
+func matrixDenied(r *resp) bool {
+	switch {
+	case r.status == http.StatusUnauthorized && r.code() == "unauthenticated":
+		return true
+	case r.status == http.StatusForbidden && (r.code() == "not_a_member" || r.code() == "permission_denied"):
+		return true
+	}
+	return false
+}
+
+// TestPermissionMatrix sends every vendor route as each kind of caller and
+// checks the guard's decision against a table written out per route. Every
+// route must have a row, every row a route, and every row must agree with the
+// seed's role table above.
+func TestPermissionMatrix(t *testing.T) {
+	const (
+		owner       = "owner"
+		manager     = "manager"
+		editor      = "editor"
+		viewer      = "viewer"
+		custom      = "custom_role"
+		otherVendor = "other_vendor_member"
+		anonymous   = "anonymous"
+	)
+	callers := []string{owner, manager, editor, viewer, custom, otherVendor, anonymous}
+	roleOfCaller := map[string][]string{
+		owner: matrixSeedRoles["Owner"], manager: matrixSeedRoles["Manager"],
+		editor: matrixSeedRoles["Editor"], viewer: matrixSeedRoles["Viewer"], custom: matrixCustomRole,
+	}
+	const allow, deny = true, false
+	type who = map[string]bool
+	everyone := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: allow}
+	signedIn := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: deny}
+
+	// Each row: a harmless request (bodies that fail validation, ids that do
+	// not exist: nothing of the fixture changes), the status it gets once
+	// through the guard, and who gets through.
+	type row struct {
+		body   any
+		passed int // the handler's answer when the guard lets the request through
+		want   who
+	}
+	matrix := map[string]row{
+		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
+		"POST /api/v1/auth/refresh":                {map[string]any{"refresh_token": "not-a-token"}, http.StatusUnauthorized, everyone},
+		"POST /api/v1/auth/logout":                 {map[string]any{"refresh_token": "not-a-token"}, http.StatusNoContent, everyone},
+		"GET /api/v1/auth/me":                      {nil, http.StatusOK, signedIn},
+		"POST /api/v1/auth/password-reset":         {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, everyone},
+		"POST /api/v1/auth/password-reset/confirm": {map[string]any{"token": "", "password": ""}, http.StatusBadRequest, everyone},
+		"GET /reset-password":                      {nil, http.StatusOK, everyone},
+		"GET /":                                    {nil, http.StatusOK, everyone},
+		"GET /api/v1/shop/products":                {nil, http.StatusOK, everyone},
+		"GET /accept-invite":                       {nil, http.StatusOK, everyone},
+		"POST /api/v1/auth/register":               {map[string]any{"token": ""}, http.StatusNotFound, everyone},
+
+		"GET /api/v1/teams/members": {nil, http.StatusOK,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: allow, otherVendor: deny, anonymous: deny}},
+		"PUT /api/v1/teams/members/:id": {map[string]any{"active": true}, http.StatusNotFound,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"DELETE /api/v1/teams/members/:id": {nil, http.StatusNotFound,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"POST /api/v1/teams/invite": {map[string]any{"email": "not-an-email", "role": "Viewer"}, http.StatusBadRequest,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"GET /api/v1/teams/invitations": {nil, http.StatusOK,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"POST /api/v1/teams/invitations/:id/resend": {nil, http.StatusNotFound,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"DELETE /api/v1/teams/invitations/:id": {nil, http.StatusNotFound,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"GET /api/v1/teams/roles": {nil, http.StatusOK,
+			who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: allow, otherVendor: deny, anonymous: deny}},
+		"POST /api/v1/teams/roles": {map[string]any{"name": "", "permissions": []string{}}, http.StatusBadRequest,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"PUT /api/v1/teams/roles/:id": {map[string]any{"description": "unchanged"}, http.StatusNotFound,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"DELETE /api/v1/teams/roles/:id": {nil, http.StatusNotFound,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+		"GET /api/v1/teams/audit": {nil, http.StatusOK,
+			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+	}
+
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "matrix")
+	other := tenanttest.Tenant(t, db, "matrix-other")
+	ts := startServer(t, db, defaultOptions(), nil)
+	host := hostOf(shop)
+
+	// Every route has a row, every row a route, and every row agrees with the
+	// route's declared access and the seed's role table.
+	routes := map[string]route{}
+	for _, r := range ts.srv.vendorRoutes() {
+		key := r.Method + " " + r.Path
+		routes[key] = r
+		m, ok := matrix[key]
+		if !ok {
+			t.Errorf("route %s (%s) has no row in the permission matrix", key, r.Access)
+			continue
+		}
+		for _, c := range callers {
+			if _, ok := m.want[c]; !ok {
+				t.Errorf("row %s says nothing about %s", key, c)
+			}
+		}
+		for _, c := range callers {
+			var implied bool
+			switch r.Access.kind {
+			case accessPublic:
+				implied = true
+			case accessAuthenticated:
+				implied = c != anonymous
+			case accessPermission:
+				if perms, member := roleOfCaller[c]; member {
+					implied = matrixHoldsAny(perms, r.Access.req)
+				}
+			}
+			if got, ok := m.want[c]; ok && got != implied {
+				t.Errorf("row %s says %s allowed=%v, but the seed's roles and the route's access (%s) imply %v",
+					key, c, got, r.Access, implied)
+			}
+		}
+	}
+	for key := range matrix {
+		if _, ok := routes[key]; !ok {
+			t.Errorf("row %s names a route that no longer exists", key)
+		}
+	}
+
+	// The fixture: one member per default role, one holding a custom role made
+	// by the Owner through the API, and the Owner of another shop.
+	tokens := map[string]string{anonymous: ""}
+	for _, c := range []string{owner, manager, editor, viewer} {
+		email := c + "@" + shop.Slug + ".test"
+		u := ts.user(t, email)
+		ts.join(t, shop, u.ID, c)
+		tokens[c] = ts.login(t, host, email).access
+	}
+	created := ts.do(t, req{method: "POST", host: host, path: "/api/v1/teams/roles", token: tokens[owner],
+		body: map[string]any{"name": "Catalogue", "permissions": matrixCustomRole}})
+	if created.status != http.StatusCreated {
+		t.Fatalf("Owner creating the custom role: %d %s", created.status, created.body)
+	}
+	cu := ts.user(t, "catalogue@"+shop.Slug+".test")
+	ts.join(t, shop, cu.ID, "Catalogue")
+	tokens[custom] = ts.login(t, host, "catalogue@"+shop.Slug+".test").access
+	ou := ts.user(t, "owner@"+other.Slug+".test")
+	ts.join(t, other, ou.ID, "owner")
+	tokens[otherVendor] = ts.login(t, hostOf(other), "owner@"+other.Slug+".test").access
+
+	// The shop's default roles are the seed's, as the product states them.
+	t.Run("DefaultRolesAreTheSeed", func(t *testing.T) {
+		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/teams/roles", token: tokens[owner]})
+		if r.status != http.StatusOK {
+			t.Fatalf("list roles: %d %s", r.status, r.body)
+		}
+		var out struct {
+			Roles []struct {
+				Name        string   `json:"name"`
+				System      bool     `json:"system"`
+				Permissions []string `json:"permissions"`
+			} `json:"roles"`
+		}
+		r.decode(t, &out)
+		seen := map[string]bool{}
+		for _, role := range out.Roles {
+			if !role.System {
+				continue
+			}
+			seen[role.Name] = true
+			want, ok := matrixSeedRoles[role.Name]
+			if !ok {
+				t.Errorf("system role %s is not in the seed", role.Name)
+				continue
+			}
+			if got, w := slices.Sorted(slices.Values(role.Permissions)), slices.Sorted(slices.Values(want)); !slices.Equal(got, w) {
+				t.Errorf("role %s holds %v, the seed says %v", role.Name, got, w)
+			}
+		}
+		for name := range matrixSeedRoles {
+			if !seen[name] {
+				t.Errorf("the seed's role %s is missing", name)
+			}
+		}
+	})
+
+	for _, r := range ts.srv.vendorRoutes() {
+		key := r.Method + " " + r.Path
+		m, ok := matrix[key]
+		if !ok {
+			continue // reported above
+		}
+		t.Run(key, func(t *testing.T) {
+			for _, c := range callers {
+				t.Run(c, func(t *testing.T) {
+					got := ts.do(t, req{method: r.Method, host: host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
+						token: tokens[c], body: m.body})
+					denied := matrixDenied(got)
+					switch {
+					case m.want[c] && denied:
+						t.Errorf("%s was refused %s: %d %s", c, key, got.status, got.body)
+					case m.want[c] && got.status != m.passed:
+						t.Errorf("%s got through to %s but its harmless request got %d %s, want %d",
+							c, key, got.status, got.body, m.passed)
+					case !m.want[c] && !denied:
+						t.Errorf("the guard let %s through to %s: %d %s", c, key, got.status, got.body)
+					case !m.want[c]:
+						wantStatus, wantCode := http.StatusForbidden, "permission_denied"
+						switch c {
+						case anonymous:
+							wantStatus, wantCode = http.StatusUnauthorized, "unauthenticated"
+						case otherVendor:
+							wantCode = "not_a_member"
+						}
+						if got.status != wantStatus || got.code() != wantCode {
+							t.Errorf("%s refused on %s with %d %s, want %d %s", c, key, got.status, got.code(), wantStatus, wantCode)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestSuperAdminIsNotAVendorRole checks that the platform's administrator and
+// a shop's Owner each stay on their own side: a super admin is nobody in a
+// shop, and an Owner is nobody on the admin site.
+func TestSuperAdminIsNotAVendorRole(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "superadmin")
+	ts := startServer(t, db, defaultOptions(), nil)
+	adminHost := "admin." + base
+
+	adminEmail := "root@" + shop.Slug + ".test"
+	if _, err := ts.ids.CreateUser(context.Background(), identity.NewUser{
+		Email: adminEmail, FirstName: "Platform", LastName: "Admin", Password: testPassword, SuperAdmin: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ownerEmail := "owner@" + shop.Slug + ".test"
+	ou := ts.user(t, ownerEmail)
+	ts.join(t, shop, ou.ID, "owner")
+	superAdmin := ts.login(t, adminHost, adminEmail).access
+	shopOwner := ts.login(t, hostOf(shop), ownerEmail).access
+
+	tests := []struct {
+		name       string
+		host, path string
+		token      string
+		wantStatus int
+		wantCode   string
+	}{
+		{"SuperAdminIsNotAMemberOfAShop", hostOf(shop), "/api/v1/teams/members", superAdmin, http.StatusForbidden, "not_a_member"},
+		{"OwnerListsTheirTeam", hostOf(shop), "/api/v1/teams/members", shopOwner, http.StatusOK, ""},
+		{"OwnerIsRefusedThePlatformAudit", adminHost, "/api/v1/admin/audit", shopOwner, http.StatusForbidden, "forbidden"},
+		{"SuperAdminReadsThePlatformAudit", adminHost, "/api/v1/admin/audit", superAdmin, http.StatusOK, ""},
+		{"AnonymousMustSignInForThePlatformAudit", adminHost, "/api/v1/admin/audit", "", http.StatusUnauthorized, "unauthenticated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.do(t, req{method: "GET", host: tt.host, path: tt.path, token: tt.token})
+			if r.status != tt.wantStatus || (tt.wantCode != "" && r.code() != tt.wantCode) {
+				t.Errorf("GET %s%s: %d %s, want %d %s", tt.host, tt.path, r.status, r.body, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+}
