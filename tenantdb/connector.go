@@ -77,13 +77,18 @@ func newConn(inner driver.Conn) (driver.Conn, error) {
 }
 
 // BeginTx opens a transaction; with a binding in ctx it is bound in the same
-// round trip. Unlike lib/pq's own BeginTx it arms no cancel watcher for the
-// transaction's whole life: database/sql rolls back a transaction whose
-// context ends, and each statement has lib/pq's watcher of its own.
+// round trip. No transaction arms lib/pq's cancel watcher for its whole life:
+// database/sql rolls back a transaction whose context ends, and each statement
+// has lib/pq's watcher of its own. This matters beyond economy: lib/pq keeps
+// the watcher's finish function after Commit/Rollback and calls it again at
+// the end of the next transaction on the connection unless its own BeginTx
+// replaced it — and the bound path never calls lib/pq's BeginTx. A stale
+// finish racing its exited watcher panics ("attempt to set nil err"). Handing
+// lib/pq a context that cannot be cancelled leaves no watcher to go stale.
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	b, ok := ctx.Value(bindingKey{}).(*binding)
 	if !ok {
-		return c.pqConn.BeginTx(ctx, opts)
+		return c.pqConn.BeginTx(context.WithoutCancel(ctx), opts)
 	}
 	if sql.IsolationLevel(opts.Isolation) != sql.LevelDefault {
 		return nil, errors.New("tenantdb: tenant transactions use the default isolation level")

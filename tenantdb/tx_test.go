@@ -245,3 +245,35 @@ func TestAfterCommit(t *testing.T) {
 		t.Fatal("without a transaction the hook must run at once")
 	}
 }
+
+// Platform and tenant transactions alternate on one connection, the platform
+// ones under cancellable contexts as in a request. lib/pq would leave each
+// platform transaction's cancel watcher behind for the next (bound)
+// transactions to finish again: the third finish panics ("attempt to set nil
+// err") while the context lives, and closes the connection once it has ended.
+// The connector never lets lib/pq arm one.
+func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
+	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	tn := tenanttest.Tenant(t, db, "alt")
+	read := func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = c.Product.Query().Count(ctx)
+		return err
+	}
+	for range 50 {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel() // alive while the bound transactions run, as a request's context is
+		tx, err := db.Platform.Tx(ctx)
+		must(t, err)
+		if _, err := tx.Vendor.Query().Count(ctx); err != nil {
+			t.Fatal(err)
+		}
+		must(t, tx.Commit())
+		must(t, db.ReadTx(context.Background(), tn, read))
+		must(t, db.ReadTx(context.Background(), tn, read))
+		must(t, db.Tx(ctx, tn, read))
+	}
+}

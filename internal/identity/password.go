@@ -83,7 +83,7 @@ func (h *Hasher) Verify(password, encoded string) (ok, stale bool) {
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
 		return false, false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || t < 1 || p < 1 || m > 4<<20 {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || t < 1 || t > 64 || p < 1 || m > 4<<20 {
 		return false, false
 	}
 	b64 := base64.RawStdEncoding
