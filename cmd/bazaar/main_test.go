@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bazaar/bazaar/internal/demo"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
@@ -86,8 +87,19 @@ func TestTenantLifecycleCommands(t *testing.T) {
 func TestDemoIsIdempotent(t *testing.T) {
 	c := newCLI(t)
 	contains(t, c.ok("demo"), "created Atelier Demo with 3 products: http://atelier-demo.localhost:8080/", "/vendor/boutique-lux/")
-	contains(t, c.ok("demo"), "updated Atelier Demo with 3 products", "updated Boutique Lux with 3 products")
+	contains(t, c.ok("demo"), "updated Atelier Demo with 3 products", "updated Boutique Lux with 3 products",
+		"owner@atelier-demo.test", "owner of atelier-demo", "editor of atelier-demo, owner of boutique-lux", "admin@bazaar.test", "platform super admin", demo.Password)
 	contains(t, c.ok("tenant", "status"), "2 tenants, 0 behind")
+}
+
+func TestCreateSuperuser(t *testing.T) {
+	c := newCLI(t)
+	c.ok("migrate")
+	c.fails("--email is required", "admin", "create-superuser")
+	out := c.ok("admin", "create-superuser", "--email", "Root@Example.test", "--first-name", "Ro")
+	contains(t, out, "created super admin root@example.test", "password: ")
+	contains(t, c.ok("admin", "create-superuser", "--email", "root@example.test"), "promoted root@example.test", "password is unchanged")
+	c.fails("email", "admin", "create-superuser", "--email", "not an email")
 }
 
 func TestConfigCommandMasksSecrets(t *testing.T) {
@@ -145,6 +157,21 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(body.String(), "LS-HONEY-500") {
 		t.Fatalf("%d %s", resp.StatusCode, body.String())
+	}
+	// The demo's accounts sign in to the served shop with the printed password.
+	login, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/auth/login",
+		strings.NewReader(`{"email":"owner@atelier-demo.test","password":"`+demo.Password+`","refresh_in_body":true}`))
+	login.Host = "atelier-demo.localhost"
+	login.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Reset()
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(body.String(), `"name":"Owner"`) {
+		t.Fatalf("demo owner login: %d %s", resp.StatusCode, body.String())
 	}
 	cancel()
 	select {
