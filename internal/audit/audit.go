@@ -32,22 +32,8 @@ func Vendor(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	q := c.AuditEvent.Create().
-		SetActorEmail(e.ActorEmail).
-		SetAction(e.Action).
-		SetTargetType(e.TargetType).
-		SetTargetID(e.TargetID).
-		SetIP(clip(e.IP, 64)).
-		SetRequestID(clip(e.RequestID, 64))
-	if e.ActorID != 0 {
-		q.SetActorID(e.ActorID)
-	}
-	if e.Before != nil {
-		q.SetBefore(e.Before)
-	}
-	if e.After != nil {
-		q.SetAfter(e.After)
-	}
+	q := c.AuditEvent.Create()
+	fill(q.Mutation(), e)
 	if err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)
 	}
@@ -57,29 +43,46 @@ func Vendor(ctx context.Context, e Event) error {
 // Platform records e with c: the platform client, or a platform
 // transaction's client so the event commits with the change.
 func Platform(ctx context.Context, c *platform.Client, e Event) error {
-	q := c.AuditEvent.Create().
-		SetActorEmail(e.ActorEmail).
-		SetAction(e.Action).
-		SetTargetType(e.TargetType).
-		SetTargetID(e.TargetID).
-		SetIP(clip(e.IP, 64)).
-		SetRequestID(clip(e.RequestID, 64))
-	if e.ActorID != 0 {
-		q.SetActorID(e.ActorID)
-	}
+	q := c.AuditEvent.Create()
+	fill(q.Mutation(), e)
 	if e.VendorID != 0 {
 		q.SetVendorID(e.VendorID)
-	}
-	if e.Before != nil {
-		q.SetBefore(e.Before)
-	}
-	if e.After != nil {
-		q.SetAfter(e.After)
 	}
 	if err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("audit: record %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// mutation is what the two graphs' audit event mutations have in common.
+type mutation interface {
+	SetActorID(int)
+	SetActorEmail(string)
+	SetAction(string)
+	SetTargetType(string)
+	SetTargetID(string)
+	SetBefore(map[string]any)
+	SetAfter(map[string]any)
+	SetIP(string)
+	SetRequestID(string)
+}
+
+func fill(m mutation, e Event) {
+	m.SetActorEmail(e.ActorEmail)
+	m.SetAction(e.Action)
+	m.SetTargetType(e.TargetType)
+	m.SetTargetID(e.TargetID)
+	m.SetIP(clip(e.IP, 64))
+	m.SetRequestID(clip(e.RequestID, 64))
+	if e.ActorID != 0 {
+		m.SetActorID(e.ActorID)
+	}
+	if e.Before != nil {
+		m.SetBefore(e.Before)
+	}
+	if e.After != nil {
+		m.SetAfter(e.After)
+	}
 }
 
 func clip(s string, n int) string {

@@ -2,9 +2,13 @@ package identity
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
+	"github.com/bazaar/bazaar/ent/platform/session"
 	"github.com/bazaar/bazaar/ent/platform/user"
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
 )
 
@@ -99,4 +103,53 @@ func emailProblem(email string) string {
 		return "must look like name@example.com"
 	}
 	return ""
+}
+
+// ChangePassword sets a new password for a signed-in user who gives the
+// current one, and ends every other session of theirs. A wrong current
+// password counts against the account's sign-in allowance, so a stolen access
+// token cannot be used to guess it.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string, m Meta) error {
+	key := accountKey(p.Email)
+	if wait, err := s.accountBlocked(ctx, key); err != nil {
+		return err
+	} else if wait > 0 {
+		return errThrottled(wait)
+	}
+	u, err := s.db.Platform.User.Get(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	if ok, _ := s.hasher.Verify(current, u.PasswordHash); !ok {
+		if err := s.recordFailure(ctx, key); err != nil {
+			return err
+		}
+		return fault.Fields("the password was not changed", map[string]string{"current_password": "is not your password"})
+	}
+	if err := ValidatePassword(next, u.Email); err != nil {
+		return err
+	}
+	if next == current {
+		return fault.Fields("the password was not changed", map[string]string{"new_password": "must differ from the current one"})
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return err
+	}
+	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
+		if err := tx.User.UpdateOneID(u.ID).SetPasswordHash(hash).SetMustChangePassword(false).Exec(ctx); err != nil {
+			return err
+		}
+		n, err := tx.Session.Update().
+			Where(session.UserID(u.ID), session.IDNEQ(p.SessionID), session.RevokedAtIsNil()).
+			SetRevokedAt(time.Now()).SetRevokedReason("password_changed").
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		return audit.Platform(ctx, tx.Client(), audit.Event{
+			ActorID: u.ID, ActorEmail: u.Email, Action: "auth.password_changed", TargetType: "user", TargetID: strconv.Itoa(u.ID),
+			After: map[string]any{"other_sessions_revoked": n}, IP: m.IP, RequestID: m.RequestID, VendorID: m.VendorID,
+		})
+	})
 }

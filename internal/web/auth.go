@@ -267,6 +267,24 @@ func siteURL(c *fiber.Ctx, path string) string {
 	return c.Protocol() + "://" + strings.Clone(c.Hostname()) + base + path
 }
 
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword: POST /api/v1/auth/password — the signed-in user's own
+// password; their other sessions end.
+func (s *server) changePassword(c *fiber.Ctx) error {
+	var in changePasswordRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := s.identity.ChangePassword(c.UserContext(), principalOf(c), in.CurrentPassword, in.NewPassword, s.meta(c)); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "password changed; your other sessions were signed out"})
+}
+
 type resetRequest struct {
 	Email string `json:"email"`
 }

@@ -94,6 +94,7 @@ func TestPermissionMatrix(t *testing.T) {
 		"POST /api/v1/auth/refresh":                {map[string]any{"refresh_token": "not-a-token"}, http.StatusUnauthorized, everyone},
 		"POST /api/v1/auth/logout":                 {map[string]any{"refresh_token": "not-a-token"}, http.StatusNoContent, everyone},
 		"GET /api/v1/auth/me":                      {nil, http.StatusOK, signedIn},
+		"POST /api/v1/auth/password":               {map[string]any{"current_password": "", "new_password": ""}, http.StatusBadRequest, signedIn},
 		"POST /api/v1/auth/password-reset":         {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, everyone},
 		"POST /api/v1/auth/password-reset/confirm": {map[string]any{"token": "", "password": ""}, http.StatusBadRequest, everyone},
 		"GET /reset-password":                      {nil, http.StatusOK, everyone},

@@ -39,6 +39,7 @@ func (s *server) authRoutes() []route {
 		{"POST", "/api/v1/auth/refresh", Public, noTx, s.refresh},
 		{"POST", "/api/v1/auth/logout", Public, noTx, s.logout},
 		{"GET", "/api/v1/auth/me", Authenticated, noTx, s.me},
+		{"POST", "/api/v1/auth/password", Authenticated, noTx, s.changePassword},
 		{"POST", "/api/v1/auth/password-reset", Public, noTx, s.requestReset},
 		{"POST", "/api/v1/auth/password-reset/confirm", Public, noTx, s.confirmReset},
 		{"GET", "/reset-password", Public, noTx, s.resetPasswordPage},

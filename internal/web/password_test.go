@@ -1,0 +1,60 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/bazaar/bazaar/ent/platform/user"
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+// A signed-in user changes their own password: this session goes on, every
+// other one ends, and a wrong current password changes nothing.
+func TestChangePassword(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	email := "changer@" + tenanttest.Slug("pw") + ".test"
+	u := ts.user(t, email)
+	if err := db.Platform.User.UpdateOneID(u.ID).SetMustChangePassword(true).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	here := ts.login(t, base, email)
+	elsewhere := ts.login(t, base, email)
+	change := func(current, next string) *resp {
+		return ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/password", token: here.access,
+			body: map[string]any{"current_password": current, "new_password": next}})
+	}
+
+	if r := change("not my password", "a brand new password"); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "current_password") {
+		t.Fatalf("wrong current password: %d %s", r.status, r.body)
+	}
+	if r := change(testPassword, "short"); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"password"`) {
+		t.Fatalf("too short: %d %s", r.status, r.body)
+	}
+	if r := change(testPassword, "a brand new password"); r.status != http.StatusOK {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	me := func(s session) int {
+		return ts.do(t, req{method: "GET", host: base, path: "/api/v1/auth/me", token: s.access}).status
+	}
+	if st := me(here); st != http.StatusOK {
+		t.Fatalf("this session after the change: %d", st)
+	}
+	if st := me(elsewhere); st != http.StatusUnauthorized {
+		t.Fatalf("another session after the change: %d, want 401", st)
+	}
+	ts.loginWith(t, base, email, "a brand new password")
+	if r := ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/login",
+		body: map[string]any{"email": email, "password": testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("old password still works: %d", r.status)
+	}
+	if must, _ := db.Platform.User.Query().Where(user.ID(u.ID)).Select(user.FieldMustChangePassword).Bool(context.Background()); must {
+		t.Fatal("must_change_password still set")
+	}
+	if r := ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/password",
+		body: map[string]any{"current_password": "x", "new_password": "y"}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("anonymous: %d", r.status)
+	}
+}
