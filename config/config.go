@@ -91,6 +91,7 @@ type Auth struct {
 	Argon2MemoryKiB      int           `mapstructure:"argon2_memory_kib"`
 	Argon2Threads        int           `mapstructure:"argon2_threads"`
 	Argon2Concurrency    int           `mapstructure:"argon2_concurrency"`
+	Argon2QueueWait      time.Duration `mapstructure:"argon2_queue_wait"`
 	LoginIPAttempts      int           `mapstructure:"login_ip_attempts"`
 	LoginIPWindow        time.Duration `mapstructure:"login_ip_window"`
 	LoginAccountFailures int           `mapstructure:"login_account_failures"`
@@ -288,8 +289,8 @@ func (c *Config) Validate() error {
 		"auth.access_ttl":  c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
 		"auth.reset_ttl": c.Auth.ResetTTL, "auth.invite_ttl": c.Auth.InviteTTL, "auth.login_ip_window": c.Auth.LoginIPWindow,
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
-		"auth.login_backoff_max": c.Auth.LoginBackoffMax,
-		"mail.timeout":           c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
+		"auth.login_backoff_max": c.Auth.LoginBackoffMax, "auth.argon2_queue_wait": c.Auth.Argon2QueueWait,
+		"mail.timeout": c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
 		"mail.backoff_max": c.Mail.BackoffMax,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {

@@ -33,6 +33,7 @@ func (a *app) services() (*services, error) {
 		KDF: identity.KDF{
 			Time: uint32(c.Argon2Time), MemoryKiB: uint32(c.Argon2MemoryKiB), Threads: uint8(c.Argon2Threads),
 			Concurrency: min(c.Argon2Concurrency, 4*runtime.NumCPU()),
+			QueueWait:   c.Argon2QueueWait,
 		},
 		Throttle: identity.ThrottleOptions{
 			IPAttempts: c.LoginIPAttempts, IPWindow: c.LoginIPWindow,

@@ -1,12 +1,12 @@
 package authz
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -50,23 +50,49 @@ type Authorizer struct {
 	policies  *cache.Map[int, *policy] // by vendor id
 }
 
-// policy is one vendor's loaded rules and the decisions taken with them. It is
-// immutable once built except for the decision cache; an invalidation
-// replaces it rather than changing it.
+// policy is one vendor's loaded rules, compiled: Casbin evaluates the
+// vendor's model and policy when it is loaded, and each member's permissions
+// (through the RBAC-with-domains role links) become a bit mask. A check is
+// then a map lookup and a bit test, and a cached vendor costs a few hundred
+// bytes — what keeps a check as cheap with 10,000 vendors cached as with 10
+// (an enforcer per vendor with a decision cache measured ~35 KiB a vendor,
+// and 11–13× slower checks at 10,000 vendors as the heap outgrew the CPU's
+// caches). A policy is immutable; an invalidation replaces it.
+//
+// What a check touches is kept small and contiguous — the policy and its
+// members sorted by user in one array, about 150 bytes for a small team —
+// so 10,000 cached vendors stay within the CPU's last-level cache; the
+// roles, needed only to describe access, live apart.
 type policy struct {
-	version   int64 // the vendor's policy_version when loading began
-	dom       string
-	enf       *casbin.Enforcer
-	enfMu     sync.Mutex // Casbin's Enforcer is not documented as safe for concurrent use
-	decisions sync.Map   // decisionKey → bool
-	roles     map[int]Role
-	members   map[int]int
+	version int64    // the vendor's policy_version when loading began
+	members []member // sorted by user
+	roles   map[int]Role
 }
 
-type decisionKey struct {
-	user int
-	perm string
+type member struct {
+	user  int
+	role  int32
+	perms mask
 }
+
+func (p *policy) member(userID int) (member, bool) {
+	i, ok := slices.BinarySearchFunc(p.members, userID, func(m member, u int) int { return cmp.Compare(m.user, u) })
+	if !ok {
+		return member{}, false
+	}
+	return p.members[i], true
+}
+
+// mask holds one bit per permission of the catalogue.
+type mask uint32
+
+var bits = func() map[string]mask {
+	m := make(map[string]mask, len(Permissions))
+	for i, p := range Permissions {
+		m[p] = 1 << i
+	}
+	return m
+}()
 
 // New builds an Authorizer for the Casbin model text (casbin_model.conf).
 func New(db *tenantdb.DB, modelText string, o Options, log *slog.Logger) (*Authorizer, error) {
@@ -94,7 +120,7 @@ func (a *Authorizer) Check(ctx context.Context, userID int, t *tenantdb.Tenant, 
 	if err != nil {
 		return false, err
 	}
-	return p.allowed(userID, perm)
+	return p.allowed(userID, perm), nil
 }
 
 // CheckAny reports whether user holds any permission of r in t.
@@ -104,9 +130,8 @@ func (a *Authorizer) CheckAny(ctx context.Context, userID int, t *tenantdb.Tenan
 		return false, err
 	}
 	for _, perm := range r {
-		ok, err := p.allowed(userID, perm)
-		if ok || err != nil {
-			return ok, err
+		if p.allowed(userID, perm) {
+			return true, nil
 		}
 	}
 	return false, nil
@@ -119,35 +144,23 @@ func (a *Authorizer) Access(ctx context.Context, userID int, t *tenantdb.Tenant,
 	if err != nil {
 		return nil, err
 	}
-	roleID, ok := p.members[userID]
+	m, ok := p.member(userID)
 	if !ok {
 		return &Access{Permissions: []string{}}, nil
 	}
-	role := p.roles[roleID]
+	role := p.roles[int(m.role)]
 	perms := []string{}
 	for _, perm := range Permissions { // the catalogue's order, whatever the role's
-		if allowed, err := p.allowed(userID, perm); err != nil {
-			return nil, err
-		} else if allowed {
+		if m.perms&bits[perm] != 0 {
 			perms = append(perms, perm)
 		}
 	}
 	return &Access{Member: true, Role: &role, Permissions: perms}, nil
 }
 
-func (p *policy) allowed(userID int, perm string) (bool, error) {
-	k := decisionKey{userID, perm}
-	if v, ok := p.decisions.Load(k); ok {
-		return v.(bool), nil
-	}
-	p.enfMu.Lock()
-	ok, err := p.enf.Enforce(userSubject(userID), p.dom, perm)
-	p.enfMu.Unlock()
-	if err != nil {
-		return false, fmt.Errorf("authz: enforce: %w", err)
-	}
-	p.decisions.Store(k, ok)
-	return ok, nil
+func (p *policy) allowed(userID int, perm string) bool {
+	m, ok := p.member(userID)
+	return ok && m.perms&bits[perm] != 0
 }
 
 // Latest asks Check and Access to read the vendor's policy version first,
@@ -188,7 +201,33 @@ func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (*policy, err
 	if err != nil {
 		return nil, err
 	}
-	return &policy{version: version, dom: domain(t.ID), enf: enf, roles: ad.roles, members: ad.members}, nil
+	members, err := compile(enf, t.ID, ad.members)
+	if err != nil {
+		return nil, err
+	}
+	return &policy{version: version, roles: ad.roles, members: members}, nil
+}
+
+// compile asks Casbin for each member's implicit permissions in the vendor
+// and packs them into masks.
+func compile(enf *casbin.Enforcer, vendorID int, roles map[int]int) ([]member, error) {
+	dom := domain(vendorID)
+	out := make([]member, 0, len(roles))
+	for user, role := range roles {
+		rules, err := enf.GetImplicitPermissionsForUser(userSubject(user), dom)
+		if err != nil {
+			return nil, fmt.Errorf("authz: permissions of user %d: %w", user, err)
+		}
+		var perms mask
+		for _, r := range rules { // [subject, domain, permission]
+			if len(r) == 3 && r[1] == dom {
+				perms |= bits[r[2]]
+			}
+		}
+		out = append(out, member{user: user, role: int32(role), perms: perms})
+	}
+	slices.SortFunc(out, func(a, b member) int { return cmp.Compare(a.user, b.user) })
+	return out, nil
 }
 
 // Invalidate drops one vendor's policy on this instance.

@@ -16,7 +16,7 @@ type Map[K comparable, V any] struct {
 	ttl time.Duration // 0: no expiry, notifications alone invalidate
 	max int
 
-	mu      sync.Mutex
+	mu      sync.RWMutex // hits take the read lock only
 	gen     uint64
 	entries map[K]entry[V]
 }
@@ -38,14 +38,14 @@ func New[K comparable, V any](max int, ttl time.Duration) *Map[K, V] {
 // Get returns the cached value of k, or loads, stores and returns it. Errors
 // are not cached. Concurrent misses of one key may load it more than once.
 func (m *Map[K, V]) Get(k K, load func() (V, error)) (V, error) {
-	now := time.Now()
-	m.mu.Lock()
+	m.mu.RLock()
 	e, ok := m.entries[k]
 	gen := m.gen
-	m.mu.Unlock()
-	if ok && (m.ttl == 0 || now.Before(e.expires)) {
+	m.mu.RUnlock()
+	if ok && (m.ttl == 0 || time.Now().Before(e.expires)) {
 		return e.v, nil
 	}
+	now := time.Now()
 	v, err := load()
 	if err != nil {
 		return v, err
@@ -82,7 +82,7 @@ func (m *Map[K, V]) InvalidateAll() {
 
 // Len is the number of entries held.
 func (m *Map[K, V]) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	return len(m.entries)
 }

@@ -85,7 +85,7 @@ func BenchmarkKDF(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := h.Hash(benchPassword); err != nil {
+		if _, err := h.Hash(context.Background(), benchPassword); err != nil {
 			b.Fatal(err)
 		}
 	}

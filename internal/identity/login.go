@@ -36,12 +36,17 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*U
 	u, err := s.db.Platform.User.Query().Where(user.Email(email)).Only(ctx)
 	switch {
 	case platform.IsNotFound(err):
-		s.hasher.Burn(password)
+		if err := s.hasher.Burn(ctx, password); err != nil {
+			return nil, nil, err
+		}
 		return nil, nil, s.loginFailed(ctx, key, nil, email, m, "unknown_email")
 	case err != nil:
 		return nil, nil, err
 	}
-	ok, stale := s.hasher.Verify(password, u.PasswordHash)
+	ok, stale, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !ok {
 		return nil, nil, s.loginFailed(ctx, key, u, email, m, "wrong_password")
 	}
@@ -55,7 +60,7 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*U
 	err = s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
 		upd := tx.User.UpdateOneID(u.ID).SetLastLoginAt(now)
 		if stale { // parameters were raised since this hash was made
-			if h, err := s.hasher.Hash(password); err == nil {
+			if h, err := s.hasher.Hash(ctx, password); err == nil {
 				upd.SetPasswordHash(h)
 			}
 		}

@@ -1,9 +1,12 @@
 package identity
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bazaar/bazaar/internal/fault"
 )
@@ -24,32 +27,32 @@ func newTestHasher(t *testing.T, k KDF) *Hasher {
 func TestHasherRoundTrip(t *testing.T) {
 	h := newTestHasher(t, cheapKDF)
 	const pw = "correct horse battery staple"
-	enc, err := h.Hash(pw)
+	enc, err := h.Hash(context.Background(), pw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("RightPasswordVerifies", func(t *testing.T) {
-		ok, stale := h.Verify(pw, enc)
+		ok, stale := verify(h, pw, enc)
 		if !ok || stale {
 			t.Fatalf("Verify(right) = ok %v, stale %v; want true, false", ok, stale)
 		}
 	})
 	t.Run("WrongPasswordFails", func(t *testing.T) {
 		for _, wrong := range []string{"correct horse battery stapl", "Correct horse battery staple", "", pw + " "} {
-			if ok, _ := h.Verify(wrong, enc); ok {
+			if ok, _ := verify(h, wrong, enc); ok {
 				t.Errorf("Verify(%q) = true for a hash of %q", wrong, pw)
 			}
 		}
 	})
 	t.Run("SamePasswordGetsAFreshSalt", func(t *testing.T) {
-		enc2, err := h.Hash(pw)
+		enc2, err := h.Hash(context.Background(), pw)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if enc2 == enc {
 			t.Fatalf("two hashes of one password are equal: %s", enc)
 		}
-		if ok, _ := h.Verify(pw, enc2); !ok {
+		if ok, _ := verify(h, pw, enc2); !ok {
 			t.Fatal("second hash does not verify")
 		}
 	})
@@ -57,7 +60,7 @@ func TestHasherRoundTrip(t *testing.T) {
 
 func TestHasherPHCStringShape(t *testing.T) {
 	h := newTestHasher(t, KDF{Time: 2, MemoryKiB: 128, Threads: 2})
-	enc, err := h.Hash("correct horse battery staple")
+	enc, err := h.Hash(context.Background(), "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func TestHasherPHCStringShape(t *testing.T) {
 func TestHasherVerifyReportsStaleParameters(t *testing.T) {
 	old := newTestHasher(t, cheapKDF)
 	const pw = "correct horse battery staple"
-	enc, err := old.Hash(pw)
+	enc, err := old.Hash(context.Background(), pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,14 +88,14 @@ func TestHasherVerifyReportsStaleParameters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ok, stale := newTestHasher(t, tt.kdf).Verify(pw, enc)
+			ok, stale := verify(newTestHasher(t, tt.kdf), pw, enc)
 			if !ok || !stale {
 				t.Fatalf("Verify with raised parameters = ok %v, stale %v; want true, true", ok, stale)
 			}
 		})
 	}
 	t.Run("SameParametersNotStale", func(t *testing.T) {
-		if ok, stale := newTestHasher(t, cheapKDF).Verify(pw, enc); !ok || stale {
+		if ok, stale := verify(newTestHasher(t, cheapKDF), pw, enc); !ok || stale {
 			t.Fatalf("Verify with the same parameters = ok %v, stale %v; want true, false", ok, stale)
 		}
 	})
@@ -101,7 +104,7 @@ func TestHasherVerifyReportsStaleParameters(t *testing.T) {
 func TestHasherRejectsMalformedEncodings(t *testing.T) {
 	h := newTestHasher(t, cheapKDF)
 	const pw = "correct horse battery staple"
-	good, err := h.Hash(pw)
+	good, err := h.Hash(context.Background(), pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +143,13 @@ func TestHasherRejectsMalformedEncodings(t *testing.T) {
 					t.Fatalf("Verify panicked on %q: %v", tt.enc, r)
 				}
 			}()
-			if ok, _ := h.Verify(pw, tt.enc); ok {
+			if ok, _ := verify(h, pw, tt.enc); ok {
 				t.Fatalf("Verify accepted malformed encoding %q", tt.enc)
 			}
 		})
 	}
 	t.Run("GoodEncodingStillVerifies", func(t *testing.T) { // the table's cases fail for their defect, not for the password
-		if ok, _ := h.Verify(pw, good); !ok {
+		if ok, _ := verify(h, pw, good); !ok {
 			t.Fatal("the unaltered hash does not verify")
 		}
 	})
@@ -159,7 +162,9 @@ func TestHasherBurnVerifiesARealHash(t *testing.T) {
 	if !strings.HasPrefix(h.dummy, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("dummy hash %q is not a hash with today's parameters", h.dummy)
 	}
-	h.Burn("anything at all")
+	if err := h.Burn(context.Background(), "anything at all"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestHasherRejectsParametersOutOfRange(t *testing.T) {
@@ -227,5 +232,39 @@ func TestPasswordEmailNormalization(t *testing.T) {
 		if got := NormalizeEmail(in); got != want {
 			t.Errorf("NormalizeEmail(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// verify is Verify for tests, where the hasher is never busy.
+func verify(h *Hasher, password, encoded string) (ok, stale bool) {
+	ok, stale, err := h.Verify(context.Background(), password, encoded)
+	if err != nil {
+		panic(err)
+	}
+	return ok, stale
+}
+
+// A burst beyond the hasher's concurrency waits at most QueueWait and then
+// answers "busy"; a client that has gone is not hashed for at all.
+func TestHasherRefusesToQueueForever(t *testing.T) {
+	k := cheapKDF
+	k.Concurrency, k.QueueWait = 1, 20*time.Millisecond
+	h := newTestHasher(t, k)
+	enc, err := h.Hash(context.Background(), "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sem <- struct{}{} // every slot taken
+	if _, _, err := h.Verify(context.Background(), "x", enc); !errors.Is(err, fault.ErrUnavailable) {
+		t.Fatalf("busy hasher: err = %v, want unavailable", err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Hash(gone, "x"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: err = %v", err)
+	}
+	<-h.sem
+	if ok, _, err := h.Verify(context.Background(), "correct horse battery staple", enc); !ok || err != nil {
+		t.Fatalf("after the slot is free: %v, %v", ok, err)
 	}
 }

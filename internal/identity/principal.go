@@ -44,7 +44,11 @@ func (s *Service) Authenticate(ctx context.Context, token string, vendorID int) 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Platform.QueryContext(ctx, principalSQL, userID, claims.SID, vendorID)
+	stmt, err := s.principalStmt(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := stmt.QueryContext(ctx, userID, claims.SID, vendorID)
 	if err != nil {
 		return nil, fmt.Errorf("identity: check session: %w", err)
 	}
@@ -66,6 +70,25 @@ func (s *Service) Authenticate(ctx context.Context, token string, vendorID int) 
 	}
 	p.PolicyVersion = version.Int64
 	return p, rows.Err()
+}
+
+// principalStmt prepares principalSQL on first use (one round trip per
+// request instead of two; see tenantdb.DB.Prepare).
+func (s *Service) principalStmt(ctx context.Context) (*sql.Stmt, error) {
+	if st := s.principal.Load(); st != nil {
+		return st, nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.principal.Load(); st != nil {
+		return st, nil
+	}
+	st, err := s.db.Prepare(ctx, principalSQL)
+	if err != nil {
+		return nil, fmt.Errorf("identity: prepare session check: %w", err)
+	}
+	s.principal.Store(st)
+	return st, nil
 }
 
 // Me returns the signed-in user's account.

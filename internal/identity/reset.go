@@ -87,7 +87,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 		if err := ValidatePassword(password, u.Email); err != nil {
 			return err
 		}
-		hash, err := s.hasher.Hash(password)
+		hash, err := s.hasher.Hash(ctx, password)
 		if err != nil {
 			return err
 		}

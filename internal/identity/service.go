@@ -9,9 +9,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
@@ -38,6 +41,9 @@ type Service struct {
 	hasher *Hasher
 	signer *tokenSigner
 	ips    *ipLimiter
+
+	stmtMu    sync.Mutex
+	principal atomic.Pointer[sql.Stmt] // the per-request session check, prepared on first use
 }
 
 // New builds the Service.

@@ -31,7 +31,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if err := ValidatePassword(n.Password, email); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(n.Password)
+	hash, err := s.hasher.Hash(ctx, n.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err != nil {
 		return err
 	}
-	if ok, _ := s.hasher.Verify(current, u.PasswordHash); !ok {
+	ok, _, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		if err := s.recordFailure(ctx, key); err != nil {
 			return err
 		}
@@ -132,7 +136,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if next == current {
 		return fault.Fields("the password was not changed", map[string]string{"new_password": "must differ from the current one"})
 	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,10 @@ func (s *Service) Accept(ctx context.Context, t *tenantdb.Tenant, in AcceptInput
 		case in.AsUser == u.ID:
 			// signed in as the invitee: proven
 		default:
-			ok, _ := s.passwords.Verify(in.Password, u.PasswordHash)
+			ok, _, err := s.passwords.Verify(ctx, in.Password, u.PasswordHash)
+			if err != nil {
+				return err
+			}
 			if !ok || !u.Active {
 				return &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_credentials",
 					Message: "an account with this email exists: give its password (or sign in) to accept"}
@@ -135,7 +138,7 @@ func (s *Service) newAccount(ctx context.Context, tx *platform.Tx, email string,
 	if err := fault.Fields("the registration is not valid", f); err != nil {
 		return nil, err
 	}
-	hash, err := s.passwords.Hash(in.Password)
+	hash, err := s.passwords.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,8 @@ import (
 
 // Passwords hashes and checks passwords (identity's Hasher).
 type Passwords interface {
-	Hash(password string) (string, error)
-	Verify(password, encoded string) (ok, stale bool)
-	Burn(password string)
+	Hash(ctx context.Context, password string) (string, error)
+	Verify(ctx context.Context, password, encoded string) (ok, stale bool, err error)
 }
 
 // Options configure the Service.
