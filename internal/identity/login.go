@@ -20,6 +20,7 @@ var errLogin = &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_credenti
 func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*User, *Tokens, error) {
 	now := time.Now()
 	if ok, wait := s.ips.allow(m.IP, now); !ok {
+		s.log.WarnContext(ctx, "sign-in throttled", "limit", "address", "ip", m.IP, "request_id", m.RequestID)
 		return nil, nil, errThrottled(wait)
 	}
 	email = NormalizeEmail(email)
@@ -30,6 +31,8 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*U
 	if wait, err := s.accountBlocked(ctx, key); err != nil {
 		return nil, nil, err
 	} else if wait > 0 {
+		// The email is not logged: the audit trail has the failures.
+		s.log.WarnContext(ctx, "sign-in throttled", "limit", "account", "ip", m.IP, "request_id", m.RequestID)
 		return nil, nil, errThrottled(wait)
 	}
 

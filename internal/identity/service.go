@@ -75,9 +75,6 @@ func New(db *tenantdb.DB, o Options, log *slog.Logger) (*Service, error) {
 // new member sets a password).
 func (s *Service) Hasher() *Hasher { return s.hasher }
 
-// AccessTTL is the lifetime of access tokens.
-func (s *Service) AccessTTL() time.Duration { return s.o.AccessTTL }
-
 // Meta describes the request behind an operation, for sessions and audit.
 type Meta struct {
 	IP        string

@@ -10,6 +10,7 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/mail"
 )
 
 // NewUser is an account to create.
@@ -75,34 +76,10 @@ func (s *Service) SetSuperAdmin(ctx context.Context, email string, on bool) (*Us
 
 // ValidateEmail checks the shape of a (normalized) email address.
 func ValidateEmail(email string) error {
-	if msg := emailProblem(email); msg != "" {
+	if msg := mail.AddressProblem(email); msg != "" {
 		return fault.Fields("the email address is not valid", map[string]string{"email": msg})
 	}
 	return nil
-}
-
-func emailProblem(email string) string {
-	at := -1
-	for i, r := range email {
-		if r <= ' ' || r == '<' || r == '>' || r == ',' || r == ';' || r == '"' || r == 0x7f {
-			return "must not contain spaces, quotes, brackets or control characters"
-		}
-		if r == '@' {
-			if at >= 0 {
-				return "must contain one @"
-			}
-			at = i
-		}
-	}
-	switch {
-	case email == "":
-		return "is required"
-	case len(email) > 254:
-		return "must be at most 254 characters"
-	case at <= 0 || at == len(email)-1:
-		return "must look like name@example.com"
-	}
-	return ""
 }
 
 // ChangePassword sets a new password for a signed-in user who gives the

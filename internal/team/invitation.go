@@ -54,7 +54,7 @@ type Link func(token string) string
 func (s *Service) Invite(ctx context.Context, t *tenantdb.Tenant, a Actor, in InviteInput, link Link) (*Invitation, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	f := map[string]string{}
-	if msg := emailProblem(email); msg != "" {
+	if msg := mail.AddressProblem(email); msg != "" {
 		f["email"] = msg
 	}
 	if in.RoleID == 0 && strings.TrimSpace(in.Role) == "" {
@@ -234,17 +234,4 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
 	}
 	return d.String()
-}
-
-func emailProblem(email string) string {
-	at := strings.IndexByte(email, '@')
-	switch {
-	case email == "":
-		return "is required"
-	case len(email) > 254:
-		return "must be at most 254 characters"
-	case strings.ContainsAny(email, " \t\r\n<>,;\"") || at <= 0 || at != strings.LastIndexByte(email, '@') || at == len(email)-1:
-		return "must look like name@example.com"
-	}
-	return ""
 }
