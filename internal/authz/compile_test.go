@@ -30,7 +30,7 @@ func TestCompiledMasksAgreeWithTheEnforcer(t *testing.T) {
 		t.Fatal(err)
 	}
 	var users []int
-	for i, key := range []int{1, 2, 3, 4, 5} {
+	for i, key := range []int{1, 2, 3, 4, 5, 1, 2} { // more members than fit inline
 		u, err := db.Platform.User.Create().SetEmail(shop.Slug + "-" + string(rune('a'+i)) + "@x.test").SetPasswordHash("x").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -53,8 +53,8 @@ func TestCompiledMasksAgreeWithTheEnforcer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &policy{members: members}
-	for _, u := range append(users, 999999) {
+	p := newPolicy(0, nil, members)
+	for _, u := range append(users, 999999, 0) {
 		for _, perm := range append(Permissions, "products.steal") {
 			want, err := enf.Enforce(userSubject(u), domain(shop.ID), perm)
 			if err != nil {
