@@ -114,7 +114,9 @@ func (s *server) respondSession(c *fiber.Ctx, status int, u *identity.User, t *i
 		out.CSRFToken = s.setSessionCookies(c, t)
 	}
 	if u != nil {
-		va, err := s.vendorAccessOf(c, u.ID)
+		// A fresh sign-in or registration has read no policy version (and a
+		// registration has just changed it): ask for the latest.
+		va, err := s.vendorAccessOf(c, u.ID, authz.Latest)
 		if err != nil {
 			return err
 		}
@@ -125,14 +127,10 @@ func (s *server) respondSession(c *fiber.Ctx, status int, u *identity.User, t *i
 }
 
 // vendorAccessOf is nil off vendor hosts.
-func (s *server) vendorAccessOf(c *fiber.Ctx, userID int) (*vendorAccess, error) {
+func (s *server) vendorAccessOf(c *fiber.Ctx, userID int, version int64) (*vendorAccess, error) {
 	site := siteOf(c)
 	if site == nil || site.Tenant == nil {
 		return nil, nil
-	}
-	version := authz.Latest // a fresh sign-in or registration has read no version
-	if p := principalOf(c); p != nil {
-		version = p.PolicyVersion
 	}
 	acc, err := s.authz.Access(c.UserContext(), userID, site.Tenant, version)
 	if err != nil {
@@ -238,7 +236,7 @@ func (s *server) me(c *fiber.Ctx) error {
 	for i := range vendors {
 		vendors[i].URL = s.vendorURL(c, vendors[i].Slug)
 	}
-	va, err := s.vendorAccessOf(c, p.UserID)
+	va, err := s.vendorAccessOf(c, p.UserID, p.PolicyVersion)
 	if err != nil {
 		return err
 	}

@@ -217,6 +217,23 @@ func TestInvitationRefusals(t *testing.T) {
 			t.Fatalf("a second account was made: %d, want %d", s.userID, existing.ID)
 		}
 	})
+	t.Run("SignedInUserAcceptsWithoutAPassword", func(t *testing.T) {
+		signed := ts.user(t, "signed"+at)
+		s := ts.login(t, hostOf(shop), signed.Email) // signed in here before being a member
+		ts.do(t, req{method: "GET", host: hostOf(shop), path: "/api/v1/auth/me", token: s.access}) // caches the policy without them
+		invite(ownerS, "signed"+at, "Viewer")
+		tok := tokenFor("signed" + at)
+		r := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/auth/register", token: s.access,
+			body: map[string]any{"token": tok, "refresh_in_body": true}})
+		if r.status != http.StatusCreated {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		var out sessionResponse
+		r.decode(t, &out)
+		if out.Vendor == nil || !out.Vendor.Member || out.Vendor.Role == nil || out.Vendor.Role.Name != "Viewer" {
+			t.Fatalf("the answer does not show the new membership: %+v", out.Vendor)
+		}
+	})
 	t.Run("InvalidInvitationsAreRefusedWithTheField", func(t *testing.T) {
 		r := invite(ownerS, "not-an-email", "")
 		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"email"`) || !strings.Contains(string(r.body), `"role"`) {
