@@ -3,10 +3,9 @@ package tenantdb
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/bazaar/bazaar/internal/cache"
 	"github.com/bazaar/bazaar/internal/fault"
 )
 
@@ -17,38 +16,30 @@ import (
 // everywhere. The TTL only bounds staleness if notifications are lost while
 // the listener reconnects (and the cache is dropped on reconnect as well).
 type Resolver struct {
-	db         *DB
-	ttl        time.Duration
-	maxEntries int
-	log        *slog.Logger
-
-	mu      sync.RWMutex
-	gen     uint64 // bumped on every invalidation; a lookup racing one is not cached
-	entries map[string]cacheEntry
+	db      *DB
+	entries *cache.Map[string, resolved]
 }
 
-type cacheEntry struct {
-	t       *Tenant
-	err     error // a *fault.Error of kind NotFound: negative entries are cached too
-	expires time.Time
+// resolved is a cached answer: a tenant, or the NotFound error for a host
+// that names none (negative answers are cached too).
+type resolved struct {
+	t   *Tenant
+	err error
 }
 
 // ResolverOptions configure a Resolver.
 type ResolverOptions struct {
 	TTL        time.Duration // how long an entry may be served without a notification (default 1m)
-	MaxEntries int           // the cache is dropped when it reaches this size (default 10000)
+	MaxEntries int           // beyond this many entries a random one is evicted (default 10000)
 }
 
-// NewResolver builds a resolver. Call Listen to follow changes made by other
-// instances; without it, entries live for the TTL.
+// NewResolver builds a resolver. Call Follow to have changes made by other
+// instances drop the cache; without it, entries live for the TTL.
 func (db *DB) NewResolver(o ResolverOptions) *Resolver {
 	if o.TTL <= 0 {
 		o.TTL = time.Minute
 	}
-	if o.MaxEntries <= 0 {
-		o.MaxEntries = 10000
-	}
-	return &Resolver{db: db, ttl: o.TTL, maxEntries: o.MaxEntries, log: db.log, entries: map[string]cacheEntry{}}
+	return &Resolver{db: db, entries: cache.New[string, resolved](o.MaxEntries, o.TTL)}
 }
 
 // BySlug resolves a vendor subdomain or path prefix.
@@ -65,36 +56,21 @@ func (r *Resolver) ByDomain(ctx context.Context, host string) (*Tenant, error) {
 }
 
 func (r *Resolver) lookup(ctx context.Context, key string, load func() (*Tenant, error)) (*Tenant, error) {
-	now := time.Now()
-	r.mu.RLock()
-	e, ok := r.entries[key]
-	gen := r.gen
-	r.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		return e.t, e.err
-	}
-	t, err := load()
-	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		return nil, err // database trouble is never cached
-	}
-	r.mu.Lock()
-	if r.gen == gen {
-		if len(r.entries) >= r.maxEntries {
-			r.entries = map[string]cacheEntry{}
+	e, err := r.entries.Get(key, func() (resolved, error) {
+		t, err := load()
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
+			return resolved{}, err // database trouble is never cached
 		}
-		r.entries[key] = cacheEntry{t: t, err: err, expires: now.Add(r.ttl)}
+		return resolved{t: t, err: err}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	r.mu.Unlock()
-	return t, err
+	return e.t, e.err
 }
 
 // Invalidate drops every cached entry.
-func (r *Resolver) Invalidate() {
-	r.mu.Lock()
-	r.gen++
-	r.entries = map[string]cacheEntry{}
-	r.mu.Unlock()
-}
+func (r *Resolver) Invalidate() { r.entries.InvalidateAll() }
 
 // Follow subscribes the resolver to vendor and domain change notifications
 // on l (start l afterwards).
