@@ -219,7 +219,7 @@ func TestInvitationRefusals(t *testing.T) {
 	})
 	t.Run("SignedInUserAcceptsWithoutAPassword", func(t *testing.T) {
 		signed := ts.user(t, "signed"+at)
-		s := ts.login(t, hostOf(shop), signed.Email) // signed in here before being a member
+		s := ts.login(t, hostOf(shop), signed.Email)                                               // signed in here before being a member
 		ts.do(t, req{method: "GET", host: hostOf(shop), path: "/api/v1/auth/me", token: s.access}) // caches the policy without them
 		invite(ownerS, "signed"+at, "Viewer")
 		tok := tokenFor("signed" + at)
