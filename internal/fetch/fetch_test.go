@@ -1,0 +1,149 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+
+func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func readAll(t *testing.T, f *Fetcher, q Request) (*Response, string, error) {
+	t.Helper()
+	res, err := f.Get(context.Background(), q)
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res, string(b), err
+}
+
+func TestDownloadHashesAndHonoursConditionalGET(t *testing.T) {
+	const body = "id,title\nA-1,Mug\n"
+	s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		io.WriteString(w, body)
+	})
+	f := New(Options{Allow: loopback})
+	res, got, err := readAll(t, f, Request{URL: s.URL + "/feed.csv"})
+	if err != nil || got != body || res.NotModified {
+		t.Fatalf("download: %q, %v", got, err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if res.SHA256() != hex.EncodeToString(sum[:]) || res.ETag != `"v1"` {
+		t.Fatalf("hash %s, etag %s", res.SHA256(), res.ETag)
+	}
+	again, got, err := readAll(t, f, Request{URL: s.URL + "/feed.csv", ETag: res.ETag})
+	if err != nil || !again.NotModified || got != "" {
+		t.Fatalf("conditional: not modified %v, %q, %v", again.NotModified, got, err)
+	}
+}
+
+// The guard refuses loopback, private, link-local (metadata) and other
+// internal addresses — also when a public-looking first hop redirects there.
+func TestGuardRefusesInternalAddresses(t *testing.T) {
+	f := New(Options{}) // nothing allowed
+	for _, u := range []string{
+		"http://127.0.0.1:1/feed.csv",
+		"http://[::1]:1/feed.csv",
+		"http://10.0.0.1/feed.csv",
+		"http://172.16.5.4/feed.csv",
+		"http://192.168.1.1/feed.csv",
+		"http://169.254.169.254/latest/meta-data/",
+		"http://[fd00:ec2::254]/",
+		"http://0.0.0.0:80/",
+		"http://100.64.0.1/",
+		"http://[::ffff:127.0.0.1]:1/",
+		"http://localhost:1/feed.csv",
+	} {
+		if _, err := f.Get(context.Background(), Request{URL: u}); !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: err = %v, want refused", u, err)
+		}
+	}
+	for _, u := range []string{"file:///etc/passwd", "ftp://example.com/x", "http://user:pw@example.com/", "gopher://x"} {
+		if _, err := f.Get(context.Background(), Request{URL: u}); !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: err = %v, want refused", u, err)
+		}
+	}
+}
+
+func TestRedirectToAPrivateAddressIsRefused(t *testing.T) {
+	s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://10.0.0.1/feed.csv", http.StatusFound)
+	})
+	// The loopback test server is allowed; where it redirects is not.
+	_, _, err := readAll(t, New(Options{Allow: loopback}), Request{URL: s.URL})
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "10.0.0.1 is a private address") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRedirectsAreBounded(t *testing.T) {
+	var s *httptest.Server
+	s = serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.URL+r.URL.Path+"x", http.StatusFound)
+	})
+	_, _, err := readAll(t, New(Options{Allow: loopback, MaxRedirects: 5}), Request{URL: s.URL + "/a"})
+	if err == nil || !strings.Contains(err.Error(), "more than 5 redirects") {
+		t.Fatalf("err = %v", err)
+	}
+	hops := 0
+	s2 := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if hops < 5 {
+			hops++
+			http.Redirect(w, r, "/next", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	if _, got, err := readAll(t, New(Options{Allow: loopback, MaxRedirects: 5}), Request{URL: s2.URL}); err != nil || got != "ok" {
+		t.Fatalf("five redirects: %q, %v", got, err)
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	big := strings.Repeat("x", 2000)
+	declared := serve(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, big) })
+	if _, _, err := readAll(t, New(Options{Allow: loopback, MaxBytes: 1000}), Request{URL: declared.URL}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("declared length: err = %v", err)
+	}
+	chunked := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		for range 4 {
+			io.WriteString(w, big[:500])
+			w.(http.Flusher).Flush() // no Content-Length: the limit holds while reading
+		}
+	})
+	if _, _, err := readAll(t, New(Options{Allow: loopback, MaxBytes: 1000}), Request{URL: chunked.URL}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("chunked: err = %v", err)
+	}
+	exact := serve(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, big[:1000]) })
+	if _, got, err := readAll(t, New(Options{Allow: loopback, MaxBytes: 1000}), Request{URL: exact.URL}); err != nil || len(got) != 1000 {
+		t.Fatalf("exactly the limit: %d bytes, %v", len(got), err)
+	}
+}
+
+func TestErrorStatusIsNamed(t *testing.T) {
+	s := serve(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	if _, err := New(Options{Allow: loopback}).Get(context.Background(), Request{URL: s.URL}); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("err = %v", err)
+	}
+}
