@@ -21,6 +21,9 @@ var errResetToken = &fault.Error{Kind: fault.Invalid, Code: "invalid_reset_token
 // way, so the answer says nothing about which emails have accounts. link
 // turns a token into the URL the mail carries.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta, link func(token string) string) error {
+	// An existing account costs a few writes more than an unknown email:
+	// every request takes at least resetFloor, so timing tells nothing.
+	defer waitUntil(ctx, time.Now().Add(resetFloor))
 	email = NormalizeEmail(email)
 	if err := ValidateEmail(email); err != nil {
 		return err
@@ -107,6 +110,19 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 			After: map[string]any{"sessions_revoked": true}, IP: m.IP, RequestID: m.RequestID, VendorID: m.VendorID,
 		})
 	})
+}
+
+// resetFloor is the least time a reset request takes, well above the
+// difference between a known and an unknown email.
+const resetFloor = 200 * time.Millisecond
+
+func waitUntil(ctx context.Context, t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
 }
 
 func firstNonEmpty(s ...string) string {
