@@ -87,8 +87,12 @@ func (s *Service) Refresh(ctx context.Context, token string, m Meta) (*Tokens, e
 			return err
 		}
 		sess := rt.Edges.Session
+		u, err := tx.User.Get(ctx, sess.UserID)
+		if err != nil {
+			return err
+		}
 		switch {
-		case sess.RevokedAt != nil, !now.Before(sess.ExpiresAt):
+		case sess.RevokedAt != nil, !now.Before(sess.ExpiresAt), !u.Active:
 			return errRefresh
 		case rt.UsedAt != nil:
 			reused = true

@@ -58,3 +58,26 @@ func TestChangePassword(t *testing.T) {
 		t.Fatalf("anonymous: %d", r.status)
 	}
 }
+
+// A deactivated account's sessions stop: no access token works and no
+// refresh token mints a new one.
+func TestDeactivatedUserIsSignedOut(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	email := "leaving@" + tenanttest.Slug("off") + ".test"
+	u := ts.user(t, email)
+	s := ts.login(t, base, email)
+	if err := db.Platform.User.UpdateOneID(u.ID).SetActive(false).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.do(t, req{method: "GET", host: base, path: "/api/v1/auth/me", token: s.access}); r.status != http.StatusUnauthorized {
+		t.Fatalf("access token of a deactivated user: %d", r.status)
+	}
+	if r := ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/refresh", body: map[string]any{"refresh_token": s.refresh}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("refresh by a deactivated user: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/login",
+		body: map[string]any{"email": email, "password": testPassword}}); r.status != http.StatusUnauthorized || r.code() != "invalid_credentials" {
+		t.Fatalf("login by a deactivated user: %d %s", r.status, r.body)
+	}
+}
