@@ -91,6 +91,7 @@ func (s *server) handleError(c *fiber.Ctx, err error) {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", detail.RequestID, "status", status, "err", err)
 	}
 	c.Response().Reset()
+	setSecurityHeaders(c)
 	c.Set(fiber.HeaderXRequestID, detail.RequestID)
 	c.Status(status)
 	switch {

@@ -81,3 +81,19 @@ func TestDeactivatedUserIsSignedOut(t *testing.T) {
 		t.Fatalf("login by a deactivated user: %d %s", r.status, r.body)
 	}
 }
+
+// Pages and errors alike refuse framing and sniffing; the pages whose URL
+// holds a one-time token send no Referer at all.
+func TestSecurityHeaders(t *testing.T) {
+	ts := start(t, tenanttest.Open(t), setup{opts: defaultOptions()})
+	for _, path := range []string{"/", "/reset-password?token=x", "/no-such-page", "/api/v1/auth/me"} {
+		r := ts.do(t, req{method: "GET", host: base, path: path})
+		if r.header.Get("X-Frame-Options") != "DENY" || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+			r.header.Get("Content-Security-Policy") != "frame-ancestors 'none'" {
+			t.Errorf("%s (%d): headers %v", path, r.status, r.header)
+		}
+	}
+	if r := ts.do(t, req{method: "GET", host: base, path: "/reset-password?token=x"}); r.header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("reset page Referrer-Policy %q", r.header.Get("Referrer-Policy"))
+	}
+}

@@ -95,7 +95,7 @@ func (s *server) adminRoutes() []route {
 // (read-only where it only reads).
 func (s *server) routes() {
 	app := s.app
-	app.Use(s.withRequestID, s.withAccessLog)
+	app.Use(s.withRequestID, s.withAccessLog, withSecurityHeaders)
 
 	app.Get("/api/v1/health", s.health)
 	app.Get("/api/v1/health/ready", s.ready)
