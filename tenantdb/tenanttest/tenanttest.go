@@ -40,6 +40,10 @@ var (
 
 	mu      sync.Mutex
 	created []*Database // dropped by Main
+
+	sweepOnce sync.Once
+	ownerMu   sync.Mutex
+	owner     *sql.Conn // holds an advisory lock on every database this process made
 )
 
 // Database is a database of the test process's own.
@@ -89,14 +93,14 @@ func serverURL() (string, error) {
 var nonIdent = regexp.MustCompile(`[^a-z0-9]+`)
 
 // PackageDatabase is the database shared by the tests of this package. It is
-// created (dropped first, if a crashed run left it) and its platform schema
+// created, with a name of this process's own, and its platform schema
 // migrated on first use.
 func PackageDatabase(t testing.TB) *Database {
 	t.Helper()
 	pkgOnce.Do(func() {
 		name := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
 		name = "bazaar_test_" + strings.Trim(nonIdent.ReplaceAllString(strings.ToLower(name), "_"), "_")
-		pkgDB, pkgErr = create(context.Background(), name)
+		pkgDB, pkgErr = create(context.Background(), name+"_"+randomHex())
 	})
 	if pkgErr != nil {
 		t.Fatal(pkgErr)
@@ -109,9 +113,7 @@ func PackageDatabase(t testing.TB) *Database {
 // tenant in it).
 func NewDatabase(t testing.TB) *Database {
 	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	d, err := create(context.Background(), "bazaar_test_x_"+hex.EncodeToString(b))
+	d, err := create(context.Background(), "bazaar_test_x_"+randomHex())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,17 +133,115 @@ func NewDatabase(t testing.TB) *Database {
 	return d
 }
 
+func randomHex() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// database describes the test database called name.
+func database(server, name string) (*Database, error) {
+	sum := sha256.Sum256([]byte(name))
+	d := &Database{Name: name, RolePrefix: "t" + hex.EncodeToString(sum[:])[:6] + "_"}
+	var err error
+	d.URL, err = withDatabase(server, name)
+	return d, err
+}
+
+// lockKey is the advisory lock that marks name as in use by a live process.
+func lockKey(name string) int64 {
+	sum := sha256.Sum256([]byte("bazaar-test-db\x00" + name))
+	var k int64
+	for _, b := range sum[:8] {
+		k = k<<8 | int64(b)
+	}
+	return k
+}
+
+// claim marks name as this process's for as long as it lives: a session
+// advisory lock on one connection held open until exit. Names are unique per
+// process, so concurrent runs of one package do not meet; what a crashed run
+// left behind is swept by the next (sweep).
+func claim(ctx context.Context, server, name string) error {
+	ownerMu.Lock()
+	defer ownerMu.Unlock()
+	if owner == nil {
+		db, err := sql.Open("postgres", server)
+		if err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(2)
+		if owner, err = db.Conn(ctx); err != nil {
+			return err
+		}
+	}
+	_, err := owner.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKey(name))
+	return err
+}
+
+// sweep drops test databases (and their roles) whose process has gone: those
+// whose advisory lock nobody holds.
+func sweep(ctx context.Context, server string) error {
+	admin, err := sql.Open("postgres", server)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'bazaar\_test\_%'`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, n := range names {
+		var free bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(n)).Scan(&free); err != nil {
+			return err
+		}
+		if !free {
+			continue // a live process owns it
+		}
+		d, err := database(server, n)
+		if err == nil {
+			err = drop(ctx, d)
+		}
+		if _, uerr := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, lockKey(n)); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			return fmt.Errorf("tenanttest: sweep %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
 func create(ctx context.Context, name string) (*Database, error) {
 	server, err := serverURL()
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(name))
-	d := &Database{Name: name, RolePrefix: "t" + hex.EncodeToString(sum[:])[:6] + "_"}
-	if d.URL, err = withDatabase(server, name); err != nil {
+	sweepOnce.Do(func() { err = sweep(ctx, server) })
+	if err != nil {
 		return nil, err
 	}
-	if err := drop(ctx, d); err != nil {
+	d, err := database(server, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := claim(ctx, server, name); err != nil {
 		return nil, err
 	}
 	admin, err := sql.Open("postgres", server)
@@ -291,7 +391,7 @@ func SQL(t testing.TB, d *Database) *sql.DB {
 // share it; Fleet itself is not memoised.
 func Fleet(tb testing.TB, prefix string, n, products int) (*Database, []*tenantdb.Tenant) {
 	tb.Helper()
-	d, err := create(context.Background(), "bazaar_test_fleet_"+strings.ReplaceAll(prefix, "-", "_"))
+	d, err := create(context.Background(), "bazaar_test_fleet_"+strings.ReplaceAll(prefix, "-", "_")+"_"+randomHex())
 	if err != nil {
 		tb.Fatal(err)
 	}
