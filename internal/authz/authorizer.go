@@ -136,20 +136,6 @@ func (a *Authorizer) Check(ctx context.Context, userID int, t *tenantdb.Tenant, 
 	return p.allowed(userID, perm), nil
 }
 
-// CheckAny reports whether user holds any permission of r in t.
-func (a *Authorizer) CheckAny(ctx context.Context, userID int, t *tenantdb.Tenant, version int64, r Requirement) (bool, error) {
-	p, err := a.policy(ctx, t, version)
-	if err != nil {
-		return false, err
-	}
-	for _, perm := range r {
-		if p.allowed(userID, perm) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // Access returns the user's role and permissions in t (Member false when they
 // have none there).
 func (a *Authorizer) Access(ctx context.Context, userID int, t *tenantdb.Tenant, version int64) (*Access, error) {
