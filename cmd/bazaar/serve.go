@@ -44,6 +44,7 @@ func serve(ctx context.Context, a *app) error {
 	listener := a.db.NewListener()
 	resolver.Follow(listener)
 	svc.authz.Follow(listener)
+	sender.Follow(listener)
 	if err := listener.Start(ctx); err != nil {
 		return fmt.Errorf("listen for changes: %w", err)
 	}

@@ -71,8 +71,10 @@ type Sender struct {
 	smtp *smtpTransport
 	log  *slog.Logger
 
+	wake chan struct{} // a mail was enqueued somewhere (see Follow)
+
 	// onIdle, when set by tests, is called whenever Run has finished its
-	// passes and waits, once it is listening for notifications.
+	// passes and waits.
 	onIdle func()
 }
 
@@ -95,7 +97,7 @@ func NewSender(db *tenantdb.DB, o Options, log *slog.Logger) (*Sender, error) {
 	defaults(&o.BackoffBase, 5*time.Second)
 	defaults(&o.BackoffMax, 30*time.Minute)
 
-	s := &Sender{db: db, o: o, log: log}
+	s := &Sender{db: db, o: o, log: log, wake: make(chan struct{}, 1)}
 	var bad []string
 	if o.From != "" || o.Driver == driverSMTP {
 		from, err := parseFrom(o.From)

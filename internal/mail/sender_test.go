@@ -244,6 +244,12 @@ func TestRun(t *testing.T) {
 		}
 	}
 	enqueue(t, db, invitation("early@example.com"))
+	l := db.NewListener()
+	s.Follow(l)
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -269,7 +275,7 @@ func TestRun(t *testing.T) {
 	select {
 	case <-idle:
 	case <-time.After(10 * time.Second):
-		t.Fatal("Run never got to listening")
+		t.Fatal("Run never finished its first pass")
 	}
 	// The first pass delivered what was queued before Run started.
 	if n := ts.count(); n != 1 {
