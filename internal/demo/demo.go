@@ -6,15 +6,13 @@ package demo
 import (
 	"context"
 	"embed"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/letzshop"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -42,8 +40,8 @@ type Seeded struct {
 
 // Seed provisions the demo vendors (if missing) and upserts their products.
 //
-// Until the marketplace importer lands, the feeds are read here with a plain
-// TSV reader taking id, title and price; the importer will replace this path.
+// Until the marketplace importer lands, the feeds are read with its feed
+// reader but only id, title and price are kept; the importer will replace this path.
 func Seed(ctx context.Context, db *tenantdb.DB) ([]Seeded, error) {
 	var out []Seeded
 	for _, v := range Vendors {
@@ -91,59 +89,31 @@ type item struct {
 	cents                int64
 }
 
+// readFeed reads an embedded sample feed with the marketplace's feed reader.
+// Until the importer lands, only id, title and price go into the catalogue.
 func readFeed(name string) ([]item, error) {
 	f, err := feeds.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = '\t'
-	header, err := r.Read()
+	r, err := letzshop.NewReader(f, letzshop.Options{})
 	if err != nil {
 		return nil, err
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	for _, need := range []string{"id", "title", "price"} {
-		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("line 1: no %q column", need)
-		}
-	}
 	var items []item
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
 			return items, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		cents, cur, err := parsePrice(rec[col["price"]])
-		if err != nil {
-			return nil, fmt.Errorf("line %d, column price: %w", line, err)
+		it := rec.Item
+		if it.Price == nil {
+			return nil, fmt.Errorf("line %d: %s has no price", rec.Line, it.ID)
 		}
-		items = append(items, item{sku: rec[col["id"]], title: rec[col["title"]], cents: cents, currency: cur})
+		items = append(items, item{sku: it.ID, title: it.Title, cents: it.Price.Cents, currency: it.Price.Currency})
 	}
-}
-
-// parsePrice reads "24.90 EUR", "24,90" or "24" into cents and a currency.
-func parsePrice(s string) (int64, string, error) {
-	amount, cur, _ := strings.Cut(strings.TrimSpace(s), " ")
-	if cur == "" {
-		cur = "EUR"
-	}
-	whole, frac, _ := strings.Cut(strings.ReplaceAll(amount, ",", "."), ".")
-	if len(frac) > 2 {
-		return 0, "", fmt.Errorf("%q has more than two decimals", s)
-	}
-	frac += strings.Repeat("0", 2-len(frac))
-	w, err1 := strconv.ParseInt(whole, 10, 64)
-	f, err2 := strconv.ParseInt(frac, 10, 64)
-	if err1 != nil || err2 != nil || w < 0 {
-		return 0, "", fmt.Errorf("%q is not a price", s)
-	}
-	return w*100 + f, cur, nil
 }
