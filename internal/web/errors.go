@@ -40,17 +40,6 @@ var kindStatus = map[fault.Kind]int{
 	fault.Gone:            fiber.StatusGone,
 }
 
-// classifyRetry is classify that also says when a rate-limited client may
-// try again.
-func classifyRetry(err error) (int, errorDetail, bool, time.Duration) {
-	var retry time.Duration
-	if fe, ok := fault.As(err); ok {
-		retry = fe.RetryAfter
-	}
-	status, detail, internal := classify(err)
-	return status, detail, internal, retry
-}
-
 // classify maps an error to a status and a client-safe detail. Only *fault.Error
 // and Fiber's own protocol errors carry their message to the client; anything
 // else is an internal error whose cause stays in the log.
@@ -85,7 +74,11 @@ func classify(err error) (int, errorDetail, bool) {
 // handleError renders err as the response: JSON for the API and for clients
 // that do not ask for HTML, a small HTML page for browsers.
 func (s *server) handleError(c *fiber.Ctx, err error) {
-	status, detail, internal, retry := classifyRetry(err)
+	status, detail, internal := classify(err)
+	var retry time.Duration // when a rate-limited client may try again
+	if fe, ok := fault.As(err); ok {
+		retry = fe.RetryAfter
+	}
 	detail.RequestID = requestID(c)
 	if internal {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", detail.RequestID, "status", status, "err", err)
