@@ -145,6 +145,11 @@ func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return db.pool.PrepareContext(ctx, query)
 }
 
+// SharedPool is the raw pool, for infrastructure that keeps its own tables
+// outside every tenant and qualifies them itself (the job queue). Tenant data
+// is never reached through it: use Begin, Tx or ReadTx.
+func (db *DB) SharedPool() *sql.DB { return db.pool }
+
 // Close closes the pool.
 func (db *DB) Close() error { return db.pool.Close() }
 
@@ -173,9 +178,18 @@ func PlatformSchemaConfig() platform.SchemaConfig {
 // baseline); request handling relies on the bound search_path instead.
 func TenantSchemaConfig(schema string) tenant.SchemaConfig {
 	return tenant.SchemaConfig{
-		AuditEvent: schema,
-		Product:    schema,
-		Role:       schema,
+		AuditEvent:         schema,
+		ImportChange:       schema,
+		ImportConfig:       schema,
+		ImportDisagreement: schema,
+		ImportJob:          schema,
+		ImportRowError:     schema,
+		ImportSource:       schema,
+		Product:            schema,
+		ProductDrift:       schema,
+		Role:               schema,
+		StagedProduct:      schema,
+		StagedSelection:    schema,
 	}
 }
 

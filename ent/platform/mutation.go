@@ -7667,6 +7667,7 @@ type VendorMutation struct {
 	migration_error      *string
 	policy_version       *int64
 	addpolicy_version    *int64
+	next_import_at       *time.Time
 	created_at           *time.Time
 	updated_at           *time.Time
 	clearedFields        map[string]struct{}
@@ -8378,6 +8379,55 @@ func (m *VendorMutation) ResetPolicyVersion() {
 	m.addpolicy_version = nil
 }
 
+// SetNextImportAt sets the "next_import_at" field.
+func (m *VendorMutation) SetNextImportAt(t time.Time) {
+	m.next_import_at = &t
+}
+
+// NextImportAt returns the value of the "next_import_at" field in the mutation.
+func (m *VendorMutation) NextImportAt() (r time.Time, exists bool) {
+	v := m.next_import_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextImportAt returns the old "next_import_at" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldNextImportAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextImportAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextImportAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextImportAt: %w", err)
+	}
+	return oldValue.NextImportAt, nil
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (m *VendorMutation) ClearNextImportAt() {
+	m.next_import_at = nil
+	m.clearedFields[vendor.FieldNextImportAt] = struct{}{}
+}
+
+// NextImportAtCleared returns if the "next_import_at" field was cleared in this mutation.
+func (m *VendorMutation) NextImportAtCleared() bool {
+	_, ok := m.clearedFields[vendor.FieldNextImportAt]
+	return ok
+}
+
+// ResetNextImportAt resets all changes to the "next_import_at" field.
+func (m *VendorMutation) ResetNextImportAt() {
+	m.next_import_at = nil
+	delete(m.clearedFields, vendor.FieldNextImportAt)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *VendorMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -8646,7 +8696,7 @@ func (m *VendorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *VendorMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.slug != nil {
 		fields = append(fields, vendor.FieldSlug)
 	}
@@ -8695,6 +8745,9 @@ func (m *VendorMutation) Fields() []string {
 	if m.policy_version != nil {
 		fields = append(fields, vendor.FieldPolicyVersion)
 	}
+	if m.next_import_at != nil {
+		fields = append(fields, vendor.FieldNextImportAt)
+	}
 	if m.created_at != nil {
 		fields = append(fields, vendor.FieldCreatedAt)
 	}
@@ -8741,6 +8794,8 @@ func (m *VendorMutation) Field(name string) (ent.Value, bool) {
 		return m.MigrationError()
 	case vendor.FieldPolicyVersion:
 		return m.PolicyVersion()
+	case vendor.FieldNextImportAt:
+		return m.NextImportAt()
 	case vendor.FieldCreatedAt:
 		return m.CreatedAt()
 	case vendor.FieldUpdatedAt:
@@ -8786,6 +8841,8 @@ func (m *VendorMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldMigrationError(ctx)
 	case vendor.FieldPolicyVersion:
 		return m.OldPolicyVersion(ctx)
+	case vendor.FieldNextImportAt:
+		return m.OldNextImportAt(ctx)
 	case vendor.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case vendor.FieldUpdatedAt:
@@ -8911,6 +8968,13 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPolicyVersion(v)
 		return nil
+	case vendor.FieldNextImportAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextImportAt(v)
+		return nil
 	case vendor.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -8969,7 +9033,11 @@ func (m *VendorMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *VendorMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(vendor.FieldNextImportAt) {
+		fields = append(fields, vendor.FieldNextImportAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -8982,6 +9050,11 @@ func (m *VendorMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *VendorMutation) ClearField(name string) error {
+	switch name {
+	case vendor.FieldNextImportAt:
+		m.ClearNextImportAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Vendor nullable field %s", name)
 }
 
@@ -9036,6 +9109,9 @@ func (m *VendorMutation) ResetField(name string) error {
 		return nil
 	case vendor.FieldPolicyVersion:
 		m.ResetPolicyVersion()
+		return nil
+	case vendor.FieldNextImportAt:
+		m.ResetNextImportAt()
 		return nil
 	case vendor.FieldCreatedAt:
 		m.ResetCreatedAt()

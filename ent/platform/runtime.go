@@ -400,11 +400,11 @@ func init() {
 	// vendor.DefaultPolicyVersion holds the default value on creation for the policy_version field.
 	vendor.DefaultPolicyVersion = vendorDescPolicyVersion.Default.(int64)
 	// vendorDescCreatedAt is the schema descriptor for created_at field.
-	vendorDescCreatedAt := vendorFields[16].Descriptor()
+	vendorDescCreatedAt := vendorFields[17].Descriptor()
 	// vendor.DefaultCreatedAt holds the default value on creation for the created_at field.
 	vendor.DefaultCreatedAt = vendorDescCreatedAt.Default.(func() time.Time)
 	// vendorDescUpdatedAt is the schema descriptor for updated_at field.
-	vendorDescUpdatedAt := vendorFields[17].Descriptor()
+	vendorDescUpdatedAt := vendorFields[18].Descriptor()
 	// vendor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	vendor.DefaultUpdatedAt = vendorDescUpdatedAt.Default.(func() time.Time)
 	// vendor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -50,6 +50,8 @@ type Vendor struct {
 	MigrationError string `json:"migration_error,omitempty"`
 	// bumped with every change to the vendor's roles or members; each authorized request compares it with its cached policy
 	PolicyVersion int64 `json:"policy_version,omitempty"`
+	// when the vendor's daily marketplace import is next due; nil when it has none. A copy of the tenant's import schedule, so the scheduler finds due vendors without visiting every schema
+	NextImportAt *time.Time `json:"next_import_at,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -111,7 +113,7 @@ func (*Vendor) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
 			values[i] = new(sql.NullString)
-		case vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
+		case vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -232,6 +234,13 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PolicyVersion = value.Int64
 			}
+		case vendor.FieldNextImportAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_import_at", values[i])
+			} else if value.Valid {
+				_m.NextImportAt = new(time.Time)
+				*_m.NextImportAt = value.Time
+			}
 		case vendor.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
@@ -342,6 +351,11 @@ func (_m *Vendor) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("policy_version=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PolicyVersion))
+	builder.WriteString(", ")
+	if v := _m.NextImportAt; v != nil {
+		builder.WriteString("next_import_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

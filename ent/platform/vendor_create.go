@@ -209,6 +209,20 @@ func (_c *VendorCreate) SetNillablePolicyVersion(v *int64) *VendorCreate {
 	return _c
 }
 
+// SetNextImportAt sets the "next_import_at" field.
+func (_c *VendorCreate) SetNextImportAt(v time.Time) *VendorCreate {
+	_c.mutation.SetNextImportAt(v)
+	return _c
+}
+
+// SetNillableNextImportAt sets the "next_import_at" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableNextImportAt(v *time.Time) *VendorCreate {
+	if v != nil {
+		_c.SetNextImportAt(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *VendorCreate) SetCreatedAt(v time.Time) *VendorCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -583,6 +597,10 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 		_spec.SetField(vendor.FieldPolicyVersion, field.TypeInt64, value)
 		_node.PolicyVersion = value
 	}
+	if value, ok := _c.mutation.NextImportAt(); ok {
+		_spec.SetField(vendor.FieldNextImportAt, field.TypeTime, value)
+		_node.NextImportAt = &value
+	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(vendor.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -856,6 +874,24 @@ func (u *VendorUpsert) AddPolicyVersion(v int64) *VendorUpsert {
 	return u
 }
 
+// SetNextImportAt sets the "next_import_at" field.
+func (u *VendorUpsert) SetNextImportAt(v time.Time) *VendorUpsert {
+	u.Set(vendor.FieldNextImportAt, v)
+	return u
+}
+
+// UpdateNextImportAt sets the "next_import_at" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateNextImportAt() *VendorUpsert {
+	u.SetExcluded(vendor.FieldNextImportAt)
+	return u
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (u *VendorUpsert) ClearNextImportAt() *VendorUpsert {
+	u.SetNull(vendor.FieldNextImportAt)
+	return u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (u *VendorUpsert) SetUpdatedAt(v time.Time) *VendorUpsert {
 	u.Set(vendor.FieldUpdatedAt, v)
@@ -1108,6 +1144,27 @@ func (u *VendorUpsertOne) AddPolicyVersion(v int64) *VendorUpsertOne {
 func (u *VendorUpsertOne) UpdatePolicyVersion() *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdatePolicyVersion()
+	})
+}
+
+// SetNextImportAt sets the "next_import_at" field.
+func (u *VendorUpsertOne) SetNextImportAt(v time.Time) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetNextImportAt(v)
+	})
+}
+
+// UpdateNextImportAt sets the "next_import_at" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateNextImportAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateNextImportAt()
+	})
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (u *VendorUpsertOne) ClearNextImportAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearNextImportAt()
 	})
 }
 
@@ -1531,6 +1588,27 @@ func (u *VendorUpsertBulk) AddPolicyVersion(v int64) *VendorUpsertBulk {
 func (u *VendorUpsertBulk) UpdatePolicyVersion() *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdatePolicyVersion()
+	})
+}
+
+// SetNextImportAt sets the "next_import_at" field.
+func (u *VendorUpsertBulk) SetNextImportAt(v time.Time) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetNextImportAt(v)
+	})
+}
+
+// UpdateNextImportAt sets the "next_import_at" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateNextImportAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateNextImportAt()
+	})
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (u *VendorUpsertBulk) ClearNextImportAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearNextImportAt()
 	})
 }
 

@@ -214,6 +214,26 @@ func (_u *VendorUpdate) AddPolicyVersion(v int64) *VendorUpdate {
 	return _u
 }
 
+// SetNextImportAt sets the "next_import_at" field.
+func (_u *VendorUpdate) SetNextImportAt(v time.Time) *VendorUpdate {
+	_u.mutation.SetNextImportAt(v)
+	return _u
+}
+
+// SetNillableNextImportAt sets the "next_import_at" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableNextImportAt(v *time.Time) *VendorUpdate {
+	if v != nil {
+		_u.SetNextImportAt(*v)
+	}
+	return _u
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (_u *VendorUpdate) ClearNextImportAt() *VendorUpdate {
+	_u.mutation.ClearNextImportAt()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *VendorUpdate) SetUpdatedAt(v time.Time) *VendorUpdate {
 	_u.mutation.SetUpdatedAt(v)
@@ -478,6 +498,12 @@ func (_u *VendorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedPolicyVersion(); ok {
 		_spec.AddField(vendor.FieldPolicyVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.NextImportAt(); ok {
+		_spec.SetField(vendor.FieldNextImportAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextImportAtCleared() {
+		_spec.ClearField(vendor.FieldNextImportAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(vendor.FieldUpdatedAt, field.TypeTime, value)
@@ -831,6 +857,26 @@ func (_u *VendorUpdateOne) AddPolicyVersion(v int64) *VendorUpdateOne {
 	return _u
 }
 
+// SetNextImportAt sets the "next_import_at" field.
+func (_u *VendorUpdateOne) SetNextImportAt(v time.Time) *VendorUpdateOne {
+	_u.mutation.SetNextImportAt(v)
+	return _u
+}
+
+// SetNillableNextImportAt sets the "next_import_at" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableNextImportAt(v *time.Time) *VendorUpdateOne {
+	if v != nil {
+		_u.SetNextImportAt(*v)
+	}
+	return _u
+}
+
+// ClearNextImportAt clears the value of the "next_import_at" field.
+func (_u *VendorUpdateOne) ClearNextImportAt() *VendorUpdateOne {
+	_u.mutation.ClearNextImportAt()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *VendorUpdateOne) SetUpdatedAt(v time.Time) *VendorUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
@@ -1125,6 +1171,12 @@ func (_u *VendorUpdateOne) sqlSave(ctx context.Context) (_node *Vendor, err erro
 	}
 	if value, ok := _u.mutation.AddedPolicyVersion(); ok {
 		_spec.AddField(vendor.FieldPolicyVersion, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.NextImportAt(); ok {
+		_spec.SetField(vendor.FieldNextImportAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextImportAtCleared() {
+		_spec.ClearField(vendor.FieldNextImportAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(vendor.FieldUpdatedAt, field.TypeTime, value)

@@ -14,9 +14,19 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importconfig"
+	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/ent/tenant/importsource"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
+	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 
 	stdsql "database/sql"
 
@@ -30,10 +40,28 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// ImportChange is the client for interacting with the ImportChange builders.
+	ImportChange *ImportChangeClient
+	// ImportConfig is the client for interacting with the ImportConfig builders.
+	ImportConfig *ImportConfigClient
+	// ImportDisagreement is the client for interacting with the ImportDisagreement builders.
+	ImportDisagreement *ImportDisagreementClient
+	// ImportJob is the client for interacting with the ImportJob builders.
+	ImportJob *ImportJobClient
+	// ImportRowError is the client for interacting with the ImportRowError builders.
+	ImportRowError *ImportRowErrorClient
+	// ImportSource is the client for interacting with the ImportSource builders.
+	ImportSource *ImportSourceClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// ProductDrift is the client for interacting with the ProductDrift builders.
+	ProductDrift *ProductDriftClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// StagedProduct is the client for interacting with the StagedProduct builders.
+	StagedProduct *StagedProductClient
+	// StagedSelection is the client for interacting with the StagedSelection builders.
+	StagedSelection *StagedSelectionClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -46,8 +74,17 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.ImportChange = NewImportChangeClient(c.config)
+	c.ImportConfig = NewImportConfigClient(c.config)
+	c.ImportDisagreement = NewImportDisagreementClient(c.config)
+	c.ImportJob = NewImportJobClient(c.config)
+	c.ImportRowError = NewImportRowErrorClient(c.config)
+	c.ImportSource = NewImportSourceClient(c.config)
 	c.Product = NewProductClient(c.config)
+	c.ProductDrift = NewProductDriftClient(c.config)
 	c.Role = NewRoleClient(c.config)
+	c.StagedProduct = NewStagedProductClient(c.config)
+	c.StagedSelection = NewStagedSelectionClient(c.config)
 }
 
 type (
@@ -140,11 +177,20 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:        ctx,
-		config:     cfg,
-		AuditEvent: NewAuditEventClient(cfg),
-		Product:    NewProductClient(cfg),
-		Role:       NewRoleClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		AuditEvent:         NewAuditEventClient(cfg),
+		ImportChange:       NewImportChangeClient(cfg),
+		ImportConfig:       NewImportConfigClient(cfg),
+		ImportDisagreement: NewImportDisagreementClient(cfg),
+		ImportJob:          NewImportJobClient(cfg),
+		ImportRowError:     NewImportRowErrorClient(cfg),
+		ImportSource:       NewImportSourceClient(cfg),
+		Product:            NewProductClient(cfg),
+		ProductDrift:       NewProductDriftClient(cfg),
+		Role:               NewRoleClient(cfg),
+		StagedProduct:      NewStagedProductClient(cfg),
+		StagedSelection:    NewStagedSelectionClient(cfg),
 	}, nil
 }
 
@@ -162,11 +208,20 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:        ctx,
-		config:     cfg,
-		AuditEvent: NewAuditEventClient(cfg),
-		Product:    NewProductClient(cfg),
-		Role:       NewRoleClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		AuditEvent:         NewAuditEventClient(cfg),
+		ImportChange:       NewImportChangeClient(cfg),
+		ImportConfig:       NewImportConfigClient(cfg),
+		ImportDisagreement: NewImportDisagreementClient(cfg),
+		ImportJob:          NewImportJobClient(cfg),
+		ImportRowError:     NewImportRowErrorClient(cfg),
+		ImportSource:       NewImportSourceClient(cfg),
+		Product:            NewProductClient(cfg),
+		ProductDrift:       NewProductDriftClient(cfg),
+		Role:               NewRoleClient(cfg),
+		StagedProduct:      NewStagedProductClient(cfg),
+		StagedSelection:    NewStagedSelectionClient(cfg),
 	}, nil
 }
 
@@ -195,17 +250,25 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
-	c.AuditEvent.Use(hooks...)
-	c.Product.Use(hooks...)
-	c.Role.Use(hooks...)
+	for _, n := range []interface{ Use(...Hook) }{
+		c.AuditEvent, c.ImportChange, c.ImportConfig, c.ImportDisagreement, c.ImportJob,
+		c.ImportRowError, c.ImportSource, c.Product, c.ProductDrift, c.Role,
+		c.StagedProduct, c.StagedSelection,
+	} {
+		n.Use(hooks...)
+	}
 }
 
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
-	c.AuditEvent.Intercept(interceptors...)
-	c.Product.Intercept(interceptors...)
-	c.Role.Intercept(interceptors...)
+	for _, n := range []interface{ Intercept(...Interceptor) }{
+		c.AuditEvent, c.ImportChange, c.ImportConfig, c.ImportDisagreement, c.ImportJob,
+		c.ImportRowError, c.ImportSource, c.Product, c.ProductDrift, c.Role,
+		c.StagedProduct, c.StagedSelection,
+	} {
+		n.Intercept(interceptors...)
+	}
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -213,10 +276,28 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *ImportChangeMutation:
+		return c.ImportChange.mutate(ctx, m)
+	case *ImportConfigMutation:
+		return c.ImportConfig.mutate(ctx, m)
+	case *ImportDisagreementMutation:
+		return c.ImportDisagreement.mutate(ctx, m)
+	case *ImportJobMutation:
+		return c.ImportJob.mutate(ctx, m)
+	case *ImportRowErrorMutation:
+		return c.ImportRowError.mutate(ctx, m)
+	case *ImportSourceMutation:
+		return c.ImportSource.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
+	case *ProductDriftMutation:
+		return c.ProductDrift.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
+	case *StagedProductMutation:
+		return c.StagedProduct.mutate(ctx, m)
+	case *StagedSelectionMutation:
+		return c.StagedSelection.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("tenant: unknown mutation type %T", m)
 	}
@@ -355,6 +436,918 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 	}
 }
 
+// ImportChangeClient is a client for the ImportChange schema.
+type ImportChangeClient struct {
+	config
+}
+
+// NewImportChangeClient returns a client for the ImportChange from the given config.
+func NewImportChangeClient(c config) *ImportChangeClient {
+	return &ImportChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importchange.Hooks(f(g(h())))`.
+func (c *ImportChangeClient) Use(hooks ...Hook) {
+	c.hooks.ImportChange = append(c.hooks.ImportChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importchange.Intercept(f(g(h())))`.
+func (c *ImportChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportChange = append(c.inters.ImportChange, interceptors...)
+}
+
+// Create returns a builder for creating a ImportChange entity.
+func (c *ImportChangeClient) Create() *ImportChangeCreate {
+	mutation := newImportChangeMutation(c.config, OpCreate)
+	return &ImportChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportChange entities.
+func (c *ImportChangeClient) CreateBulk(builders ...*ImportChangeCreate) *ImportChangeCreateBulk {
+	return &ImportChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportChangeClient) MapCreateBulk(slice any, setFunc func(*ImportChangeCreate, int)) *ImportChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportChangeCreateBulk{err: fmt.Errorf("calling to ImportChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportChange.
+func (c *ImportChangeClient) Update() *ImportChangeUpdate {
+	mutation := newImportChangeMutation(c.config, OpUpdate)
+	return &ImportChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportChangeClient) UpdateOne(_m *ImportChange) *ImportChangeUpdateOne {
+	mutation := newImportChangeMutation(c.config, OpUpdateOne, withImportChange(_m))
+	return &ImportChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportChangeClient) UpdateOneID(id int) *ImportChangeUpdateOne {
+	mutation := newImportChangeMutation(c.config, OpUpdateOne, withImportChangeID(id))
+	return &ImportChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportChange.
+func (c *ImportChangeClient) Delete() *ImportChangeDelete {
+	mutation := newImportChangeMutation(c.config, OpDelete)
+	return &ImportChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportChangeClient) DeleteOne(_m *ImportChange) *ImportChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportChangeClient) DeleteOneID(id int) *ImportChangeDeleteOne {
+	builder := c.Delete().Where(importchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportChange.
+func (c *ImportChangeClient) Query() *ImportChangeQuery {
+	return &ImportChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportChange entity by its id.
+func (c *ImportChangeClient) Get(ctx context.Context, id int) (*ImportChange, error) {
+	return c.Query().Where(importchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportChangeClient) GetX(ctx context.Context, id int) *ImportChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a ImportChange.
+func (c *ImportChangeClient) QueryJob(_m *ImportChange) *ImportJobQuery {
+	query := (&ImportJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importchange.Table, importchange.FieldID, id),
+			sqlgraph.To(importjob.Table, importjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, importchange.JobTable, importchange.JobColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportJob
+		step.Edge.Schema = schemaConfig.ImportChange
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportChangeClient) Hooks() []Hook {
+	return c.hooks.ImportChange
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportChangeClient) Interceptors() []Interceptor {
+	return c.inters.ImportChange
+}
+
+func (c *ImportChangeClient) mutate(ctx context.Context, m *ImportChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportChange mutation op: %q", m.Op())
+	}
+}
+
+// ImportConfigClient is a client for the ImportConfig schema.
+type ImportConfigClient struct {
+	config
+}
+
+// NewImportConfigClient returns a client for the ImportConfig from the given config.
+func NewImportConfigClient(c config) *ImportConfigClient {
+	return &ImportConfigClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importconfig.Hooks(f(g(h())))`.
+func (c *ImportConfigClient) Use(hooks ...Hook) {
+	c.hooks.ImportConfig = append(c.hooks.ImportConfig, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importconfig.Intercept(f(g(h())))`.
+func (c *ImportConfigClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportConfig = append(c.inters.ImportConfig, interceptors...)
+}
+
+// Create returns a builder for creating a ImportConfig entity.
+func (c *ImportConfigClient) Create() *ImportConfigCreate {
+	mutation := newImportConfigMutation(c.config, OpCreate)
+	return &ImportConfigCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportConfig entities.
+func (c *ImportConfigClient) CreateBulk(builders ...*ImportConfigCreate) *ImportConfigCreateBulk {
+	return &ImportConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportConfigClient) MapCreateBulk(slice any, setFunc func(*ImportConfigCreate, int)) *ImportConfigCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportConfigCreateBulk{err: fmt.Errorf("calling to ImportConfigClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportConfigCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportConfig.
+func (c *ImportConfigClient) Update() *ImportConfigUpdate {
+	mutation := newImportConfigMutation(c.config, OpUpdate)
+	return &ImportConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportConfigClient) UpdateOne(_m *ImportConfig) *ImportConfigUpdateOne {
+	mutation := newImportConfigMutation(c.config, OpUpdateOne, withImportConfig(_m))
+	return &ImportConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportConfigClient) UpdateOneID(id int) *ImportConfigUpdateOne {
+	mutation := newImportConfigMutation(c.config, OpUpdateOne, withImportConfigID(id))
+	return &ImportConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportConfig.
+func (c *ImportConfigClient) Delete() *ImportConfigDelete {
+	mutation := newImportConfigMutation(c.config, OpDelete)
+	return &ImportConfigDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportConfigClient) DeleteOne(_m *ImportConfig) *ImportConfigDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportConfigClient) DeleteOneID(id int) *ImportConfigDeleteOne {
+	builder := c.Delete().Where(importconfig.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportConfigDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportConfig.
+func (c *ImportConfigClient) Query() *ImportConfigQuery {
+	return &ImportConfigQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportConfig},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportConfig entity by its id.
+func (c *ImportConfigClient) Get(ctx context.Context, id int) (*ImportConfig, error) {
+	return c.Query().Where(importconfig.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportConfigClient) GetX(ctx context.Context, id int) *ImportConfig {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ImportConfigClient) Hooks() []Hook {
+	return c.hooks.ImportConfig
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportConfigClient) Interceptors() []Interceptor {
+	return c.inters.ImportConfig
+}
+
+func (c *ImportConfigClient) mutate(ctx context.Context, m *ImportConfigMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportConfigCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportConfig mutation op: %q", m.Op())
+	}
+}
+
+// ImportDisagreementClient is a client for the ImportDisagreement schema.
+type ImportDisagreementClient struct {
+	config
+}
+
+// NewImportDisagreementClient returns a client for the ImportDisagreement from the given config.
+func NewImportDisagreementClient(c config) *ImportDisagreementClient {
+	return &ImportDisagreementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importdisagreement.Hooks(f(g(h())))`.
+func (c *ImportDisagreementClient) Use(hooks ...Hook) {
+	c.hooks.ImportDisagreement = append(c.hooks.ImportDisagreement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importdisagreement.Intercept(f(g(h())))`.
+func (c *ImportDisagreementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportDisagreement = append(c.inters.ImportDisagreement, interceptors...)
+}
+
+// Create returns a builder for creating a ImportDisagreement entity.
+func (c *ImportDisagreementClient) Create() *ImportDisagreementCreate {
+	mutation := newImportDisagreementMutation(c.config, OpCreate)
+	return &ImportDisagreementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportDisagreement entities.
+func (c *ImportDisagreementClient) CreateBulk(builders ...*ImportDisagreementCreate) *ImportDisagreementCreateBulk {
+	return &ImportDisagreementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportDisagreementClient) MapCreateBulk(slice any, setFunc func(*ImportDisagreementCreate, int)) *ImportDisagreementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportDisagreementCreateBulk{err: fmt.Errorf("calling to ImportDisagreementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportDisagreementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportDisagreementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportDisagreement.
+func (c *ImportDisagreementClient) Update() *ImportDisagreementUpdate {
+	mutation := newImportDisagreementMutation(c.config, OpUpdate)
+	return &ImportDisagreementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportDisagreementClient) UpdateOne(_m *ImportDisagreement) *ImportDisagreementUpdateOne {
+	mutation := newImportDisagreementMutation(c.config, OpUpdateOne, withImportDisagreement(_m))
+	return &ImportDisagreementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportDisagreementClient) UpdateOneID(id int) *ImportDisagreementUpdateOne {
+	mutation := newImportDisagreementMutation(c.config, OpUpdateOne, withImportDisagreementID(id))
+	return &ImportDisagreementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportDisagreement.
+func (c *ImportDisagreementClient) Delete() *ImportDisagreementDelete {
+	mutation := newImportDisagreementMutation(c.config, OpDelete)
+	return &ImportDisagreementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportDisagreementClient) DeleteOne(_m *ImportDisagreement) *ImportDisagreementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportDisagreementClient) DeleteOneID(id int) *ImportDisagreementDeleteOne {
+	builder := c.Delete().Where(importdisagreement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportDisagreementDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportDisagreement.
+func (c *ImportDisagreementClient) Query() *ImportDisagreementQuery {
+	return &ImportDisagreementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportDisagreement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportDisagreement entity by its id.
+func (c *ImportDisagreementClient) Get(ctx context.Context, id int) (*ImportDisagreement, error) {
+	return c.Query().Where(importdisagreement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportDisagreementClient) GetX(ctx context.Context, id int) *ImportDisagreement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a ImportDisagreement.
+func (c *ImportDisagreementClient) QueryJob(_m *ImportDisagreement) *ImportJobQuery {
+	query := (&ImportJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importdisagreement.Table, importdisagreement.FieldID, id),
+			sqlgraph.To(importjob.Table, importjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, importdisagreement.JobTable, importdisagreement.JobColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportJob
+		step.Edge.Schema = schemaConfig.ImportDisagreement
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportDisagreementClient) Hooks() []Hook {
+	return c.hooks.ImportDisagreement
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportDisagreementClient) Interceptors() []Interceptor {
+	return c.inters.ImportDisagreement
+}
+
+func (c *ImportDisagreementClient) mutate(ctx context.Context, m *ImportDisagreementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportDisagreementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportDisagreementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportDisagreementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportDisagreementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportDisagreement mutation op: %q", m.Op())
+	}
+}
+
+// ImportJobClient is a client for the ImportJob schema.
+type ImportJobClient struct {
+	config
+}
+
+// NewImportJobClient returns a client for the ImportJob from the given config.
+func NewImportJobClient(c config) *ImportJobClient {
+	return &ImportJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importjob.Hooks(f(g(h())))`.
+func (c *ImportJobClient) Use(hooks ...Hook) {
+	c.hooks.ImportJob = append(c.hooks.ImportJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importjob.Intercept(f(g(h())))`.
+func (c *ImportJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportJob = append(c.inters.ImportJob, interceptors...)
+}
+
+// Create returns a builder for creating a ImportJob entity.
+func (c *ImportJobClient) Create() *ImportJobCreate {
+	mutation := newImportJobMutation(c.config, OpCreate)
+	return &ImportJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportJob entities.
+func (c *ImportJobClient) CreateBulk(builders ...*ImportJobCreate) *ImportJobCreateBulk {
+	return &ImportJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportJobClient) MapCreateBulk(slice any, setFunc func(*ImportJobCreate, int)) *ImportJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportJobCreateBulk{err: fmt.Errorf("calling to ImportJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportJob.
+func (c *ImportJobClient) Update() *ImportJobUpdate {
+	mutation := newImportJobMutation(c.config, OpUpdate)
+	return &ImportJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportJobClient) UpdateOne(_m *ImportJob) *ImportJobUpdateOne {
+	mutation := newImportJobMutation(c.config, OpUpdateOne, withImportJob(_m))
+	return &ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportJobClient) UpdateOneID(id int) *ImportJobUpdateOne {
+	mutation := newImportJobMutation(c.config, OpUpdateOne, withImportJobID(id))
+	return &ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportJob.
+func (c *ImportJobClient) Delete() *ImportJobDelete {
+	mutation := newImportJobMutation(c.config, OpDelete)
+	return &ImportJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportJobClient) DeleteOne(_m *ImportJob) *ImportJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportJobClient) DeleteOneID(id int) *ImportJobDeleteOne {
+	builder := c.Delete().Where(importjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportJobDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportJob.
+func (c *ImportJobClient) Query() *ImportJobQuery {
+	return &ImportJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportJob entity by its id.
+func (c *ImportJobClient) Get(ctx context.Context, id int) (*ImportJob, error) {
+	return c.Query().Where(importjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportJobClient) GetX(ctx context.Context, id int) *ImportJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRowErrors queries the row_errors edge of a ImportJob.
+func (c *ImportJobClient) QueryRowErrors(_m *ImportJob) *ImportRowErrorQuery {
+	query := (&ImportRowErrorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importjob.Table, importjob.FieldID, id),
+			sqlgraph.To(importrowerror.Table, importrowerror.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, importjob.RowErrorsTable, importjob.RowErrorsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportRowError
+		step.Edge.Schema = schemaConfig.ImportRowError
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryChanges queries the changes edge of a ImportJob.
+func (c *ImportJobClient) QueryChanges(_m *ImportJob) *ImportChangeQuery {
+	query := (&ImportChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importjob.Table, importjob.FieldID, id),
+			sqlgraph.To(importchange.Table, importchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, importjob.ChangesTable, importjob.ChangesColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportChange
+		step.Edge.Schema = schemaConfig.ImportChange
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDisagreementRows queries the disagreement_rows edge of a ImportJob.
+func (c *ImportJobClient) QueryDisagreementRows(_m *ImportJob) *ImportDisagreementQuery {
+	query := (&ImportDisagreementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importjob.Table, importjob.FieldID, id),
+			sqlgraph.To(importdisagreement.Table, importdisagreement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, importjob.DisagreementRowsTable, importjob.DisagreementRowsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportDisagreement
+		step.Edge.Schema = schemaConfig.ImportDisagreement
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportJobClient) Hooks() []Hook {
+	return c.hooks.ImportJob
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportJobClient) Interceptors() []Interceptor {
+	return c.inters.ImportJob
+}
+
+func (c *ImportJobClient) mutate(ctx context.Context, m *ImportJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportJob mutation op: %q", m.Op())
+	}
+}
+
+// ImportRowErrorClient is a client for the ImportRowError schema.
+type ImportRowErrorClient struct {
+	config
+}
+
+// NewImportRowErrorClient returns a client for the ImportRowError from the given config.
+func NewImportRowErrorClient(c config) *ImportRowErrorClient {
+	return &ImportRowErrorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importrowerror.Hooks(f(g(h())))`.
+func (c *ImportRowErrorClient) Use(hooks ...Hook) {
+	c.hooks.ImportRowError = append(c.hooks.ImportRowError, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importrowerror.Intercept(f(g(h())))`.
+func (c *ImportRowErrorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportRowError = append(c.inters.ImportRowError, interceptors...)
+}
+
+// Create returns a builder for creating a ImportRowError entity.
+func (c *ImportRowErrorClient) Create() *ImportRowErrorCreate {
+	mutation := newImportRowErrorMutation(c.config, OpCreate)
+	return &ImportRowErrorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportRowError entities.
+func (c *ImportRowErrorClient) CreateBulk(builders ...*ImportRowErrorCreate) *ImportRowErrorCreateBulk {
+	return &ImportRowErrorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportRowErrorClient) MapCreateBulk(slice any, setFunc func(*ImportRowErrorCreate, int)) *ImportRowErrorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportRowErrorCreateBulk{err: fmt.Errorf("calling to ImportRowErrorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportRowErrorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportRowErrorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportRowError.
+func (c *ImportRowErrorClient) Update() *ImportRowErrorUpdate {
+	mutation := newImportRowErrorMutation(c.config, OpUpdate)
+	return &ImportRowErrorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportRowErrorClient) UpdateOne(_m *ImportRowError) *ImportRowErrorUpdateOne {
+	mutation := newImportRowErrorMutation(c.config, OpUpdateOne, withImportRowError(_m))
+	return &ImportRowErrorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportRowErrorClient) UpdateOneID(id int) *ImportRowErrorUpdateOne {
+	mutation := newImportRowErrorMutation(c.config, OpUpdateOne, withImportRowErrorID(id))
+	return &ImportRowErrorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportRowError.
+func (c *ImportRowErrorClient) Delete() *ImportRowErrorDelete {
+	mutation := newImportRowErrorMutation(c.config, OpDelete)
+	return &ImportRowErrorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportRowErrorClient) DeleteOne(_m *ImportRowError) *ImportRowErrorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportRowErrorClient) DeleteOneID(id int) *ImportRowErrorDeleteOne {
+	builder := c.Delete().Where(importrowerror.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportRowErrorDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportRowError.
+func (c *ImportRowErrorClient) Query() *ImportRowErrorQuery {
+	return &ImportRowErrorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportRowError},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportRowError entity by its id.
+func (c *ImportRowErrorClient) Get(ctx context.Context, id int) (*ImportRowError, error) {
+	return c.Query().Where(importrowerror.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportRowErrorClient) GetX(ctx context.Context, id int) *ImportRowError {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a ImportRowError.
+func (c *ImportRowErrorClient) QueryJob(_m *ImportRowError) *ImportJobQuery {
+	query := (&ImportJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importrowerror.Table, importrowerror.FieldID, id),
+			sqlgraph.To(importjob.Table, importjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, importrowerror.JobTable, importrowerror.JobColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ImportJob
+		step.Edge.Schema = schemaConfig.ImportRowError
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportRowErrorClient) Hooks() []Hook {
+	return c.hooks.ImportRowError
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportRowErrorClient) Interceptors() []Interceptor {
+	return c.inters.ImportRowError
+}
+
+func (c *ImportRowErrorClient) mutate(ctx context.Context, m *ImportRowErrorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportRowErrorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportRowErrorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportRowErrorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportRowErrorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportRowError mutation op: %q", m.Op())
+	}
+}
+
+// ImportSourceClient is a client for the ImportSource schema.
+type ImportSourceClient struct {
+	config
+}
+
+// NewImportSourceClient returns a client for the ImportSource from the given config.
+func NewImportSourceClient(c config) *ImportSourceClient {
+	return &ImportSourceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importsource.Hooks(f(g(h())))`.
+func (c *ImportSourceClient) Use(hooks ...Hook) {
+	c.hooks.ImportSource = append(c.hooks.ImportSource, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importsource.Intercept(f(g(h())))`.
+func (c *ImportSourceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportSource = append(c.inters.ImportSource, interceptors...)
+}
+
+// Create returns a builder for creating a ImportSource entity.
+func (c *ImportSourceClient) Create() *ImportSourceCreate {
+	mutation := newImportSourceMutation(c.config, OpCreate)
+	return &ImportSourceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportSource entities.
+func (c *ImportSourceClient) CreateBulk(builders ...*ImportSourceCreate) *ImportSourceCreateBulk {
+	return &ImportSourceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportSourceClient) MapCreateBulk(slice any, setFunc func(*ImportSourceCreate, int)) *ImportSourceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportSourceCreateBulk{err: fmt.Errorf("calling to ImportSourceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportSourceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportSourceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportSource.
+func (c *ImportSourceClient) Update() *ImportSourceUpdate {
+	mutation := newImportSourceMutation(c.config, OpUpdate)
+	return &ImportSourceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportSourceClient) UpdateOne(_m *ImportSource) *ImportSourceUpdateOne {
+	mutation := newImportSourceMutation(c.config, OpUpdateOne, withImportSource(_m))
+	return &ImportSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportSourceClient) UpdateOneID(id int) *ImportSourceUpdateOne {
+	mutation := newImportSourceMutation(c.config, OpUpdateOne, withImportSourceID(id))
+	return &ImportSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportSource.
+func (c *ImportSourceClient) Delete() *ImportSourceDelete {
+	mutation := newImportSourceMutation(c.config, OpDelete)
+	return &ImportSourceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportSourceClient) DeleteOne(_m *ImportSource) *ImportSourceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportSourceClient) DeleteOneID(id int) *ImportSourceDeleteOne {
+	builder := c.Delete().Where(importsource.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportSourceDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportSource.
+func (c *ImportSourceClient) Query() *ImportSourceQuery {
+	return &ImportSourceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportSource},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportSource entity by its id.
+func (c *ImportSourceClient) Get(ctx context.Context, id int) (*ImportSource, error) {
+	return c.Query().Where(importsource.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportSourceClient) GetX(ctx context.Context, id int) *ImportSource {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ImportSourceClient) Hooks() []Hook {
+	return c.hooks.ImportSource
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportSourceClient) Interceptors() []Interceptor {
+	return c.inters.ImportSource
+}
+
+func (c *ImportSourceClient) mutate(ctx context.Context, m *ImportSourceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportSourceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportSourceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportSourceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportSourceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ImportSource mutation op: %q", m.Op())
+	}
+}
+
 // ProductClient is a client for the Product schema.
 type ProductClient struct {
 	config
@@ -463,6 +1456,44 @@ func (c *ProductClient) GetX(ctx context.Context, id int) *Product {
 	return obj
 }
 
+// QueryStaged queries the staged edge of a Product.
+func (c *ProductClient) QueryStaged(_m *Product) *StagedProductQuery {
+	query := (&StagedProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(stagedproduct.Table, stagedproduct.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, product.StagedTable, product.StagedColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.StagedProduct
+		step.Edge.Schema = schemaConfig.Product
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDrifts queries the drifts edge of a Product.
+func (c *ProductClient) QueryDrifts(_m *Product) *ProductDriftQuery {
+	query := (&ProductDriftClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(productdrift.Table, productdrift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.DriftsTable, product.DriftsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.ProductDrift
+		step.Edge.Schema = schemaConfig.ProductDrift
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProductClient) Hooks() []Hook {
 	return c.hooks.Product
@@ -485,6 +1516,158 @@ func (c *ProductClient) mutate(ctx context.Context, m *ProductMutation) (Value, 
 		return (&ProductDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("tenant: unknown Product mutation op: %q", m.Op())
+	}
+}
+
+// ProductDriftClient is a client for the ProductDrift schema.
+type ProductDriftClient struct {
+	config
+}
+
+// NewProductDriftClient returns a client for the ProductDrift from the given config.
+func NewProductDriftClient(c config) *ProductDriftClient {
+	return &ProductDriftClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `productdrift.Hooks(f(g(h())))`.
+func (c *ProductDriftClient) Use(hooks ...Hook) {
+	c.hooks.ProductDrift = append(c.hooks.ProductDrift, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `productdrift.Intercept(f(g(h())))`.
+func (c *ProductDriftClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProductDrift = append(c.inters.ProductDrift, interceptors...)
+}
+
+// Create returns a builder for creating a ProductDrift entity.
+func (c *ProductDriftClient) Create() *ProductDriftCreate {
+	mutation := newProductDriftMutation(c.config, OpCreate)
+	return &ProductDriftCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProductDrift entities.
+func (c *ProductDriftClient) CreateBulk(builders ...*ProductDriftCreate) *ProductDriftCreateBulk {
+	return &ProductDriftCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProductDriftClient) MapCreateBulk(slice any, setFunc func(*ProductDriftCreate, int)) *ProductDriftCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProductDriftCreateBulk{err: fmt.Errorf("calling to ProductDriftClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProductDriftCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProductDriftCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProductDrift.
+func (c *ProductDriftClient) Update() *ProductDriftUpdate {
+	mutation := newProductDriftMutation(c.config, OpUpdate)
+	return &ProductDriftUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProductDriftClient) UpdateOne(_m *ProductDrift) *ProductDriftUpdateOne {
+	mutation := newProductDriftMutation(c.config, OpUpdateOne, withProductDrift(_m))
+	return &ProductDriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProductDriftClient) UpdateOneID(id int) *ProductDriftUpdateOne {
+	mutation := newProductDriftMutation(c.config, OpUpdateOne, withProductDriftID(id))
+	return &ProductDriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProductDrift.
+func (c *ProductDriftClient) Delete() *ProductDriftDelete {
+	mutation := newProductDriftMutation(c.config, OpDelete)
+	return &ProductDriftDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProductDriftClient) DeleteOne(_m *ProductDrift) *ProductDriftDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProductDriftClient) DeleteOneID(id int) *ProductDriftDeleteOne {
+	builder := c.Delete().Where(productdrift.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProductDriftDeleteOne{builder}
+}
+
+// Query returns a query builder for ProductDrift.
+func (c *ProductDriftClient) Query() *ProductDriftQuery {
+	return &ProductDriftQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProductDrift},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProductDrift entity by its id.
+func (c *ProductDriftClient) Get(ctx context.Context, id int) (*ProductDrift, error) {
+	return c.Query().Where(productdrift.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProductDriftClient) GetX(ctx context.Context, id int) *ProductDrift {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProduct queries the product edge of a ProductDrift.
+func (c *ProductDriftClient) QueryProduct(_m *ProductDrift) *ProductQuery {
+	query := (&ProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productdrift.Table, productdrift.FieldID, id),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, productdrift.ProductTable, productdrift.ProductColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Product
+		step.Edge.Schema = schemaConfig.ProductDrift
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ProductDriftClient) Hooks() []Hook {
+	return c.hooks.ProductDrift
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProductDriftClient) Interceptors() []Interceptor {
+	return c.inters.ProductDrift
+}
+
+func (c *ProductDriftClient) mutate(ctx context.Context, m *ProductDriftMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProductDriftCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProductDriftUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProductDriftUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProductDriftDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ProductDrift mutation op: %q", m.Op())
 	}
 }
 
@@ -621,13 +1804,340 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 	}
 }
 
+// StagedProductClient is a client for the StagedProduct schema.
+type StagedProductClient struct {
+	config
+}
+
+// NewStagedProductClient returns a client for the StagedProduct from the given config.
+func NewStagedProductClient(c config) *StagedProductClient {
+	return &StagedProductClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `stagedproduct.Hooks(f(g(h())))`.
+func (c *StagedProductClient) Use(hooks ...Hook) {
+	c.hooks.StagedProduct = append(c.hooks.StagedProduct, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `stagedproduct.Intercept(f(g(h())))`.
+func (c *StagedProductClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StagedProduct = append(c.inters.StagedProduct, interceptors...)
+}
+
+// Create returns a builder for creating a StagedProduct entity.
+func (c *StagedProductClient) Create() *StagedProductCreate {
+	mutation := newStagedProductMutation(c.config, OpCreate)
+	return &StagedProductCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StagedProduct entities.
+func (c *StagedProductClient) CreateBulk(builders ...*StagedProductCreate) *StagedProductCreateBulk {
+	return &StagedProductCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StagedProductClient) MapCreateBulk(slice any, setFunc func(*StagedProductCreate, int)) *StagedProductCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StagedProductCreateBulk{err: fmt.Errorf("calling to StagedProductClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StagedProductCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StagedProductCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StagedProduct.
+func (c *StagedProductClient) Update() *StagedProductUpdate {
+	mutation := newStagedProductMutation(c.config, OpUpdate)
+	return &StagedProductUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StagedProductClient) UpdateOne(_m *StagedProduct) *StagedProductUpdateOne {
+	mutation := newStagedProductMutation(c.config, OpUpdateOne, withStagedProduct(_m))
+	return &StagedProductUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StagedProductClient) UpdateOneID(id int) *StagedProductUpdateOne {
+	mutation := newStagedProductMutation(c.config, OpUpdateOne, withStagedProductID(id))
+	return &StagedProductUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StagedProduct.
+func (c *StagedProductClient) Delete() *StagedProductDelete {
+	mutation := newStagedProductMutation(c.config, OpDelete)
+	return &StagedProductDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StagedProductClient) DeleteOne(_m *StagedProduct) *StagedProductDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StagedProductClient) DeleteOneID(id int) *StagedProductDeleteOne {
+	builder := c.Delete().Where(stagedproduct.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StagedProductDeleteOne{builder}
+}
+
+// Query returns a query builder for StagedProduct.
+func (c *StagedProductClient) Query() *StagedProductQuery {
+	return &StagedProductQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStagedProduct},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StagedProduct entity by its id.
+func (c *StagedProductClient) Get(ctx context.Context, id int) (*StagedProduct, error) {
+	return c.Query().Where(stagedproduct.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StagedProductClient) GetX(ctx context.Context, id int) *StagedProduct {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProduct queries the product edge of a StagedProduct.
+func (c *StagedProductClient) QueryProduct(_m *StagedProduct) *ProductQuery {
+	query := (&ProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(stagedproduct.Table, stagedproduct.FieldID, id),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, stagedproduct.ProductTable, stagedproduct.ProductColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Product
+		step.Edge.Schema = schemaConfig.Product
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySelection queries the selection edge of a StagedProduct.
+func (c *StagedProductClient) QuerySelection(_m *StagedProduct) *StagedSelectionQuery {
+	query := (&StagedSelectionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(stagedproduct.Table, stagedproduct.FieldID, id),
+			sqlgraph.To(stagedselection.Table, stagedselection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, stagedproduct.SelectionTable, stagedproduct.SelectionColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.StagedSelection
+		step.Edge.Schema = schemaConfig.StagedSelection
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StagedProductClient) Hooks() []Hook {
+	return c.hooks.StagedProduct
+}
+
+// Interceptors returns the client interceptors.
+func (c *StagedProductClient) Interceptors() []Interceptor {
+	return c.inters.StagedProduct
+}
+
+func (c *StagedProductClient) mutate(ctx context.Context, m *StagedProductMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StagedProductCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StagedProductUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StagedProductUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StagedProductDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown StagedProduct mutation op: %q", m.Op())
+	}
+}
+
+// StagedSelectionClient is a client for the StagedSelection schema.
+type StagedSelectionClient struct {
+	config
+}
+
+// NewStagedSelectionClient returns a client for the StagedSelection from the given config.
+func NewStagedSelectionClient(c config) *StagedSelectionClient {
+	return &StagedSelectionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `stagedselection.Hooks(f(g(h())))`.
+func (c *StagedSelectionClient) Use(hooks ...Hook) {
+	c.hooks.StagedSelection = append(c.hooks.StagedSelection, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `stagedselection.Intercept(f(g(h())))`.
+func (c *StagedSelectionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StagedSelection = append(c.inters.StagedSelection, interceptors...)
+}
+
+// Create returns a builder for creating a StagedSelection entity.
+func (c *StagedSelectionClient) Create() *StagedSelectionCreate {
+	mutation := newStagedSelectionMutation(c.config, OpCreate)
+	return &StagedSelectionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StagedSelection entities.
+func (c *StagedSelectionClient) CreateBulk(builders ...*StagedSelectionCreate) *StagedSelectionCreateBulk {
+	return &StagedSelectionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StagedSelectionClient) MapCreateBulk(slice any, setFunc func(*StagedSelectionCreate, int)) *StagedSelectionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StagedSelectionCreateBulk{err: fmt.Errorf("calling to StagedSelectionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StagedSelectionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StagedSelectionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StagedSelection.
+func (c *StagedSelectionClient) Update() *StagedSelectionUpdate {
+	mutation := newStagedSelectionMutation(c.config, OpUpdate)
+	return &StagedSelectionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StagedSelectionClient) UpdateOne(_m *StagedSelection) *StagedSelectionUpdateOne {
+	mutation := newStagedSelectionMutation(c.config, OpUpdateOne, withStagedSelection(_m))
+	return &StagedSelectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StagedSelectionClient) UpdateOneID(id int) *StagedSelectionUpdateOne {
+	mutation := newStagedSelectionMutation(c.config, OpUpdateOne, withStagedSelectionID(id))
+	return &StagedSelectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StagedSelection.
+func (c *StagedSelectionClient) Delete() *StagedSelectionDelete {
+	mutation := newStagedSelectionMutation(c.config, OpDelete)
+	return &StagedSelectionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StagedSelectionClient) DeleteOne(_m *StagedSelection) *StagedSelectionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StagedSelectionClient) DeleteOneID(id int) *StagedSelectionDeleteOne {
+	builder := c.Delete().Where(stagedselection.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StagedSelectionDeleteOne{builder}
+}
+
+// Query returns a query builder for StagedSelection.
+func (c *StagedSelectionClient) Query() *StagedSelectionQuery {
+	return &StagedSelectionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStagedSelection},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StagedSelection entity by its id.
+func (c *StagedSelectionClient) Get(ctx context.Context, id int) (*StagedSelection, error) {
+	return c.Query().Where(stagedselection.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StagedSelectionClient) GetX(ctx context.Context, id int) *StagedSelection {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryStaged queries the staged edge of a StagedSelection.
+func (c *StagedSelectionClient) QueryStaged(_m *StagedSelection) *StagedProductQuery {
+	query := (&StagedProductClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(stagedselection.Table, stagedselection.FieldID, id),
+			sqlgraph.To(stagedproduct.Table, stagedproduct.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, stagedselection.StagedTable, stagedselection.StagedColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.StagedProduct
+		step.Edge.Schema = schemaConfig.StagedSelection
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *StagedSelectionClient) Hooks() []Hook {
+	return c.hooks.StagedSelection
+}
+
+// Interceptors returns the client interceptors.
+func (c *StagedSelectionClient) Interceptors() []Interceptor {
+	return c.inters.StagedSelection
+}
+
+func (c *StagedSelectionClient) mutate(ctx context.Context, m *StagedSelectionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StagedSelectionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StagedSelectionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StagedSelectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StagedSelectionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown StagedSelection mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, Product, Role []ent.Hook
+		AuditEvent, ImportChange, ImportConfig, ImportDisagreement, ImportJob,
+		ImportRowError, ImportSource, Product, ProductDrift, Role, StagedProduct,
+		StagedSelection []ent.Hook
 	}
 	inters struct {
-		AuditEvent, Product, Role []ent.Interceptor
+		AuditEvent, ImportChange, ImportConfig, ImportDisagreement, ImportJob,
+		ImportRowError, ImportSource, Product, ProductDrift, Role, StagedProduct,
+		StagedSelection []ent.Interceptor
 	}
 )
 

@@ -13,8 +13,17 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importconfig"
+	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/ent/tenant/importsource"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
+	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -75,9 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditevent.Table: auditevent.ValidColumn,
-			product.Table:    product.ValidColumn,
-			role.Table:       role.ValidColumn,
+			auditevent.Table:         auditevent.ValidColumn,
+			importchange.Table:       importchange.ValidColumn,
+			importconfig.Table:       importconfig.ValidColumn,
+			importdisagreement.Table: importdisagreement.ValidColumn,
+			importjob.Table:          importjob.ValidColumn,
+			importrowerror.Table:     importrowerror.ValidColumn,
+			importsource.Table:       importsource.ValidColumn,
+			product.Table:            product.ValidColumn,
+			productdrift.Table:       productdrift.ValidColumn,
+			role.Table:               role.ValidColumn,
+			stagedproduct.Table:      stagedproduct.ValidColumn,
+			stagedselection.Table:    stagedselection.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

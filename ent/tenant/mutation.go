@@ -4,6 +4,7 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -12,9 +13,20 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importconfig"
+	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/ent/tenant/importsource"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
+	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
+	"github.com/bazaar/bazaar/internal/letzshop"
 )
 
 const (
@@ -26,9 +38,18 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditEvent = "AuditEvent"
-	TypeProduct    = "Product"
-	TypeRole       = "Role"
+	TypeAuditEvent         = "AuditEvent"
+	TypeImportChange       = "ImportChange"
+	TypeImportConfig       = "ImportConfig"
+	TypeImportDisagreement = "ImportDisagreement"
+	TypeImportJob          = "ImportJob"
+	TypeImportRowError     = "ImportRowError"
+	TypeImportSource       = "ImportSource"
+	TypeProduct            = "Product"
+	TypeProductDrift       = "ProductDrift"
+	TypeRole               = "Role"
+	TypeStagedProduct      = "StagedProduct"
+	TypeStagedSelection    = "StagedSelection"
 )
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -940,23 +961,5552 @@ func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
 }
 
+// ImportChangeMutation represents an operation that mutates the ImportChange nodes in the graph.
+type ImportChangeMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	feed_id       *string
+	language      *string
+	action        *importchange.Action
+	fields        *[]string
+	appendfields  []string
+	clearedFields map[string]struct{}
+	job           *int
+	clearedjob    bool
+	done          bool
+	oldValue      func(context.Context) (*ImportChange, error)
+	predicates    []predicate.ImportChange
+}
+
+var _ ent.Mutation = (*ImportChangeMutation)(nil)
+
+// importchangeOption allows management of the mutation configuration using functional options.
+type importchangeOption func(*ImportChangeMutation)
+
+// newImportChangeMutation creates new mutation for the ImportChange entity.
+func newImportChangeMutation(c config, op Op, opts ...importchangeOption) *ImportChangeMutation {
+	m := &ImportChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportChangeID sets the ID field of the mutation.
+func withImportChangeID(id int) importchangeOption {
+	return func(m *ImportChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportChange
+		)
+		m.oldValue = func(ctx context.Context) (*ImportChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportChange sets the old ImportChange of the mutation.
+func withImportChange(node *ImportChange) importchangeOption {
+	return func(m *ImportChangeMutation) {
+		m.oldValue = func(context.Context) (*ImportChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportChangeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportChangeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ImportChangeMutation) SetJobID(i int) {
+	m.job = &i
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ImportChangeMutation) JobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ImportChangeMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetFeedID sets the "feed_id" field.
+func (m *ImportChangeMutation) SetFeedID(s string) {
+	m.feed_id = &s
+}
+
+// FeedID returns the value of the "feed_id" field in the mutation.
+func (m *ImportChangeMutation) FeedID() (r string, exists bool) {
+	v := m.feed_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedID returns the old "feed_id" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldFeedID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedID: %w", err)
+	}
+	return oldValue.FeedID, nil
+}
+
+// ResetFeedID resets all changes to the "feed_id" field.
+func (m *ImportChangeMutation) ResetFeedID() {
+	m.feed_id = nil
+}
+
+// SetLanguage sets the "language" field.
+func (m *ImportChangeMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *ImportChangeMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *ImportChangeMutation) ResetLanguage() {
+	m.language = nil
+}
+
+// SetAction sets the "action" field.
+func (m *ImportChangeMutation) SetAction(i importchange.Action) {
+	m.action = &i
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *ImportChangeMutation) Action() (r importchange.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldAction(ctx context.Context) (v importchange.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *ImportChangeMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetFields sets the "fields" field.
+func (m *ImportChangeMutation) SetFields(s []string) {
+	m.fields = &s
+	m.appendfields = nil
+}
+
+// GetFields returns the value of the "fields" field in the mutation.
+func (m *ImportChangeMutation) GetFields() (r []string, exists bool) {
+	v := m.fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFields returns the old "fields" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldFields(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFields: %w", err)
+	}
+	return oldValue.Fields, nil
+}
+
+// AppendFields adds s to the "fields" field.
+func (m *ImportChangeMutation) AppendFields(s []string) {
+	m.appendfields = append(m.appendfields, s...)
+}
+
+// AppendedFields returns the list of values that were appended to the "fields" field in this mutation.
+func (m *ImportChangeMutation) AppendedFields() ([]string, bool) {
+	if len(m.appendfields) == 0 {
+		return nil, false
+	}
+	return m.appendfields, true
+}
+
+// ClearFields clears the value of the "fields" field.
+func (m *ImportChangeMutation) ClearFields() {
+	m.fields = nil
+	m.appendfields = nil
+	m.clearedFields[importchange.FieldFields] = struct{}{}
+}
+
+// FieldsCleared returns if the "fields" field was cleared in this mutation.
+func (m *ImportChangeMutation) FieldsCleared() bool {
+	_, ok := m.clearedFields[importchange.FieldFields]
+	return ok
+}
+
+// ResetFields resets all changes to the "fields" field.
+func (m *ImportChangeMutation) ResetFields() {
+	m.fields = nil
+	m.appendfields = nil
+	delete(m.clearedFields, importchange.FieldFields)
+}
+
+// ClearJob clears the "job" edge to the ImportJob entity.
+func (m *ImportChangeMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[importchange.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the ImportJob entity was cleared.
+func (m *ImportChangeMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *ImportChangeMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *ImportChangeMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the ImportChangeMutation builder.
+func (m *ImportChangeMutation) Where(ps ...predicate.ImportChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportChange).
+func (m *ImportChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportChangeMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.job != nil {
+		fields = append(fields, importchange.FieldJobID)
+	}
+	if m.feed_id != nil {
+		fields = append(fields, importchange.FieldFeedID)
+	}
+	if m.language != nil {
+		fields = append(fields, importchange.FieldLanguage)
+	}
+	if m.action != nil {
+		fields = append(fields, importchange.FieldAction)
+	}
+	if m.fields != nil {
+		fields = append(fields, importchange.FieldFields)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importchange.FieldJobID:
+		return m.JobID()
+	case importchange.FieldFeedID:
+		return m.FeedID()
+	case importchange.FieldLanguage:
+		return m.Language()
+	case importchange.FieldAction:
+		return m.Action()
+	case importchange.FieldFields:
+		return m.GetFields()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importchange.FieldJobID:
+		return m.OldJobID(ctx)
+	case importchange.FieldFeedID:
+		return m.OldFeedID(ctx)
+	case importchange.FieldLanguage:
+		return m.OldLanguage(ctx)
+	case importchange.FieldAction:
+		return m.OldAction(ctx)
+	case importchange.FieldFields:
+		return m.OldFields(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importchange.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case importchange.FieldFeedID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedID(v)
+		return nil
+	case importchange.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
+	case importchange.FieldAction:
+		v, ok := value.(importchange.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case importchange.FieldFields:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFields(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportChangeMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportChangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ImportChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(importchange.FieldFields) {
+		fields = append(fields, importchange.FieldFields)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportChangeMutation) ClearField(name string) error {
+	switch name {
+	case importchange.FieldFields:
+		m.ClearFields()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportChangeMutation) ResetField(name string) error {
+	switch name {
+	case importchange.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case importchange.FieldFeedID:
+		m.ResetFeedID()
+		return nil
+	case importchange.FieldLanguage:
+		m.ResetLanguage()
+		return nil
+	case importchange.FieldAction:
+		m.ResetAction()
+		return nil
+	case importchange.FieldFields:
+		m.ResetFields()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.job != nil {
+		edges = append(edges, importchange.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importchange.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedjob {
+		edges = append(edges, importchange.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importchange.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case importchange.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case importchange.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportChange edge %s", name)
+}
+
+// ImportConfigMutation represents an operation that mutates the ImportConfig nodes in the graph.
+type ImportConfigMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	marketplace   *string
+	feeds         *[]schema.FeedURL
+	appendfeeds   []schema.FeedURL
+	schedule      *importconfig.Schedule
+	active        *bool
+	updated_at    *time.Time
+	updated_by    *int
+	addupdated_by *int
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ImportConfig, error)
+	predicates    []predicate.ImportConfig
+}
+
+var _ ent.Mutation = (*ImportConfigMutation)(nil)
+
+// importconfigOption allows management of the mutation configuration using functional options.
+type importconfigOption func(*ImportConfigMutation)
+
+// newImportConfigMutation creates new mutation for the ImportConfig entity.
+func newImportConfigMutation(c config, op Op, opts ...importconfigOption) *ImportConfigMutation {
+	m := &ImportConfigMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportConfig,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportConfigID sets the ID field of the mutation.
+func withImportConfigID(id int) importconfigOption {
+	return func(m *ImportConfigMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportConfig
+		)
+		m.oldValue = func(ctx context.Context) (*ImportConfig, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportConfig.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportConfig sets the old ImportConfig of the mutation.
+func withImportConfig(node *ImportConfig) importconfigOption {
+	return func(m *ImportConfigMutation) {
+		m.oldValue = func(context.Context) (*ImportConfig, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportConfigMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportConfigMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportConfigMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportConfigMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportConfig.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMarketplace sets the "marketplace" field.
+func (m *ImportConfigMutation) SetMarketplace(s string) {
+	m.marketplace = &s
+}
+
+// Marketplace returns the value of the "marketplace" field in the mutation.
+func (m *ImportConfigMutation) Marketplace() (r string, exists bool) {
+	v := m.marketplace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplace returns the old "marketplace" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldMarketplace(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplace: %w", err)
+	}
+	return oldValue.Marketplace, nil
+}
+
+// ResetMarketplace resets all changes to the "marketplace" field.
+func (m *ImportConfigMutation) ResetMarketplace() {
+	m.marketplace = nil
+}
+
+// SetFeeds sets the "feeds" field.
+func (m *ImportConfigMutation) SetFeeds(su []schema.FeedURL) {
+	m.feeds = &su
+	m.appendfeeds = nil
+}
+
+// Feeds returns the value of the "feeds" field in the mutation.
+func (m *ImportConfigMutation) Feeds() (r []schema.FeedURL, exists bool) {
+	v := m.feeds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeeds returns the old "feeds" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldFeeds(ctx context.Context) (v []schema.FeedURL, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeeds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeeds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeeds: %w", err)
+	}
+	return oldValue.Feeds, nil
+}
+
+// AppendFeeds adds su to the "feeds" field.
+func (m *ImportConfigMutation) AppendFeeds(su []schema.FeedURL) {
+	m.appendfeeds = append(m.appendfeeds, su...)
+}
+
+// AppendedFeeds returns the list of values that were appended to the "feeds" field in this mutation.
+func (m *ImportConfigMutation) AppendedFeeds() ([]schema.FeedURL, bool) {
+	if len(m.appendfeeds) == 0 {
+		return nil, false
+	}
+	return m.appendfeeds, true
+}
+
+// ResetFeeds resets all changes to the "feeds" field.
+func (m *ImportConfigMutation) ResetFeeds() {
+	m.feeds = nil
+	m.appendfeeds = nil
+}
+
+// SetSchedule sets the "schedule" field.
+func (m *ImportConfigMutation) SetSchedule(i importconfig.Schedule) {
+	m.schedule = &i
+}
+
+// Schedule returns the value of the "schedule" field in the mutation.
+func (m *ImportConfigMutation) Schedule() (r importconfig.Schedule, exists bool) {
+	v := m.schedule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSchedule returns the old "schedule" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldSchedule(ctx context.Context) (v importconfig.Schedule, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSchedule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSchedule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSchedule: %w", err)
+	}
+	return oldValue.Schedule, nil
+}
+
+// ResetSchedule resets all changes to the "schedule" field.
+func (m *ImportConfigMutation) ResetSchedule() {
+	m.schedule = nil
+}
+
+// SetActive sets the "active" field.
+func (m *ImportConfigMutation) SetActive(b bool) {
+	m.active = &b
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *ImportConfigMutation) Active() (r bool, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *ImportConfigMutation) ResetActive() {
+	m.active = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ImportConfigMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ImportConfigMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ImportConfigMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (m *ImportConfigMutation) SetUpdatedBy(i int) {
+	m.updated_by = &i
+	m.addupdated_by = nil
+}
+
+// UpdatedBy returns the value of the "updated_by" field in the mutation.
+func (m *ImportConfigMutation) UpdatedBy() (r int, exists bool) {
+	v := m.updated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedBy returns the old "updated_by" field's value of the ImportConfig entity.
+// If the ImportConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportConfigMutation) OldUpdatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedBy: %w", err)
+	}
+	return oldValue.UpdatedBy, nil
+}
+
+// AddUpdatedBy adds i to the "updated_by" field.
+func (m *ImportConfigMutation) AddUpdatedBy(i int) {
+	if m.addupdated_by != nil {
+		*m.addupdated_by += i
+	} else {
+		m.addupdated_by = &i
+	}
+}
+
+// AddedUpdatedBy returns the value that was added to the "updated_by" field in this mutation.
+func (m *ImportConfigMutation) AddedUpdatedBy() (r int, exists bool) {
+	v := m.addupdated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUpdatedBy clears the value of the "updated_by" field.
+func (m *ImportConfigMutation) ClearUpdatedBy() {
+	m.updated_by = nil
+	m.addupdated_by = nil
+	m.clearedFields[importconfig.FieldUpdatedBy] = struct{}{}
+}
+
+// UpdatedByCleared returns if the "updated_by" field was cleared in this mutation.
+func (m *ImportConfigMutation) UpdatedByCleared() bool {
+	_, ok := m.clearedFields[importconfig.FieldUpdatedBy]
+	return ok
+}
+
+// ResetUpdatedBy resets all changes to the "updated_by" field.
+func (m *ImportConfigMutation) ResetUpdatedBy() {
+	m.updated_by = nil
+	m.addupdated_by = nil
+	delete(m.clearedFields, importconfig.FieldUpdatedBy)
+}
+
+// Where appends a list predicates to the ImportConfigMutation builder.
+func (m *ImportConfigMutation) Where(ps ...predicate.ImportConfig) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportConfigMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportConfigMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportConfig, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportConfigMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportConfigMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportConfig).
+func (m *ImportConfigMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportConfigMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.marketplace != nil {
+		fields = append(fields, importconfig.FieldMarketplace)
+	}
+	if m.feeds != nil {
+		fields = append(fields, importconfig.FieldFeeds)
+	}
+	if m.schedule != nil {
+		fields = append(fields, importconfig.FieldSchedule)
+	}
+	if m.active != nil {
+		fields = append(fields, importconfig.FieldActive)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, importconfig.FieldUpdatedAt)
+	}
+	if m.updated_by != nil {
+		fields = append(fields, importconfig.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportConfigMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importconfig.FieldMarketplace:
+		return m.Marketplace()
+	case importconfig.FieldFeeds:
+		return m.Feeds()
+	case importconfig.FieldSchedule:
+		return m.Schedule()
+	case importconfig.FieldActive:
+		return m.Active()
+	case importconfig.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case importconfig.FieldUpdatedBy:
+		return m.UpdatedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportConfigMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importconfig.FieldMarketplace:
+		return m.OldMarketplace(ctx)
+	case importconfig.FieldFeeds:
+		return m.OldFeeds(ctx)
+	case importconfig.FieldSchedule:
+		return m.OldSchedule(ctx)
+	case importconfig.FieldActive:
+		return m.OldActive(ctx)
+	case importconfig.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case importconfig.FieldUpdatedBy:
+		return m.OldUpdatedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportConfig field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportConfigMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importconfig.FieldMarketplace:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplace(v)
+		return nil
+	case importconfig.FieldFeeds:
+		v, ok := value.([]schema.FeedURL)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeeds(v)
+		return nil
+	case importconfig.FieldSchedule:
+		v, ok := value.(importconfig.Schedule)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSchedule(v)
+		return nil
+	case importconfig.FieldActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	case importconfig.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case importconfig.FieldUpdatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportConfig field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportConfigMutation) AddedFields() []string {
+	var fields []string
+	if m.addupdated_by != nil {
+		fields = append(fields, importconfig.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportConfigMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importconfig.FieldUpdatedBy:
+		return m.AddedUpdatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportConfigMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importconfig.FieldUpdatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpdatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportConfig numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportConfigMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(importconfig.FieldUpdatedBy) {
+		fields = append(fields, importconfig.FieldUpdatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportConfigMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportConfigMutation) ClearField(name string) error {
+	switch name {
+	case importconfig.FieldUpdatedBy:
+		m.ClearUpdatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportConfig nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportConfigMutation) ResetField(name string) error {
+	switch name {
+	case importconfig.FieldMarketplace:
+		m.ResetMarketplace()
+		return nil
+	case importconfig.FieldFeeds:
+		m.ResetFeeds()
+		return nil
+	case importconfig.FieldSchedule:
+		m.ResetSchedule()
+		return nil
+	case importconfig.FieldActive:
+		m.ResetActive()
+		return nil
+	case importconfig.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case importconfig.FieldUpdatedBy:
+		m.ResetUpdatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportConfig field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportConfigMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportConfigMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportConfigMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportConfigMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportConfigMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportConfigMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportConfigMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ImportConfig unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportConfigMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ImportConfig edge %s", name)
+}
+
+// ImportDisagreementMutation represents an operation that mutates the ImportDisagreement nodes in the graph.
+type ImportDisagreementMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	feed_id       *string
+	field         *string
+	values        *map[string]string
+	clearedFields map[string]struct{}
+	job           *int
+	clearedjob    bool
+	done          bool
+	oldValue      func(context.Context) (*ImportDisagreement, error)
+	predicates    []predicate.ImportDisagreement
+}
+
+var _ ent.Mutation = (*ImportDisagreementMutation)(nil)
+
+// importdisagreementOption allows management of the mutation configuration using functional options.
+type importdisagreementOption func(*ImportDisagreementMutation)
+
+// newImportDisagreementMutation creates new mutation for the ImportDisagreement entity.
+func newImportDisagreementMutation(c config, op Op, opts ...importdisagreementOption) *ImportDisagreementMutation {
+	m := &ImportDisagreementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportDisagreement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportDisagreementID sets the ID field of the mutation.
+func withImportDisagreementID(id int) importdisagreementOption {
+	return func(m *ImportDisagreementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportDisagreement
+		)
+		m.oldValue = func(ctx context.Context) (*ImportDisagreement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportDisagreement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportDisagreement sets the old ImportDisagreement of the mutation.
+func withImportDisagreement(node *ImportDisagreement) importdisagreementOption {
+	return func(m *ImportDisagreementMutation) {
+		m.oldValue = func(context.Context) (*ImportDisagreement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportDisagreementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportDisagreementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportDisagreementMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportDisagreementMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportDisagreement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ImportDisagreementMutation) SetJobID(i int) {
+	m.job = &i
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ImportDisagreementMutation) JobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ImportDisagreement entity.
+// If the ImportDisagreement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportDisagreementMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ImportDisagreementMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetFeedID sets the "feed_id" field.
+func (m *ImportDisagreementMutation) SetFeedID(s string) {
+	m.feed_id = &s
+}
+
+// FeedID returns the value of the "feed_id" field in the mutation.
+func (m *ImportDisagreementMutation) FeedID() (r string, exists bool) {
+	v := m.feed_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedID returns the old "feed_id" field's value of the ImportDisagreement entity.
+// If the ImportDisagreement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportDisagreementMutation) OldFeedID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedID: %w", err)
+	}
+	return oldValue.FeedID, nil
+}
+
+// ResetFeedID resets all changes to the "feed_id" field.
+func (m *ImportDisagreementMutation) ResetFeedID() {
+	m.feed_id = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *ImportDisagreementMutation) SetFieldField(s string) {
+	m.field = &s
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *ImportDisagreementMutation) GetField() (r string, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the ImportDisagreement entity.
+// If the ImportDisagreement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportDisagreementMutation) GetOldField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *ImportDisagreementMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetValues sets the "values" field.
+func (m *ImportDisagreementMutation) SetValues(value map[string]string) {
+	m.values = &value
+}
+
+// Values returns the value of the "values" field in the mutation.
+func (m *ImportDisagreementMutation) Values() (r map[string]string, exists bool) {
+	v := m.values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValues returns the old "values" field's value of the ImportDisagreement entity.
+// If the ImportDisagreement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportDisagreementMutation) OldValues(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValues: %w", err)
+	}
+	return oldValue.Values, nil
+}
+
+// ResetValues resets all changes to the "values" field.
+func (m *ImportDisagreementMutation) ResetValues() {
+	m.values = nil
+}
+
+// ClearJob clears the "job" edge to the ImportJob entity.
+func (m *ImportDisagreementMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[importdisagreement.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the ImportJob entity was cleared.
+func (m *ImportDisagreementMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *ImportDisagreementMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *ImportDisagreementMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the ImportDisagreementMutation builder.
+func (m *ImportDisagreementMutation) Where(ps ...predicate.ImportDisagreement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportDisagreementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportDisagreementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportDisagreement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportDisagreementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportDisagreementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportDisagreement).
+func (m *ImportDisagreementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportDisagreementMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.job != nil {
+		fields = append(fields, importdisagreement.FieldJobID)
+	}
+	if m.feed_id != nil {
+		fields = append(fields, importdisagreement.FieldFeedID)
+	}
+	if m.field != nil {
+		fields = append(fields, importdisagreement.FieldField)
+	}
+	if m.values != nil {
+		fields = append(fields, importdisagreement.FieldValues)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportDisagreementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importdisagreement.FieldJobID:
+		return m.JobID()
+	case importdisagreement.FieldFeedID:
+		return m.FeedID()
+	case importdisagreement.FieldField:
+		return m.GetField()
+	case importdisagreement.FieldValues:
+		return m.Values()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportDisagreementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importdisagreement.FieldJobID:
+		return m.OldJobID(ctx)
+	case importdisagreement.FieldFeedID:
+		return m.OldFeedID(ctx)
+	case importdisagreement.FieldField:
+		return m.GetOldField(ctx)
+	case importdisagreement.FieldValues:
+		return m.OldValues(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportDisagreement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportDisagreementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importdisagreement.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case importdisagreement.FieldFeedID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedID(v)
+		return nil
+	case importdisagreement.FieldField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case importdisagreement.FieldValues:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValues(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportDisagreement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportDisagreementMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportDisagreementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportDisagreementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ImportDisagreement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportDisagreementMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportDisagreementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportDisagreementMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImportDisagreement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportDisagreementMutation) ResetField(name string) error {
+	switch name {
+	case importdisagreement.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case importdisagreement.FieldFeedID:
+		m.ResetFeedID()
+		return nil
+	case importdisagreement.FieldField:
+		m.ResetFieldField()
+		return nil
+	case importdisagreement.FieldValues:
+		m.ResetValues()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportDisagreement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportDisagreementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.job != nil {
+		edges = append(edges, importdisagreement.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportDisagreementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importdisagreement.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportDisagreementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportDisagreementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportDisagreementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedjob {
+		edges = append(edges, importdisagreement.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportDisagreementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importdisagreement.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportDisagreementMutation) ClearEdge(name string) error {
+	switch name {
+	case importdisagreement.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportDisagreement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportDisagreementMutation) ResetEdge(name string) error {
+	switch name {
+	case importdisagreement.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportDisagreement edge %s", name)
+}
+
+// ImportJobMutation represents an operation that mutates the ImportJob nodes in the graph.
+type ImportJobMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	marketplace              *string
+	status                   *importjob.Status
+	dry_run                  *bool
+	trigger                  *string
+	requested_by             *int
+	addrequested_by          *int
+	cancel_requested         *bool
+	languages                *[]schema.LanguageRun
+	appendlanguages          []schema.LanguageRun
+	rows                     *int
+	addrows                  *int
+	created                  *int
+	addcreated               *int
+	updated                  *int
+	addupdated               *int
+	unchanged                *int
+	addunchanged             *int
+	missing                  *int
+	addmissing               *int
+	failed                   *int
+	addfailed                *int
+	drifted                  *int
+	adddrifted               *int
+	disagreements            *int
+	adddisagreements         *int
+	rows_done                *int64
+	addrows_done             *int64
+	bytes_done               *int64
+	addbytes_done            *int64
+	attempts                 *int
+	addattempts              *int
+	error                    *string
+	created_at               *time.Time
+	started_at               *time.Time
+	finished_at              *time.Time
+	clearedFields            map[string]struct{}
+	row_errors               map[int]struct{}
+	removedrow_errors        map[int]struct{}
+	clearedrow_errors        bool
+	changes                  map[int]struct{}
+	removedchanges           map[int]struct{}
+	clearedchanges           bool
+	disagreement_rows        map[int]struct{}
+	removeddisagreement_rows map[int]struct{}
+	cleareddisagreement_rows bool
+	done                     bool
+	oldValue                 func(context.Context) (*ImportJob, error)
+	predicates               []predicate.ImportJob
+}
+
+var _ ent.Mutation = (*ImportJobMutation)(nil)
+
+// importjobOption allows management of the mutation configuration using functional options.
+type importjobOption func(*ImportJobMutation)
+
+// newImportJobMutation creates new mutation for the ImportJob entity.
+func newImportJobMutation(c config, op Op, opts ...importjobOption) *ImportJobMutation {
+	m := &ImportJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportJobID sets the ID field of the mutation.
+func withImportJobID(id int) importjobOption {
+	return func(m *ImportJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportJob
+		)
+		m.oldValue = func(ctx context.Context) (*ImportJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportJob sets the old ImportJob of the mutation.
+func withImportJob(node *ImportJob) importjobOption {
+	return func(m *ImportJobMutation) {
+		m.oldValue = func(context.Context) (*ImportJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportJobMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportJobMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMarketplace sets the "marketplace" field.
+func (m *ImportJobMutation) SetMarketplace(s string) {
+	m.marketplace = &s
+}
+
+// Marketplace returns the value of the "marketplace" field in the mutation.
+func (m *ImportJobMutation) Marketplace() (r string, exists bool) {
+	v := m.marketplace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMarketplace returns the old "marketplace" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldMarketplace(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMarketplace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMarketplace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMarketplace: %w", err)
+	}
+	return oldValue.Marketplace, nil
+}
+
+// ResetMarketplace resets all changes to the "marketplace" field.
+func (m *ImportJobMutation) ResetMarketplace() {
+	m.marketplace = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ImportJobMutation) SetStatus(i importjob.Status) {
+	m.status = &i
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ImportJobMutation) Status() (r importjob.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldStatus(ctx context.Context) (v importjob.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ImportJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *ImportJobMutation) SetDryRun(b bool) {
+	m.dry_run = &b
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *ImportJobMutation) DryRun() (r bool, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldDryRun(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *ImportJobMutation) ResetDryRun() {
+	m.dry_run = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *ImportJobMutation) SetTrigger(s string) {
+	m.trigger = &s
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *ImportJobMutation) Trigger() (r string, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldTrigger(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *ImportJobMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetRequestedBy sets the "requested_by" field.
+func (m *ImportJobMutation) SetRequestedBy(i int) {
+	m.requested_by = &i
+	m.addrequested_by = nil
+}
+
+// RequestedBy returns the value of the "requested_by" field in the mutation.
+func (m *ImportJobMutation) RequestedBy() (r int, exists bool) {
+	v := m.requested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedBy returns the old "requested_by" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldRequestedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedBy: %w", err)
+	}
+	return oldValue.RequestedBy, nil
+}
+
+// AddRequestedBy adds i to the "requested_by" field.
+func (m *ImportJobMutation) AddRequestedBy(i int) {
+	if m.addrequested_by != nil {
+		*m.addrequested_by += i
+	} else {
+		m.addrequested_by = &i
+	}
+}
+
+// AddedRequestedBy returns the value that was added to the "requested_by" field in this mutation.
+func (m *ImportJobMutation) AddedRequestedBy() (r int, exists bool) {
+	v := m.addrequested_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedBy clears the value of the "requested_by" field.
+func (m *ImportJobMutation) ClearRequestedBy() {
+	m.requested_by = nil
+	m.addrequested_by = nil
+	m.clearedFields[importjob.FieldRequestedBy] = struct{}{}
+}
+
+// RequestedByCleared returns if the "requested_by" field was cleared in this mutation.
+func (m *ImportJobMutation) RequestedByCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldRequestedBy]
+	return ok
+}
+
+// ResetRequestedBy resets all changes to the "requested_by" field.
+func (m *ImportJobMutation) ResetRequestedBy() {
+	m.requested_by = nil
+	m.addrequested_by = nil
+	delete(m.clearedFields, importjob.FieldRequestedBy)
+}
+
+// SetCancelRequested sets the "cancel_requested" field.
+func (m *ImportJobMutation) SetCancelRequested(b bool) {
+	m.cancel_requested = &b
+}
+
+// CancelRequested returns the value of the "cancel_requested" field in the mutation.
+func (m *ImportJobMutation) CancelRequested() (r bool, exists bool) {
+	v := m.cancel_requested
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelRequested returns the old "cancel_requested" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldCancelRequested(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelRequested is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelRequested requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelRequested: %w", err)
+	}
+	return oldValue.CancelRequested, nil
+}
+
+// ResetCancelRequested resets all changes to the "cancel_requested" field.
+func (m *ImportJobMutation) ResetCancelRequested() {
+	m.cancel_requested = nil
+}
+
+// SetLanguages sets the "languages" field.
+func (m *ImportJobMutation) SetLanguages(sr []schema.LanguageRun) {
+	m.languages = &sr
+	m.appendlanguages = nil
+}
+
+// Languages returns the value of the "languages" field in the mutation.
+func (m *ImportJobMutation) Languages() (r []schema.LanguageRun, exists bool) {
+	v := m.languages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguages returns the old "languages" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldLanguages(ctx context.Context) (v []schema.LanguageRun, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguages: %w", err)
+	}
+	return oldValue.Languages, nil
+}
+
+// AppendLanguages adds sr to the "languages" field.
+func (m *ImportJobMutation) AppendLanguages(sr []schema.LanguageRun) {
+	m.appendlanguages = append(m.appendlanguages, sr...)
+}
+
+// AppendedLanguages returns the list of values that were appended to the "languages" field in this mutation.
+func (m *ImportJobMutation) AppendedLanguages() ([]schema.LanguageRun, bool) {
+	if len(m.appendlanguages) == 0 {
+		return nil, false
+	}
+	return m.appendlanguages, true
+}
+
+// ResetLanguages resets all changes to the "languages" field.
+func (m *ImportJobMutation) ResetLanguages() {
+	m.languages = nil
+	m.appendlanguages = nil
+}
+
+// SetRows sets the "rows" field.
+func (m *ImportJobMutation) SetRows(i int) {
+	m.rows = &i
+	m.addrows = nil
+}
+
+// Rows returns the value of the "rows" field in the mutation.
+func (m *ImportJobMutation) Rows() (r int, exists bool) {
+	v := m.rows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRows returns the old "rows" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldRows(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRows is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRows requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRows: %w", err)
+	}
+	return oldValue.Rows, nil
+}
+
+// AddRows adds i to the "rows" field.
+func (m *ImportJobMutation) AddRows(i int) {
+	if m.addrows != nil {
+		*m.addrows += i
+	} else {
+		m.addrows = &i
+	}
+}
+
+// AddedRows returns the value that was added to the "rows" field in this mutation.
+func (m *ImportJobMutation) AddedRows() (r int, exists bool) {
+	v := m.addrows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRows resets all changes to the "rows" field.
+func (m *ImportJobMutation) ResetRows() {
+	m.rows = nil
+	m.addrows = nil
+}
+
+// SetCreated sets the "created" field.
+func (m *ImportJobMutation) SetCreated(i int) {
+	m.created = &i
+	m.addcreated = nil
+}
+
+// Created returns the value of the "created" field in the mutation.
+func (m *ImportJobMutation) Created() (r int, exists bool) {
+	v := m.created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreated returns the old "created" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldCreated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreated: %w", err)
+	}
+	return oldValue.Created, nil
+}
+
+// AddCreated adds i to the "created" field.
+func (m *ImportJobMutation) AddCreated(i int) {
+	if m.addcreated != nil {
+		*m.addcreated += i
+	} else {
+		m.addcreated = &i
+	}
+}
+
+// AddedCreated returns the value that was added to the "created" field in this mutation.
+func (m *ImportJobMutation) AddedCreated() (r int, exists bool) {
+	v := m.addcreated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreated resets all changes to the "created" field.
+func (m *ImportJobMutation) ResetCreated() {
+	m.created = nil
+	m.addcreated = nil
+}
+
+// SetUpdated sets the "updated" field.
+func (m *ImportJobMutation) SetUpdated(i int) {
+	m.updated = &i
+	m.addupdated = nil
+}
+
+// Updated returns the value of the "updated" field in the mutation.
+func (m *ImportJobMutation) Updated() (r int, exists bool) {
+	v := m.updated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdated returns the old "updated" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldUpdated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdated: %w", err)
+	}
+	return oldValue.Updated, nil
+}
+
+// AddUpdated adds i to the "updated" field.
+func (m *ImportJobMutation) AddUpdated(i int) {
+	if m.addupdated != nil {
+		*m.addupdated += i
+	} else {
+		m.addupdated = &i
+	}
+}
+
+// AddedUpdated returns the value that was added to the "updated" field in this mutation.
+func (m *ImportJobMutation) AddedUpdated() (r int, exists bool) {
+	v := m.addupdated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUpdated resets all changes to the "updated" field.
+func (m *ImportJobMutation) ResetUpdated() {
+	m.updated = nil
+	m.addupdated = nil
+}
+
+// SetUnchanged sets the "unchanged" field.
+func (m *ImportJobMutation) SetUnchanged(i int) {
+	m.unchanged = &i
+	m.addunchanged = nil
+}
+
+// Unchanged returns the value of the "unchanged" field in the mutation.
+func (m *ImportJobMutation) Unchanged() (r int, exists bool) {
+	v := m.unchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnchanged returns the old "unchanged" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldUnchanged(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnchanged is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnchanged requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnchanged: %w", err)
+	}
+	return oldValue.Unchanged, nil
+}
+
+// AddUnchanged adds i to the "unchanged" field.
+func (m *ImportJobMutation) AddUnchanged(i int) {
+	if m.addunchanged != nil {
+		*m.addunchanged += i
+	} else {
+		m.addunchanged = &i
+	}
+}
+
+// AddedUnchanged returns the value that was added to the "unchanged" field in this mutation.
+func (m *ImportJobMutation) AddedUnchanged() (r int, exists bool) {
+	v := m.addunchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnchanged resets all changes to the "unchanged" field.
+func (m *ImportJobMutation) ResetUnchanged() {
+	m.unchanged = nil
+	m.addunchanged = nil
+}
+
+// SetMissing sets the "missing" field.
+func (m *ImportJobMutation) SetMissing(i int) {
+	m.missing = &i
+	m.addmissing = nil
+}
+
+// Missing returns the value of the "missing" field in the mutation.
+func (m *ImportJobMutation) Missing() (r int, exists bool) {
+	v := m.missing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissing returns the old "missing" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldMissing(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissing is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissing requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissing: %w", err)
+	}
+	return oldValue.Missing, nil
+}
+
+// AddMissing adds i to the "missing" field.
+func (m *ImportJobMutation) AddMissing(i int) {
+	if m.addmissing != nil {
+		*m.addmissing += i
+	} else {
+		m.addmissing = &i
+	}
+}
+
+// AddedMissing returns the value that was added to the "missing" field in this mutation.
+func (m *ImportJobMutation) AddedMissing() (r int, exists bool) {
+	v := m.addmissing
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMissing resets all changes to the "missing" field.
+func (m *ImportJobMutation) ResetMissing() {
+	m.missing = nil
+	m.addmissing = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *ImportJobMutation) SetFailed(i int) {
+	m.failed = &i
+	m.addfailed = nil
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *ImportJobMutation) Failed() (r int, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// AddFailed adds i to the "failed" field.
+func (m *ImportJobMutation) AddFailed(i int) {
+	if m.addfailed != nil {
+		*m.addfailed += i
+	} else {
+		m.addfailed = &i
+	}
+}
+
+// AddedFailed returns the value that was added to the "failed" field in this mutation.
+func (m *ImportJobMutation) AddedFailed() (r int, exists bool) {
+	v := m.addfailed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *ImportJobMutation) ResetFailed() {
+	m.failed = nil
+	m.addfailed = nil
+}
+
+// SetDrifted sets the "drifted" field.
+func (m *ImportJobMutation) SetDrifted(i int) {
+	m.drifted = &i
+	m.adddrifted = nil
+}
+
+// Drifted returns the value of the "drifted" field in the mutation.
+func (m *ImportJobMutation) Drifted() (r int, exists bool) {
+	v := m.drifted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDrifted returns the old "drifted" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldDrifted(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDrifted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDrifted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDrifted: %w", err)
+	}
+	return oldValue.Drifted, nil
+}
+
+// AddDrifted adds i to the "drifted" field.
+func (m *ImportJobMutation) AddDrifted(i int) {
+	if m.adddrifted != nil {
+		*m.adddrifted += i
+	} else {
+		m.adddrifted = &i
+	}
+}
+
+// AddedDrifted returns the value that was added to the "drifted" field in this mutation.
+func (m *ImportJobMutation) AddedDrifted() (r int, exists bool) {
+	v := m.adddrifted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDrifted resets all changes to the "drifted" field.
+func (m *ImportJobMutation) ResetDrifted() {
+	m.drifted = nil
+	m.adddrifted = nil
+}
+
+// SetDisagreements sets the "disagreements" field.
+func (m *ImportJobMutation) SetDisagreements(i int) {
+	m.disagreements = &i
+	m.adddisagreements = nil
+}
+
+// Disagreements returns the value of the "disagreements" field in the mutation.
+func (m *ImportJobMutation) Disagreements() (r int, exists bool) {
+	v := m.disagreements
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisagreements returns the old "disagreements" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldDisagreements(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisagreements is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisagreements requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisagreements: %w", err)
+	}
+	return oldValue.Disagreements, nil
+}
+
+// AddDisagreements adds i to the "disagreements" field.
+func (m *ImportJobMutation) AddDisagreements(i int) {
+	if m.adddisagreements != nil {
+		*m.adddisagreements += i
+	} else {
+		m.adddisagreements = &i
+	}
+}
+
+// AddedDisagreements returns the value that was added to the "disagreements" field in this mutation.
+func (m *ImportJobMutation) AddedDisagreements() (r int, exists bool) {
+	v := m.adddisagreements
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDisagreements resets all changes to the "disagreements" field.
+func (m *ImportJobMutation) ResetDisagreements() {
+	m.disagreements = nil
+	m.adddisagreements = nil
+}
+
+// SetRowsDone sets the "rows_done" field.
+func (m *ImportJobMutation) SetRowsDone(i int64) {
+	m.rows_done = &i
+	m.addrows_done = nil
+}
+
+// RowsDone returns the value of the "rows_done" field in the mutation.
+func (m *ImportJobMutation) RowsDone() (r int64, exists bool) {
+	v := m.rows_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRowsDone returns the old "rows_done" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldRowsDone(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRowsDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRowsDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRowsDone: %w", err)
+	}
+	return oldValue.RowsDone, nil
+}
+
+// AddRowsDone adds i to the "rows_done" field.
+func (m *ImportJobMutation) AddRowsDone(i int64) {
+	if m.addrows_done != nil {
+		*m.addrows_done += i
+	} else {
+		m.addrows_done = &i
+	}
+}
+
+// AddedRowsDone returns the value that was added to the "rows_done" field in this mutation.
+func (m *ImportJobMutation) AddedRowsDone() (r int64, exists bool) {
+	v := m.addrows_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRowsDone resets all changes to the "rows_done" field.
+func (m *ImportJobMutation) ResetRowsDone() {
+	m.rows_done = nil
+	m.addrows_done = nil
+}
+
+// SetBytesDone sets the "bytes_done" field.
+func (m *ImportJobMutation) SetBytesDone(i int64) {
+	m.bytes_done = &i
+	m.addbytes_done = nil
+}
+
+// BytesDone returns the value of the "bytes_done" field in the mutation.
+func (m *ImportJobMutation) BytesDone() (r int64, exists bool) {
+	v := m.bytes_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBytesDone returns the old "bytes_done" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldBytesDone(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBytesDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBytesDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBytesDone: %w", err)
+	}
+	return oldValue.BytesDone, nil
+}
+
+// AddBytesDone adds i to the "bytes_done" field.
+func (m *ImportJobMutation) AddBytesDone(i int64) {
+	if m.addbytes_done != nil {
+		*m.addbytes_done += i
+	} else {
+		m.addbytes_done = &i
+	}
+}
+
+// AddedBytesDone returns the value that was added to the "bytes_done" field in this mutation.
+func (m *ImportJobMutation) AddedBytesDone() (r int64, exists bool) {
+	v := m.addbytes_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBytesDone resets all changes to the "bytes_done" field.
+func (m *ImportJobMutation) ResetBytesDone() {
+	m.bytes_done = nil
+	m.addbytes_done = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *ImportJobMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *ImportJobMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *ImportJobMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *ImportJobMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *ImportJobMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetError sets the "error" field.
+func (m *ImportJobMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *ImportJobMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *ImportJobMutation) ResetError() {
+	m.error = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImportJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImportJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImportJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *ImportJobMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *ImportJobMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *ImportJobMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[importjob.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *ImportJobMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *ImportJobMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, importjob.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *ImportJobMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *ImportJobMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *ImportJobMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[importjob.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *ImportJobMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *ImportJobMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, importjob.FieldFinishedAt)
+}
+
+// AddRowErrorIDs adds the "row_errors" edge to the ImportRowError entity by ids.
+func (m *ImportJobMutation) AddRowErrorIDs(ids ...int) {
+	if m.row_errors == nil {
+		m.row_errors = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.row_errors[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRowErrors clears the "row_errors" edge to the ImportRowError entity.
+func (m *ImportJobMutation) ClearRowErrors() {
+	m.clearedrow_errors = true
+}
+
+// RowErrorsCleared reports if the "row_errors" edge to the ImportRowError entity was cleared.
+func (m *ImportJobMutation) RowErrorsCleared() bool {
+	return m.clearedrow_errors
+}
+
+// RemoveRowErrorIDs removes the "row_errors" edge to the ImportRowError entity by IDs.
+func (m *ImportJobMutation) RemoveRowErrorIDs(ids ...int) {
+	if m.removedrow_errors == nil {
+		m.removedrow_errors = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.row_errors, ids[i])
+		m.removedrow_errors[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRowErrors returns the removed IDs of the "row_errors" edge to the ImportRowError entity.
+func (m *ImportJobMutation) RemovedRowErrorsIDs() (ids []int) {
+	for id := range m.removedrow_errors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RowErrorsIDs returns the "row_errors" edge IDs in the mutation.
+func (m *ImportJobMutation) RowErrorsIDs() (ids []int) {
+	for id := range m.row_errors {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRowErrors resets all changes to the "row_errors" edge.
+func (m *ImportJobMutation) ResetRowErrors() {
+	m.row_errors = nil
+	m.clearedrow_errors = false
+	m.removedrow_errors = nil
+}
+
+// AddChangeIDs adds the "changes" edge to the ImportChange entity by ids.
+func (m *ImportJobMutation) AddChangeIDs(ids ...int) {
+	if m.changes == nil {
+		m.changes = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.changes[ids[i]] = struct{}{}
+	}
+}
+
+// ClearChanges clears the "changes" edge to the ImportChange entity.
+func (m *ImportJobMutation) ClearChanges() {
+	m.clearedchanges = true
+}
+
+// ChangesCleared reports if the "changes" edge to the ImportChange entity was cleared.
+func (m *ImportJobMutation) ChangesCleared() bool {
+	return m.clearedchanges
+}
+
+// RemoveChangeIDs removes the "changes" edge to the ImportChange entity by IDs.
+func (m *ImportJobMutation) RemoveChangeIDs(ids ...int) {
+	if m.removedchanges == nil {
+		m.removedchanges = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.changes, ids[i])
+		m.removedchanges[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedChanges returns the removed IDs of the "changes" edge to the ImportChange entity.
+func (m *ImportJobMutation) RemovedChangesIDs() (ids []int) {
+	for id := range m.removedchanges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ChangesIDs returns the "changes" edge IDs in the mutation.
+func (m *ImportJobMutation) ChangesIDs() (ids []int) {
+	for id := range m.changes {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetChanges resets all changes to the "changes" edge.
+func (m *ImportJobMutation) ResetChanges() {
+	m.changes = nil
+	m.clearedchanges = false
+	m.removedchanges = nil
+}
+
+// AddDisagreementRowIDs adds the "disagreement_rows" edge to the ImportDisagreement entity by ids.
+func (m *ImportJobMutation) AddDisagreementRowIDs(ids ...int) {
+	if m.disagreement_rows == nil {
+		m.disagreement_rows = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.disagreement_rows[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDisagreementRows clears the "disagreement_rows" edge to the ImportDisagreement entity.
+func (m *ImportJobMutation) ClearDisagreementRows() {
+	m.cleareddisagreement_rows = true
+}
+
+// DisagreementRowsCleared reports if the "disagreement_rows" edge to the ImportDisagreement entity was cleared.
+func (m *ImportJobMutation) DisagreementRowsCleared() bool {
+	return m.cleareddisagreement_rows
+}
+
+// RemoveDisagreementRowIDs removes the "disagreement_rows" edge to the ImportDisagreement entity by IDs.
+func (m *ImportJobMutation) RemoveDisagreementRowIDs(ids ...int) {
+	if m.removeddisagreement_rows == nil {
+		m.removeddisagreement_rows = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.disagreement_rows, ids[i])
+		m.removeddisagreement_rows[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDisagreementRows returns the removed IDs of the "disagreement_rows" edge to the ImportDisagreement entity.
+func (m *ImportJobMutation) RemovedDisagreementRowsIDs() (ids []int) {
+	for id := range m.removeddisagreement_rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DisagreementRowsIDs returns the "disagreement_rows" edge IDs in the mutation.
+func (m *ImportJobMutation) DisagreementRowsIDs() (ids []int) {
+	for id := range m.disagreement_rows {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDisagreementRows resets all changes to the "disagreement_rows" edge.
+func (m *ImportJobMutation) ResetDisagreementRows() {
+	m.disagreement_rows = nil
+	m.cleareddisagreement_rows = false
+	m.removeddisagreement_rows = nil
+}
+
+// Where appends a list predicates to the ImportJobMutation builder.
+func (m *ImportJobMutation) Where(ps ...predicate.ImportJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportJob).
+func (m *ImportJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportJobMutation) Fields() []string {
+	fields := make([]string, 0, 22)
+	if m.marketplace != nil {
+		fields = append(fields, importjob.FieldMarketplace)
+	}
+	if m.status != nil {
+		fields = append(fields, importjob.FieldStatus)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, importjob.FieldDryRun)
+	}
+	if m.trigger != nil {
+		fields = append(fields, importjob.FieldTrigger)
+	}
+	if m.requested_by != nil {
+		fields = append(fields, importjob.FieldRequestedBy)
+	}
+	if m.cancel_requested != nil {
+		fields = append(fields, importjob.FieldCancelRequested)
+	}
+	if m.languages != nil {
+		fields = append(fields, importjob.FieldLanguages)
+	}
+	if m.rows != nil {
+		fields = append(fields, importjob.FieldRows)
+	}
+	if m.created != nil {
+		fields = append(fields, importjob.FieldCreated)
+	}
+	if m.updated != nil {
+		fields = append(fields, importjob.FieldUpdated)
+	}
+	if m.unchanged != nil {
+		fields = append(fields, importjob.FieldUnchanged)
+	}
+	if m.missing != nil {
+		fields = append(fields, importjob.FieldMissing)
+	}
+	if m.failed != nil {
+		fields = append(fields, importjob.FieldFailed)
+	}
+	if m.drifted != nil {
+		fields = append(fields, importjob.FieldDrifted)
+	}
+	if m.disagreements != nil {
+		fields = append(fields, importjob.FieldDisagreements)
+	}
+	if m.rows_done != nil {
+		fields = append(fields, importjob.FieldRowsDone)
+	}
+	if m.bytes_done != nil {
+		fields = append(fields, importjob.FieldBytesDone)
+	}
+	if m.attempts != nil {
+		fields = append(fields, importjob.FieldAttempts)
+	}
+	if m.error != nil {
+		fields = append(fields, importjob.FieldError)
+	}
+	if m.created_at != nil {
+		fields = append(fields, importjob.FieldCreatedAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, importjob.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, importjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importjob.FieldMarketplace:
+		return m.Marketplace()
+	case importjob.FieldStatus:
+		return m.Status()
+	case importjob.FieldDryRun:
+		return m.DryRun()
+	case importjob.FieldTrigger:
+		return m.Trigger()
+	case importjob.FieldRequestedBy:
+		return m.RequestedBy()
+	case importjob.FieldCancelRequested:
+		return m.CancelRequested()
+	case importjob.FieldLanguages:
+		return m.Languages()
+	case importjob.FieldRows:
+		return m.Rows()
+	case importjob.FieldCreated:
+		return m.Created()
+	case importjob.FieldUpdated:
+		return m.Updated()
+	case importjob.FieldUnchanged:
+		return m.Unchanged()
+	case importjob.FieldMissing:
+		return m.Missing()
+	case importjob.FieldFailed:
+		return m.Failed()
+	case importjob.FieldDrifted:
+		return m.Drifted()
+	case importjob.FieldDisagreements:
+		return m.Disagreements()
+	case importjob.FieldRowsDone:
+		return m.RowsDone()
+	case importjob.FieldBytesDone:
+		return m.BytesDone()
+	case importjob.FieldAttempts:
+		return m.Attempts()
+	case importjob.FieldError:
+		return m.Error()
+	case importjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case importjob.FieldStartedAt:
+		return m.StartedAt()
+	case importjob.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importjob.FieldMarketplace:
+		return m.OldMarketplace(ctx)
+	case importjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case importjob.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case importjob.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case importjob.FieldRequestedBy:
+		return m.OldRequestedBy(ctx)
+	case importjob.FieldCancelRequested:
+		return m.OldCancelRequested(ctx)
+	case importjob.FieldLanguages:
+		return m.OldLanguages(ctx)
+	case importjob.FieldRows:
+		return m.OldRows(ctx)
+	case importjob.FieldCreated:
+		return m.OldCreated(ctx)
+	case importjob.FieldUpdated:
+		return m.OldUpdated(ctx)
+	case importjob.FieldUnchanged:
+		return m.OldUnchanged(ctx)
+	case importjob.FieldMissing:
+		return m.OldMissing(ctx)
+	case importjob.FieldFailed:
+		return m.OldFailed(ctx)
+	case importjob.FieldDrifted:
+		return m.OldDrifted(ctx)
+	case importjob.FieldDisagreements:
+		return m.OldDisagreements(ctx)
+	case importjob.FieldRowsDone:
+		return m.OldRowsDone(ctx)
+	case importjob.FieldBytesDone:
+		return m.OldBytesDone(ctx)
+	case importjob.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case importjob.FieldError:
+		return m.OldError(ctx)
+	case importjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case importjob.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case importjob.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importjob.FieldMarketplace:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMarketplace(v)
+		return nil
+	case importjob.FieldStatus:
+		v, ok := value.(importjob.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case importjob.FieldDryRun:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case importjob.FieldTrigger:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case importjob.FieldRequestedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedBy(v)
+		return nil
+	case importjob.FieldCancelRequested:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelRequested(v)
+		return nil
+	case importjob.FieldLanguages:
+		v, ok := value.([]schema.LanguageRun)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguages(v)
+		return nil
+	case importjob.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRows(v)
+		return nil
+	case importjob.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreated(v)
+		return nil
+	case importjob.FieldUpdated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdated(v)
+		return nil
+	case importjob.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnchanged(v)
+		return nil
+	case importjob.FieldMissing:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissing(v)
+		return nil
+	case importjob.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case importjob.FieldDrifted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDrifted(v)
+		return nil
+	case importjob.FieldDisagreements:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisagreements(v)
+		return nil
+	case importjob.FieldRowsDone:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRowsDone(v)
+		return nil
+	case importjob.FieldBytesDone:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBytesDone(v)
+		return nil
+	case importjob.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case importjob.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case importjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case importjob.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case importjob.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_by != nil {
+		fields = append(fields, importjob.FieldRequestedBy)
+	}
+	if m.addrows != nil {
+		fields = append(fields, importjob.FieldRows)
+	}
+	if m.addcreated != nil {
+		fields = append(fields, importjob.FieldCreated)
+	}
+	if m.addupdated != nil {
+		fields = append(fields, importjob.FieldUpdated)
+	}
+	if m.addunchanged != nil {
+		fields = append(fields, importjob.FieldUnchanged)
+	}
+	if m.addmissing != nil {
+		fields = append(fields, importjob.FieldMissing)
+	}
+	if m.addfailed != nil {
+		fields = append(fields, importjob.FieldFailed)
+	}
+	if m.adddrifted != nil {
+		fields = append(fields, importjob.FieldDrifted)
+	}
+	if m.adddisagreements != nil {
+		fields = append(fields, importjob.FieldDisagreements)
+	}
+	if m.addrows_done != nil {
+		fields = append(fields, importjob.FieldRowsDone)
+	}
+	if m.addbytes_done != nil {
+		fields = append(fields, importjob.FieldBytesDone)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, importjob.FieldAttempts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importjob.FieldRequestedBy:
+		return m.AddedRequestedBy()
+	case importjob.FieldRows:
+		return m.AddedRows()
+	case importjob.FieldCreated:
+		return m.AddedCreated()
+	case importjob.FieldUpdated:
+		return m.AddedUpdated()
+	case importjob.FieldUnchanged:
+		return m.AddedUnchanged()
+	case importjob.FieldMissing:
+		return m.AddedMissing()
+	case importjob.FieldFailed:
+		return m.AddedFailed()
+	case importjob.FieldDrifted:
+		return m.AddedDrifted()
+	case importjob.FieldDisagreements:
+		return m.AddedDisagreements()
+	case importjob.FieldRowsDone:
+		return m.AddedRowsDone()
+	case importjob.FieldBytesDone:
+		return m.AddedBytesDone()
+	case importjob.FieldAttempts:
+		return m.AddedAttempts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importjob.FieldRequestedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedBy(v)
+		return nil
+	case importjob.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRows(v)
+		return nil
+	case importjob.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreated(v)
+		return nil
+	case importjob.FieldUpdated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpdated(v)
+		return nil
+	case importjob.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnchanged(v)
+		return nil
+	case importjob.FieldMissing:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMissing(v)
+		return nil
+	case importjob.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailed(v)
+		return nil
+	case importjob.FieldDrifted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDrifted(v)
+		return nil
+	case importjob.FieldDisagreements:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDisagreements(v)
+		return nil
+	case importjob.FieldRowsDone:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRowsDone(v)
+		return nil
+	case importjob.FieldBytesDone:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBytesDone(v)
+		return nil
+	case importjob.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(importjob.FieldRequestedBy) {
+		fields = append(fields, importjob.FieldRequestedBy)
+	}
+	if m.FieldCleared(importjob.FieldStartedAt) {
+		fields = append(fields, importjob.FieldStartedAt)
+	}
+	if m.FieldCleared(importjob.FieldFinishedAt) {
+		fields = append(fields, importjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportJobMutation) ClearField(name string) error {
+	switch name {
+	case importjob.FieldRequestedBy:
+		m.ClearRequestedBy()
+		return nil
+	case importjob.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case importjob.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportJobMutation) ResetField(name string) error {
+	switch name {
+	case importjob.FieldMarketplace:
+		m.ResetMarketplace()
+		return nil
+	case importjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case importjob.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case importjob.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case importjob.FieldRequestedBy:
+		m.ResetRequestedBy()
+		return nil
+	case importjob.FieldCancelRequested:
+		m.ResetCancelRequested()
+		return nil
+	case importjob.FieldLanguages:
+		m.ResetLanguages()
+		return nil
+	case importjob.FieldRows:
+		m.ResetRows()
+		return nil
+	case importjob.FieldCreated:
+		m.ResetCreated()
+		return nil
+	case importjob.FieldUpdated:
+		m.ResetUpdated()
+		return nil
+	case importjob.FieldUnchanged:
+		m.ResetUnchanged()
+		return nil
+	case importjob.FieldMissing:
+		m.ResetMissing()
+		return nil
+	case importjob.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case importjob.FieldDrifted:
+		m.ResetDrifted()
+		return nil
+	case importjob.FieldDisagreements:
+		m.ResetDisagreements()
+		return nil
+	case importjob.FieldRowsDone:
+		m.ResetRowsDone()
+		return nil
+	case importjob.FieldBytesDone:
+		m.ResetBytesDone()
+		return nil
+	case importjob.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case importjob.FieldError:
+		m.ResetError()
+		return nil
+	case importjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case importjob.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case importjob.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.row_errors != nil {
+		edges = append(edges, importjob.EdgeRowErrors)
+	}
+	if m.changes != nil {
+		edges = append(edges, importjob.EdgeChanges)
+	}
+	if m.disagreement_rows != nil {
+		edges = append(edges, importjob.EdgeDisagreementRows)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importjob.EdgeRowErrors:
+		ids := make([]ent.Value, 0, len(m.row_errors))
+		for id := range m.row_errors {
+			ids = append(ids, id)
+		}
+		return ids
+	case importjob.EdgeChanges:
+		ids := make([]ent.Value, 0, len(m.changes))
+		for id := range m.changes {
+			ids = append(ids, id)
+		}
+		return ids
+	case importjob.EdgeDisagreementRows:
+		ids := make([]ent.Value, 0, len(m.disagreement_rows))
+		for id := range m.disagreement_rows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedrow_errors != nil {
+		edges = append(edges, importjob.EdgeRowErrors)
+	}
+	if m.removedchanges != nil {
+		edges = append(edges, importjob.EdgeChanges)
+	}
+	if m.removeddisagreement_rows != nil {
+		edges = append(edges, importjob.EdgeDisagreementRows)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportJobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case importjob.EdgeRowErrors:
+		ids := make([]ent.Value, 0, len(m.removedrow_errors))
+		for id := range m.removedrow_errors {
+			ids = append(ids, id)
+		}
+		return ids
+	case importjob.EdgeChanges:
+		ids := make([]ent.Value, 0, len(m.removedchanges))
+		for id := range m.removedchanges {
+			ids = append(ids, id)
+		}
+		return ids
+	case importjob.EdgeDisagreementRows:
+		ids := make([]ent.Value, 0, len(m.removeddisagreement_rows))
+		for id := range m.removeddisagreement_rows {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedrow_errors {
+		edges = append(edges, importjob.EdgeRowErrors)
+	}
+	if m.clearedchanges {
+		edges = append(edges, importjob.EdgeChanges)
+	}
+	if m.cleareddisagreement_rows {
+		edges = append(edges, importjob.EdgeDisagreementRows)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importjob.EdgeRowErrors:
+		return m.clearedrow_errors
+	case importjob.EdgeChanges:
+		return m.clearedchanges
+	case importjob.EdgeDisagreementRows:
+		return m.cleareddisagreement_rows
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportJobMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ImportJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportJobMutation) ResetEdge(name string) error {
+	switch name {
+	case importjob.EdgeRowErrors:
+		m.ResetRowErrors()
+		return nil
+	case importjob.EdgeChanges:
+		m.ResetChanges()
+		return nil
+	case importjob.EdgeDisagreementRows:
+		m.ResetDisagreementRows()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob edge %s", name)
+}
+
+// ImportRowErrorMutation represents an operation that mutates the ImportRowError nodes in the graph.
+type ImportRowErrorMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	language      *string
+	line          *int
+	addline       *int
+	column        *int
+	addcolumn     *int
+	field         *string
+	reason        *string
+	raw           *string
+	clearedFields map[string]struct{}
+	job           *int
+	clearedjob    bool
+	done          bool
+	oldValue      func(context.Context) (*ImportRowError, error)
+	predicates    []predicate.ImportRowError
+}
+
+var _ ent.Mutation = (*ImportRowErrorMutation)(nil)
+
+// importrowerrorOption allows management of the mutation configuration using functional options.
+type importrowerrorOption func(*ImportRowErrorMutation)
+
+// newImportRowErrorMutation creates new mutation for the ImportRowError entity.
+func newImportRowErrorMutation(c config, op Op, opts ...importrowerrorOption) *ImportRowErrorMutation {
+	m := &ImportRowErrorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportRowError,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportRowErrorID sets the ID field of the mutation.
+func withImportRowErrorID(id int) importrowerrorOption {
+	return func(m *ImportRowErrorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportRowError
+		)
+		m.oldValue = func(ctx context.Context) (*ImportRowError, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportRowError.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportRowError sets the old ImportRowError of the mutation.
+func withImportRowError(node *ImportRowError) importrowerrorOption {
+	return func(m *ImportRowErrorMutation) {
+		m.oldValue = func(context.Context) (*ImportRowError, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportRowErrorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportRowErrorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportRowErrorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportRowErrorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportRowError.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ImportRowErrorMutation) SetJobID(i int) {
+	m.job = &i
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ImportRowErrorMutation) JobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ImportRowErrorMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetLanguage sets the "language" field.
+func (m *ImportRowErrorMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *ImportRowErrorMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *ImportRowErrorMutation) ResetLanguage() {
+	m.language = nil
+}
+
+// SetLine sets the "line" field.
+func (m *ImportRowErrorMutation) SetLine(i int) {
+	m.line = &i
+	m.addline = nil
+}
+
+// Line returns the value of the "line" field in the mutation.
+func (m *ImportRowErrorMutation) Line() (r int, exists bool) {
+	v := m.line
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLine returns the old "line" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldLine(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLine is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLine requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLine: %w", err)
+	}
+	return oldValue.Line, nil
+}
+
+// AddLine adds i to the "line" field.
+func (m *ImportRowErrorMutation) AddLine(i int) {
+	if m.addline != nil {
+		*m.addline += i
+	} else {
+		m.addline = &i
+	}
+}
+
+// AddedLine returns the value that was added to the "line" field in this mutation.
+func (m *ImportRowErrorMutation) AddedLine() (r int, exists bool) {
+	v := m.addline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLine resets all changes to the "line" field.
+func (m *ImportRowErrorMutation) ResetLine() {
+	m.line = nil
+	m.addline = nil
+}
+
+// SetColumn sets the "column" field.
+func (m *ImportRowErrorMutation) SetColumn(i int) {
+	m.column = &i
+	m.addcolumn = nil
+}
+
+// Column returns the value of the "column" field in the mutation.
+func (m *ImportRowErrorMutation) Column() (r int, exists bool) {
+	v := m.column
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldColumn returns the old "column" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldColumn(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldColumn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldColumn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldColumn: %w", err)
+	}
+	return oldValue.Column, nil
+}
+
+// AddColumn adds i to the "column" field.
+func (m *ImportRowErrorMutation) AddColumn(i int) {
+	if m.addcolumn != nil {
+		*m.addcolumn += i
+	} else {
+		m.addcolumn = &i
+	}
+}
+
+// AddedColumn returns the value that was added to the "column" field in this mutation.
+func (m *ImportRowErrorMutation) AddedColumn() (r int, exists bool) {
+	v := m.addcolumn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetColumn resets all changes to the "column" field.
+func (m *ImportRowErrorMutation) ResetColumn() {
+	m.column = nil
+	m.addcolumn = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *ImportRowErrorMutation) SetFieldField(s string) {
+	m.field = &s
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *ImportRowErrorMutation) GetField() (r string, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) GetOldField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *ImportRowErrorMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *ImportRowErrorMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *ImportRowErrorMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *ImportRowErrorMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetRaw sets the "raw" field.
+func (m *ImportRowErrorMutation) SetRaw(s string) {
+	m.raw = &s
+}
+
+// Raw returns the value of the "raw" field in the mutation.
+func (m *ImportRowErrorMutation) Raw() (r string, exists bool) {
+	v := m.raw
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRaw returns the old "raw" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldRaw(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRaw is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRaw requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRaw: %w", err)
+	}
+	return oldValue.Raw, nil
+}
+
+// ResetRaw resets all changes to the "raw" field.
+func (m *ImportRowErrorMutation) ResetRaw() {
+	m.raw = nil
+}
+
+// ClearJob clears the "job" edge to the ImportJob entity.
+func (m *ImportRowErrorMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[importrowerror.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the ImportJob entity was cleared.
+func (m *ImportRowErrorMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *ImportRowErrorMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *ImportRowErrorMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the ImportRowErrorMutation builder.
+func (m *ImportRowErrorMutation) Where(ps ...predicate.ImportRowError) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportRowErrorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportRowErrorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportRowError, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportRowErrorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportRowErrorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportRowError).
+func (m *ImportRowErrorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportRowErrorMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.job != nil {
+		fields = append(fields, importrowerror.FieldJobID)
+	}
+	if m.language != nil {
+		fields = append(fields, importrowerror.FieldLanguage)
+	}
+	if m.line != nil {
+		fields = append(fields, importrowerror.FieldLine)
+	}
+	if m.column != nil {
+		fields = append(fields, importrowerror.FieldColumn)
+	}
+	if m.field != nil {
+		fields = append(fields, importrowerror.FieldField)
+	}
+	if m.reason != nil {
+		fields = append(fields, importrowerror.FieldReason)
+	}
+	if m.raw != nil {
+		fields = append(fields, importrowerror.FieldRaw)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportRowErrorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importrowerror.FieldJobID:
+		return m.JobID()
+	case importrowerror.FieldLanguage:
+		return m.Language()
+	case importrowerror.FieldLine:
+		return m.Line()
+	case importrowerror.FieldColumn:
+		return m.Column()
+	case importrowerror.FieldField:
+		return m.GetField()
+	case importrowerror.FieldReason:
+		return m.Reason()
+	case importrowerror.FieldRaw:
+		return m.Raw()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportRowErrorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importrowerror.FieldJobID:
+		return m.OldJobID(ctx)
+	case importrowerror.FieldLanguage:
+		return m.OldLanguage(ctx)
+	case importrowerror.FieldLine:
+		return m.OldLine(ctx)
+	case importrowerror.FieldColumn:
+		return m.OldColumn(ctx)
+	case importrowerror.FieldField:
+		return m.GetOldField(ctx)
+	case importrowerror.FieldReason:
+		return m.OldReason(ctx)
+	case importrowerror.FieldRaw:
+		return m.OldRaw(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportRowError field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRowErrorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importrowerror.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case importrowerror.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
+	case importrowerror.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLine(v)
+		return nil
+	case importrowerror.FieldColumn:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetColumn(v)
+		return nil
+	case importrowerror.FieldField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case importrowerror.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case importrowerror.FieldRaw:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRaw(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRowError field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportRowErrorMutation) AddedFields() []string {
+	var fields []string
+	if m.addline != nil {
+		fields = append(fields, importrowerror.FieldLine)
+	}
+	if m.addcolumn != nil {
+		fields = append(fields, importrowerror.FieldColumn)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportRowErrorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importrowerror.FieldLine:
+		return m.AddedLine()
+	case importrowerror.FieldColumn:
+		return m.AddedColumn()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRowErrorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importrowerror.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLine(v)
+		return nil
+	case importrowerror.FieldColumn:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddColumn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRowError numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportRowErrorMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportRowErrorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportRowErrorMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImportRowError nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportRowErrorMutation) ResetField(name string) error {
+	switch name {
+	case importrowerror.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case importrowerror.FieldLanguage:
+		m.ResetLanguage()
+		return nil
+	case importrowerror.FieldLine:
+		m.ResetLine()
+		return nil
+	case importrowerror.FieldColumn:
+		m.ResetColumn()
+		return nil
+	case importrowerror.FieldField:
+		m.ResetFieldField()
+		return nil
+	case importrowerror.FieldReason:
+		m.ResetReason()
+		return nil
+	case importrowerror.FieldRaw:
+		m.ResetRaw()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRowError field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportRowErrorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.job != nil {
+		edges = append(edges, importrowerror.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportRowErrorMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importrowerror.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportRowErrorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportRowErrorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportRowErrorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedjob {
+		edges = append(edges, importrowerror.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportRowErrorMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importrowerror.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportRowErrorMutation) ClearEdge(name string) error {
+	switch name {
+	case importrowerror.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRowError unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportRowErrorMutation) ResetEdge(name string) error {
+	switch name {
+	case importrowerror.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportRowError edge %s", name)
+}
+
+// ImportSourceMutation represents an operation that mutates the ImportSource nodes in the graph.
+type ImportSourceMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	language      *string
+	url           *string
+	etag          *string
+	last_modified *string
+	sha256        *string
+	last_job      *int
+	addlast_job   *int
+	fetched_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ImportSource, error)
+	predicates    []predicate.ImportSource
+}
+
+var _ ent.Mutation = (*ImportSourceMutation)(nil)
+
+// importsourceOption allows management of the mutation configuration using functional options.
+type importsourceOption func(*ImportSourceMutation)
+
+// newImportSourceMutation creates new mutation for the ImportSource entity.
+func newImportSourceMutation(c config, op Op, opts ...importsourceOption) *ImportSourceMutation {
+	m := &ImportSourceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportSource,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportSourceID sets the ID field of the mutation.
+func withImportSourceID(id int) importsourceOption {
+	return func(m *ImportSourceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportSource
+		)
+		m.oldValue = func(ctx context.Context) (*ImportSource, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportSource.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportSource sets the old ImportSource of the mutation.
+func withImportSource(node *ImportSource) importsourceOption {
+	return func(m *ImportSourceMutation) {
+		m.oldValue = func(context.Context) (*ImportSource, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportSourceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportSourceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportSourceMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportSourceMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportSource.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetLanguage sets the "language" field.
+func (m *ImportSourceMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *ImportSourceMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *ImportSourceMutation) ResetLanguage() {
+	m.language = nil
+}
+
+// SetURL sets the "url" field.
+func (m *ImportSourceMutation) SetURL(s string) {
+	m.url = &s
+}
+
+// URL returns the value of the "url" field in the mutation.
+func (m *ImportSourceMutation) URL() (r string, exists bool) {
+	v := m.url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldURL returns the old "url" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldURL: %w", err)
+	}
+	return oldValue.URL, nil
+}
+
+// ResetURL resets all changes to the "url" field.
+func (m *ImportSourceMutation) ResetURL() {
+	m.url = nil
+}
+
+// SetEtag sets the "etag" field.
+func (m *ImportSourceMutation) SetEtag(s string) {
+	m.etag = &s
+}
+
+// Etag returns the value of the "etag" field in the mutation.
+func (m *ImportSourceMutation) Etag() (r string, exists bool) {
+	v := m.etag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEtag returns the old "etag" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldEtag(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEtag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEtag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEtag: %w", err)
+	}
+	return oldValue.Etag, nil
+}
+
+// ResetEtag resets all changes to the "etag" field.
+func (m *ImportSourceMutation) ResetEtag() {
+	m.etag = nil
+}
+
+// SetLastModified sets the "last_modified" field.
+func (m *ImportSourceMutation) SetLastModified(s string) {
+	m.last_modified = &s
+}
+
+// LastModified returns the value of the "last_modified" field in the mutation.
+func (m *ImportSourceMutation) LastModified() (r string, exists bool) {
+	v := m.last_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastModified returns the old "last_modified" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldLastModified(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastModified: %w", err)
+	}
+	return oldValue.LastModified, nil
+}
+
+// ResetLastModified resets all changes to the "last_modified" field.
+func (m *ImportSourceMutation) ResetLastModified() {
+	m.last_modified = nil
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *ImportSourceMutation) SetSha256(s string) {
+	m.sha256 = &s
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *ImportSourceMutation) Sha256() (r string, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *ImportSourceMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetLastJob sets the "last_job" field.
+func (m *ImportSourceMutation) SetLastJob(i int) {
+	m.last_job = &i
+	m.addlast_job = nil
+}
+
+// LastJob returns the value of the "last_job" field in the mutation.
+func (m *ImportSourceMutation) LastJob() (r int, exists bool) {
+	v := m.last_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastJob returns the old "last_job" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldLastJob(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastJob: %w", err)
+	}
+	return oldValue.LastJob, nil
+}
+
+// AddLastJob adds i to the "last_job" field.
+func (m *ImportSourceMutation) AddLastJob(i int) {
+	if m.addlast_job != nil {
+		*m.addlast_job += i
+	} else {
+		m.addlast_job = &i
+	}
+}
+
+// AddedLastJob returns the value that was added to the "last_job" field in this mutation.
+func (m *ImportSourceMutation) AddedLastJob() (r int, exists bool) {
+	v := m.addlast_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastJob resets all changes to the "last_job" field.
+func (m *ImportSourceMutation) ResetLastJob() {
+	m.last_job = nil
+	m.addlast_job = nil
+}
+
+// SetFetchedAt sets the "fetched_at" field.
+func (m *ImportSourceMutation) SetFetchedAt(t time.Time) {
+	m.fetched_at = &t
+}
+
+// FetchedAt returns the value of the "fetched_at" field in the mutation.
+func (m *ImportSourceMutation) FetchedAt() (r time.Time, exists bool) {
+	v := m.fetched_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFetchedAt returns the old "fetched_at" field's value of the ImportSource entity.
+// If the ImportSource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportSourceMutation) OldFetchedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFetchedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFetchedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFetchedAt: %w", err)
+	}
+	return oldValue.FetchedAt, nil
+}
+
+// ResetFetchedAt resets all changes to the "fetched_at" field.
+func (m *ImportSourceMutation) ResetFetchedAt() {
+	m.fetched_at = nil
+}
+
+// Where appends a list predicates to the ImportSourceMutation builder.
+func (m *ImportSourceMutation) Where(ps ...predicate.ImportSource) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportSourceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportSourceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportSource, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportSourceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportSourceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportSource).
+func (m *ImportSourceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportSourceMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.language != nil {
+		fields = append(fields, importsource.FieldLanguage)
+	}
+	if m.url != nil {
+		fields = append(fields, importsource.FieldURL)
+	}
+	if m.etag != nil {
+		fields = append(fields, importsource.FieldEtag)
+	}
+	if m.last_modified != nil {
+		fields = append(fields, importsource.FieldLastModified)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, importsource.FieldSha256)
+	}
+	if m.last_job != nil {
+		fields = append(fields, importsource.FieldLastJob)
+	}
+	if m.fetched_at != nil {
+		fields = append(fields, importsource.FieldFetchedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportSourceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importsource.FieldLanguage:
+		return m.Language()
+	case importsource.FieldURL:
+		return m.URL()
+	case importsource.FieldEtag:
+		return m.Etag()
+	case importsource.FieldLastModified:
+		return m.LastModified()
+	case importsource.FieldSha256:
+		return m.Sha256()
+	case importsource.FieldLastJob:
+		return m.LastJob()
+	case importsource.FieldFetchedAt:
+		return m.FetchedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportSourceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importsource.FieldLanguage:
+		return m.OldLanguage(ctx)
+	case importsource.FieldURL:
+		return m.OldURL(ctx)
+	case importsource.FieldEtag:
+		return m.OldEtag(ctx)
+	case importsource.FieldLastModified:
+		return m.OldLastModified(ctx)
+	case importsource.FieldSha256:
+		return m.OldSha256(ctx)
+	case importsource.FieldLastJob:
+		return m.OldLastJob(ctx)
+	case importsource.FieldFetchedAt:
+		return m.OldFetchedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportSource field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportSourceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importsource.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
+	case importsource.FieldURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetURL(v)
+		return nil
+	case importsource.FieldEtag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEtag(v)
+		return nil
+	case importsource.FieldLastModified:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastModified(v)
+		return nil
+	case importsource.FieldSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case importsource.FieldLastJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastJob(v)
+		return nil
+	case importsource.FieldFetchedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFetchedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportSource field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportSourceMutation) AddedFields() []string {
+	var fields []string
+	if m.addlast_job != nil {
+		fields = append(fields, importsource.FieldLastJob)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportSourceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importsource.FieldLastJob:
+		return m.AddedLastJob()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportSourceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importsource.FieldLastJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastJob(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportSource numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportSourceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportSourceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportSourceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImportSource nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportSourceMutation) ResetField(name string) error {
+	switch name {
+	case importsource.FieldLanguage:
+		m.ResetLanguage()
+		return nil
+	case importsource.FieldURL:
+		m.ResetURL()
+		return nil
+	case importsource.FieldEtag:
+		m.ResetEtag()
+		return nil
+	case importsource.FieldLastModified:
+		m.ResetLastModified()
+		return nil
+	case importsource.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case importsource.FieldLastJob:
+		m.ResetLastJob()
+		return nil
+	case importsource.FieldFetchedAt:
+		m.ResetFetchedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportSource field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportSourceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportSourceMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportSourceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportSourceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportSourceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportSourceMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportSourceMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ImportSource unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportSourceMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ImportSource edge %s", name)
+}
+
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
 type ProductMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	sku            *string
-	name           *string
-	price_cents    *int64
-	addprice_cents *int64
-	currency       *string
-	created_at     *time.Time
-	updated_at     *time.Time
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*Product, error)
-	predicates     []predicate.Product
+	op                  Op
+	typ                 string
+	id                  *int
+	sku                 *string
+	title               *map[string]string
+	description         *map[string]string
+	price_cents         *int64
+	addprice_cents      *int64
+	sale_price_cents    *int64
+	addsale_price_cents *int64
+	currency            *string
+	vat_rate_bp         *int
+	addvat_rate_bp      *int
+	stock               *int
+	addstock            *int
+	status              *product.Status
+	images              *[]string
+	appendimages        []string
+	brand               *string
+	gtin                *string
+	item_group_id       *string
+	overridden          *[]string
+	appendoverridden    []string
+	source              *map[string]json.RawMessage
+	created_at          *time.Time
+	updated_at          *time.Time
+	clearedFields       map[string]struct{}
+	staged              *int
+	clearedstaged       bool
+	drifts              map[int]struct{}
+	removeddrifts       map[int]struct{}
+	cleareddrifts       bool
+	done                bool
+	oldValue            func(context.Context) (*Product, error)
+	predicates          []predicate.Product
 }
 
 var _ ent.Mutation = (*ProductMutation)(nil)
@@ -1093,40 +6643,89 @@ func (m *ProductMutation) ResetSku() {
 	m.sku = nil
 }
 
-// SetName sets the "name" field.
-func (m *ProductMutation) SetName(s string) {
-	m.name = &s
+// SetTitle sets the "title" field.
+func (m *ProductMutation) SetTitle(value map[string]string) {
+	m.title = &value
 }
 
-// Name returns the value of the "name" field in the mutation.
-func (m *ProductMutation) Name() (r string, exists bool) {
-	v := m.name
+// Title returns the value of the "title" field in the mutation.
+func (m *ProductMutation) Title() (r map[string]string, exists bool) {
+	v := m.title
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldName returns the old "name" field's value of the Product entity.
+// OldTitle returns the old "title" field's value of the Product entity.
 // If the Product object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ProductMutation) OldName(ctx context.Context) (v string, err error) {
+func (m *ProductMutation) OldTitle(ctx context.Context) (v map[string]string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldName is only allowed on UpdateOne operations")
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldName requires an ID field in the mutation")
+		return v, errors.New("OldTitle requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldName: %w", err)
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
 	}
-	return oldValue.Name, nil
+	return oldValue.Title, nil
 }
 
-// ResetName resets all changes to the "name" field.
-func (m *ProductMutation) ResetName() {
-	m.name = nil
+// ResetTitle resets all changes to the "title" field.
+func (m *ProductMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *ProductMutation) SetDescription(value map[string]string) {
+	m.description = &value
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ProductMutation) Description() (r map[string]string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldDescription(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *ProductMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[product.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *ProductMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[product.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ProductMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, product.FieldDescription)
 }
 
 // SetPriceCents sets the "price_cents" field.
@@ -1185,6 +6784,76 @@ func (m *ProductMutation) ResetPriceCents() {
 	m.addprice_cents = nil
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (m *ProductMutation) SetSalePriceCents(i int64) {
+	m.sale_price_cents = &i
+	m.addsale_price_cents = nil
+}
+
+// SalePriceCents returns the value of the "sale_price_cents" field in the mutation.
+func (m *ProductMutation) SalePriceCents() (r int64, exists bool) {
+	v := m.sale_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSalePriceCents returns the old "sale_price_cents" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldSalePriceCents(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSalePriceCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSalePriceCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSalePriceCents: %w", err)
+	}
+	return oldValue.SalePriceCents, nil
+}
+
+// AddSalePriceCents adds i to the "sale_price_cents" field.
+func (m *ProductMutation) AddSalePriceCents(i int64) {
+	if m.addsale_price_cents != nil {
+		*m.addsale_price_cents += i
+	} else {
+		m.addsale_price_cents = &i
+	}
+}
+
+// AddedSalePriceCents returns the value that was added to the "sale_price_cents" field in this mutation.
+func (m *ProductMutation) AddedSalePriceCents() (r int64, exists bool) {
+	v := m.addsale_price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (m *ProductMutation) ClearSalePriceCents() {
+	m.sale_price_cents = nil
+	m.addsale_price_cents = nil
+	m.clearedFields[product.FieldSalePriceCents] = struct{}{}
+}
+
+// SalePriceCentsCleared returns if the "sale_price_cents" field was cleared in this mutation.
+func (m *ProductMutation) SalePriceCentsCleared() bool {
+	_, ok := m.clearedFields[product.FieldSalePriceCents]
+	return ok
+}
+
+// ResetSalePriceCents resets all changes to the "sale_price_cents" field.
+func (m *ProductMutation) ResetSalePriceCents() {
+	m.sale_price_cents = nil
+	m.addsale_price_cents = nil
+	delete(m.clearedFields, product.FieldSalePriceCents)
+}
+
 // SetCurrency sets the "currency" field.
 func (m *ProductMutation) SetCurrency(s string) {
 	m.currency = &s
@@ -1219,6 +6888,518 @@ func (m *ProductMutation) OldCurrency(ctx context.Context) (v string, err error)
 // ResetCurrency resets all changes to the "currency" field.
 func (m *ProductMutation) ResetCurrency() {
 	m.currency = nil
+}
+
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (m *ProductMutation) SetVatRateBp(i int) {
+	m.vat_rate_bp = &i
+	m.addvat_rate_bp = nil
+}
+
+// VatRateBp returns the value of the "vat_rate_bp" field in the mutation.
+func (m *ProductMutation) VatRateBp() (r int, exists bool) {
+	v := m.vat_rate_bp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVatRateBp returns the old "vat_rate_bp" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldVatRateBp(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVatRateBp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVatRateBp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVatRateBp: %w", err)
+	}
+	return oldValue.VatRateBp, nil
+}
+
+// AddVatRateBp adds i to the "vat_rate_bp" field.
+func (m *ProductMutation) AddVatRateBp(i int) {
+	if m.addvat_rate_bp != nil {
+		*m.addvat_rate_bp += i
+	} else {
+		m.addvat_rate_bp = &i
+	}
+}
+
+// AddedVatRateBp returns the value that was added to the "vat_rate_bp" field in this mutation.
+func (m *ProductMutation) AddedVatRateBp() (r int, exists bool) {
+	v := m.addvat_rate_bp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (m *ProductMutation) ClearVatRateBp() {
+	m.vat_rate_bp = nil
+	m.addvat_rate_bp = nil
+	m.clearedFields[product.FieldVatRateBp] = struct{}{}
+}
+
+// VatRateBpCleared returns if the "vat_rate_bp" field was cleared in this mutation.
+func (m *ProductMutation) VatRateBpCleared() bool {
+	_, ok := m.clearedFields[product.FieldVatRateBp]
+	return ok
+}
+
+// ResetVatRateBp resets all changes to the "vat_rate_bp" field.
+func (m *ProductMutation) ResetVatRateBp() {
+	m.vat_rate_bp = nil
+	m.addvat_rate_bp = nil
+	delete(m.clearedFields, product.FieldVatRateBp)
+}
+
+// SetStock sets the "stock" field.
+func (m *ProductMutation) SetStock(i int) {
+	m.stock = &i
+	m.addstock = nil
+}
+
+// Stock returns the value of the "stock" field in the mutation.
+func (m *ProductMutation) Stock() (r int, exists bool) {
+	v := m.stock
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStock returns the old "stock" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldStock(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStock is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStock requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStock: %w", err)
+	}
+	return oldValue.Stock, nil
+}
+
+// AddStock adds i to the "stock" field.
+func (m *ProductMutation) AddStock(i int) {
+	if m.addstock != nil {
+		*m.addstock += i
+	} else {
+		m.addstock = &i
+	}
+}
+
+// AddedStock returns the value that was added to the "stock" field in this mutation.
+func (m *ProductMutation) AddedStock() (r int, exists bool) {
+	v := m.addstock
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStock clears the value of the "stock" field.
+func (m *ProductMutation) ClearStock() {
+	m.stock = nil
+	m.addstock = nil
+	m.clearedFields[product.FieldStock] = struct{}{}
+}
+
+// StockCleared returns if the "stock" field was cleared in this mutation.
+func (m *ProductMutation) StockCleared() bool {
+	_, ok := m.clearedFields[product.FieldStock]
+	return ok
+}
+
+// ResetStock resets all changes to the "stock" field.
+func (m *ProductMutation) ResetStock() {
+	m.stock = nil
+	m.addstock = nil
+	delete(m.clearedFields, product.FieldStock)
+}
+
+// SetStatus sets the "status" field.
+func (m *ProductMutation) SetStatus(pr product.Status) {
+	m.status = &pr
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ProductMutation) Status() (r product.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldStatus(ctx context.Context) (v product.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ProductMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetImages sets the "images" field.
+func (m *ProductMutation) SetImages(s []string) {
+	m.images = &s
+	m.appendimages = nil
+}
+
+// Images returns the value of the "images" field in the mutation.
+func (m *ProductMutation) Images() (r []string, exists bool) {
+	v := m.images
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImages returns the old "images" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldImages(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImages: %w", err)
+	}
+	return oldValue.Images, nil
+}
+
+// AppendImages adds s to the "images" field.
+func (m *ProductMutation) AppendImages(s []string) {
+	m.appendimages = append(m.appendimages, s...)
+}
+
+// AppendedImages returns the list of values that were appended to the "images" field in this mutation.
+func (m *ProductMutation) AppendedImages() ([]string, bool) {
+	if len(m.appendimages) == 0 {
+		return nil, false
+	}
+	return m.appendimages, true
+}
+
+// ClearImages clears the value of the "images" field.
+func (m *ProductMutation) ClearImages() {
+	m.images = nil
+	m.appendimages = nil
+	m.clearedFields[product.FieldImages] = struct{}{}
+}
+
+// ImagesCleared returns if the "images" field was cleared in this mutation.
+func (m *ProductMutation) ImagesCleared() bool {
+	_, ok := m.clearedFields[product.FieldImages]
+	return ok
+}
+
+// ResetImages resets all changes to the "images" field.
+func (m *ProductMutation) ResetImages() {
+	m.images = nil
+	m.appendimages = nil
+	delete(m.clearedFields, product.FieldImages)
+}
+
+// SetBrand sets the "brand" field.
+func (m *ProductMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *ProductMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *ProductMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetGtin sets the "gtin" field.
+func (m *ProductMutation) SetGtin(s string) {
+	m.gtin = &s
+}
+
+// Gtin returns the value of the "gtin" field in the mutation.
+func (m *ProductMutation) Gtin() (r string, exists bool) {
+	v := m.gtin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGtin returns the old "gtin" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldGtin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGtin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGtin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGtin: %w", err)
+	}
+	return oldValue.Gtin, nil
+}
+
+// ResetGtin resets all changes to the "gtin" field.
+func (m *ProductMutation) ResetGtin() {
+	m.gtin = nil
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (m *ProductMutation) SetItemGroupID(s string) {
+	m.item_group_id = &s
+}
+
+// ItemGroupID returns the value of the "item_group_id" field in the mutation.
+func (m *ProductMutation) ItemGroupID() (r string, exists bool) {
+	v := m.item_group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemGroupID returns the old "item_group_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldItemGroupID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemGroupID: %w", err)
+	}
+	return oldValue.ItemGroupID, nil
+}
+
+// ResetItemGroupID resets all changes to the "item_group_id" field.
+func (m *ProductMutation) ResetItemGroupID() {
+	m.item_group_id = nil
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (m *ProductMutation) SetStagedProductID(i int) {
+	m.staged = &i
+}
+
+// StagedProductID returns the value of the "staged_product_id" field in the mutation.
+func (m *ProductMutation) StagedProductID() (r int, exists bool) {
+	v := m.staged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStagedProductID returns the old "staged_product_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldStagedProductID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStagedProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStagedProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStagedProductID: %w", err)
+	}
+	return oldValue.StagedProductID, nil
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (m *ProductMutation) ClearStagedProductID() {
+	m.staged = nil
+	m.clearedFields[product.FieldStagedProductID] = struct{}{}
+}
+
+// StagedProductIDCleared returns if the "staged_product_id" field was cleared in this mutation.
+func (m *ProductMutation) StagedProductIDCleared() bool {
+	_, ok := m.clearedFields[product.FieldStagedProductID]
+	return ok
+}
+
+// ResetStagedProductID resets all changes to the "staged_product_id" field.
+func (m *ProductMutation) ResetStagedProductID() {
+	m.staged = nil
+	delete(m.clearedFields, product.FieldStagedProductID)
+}
+
+// SetOverridden sets the "overridden" field.
+func (m *ProductMutation) SetOverridden(s []string) {
+	m.overridden = &s
+	m.appendoverridden = nil
+}
+
+// Overridden returns the value of the "overridden" field in the mutation.
+func (m *ProductMutation) Overridden() (r []string, exists bool) {
+	v := m.overridden
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverridden returns the old "overridden" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldOverridden(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverridden is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverridden requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverridden: %w", err)
+	}
+	return oldValue.Overridden, nil
+}
+
+// AppendOverridden adds s to the "overridden" field.
+func (m *ProductMutation) AppendOverridden(s []string) {
+	m.appendoverridden = append(m.appendoverridden, s...)
+}
+
+// AppendedOverridden returns the list of values that were appended to the "overridden" field in this mutation.
+func (m *ProductMutation) AppendedOverridden() ([]string, bool) {
+	if len(m.appendoverridden) == 0 {
+		return nil, false
+	}
+	return m.appendoverridden, true
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (m *ProductMutation) ClearOverridden() {
+	m.overridden = nil
+	m.appendoverridden = nil
+	m.clearedFields[product.FieldOverridden] = struct{}{}
+}
+
+// OverriddenCleared returns if the "overridden" field was cleared in this mutation.
+func (m *ProductMutation) OverriddenCleared() bool {
+	_, ok := m.clearedFields[product.FieldOverridden]
+	return ok
+}
+
+// ResetOverridden resets all changes to the "overridden" field.
+func (m *ProductMutation) ResetOverridden() {
+	m.overridden = nil
+	m.appendoverridden = nil
+	delete(m.clearedFields, product.FieldOverridden)
+}
+
+// SetSource sets the "source" field.
+func (m *ProductMutation) SetSource(mm map[string]json.RawMessage) {
+	m.source = &mm
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *ProductMutation) Source() (r map[string]json.RawMessage, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldSource(ctx context.Context) (v map[string]json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ClearSource clears the value of the "source" field.
+func (m *ProductMutation) ClearSource() {
+	m.source = nil
+	m.clearedFields[product.FieldSource] = struct{}{}
+}
+
+// SourceCleared returns if the "source" field was cleared in this mutation.
+func (m *ProductMutation) SourceCleared() bool {
+	_, ok := m.clearedFields[product.FieldSource]
+	return ok
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *ProductMutation) ResetSource() {
+	m.source = nil
+	delete(m.clearedFields, product.FieldSource)
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -1293,6 +7474,100 @@ func (m *ProductMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetStagedID sets the "staged" edge to the StagedProduct entity by id.
+func (m *ProductMutation) SetStagedID(id int) {
+	m.staged = &id
+}
+
+// ClearStaged clears the "staged" edge to the StagedProduct entity.
+func (m *ProductMutation) ClearStaged() {
+	m.clearedstaged = true
+	m.clearedFields[product.FieldStagedProductID] = struct{}{}
+}
+
+// StagedCleared reports if the "staged" edge to the StagedProduct entity was cleared.
+func (m *ProductMutation) StagedCleared() bool {
+	return m.StagedProductIDCleared() || m.clearedstaged
+}
+
+// StagedID returns the "staged" edge ID in the mutation.
+func (m *ProductMutation) StagedID() (id int, exists bool) {
+	if m.staged != nil {
+		return *m.staged, true
+	}
+	return
+}
+
+// StagedIDs returns the "staged" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StagedID instead. It exists only for internal usage by the builders.
+func (m *ProductMutation) StagedIDs() (ids []int) {
+	if id := m.staged; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStaged resets all changes to the "staged" edge.
+func (m *ProductMutation) ResetStaged() {
+	m.staged = nil
+	m.clearedstaged = false
+}
+
+// AddDriftIDs adds the "drifts" edge to the ProductDrift entity by ids.
+func (m *ProductMutation) AddDriftIDs(ids ...int) {
+	if m.drifts == nil {
+		m.drifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.drifts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDrifts clears the "drifts" edge to the ProductDrift entity.
+func (m *ProductMutation) ClearDrifts() {
+	m.cleareddrifts = true
+}
+
+// DriftsCleared reports if the "drifts" edge to the ProductDrift entity was cleared.
+func (m *ProductMutation) DriftsCleared() bool {
+	return m.cleareddrifts
+}
+
+// RemoveDriftIDs removes the "drifts" edge to the ProductDrift entity by IDs.
+func (m *ProductMutation) RemoveDriftIDs(ids ...int) {
+	if m.removeddrifts == nil {
+		m.removeddrifts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.drifts, ids[i])
+		m.removeddrifts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDrifts returns the removed IDs of the "drifts" edge to the ProductDrift entity.
+func (m *ProductMutation) RemovedDriftsIDs() (ids []int) {
+	for id := range m.removeddrifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DriftsIDs returns the "drifts" edge IDs in the mutation.
+func (m *ProductMutation) DriftsIDs() (ids []int) {
+	for id := range m.drifts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDrifts resets all changes to the "drifts" edge.
+func (m *ProductMutation) ResetDrifts() {
+	m.drifts = nil
+	m.cleareddrifts = false
+	m.removeddrifts = nil
+}
+
 // Where appends a list predicates to the ProductMutation builder.
 func (m *ProductMutation) Where(ps ...predicate.Product) {
 	m.predicates = append(m.predicates, ps...)
@@ -1327,18 +7602,54 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 18)
 	if m.sku != nil {
 		fields = append(fields, product.FieldSku)
 	}
-	if m.name != nil {
-		fields = append(fields, product.FieldName)
+	if m.title != nil {
+		fields = append(fields, product.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, product.FieldDescription)
 	}
 	if m.price_cents != nil {
 		fields = append(fields, product.FieldPriceCents)
 	}
+	if m.sale_price_cents != nil {
+		fields = append(fields, product.FieldSalePriceCents)
+	}
 	if m.currency != nil {
 		fields = append(fields, product.FieldCurrency)
+	}
+	if m.vat_rate_bp != nil {
+		fields = append(fields, product.FieldVatRateBp)
+	}
+	if m.stock != nil {
+		fields = append(fields, product.FieldStock)
+	}
+	if m.status != nil {
+		fields = append(fields, product.FieldStatus)
+	}
+	if m.images != nil {
+		fields = append(fields, product.FieldImages)
+	}
+	if m.brand != nil {
+		fields = append(fields, product.FieldBrand)
+	}
+	if m.gtin != nil {
+		fields = append(fields, product.FieldGtin)
+	}
+	if m.item_group_id != nil {
+		fields = append(fields, product.FieldItemGroupID)
+	}
+	if m.staged != nil {
+		fields = append(fields, product.FieldStagedProductID)
+	}
+	if m.overridden != nil {
+		fields = append(fields, product.FieldOverridden)
+	}
+	if m.source != nil {
+		fields = append(fields, product.FieldSource)
 	}
 	if m.created_at != nil {
 		fields = append(fields, product.FieldCreatedAt)
@@ -1356,12 +7667,36 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case product.FieldSku:
 		return m.Sku()
-	case product.FieldName:
-		return m.Name()
+	case product.FieldTitle:
+		return m.Title()
+	case product.FieldDescription:
+		return m.Description()
 	case product.FieldPriceCents:
 		return m.PriceCents()
+	case product.FieldSalePriceCents:
+		return m.SalePriceCents()
 	case product.FieldCurrency:
 		return m.Currency()
+	case product.FieldVatRateBp:
+		return m.VatRateBp()
+	case product.FieldStock:
+		return m.Stock()
+	case product.FieldStatus:
+		return m.Status()
+	case product.FieldImages:
+		return m.Images()
+	case product.FieldBrand:
+		return m.Brand()
+	case product.FieldGtin:
+		return m.Gtin()
+	case product.FieldItemGroupID:
+		return m.ItemGroupID()
+	case product.FieldStagedProductID:
+		return m.StagedProductID()
+	case product.FieldOverridden:
+		return m.Overridden()
+	case product.FieldSource:
+		return m.Source()
 	case product.FieldCreatedAt:
 		return m.CreatedAt()
 	case product.FieldUpdatedAt:
@@ -1377,12 +7712,36 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 	switch name {
 	case product.FieldSku:
 		return m.OldSku(ctx)
-	case product.FieldName:
-		return m.OldName(ctx)
+	case product.FieldTitle:
+		return m.OldTitle(ctx)
+	case product.FieldDescription:
+		return m.OldDescription(ctx)
 	case product.FieldPriceCents:
 		return m.OldPriceCents(ctx)
+	case product.FieldSalePriceCents:
+		return m.OldSalePriceCents(ctx)
 	case product.FieldCurrency:
 		return m.OldCurrency(ctx)
+	case product.FieldVatRateBp:
+		return m.OldVatRateBp(ctx)
+	case product.FieldStock:
+		return m.OldStock(ctx)
+	case product.FieldStatus:
+		return m.OldStatus(ctx)
+	case product.FieldImages:
+		return m.OldImages(ctx)
+	case product.FieldBrand:
+		return m.OldBrand(ctx)
+	case product.FieldGtin:
+		return m.OldGtin(ctx)
+	case product.FieldItemGroupID:
+		return m.OldItemGroupID(ctx)
+	case product.FieldStagedProductID:
+		return m.OldStagedProductID(ctx)
+	case product.FieldOverridden:
+		return m.OldOverridden(ctx)
+	case product.FieldSource:
+		return m.OldSource(ctx)
 	case product.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case product.FieldUpdatedAt:
@@ -1403,12 +7762,19 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSku(v)
 		return nil
-	case product.FieldName:
-		v, ok := value.(string)
+	case product.FieldTitle:
+		v, ok := value.(map[string]string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetName(v)
+		m.SetTitle(v)
+		return nil
+	case product.FieldDescription:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
 		return nil
 	case product.FieldPriceCents:
 		v, ok := value.(int64)
@@ -1417,12 +7783,89 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPriceCents(v)
 		return nil
+	case product.FieldSalePriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSalePriceCents(v)
+		return nil
 	case product.FieldCurrency:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCurrency(v)
+		return nil
+	case product.FieldVatRateBp:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVatRateBp(v)
+		return nil
+	case product.FieldStock:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStock(v)
+		return nil
+	case product.FieldStatus:
+		v, ok := value.(product.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case product.FieldImages:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImages(v)
+		return nil
+	case product.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case product.FieldGtin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGtin(v)
+		return nil
+	case product.FieldItemGroupID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemGroupID(v)
+		return nil
+	case product.FieldStagedProductID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStagedProductID(v)
+		return nil
+	case product.FieldOverridden:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverridden(v)
+		return nil
+	case product.FieldSource:
+		v, ok := value.(map[string]json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
 		return nil
 	case product.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -1449,6 +7892,15 @@ func (m *ProductMutation) AddedFields() []string {
 	if m.addprice_cents != nil {
 		fields = append(fields, product.FieldPriceCents)
 	}
+	if m.addsale_price_cents != nil {
+		fields = append(fields, product.FieldSalePriceCents)
+	}
+	if m.addvat_rate_bp != nil {
+		fields = append(fields, product.FieldVatRateBp)
+	}
+	if m.addstock != nil {
+		fields = append(fields, product.FieldStock)
+	}
 	return fields
 }
 
@@ -1459,6 +7911,12 @@ func (m *ProductMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case product.FieldPriceCents:
 		return m.AddedPriceCents()
+	case product.FieldSalePriceCents:
+		return m.AddedSalePriceCents()
+	case product.FieldVatRateBp:
+		return m.AddedVatRateBp()
+	case product.FieldStock:
+		return m.AddedStock()
 	}
 	return nil, false
 }
@@ -1475,6 +7933,27 @@ func (m *ProductMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddPriceCents(v)
 		return nil
+	case product.FieldSalePriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSalePriceCents(v)
+		return nil
+	case product.FieldVatRateBp:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVatRateBp(v)
+		return nil
+	case product.FieldStock:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStock(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Product numeric field %s", name)
 }
@@ -1482,7 +7961,32 @@ func (m *ProductMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ProductMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(product.FieldDescription) {
+		fields = append(fields, product.FieldDescription)
+	}
+	if m.FieldCleared(product.FieldSalePriceCents) {
+		fields = append(fields, product.FieldSalePriceCents)
+	}
+	if m.FieldCleared(product.FieldVatRateBp) {
+		fields = append(fields, product.FieldVatRateBp)
+	}
+	if m.FieldCleared(product.FieldStock) {
+		fields = append(fields, product.FieldStock)
+	}
+	if m.FieldCleared(product.FieldImages) {
+		fields = append(fields, product.FieldImages)
+	}
+	if m.FieldCleared(product.FieldStagedProductID) {
+		fields = append(fields, product.FieldStagedProductID)
+	}
+	if m.FieldCleared(product.FieldOverridden) {
+		fields = append(fields, product.FieldOverridden)
+	}
+	if m.FieldCleared(product.FieldSource) {
+		fields = append(fields, product.FieldSource)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1495,6 +7999,32 @@ func (m *ProductMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ProductMutation) ClearField(name string) error {
+	switch name {
+	case product.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case product.FieldSalePriceCents:
+		m.ClearSalePriceCents()
+		return nil
+	case product.FieldVatRateBp:
+		m.ClearVatRateBp()
+		return nil
+	case product.FieldStock:
+		m.ClearStock()
+		return nil
+	case product.FieldImages:
+		m.ClearImages()
+		return nil
+	case product.FieldStagedProductID:
+		m.ClearStagedProductID()
+		return nil
+	case product.FieldOverridden:
+		m.ClearOverridden()
+		return nil
+	case product.FieldSource:
+		m.ClearSource()
+		return nil
+	}
 	return fmt.Errorf("unknown Product nullable field %s", name)
 }
 
@@ -1505,14 +8035,50 @@ func (m *ProductMutation) ResetField(name string) error {
 	case product.FieldSku:
 		m.ResetSku()
 		return nil
-	case product.FieldName:
-		m.ResetName()
+	case product.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case product.FieldDescription:
+		m.ResetDescription()
 		return nil
 	case product.FieldPriceCents:
 		m.ResetPriceCents()
 		return nil
+	case product.FieldSalePriceCents:
+		m.ResetSalePriceCents()
+		return nil
 	case product.FieldCurrency:
 		m.ResetCurrency()
+		return nil
+	case product.FieldVatRateBp:
+		m.ResetVatRateBp()
+		return nil
+	case product.FieldStock:
+		m.ResetStock()
+		return nil
+	case product.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case product.FieldImages:
+		m.ResetImages()
+		return nil
+	case product.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case product.FieldGtin:
+		m.ResetGtin()
+		return nil
+	case product.FieldItemGroupID:
+		m.ResetItemGroupID()
+		return nil
+	case product.FieldStagedProductID:
+		m.ResetStagedProductID()
+		return nil
+	case product.FieldOverridden:
+		m.ResetOverridden()
+		return nil
+	case product.FieldSource:
+		m.ResetSource()
 		return nil
 	case product.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -1526,50 +8092,955 @@ func (m *ProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.staged != nil {
+		edges = append(edges, product.EdgeStaged)
+	}
+	if m.drifts != nil {
+		edges = append(edges, product.EdgeDrifts)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *ProductMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case product.EdgeStaged:
+		if id := m.staged; id != nil {
+			return []ent.Value{*id}
+		}
+	case product.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.drifts))
+		for id := range m.drifts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.removeddrifts != nil {
+		edges = append(edges, product.EdgeDrifts)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case product.EdgeDrifts:
+		ids := make([]ent.Value, 0, len(m.removeddrifts))
+		for id := range m.removeddrifts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 2)
+	if m.clearedstaged {
+		edges = append(edges, product.EdgeStaged)
+	}
+	if m.cleareddrifts {
+		edges = append(edges, product.EdgeDrifts)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *ProductMutation) EdgeCleared(name string) bool {
+	switch name {
+	case product.EdgeStaged:
+		return m.clearedstaged
+	case product.EdgeDrifts:
+		return m.cleareddrifts
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *ProductMutation) ClearEdge(name string) error {
+	switch name {
+	case product.EdgeStaged:
+		m.ClearStaged()
+		return nil
+	}
 	return fmt.Errorf("unknown Product unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *ProductMutation) ResetEdge(name string) error {
+	switch name {
+	case product.EdgeStaged:
+		m.ResetStaged()
+		return nil
+	case product.EdgeDrifts:
+		m.ResetDrifts()
+		return nil
+	}
 	return fmt.Errorf("unknown Product edge %s", name)
+}
+
+// ProductDriftMutation represents an operation that mutates the ProductDrift nodes in the graph.
+type ProductDriftMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	field               *string
+	source_before       *json.RawMessage
+	appendsource_before json.RawMessage
+	source_now          *json.RawMessage
+	appendsource_now    json.RawMessage
+	override            *json.RawMessage
+	appendoverride      json.RawMessage
+	job_id              *int
+	addjob_id           *int
+	detected_at         *time.Time
+	clearedFields       map[string]struct{}
+	product             *int
+	clearedproduct      bool
+	done                bool
+	oldValue            func(context.Context) (*ProductDrift, error)
+	predicates          []predicate.ProductDrift
+}
+
+var _ ent.Mutation = (*ProductDriftMutation)(nil)
+
+// productdriftOption allows management of the mutation configuration using functional options.
+type productdriftOption func(*ProductDriftMutation)
+
+// newProductDriftMutation creates new mutation for the ProductDrift entity.
+func newProductDriftMutation(c config, op Op, opts ...productdriftOption) *ProductDriftMutation {
+	m := &ProductDriftMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProductDrift,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withProductDriftID sets the ID field of the mutation.
+func withProductDriftID(id int) productdriftOption {
+	return func(m *ProductDriftMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ProductDrift
+		)
+		m.oldValue = func(ctx context.Context) (*ProductDrift, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ProductDrift.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withProductDrift sets the old ProductDrift of the mutation.
+func withProductDrift(node *ProductDrift) productdriftOption {
+	return func(m *ProductDriftMutation) {
+		m.oldValue = func(context.Context) (*ProductDrift, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProductDriftMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProductDriftMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ProductDriftMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ProductDriftMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ProductDrift.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProductID sets the "product_id" field.
+func (m *ProductDriftMutation) SetProductID(i int) {
+	m.product = &i
+}
+
+// ProductID returns the value of the "product_id" field in the mutation.
+func (m *ProductDriftMutation) ProductID() (r int, exists bool) {
+	v := m.product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductID returns the old "product_id" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldProductID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductID: %w", err)
+	}
+	return oldValue.ProductID, nil
+}
+
+// ResetProductID resets all changes to the "product_id" field.
+func (m *ProductDriftMutation) ResetProductID() {
+	m.product = nil
+}
+
+// SetFieldField sets the "field" field.
+func (m *ProductDriftMutation) SetFieldField(s string) {
+	m.field = &s
+}
+
+// GetField returns the value of the "field" field in the mutation.
+func (m *ProductDriftMutation) GetField() (r string, exists bool) {
+	v := m.field
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// GetOldField returns the old "field" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) GetOldField(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("GetOldField is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("GetOldField requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for GetOldField: %w", err)
+	}
+	return oldValue.Field, nil
+}
+
+// ResetFieldField resets all changes to the "field" field.
+func (m *ProductDriftMutation) ResetFieldField() {
+	m.field = nil
+}
+
+// SetSourceBefore sets the "source_before" field.
+func (m *ProductDriftMutation) SetSourceBefore(jm json.RawMessage) {
+	m.source_before = &jm
+	m.appendsource_before = nil
+}
+
+// SourceBefore returns the value of the "source_before" field in the mutation.
+func (m *ProductDriftMutation) SourceBefore() (r json.RawMessage, exists bool) {
+	v := m.source_before
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceBefore returns the old "source_before" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldSourceBefore(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceBefore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceBefore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceBefore: %w", err)
+	}
+	return oldValue.SourceBefore, nil
+}
+
+// AppendSourceBefore adds jm to the "source_before" field.
+func (m *ProductDriftMutation) AppendSourceBefore(jm json.RawMessage) {
+	m.appendsource_before = append(m.appendsource_before, jm...)
+}
+
+// AppendedSourceBefore returns the list of values that were appended to the "source_before" field in this mutation.
+func (m *ProductDriftMutation) AppendedSourceBefore() (json.RawMessage, bool) {
+	if len(m.appendsource_before) == 0 {
+		return nil, false
+	}
+	return m.appendsource_before, true
+}
+
+// ClearSourceBefore clears the value of the "source_before" field.
+func (m *ProductDriftMutation) ClearSourceBefore() {
+	m.source_before = nil
+	m.appendsource_before = nil
+	m.clearedFields[productdrift.FieldSourceBefore] = struct{}{}
+}
+
+// SourceBeforeCleared returns if the "source_before" field was cleared in this mutation.
+func (m *ProductDriftMutation) SourceBeforeCleared() bool {
+	_, ok := m.clearedFields[productdrift.FieldSourceBefore]
+	return ok
+}
+
+// ResetSourceBefore resets all changes to the "source_before" field.
+func (m *ProductDriftMutation) ResetSourceBefore() {
+	m.source_before = nil
+	m.appendsource_before = nil
+	delete(m.clearedFields, productdrift.FieldSourceBefore)
+}
+
+// SetSourceNow sets the "source_now" field.
+func (m *ProductDriftMutation) SetSourceNow(jm json.RawMessage) {
+	m.source_now = &jm
+	m.appendsource_now = nil
+}
+
+// SourceNow returns the value of the "source_now" field in the mutation.
+func (m *ProductDriftMutation) SourceNow() (r json.RawMessage, exists bool) {
+	v := m.source_now
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceNow returns the old "source_now" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldSourceNow(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceNow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceNow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceNow: %w", err)
+	}
+	return oldValue.SourceNow, nil
+}
+
+// AppendSourceNow adds jm to the "source_now" field.
+func (m *ProductDriftMutation) AppendSourceNow(jm json.RawMessage) {
+	m.appendsource_now = append(m.appendsource_now, jm...)
+}
+
+// AppendedSourceNow returns the list of values that were appended to the "source_now" field in this mutation.
+func (m *ProductDriftMutation) AppendedSourceNow() (json.RawMessage, bool) {
+	if len(m.appendsource_now) == 0 {
+		return nil, false
+	}
+	return m.appendsource_now, true
+}
+
+// ClearSourceNow clears the value of the "source_now" field.
+func (m *ProductDriftMutation) ClearSourceNow() {
+	m.source_now = nil
+	m.appendsource_now = nil
+	m.clearedFields[productdrift.FieldSourceNow] = struct{}{}
+}
+
+// SourceNowCleared returns if the "source_now" field was cleared in this mutation.
+func (m *ProductDriftMutation) SourceNowCleared() bool {
+	_, ok := m.clearedFields[productdrift.FieldSourceNow]
+	return ok
+}
+
+// ResetSourceNow resets all changes to the "source_now" field.
+func (m *ProductDriftMutation) ResetSourceNow() {
+	m.source_now = nil
+	m.appendsource_now = nil
+	delete(m.clearedFields, productdrift.FieldSourceNow)
+}
+
+// SetOverride sets the "override" field.
+func (m *ProductDriftMutation) SetOverride(jm json.RawMessage) {
+	m.override = &jm
+	m.appendoverride = nil
+}
+
+// Override returns the value of the "override" field in the mutation.
+func (m *ProductDriftMutation) Override() (r json.RawMessage, exists bool) {
+	v := m.override
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOverride returns the old "override" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldOverride(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOverride is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOverride requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOverride: %w", err)
+	}
+	return oldValue.Override, nil
+}
+
+// AppendOverride adds jm to the "override" field.
+func (m *ProductDriftMutation) AppendOverride(jm json.RawMessage) {
+	m.appendoverride = append(m.appendoverride, jm...)
+}
+
+// AppendedOverride returns the list of values that were appended to the "override" field in this mutation.
+func (m *ProductDriftMutation) AppendedOverride() (json.RawMessage, bool) {
+	if len(m.appendoverride) == 0 {
+		return nil, false
+	}
+	return m.appendoverride, true
+}
+
+// ClearOverride clears the value of the "override" field.
+func (m *ProductDriftMutation) ClearOverride() {
+	m.override = nil
+	m.appendoverride = nil
+	m.clearedFields[productdrift.FieldOverride] = struct{}{}
+}
+
+// OverrideCleared returns if the "override" field was cleared in this mutation.
+func (m *ProductDriftMutation) OverrideCleared() bool {
+	_, ok := m.clearedFields[productdrift.FieldOverride]
+	return ok
+}
+
+// ResetOverride resets all changes to the "override" field.
+func (m *ProductDriftMutation) ResetOverride() {
+	m.override = nil
+	m.appendoverride = nil
+	delete(m.clearedFields, productdrift.FieldOverride)
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ProductDriftMutation) SetJobID(i int) {
+	m.job_id = &i
+	m.addjob_id = nil
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ProductDriftMutation) JobID() (r int, exists bool) {
+	v := m.job_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// AddJobID adds i to the "job_id" field.
+func (m *ProductDriftMutation) AddJobID(i int) {
+	if m.addjob_id != nil {
+		*m.addjob_id += i
+	} else {
+		m.addjob_id = &i
+	}
+}
+
+// AddedJobID returns the value that was added to the "job_id" field in this mutation.
+func (m *ProductDriftMutation) AddedJobID() (r int, exists bool) {
+	v := m.addjob_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ProductDriftMutation) ResetJobID() {
+	m.job_id = nil
+	m.addjob_id = nil
+}
+
+// SetDetectedAt sets the "detected_at" field.
+func (m *ProductDriftMutation) SetDetectedAt(t time.Time) {
+	m.detected_at = &t
+}
+
+// DetectedAt returns the value of the "detected_at" field in the mutation.
+func (m *ProductDriftMutation) DetectedAt() (r time.Time, exists bool) {
+	v := m.detected_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetectedAt returns the old "detected_at" field's value of the ProductDrift entity.
+// If the ProductDrift object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductDriftMutation) OldDetectedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetectedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetectedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetectedAt: %w", err)
+	}
+	return oldValue.DetectedAt, nil
+}
+
+// ResetDetectedAt resets all changes to the "detected_at" field.
+func (m *ProductDriftMutation) ResetDetectedAt() {
+	m.detected_at = nil
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *ProductDriftMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[productdrift.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *ProductDriftMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *ProductDriftMutation) ProductIDs() (ids []int) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *ProductDriftMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// Where appends a list predicates to the ProductDriftMutation builder.
+func (m *ProductDriftMutation) Where(ps ...predicate.ProductDrift) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProductDriftMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProductDriftMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ProductDrift, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProductDriftMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProductDriftMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ProductDrift).
+func (m *ProductDriftMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProductDriftMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.product != nil {
+		fields = append(fields, productdrift.FieldProductID)
+	}
+	if m.field != nil {
+		fields = append(fields, productdrift.FieldField)
+	}
+	if m.source_before != nil {
+		fields = append(fields, productdrift.FieldSourceBefore)
+	}
+	if m.source_now != nil {
+		fields = append(fields, productdrift.FieldSourceNow)
+	}
+	if m.override != nil {
+		fields = append(fields, productdrift.FieldOverride)
+	}
+	if m.job_id != nil {
+		fields = append(fields, productdrift.FieldJobID)
+	}
+	if m.detected_at != nil {
+		fields = append(fields, productdrift.FieldDetectedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProductDriftMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case productdrift.FieldProductID:
+		return m.ProductID()
+	case productdrift.FieldField:
+		return m.GetField()
+	case productdrift.FieldSourceBefore:
+		return m.SourceBefore()
+	case productdrift.FieldSourceNow:
+		return m.SourceNow()
+	case productdrift.FieldOverride:
+		return m.Override()
+	case productdrift.FieldJobID:
+		return m.JobID()
+	case productdrift.FieldDetectedAt:
+		return m.DetectedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProductDriftMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case productdrift.FieldProductID:
+		return m.OldProductID(ctx)
+	case productdrift.FieldField:
+		return m.GetOldField(ctx)
+	case productdrift.FieldSourceBefore:
+		return m.OldSourceBefore(ctx)
+	case productdrift.FieldSourceNow:
+		return m.OldSourceNow(ctx)
+	case productdrift.FieldOverride:
+		return m.OldOverride(ctx)
+	case productdrift.FieldJobID:
+		return m.OldJobID(ctx)
+	case productdrift.FieldDetectedAt:
+		return m.OldDetectedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ProductDrift field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProductDriftMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case productdrift.FieldProductID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductID(v)
+		return nil
+	case productdrift.FieldField:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFieldField(v)
+		return nil
+	case productdrift.FieldSourceBefore:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceBefore(v)
+		return nil
+	case productdrift.FieldSourceNow:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceNow(v)
+		return nil
+	case productdrift.FieldOverride:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOverride(v)
+		return nil
+	case productdrift.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case productdrift.FieldDetectedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetectedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProductDriftMutation) AddedFields() []string {
+	var fields []string
+	if m.addjob_id != nil {
+		fields = append(fields, productdrift.FieldJobID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProductDriftMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case productdrift.FieldJobID:
+		return m.AddedJobID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProductDriftMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case productdrift.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddJobID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProductDriftMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(productdrift.FieldSourceBefore) {
+		fields = append(fields, productdrift.FieldSourceBefore)
+	}
+	if m.FieldCleared(productdrift.FieldSourceNow) {
+		fields = append(fields, productdrift.FieldSourceNow)
+	}
+	if m.FieldCleared(productdrift.FieldOverride) {
+		fields = append(fields, productdrift.FieldOverride)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProductDriftMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProductDriftMutation) ClearField(name string) error {
+	switch name {
+	case productdrift.FieldSourceBefore:
+		m.ClearSourceBefore()
+		return nil
+	case productdrift.FieldSourceNow:
+		m.ClearSourceNow()
+		return nil
+	case productdrift.FieldOverride:
+		m.ClearOverride()
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProductDriftMutation) ResetField(name string) error {
+	switch name {
+	case productdrift.FieldProductID:
+		m.ResetProductID()
+		return nil
+	case productdrift.FieldField:
+		m.ResetFieldField()
+		return nil
+	case productdrift.FieldSourceBefore:
+		m.ResetSourceBefore()
+		return nil
+	case productdrift.FieldSourceNow:
+		m.ResetSourceNow()
+		return nil
+	case productdrift.FieldOverride:
+		m.ResetOverride()
+		return nil
+	case productdrift.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case productdrift.FieldDetectedAt:
+		m.ResetDetectedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProductDriftMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.product != nil {
+		edges = append(edges, productdrift.EdgeProduct)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProductDriftMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case productdrift.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProductDriftMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProductDriftMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProductDriftMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedproduct {
+		edges = append(edges, productdrift.EdgeProduct)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProductDriftMutation) EdgeCleared(name string) bool {
+	switch name {
+	case productdrift.EdgeProduct:
+		return m.clearedproduct
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProductDriftMutation) ClearEdge(name string) error {
+	switch name {
+	case productdrift.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProductDriftMutation) ResetEdge(name string) error {
+	switch name {
+	case productdrift.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown ProductDrift edge %s", name)
 }
 
 // RoleMutation represents an operation that mutates the Role nodes in the graph.
@@ -2204,4 +9675,1840 @@ func (m *RoleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *RoleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Role edge %s", name)
+}
+
+// StagedProductMutation represents an operation that mutates the StagedProduct nodes in the graph.
+type StagedProductMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	feed_id              *string
+	item_group_id        *string
+	title                *string
+	brand                *string
+	availability         *string
+	category             *string
+	price_cents          *int64
+	addprice_cents       *int64
+	currency             *string
+	items                *map[string]letzshop.Item
+	raw                  *map[string][][2]string
+	seen                 *map[string]int
+	created_job          *int
+	addcreated_job       *int
+	changed_job          *int
+	addchanged_job       *int
+	missing_since_job    *int
+	addmissing_since_job *int
+	updated_at           *time.Time
+	clearedFields        map[string]struct{}
+	product              *int
+	clearedproduct       bool
+	selection            *int
+	clearedselection     bool
+	done                 bool
+	oldValue             func(context.Context) (*StagedProduct, error)
+	predicates           []predicate.StagedProduct
+}
+
+var _ ent.Mutation = (*StagedProductMutation)(nil)
+
+// stagedproductOption allows management of the mutation configuration using functional options.
+type stagedproductOption func(*StagedProductMutation)
+
+// newStagedProductMutation creates new mutation for the StagedProduct entity.
+func newStagedProductMutation(c config, op Op, opts ...stagedproductOption) *StagedProductMutation {
+	m := &StagedProductMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStagedProduct,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStagedProductID sets the ID field of the mutation.
+func withStagedProductID(id int) stagedproductOption {
+	return func(m *StagedProductMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StagedProduct
+		)
+		m.oldValue = func(ctx context.Context) (*StagedProduct, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StagedProduct.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStagedProduct sets the old StagedProduct of the mutation.
+func withStagedProduct(node *StagedProduct) stagedproductOption {
+	return func(m *StagedProductMutation) {
+		m.oldValue = func(context.Context) (*StagedProduct, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StagedProductMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StagedProductMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StagedProductMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StagedProductMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StagedProduct.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFeedID sets the "feed_id" field.
+func (m *StagedProductMutation) SetFeedID(s string) {
+	m.feed_id = &s
+}
+
+// FeedID returns the value of the "feed_id" field in the mutation.
+func (m *StagedProductMutation) FeedID() (r string, exists bool) {
+	v := m.feed_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeedID returns the old "feed_id" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldFeedID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeedID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeedID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeedID: %w", err)
+	}
+	return oldValue.FeedID, nil
+}
+
+// ResetFeedID resets all changes to the "feed_id" field.
+func (m *StagedProductMutation) ResetFeedID() {
+	m.feed_id = nil
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (m *StagedProductMutation) SetItemGroupID(s string) {
+	m.item_group_id = &s
+}
+
+// ItemGroupID returns the value of the "item_group_id" field in the mutation.
+func (m *StagedProductMutation) ItemGroupID() (r string, exists bool) {
+	v := m.item_group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemGroupID returns the old "item_group_id" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldItemGroupID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemGroupID: %w", err)
+	}
+	return oldValue.ItemGroupID, nil
+}
+
+// ResetItemGroupID resets all changes to the "item_group_id" field.
+func (m *StagedProductMutation) ResetItemGroupID() {
+	m.item_group_id = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *StagedProductMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *StagedProductMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *StagedProductMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetBrand sets the "brand" field.
+func (m *StagedProductMutation) SetBrand(s string) {
+	m.brand = &s
+}
+
+// Brand returns the value of the "brand" field in the mutation.
+func (m *StagedProductMutation) Brand() (r string, exists bool) {
+	v := m.brand
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBrand returns the old "brand" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldBrand(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBrand is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBrand requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBrand: %w", err)
+	}
+	return oldValue.Brand, nil
+}
+
+// ResetBrand resets all changes to the "brand" field.
+func (m *StagedProductMutation) ResetBrand() {
+	m.brand = nil
+}
+
+// SetAvailability sets the "availability" field.
+func (m *StagedProductMutation) SetAvailability(s string) {
+	m.availability = &s
+}
+
+// Availability returns the value of the "availability" field in the mutation.
+func (m *StagedProductMutation) Availability() (r string, exists bool) {
+	v := m.availability
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAvailability returns the old "availability" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldAvailability(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAvailability is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAvailability requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAvailability: %w", err)
+	}
+	return oldValue.Availability, nil
+}
+
+// ResetAvailability resets all changes to the "availability" field.
+func (m *StagedProductMutation) ResetAvailability() {
+	m.availability = nil
+}
+
+// SetCategory sets the "category" field.
+func (m *StagedProductMutation) SetCategory(s string) {
+	m.category = &s
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *StagedProductMutation) Category() (r string, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldCategory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *StagedProductMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetPriceCents sets the "price_cents" field.
+func (m *StagedProductMutation) SetPriceCents(i int64) {
+	m.price_cents = &i
+	m.addprice_cents = nil
+}
+
+// PriceCents returns the value of the "price_cents" field in the mutation.
+func (m *StagedProductMutation) PriceCents() (r int64, exists bool) {
+	v := m.price_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriceCents returns the old "price_cents" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldPriceCents(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriceCents is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriceCents requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriceCents: %w", err)
+	}
+	return oldValue.PriceCents, nil
+}
+
+// AddPriceCents adds i to the "price_cents" field.
+func (m *StagedProductMutation) AddPriceCents(i int64) {
+	if m.addprice_cents != nil {
+		*m.addprice_cents += i
+	} else {
+		m.addprice_cents = &i
+	}
+}
+
+// AddedPriceCents returns the value that was added to the "price_cents" field in this mutation.
+func (m *StagedProductMutation) AddedPriceCents() (r int64, exists bool) {
+	v := m.addprice_cents
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPriceCents clears the value of the "price_cents" field.
+func (m *StagedProductMutation) ClearPriceCents() {
+	m.price_cents = nil
+	m.addprice_cents = nil
+	m.clearedFields[stagedproduct.FieldPriceCents] = struct{}{}
+}
+
+// PriceCentsCleared returns if the "price_cents" field was cleared in this mutation.
+func (m *StagedProductMutation) PriceCentsCleared() bool {
+	_, ok := m.clearedFields[stagedproduct.FieldPriceCents]
+	return ok
+}
+
+// ResetPriceCents resets all changes to the "price_cents" field.
+func (m *StagedProductMutation) ResetPriceCents() {
+	m.price_cents = nil
+	m.addprice_cents = nil
+	delete(m.clearedFields, stagedproduct.FieldPriceCents)
+}
+
+// SetCurrency sets the "currency" field.
+func (m *StagedProductMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *StagedProductMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *StagedProductMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetItems sets the "items" field.
+func (m *StagedProductMutation) SetItems(value map[string]letzshop.Item) {
+	m.items = &value
+}
+
+// Items returns the value of the "items" field in the mutation.
+func (m *StagedProductMutation) Items() (r map[string]letzshop.Item, exists bool) {
+	v := m.items
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItems returns the old "items" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldItems(ctx context.Context) (v map[string]letzshop.Item, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItems is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItems requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItems: %w", err)
+	}
+	return oldValue.Items, nil
+}
+
+// ResetItems resets all changes to the "items" field.
+func (m *StagedProductMutation) ResetItems() {
+	m.items = nil
+}
+
+// SetRaw sets the "raw" field.
+func (m *StagedProductMutation) SetRaw(value map[string][][2]string) {
+	m.raw = &value
+}
+
+// Raw returns the value of the "raw" field in the mutation.
+func (m *StagedProductMutation) Raw() (r map[string][][2]string, exists bool) {
+	v := m.raw
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRaw returns the old "raw" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldRaw(ctx context.Context) (v map[string][][2]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRaw is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRaw requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRaw: %w", err)
+	}
+	return oldValue.Raw, nil
+}
+
+// ResetRaw resets all changes to the "raw" field.
+func (m *StagedProductMutation) ResetRaw() {
+	m.raw = nil
+}
+
+// SetSeen sets the "seen" field.
+func (m *StagedProductMutation) SetSeen(value map[string]int) {
+	m.seen = &value
+}
+
+// Seen returns the value of the "seen" field in the mutation.
+func (m *StagedProductMutation) Seen() (r map[string]int, exists bool) {
+	v := m.seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeen returns the old "seen" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldSeen(ctx context.Context) (v map[string]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeen: %w", err)
+	}
+	return oldValue.Seen, nil
+}
+
+// ResetSeen resets all changes to the "seen" field.
+func (m *StagedProductMutation) ResetSeen() {
+	m.seen = nil
+}
+
+// SetCreatedJob sets the "created_job" field.
+func (m *StagedProductMutation) SetCreatedJob(i int) {
+	m.created_job = &i
+	m.addcreated_job = nil
+}
+
+// CreatedJob returns the value of the "created_job" field in the mutation.
+func (m *StagedProductMutation) CreatedJob() (r int, exists bool) {
+	v := m.created_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedJob returns the old "created_job" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldCreatedJob(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedJob: %w", err)
+	}
+	return oldValue.CreatedJob, nil
+}
+
+// AddCreatedJob adds i to the "created_job" field.
+func (m *StagedProductMutation) AddCreatedJob(i int) {
+	if m.addcreated_job != nil {
+		*m.addcreated_job += i
+	} else {
+		m.addcreated_job = &i
+	}
+}
+
+// AddedCreatedJob returns the value that was added to the "created_job" field in this mutation.
+func (m *StagedProductMutation) AddedCreatedJob() (r int, exists bool) {
+	v := m.addcreated_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreatedJob resets all changes to the "created_job" field.
+func (m *StagedProductMutation) ResetCreatedJob() {
+	m.created_job = nil
+	m.addcreated_job = nil
+}
+
+// SetChangedJob sets the "changed_job" field.
+func (m *StagedProductMutation) SetChangedJob(i int) {
+	m.changed_job = &i
+	m.addchanged_job = nil
+}
+
+// ChangedJob returns the value of the "changed_job" field in the mutation.
+func (m *StagedProductMutation) ChangedJob() (r int, exists bool) {
+	v := m.changed_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedJob returns the old "changed_job" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldChangedJob(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedJob: %w", err)
+	}
+	return oldValue.ChangedJob, nil
+}
+
+// AddChangedJob adds i to the "changed_job" field.
+func (m *StagedProductMutation) AddChangedJob(i int) {
+	if m.addchanged_job != nil {
+		*m.addchanged_job += i
+	} else {
+		m.addchanged_job = &i
+	}
+}
+
+// AddedChangedJob returns the value that was added to the "changed_job" field in this mutation.
+func (m *StagedProductMutation) AddedChangedJob() (r int, exists bool) {
+	v := m.addchanged_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetChangedJob resets all changes to the "changed_job" field.
+func (m *StagedProductMutation) ResetChangedJob() {
+	m.changed_job = nil
+	m.addchanged_job = nil
+}
+
+// SetMissingSinceJob sets the "missing_since_job" field.
+func (m *StagedProductMutation) SetMissingSinceJob(i int) {
+	m.missing_since_job = &i
+	m.addmissing_since_job = nil
+}
+
+// MissingSinceJob returns the value of the "missing_since_job" field in the mutation.
+func (m *StagedProductMutation) MissingSinceJob() (r int, exists bool) {
+	v := m.missing_since_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMissingSinceJob returns the old "missing_since_job" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldMissingSinceJob(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMissingSinceJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMissingSinceJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMissingSinceJob: %w", err)
+	}
+	return oldValue.MissingSinceJob, nil
+}
+
+// AddMissingSinceJob adds i to the "missing_since_job" field.
+func (m *StagedProductMutation) AddMissingSinceJob(i int) {
+	if m.addmissing_since_job != nil {
+		*m.addmissing_since_job += i
+	} else {
+		m.addmissing_since_job = &i
+	}
+}
+
+// AddedMissingSinceJob returns the value that was added to the "missing_since_job" field in this mutation.
+func (m *StagedProductMutation) AddedMissingSinceJob() (r int, exists bool) {
+	v := m.addmissing_since_job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMissingSinceJob clears the value of the "missing_since_job" field.
+func (m *StagedProductMutation) ClearMissingSinceJob() {
+	m.missing_since_job = nil
+	m.addmissing_since_job = nil
+	m.clearedFields[stagedproduct.FieldMissingSinceJob] = struct{}{}
+}
+
+// MissingSinceJobCleared returns if the "missing_since_job" field was cleared in this mutation.
+func (m *StagedProductMutation) MissingSinceJobCleared() bool {
+	_, ok := m.clearedFields[stagedproduct.FieldMissingSinceJob]
+	return ok
+}
+
+// ResetMissingSinceJob resets all changes to the "missing_since_job" field.
+func (m *StagedProductMutation) ResetMissingSinceJob() {
+	m.missing_since_job = nil
+	m.addmissing_since_job = nil
+	delete(m.clearedFields, stagedproduct.FieldMissingSinceJob)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *StagedProductMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *StagedProductMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the StagedProduct entity.
+// If the StagedProduct object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedProductMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *StagedProductMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetProductID sets the "product" edge to the Product entity by id.
+func (m *StagedProductMutation) SetProductID(id int) {
+	m.product = &id
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *StagedProductMutation) ClearProduct() {
+	m.clearedproduct = true
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *StagedProductMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductID returns the "product" edge ID in the mutation.
+func (m *StagedProductMutation) ProductID() (id int, exists bool) {
+	if m.product != nil {
+		return *m.product, true
+	}
+	return
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *StagedProductMutation) ProductIDs() (ids []int) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *StagedProductMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// SetSelectionID sets the "selection" edge to the StagedSelection entity by id.
+func (m *StagedProductMutation) SetSelectionID(id int) {
+	m.selection = &id
+}
+
+// ClearSelection clears the "selection" edge to the StagedSelection entity.
+func (m *StagedProductMutation) ClearSelection() {
+	m.clearedselection = true
+}
+
+// SelectionCleared reports if the "selection" edge to the StagedSelection entity was cleared.
+func (m *StagedProductMutation) SelectionCleared() bool {
+	return m.clearedselection
+}
+
+// SelectionID returns the "selection" edge ID in the mutation.
+func (m *StagedProductMutation) SelectionID() (id int, exists bool) {
+	if m.selection != nil {
+		return *m.selection, true
+	}
+	return
+}
+
+// SelectionIDs returns the "selection" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SelectionID instead. It exists only for internal usage by the builders.
+func (m *StagedProductMutation) SelectionIDs() (ids []int) {
+	if id := m.selection; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSelection resets all changes to the "selection" edge.
+func (m *StagedProductMutation) ResetSelection() {
+	m.selection = nil
+	m.clearedselection = false
+}
+
+// Where appends a list predicates to the StagedProductMutation builder.
+func (m *StagedProductMutation) Where(ps ...predicate.StagedProduct) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StagedProductMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StagedProductMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StagedProduct, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StagedProductMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StagedProductMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StagedProduct).
+func (m *StagedProductMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StagedProductMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.feed_id != nil {
+		fields = append(fields, stagedproduct.FieldFeedID)
+	}
+	if m.item_group_id != nil {
+		fields = append(fields, stagedproduct.FieldItemGroupID)
+	}
+	if m.title != nil {
+		fields = append(fields, stagedproduct.FieldTitle)
+	}
+	if m.brand != nil {
+		fields = append(fields, stagedproduct.FieldBrand)
+	}
+	if m.availability != nil {
+		fields = append(fields, stagedproduct.FieldAvailability)
+	}
+	if m.category != nil {
+		fields = append(fields, stagedproduct.FieldCategory)
+	}
+	if m.price_cents != nil {
+		fields = append(fields, stagedproduct.FieldPriceCents)
+	}
+	if m.currency != nil {
+		fields = append(fields, stagedproduct.FieldCurrency)
+	}
+	if m.items != nil {
+		fields = append(fields, stagedproduct.FieldItems)
+	}
+	if m.raw != nil {
+		fields = append(fields, stagedproduct.FieldRaw)
+	}
+	if m.seen != nil {
+		fields = append(fields, stagedproduct.FieldSeen)
+	}
+	if m.created_job != nil {
+		fields = append(fields, stagedproduct.FieldCreatedJob)
+	}
+	if m.changed_job != nil {
+		fields = append(fields, stagedproduct.FieldChangedJob)
+	}
+	if m.missing_since_job != nil {
+		fields = append(fields, stagedproduct.FieldMissingSinceJob)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, stagedproduct.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StagedProductMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case stagedproduct.FieldFeedID:
+		return m.FeedID()
+	case stagedproduct.FieldItemGroupID:
+		return m.ItemGroupID()
+	case stagedproduct.FieldTitle:
+		return m.Title()
+	case stagedproduct.FieldBrand:
+		return m.Brand()
+	case stagedproduct.FieldAvailability:
+		return m.Availability()
+	case stagedproduct.FieldCategory:
+		return m.Category()
+	case stagedproduct.FieldPriceCents:
+		return m.PriceCents()
+	case stagedproduct.FieldCurrency:
+		return m.Currency()
+	case stagedproduct.FieldItems:
+		return m.Items()
+	case stagedproduct.FieldRaw:
+		return m.Raw()
+	case stagedproduct.FieldSeen:
+		return m.Seen()
+	case stagedproduct.FieldCreatedJob:
+		return m.CreatedJob()
+	case stagedproduct.FieldChangedJob:
+		return m.ChangedJob()
+	case stagedproduct.FieldMissingSinceJob:
+		return m.MissingSinceJob()
+	case stagedproduct.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StagedProductMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case stagedproduct.FieldFeedID:
+		return m.OldFeedID(ctx)
+	case stagedproduct.FieldItemGroupID:
+		return m.OldItemGroupID(ctx)
+	case stagedproduct.FieldTitle:
+		return m.OldTitle(ctx)
+	case stagedproduct.FieldBrand:
+		return m.OldBrand(ctx)
+	case stagedproduct.FieldAvailability:
+		return m.OldAvailability(ctx)
+	case stagedproduct.FieldCategory:
+		return m.OldCategory(ctx)
+	case stagedproduct.FieldPriceCents:
+		return m.OldPriceCents(ctx)
+	case stagedproduct.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case stagedproduct.FieldItems:
+		return m.OldItems(ctx)
+	case stagedproduct.FieldRaw:
+		return m.OldRaw(ctx)
+	case stagedproduct.FieldSeen:
+		return m.OldSeen(ctx)
+	case stagedproduct.FieldCreatedJob:
+		return m.OldCreatedJob(ctx)
+	case stagedproduct.FieldChangedJob:
+		return m.OldChangedJob(ctx)
+	case stagedproduct.FieldMissingSinceJob:
+		return m.OldMissingSinceJob(ctx)
+	case stagedproduct.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StagedProduct field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedProductMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case stagedproduct.FieldFeedID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeedID(v)
+		return nil
+	case stagedproduct.FieldItemGroupID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemGroupID(v)
+		return nil
+	case stagedproduct.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case stagedproduct.FieldBrand:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBrand(v)
+		return nil
+	case stagedproduct.FieldAvailability:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAvailability(v)
+		return nil
+	case stagedproduct.FieldCategory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case stagedproduct.FieldPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriceCents(v)
+		return nil
+	case stagedproduct.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case stagedproduct.FieldItems:
+		v, ok := value.(map[string]letzshop.Item)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItems(v)
+		return nil
+	case stagedproduct.FieldRaw:
+		v, ok := value.(map[string][][2]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRaw(v)
+		return nil
+	case stagedproduct.FieldSeen:
+		v, ok := value.(map[string]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeen(v)
+		return nil
+	case stagedproduct.FieldCreatedJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedJob(v)
+		return nil
+	case stagedproduct.FieldChangedJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedJob(v)
+		return nil
+	case stagedproduct.FieldMissingSinceJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMissingSinceJob(v)
+		return nil
+	case stagedproduct.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StagedProductMutation) AddedFields() []string {
+	var fields []string
+	if m.addprice_cents != nil {
+		fields = append(fields, stagedproduct.FieldPriceCents)
+	}
+	if m.addcreated_job != nil {
+		fields = append(fields, stagedproduct.FieldCreatedJob)
+	}
+	if m.addchanged_job != nil {
+		fields = append(fields, stagedproduct.FieldChangedJob)
+	}
+	if m.addmissing_since_job != nil {
+		fields = append(fields, stagedproduct.FieldMissingSinceJob)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StagedProductMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case stagedproduct.FieldPriceCents:
+		return m.AddedPriceCents()
+	case stagedproduct.FieldCreatedJob:
+		return m.AddedCreatedJob()
+	case stagedproduct.FieldChangedJob:
+		return m.AddedChangedJob()
+	case stagedproduct.FieldMissingSinceJob:
+		return m.AddedMissingSinceJob()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedProductMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case stagedproduct.FieldPriceCents:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPriceCents(v)
+		return nil
+	case stagedproduct.FieldCreatedJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedJob(v)
+		return nil
+	case stagedproduct.FieldChangedJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddChangedJob(v)
+		return nil
+	case stagedproduct.FieldMissingSinceJob:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMissingSinceJob(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StagedProductMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(stagedproduct.FieldPriceCents) {
+		fields = append(fields, stagedproduct.FieldPriceCents)
+	}
+	if m.FieldCleared(stagedproduct.FieldMissingSinceJob) {
+		fields = append(fields, stagedproduct.FieldMissingSinceJob)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StagedProductMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StagedProductMutation) ClearField(name string) error {
+	switch name {
+	case stagedproduct.FieldPriceCents:
+		m.ClearPriceCents()
+		return nil
+	case stagedproduct.FieldMissingSinceJob:
+		m.ClearMissingSinceJob()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StagedProductMutation) ResetField(name string) error {
+	switch name {
+	case stagedproduct.FieldFeedID:
+		m.ResetFeedID()
+		return nil
+	case stagedproduct.FieldItemGroupID:
+		m.ResetItemGroupID()
+		return nil
+	case stagedproduct.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case stagedproduct.FieldBrand:
+		m.ResetBrand()
+		return nil
+	case stagedproduct.FieldAvailability:
+		m.ResetAvailability()
+		return nil
+	case stagedproduct.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case stagedproduct.FieldPriceCents:
+		m.ResetPriceCents()
+		return nil
+	case stagedproduct.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case stagedproduct.FieldItems:
+		m.ResetItems()
+		return nil
+	case stagedproduct.FieldRaw:
+		m.ResetRaw()
+		return nil
+	case stagedproduct.FieldSeen:
+		m.ResetSeen()
+		return nil
+	case stagedproduct.FieldCreatedJob:
+		m.ResetCreatedJob()
+		return nil
+	case stagedproduct.FieldChangedJob:
+		m.ResetChangedJob()
+		return nil
+	case stagedproduct.FieldMissingSinceJob:
+		m.ResetMissingSinceJob()
+		return nil
+	case stagedproduct.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StagedProductMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.product != nil {
+		edges = append(edges, stagedproduct.EdgeProduct)
+	}
+	if m.selection != nil {
+		edges = append(edges, stagedproduct.EdgeSelection)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StagedProductMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case stagedproduct.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	case stagedproduct.EdgeSelection:
+		if id := m.selection; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StagedProductMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StagedProductMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StagedProductMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedproduct {
+		edges = append(edges, stagedproduct.EdgeProduct)
+	}
+	if m.clearedselection {
+		edges = append(edges, stagedproduct.EdgeSelection)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StagedProductMutation) EdgeCleared(name string) bool {
+	switch name {
+	case stagedproduct.EdgeProduct:
+		return m.clearedproduct
+	case stagedproduct.EdgeSelection:
+		return m.clearedselection
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StagedProductMutation) ClearEdge(name string) error {
+	switch name {
+	case stagedproduct.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	case stagedproduct.EdgeSelection:
+		m.ClearSelection()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StagedProductMutation) ResetEdge(name string) error {
+	switch name {
+	case stagedproduct.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	case stagedproduct.EdgeSelection:
+		m.ResetSelection()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedProduct edge %s", name)
+}
+
+// StagedSelectionMutation represents an operation that mutates the StagedSelection nodes in the graph.
+type StagedSelectionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	selected_at   *time.Time
+	clearedFields map[string]struct{}
+	staged        *int
+	clearedstaged bool
+	done          bool
+	oldValue      func(context.Context) (*StagedSelection, error)
+	predicates    []predicate.StagedSelection
+}
+
+var _ ent.Mutation = (*StagedSelectionMutation)(nil)
+
+// stagedselectionOption allows management of the mutation configuration using functional options.
+type stagedselectionOption func(*StagedSelectionMutation)
+
+// newStagedSelectionMutation creates new mutation for the StagedSelection entity.
+func newStagedSelectionMutation(c config, op Op, opts ...stagedselectionOption) *StagedSelectionMutation {
+	m := &StagedSelectionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeStagedSelection,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withStagedSelectionID sets the ID field of the mutation.
+func withStagedSelectionID(id int) stagedselectionOption {
+	return func(m *StagedSelectionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *StagedSelection
+		)
+		m.oldValue = func(ctx context.Context) (*StagedSelection, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().StagedSelection.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withStagedSelection sets the old StagedSelection of the mutation.
+func withStagedSelection(node *StagedSelection) stagedselectionOption {
+	return func(m *StagedSelectionMutation) {
+		m.oldValue = func(context.Context) (*StagedSelection, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m StagedSelectionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m StagedSelectionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("tenant: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *StagedSelectionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *StagedSelectionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().StagedSelection.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (m *StagedSelectionMutation) SetStagedProductID(i int) {
+	m.staged = &i
+}
+
+// StagedProductID returns the value of the "staged_product_id" field in the mutation.
+func (m *StagedSelectionMutation) StagedProductID() (r int, exists bool) {
+	v := m.staged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStagedProductID returns the old "staged_product_id" field's value of the StagedSelection entity.
+// If the StagedSelection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedSelectionMutation) OldStagedProductID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStagedProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStagedProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStagedProductID: %w", err)
+	}
+	return oldValue.StagedProductID, nil
+}
+
+// ResetStagedProductID resets all changes to the "staged_product_id" field.
+func (m *StagedSelectionMutation) ResetStagedProductID() {
+	m.staged = nil
+}
+
+// SetSelectedAt sets the "selected_at" field.
+func (m *StagedSelectionMutation) SetSelectedAt(t time.Time) {
+	m.selected_at = &t
+}
+
+// SelectedAt returns the value of the "selected_at" field in the mutation.
+func (m *StagedSelectionMutation) SelectedAt() (r time.Time, exists bool) {
+	v := m.selected_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSelectedAt returns the old "selected_at" field's value of the StagedSelection entity.
+// If the StagedSelection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StagedSelectionMutation) OldSelectedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSelectedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSelectedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSelectedAt: %w", err)
+	}
+	return oldValue.SelectedAt, nil
+}
+
+// ResetSelectedAt resets all changes to the "selected_at" field.
+func (m *StagedSelectionMutation) ResetSelectedAt() {
+	m.selected_at = nil
+}
+
+// SetStagedID sets the "staged" edge to the StagedProduct entity by id.
+func (m *StagedSelectionMutation) SetStagedID(id int) {
+	m.staged = &id
+}
+
+// ClearStaged clears the "staged" edge to the StagedProduct entity.
+func (m *StagedSelectionMutation) ClearStaged() {
+	m.clearedstaged = true
+	m.clearedFields[stagedselection.FieldStagedProductID] = struct{}{}
+}
+
+// StagedCleared reports if the "staged" edge to the StagedProduct entity was cleared.
+func (m *StagedSelectionMutation) StagedCleared() bool {
+	return m.clearedstaged
+}
+
+// StagedID returns the "staged" edge ID in the mutation.
+func (m *StagedSelectionMutation) StagedID() (id int, exists bool) {
+	if m.staged != nil {
+		return *m.staged, true
+	}
+	return
+}
+
+// StagedIDs returns the "staged" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StagedID instead. It exists only for internal usage by the builders.
+func (m *StagedSelectionMutation) StagedIDs() (ids []int) {
+	if id := m.staged; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStaged resets all changes to the "staged" edge.
+func (m *StagedSelectionMutation) ResetStaged() {
+	m.staged = nil
+	m.clearedstaged = false
+}
+
+// Where appends a list predicates to the StagedSelectionMutation builder.
+func (m *StagedSelectionMutation) Where(ps ...predicate.StagedSelection) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the StagedSelectionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *StagedSelectionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.StagedSelection, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *StagedSelectionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *StagedSelectionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (StagedSelection).
+func (m *StagedSelectionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *StagedSelectionMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.staged != nil {
+		fields = append(fields, stagedselection.FieldStagedProductID)
+	}
+	if m.selected_at != nil {
+		fields = append(fields, stagedselection.FieldSelectedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *StagedSelectionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case stagedselection.FieldStagedProductID:
+		return m.StagedProductID()
+	case stagedselection.FieldSelectedAt:
+		return m.SelectedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *StagedSelectionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case stagedselection.FieldStagedProductID:
+		return m.OldStagedProductID(ctx)
+	case stagedselection.FieldSelectedAt:
+		return m.OldSelectedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown StagedSelection field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedSelectionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case stagedselection.FieldStagedProductID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStagedProductID(v)
+		return nil
+	case stagedselection.FieldSelectedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSelectedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown StagedSelection field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *StagedSelectionMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *StagedSelectionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *StagedSelectionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown StagedSelection numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *StagedSelectionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *StagedSelectionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *StagedSelectionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown StagedSelection nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *StagedSelectionMutation) ResetField(name string) error {
+	switch name {
+	case stagedselection.FieldStagedProductID:
+		m.ResetStagedProductID()
+		return nil
+	case stagedselection.FieldSelectedAt:
+		m.ResetSelectedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedSelection field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *StagedSelectionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.staged != nil {
+		edges = append(edges, stagedselection.EdgeStaged)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *StagedSelectionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case stagedselection.EdgeStaged:
+		if id := m.staged; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *StagedSelectionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *StagedSelectionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *StagedSelectionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedstaged {
+		edges = append(edges, stagedselection.EdgeStaged)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *StagedSelectionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case stagedselection.EdgeStaged:
+		return m.clearedstaged
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *StagedSelectionMutation) ClearEdge(name string) error {
+	switch name {
+	case stagedselection.EdgeStaged:
+		m.ClearStaged()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedSelection unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *StagedSelectionMutation) ResetEdge(name string) error {
+	switch name {
+	case stagedselection.EdgeStaged:
+		m.ResetStaged()
+		return nil
+	}
+	return fmt.Errorf("unknown StagedSelection edge %s", name)
 }

@@ -3,6 +3,7 @@
 package tenant
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 )
 
 // Product is the model entity for the Product schema.
@@ -19,17 +21,75 @@ type Product struct {
 	ID int `json:"id,omitempty"`
 	// Sku holds the value of the "sku" field.
 	Sku string `json:"sku,omitempty"`
-	// Name holds the value of the "name" field.
-	Name string `json:"name,omitempty"`
+	// language → title
+	Title map[string]string `json:"title,omitempty"`
+	// language → description
+	Description map[string]string `json:"description,omitempty"`
 	// PriceCents holds the value of the "price_cents" field.
 	PriceCents int64 `json:"price_cents,omitempty"`
+	// SalePriceCents holds the value of the "sale_price_cents" field.
+	SalePriceCents *int64 `json:"sale_price_cents,omitempty"`
 	// Currency holds the value of the "currency" field.
 	Currency string `json:"currency,omitempty"`
+	// VAT in basis points (17% = 1700); nil: the vendor's default
+	VatRateBp *int `json:"vat_rate_bp,omitempty"`
+	// nil: stock not tracked
+	Stock *int `json:"stock,omitempty"`
+	// Status holds the value of the "status" field.
+	Status product.Status `json:"status,omitempty"`
+	// Images holds the value of the "images" field.
+	Images []string `json:"images,omitempty"`
+	// Brand holds the value of the "brand" field.
+	Brand string `json:"brand,omitempty"`
+	// Gtin holds the value of the "gtin" field.
+	Gtin string `json:"gtin,omitempty"`
+	// variants of one product share it
+	ItemGroupID string `json:"item_group_id,omitempty"`
+	// the imported product it was published from
+	StagedProductID *int `json:"staged_product_id,omitempty"`
+	// synced fields the vendor changed: price, title.fr, ...
+	Overridden []string `json:"overridden,omitempty"`
+	// the feed's value of each synced field at the last sync
+	Source map[string]json.RawMessage `json:"source,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the ProductQuery when eager-loading is set.
+	Edges        ProductEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// ProductEdges holds the relations/edges for other nodes in the graph.
+type ProductEdges struct {
+	// Staged holds the value of the staged edge.
+	Staged *StagedProduct `json:"staged,omitempty"`
+	// Drifts holds the value of the drifts edge.
+	Drifts []*ProductDrift `json:"drifts,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [2]bool
+}
+
+// StagedOrErr returns the Staged value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductEdges) StagedOrErr() (*StagedProduct, error) {
+	if e.Staged != nil {
+		return e.Staged, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: stagedproduct.Label}
+	}
+	return nil, &NotLoadedError{edge: "staged"}
+}
+
+// DriftsOrErr returns the Drifts value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductEdges) DriftsOrErr() ([]*ProductDrift, error) {
+	if e.loadedTypes[1] {
+		return e.Drifts, nil
+	}
+	return nil, &NotLoadedError{edge: "drifts"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -37,9 +97,11 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case product.FieldID, product.FieldPriceCents:
+		case product.FieldTitle, product.FieldDescription, product.FieldImages, product.FieldOverridden, product.FieldSource:
+			values[i] = new([]byte)
+		case product.FieldID, product.FieldPriceCents, product.FieldSalePriceCents, product.FieldVatRateBp, product.FieldStock, product.FieldStagedProductID:
 			values[i] = new(sql.NullInt64)
-		case product.FieldSku, product.FieldName, product.FieldCurrency:
+		case product.FieldSku, product.FieldCurrency, product.FieldStatus, product.FieldBrand, product.FieldGtin, product.FieldItemGroupID:
 			values[i] = new(sql.NullString)
 		case product.FieldCreatedAt, product.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -70,11 +132,21 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Sku = value.String
 			}
-		case product.FieldName:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field name", values[i])
-			} else if value.Valid {
-				_m.Name = value.String
+		case product.FieldTitle:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field title", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Title); err != nil {
+					return fmt.Errorf("unmarshal field title: %w", err)
+				}
+			}
+		case product.FieldDescription:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field description", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Description); err != nil {
+					return fmt.Errorf("unmarshal field description: %w", err)
+				}
 			}
 		case product.FieldPriceCents:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -82,11 +154,87 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PriceCents = value.Int64
 			}
+		case product.FieldSalePriceCents:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field sale_price_cents", values[i])
+			} else if value.Valid {
+				_m.SalePriceCents = new(int64)
+				*_m.SalePriceCents = value.Int64
+			}
 		case product.FieldCurrency:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field currency", values[i])
 			} else if value.Valid {
 				_m.Currency = value.String
+			}
+		case product.FieldVatRateBp:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field vat_rate_bp", values[i])
+			} else if value.Valid {
+				_m.VatRateBp = new(int)
+				*_m.VatRateBp = int(value.Int64)
+			}
+		case product.FieldStock:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field stock", values[i])
+			} else if value.Valid {
+				_m.Stock = new(int)
+				*_m.Stock = int(value.Int64)
+			}
+		case product.FieldStatus:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field status", values[i])
+			} else if value.Valid {
+				_m.Status = product.Status(value.String)
+			}
+		case product.FieldImages:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field images", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Images); err != nil {
+					return fmt.Errorf("unmarshal field images: %w", err)
+				}
+			}
+		case product.FieldBrand:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field brand", values[i])
+			} else if value.Valid {
+				_m.Brand = value.String
+			}
+		case product.FieldGtin:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field gtin", values[i])
+			} else if value.Valid {
+				_m.Gtin = value.String
+			}
+		case product.FieldItemGroupID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field item_group_id", values[i])
+			} else if value.Valid {
+				_m.ItemGroupID = value.String
+			}
+		case product.FieldStagedProductID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field staged_product_id", values[i])
+			} else if value.Valid {
+				_m.StagedProductID = new(int)
+				*_m.StagedProductID = int(value.Int64)
+			}
+		case product.FieldOverridden:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field overridden", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Overridden); err != nil {
+					return fmt.Errorf("unmarshal field overridden: %w", err)
+				}
+			}
+		case product.FieldSource:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field source", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Source); err != nil {
+					return fmt.Errorf("unmarshal field source: %w", err)
+				}
 			}
 		case product.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -111,6 +259,16 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Product) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryStaged queries the "staged" edge of the Product entity.
+func (_m *Product) QueryStaged() *StagedProductQuery {
+	return NewProductClient(_m.config).QueryStaged(_m)
+}
+
+// QueryDrifts queries the "drifts" edge of the Product entity.
+func (_m *Product) QueryDrifts() *ProductDriftQuery {
+	return NewProductClient(_m.config).QueryDrifts(_m)
 }
 
 // Update returns a builder for updating this Product.
@@ -139,14 +297,58 @@ func (_m *Product) String() string {
 	builder.WriteString("sku=")
 	builder.WriteString(_m.Sku)
 	builder.WriteString(", ")
-	builder.WriteString("name=")
-	builder.WriteString(_m.Name)
+	builder.WriteString("title=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Title))
+	builder.WriteString(", ")
+	builder.WriteString("description=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Description))
 	builder.WriteString(", ")
 	builder.WriteString("price_cents=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PriceCents))
 	builder.WriteString(", ")
+	if v := _m.SalePriceCents; v != nil {
+		builder.WriteString("sale_price_cents=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("currency=")
 	builder.WriteString(_m.Currency)
+	builder.WriteString(", ")
+	if v := _m.VatRateBp; v != nil {
+		builder.WriteString("vat_rate_bp=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Stock; v != nil {
+		builder.WriteString("stock=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("status=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("images=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Images))
+	builder.WriteString(", ")
+	builder.WriteString("brand=")
+	builder.WriteString(_m.Brand)
+	builder.WriteString(", ")
+	builder.WriteString("gtin=")
+	builder.WriteString(_m.Gtin)
+	builder.WriteString(", ")
+	builder.WriteString("item_group_id=")
+	builder.WriteString(_m.ItemGroupID)
+	builder.WriteString(", ")
+	if v := _m.StagedProductID; v != nil {
+		builder.WriteString("staged_product_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("overridden=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Overridden))
+	builder.WriteString(", ")
+	builder.WriteString("source=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Source))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

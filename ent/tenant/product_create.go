@@ -4,6 +4,7 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 )
 
 // ProductCreate is the builder for creating a Product entity.
@@ -28,15 +31,35 @@ func (_c *ProductCreate) SetSku(v string) *ProductCreate {
 	return _c
 }
 
-// SetName sets the "name" field.
-func (_c *ProductCreate) SetName(v string) *ProductCreate {
-	_c.mutation.SetName(v)
+// SetTitle sets the "title" field.
+func (_c *ProductCreate) SetTitle(v map[string]string) *ProductCreate {
+	_c.mutation.SetTitle(v)
+	return _c
+}
+
+// SetDescription sets the "description" field.
+func (_c *ProductCreate) SetDescription(v map[string]string) *ProductCreate {
+	_c.mutation.SetDescription(v)
 	return _c
 }
 
 // SetPriceCents sets the "price_cents" field.
 func (_c *ProductCreate) SetPriceCents(v int64) *ProductCreate {
 	_c.mutation.SetPriceCents(v)
+	return _c
+}
+
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (_c *ProductCreate) SetSalePriceCents(v int64) *ProductCreate {
+	_c.mutation.SetSalePriceCents(v)
+	return _c
+}
+
+// SetNillableSalePriceCents sets the "sale_price_cents" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableSalePriceCents(v *int64) *ProductCreate {
+	if v != nil {
+		_c.SetSalePriceCents(*v)
+	}
 	return _c
 }
 
@@ -51,6 +74,122 @@ func (_c *ProductCreate) SetNillableCurrency(v *string) *ProductCreate {
 	if v != nil {
 		_c.SetCurrency(*v)
 	}
+	return _c
+}
+
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (_c *ProductCreate) SetVatRateBp(v int) *ProductCreate {
+	_c.mutation.SetVatRateBp(v)
+	return _c
+}
+
+// SetNillableVatRateBp sets the "vat_rate_bp" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableVatRateBp(v *int) *ProductCreate {
+	if v != nil {
+		_c.SetVatRateBp(*v)
+	}
+	return _c
+}
+
+// SetStock sets the "stock" field.
+func (_c *ProductCreate) SetStock(v int) *ProductCreate {
+	_c.mutation.SetStock(v)
+	return _c
+}
+
+// SetNillableStock sets the "stock" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableStock(v *int) *ProductCreate {
+	if v != nil {
+		_c.SetStock(*v)
+	}
+	return _c
+}
+
+// SetStatus sets the "status" field.
+func (_c *ProductCreate) SetStatus(v product.Status) *ProductCreate {
+	_c.mutation.SetStatus(v)
+	return _c
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableStatus(v *product.Status) *ProductCreate {
+	if v != nil {
+		_c.SetStatus(*v)
+	}
+	return _c
+}
+
+// SetImages sets the "images" field.
+func (_c *ProductCreate) SetImages(v []string) *ProductCreate {
+	_c.mutation.SetImages(v)
+	return _c
+}
+
+// SetBrand sets the "brand" field.
+func (_c *ProductCreate) SetBrand(v string) *ProductCreate {
+	_c.mutation.SetBrand(v)
+	return _c
+}
+
+// SetNillableBrand sets the "brand" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableBrand(v *string) *ProductCreate {
+	if v != nil {
+		_c.SetBrand(*v)
+	}
+	return _c
+}
+
+// SetGtin sets the "gtin" field.
+func (_c *ProductCreate) SetGtin(v string) *ProductCreate {
+	_c.mutation.SetGtin(v)
+	return _c
+}
+
+// SetNillableGtin sets the "gtin" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableGtin(v *string) *ProductCreate {
+	if v != nil {
+		_c.SetGtin(*v)
+	}
+	return _c
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (_c *ProductCreate) SetItemGroupID(v string) *ProductCreate {
+	_c.mutation.SetItemGroupID(v)
+	return _c
+}
+
+// SetNillableItemGroupID sets the "item_group_id" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableItemGroupID(v *string) *ProductCreate {
+	if v != nil {
+		_c.SetItemGroupID(*v)
+	}
+	return _c
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (_c *ProductCreate) SetStagedProductID(v int) *ProductCreate {
+	_c.mutation.SetStagedProductID(v)
+	return _c
+}
+
+// SetNillableStagedProductID sets the "staged_product_id" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableStagedProductID(v *int) *ProductCreate {
+	if v != nil {
+		_c.SetStagedProductID(*v)
+	}
+	return _c
+}
+
+// SetOverridden sets the "overridden" field.
+func (_c *ProductCreate) SetOverridden(v []string) *ProductCreate {
+	_c.mutation.SetOverridden(v)
+	return _c
+}
+
+// SetSource sets the "source" field.
+func (_c *ProductCreate) SetSource(v map[string]json.RawMessage) *ProductCreate {
+	_c.mutation.SetSource(v)
 	return _c
 }
 
@@ -80,6 +219,40 @@ func (_c *ProductCreate) SetNillableUpdatedAt(v *time.Time) *ProductCreate {
 		_c.SetUpdatedAt(*v)
 	}
 	return _c
+}
+
+// SetStagedID sets the "staged" edge to the StagedProduct entity by ID.
+func (_c *ProductCreate) SetStagedID(id int) *ProductCreate {
+	_c.mutation.SetStagedID(id)
+	return _c
+}
+
+// SetNillableStagedID sets the "staged" edge to the StagedProduct entity by ID if the given value is not nil.
+func (_c *ProductCreate) SetNillableStagedID(id *int) *ProductCreate {
+	if id != nil {
+		_c = _c.SetStagedID(*id)
+	}
+	return _c
+}
+
+// SetStaged sets the "staged" edge to the StagedProduct entity.
+func (_c *ProductCreate) SetStaged(v *StagedProduct) *ProductCreate {
+	return _c.SetStagedID(v.ID)
+}
+
+// AddDriftIDs adds the "drifts" edge to the ProductDrift entity by IDs.
+func (_c *ProductCreate) AddDriftIDs(ids ...int) *ProductCreate {
+	_c.mutation.AddDriftIDs(ids...)
+	return _c
+}
+
+// AddDrifts adds the "drifts" edges to the ProductDrift entity.
+func (_c *ProductCreate) AddDrifts(v ...*ProductDrift) *ProductCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDriftIDs(ids...)
 }
 
 // Mutation returns the ProductMutation object of the builder.
@@ -121,6 +294,22 @@ func (_c *ProductCreate) defaults() {
 		v := product.DefaultCurrency
 		_c.mutation.SetCurrency(v)
 	}
+	if _, ok := _c.mutation.Status(); !ok {
+		v := product.DefaultStatus
+		_c.mutation.SetStatus(v)
+	}
+	if _, ok := _c.mutation.Brand(); !ok {
+		v := product.DefaultBrand
+		_c.mutation.SetBrand(v)
+	}
+	if _, ok := _c.mutation.Gtin(); !ok {
+		v := product.DefaultGtin
+		_c.mutation.SetGtin(v)
+	}
+	if _, ok := _c.mutation.ItemGroupID(); !ok {
+		v := product.DefaultItemGroupID
+		_c.mutation.SetItemGroupID(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := product.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -141,13 +330,8 @@ func (_c *ProductCreate) check() error {
 			return &ValidationError{Name: "sku", err: fmt.Errorf(`tenant: validator failed for field "Product.sku": %w`, err)}
 		}
 	}
-	if _, ok := _c.mutation.Name(); !ok {
-		return &ValidationError{Name: "name", err: errors.New(`tenant: missing required field "Product.name"`)}
-	}
-	if v, ok := _c.mutation.Name(); ok {
-		if err := product.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`tenant: validator failed for field "Product.name": %w`, err)}
-		}
+	if _, ok := _c.mutation.Title(); !ok {
+		return &ValidationError{Name: "title", err: errors.New(`tenant: missing required field "Product.title"`)}
 	}
 	if _, ok := _c.mutation.PriceCents(); !ok {
 		return &ValidationError{Name: "price_cents", err: errors.New(`tenant: missing required field "Product.price_cents"`)}
@@ -157,12 +341,59 @@ func (_c *ProductCreate) check() error {
 			return &ValidationError{Name: "price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.price_cents": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.SalePriceCents(); ok {
+		if err := product.SalePriceCentsValidator(v); err != nil {
+			return &ValidationError{Name: "sale_price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.sale_price_cents": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Currency(); !ok {
 		return &ValidationError{Name: "currency", err: errors.New(`tenant: missing required field "Product.currency"`)}
 	}
 	if v, ok := _c.mutation.Currency(); ok {
 		if err := product.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`tenant: validator failed for field "Product.currency": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.VatRateBp(); ok {
+		if err := product.VatRateBpValidator(v); err != nil {
+			return &ValidationError{Name: "vat_rate_bp", err: fmt.Errorf(`tenant: validator failed for field "Product.vat_rate_bp": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Stock(); ok {
+		if err := product.StockValidator(v); err != nil {
+			return &ValidationError{Name: "stock", err: fmt.Errorf(`tenant: validator failed for field "Product.stock": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Status(); !ok {
+		return &ValidationError{Name: "status", err: errors.New(`tenant: missing required field "Product.status"`)}
+	}
+	if v, ok := _c.mutation.Status(); ok {
+		if err := product.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`tenant: validator failed for field "Product.status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Brand(); !ok {
+		return &ValidationError{Name: "brand", err: errors.New(`tenant: missing required field "Product.brand"`)}
+	}
+	if v, ok := _c.mutation.Brand(); ok {
+		if err := product.BrandValidator(v); err != nil {
+			return &ValidationError{Name: "brand", err: fmt.Errorf(`tenant: validator failed for field "Product.brand": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Gtin(); !ok {
+		return &ValidationError{Name: "gtin", err: errors.New(`tenant: missing required field "Product.gtin"`)}
+	}
+	if v, ok := _c.mutation.Gtin(); ok {
+		if err := product.GtinValidator(v); err != nil {
+			return &ValidationError{Name: "gtin", err: fmt.Errorf(`tenant: validator failed for field "Product.gtin": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ItemGroupID(); !ok {
+		return &ValidationError{Name: "item_group_id", err: errors.New(`tenant: missing required field "Product.item_group_id"`)}
+	}
+	if v, ok := _c.mutation.ItemGroupID(); ok {
+		if err := product.ItemGroupIDValidator(v); err != nil {
+			return &ValidationError{Name: "item_group_id", err: fmt.Errorf(`tenant: validator failed for field "Product.item_group_id": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
@@ -203,17 +434,61 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 		_spec.SetField(product.FieldSku, field.TypeString, value)
 		_node.Sku = value
 	}
-	if value, ok := _c.mutation.Name(); ok {
-		_spec.SetField(product.FieldName, field.TypeString, value)
-		_node.Name = value
+	if value, ok := _c.mutation.Title(); ok {
+		_spec.SetField(product.FieldTitle, field.TypeJSON, value)
+		_node.Title = value
+	}
+	if value, ok := _c.mutation.Description(); ok {
+		_spec.SetField(product.FieldDescription, field.TypeJSON, value)
+		_node.Description = value
 	}
 	if value, ok := _c.mutation.PriceCents(); ok {
 		_spec.SetField(product.FieldPriceCents, field.TypeInt64, value)
 		_node.PriceCents = value
 	}
+	if value, ok := _c.mutation.SalePriceCents(); ok {
+		_spec.SetField(product.FieldSalePriceCents, field.TypeInt64, value)
+		_node.SalePriceCents = &value
+	}
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
 		_node.Currency = value
+	}
+	if value, ok := _c.mutation.VatRateBp(); ok {
+		_spec.SetField(product.FieldVatRateBp, field.TypeInt, value)
+		_node.VatRateBp = &value
+	}
+	if value, ok := _c.mutation.Stock(); ok {
+		_spec.SetField(product.FieldStock, field.TypeInt, value)
+		_node.Stock = &value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		_spec.SetField(product.FieldStatus, field.TypeEnum, value)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.Images(); ok {
+		_spec.SetField(product.FieldImages, field.TypeJSON, value)
+		_node.Images = value
+	}
+	if value, ok := _c.mutation.Brand(); ok {
+		_spec.SetField(product.FieldBrand, field.TypeString, value)
+		_node.Brand = value
+	}
+	if value, ok := _c.mutation.Gtin(); ok {
+		_spec.SetField(product.FieldGtin, field.TypeString, value)
+		_node.Gtin = value
+	}
+	if value, ok := _c.mutation.ItemGroupID(); ok {
+		_spec.SetField(product.FieldItemGroupID, field.TypeString, value)
+		_node.ItemGroupID = value
+	}
+	if value, ok := _c.mutation.Overridden(); ok {
+		_spec.SetField(product.FieldOverridden, field.TypeJSON, value)
+		_node.Overridden = value
+	}
+	if value, ok := _c.mutation.Source(); ok {
+		_spec.SetField(product.FieldSource, field.TypeJSON, value)
+		_node.Source = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(product.FieldCreatedAt, field.TypeTime, value)
@@ -222,6 +497,41 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if nodes := _c.mutation.StagedIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   product.StagedTable,
+			Columns: []string{product.StagedColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(stagedproduct.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _c.schemaConfig.Product
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.StagedProductID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _c.schemaConfig.ProductDrift
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -287,15 +597,33 @@ func (u *ProductUpsert) UpdateSku() *ProductUpsert {
 	return u
 }
 
-// SetName sets the "name" field.
-func (u *ProductUpsert) SetName(v string) *ProductUpsert {
-	u.Set(product.FieldName, v)
+// SetTitle sets the "title" field.
+func (u *ProductUpsert) SetTitle(v map[string]string) *ProductUpsert {
+	u.Set(product.FieldTitle, v)
 	return u
 }
 
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *ProductUpsert) UpdateName() *ProductUpsert {
-	u.SetExcluded(product.FieldName)
+// UpdateTitle sets the "title" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateTitle() *ProductUpsert {
+	u.SetExcluded(product.FieldTitle)
+	return u
+}
+
+// SetDescription sets the "description" field.
+func (u *ProductUpsert) SetDescription(v map[string]string) *ProductUpsert {
+	u.Set(product.FieldDescription, v)
+	return u
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateDescription() *ProductUpsert {
+	u.SetExcluded(product.FieldDescription)
+	return u
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *ProductUpsert) ClearDescription() *ProductUpsert {
+	u.SetNull(product.FieldDescription)
 	return u
 }
 
@@ -317,6 +645,30 @@ func (u *ProductUpsert) AddPriceCents(v int64) *ProductUpsert {
 	return u
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (u *ProductUpsert) SetSalePriceCents(v int64) *ProductUpsert {
+	u.Set(product.FieldSalePriceCents, v)
+	return u
+}
+
+// UpdateSalePriceCents sets the "sale_price_cents" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateSalePriceCents() *ProductUpsert {
+	u.SetExcluded(product.FieldSalePriceCents)
+	return u
+}
+
+// AddSalePriceCents adds v to the "sale_price_cents" field.
+func (u *ProductUpsert) AddSalePriceCents(v int64) *ProductUpsert {
+	u.Add(product.FieldSalePriceCents, v)
+	return u
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (u *ProductUpsert) ClearSalePriceCents() *ProductUpsert {
+	u.SetNull(product.FieldSalePriceCents)
+	return u
+}
+
 // SetCurrency sets the "currency" field.
 func (u *ProductUpsert) SetCurrency(v string) *ProductUpsert {
 	u.Set(product.FieldCurrency, v)
@@ -326,6 +678,174 @@ func (u *ProductUpsert) SetCurrency(v string) *ProductUpsert {
 // UpdateCurrency sets the "currency" field to the value that was provided on create.
 func (u *ProductUpsert) UpdateCurrency() *ProductUpsert {
 	u.SetExcluded(product.FieldCurrency)
+	return u
+}
+
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (u *ProductUpsert) SetVatRateBp(v int) *ProductUpsert {
+	u.Set(product.FieldVatRateBp, v)
+	return u
+}
+
+// UpdateVatRateBp sets the "vat_rate_bp" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateVatRateBp() *ProductUpsert {
+	u.SetExcluded(product.FieldVatRateBp)
+	return u
+}
+
+// AddVatRateBp adds v to the "vat_rate_bp" field.
+func (u *ProductUpsert) AddVatRateBp(v int) *ProductUpsert {
+	u.Add(product.FieldVatRateBp, v)
+	return u
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (u *ProductUpsert) ClearVatRateBp() *ProductUpsert {
+	u.SetNull(product.FieldVatRateBp)
+	return u
+}
+
+// SetStock sets the "stock" field.
+func (u *ProductUpsert) SetStock(v int) *ProductUpsert {
+	u.Set(product.FieldStock, v)
+	return u
+}
+
+// UpdateStock sets the "stock" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateStock() *ProductUpsert {
+	u.SetExcluded(product.FieldStock)
+	return u
+}
+
+// AddStock adds v to the "stock" field.
+func (u *ProductUpsert) AddStock(v int) *ProductUpsert {
+	u.Add(product.FieldStock, v)
+	return u
+}
+
+// ClearStock clears the value of the "stock" field.
+func (u *ProductUpsert) ClearStock() *ProductUpsert {
+	u.SetNull(product.FieldStock)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *ProductUpsert) SetStatus(v product.Status) *ProductUpsert {
+	u.Set(product.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateStatus() *ProductUpsert {
+	u.SetExcluded(product.FieldStatus)
+	return u
+}
+
+// SetImages sets the "images" field.
+func (u *ProductUpsert) SetImages(v []string) *ProductUpsert {
+	u.Set(product.FieldImages, v)
+	return u
+}
+
+// UpdateImages sets the "images" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateImages() *ProductUpsert {
+	u.SetExcluded(product.FieldImages)
+	return u
+}
+
+// ClearImages clears the value of the "images" field.
+func (u *ProductUpsert) ClearImages() *ProductUpsert {
+	u.SetNull(product.FieldImages)
+	return u
+}
+
+// SetBrand sets the "brand" field.
+func (u *ProductUpsert) SetBrand(v string) *ProductUpsert {
+	u.Set(product.FieldBrand, v)
+	return u
+}
+
+// UpdateBrand sets the "brand" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateBrand() *ProductUpsert {
+	u.SetExcluded(product.FieldBrand)
+	return u
+}
+
+// SetGtin sets the "gtin" field.
+func (u *ProductUpsert) SetGtin(v string) *ProductUpsert {
+	u.Set(product.FieldGtin, v)
+	return u
+}
+
+// UpdateGtin sets the "gtin" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateGtin() *ProductUpsert {
+	u.SetExcluded(product.FieldGtin)
+	return u
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (u *ProductUpsert) SetItemGroupID(v string) *ProductUpsert {
+	u.Set(product.FieldItemGroupID, v)
+	return u
+}
+
+// UpdateItemGroupID sets the "item_group_id" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateItemGroupID() *ProductUpsert {
+	u.SetExcluded(product.FieldItemGroupID)
+	return u
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (u *ProductUpsert) SetStagedProductID(v int) *ProductUpsert {
+	u.Set(product.FieldStagedProductID, v)
+	return u
+}
+
+// UpdateStagedProductID sets the "staged_product_id" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateStagedProductID() *ProductUpsert {
+	u.SetExcluded(product.FieldStagedProductID)
+	return u
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (u *ProductUpsert) ClearStagedProductID() *ProductUpsert {
+	u.SetNull(product.FieldStagedProductID)
+	return u
+}
+
+// SetOverridden sets the "overridden" field.
+func (u *ProductUpsert) SetOverridden(v []string) *ProductUpsert {
+	u.Set(product.FieldOverridden, v)
+	return u
+}
+
+// UpdateOverridden sets the "overridden" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateOverridden() *ProductUpsert {
+	u.SetExcluded(product.FieldOverridden)
+	return u
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (u *ProductUpsert) ClearOverridden() *ProductUpsert {
+	u.SetNull(product.FieldOverridden)
+	return u
+}
+
+// SetSource sets the "source" field.
+func (u *ProductUpsert) SetSource(v map[string]json.RawMessage) *ProductUpsert {
+	u.Set(product.FieldSource, v)
+	return u
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateSource() *ProductUpsert {
+	u.SetExcluded(product.FieldSource)
+	return u
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *ProductUpsert) ClearSource() *ProductUpsert {
+	u.SetNull(product.FieldSource)
 	return u
 }
 
@@ -400,17 +920,38 @@ func (u *ProductUpsertOne) UpdateSku() *ProductUpsertOne {
 	})
 }
 
-// SetName sets the "name" field.
-func (u *ProductUpsertOne) SetName(v string) *ProductUpsertOne {
+// SetTitle sets the "title" field.
+func (u *ProductUpsertOne) SetTitle(v map[string]string) *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
-		s.SetName(v)
+		s.SetTitle(v)
 	})
 }
 
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *ProductUpsertOne) UpdateName() *ProductUpsertOne {
+// UpdateTitle sets the "title" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateTitle() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
-		s.UpdateName()
+		s.UpdateTitle()
+	})
+}
+
+// SetDescription sets the "description" field.
+func (u *ProductUpsertOne) SetDescription(v map[string]string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetDescription(v)
+	})
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateDescription() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateDescription()
+	})
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *ProductUpsertOne) ClearDescription() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearDescription()
 	})
 }
 
@@ -435,6 +976,34 @@ func (u *ProductUpsertOne) UpdatePriceCents() *ProductUpsertOne {
 	})
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (u *ProductUpsertOne) SetSalePriceCents(v int64) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetSalePriceCents(v)
+	})
+}
+
+// AddSalePriceCents adds v to the "sale_price_cents" field.
+func (u *ProductUpsertOne) AddSalePriceCents(v int64) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddSalePriceCents(v)
+	})
+}
+
+// UpdateSalePriceCents sets the "sale_price_cents" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateSalePriceCents() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateSalePriceCents()
+	})
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (u *ProductUpsertOne) ClearSalePriceCents() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearSalePriceCents()
+	})
+}
+
 // SetCurrency sets the "currency" field.
 func (u *ProductUpsertOne) SetCurrency(v string) *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
@@ -446,6 +1015,202 @@ func (u *ProductUpsertOne) SetCurrency(v string) *ProductUpsertOne {
 func (u *ProductUpsertOne) UpdateCurrency() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateCurrency()
+	})
+}
+
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (u *ProductUpsertOne) SetVatRateBp(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetVatRateBp(v)
+	})
+}
+
+// AddVatRateBp adds v to the "vat_rate_bp" field.
+func (u *ProductUpsertOne) AddVatRateBp(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddVatRateBp(v)
+	})
+}
+
+// UpdateVatRateBp sets the "vat_rate_bp" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateVatRateBp() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateVatRateBp()
+	})
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (u *ProductUpsertOne) ClearVatRateBp() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearVatRateBp()
+	})
+}
+
+// SetStock sets the "stock" field.
+func (u *ProductUpsertOne) SetStock(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStock(v)
+	})
+}
+
+// AddStock adds v to the "stock" field.
+func (u *ProductUpsertOne) AddStock(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddStock(v)
+	})
+}
+
+// UpdateStock sets the "stock" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateStock() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStock()
+	})
+}
+
+// ClearStock clears the value of the "stock" field.
+func (u *ProductUpsertOne) ClearStock() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearStock()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *ProductUpsertOne) SetStatus(v product.Status) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateStatus() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetImages sets the "images" field.
+func (u *ProductUpsertOne) SetImages(v []string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetImages(v)
+	})
+}
+
+// UpdateImages sets the "images" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateImages() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateImages()
+	})
+}
+
+// ClearImages clears the value of the "images" field.
+func (u *ProductUpsertOne) ClearImages() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearImages()
+	})
+}
+
+// SetBrand sets the "brand" field.
+func (u *ProductUpsertOne) SetBrand(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetBrand(v)
+	})
+}
+
+// UpdateBrand sets the "brand" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateBrand() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateBrand()
+	})
+}
+
+// SetGtin sets the "gtin" field.
+func (u *ProductUpsertOne) SetGtin(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetGtin(v)
+	})
+}
+
+// UpdateGtin sets the "gtin" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateGtin() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateGtin()
+	})
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (u *ProductUpsertOne) SetItemGroupID(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetItemGroupID(v)
+	})
+}
+
+// UpdateItemGroupID sets the "item_group_id" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateItemGroupID() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateItemGroupID()
+	})
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (u *ProductUpsertOne) SetStagedProductID(v int) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStagedProductID(v)
+	})
+}
+
+// UpdateStagedProductID sets the "staged_product_id" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateStagedProductID() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStagedProductID()
+	})
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (u *ProductUpsertOne) ClearStagedProductID() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearStagedProductID()
+	})
+}
+
+// SetOverridden sets the "overridden" field.
+func (u *ProductUpsertOne) SetOverridden(v []string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetOverridden(v)
+	})
+}
+
+// UpdateOverridden sets the "overridden" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateOverridden() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateOverridden()
+	})
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (u *ProductUpsertOne) ClearOverridden() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearOverridden()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *ProductUpsertOne) SetSource(v map[string]json.RawMessage) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateSource() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *ProductUpsertOne) ClearSource() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearSource()
 	})
 }
 
@@ -688,17 +1453,38 @@ func (u *ProductUpsertBulk) UpdateSku() *ProductUpsertBulk {
 	})
 }
 
-// SetName sets the "name" field.
-func (u *ProductUpsertBulk) SetName(v string) *ProductUpsertBulk {
+// SetTitle sets the "title" field.
+func (u *ProductUpsertBulk) SetTitle(v map[string]string) *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
-		s.SetName(v)
+		s.SetTitle(v)
 	})
 }
 
-// UpdateName sets the "name" field to the value that was provided on create.
-func (u *ProductUpsertBulk) UpdateName() *ProductUpsertBulk {
+// UpdateTitle sets the "title" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateTitle() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
-		s.UpdateName()
+		s.UpdateTitle()
+	})
+}
+
+// SetDescription sets the "description" field.
+func (u *ProductUpsertBulk) SetDescription(v map[string]string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetDescription(v)
+	})
+}
+
+// UpdateDescription sets the "description" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateDescription() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateDescription()
+	})
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *ProductUpsertBulk) ClearDescription() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearDescription()
 	})
 }
 
@@ -723,6 +1509,34 @@ func (u *ProductUpsertBulk) UpdatePriceCents() *ProductUpsertBulk {
 	})
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (u *ProductUpsertBulk) SetSalePriceCents(v int64) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetSalePriceCents(v)
+	})
+}
+
+// AddSalePriceCents adds v to the "sale_price_cents" field.
+func (u *ProductUpsertBulk) AddSalePriceCents(v int64) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddSalePriceCents(v)
+	})
+}
+
+// UpdateSalePriceCents sets the "sale_price_cents" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateSalePriceCents() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateSalePriceCents()
+	})
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (u *ProductUpsertBulk) ClearSalePriceCents() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearSalePriceCents()
+	})
+}
+
 // SetCurrency sets the "currency" field.
 func (u *ProductUpsertBulk) SetCurrency(v string) *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
@@ -734,6 +1548,202 @@ func (u *ProductUpsertBulk) SetCurrency(v string) *ProductUpsertBulk {
 func (u *ProductUpsertBulk) UpdateCurrency() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateCurrency()
+	})
+}
+
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (u *ProductUpsertBulk) SetVatRateBp(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetVatRateBp(v)
+	})
+}
+
+// AddVatRateBp adds v to the "vat_rate_bp" field.
+func (u *ProductUpsertBulk) AddVatRateBp(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddVatRateBp(v)
+	})
+}
+
+// UpdateVatRateBp sets the "vat_rate_bp" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateVatRateBp() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateVatRateBp()
+	})
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (u *ProductUpsertBulk) ClearVatRateBp() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearVatRateBp()
+	})
+}
+
+// SetStock sets the "stock" field.
+func (u *ProductUpsertBulk) SetStock(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStock(v)
+	})
+}
+
+// AddStock adds v to the "stock" field.
+func (u *ProductUpsertBulk) AddStock(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.AddStock(v)
+	})
+}
+
+// UpdateStock sets the "stock" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateStock() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStock()
+	})
+}
+
+// ClearStock clears the value of the "stock" field.
+func (u *ProductUpsertBulk) ClearStock() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearStock()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *ProductUpsertBulk) SetStatus(v product.Status) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateStatus() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetImages sets the "images" field.
+func (u *ProductUpsertBulk) SetImages(v []string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetImages(v)
+	})
+}
+
+// UpdateImages sets the "images" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateImages() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateImages()
+	})
+}
+
+// ClearImages clears the value of the "images" field.
+func (u *ProductUpsertBulk) ClearImages() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearImages()
+	})
+}
+
+// SetBrand sets the "brand" field.
+func (u *ProductUpsertBulk) SetBrand(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetBrand(v)
+	})
+}
+
+// UpdateBrand sets the "brand" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateBrand() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateBrand()
+	})
+}
+
+// SetGtin sets the "gtin" field.
+func (u *ProductUpsertBulk) SetGtin(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetGtin(v)
+	})
+}
+
+// UpdateGtin sets the "gtin" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateGtin() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateGtin()
+	})
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (u *ProductUpsertBulk) SetItemGroupID(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetItemGroupID(v)
+	})
+}
+
+// UpdateItemGroupID sets the "item_group_id" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateItemGroupID() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateItemGroupID()
+	})
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (u *ProductUpsertBulk) SetStagedProductID(v int) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetStagedProductID(v)
+	})
+}
+
+// UpdateStagedProductID sets the "staged_product_id" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateStagedProductID() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateStagedProductID()
+	})
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (u *ProductUpsertBulk) ClearStagedProductID() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearStagedProductID()
+	})
+}
+
+// SetOverridden sets the "overridden" field.
+func (u *ProductUpsertBulk) SetOverridden(v []string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetOverridden(v)
+	})
+}
+
+// UpdateOverridden sets the "overridden" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateOverridden() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateOverridden()
+	})
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (u *ProductUpsertBulk) ClearOverridden() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearOverridden()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *ProductUpsertBulk) SetSource(v map[string]json.RawMessage) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateSource() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *ProductUpsertBulk) ClearSource() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearSource()
 	})
 }
 

@@ -4,6 +4,7 @@ package tenant
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 )
 
 // ProductQuery is the builder for querying Product entities.
@@ -24,6 +27,8 @@ type ProductQuery struct {
 	order      []product.OrderOption
 	inters     []Interceptor
 	predicates []predicate.Product
+	withStaged *StagedProductQuery
+	withDrifts *ProductDriftQuery
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -59,6 +64,56 @@ func (_q *ProductQuery) Unique(unique bool) *ProductQuery {
 func (_q *ProductQuery) Order(o ...product.OrderOption) *ProductQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryStaged chains the current query on the "staged" edge.
+func (_q *ProductQuery) QueryStaged() *StagedProductQuery {
+	query := (&StagedProductClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(stagedproduct.Table, stagedproduct.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, product.StagedTable, product.StagedColumn),
+		)
+		schemaConfig := _q.schemaConfig
+		step.To.Schema = schemaConfig.StagedProduct
+		step.Edge.Schema = schemaConfig.Product
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDrifts chains the current query on the "drifts" edge.
+func (_q *ProductQuery) QueryDrifts() *ProductDriftQuery {
+	query := (&ProductDriftClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, selector),
+			sqlgraph.To(productdrift.Table, productdrift.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, product.DriftsTable, product.DriftsColumn),
+		)
+		schemaConfig := _q.schemaConfig
+		step.To.Schema = schemaConfig.ProductDrift
+		step.Edge.Schema = schemaConfig.ProductDrift
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first Product entity from the query.
@@ -253,11 +308,35 @@ func (_q *ProductQuery) Clone() *ProductQuery {
 		order:      append([]product.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Product{}, _q.predicates...),
+		withStaged: _q.withStaged.Clone(),
+		withDrifts: _q.withDrifts.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithStaged tells the query-builder to eager-load the nodes that are connected to
+// the "staged" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithStaged(opts ...func(*StagedProductQuery)) *ProductQuery {
+	query := (&StagedProductClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withStaged = query
+	return _q
+}
+
+// WithDrifts tells the query-builder to eager-load the nodes that are connected to
+// the "drifts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductQuery) WithDrifts(opts ...func(*ProductDriftQuery)) *ProductQuery {
+	query := (&ProductDriftClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDrifts = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +415,12 @@ func (_q *ProductQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Product, error) {
 	var (
-		nodes = []*Product{}
-		_spec = _q.querySpec()
+		nodes       = []*Product{}
+		_spec       = _q.querySpec()
+		loadedTypes = [2]bool{
+			_q.withStaged != nil,
+			_q.withDrifts != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Product).scanValues(nil, columns)
@@ -345,6 +428,7 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Product{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	_spec.Node.Schema = _q.schemaConfig.Product
@@ -361,7 +445,83 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withStaged; query != nil {
+		if err := _q.loadStaged(ctx, query, nodes, nil,
+			func(n *Product, e *StagedProduct) { n.Edges.Staged = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDrifts; query != nil {
+		if err := _q.loadDrifts(ctx, query, nodes,
+			func(n *Product) { n.Edges.Drifts = []*ProductDrift{} },
+			func(n *Product, e *ProductDrift) { n.Edges.Drifts = append(n.Edges.Drifts, e) }); err != nil {
+			return nil, err
+		}
+	}
 	return nodes, nil
+}
+
+func (_q *ProductQuery) loadStaged(ctx context.Context, query *StagedProductQuery, nodes []*Product, init func(*Product), assign func(*Product, *StagedProduct)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Product)
+	for i := range nodes {
+		if nodes[i].StagedProductID == nil {
+			continue
+		}
+		fk := *nodes[i].StagedProductID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(stagedproduct.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "staged_product_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ProductQuery) loadDrifts(ctx context.Context, query *ProductDriftQuery, nodes []*Product, init func(*Product), assign func(*Product, *ProductDrift)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Product)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(productdrift.FieldProductID)
+	}
+	query.Where(predicate.ProductDrift(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(product.DriftsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProductID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "product_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
 }
 
 func (_q *ProductQuery) sqlCount(ctx context.Context) (int, error) {
@@ -393,6 +553,9 @@ func (_q *ProductQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != product.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withStaged != nil {
+			_spec.Node.AddColumnOnce(product.FieldStagedProductID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -4,16 +4,20 @@ package tenant
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 )
 
 // ProductUpdate is the builder for updating Product entities.
@@ -44,17 +48,21 @@ func (_u *ProductUpdate) SetNillableSku(v *string) *ProductUpdate {
 	return _u
 }
 
-// SetName sets the "name" field.
-func (_u *ProductUpdate) SetName(v string) *ProductUpdate {
-	_u.mutation.SetName(v)
+// SetTitle sets the "title" field.
+func (_u *ProductUpdate) SetTitle(v map[string]string) *ProductUpdate {
+	_u.mutation.SetTitle(v)
 	return _u
 }
 
-// SetNillableName sets the "name" field if the given value is not nil.
-func (_u *ProductUpdate) SetNillableName(v *string) *ProductUpdate {
-	if v != nil {
-		_u.SetName(*v)
-	}
+// SetDescription sets the "description" field.
+func (_u *ProductUpdate) SetDescription(v map[string]string) *ProductUpdate {
+	_u.mutation.SetDescription(v)
+	return _u
+}
+
+// ClearDescription clears the value of the "description" field.
+func (_u *ProductUpdate) ClearDescription() *ProductUpdate {
+	_u.mutation.ClearDescription()
 	return _u
 }
 
@@ -79,6 +87,33 @@ func (_u *ProductUpdate) AddPriceCents(v int64) *ProductUpdate {
 	return _u
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (_u *ProductUpdate) SetSalePriceCents(v int64) *ProductUpdate {
+	_u.mutation.ResetSalePriceCents()
+	_u.mutation.SetSalePriceCents(v)
+	return _u
+}
+
+// SetNillableSalePriceCents sets the "sale_price_cents" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableSalePriceCents(v *int64) *ProductUpdate {
+	if v != nil {
+		_u.SetSalePriceCents(*v)
+	}
+	return _u
+}
+
+// AddSalePriceCents adds value to the "sale_price_cents" field.
+func (_u *ProductUpdate) AddSalePriceCents(v int64) *ProductUpdate {
+	_u.mutation.AddSalePriceCents(v)
+	return _u
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (_u *ProductUpdate) ClearSalePriceCents() *ProductUpdate {
+	_u.mutation.ClearSalePriceCents()
+	return _u
+}
+
 // SetCurrency sets the "currency" field.
 func (_u *ProductUpdate) SetCurrency(v string) *ProductUpdate {
 	_u.mutation.SetCurrency(v)
@@ -93,15 +128,254 @@ func (_u *ProductUpdate) SetNillableCurrency(v *string) *ProductUpdate {
 	return _u
 }
 
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (_u *ProductUpdate) SetVatRateBp(v int) *ProductUpdate {
+	_u.mutation.ResetVatRateBp()
+	_u.mutation.SetVatRateBp(v)
+	return _u
+}
+
+// SetNillableVatRateBp sets the "vat_rate_bp" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableVatRateBp(v *int) *ProductUpdate {
+	if v != nil {
+		_u.SetVatRateBp(*v)
+	}
+	return _u
+}
+
+// AddVatRateBp adds value to the "vat_rate_bp" field.
+func (_u *ProductUpdate) AddVatRateBp(v int) *ProductUpdate {
+	_u.mutation.AddVatRateBp(v)
+	return _u
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (_u *ProductUpdate) ClearVatRateBp() *ProductUpdate {
+	_u.mutation.ClearVatRateBp()
+	return _u
+}
+
+// SetStock sets the "stock" field.
+func (_u *ProductUpdate) SetStock(v int) *ProductUpdate {
+	_u.mutation.ResetStock()
+	_u.mutation.SetStock(v)
+	return _u
+}
+
+// SetNillableStock sets the "stock" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableStock(v *int) *ProductUpdate {
+	if v != nil {
+		_u.SetStock(*v)
+	}
+	return _u
+}
+
+// AddStock adds value to the "stock" field.
+func (_u *ProductUpdate) AddStock(v int) *ProductUpdate {
+	_u.mutation.AddStock(v)
+	return _u
+}
+
+// ClearStock clears the value of the "stock" field.
+func (_u *ProductUpdate) ClearStock() *ProductUpdate {
+	_u.mutation.ClearStock()
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *ProductUpdate) SetStatus(v product.Status) *ProductUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableStatus(v *product.Status) *ProductUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetImages sets the "images" field.
+func (_u *ProductUpdate) SetImages(v []string) *ProductUpdate {
+	_u.mutation.SetImages(v)
+	return _u
+}
+
+// AppendImages appends value to the "images" field.
+func (_u *ProductUpdate) AppendImages(v []string) *ProductUpdate {
+	_u.mutation.AppendImages(v)
+	return _u
+}
+
+// ClearImages clears the value of the "images" field.
+func (_u *ProductUpdate) ClearImages() *ProductUpdate {
+	_u.mutation.ClearImages()
+	return _u
+}
+
+// SetBrand sets the "brand" field.
+func (_u *ProductUpdate) SetBrand(v string) *ProductUpdate {
+	_u.mutation.SetBrand(v)
+	return _u
+}
+
+// SetNillableBrand sets the "brand" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableBrand(v *string) *ProductUpdate {
+	if v != nil {
+		_u.SetBrand(*v)
+	}
+	return _u
+}
+
+// SetGtin sets the "gtin" field.
+func (_u *ProductUpdate) SetGtin(v string) *ProductUpdate {
+	_u.mutation.SetGtin(v)
+	return _u
+}
+
+// SetNillableGtin sets the "gtin" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableGtin(v *string) *ProductUpdate {
+	if v != nil {
+		_u.SetGtin(*v)
+	}
+	return _u
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (_u *ProductUpdate) SetItemGroupID(v string) *ProductUpdate {
+	_u.mutation.SetItemGroupID(v)
+	return _u
+}
+
+// SetNillableItemGroupID sets the "item_group_id" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableItemGroupID(v *string) *ProductUpdate {
+	if v != nil {
+		_u.SetItemGroupID(*v)
+	}
+	return _u
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (_u *ProductUpdate) SetStagedProductID(v int) *ProductUpdate {
+	_u.mutation.SetStagedProductID(v)
+	return _u
+}
+
+// SetNillableStagedProductID sets the "staged_product_id" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableStagedProductID(v *int) *ProductUpdate {
+	if v != nil {
+		_u.SetStagedProductID(*v)
+	}
+	return _u
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (_u *ProductUpdate) ClearStagedProductID() *ProductUpdate {
+	_u.mutation.ClearStagedProductID()
+	return _u
+}
+
+// SetOverridden sets the "overridden" field.
+func (_u *ProductUpdate) SetOverridden(v []string) *ProductUpdate {
+	_u.mutation.SetOverridden(v)
+	return _u
+}
+
+// AppendOverridden appends value to the "overridden" field.
+func (_u *ProductUpdate) AppendOverridden(v []string) *ProductUpdate {
+	_u.mutation.AppendOverridden(v)
+	return _u
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (_u *ProductUpdate) ClearOverridden() *ProductUpdate {
+	_u.mutation.ClearOverridden()
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *ProductUpdate) SetSource(v map[string]json.RawMessage) *ProductUpdate {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *ProductUpdate) ClearSource() *ProductUpdate {
+	_u.mutation.ClearSource()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *ProductUpdate) SetUpdatedAt(v time.Time) *ProductUpdate {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
+// SetStagedID sets the "staged" edge to the StagedProduct entity by ID.
+func (_u *ProductUpdate) SetStagedID(id int) *ProductUpdate {
+	_u.mutation.SetStagedID(id)
+	return _u
+}
+
+// SetNillableStagedID sets the "staged" edge to the StagedProduct entity by ID if the given value is not nil.
+func (_u *ProductUpdate) SetNillableStagedID(id *int) *ProductUpdate {
+	if id != nil {
+		_u = _u.SetStagedID(*id)
+	}
+	return _u
+}
+
+// SetStaged sets the "staged" edge to the StagedProduct entity.
+func (_u *ProductUpdate) SetStaged(v *StagedProduct) *ProductUpdate {
+	return _u.SetStagedID(v.ID)
+}
+
+// AddDriftIDs adds the "drifts" edge to the ProductDrift entity by IDs.
+func (_u *ProductUpdate) AddDriftIDs(ids ...int) *ProductUpdate {
+	_u.mutation.AddDriftIDs(ids...)
+	return _u
+}
+
+// AddDrifts adds the "drifts" edges to the ProductDrift entity.
+func (_u *ProductUpdate) AddDrifts(v ...*ProductDrift) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDriftIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdate) Mutation() *ProductMutation {
 	return _u.mutation
+}
+
+// ClearStaged clears the "staged" edge to the StagedProduct entity.
+func (_u *ProductUpdate) ClearStaged() *ProductUpdate {
+	_u.mutation.ClearStaged()
+	return _u
+}
+
+// ClearDrifts clears all "drifts" edges to the ProductDrift entity.
+func (_u *ProductUpdate) ClearDrifts() *ProductUpdate {
+	_u.mutation.ClearDrifts()
+	return _u
+}
+
+// RemoveDriftIDs removes the "drifts" edge to ProductDrift entities by IDs.
+func (_u *ProductUpdate) RemoveDriftIDs(ids ...int) *ProductUpdate {
+	_u.mutation.RemoveDriftIDs(ids...)
+	return _u
+}
+
+// RemoveDrifts removes "drifts" edges to ProductDrift entities.
+func (_u *ProductUpdate) RemoveDrifts(v ...*ProductDrift) *ProductUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDriftIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -147,19 +421,49 @@ func (_u *ProductUpdate) check() error {
 			return &ValidationError{Name: "sku", err: fmt.Errorf(`tenant: validator failed for field "Product.sku": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Name(); ok {
-		if err := product.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`tenant: validator failed for field "Product.name": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.PriceCents(); ok {
 		if err := product.PriceCentsValidator(v); err != nil {
 			return &ValidationError{Name: "price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.price_cents": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SalePriceCents(); ok {
+		if err := product.SalePriceCentsValidator(v); err != nil {
+			return &ValidationError{Name: "sale_price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.sale_price_cents": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Currency(); ok {
 		if err := product.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`tenant: validator failed for field "Product.currency": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.VatRateBp(); ok {
+		if err := product.VatRateBpValidator(v); err != nil {
+			return &ValidationError{Name: "vat_rate_bp", err: fmt.Errorf(`tenant: validator failed for field "Product.vat_rate_bp": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Stock(); ok {
+		if err := product.StockValidator(v); err != nil {
+			return &ValidationError{Name: "stock", err: fmt.Errorf(`tenant: validator failed for field "Product.stock": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := product.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`tenant: validator failed for field "Product.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Brand(); ok {
+		if err := product.BrandValidator(v); err != nil {
+			return &ValidationError{Name: "brand", err: fmt.Errorf(`tenant: validator failed for field "Product.brand": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Gtin(); ok {
+		if err := product.GtinValidator(v); err != nil {
+			return &ValidationError{Name: "gtin", err: fmt.Errorf(`tenant: validator failed for field "Product.gtin": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ItemGroupID(); ok {
+		if err := product.ItemGroupIDValidator(v); err != nil {
+			return &ValidationError{Name: "item_group_id", err: fmt.Errorf(`tenant: validator failed for field "Product.item_group_id": %w`, err)}
 		}
 	}
 	return nil
@@ -186,8 +490,14 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Sku(); ok {
 		_spec.SetField(product.FieldSku, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(product.FieldName, field.TypeString, value)
+	if value, ok := _u.mutation.Title(); ok {
+		_spec.SetField(product.FieldTitle, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.Description(); ok {
+		_spec.SetField(product.FieldDescription, field.TypeJSON, value)
+	}
+	if _u.mutation.DescriptionCleared() {
+		_spec.ClearField(product.FieldDescription, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.PriceCents(); ok {
 		_spec.SetField(product.FieldPriceCents, field.TypeInt64, value)
@@ -195,11 +505,157 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedPriceCents(); ok {
 		_spec.AddField(product.FieldPriceCents, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.SalePriceCents(); ok {
+		_spec.SetField(product.FieldSalePriceCents, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSalePriceCents(); ok {
+		_spec.AddField(product.FieldSalePriceCents, field.TypeInt64, value)
+	}
+	if _u.mutation.SalePriceCentsCleared() {
+		_spec.ClearField(product.FieldSalePriceCents, field.TypeInt64)
+	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.VatRateBp(); ok {
+		_spec.SetField(product.FieldVatRateBp, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVatRateBp(); ok {
+		_spec.AddField(product.FieldVatRateBp, field.TypeInt, value)
+	}
+	if _u.mutation.VatRateBpCleared() {
+		_spec.ClearField(product.FieldVatRateBp, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Stock(); ok {
+		_spec.SetField(product.FieldStock, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStock(); ok {
+		_spec.AddField(product.FieldStock, field.TypeInt, value)
+	}
+	if _u.mutation.StockCleared() {
+		_spec.ClearField(product.FieldStock, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(product.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Images(); ok {
+		_spec.SetField(product.FieldImages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedImages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, product.FieldImages, value)
+		})
+	}
+	if _u.mutation.ImagesCleared() {
+		_spec.ClearField(product.FieldImages, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Brand(); ok {
+		_spec.SetField(product.FieldBrand, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Gtin(); ok {
+		_spec.SetField(product.FieldGtin, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ItemGroupID(); ok {
+		_spec.SetField(product.FieldItemGroupID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Overridden(); ok {
+		_spec.SetField(product.FieldOverridden, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOverridden(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, product.FieldOverridden, value)
+		})
+	}
+	if _u.mutation.OverriddenCleared() {
+		_spec.ClearField(product.FieldOverridden, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(product.FieldSource, field.TypeJSON, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(product.FieldSource, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StagedCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   product.StagedTable,
+			Columns: []string{product.StagedColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(stagedproduct.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.Product
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StagedIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   product.StagedTable,
+			Columns: []string{product.StagedColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(stagedproduct.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.Product
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDriftsIDs(); len(nodes) > 0 && !_u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.Node.Schema = _u.schemaConfig.Product
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)
@@ -239,17 +695,21 @@ func (_u *ProductUpdateOne) SetNillableSku(v *string) *ProductUpdateOne {
 	return _u
 }
 
-// SetName sets the "name" field.
-func (_u *ProductUpdateOne) SetName(v string) *ProductUpdateOne {
-	_u.mutation.SetName(v)
+// SetTitle sets the "title" field.
+func (_u *ProductUpdateOne) SetTitle(v map[string]string) *ProductUpdateOne {
+	_u.mutation.SetTitle(v)
 	return _u
 }
 
-// SetNillableName sets the "name" field if the given value is not nil.
-func (_u *ProductUpdateOne) SetNillableName(v *string) *ProductUpdateOne {
-	if v != nil {
-		_u.SetName(*v)
-	}
+// SetDescription sets the "description" field.
+func (_u *ProductUpdateOne) SetDescription(v map[string]string) *ProductUpdateOne {
+	_u.mutation.SetDescription(v)
+	return _u
+}
+
+// ClearDescription clears the value of the "description" field.
+func (_u *ProductUpdateOne) ClearDescription() *ProductUpdateOne {
+	_u.mutation.ClearDescription()
 	return _u
 }
 
@@ -274,6 +734,33 @@ func (_u *ProductUpdateOne) AddPriceCents(v int64) *ProductUpdateOne {
 	return _u
 }
 
+// SetSalePriceCents sets the "sale_price_cents" field.
+func (_u *ProductUpdateOne) SetSalePriceCents(v int64) *ProductUpdateOne {
+	_u.mutation.ResetSalePriceCents()
+	_u.mutation.SetSalePriceCents(v)
+	return _u
+}
+
+// SetNillableSalePriceCents sets the "sale_price_cents" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableSalePriceCents(v *int64) *ProductUpdateOne {
+	if v != nil {
+		_u.SetSalePriceCents(*v)
+	}
+	return _u
+}
+
+// AddSalePriceCents adds value to the "sale_price_cents" field.
+func (_u *ProductUpdateOne) AddSalePriceCents(v int64) *ProductUpdateOne {
+	_u.mutation.AddSalePriceCents(v)
+	return _u
+}
+
+// ClearSalePriceCents clears the value of the "sale_price_cents" field.
+func (_u *ProductUpdateOne) ClearSalePriceCents() *ProductUpdateOne {
+	_u.mutation.ClearSalePriceCents()
+	return _u
+}
+
 // SetCurrency sets the "currency" field.
 func (_u *ProductUpdateOne) SetCurrency(v string) *ProductUpdateOne {
 	_u.mutation.SetCurrency(v)
@@ -288,15 +775,254 @@ func (_u *ProductUpdateOne) SetNillableCurrency(v *string) *ProductUpdateOne {
 	return _u
 }
 
+// SetVatRateBp sets the "vat_rate_bp" field.
+func (_u *ProductUpdateOne) SetVatRateBp(v int) *ProductUpdateOne {
+	_u.mutation.ResetVatRateBp()
+	_u.mutation.SetVatRateBp(v)
+	return _u
+}
+
+// SetNillableVatRateBp sets the "vat_rate_bp" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableVatRateBp(v *int) *ProductUpdateOne {
+	if v != nil {
+		_u.SetVatRateBp(*v)
+	}
+	return _u
+}
+
+// AddVatRateBp adds value to the "vat_rate_bp" field.
+func (_u *ProductUpdateOne) AddVatRateBp(v int) *ProductUpdateOne {
+	_u.mutation.AddVatRateBp(v)
+	return _u
+}
+
+// ClearVatRateBp clears the value of the "vat_rate_bp" field.
+func (_u *ProductUpdateOne) ClearVatRateBp() *ProductUpdateOne {
+	_u.mutation.ClearVatRateBp()
+	return _u
+}
+
+// SetStock sets the "stock" field.
+func (_u *ProductUpdateOne) SetStock(v int) *ProductUpdateOne {
+	_u.mutation.ResetStock()
+	_u.mutation.SetStock(v)
+	return _u
+}
+
+// SetNillableStock sets the "stock" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableStock(v *int) *ProductUpdateOne {
+	if v != nil {
+		_u.SetStock(*v)
+	}
+	return _u
+}
+
+// AddStock adds value to the "stock" field.
+func (_u *ProductUpdateOne) AddStock(v int) *ProductUpdateOne {
+	_u.mutation.AddStock(v)
+	return _u
+}
+
+// ClearStock clears the value of the "stock" field.
+func (_u *ProductUpdateOne) ClearStock() *ProductUpdateOne {
+	_u.mutation.ClearStock()
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *ProductUpdateOne) SetStatus(v product.Status) *ProductUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableStatus(v *product.Status) *ProductUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetImages sets the "images" field.
+func (_u *ProductUpdateOne) SetImages(v []string) *ProductUpdateOne {
+	_u.mutation.SetImages(v)
+	return _u
+}
+
+// AppendImages appends value to the "images" field.
+func (_u *ProductUpdateOne) AppendImages(v []string) *ProductUpdateOne {
+	_u.mutation.AppendImages(v)
+	return _u
+}
+
+// ClearImages clears the value of the "images" field.
+func (_u *ProductUpdateOne) ClearImages() *ProductUpdateOne {
+	_u.mutation.ClearImages()
+	return _u
+}
+
+// SetBrand sets the "brand" field.
+func (_u *ProductUpdateOne) SetBrand(v string) *ProductUpdateOne {
+	_u.mutation.SetBrand(v)
+	return _u
+}
+
+// SetNillableBrand sets the "brand" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableBrand(v *string) *ProductUpdateOne {
+	if v != nil {
+		_u.SetBrand(*v)
+	}
+	return _u
+}
+
+// SetGtin sets the "gtin" field.
+func (_u *ProductUpdateOne) SetGtin(v string) *ProductUpdateOne {
+	_u.mutation.SetGtin(v)
+	return _u
+}
+
+// SetNillableGtin sets the "gtin" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableGtin(v *string) *ProductUpdateOne {
+	if v != nil {
+		_u.SetGtin(*v)
+	}
+	return _u
+}
+
+// SetItemGroupID sets the "item_group_id" field.
+func (_u *ProductUpdateOne) SetItemGroupID(v string) *ProductUpdateOne {
+	_u.mutation.SetItemGroupID(v)
+	return _u
+}
+
+// SetNillableItemGroupID sets the "item_group_id" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableItemGroupID(v *string) *ProductUpdateOne {
+	if v != nil {
+		_u.SetItemGroupID(*v)
+	}
+	return _u
+}
+
+// SetStagedProductID sets the "staged_product_id" field.
+func (_u *ProductUpdateOne) SetStagedProductID(v int) *ProductUpdateOne {
+	_u.mutation.SetStagedProductID(v)
+	return _u
+}
+
+// SetNillableStagedProductID sets the "staged_product_id" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableStagedProductID(v *int) *ProductUpdateOne {
+	if v != nil {
+		_u.SetStagedProductID(*v)
+	}
+	return _u
+}
+
+// ClearStagedProductID clears the value of the "staged_product_id" field.
+func (_u *ProductUpdateOne) ClearStagedProductID() *ProductUpdateOne {
+	_u.mutation.ClearStagedProductID()
+	return _u
+}
+
+// SetOverridden sets the "overridden" field.
+func (_u *ProductUpdateOne) SetOverridden(v []string) *ProductUpdateOne {
+	_u.mutation.SetOverridden(v)
+	return _u
+}
+
+// AppendOverridden appends value to the "overridden" field.
+func (_u *ProductUpdateOne) AppendOverridden(v []string) *ProductUpdateOne {
+	_u.mutation.AppendOverridden(v)
+	return _u
+}
+
+// ClearOverridden clears the value of the "overridden" field.
+func (_u *ProductUpdateOne) ClearOverridden() *ProductUpdateOne {
+	_u.mutation.ClearOverridden()
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *ProductUpdateOne) SetSource(v map[string]json.RawMessage) *ProductUpdateOne {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *ProductUpdateOne) ClearSource() *ProductUpdateOne {
+	_u.mutation.ClearSource()
+	return _u
+}
+
 // SetUpdatedAt sets the "updated_at" field.
 func (_u *ProductUpdateOne) SetUpdatedAt(v time.Time) *ProductUpdateOne {
 	_u.mutation.SetUpdatedAt(v)
 	return _u
 }
 
+// SetStagedID sets the "staged" edge to the StagedProduct entity by ID.
+func (_u *ProductUpdateOne) SetStagedID(id int) *ProductUpdateOne {
+	_u.mutation.SetStagedID(id)
+	return _u
+}
+
+// SetNillableStagedID sets the "staged" edge to the StagedProduct entity by ID if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableStagedID(id *int) *ProductUpdateOne {
+	if id != nil {
+		_u = _u.SetStagedID(*id)
+	}
+	return _u
+}
+
+// SetStaged sets the "staged" edge to the StagedProduct entity.
+func (_u *ProductUpdateOne) SetStaged(v *StagedProduct) *ProductUpdateOne {
+	return _u.SetStagedID(v.ID)
+}
+
+// AddDriftIDs adds the "drifts" edge to the ProductDrift entity by IDs.
+func (_u *ProductUpdateOne) AddDriftIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.AddDriftIDs(ids...)
+	return _u
+}
+
+// AddDrifts adds the "drifts" edges to the ProductDrift entity.
+func (_u *ProductUpdateOne) AddDrifts(v ...*ProductDrift) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDriftIDs(ids...)
+}
+
 // Mutation returns the ProductMutation object of the builder.
 func (_u *ProductUpdateOne) Mutation() *ProductMutation {
 	return _u.mutation
+}
+
+// ClearStaged clears the "staged" edge to the StagedProduct entity.
+func (_u *ProductUpdateOne) ClearStaged() *ProductUpdateOne {
+	_u.mutation.ClearStaged()
+	return _u
+}
+
+// ClearDrifts clears all "drifts" edges to the ProductDrift entity.
+func (_u *ProductUpdateOne) ClearDrifts() *ProductUpdateOne {
+	_u.mutation.ClearDrifts()
+	return _u
+}
+
+// RemoveDriftIDs removes the "drifts" edge to ProductDrift entities by IDs.
+func (_u *ProductUpdateOne) RemoveDriftIDs(ids ...int) *ProductUpdateOne {
+	_u.mutation.RemoveDriftIDs(ids...)
+	return _u
+}
+
+// RemoveDrifts removes "drifts" edges to ProductDrift entities.
+func (_u *ProductUpdateOne) RemoveDrifts(v ...*ProductDrift) *ProductUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDriftIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductUpdate builder.
@@ -355,19 +1081,49 @@ func (_u *ProductUpdateOne) check() error {
 			return &ValidationError{Name: "sku", err: fmt.Errorf(`tenant: validator failed for field "Product.sku": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Name(); ok {
-		if err := product.NameValidator(v); err != nil {
-			return &ValidationError{Name: "name", err: fmt.Errorf(`tenant: validator failed for field "Product.name": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.PriceCents(); ok {
 		if err := product.PriceCentsValidator(v); err != nil {
 			return &ValidationError{Name: "price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.price_cents": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SalePriceCents(); ok {
+		if err := product.SalePriceCentsValidator(v); err != nil {
+			return &ValidationError{Name: "sale_price_cents", err: fmt.Errorf(`tenant: validator failed for field "Product.sale_price_cents": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Currency(); ok {
 		if err := product.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`tenant: validator failed for field "Product.currency": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.VatRateBp(); ok {
+		if err := product.VatRateBpValidator(v); err != nil {
+			return &ValidationError{Name: "vat_rate_bp", err: fmt.Errorf(`tenant: validator failed for field "Product.vat_rate_bp": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Stock(); ok {
+		if err := product.StockValidator(v); err != nil {
+			return &ValidationError{Name: "stock", err: fmt.Errorf(`tenant: validator failed for field "Product.stock": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Status(); ok {
+		if err := product.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`tenant: validator failed for field "Product.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Brand(); ok {
+		if err := product.BrandValidator(v); err != nil {
+			return &ValidationError{Name: "brand", err: fmt.Errorf(`tenant: validator failed for field "Product.brand": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Gtin(); ok {
+		if err := product.GtinValidator(v); err != nil {
+			return &ValidationError{Name: "gtin", err: fmt.Errorf(`tenant: validator failed for field "Product.gtin": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ItemGroupID(); ok {
+		if err := product.ItemGroupIDValidator(v); err != nil {
+			return &ValidationError{Name: "item_group_id", err: fmt.Errorf(`tenant: validator failed for field "Product.item_group_id": %w`, err)}
 		}
 	}
 	return nil
@@ -411,8 +1167,14 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	if value, ok := _u.mutation.Sku(); ok {
 		_spec.SetField(product.FieldSku, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.Name(); ok {
-		_spec.SetField(product.FieldName, field.TypeString, value)
+	if value, ok := _u.mutation.Title(); ok {
+		_spec.SetField(product.FieldTitle, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.Description(); ok {
+		_spec.SetField(product.FieldDescription, field.TypeJSON, value)
+	}
+	if _u.mutation.DescriptionCleared() {
+		_spec.ClearField(product.FieldDescription, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.PriceCents(); ok {
 		_spec.SetField(product.FieldPriceCents, field.TypeInt64, value)
@@ -420,11 +1182,157 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	if value, ok := _u.mutation.AddedPriceCents(); ok {
 		_spec.AddField(product.FieldPriceCents, field.TypeInt64, value)
 	}
+	if value, ok := _u.mutation.SalePriceCents(); ok {
+		_spec.SetField(product.FieldSalePriceCents, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSalePriceCents(); ok {
+		_spec.AddField(product.FieldSalePriceCents, field.TypeInt64, value)
+	}
+	if _u.mutation.SalePriceCentsCleared() {
+		_spec.ClearField(product.FieldSalePriceCents, field.TypeInt64)
+	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.VatRateBp(); ok {
+		_spec.SetField(product.FieldVatRateBp, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedVatRateBp(); ok {
+		_spec.AddField(product.FieldVatRateBp, field.TypeInt, value)
+	}
+	if _u.mutation.VatRateBpCleared() {
+		_spec.ClearField(product.FieldVatRateBp, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Stock(); ok {
+		_spec.SetField(product.FieldStock, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedStock(); ok {
+		_spec.AddField(product.FieldStock, field.TypeInt, value)
+	}
+	if _u.mutation.StockCleared() {
+		_spec.ClearField(product.FieldStock, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(product.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Images(); ok {
+		_spec.SetField(product.FieldImages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedImages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, product.FieldImages, value)
+		})
+	}
+	if _u.mutation.ImagesCleared() {
+		_spec.ClearField(product.FieldImages, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Brand(); ok {
+		_spec.SetField(product.FieldBrand, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Gtin(); ok {
+		_spec.SetField(product.FieldGtin, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ItemGroupID(); ok {
+		_spec.SetField(product.FieldItemGroupID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Overridden(); ok {
+		_spec.SetField(product.FieldOverridden, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOverridden(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, product.FieldOverridden, value)
+		})
+	}
+	if _u.mutation.OverriddenCleared() {
+		_spec.ClearField(product.FieldOverridden, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(product.FieldSource, field.TypeJSON, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(product.FieldSource, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StagedCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   product.StagedTable,
+			Columns: []string{product.StagedColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(stagedproduct.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.Product
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.StagedIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   product.StagedTable,
+			Columns: []string{product.StagedColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(stagedproduct.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.Product
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDriftsIDs(); len(nodes) > 0 && !_u.mutation.DriftsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DriftsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   product.DriftsTable,
+			Columns: []string{product.DriftsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(productdrift.FieldID, field.TypeInt),
+			},
+		}
+		edge.Schema = _u.schemaConfig.ProductDrift
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.Node.Schema = _u.schemaConfig.Product
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)

@@ -6,9 +6,17 @@ import (
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importconfig"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/ent/tenant/importsource"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/ent/tenant/role"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
+	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -69,6 +77,130 @@ func init() {
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
 	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	importchangeFields := schema.ImportChange{}.Fields()
+	_ = importchangeFields
+	// importchangeDescLanguage is the schema descriptor for language field.
+	importchangeDescLanguage := importchangeFields[2].Descriptor()
+	// importchange.DefaultLanguage holds the default value on creation for the language field.
+	importchange.DefaultLanguage = importchangeDescLanguage.Default.(string)
+	importconfigFields := schema.ImportConfig{}.Fields()
+	_ = importconfigFields
+	// importconfigDescMarketplace is the schema descriptor for marketplace field.
+	importconfigDescMarketplace := importconfigFields[0].Descriptor()
+	// importconfig.MarketplaceValidator is a validator for the "marketplace" field. It is called by the builders before save.
+	importconfig.MarketplaceValidator = importconfigDescMarketplace.Validators[0].(func(string) error)
+	// importconfigDescActive is the schema descriptor for active field.
+	importconfigDescActive := importconfigFields[3].Descriptor()
+	// importconfig.DefaultActive holds the default value on creation for the active field.
+	importconfig.DefaultActive = importconfigDescActive.Default.(bool)
+	// importconfigDescUpdatedAt is the schema descriptor for updated_at field.
+	importconfigDescUpdatedAt := importconfigFields[4].Descriptor()
+	// importconfig.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	importconfig.DefaultUpdatedAt = importconfigDescUpdatedAt.Default.(func() time.Time)
+	// importconfig.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	importconfig.UpdateDefaultUpdatedAt = importconfigDescUpdatedAt.UpdateDefault.(func() time.Time)
+	importjobFields := schema.ImportJob{}.Fields()
+	_ = importjobFields
+	// importjobDescMarketplace is the schema descriptor for marketplace field.
+	importjobDescMarketplace := importjobFields[0].Descriptor()
+	// importjob.DefaultMarketplace holds the default value on creation for the marketplace field.
+	importjob.DefaultMarketplace = importjobDescMarketplace.Default.(string)
+	// importjobDescDryRun is the schema descriptor for dry_run field.
+	importjobDescDryRun := importjobFields[2].Descriptor()
+	// importjob.DefaultDryRun holds the default value on creation for the dry_run field.
+	importjob.DefaultDryRun = importjobDescDryRun.Default.(bool)
+	// importjobDescTrigger is the schema descriptor for trigger field.
+	importjobDescTrigger := importjobFields[3].Descriptor()
+	// importjob.DefaultTrigger holds the default value on creation for the trigger field.
+	importjob.DefaultTrigger = importjobDescTrigger.Default.(string)
+	// importjobDescCancelRequested is the schema descriptor for cancel_requested field.
+	importjobDescCancelRequested := importjobFields[5].Descriptor()
+	// importjob.DefaultCancelRequested holds the default value on creation for the cancel_requested field.
+	importjob.DefaultCancelRequested = importjobDescCancelRequested.Default.(bool)
+	// importjobDescRows is the schema descriptor for rows field.
+	importjobDescRows := importjobFields[7].Descriptor()
+	// importjob.DefaultRows holds the default value on creation for the rows field.
+	importjob.DefaultRows = importjobDescRows.Default.(int)
+	// importjobDescCreated is the schema descriptor for created field.
+	importjobDescCreated := importjobFields[8].Descriptor()
+	// importjob.DefaultCreated holds the default value on creation for the created field.
+	importjob.DefaultCreated = importjobDescCreated.Default.(int)
+	// importjobDescUpdated is the schema descriptor for updated field.
+	importjobDescUpdated := importjobFields[9].Descriptor()
+	// importjob.DefaultUpdated holds the default value on creation for the updated field.
+	importjob.DefaultUpdated = importjobDescUpdated.Default.(int)
+	// importjobDescUnchanged is the schema descriptor for unchanged field.
+	importjobDescUnchanged := importjobFields[10].Descriptor()
+	// importjob.DefaultUnchanged holds the default value on creation for the unchanged field.
+	importjob.DefaultUnchanged = importjobDescUnchanged.Default.(int)
+	// importjobDescMissing is the schema descriptor for missing field.
+	importjobDescMissing := importjobFields[11].Descriptor()
+	// importjob.DefaultMissing holds the default value on creation for the missing field.
+	importjob.DefaultMissing = importjobDescMissing.Default.(int)
+	// importjobDescFailed is the schema descriptor for failed field.
+	importjobDescFailed := importjobFields[12].Descriptor()
+	// importjob.DefaultFailed holds the default value on creation for the failed field.
+	importjob.DefaultFailed = importjobDescFailed.Default.(int)
+	// importjobDescDrifted is the schema descriptor for drifted field.
+	importjobDescDrifted := importjobFields[13].Descriptor()
+	// importjob.DefaultDrifted holds the default value on creation for the drifted field.
+	importjob.DefaultDrifted = importjobDescDrifted.Default.(int)
+	// importjobDescDisagreements is the schema descriptor for disagreements field.
+	importjobDescDisagreements := importjobFields[14].Descriptor()
+	// importjob.DefaultDisagreements holds the default value on creation for the disagreements field.
+	importjob.DefaultDisagreements = importjobDescDisagreements.Default.(int)
+	// importjobDescRowsDone is the schema descriptor for rows_done field.
+	importjobDescRowsDone := importjobFields[15].Descriptor()
+	// importjob.DefaultRowsDone holds the default value on creation for the rows_done field.
+	importjob.DefaultRowsDone = importjobDescRowsDone.Default.(int64)
+	// importjobDescBytesDone is the schema descriptor for bytes_done field.
+	importjobDescBytesDone := importjobFields[16].Descriptor()
+	// importjob.DefaultBytesDone holds the default value on creation for the bytes_done field.
+	importjob.DefaultBytesDone = importjobDescBytesDone.Default.(int64)
+	// importjobDescAttempts is the schema descriptor for attempts field.
+	importjobDescAttempts := importjobFields[17].Descriptor()
+	// importjob.DefaultAttempts holds the default value on creation for the attempts field.
+	importjob.DefaultAttempts = importjobDescAttempts.Default.(int)
+	// importjobDescError is the schema descriptor for error field.
+	importjobDescError := importjobFields[18].Descriptor()
+	// importjob.DefaultError holds the default value on creation for the error field.
+	importjob.DefaultError = importjobDescError.Default.(string)
+	// importjobDescCreatedAt is the schema descriptor for created_at field.
+	importjobDescCreatedAt := importjobFields[19].Descriptor()
+	// importjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	importjob.DefaultCreatedAt = importjobDescCreatedAt.Default.(func() time.Time)
+	importrowerrorFields := schema.ImportRowError{}.Fields()
+	_ = importrowerrorFields
+	// importrowerrorDescColumn is the schema descriptor for column field.
+	importrowerrorDescColumn := importrowerrorFields[3].Descriptor()
+	// importrowerror.DefaultColumn holds the default value on creation for the column field.
+	importrowerror.DefaultColumn = importrowerrorDescColumn.Default.(int)
+	// importrowerrorDescField is the schema descriptor for field field.
+	importrowerrorDescField := importrowerrorFields[4].Descriptor()
+	// importrowerror.DefaultField holds the default value on creation for the field field.
+	importrowerror.DefaultField = importrowerrorDescField.Default.(string)
+	// importrowerrorDescRaw is the schema descriptor for raw field.
+	importrowerrorDescRaw := importrowerrorFields[6].Descriptor()
+	// importrowerror.DefaultRaw holds the default value on creation for the raw field.
+	importrowerror.DefaultRaw = importrowerrorDescRaw.Default.(string)
+	importsourceFields := schema.ImportSource{}.Fields()
+	_ = importsourceFields
+	// importsourceDescLanguage is the schema descriptor for language field.
+	importsourceDescLanguage := importsourceFields[0].Descriptor()
+	// importsource.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	importsource.LanguageValidator = importsourceDescLanguage.Validators[0].(func(string) error)
+	// importsourceDescEtag is the schema descriptor for etag field.
+	importsourceDescEtag := importsourceFields[2].Descriptor()
+	// importsource.DefaultEtag holds the default value on creation for the etag field.
+	importsource.DefaultEtag = importsourceDescEtag.Default.(string)
+	// importsourceDescLastModified is the schema descriptor for last_modified field.
+	importsourceDescLastModified := importsourceFields[3].Descriptor()
+	// importsource.DefaultLastModified holds the default value on creation for the last_modified field.
+	importsource.DefaultLastModified = importsourceDescLastModified.Default.(string)
+	// importsourceDescSha256 is the schema descriptor for sha256 field.
+	importsourceDescSha256 := importsourceFields[4].Descriptor()
+	// importsource.DefaultSha256 holds the default value on creation for the sha256 field.
+	importsource.DefaultSha256 = importsourceDescSha256.Default.(string)
 	productFields := schema.Product{}.Fields()
 	_ = productFields
 	// productDescSku is the schema descriptor for sku field.
@@ -89,30 +221,16 @@ func init() {
 			return nil
 		}
 	}()
-	// productDescName is the schema descriptor for name field.
-	productDescName := productFields[1].Descriptor()
-	// product.NameValidator is a validator for the "name" field. It is called by the builders before save.
-	product.NameValidator = func() func(string) error {
-		validators := productDescName.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(name string) error {
-			for _, fn := range fns {
-				if err := fn(name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
 	// productDescPriceCents is the schema descriptor for price_cents field.
-	productDescPriceCents := productFields[2].Descriptor()
+	productDescPriceCents := productFields[3].Descriptor()
 	// product.PriceCentsValidator is a validator for the "price_cents" field. It is called by the builders before save.
 	product.PriceCentsValidator = productDescPriceCents.Validators[0].(func(int64) error)
+	// productDescSalePriceCents is the schema descriptor for sale_price_cents field.
+	productDescSalePriceCents := productFields[4].Descriptor()
+	// product.SalePriceCentsValidator is a validator for the "sale_price_cents" field. It is called by the builders before save.
+	product.SalePriceCentsValidator = productDescSalePriceCents.Validators[0].(func(int64) error)
 	// productDescCurrency is the schema descriptor for currency field.
-	productDescCurrency := productFields[3].Descriptor()
+	productDescCurrency := productFields[5].Descriptor()
 	// product.DefaultCurrency holds the default value on creation for the currency field.
 	product.DefaultCurrency = productDescCurrency.Default.(string)
 	// product.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
@@ -131,16 +249,66 @@ func init() {
 			return nil
 		}
 	}()
+	// productDescVatRateBp is the schema descriptor for vat_rate_bp field.
+	productDescVatRateBp := productFields[6].Descriptor()
+	// product.VatRateBpValidator is a validator for the "vat_rate_bp" field. It is called by the builders before save.
+	product.VatRateBpValidator = func() func(int) error {
+		validators := productDescVatRateBp.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(vat_rate_bp int) error {
+			for _, fn := range fns {
+				if err := fn(vat_rate_bp); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productDescStock is the schema descriptor for stock field.
+	productDescStock := productFields[7].Descriptor()
+	// product.StockValidator is a validator for the "stock" field. It is called by the builders before save.
+	product.StockValidator = productDescStock.Validators[0].(func(int) error)
+	// productDescBrand is the schema descriptor for brand field.
+	productDescBrand := productFields[10].Descriptor()
+	// product.DefaultBrand holds the default value on creation for the brand field.
+	product.DefaultBrand = productDescBrand.Default.(string)
+	// product.BrandValidator is a validator for the "brand" field. It is called by the builders before save.
+	product.BrandValidator = productDescBrand.Validators[0].(func(string) error)
+	// productDescGtin is the schema descriptor for gtin field.
+	productDescGtin := productFields[11].Descriptor()
+	// product.DefaultGtin holds the default value on creation for the gtin field.
+	product.DefaultGtin = productDescGtin.Default.(string)
+	// product.GtinValidator is a validator for the "gtin" field. It is called by the builders before save.
+	product.GtinValidator = productDescGtin.Validators[0].(func(string) error)
+	// productDescItemGroupID is the schema descriptor for item_group_id field.
+	productDescItemGroupID := productFields[12].Descriptor()
+	// product.DefaultItemGroupID holds the default value on creation for the item_group_id field.
+	product.DefaultItemGroupID = productDescItemGroupID.Default.(string)
+	// product.ItemGroupIDValidator is a validator for the "item_group_id" field. It is called by the builders before save.
+	product.ItemGroupIDValidator = productDescItemGroupID.Validators[0].(func(string) error)
 	// productDescCreatedAt is the schema descriptor for created_at field.
-	productDescCreatedAt := productFields[4].Descriptor()
+	productDescCreatedAt := productFields[16].Descriptor()
 	// product.DefaultCreatedAt holds the default value on creation for the created_at field.
 	product.DefaultCreatedAt = productDescCreatedAt.Default.(func() time.Time)
 	// productDescUpdatedAt is the schema descriptor for updated_at field.
-	productDescUpdatedAt := productFields[5].Descriptor()
+	productDescUpdatedAt := productFields[17].Descriptor()
 	// product.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	product.DefaultUpdatedAt = productDescUpdatedAt.Default.(func() time.Time)
 	// product.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	product.UpdateDefaultUpdatedAt = productDescUpdatedAt.UpdateDefault.(func() time.Time)
+	productdriftFields := schema.ProductDrift{}.Fields()
+	_ = productdriftFields
+	// productdriftDescField is the schema descriptor for field field.
+	productdriftDescField := productdriftFields[1].Descriptor()
+	// productdrift.FieldValidator is a validator for the "field" field. It is called by the builders before save.
+	productdrift.FieldValidator = productdriftDescField.Validators[0].(func(string) error)
+	// productdriftDescDetectedAt is the schema descriptor for detected_at field.
+	productdriftDescDetectedAt := productdriftFields[6].Descriptor()
+	// productdrift.DefaultDetectedAt holds the default value on creation for the detected_at field.
+	productdrift.DefaultDetectedAt = productdriftDescDetectedAt.Default.(func() time.Time)
 	roleFields := schema.Role{}.Fields()
 	_ = roleFields
 	// roleDescName is the schema descriptor for name field.
@@ -177,4 +345,58 @@ func init() {
 	role.DefaultUpdatedAt = roleDescUpdatedAt.Default.(func() time.Time)
 	// role.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	role.UpdateDefaultUpdatedAt = roleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	stagedproductFields := schema.StagedProduct{}.Fields()
+	_ = stagedproductFields
+	// stagedproductDescFeedID is the schema descriptor for feed_id field.
+	stagedproductDescFeedID := stagedproductFields[0].Descriptor()
+	// stagedproduct.FeedIDValidator is a validator for the "feed_id" field. It is called by the builders before save.
+	stagedproduct.FeedIDValidator = func() func(string) error {
+		validators := stagedproductDescFeedID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(feed_id string) error {
+			for _, fn := range fns {
+				if err := fn(feed_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// stagedproductDescItemGroupID is the schema descriptor for item_group_id field.
+	stagedproductDescItemGroupID := stagedproductFields[1].Descriptor()
+	// stagedproduct.DefaultItemGroupID holds the default value on creation for the item_group_id field.
+	stagedproduct.DefaultItemGroupID = stagedproductDescItemGroupID.Default.(string)
+	// stagedproductDescTitle is the schema descriptor for title field.
+	stagedproductDescTitle := stagedproductFields[2].Descriptor()
+	// stagedproduct.DefaultTitle holds the default value on creation for the title field.
+	stagedproduct.DefaultTitle = stagedproductDescTitle.Default.(string)
+	// stagedproductDescBrand is the schema descriptor for brand field.
+	stagedproductDescBrand := stagedproductFields[3].Descriptor()
+	// stagedproduct.DefaultBrand holds the default value on creation for the brand field.
+	stagedproduct.DefaultBrand = stagedproductDescBrand.Default.(string)
+	// stagedproductDescAvailability is the schema descriptor for availability field.
+	stagedproductDescAvailability := stagedproductFields[4].Descriptor()
+	// stagedproduct.DefaultAvailability holds the default value on creation for the availability field.
+	stagedproduct.DefaultAvailability = stagedproductDescAvailability.Default.(string)
+	// stagedproductDescCategory is the schema descriptor for category field.
+	stagedproductDescCategory := stagedproductFields[5].Descriptor()
+	// stagedproduct.DefaultCategory holds the default value on creation for the category field.
+	stagedproduct.DefaultCategory = stagedproductDescCategory.Default.(string)
+	// stagedproductDescCurrency is the schema descriptor for currency field.
+	stagedproductDescCurrency := stagedproductFields[7].Descriptor()
+	// stagedproduct.DefaultCurrency holds the default value on creation for the currency field.
+	stagedproduct.DefaultCurrency = stagedproductDescCurrency.Default.(string)
+	// stagedproductDescUpdatedAt is the schema descriptor for updated_at field.
+	stagedproductDescUpdatedAt := stagedproductFields[14].Descriptor()
+	// stagedproduct.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	stagedproduct.DefaultUpdatedAt = stagedproductDescUpdatedAt.Default.(func() time.Time)
+	stagedselectionFields := schema.StagedSelection{}.Fields()
+	_ = stagedselectionFields
+	// stagedselectionDescSelectedAt is the schema descriptor for selected_at field.
+	stagedselectionDescSelectedAt := stagedselectionFields[1].Descriptor()
+	// stagedselection.DefaultSelectedAt holds the default value on creation for the selected_at field.
+	stagedselection.DefaultSelectedAt = stagedselectionDescSelectedAt.Default.(func() time.Time)
 }

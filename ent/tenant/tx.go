@@ -16,10 +16,28 @@ type Tx struct {
 	config
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// ImportChange is the client for interacting with the ImportChange builders.
+	ImportChange *ImportChangeClient
+	// ImportConfig is the client for interacting with the ImportConfig builders.
+	ImportConfig *ImportConfigClient
+	// ImportDisagreement is the client for interacting with the ImportDisagreement builders.
+	ImportDisagreement *ImportDisagreementClient
+	// ImportJob is the client for interacting with the ImportJob builders.
+	ImportJob *ImportJobClient
+	// ImportRowError is the client for interacting with the ImportRowError builders.
+	ImportRowError *ImportRowErrorClient
+	// ImportSource is the client for interacting with the ImportSource builders.
+	ImportSource *ImportSourceClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
+	// ProductDrift is the client for interacting with the ProductDrift builders.
+	ProductDrift *ProductDriftClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// StagedProduct is the client for interacting with the StagedProduct builders.
+	StagedProduct *StagedProductClient
+	// StagedSelection is the client for interacting with the StagedSelection builders.
+	StagedSelection *StagedSelectionClient
 
 	// lazily loaded.
 	client     *Client
@@ -152,8 +170,17 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.ImportChange = NewImportChangeClient(tx.config)
+	tx.ImportConfig = NewImportConfigClient(tx.config)
+	tx.ImportDisagreement = NewImportDisagreementClient(tx.config)
+	tx.ImportJob = NewImportJobClient(tx.config)
+	tx.ImportRowError = NewImportRowErrorClient(tx.config)
+	tx.ImportSource = NewImportSourceClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
+	tx.ProductDrift = NewProductDriftClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.StagedProduct = NewStagedProductClient(tx.config)
+	tx.StagedSelection = NewStagedSelectionClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -292,6 +292,7 @@ var (
 		{Name: "schema_version", Type: field.TypeString, Default: ""},
 		{Name: "migration_error", Type: field.TypeString, Default: ""},
 		{Name: "policy_version", Type: field.TypeInt64, Default: 0},
+		{Name: "next_import_at", Type: field.TypeTime, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 	}
@@ -301,6 +302,11 @@ var (
 		Columns:    VendorsColumns,
 		PrimaryKey: []*schema.Column{VendorsColumns[0]},
 		Indexes: []*schema.Index{
+			{
+				Name:    "vendor_next_import_at",
+				Unique:  false,
+				Columns: []*schema.Column{VendorsColumns[17]},
+			},
 			{
 				Name:    "vendor_status",
 				Unique:  false,

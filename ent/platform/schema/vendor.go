@@ -48,6 +48,8 @@ func (Vendor) Fields() []ent.Field {
 			Comment("last failed migration, empty when the schema is healthy"),
 		field.Int64("policy_version").Default(0).
 			Comment("bumped with every change to the vendor's roles or members; each authorized request compares it with its cached policy"),
+		field.Time("next_import_at").Optional().Nillable().
+			Comment("when the vendor's daily marketplace import is next due; nil when it has none. A copy of the tenant's import schedule, so the scheduler finds due vendors without visiting every schema"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now),
 	}
@@ -68,6 +70,7 @@ func (Vendor) Edges() []ent.Edge {
 // Indexes of the Vendor.
 func (Vendor) Indexes() []ent.Index {
 	return []ent.Index{
+		index.Fields("next_import_at"),
 		index.Fields("status"),
 	}
 }

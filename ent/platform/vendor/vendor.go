@@ -47,6 +47,8 @@ const (
 	FieldMigrationError = "migration_error"
 	// FieldPolicyVersion holds the string denoting the policy_version field in the database.
 	FieldPolicyVersion = "policy_version"
+	// FieldNextImportAt holds the string denoting the next_import_at field in the database.
+	FieldNextImportAt = "next_import_at"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
@@ -101,6 +103,7 @@ var Columns = []string{
 	FieldSchemaVersion,
 	FieldMigrationError,
 	FieldPolicyVersion,
+	FieldNextImportAt,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -275,6 +278,11 @@ func ByMigrationError(opts ...sql.OrderTermOption) OrderOption {
 // ByPolicyVersion orders the results by the policy_version field.
 func ByPolicyVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPolicyVersion, opts...).ToFunc()
+}
+
+// ByNextImportAt orders the results by the next_import_at field.
+func ByNextImportAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextImportAt, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -126,6 +126,11 @@ func PolicyVersion(v int64) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldPolicyVersion, v))
 }
 
+// NextImportAt applies equality check predicate on the "next_import_at" field. It's identical to NextImportAtEQ.
+func NextImportAt(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldNextImportAt, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldCreatedAt, v))
@@ -1039,6 +1044,56 @@ func PolicyVersionLT(v int64) predicate.Vendor {
 // PolicyVersionLTE applies the LTE predicate on the "policy_version" field.
 func PolicyVersionLTE(v int64) predicate.Vendor {
 	return predicate.Vendor(sql.FieldLTE(FieldPolicyVersion, v))
+}
+
+// NextImportAtEQ applies the EQ predicate on the "next_import_at" field.
+func NextImportAtEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldNextImportAt, v))
+}
+
+// NextImportAtNEQ applies the NEQ predicate on the "next_import_at" field.
+func NextImportAtNEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldNextImportAt, v))
+}
+
+// NextImportAtIn applies the In predicate on the "next_import_at" field.
+func NextImportAtIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldNextImportAt, vs...))
+}
+
+// NextImportAtNotIn applies the NotIn predicate on the "next_import_at" field.
+func NextImportAtNotIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldNextImportAt, vs...))
+}
+
+// NextImportAtGT applies the GT predicate on the "next_import_at" field.
+func NextImportAtGT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldNextImportAt, v))
+}
+
+// NextImportAtGTE applies the GTE predicate on the "next_import_at" field.
+func NextImportAtGTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldNextImportAt, v))
+}
+
+// NextImportAtLT applies the LT predicate on the "next_import_at" field.
+func NextImportAtLT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldNextImportAt, v))
+}
+
+// NextImportAtLTE applies the LTE predicate on the "next_import_at" field.
+func NextImportAtLTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldNextImportAt, v))
+}
+
+// NextImportAtIsNil applies the IsNil predicate on the "next_import_at" field.
+func NextImportAtIsNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldIsNull(FieldNextImportAt))
+}
+
+// NextImportAtNotNil applies the NotNil predicate on the "next_import_at" field.
+func NextImportAtNotNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotNull(FieldNextImportAt))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

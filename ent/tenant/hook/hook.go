@@ -21,6 +21,78 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.AuditEventMutation", m)
 }
 
+// The ImportChangeFunc type is an adapter to allow the use of ordinary
+// function as ImportChange mutator.
+type ImportChangeFunc func(context.Context, *tenant.ImportChangeMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportChangeFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportChangeMutation", m)
+}
+
+// The ImportConfigFunc type is an adapter to allow the use of ordinary
+// function as ImportConfig mutator.
+type ImportConfigFunc func(context.Context, *tenant.ImportConfigMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportConfigFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportConfigMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportConfigMutation", m)
+}
+
+// The ImportDisagreementFunc type is an adapter to allow the use of ordinary
+// function as ImportDisagreement mutator.
+type ImportDisagreementFunc func(context.Context, *tenant.ImportDisagreementMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportDisagreementFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportDisagreementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportDisagreementMutation", m)
+}
+
+// The ImportJobFunc type is an adapter to allow the use of ordinary
+// function as ImportJob mutator.
+type ImportJobFunc func(context.Context, *tenant.ImportJobMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportJobFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportJobMutation", m)
+}
+
+// The ImportRowErrorFunc type is an adapter to allow the use of ordinary
+// function as ImportRowError mutator.
+type ImportRowErrorFunc func(context.Context, *tenant.ImportRowErrorMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportRowErrorFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportRowErrorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportRowErrorMutation", m)
+}
+
+// The ImportSourceFunc type is an adapter to allow the use of ordinary
+// function as ImportSource mutator.
+type ImportSourceFunc func(context.Context, *tenant.ImportSourceMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImportSourceFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ImportSourceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportSourceMutation", m)
+}
+
 // The ProductFunc type is an adapter to allow the use of ordinary
 // function as Product mutator.
 type ProductFunc func(context.Context, *tenant.ProductMutation) (tenant.Value, error)
@@ -33,6 +105,18 @@ func (f ProductFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ProductMutation", m)
 }
 
+// The ProductDriftFunc type is an adapter to allow the use of ordinary
+// function as ProductDrift mutator.
+type ProductDriftFunc func(context.Context, *tenant.ProductDriftMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProductDriftFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ProductDriftMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ProductDriftMutation", m)
+}
+
 // The RoleFunc type is an adapter to allow the use of ordinary
 // function as Role mutator.
 type RoleFunc func(context.Context, *tenant.RoleMutation) (tenant.Value, error)
@@ -43,6 +127,30 @@ func (f RoleFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.RoleMutation", m)
+}
+
+// The StagedProductFunc type is an adapter to allow the use of ordinary
+// function as StagedProduct mutator.
+type StagedProductFunc func(context.Context, *tenant.StagedProductMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StagedProductFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.StagedProductMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.StagedProductMutation", m)
+}
+
+// The StagedSelectionFunc type is an adapter to allow the use of ordinary
+// function as StagedSelection mutator.
+type StagedSelectionFunc func(context.Context, *tenant.StagedSelectionMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StagedSelectionFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.StagedSelectionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.StagedSelectionMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -7,9 +7,18 @@ import "context"
 // SchemaConfig represents alternative schema names for all tables
 // that can be passed at runtime.
 type SchemaConfig struct {
-	AuditEvent string // AuditEvent table.
-	Product    string // Product table.
-	Role       string // Role table.
+	AuditEvent         string // AuditEvent table.
+	ImportChange       string // ImportChange table.
+	ImportConfig       string // ImportConfig table.
+	ImportDisagreement string // ImportDisagreement table.
+	ImportJob          string // ImportJob table.
+	ImportRowError     string // ImportRowError table.
+	ImportSource       string // ImportSource table.
+	Product            string // Product table.
+	ProductDrift       string // ProductDrift table.
+	Role               string // Role table.
+	StagedProduct      string // StagedProduct table.
+	StagedSelection    string // StagedSelection table.
 }
 
 type schemaCtxKey struct{}

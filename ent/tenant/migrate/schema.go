@@ -35,26 +35,261 @@ var (
 			},
 		},
 	}
+	// ImportChangesColumns holds the columns for the "import_changes" table.
+	ImportChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "feed_id", Type: field.TypeString},
+		{Name: "language", Type: field.TypeString, Default: ""},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "update", "unchanged", "missing"}},
+		{Name: "fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "job_id", Type: field.TypeInt},
+	}
+	// ImportChangesTable holds the schema information for the "import_changes" table.
+	ImportChangesTable = &schema.Table{
+		Name:       "import_changes",
+		Columns:    ImportChangesColumns,
+		PrimaryKey: []*schema.Column{ImportChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_changes_import_jobs_changes",
+				Columns:    []*schema.Column{ImportChangesColumns[5]},
+				RefColumns: []*schema.Column{ImportJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importchange_job_id_feed_id",
+				Unique:  false,
+				Columns: []*schema.Column{ImportChangesColumns[5], ImportChangesColumns[1]},
+			},
+		},
+	}
+	// ImportConfigsColumns holds the columns for the "import_configs" table.
+	ImportConfigsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "marketplace", Type: field.TypeString, Unique: true},
+		{Name: "feeds", Type: field.TypeJSON},
+		{Name: "schedule", Type: field.TypeEnum, Enums: []string{"off", "daily"}, Default: "off"},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "updated_by", Type: field.TypeInt, Nullable: true},
+	}
+	// ImportConfigsTable holds the schema information for the "import_configs" table.
+	ImportConfigsTable = &schema.Table{
+		Name:       "import_configs",
+		Columns:    ImportConfigsColumns,
+		PrimaryKey: []*schema.Column{ImportConfigsColumns[0]},
+	}
+	// ImportDisagreementsColumns holds the columns for the "import_disagreements" table.
+	ImportDisagreementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "feed_id", Type: field.TypeString},
+		{Name: "field", Type: field.TypeString},
+		{Name: "values", Type: field.TypeJSON},
+		{Name: "job_id", Type: field.TypeInt},
+	}
+	// ImportDisagreementsTable holds the schema information for the "import_disagreements" table.
+	ImportDisagreementsTable = &schema.Table{
+		Name:       "import_disagreements",
+		Columns:    ImportDisagreementsColumns,
+		PrimaryKey: []*schema.Column{ImportDisagreementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_disagreements_import_jobs_disagreement_rows",
+				Columns:    []*schema.Column{ImportDisagreementsColumns[4]},
+				RefColumns: []*schema.Column{ImportJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importdisagreement_job_id_feed_id",
+				Unique:  false,
+				Columns: []*schema.Column{ImportDisagreementsColumns[4], ImportDisagreementsColumns[1]},
+			},
+		},
+	}
+	// ImportJobsColumns holds the columns for the "import_jobs" table.
+	ImportJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "marketplace", Type: field.TypeString, Default: "letzshop"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "succeeded", "partially_failed", "failed", "cancelled"}, Default: "queued"},
+		{Name: "dry_run", Type: field.TypeBool, Default: false},
+		{Name: "trigger", Type: field.TypeString, Default: "manual"},
+		{Name: "requested_by", Type: field.TypeInt, Nullable: true},
+		{Name: "cancel_requested", Type: field.TypeBool, Default: false},
+		{Name: "languages", Type: field.TypeJSON},
+		{Name: "rows", Type: field.TypeInt, Default: 0},
+		{Name: "created", Type: field.TypeInt, Default: 0},
+		{Name: "updated", Type: field.TypeInt, Default: 0},
+		{Name: "unchanged", Type: field.TypeInt, Default: 0},
+		{Name: "missing", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeInt, Default: 0},
+		{Name: "drifted", Type: field.TypeInt, Default: 0},
+		{Name: "disagreements", Type: field.TypeInt, Default: 0},
+		{Name: "rows_done", Type: field.TypeInt64, Default: 0},
+		{Name: "bytes_done", Type: field.TypeInt64, Default: 0},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ImportJobsTable holds the schema information for the "import_jobs" table.
+	ImportJobsTable = &schema.Table{
+		Name:       "import_jobs",
+		Columns:    ImportJobsColumns,
+		PrimaryKey: []*schema.Column{ImportJobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importjob_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ImportJobsColumns[20]},
+			},
+		},
+	}
+	// ImportRowErrorsColumns holds the columns for the "import_row_errors" table.
+	ImportRowErrorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "language", Type: field.TypeString},
+		{Name: "line", Type: field.TypeInt},
+		{Name: "column", Type: field.TypeInt, Default: 0},
+		{Name: "field", Type: field.TypeString, Default: ""},
+		{Name: "reason", Type: field.TypeString},
+		{Name: "raw", Type: field.TypeString, Default: ""},
+		{Name: "job_id", Type: field.TypeInt},
+	}
+	// ImportRowErrorsTable holds the schema information for the "import_row_errors" table.
+	ImportRowErrorsTable = &schema.Table{
+		Name:       "import_row_errors",
+		Columns:    ImportRowErrorsColumns,
+		PrimaryKey: []*schema.Column{ImportRowErrorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_row_errors_import_jobs_row_errors",
+				Columns:    []*schema.Column{ImportRowErrorsColumns[7]},
+				RefColumns: []*schema.Column{ImportJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importrowerror_job_id_language_line",
+				Unique:  false,
+				Columns: []*schema.Column{ImportRowErrorsColumns[7], ImportRowErrorsColumns[1], ImportRowErrorsColumns[2]},
+			},
+		},
+	}
+	// ImportSourcesColumns holds the columns for the "import_sources" table.
+	ImportSourcesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "language", Type: field.TypeString, Unique: true},
+		{Name: "url", Type: field.TypeString},
+		{Name: "etag", Type: field.TypeString, Default: ""},
+		{Name: "last_modified", Type: field.TypeString, Default: ""},
+		{Name: "sha256", Type: field.TypeString, Default: ""},
+		{Name: "last_job", Type: field.TypeInt},
+		{Name: "fetched_at", Type: field.TypeTime},
+	}
+	// ImportSourcesTable holds the schema information for the "import_sources" table.
+	ImportSourcesTable = &schema.Table{
+		Name:       "import_sources",
+		Columns:    ImportSourcesColumns,
+		PrimaryKey: []*schema.Column{ImportSourcesColumns[0]},
+	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "sku", Type: field.TypeString, Unique: true, Size: 50},
-		{Name: "name", Type: field.TypeString, Size: 150},
+		{Name: "title", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeJSON, Nullable: true},
 		{Name: "price_cents", Type: field.TypeInt64},
+		{Name: "sale_price_cents", Type: field.TypeInt64, Nullable: true},
 		{Name: "currency", Type: field.TypeString, Size: 3, Default: "EUR"},
+		{Name: "vat_rate_bp", Type: field.TypeInt, Nullable: true},
+		{Name: "stock", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"draft", "active", "archived"}, Default: "draft"},
+		{Name: "images", Type: field.TypeJSON, Nullable: true},
+		{Name: "brand", Type: field.TypeString, Size: 150, Default: ""},
+		{Name: "gtin", Type: field.TypeString, Size: 14, Default: ""},
+		{Name: "item_group_id", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "overridden", Type: field.TypeJSON, Nullable: true},
+		{Name: "source", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "staged_product_id", Type: field.TypeInt, Unique: true, Nullable: true},
 	}
 	// ProductsTable holds the schema information for the "products" table.
 	ProductsTable = &schema.Table{
 		Name:       "products",
 		Columns:    ProductsColumns,
 		PrimaryKey: []*schema.Column{ProductsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "products_staged_products_product",
+				Columns:    []*schema.Column{ProductsColumns[18]},
+				RefColumns: []*schema.Column{StagedProductsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "product_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[5]},
+				Columns: []*schema.Column{ProductsColumns[16]},
+			},
+			{
+				Name:    "product_status",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[9]},
+			},
+			{
+				Name:    "product_brand",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[11]},
+			},
+			{
+				Name:    "product_item_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[13]},
+			},
+			{
+				Name:    "product_price_cents",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[4]},
+			},
+		},
+	}
+	// ProductDriftsColumns holds the columns for the "product_drifts" table.
+	ProductDriftsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "field", Type: field.TypeString},
+		{Name: "source_before", Type: field.TypeJSON, Nullable: true},
+		{Name: "source_now", Type: field.TypeJSON, Nullable: true},
+		{Name: "override", Type: field.TypeJSON, Nullable: true},
+		{Name: "job_id", Type: field.TypeInt},
+		{Name: "detected_at", Type: field.TypeTime},
+		{Name: "product_id", Type: field.TypeInt},
+	}
+	// ProductDriftsTable holds the schema information for the "product_drifts" table.
+	ProductDriftsTable = &schema.Table{
+		Name:       "product_drifts",
+		Columns:    ProductDriftsColumns,
+		PrimaryKey: []*schema.Column{ProductDriftsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "product_drifts_products_drifts",
+				Columns:    []*schema.Column{ProductDriftsColumns[7]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "productdrift_product_id_field",
+				Unique:  true,
+				Columns: []*schema.Column{ProductDriftsColumns[7], ProductDriftsColumns[1]},
 			},
 		},
 	}
@@ -74,13 +309,95 @@ var (
 		Columns:    RolesColumns,
 		PrimaryKey: []*schema.Column{RolesColumns[0]},
 	}
+	// StagedProductsColumns holds the columns for the "staged_products" table.
+	StagedProductsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "feed_id", Type: field.TypeString, Unique: true, Size: 50},
+		{Name: "item_group_id", Type: field.TypeString, Default: ""},
+		{Name: "title", Type: field.TypeString, Default: ""},
+		{Name: "brand", Type: field.TypeString, Default: ""},
+		{Name: "availability", Type: field.TypeString, Default: ""},
+		{Name: "category", Type: field.TypeString, Default: ""},
+		{Name: "price_cents", Type: field.TypeInt64, Nullable: true},
+		{Name: "currency", Type: field.TypeString, Default: ""},
+		{Name: "items", Type: field.TypeJSON},
+		{Name: "raw", Type: field.TypeJSON},
+		{Name: "seen", Type: field.TypeJSON},
+		{Name: "created_job", Type: field.TypeInt},
+		{Name: "changed_job", Type: field.TypeInt},
+		{Name: "missing_since_job", Type: field.TypeInt, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// StagedProductsTable holds the schema information for the "staged_products" table.
+	StagedProductsTable = &schema.Table{
+		Name:       "staged_products",
+		Columns:    StagedProductsColumns,
+		PrimaryKey: []*schema.Column{StagedProductsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "stagedproduct_brand",
+				Unique:  false,
+				Columns: []*schema.Column{StagedProductsColumns[4]},
+			},
+			{
+				Name:    "stagedproduct_availability",
+				Unique:  false,
+				Columns: []*schema.Column{StagedProductsColumns[5]},
+			},
+			{
+				Name:    "stagedproduct_changed_job",
+				Unique:  false,
+				Columns: []*schema.Column{StagedProductsColumns[13]},
+			},
+			{
+				Name:    "stagedproduct_item_group_id",
+				Unique:  false,
+				Columns: []*schema.Column{StagedProductsColumns[2]},
+			},
+		},
+	}
+	// StagedSelectionsColumns holds the columns for the "staged_selections" table.
+	StagedSelectionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "selected_at", Type: field.TypeTime},
+		{Name: "staged_product_id", Type: field.TypeInt, Unique: true},
+	}
+	// StagedSelectionsTable holds the schema information for the "staged_selections" table.
+	StagedSelectionsTable = &schema.Table{
+		Name:       "staged_selections",
+		Columns:    StagedSelectionsColumns,
+		PrimaryKey: []*schema.Column{StagedSelectionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "staged_selections_staged_products_selection",
+				Columns:    []*schema.Column{StagedSelectionsColumns[2]},
+				RefColumns: []*schema.Column{StagedProductsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
+		ImportChangesTable,
+		ImportConfigsTable,
+		ImportDisagreementsTable,
+		ImportJobsTable,
+		ImportRowErrorsTable,
+		ImportSourcesTable,
 		ProductsTable,
+		ProductDriftsTable,
 		RolesTable,
+		StagedProductsTable,
+		StagedSelectionsTable,
 	}
 )
 
 func init() {
+	ImportChangesTable.ForeignKeys[0].RefTable = ImportJobsTable
+	ImportDisagreementsTable.ForeignKeys[0].RefTable = ImportJobsTable
+	ImportRowErrorsTable.ForeignKeys[0].RefTable = ImportJobsTable
+	ProductsTable.ForeignKeys[0].RefTable = StagedProductsTable
+	ProductDriftsTable.ForeignKeys[0].RefTable = ProductsTable
+	StagedSelectionsTable.ForeignKeys[0].RefTable = StagedProductsTable
 }

@@ -9,8 +9,35 @@ import (
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// ImportChange is the predicate function for importchange builders.
+type ImportChange func(*sql.Selector)
+
+// ImportConfig is the predicate function for importconfig builders.
+type ImportConfig func(*sql.Selector)
+
+// ImportDisagreement is the predicate function for importdisagreement builders.
+type ImportDisagreement func(*sql.Selector)
+
+// ImportJob is the predicate function for importjob builders.
+type ImportJob func(*sql.Selector)
+
+// ImportRowError is the predicate function for importrowerror builders.
+type ImportRowError func(*sql.Selector)
+
+// ImportSource is the predicate function for importsource builders.
+type ImportSource func(*sql.Selector)
+
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
 
+// ProductDrift is the predicate function for productdrift builders.
+type ProductDrift func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// StagedProduct is the predicate function for stagedproduct builders.
+type StagedProduct func(*sql.Selector)
+
+// StagedSelection is the predicate function for stagedselection builders.
+type StagedSelection func(*sql.Selector)

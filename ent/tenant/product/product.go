@@ -3,9 +3,11 @@
 package product
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -15,27 +17,81 @@ const (
 	FieldID = "id"
 	// FieldSku holds the string denoting the sku field in the database.
 	FieldSku = "sku"
-	// FieldName holds the string denoting the name field in the database.
-	FieldName = "name"
+	// FieldTitle holds the string denoting the title field in the database.
+	FieldTitle = "title"
+	// FieldDescription holds the string denoting the description field in the database.
+	FieldDescription = "description"
 	// FieldPriceCents holds the string denoting the price_cents field in the database.
 	FieldPriceCents = "price_cents"
+	// FieldSalePriceCents holds the string denoting the sale_price_cents field in the database.
+	FieldSalePriceCents = "sale_price_cents"
 	// FieldCurrency holds the string denoting the currency field in the database.
 	FieldCurrency = "currency"
+	// FieldVatRateBp holds the string denoting the vat_rate_bp field in the database.
+	FieldVatRateBp = "vat_rate_bp"
+	// FieldStock holds the string denoting the stock field in the database.
+	FieldStock = "stock"
+	// FieldStatus holds the string denoting the status field in the database.
+	FieldStatus = "status"
+	// FieldImages holds the string denoting the images field in the database.
+	FieldImages = "images"
+	// FieldBrand holds the string denoting the brand field in the database.
+	FieldBrand = "brand"
+	// FieldGtin holds the string denoting the gtin field in the database.
+	FieldGtin = "gtin"
+	// FieldItemGroupID holds the string denoting the item_group_id field in the database.
+	FieldItemGroupID = "item_group_id"
+	// FieldStagedProductID holds the string denoting the staged_product_id field in the database.
+	FieldStagedProductID = "staged_product_id"
+	// FieldOverridden holds the string denoting the overridden field in the database.
+	FieldOverridden = "overridden"
+	// FieldSource holds the string denoting the source field in the database.
+	FieldSource = "source"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// EdgeStaged holds the string denoting the staged edge name in mutations.
+	EdgeStaged = "staged"
+	// EdgeDrifts holds the string denoting the drifts edge name in mutations.
+	EdgeDrifts = "drifts"
 	// Table holds the table name of the product in the database.
 	Table = "products"
+	// StagedTable is the table that holds the staged relation/edge.
+	StagedTable = "products"
+	// StagedInverseTable is the table name for the StagedProduct entity.
+	// It exists in this package in order to avoid circular dependency with the "stagedproduct" package.
+	StagedInverseTable = "staged_products"
+	// StagedColumn is the table column denoting the staged relation/edge.
+	StagedColumn = "staged_product_id"
+	// DriftsTable is the table that holds the drifts relation/edge.
+	DriftsTable = "product_drifts"
+	// DriftsInverseTable is the table name for the ProductDrift entity.
+	// It exists in this package in order to avoid circular dependency with the "productdrift" package.
+	DriftsInverseTable = "product_drifts"
+	// DriftsColumn is the table column denoting the drifts relation/edge.
+	DriftsColumn = "product_id"
 )
 
 // Columns holds all SQL columns for product fields.
 var Columns = []string{
 	FieldID,
 	FieldSku,
-	FieldName,
+	FieldTitle,
+	FieldDescription,
 	FieldPriceCents,
+	FieldSalePriceCents,
 	FieldCurrency,
+	FieldVatRateBp,
+	FieldStock,
+	FieldStatus,
+	FieldImages,
+	FieldBrand,
+	FieldGtin,
+	FieldItemGroupID,
+	FieldStagedProductID,
+	FieldOverridden,
+	FieldSource,
 	FieldCreatedAt,
 	FieldUpdatedAt,
 }
@@ -53,14 +109,30 @@ func ValidColumn(column string) bool {
 var (
 	// SkuValidator is a validator for the "sku" field. It is called by the builders before save.
 	SkuValidator func(string) error
-	// NameValidator is a validator for the "name" field. It is called by the builders before save.
-	NameValidator func(string) error
 	// PriceCentsValidator is a validator for the "price_cents" field. It is called by the builders before save.
 	PriceCentsValidator func(int64) error
+	// SalePriceCentsValidator is a validator for the "sale_price_cents" field. It is called by the builders before save.
+	SalePriceCentsValidator func(int64) error
 	// DefaultCurrency holds the default value on creation for the "currency" field.
 	DefaultCurrency string
 	// CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	CurrencyValidator func(string) error
+	// VatRateBpValidator is a validator for the "vat_rate_bp" field. It is called by the builders before save.
+	VatRateBpValidator func(int) error
+	// StockValidator is a validator for the "stock" field. It is called by the builders before save.
+	StockValidator func(int) error
+	// DefaultBrand holds the default value on creation for the "brand" field.
+	DefaultBrand string
+	// BrandValidator is a validator for the "brand" field. It is called by the builders before save.
+	BrandValidator func(string) error
+	// DefaultGtin holds the default value on creation for the "gtin" field.
+	DefaultGtin string
+	// GtinValidator is a validator for the "gtin" field. It is called by the builders before save.
+	GtinValidator func(string) error
+	// DefaultItemGroupID holds the default value on creation for the "item_group_id" field.
+	DefaultItemGroupID string
+	// ItemGroupIDValidator is a validator for the "item_group_id" field. It is called by the builders before save.
+	ItemGroupIDValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -68,6 +140,33 @@ var (
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
 )
+
+// Status defines the type for the "status" enum field.
+type Status string
+
+// StatusDraft is the default value of the Status enum.
+const DefaultStatus = StatusDraft
+
+// Status values.
+const (
+	StatusDraft    Status = "draft"
+	StatusActive   Status = "active"
+	StatusArchived Status = "archived"
+)
+
+func (s Status) String() string {
+	return string(s)
+}
+
+// StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
+func StatusValidator(s Status) error {
+	switch s {
+	case StatusDraft, StatusActive, StatusArchived:
+		return nil
+	default:
+		return fmt.Errorf("product: invalid enum value for status field: %q", s)
+	}
+}
 
 // OrderOption defines the ordering options for the Product queries.
 type OrderOption func(*sql.Selector)
@@ -82,19 +181,54 @@ func BySku(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSku, opts...).ToFunc()
 }
 
-// ByName orders the results by the name field.
-func ByName(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldName, opts...).ToFunc()
-}
-
 // ByPriceCents orders the results by the price_cents field.
 func ByPriceCents(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPriceCents, opts...).ToFunc()
 }
 
+// BySalePriceCents orders the results by the sale_price_cents field.
+func BySalePriceCents(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSalePriceCents, opts...).ToFunc()
+}
+
 // ByCurrency orders the results by the currency field.
 func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCurrency, opts...).ToFunc()
+}
+
+// ByVatRateBp orders the results by the vat_rate_bp field.
+func ByVatRateBp(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVatRateBp, opts...).ToFunc()
+}
+
+// ByStock orders the results by the stock field.
+func ByStock(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStock, opts...).ToFunc()
+}
+
+// ByStatus orders the results by the status field.
+func ByStatus(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByBrand orders the results by the brand field.
+func ByBrand(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBrand, opts...).ToFunc()
+}
+
+// ByGtin orders the results by the gtin field.
+func ByGtin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGtin, opts...).ToFunc()
+}
+
+// ByItemGroupID orders the results by the item_group_id field.
+func ByItemGroupID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldItemGroupID, opts...).ToFunc()
+}
+
+// ByStagedProductID orders the results by the staged_product_id field.
+func ByStagedProductID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStagedProductID, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.
@@ -105,4 +239,39 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByStagedField orders the results by staged field.
+func ByStagedField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newStagedStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDriftsCount orders the results by drifts count.
+func ByDriftsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDriftsStep(), opts...)
+	}
+}
+
+// ByDrifts orders the results by drifts terms.
+func ByDrifts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDriftsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newStagedStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(StagedInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, true, StagedTable, StagedColumn),
+	)
+}
+func newDriftsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DriftsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DriftsTable, DriftsColumn),
+	)
 }

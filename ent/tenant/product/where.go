@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 )
 
@@ -59,19 +61,49 @@ func Sku(v string) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldSku, v))
 }
 
-// Name applies equality check predicate on the "name" field. It's identical to NameEQ.
-func Name(v string) predicate.Product {
-	return predicate.Product(sql.FieldEQ(FieldName, v))
-}
-
 // PriceCents applies equality check predicate on the "price_cents" field. It's identical to PriceCentsEQ.
 func PriceCents(v int64) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldPriceCents, v))
 }
 
+// SalePriceCents applies equality check predicate on the "sale_price_cents" field. It's identical to SalePriceCentsEQ.
+func SalePriceCents(v int64) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldSalePriceCents, v))
+}
+
 // Currency applies equality check predicate on the "currency" field. It's identical to CurrencyEQ.
 func Currency(v string) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldCurrency, v))
+}
+
+// VatRateBp applies equality check predicate on the "vat_rate_bp" field. It's identical to VatRateBpEQ.
+func VatRateBp(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldVatRateBp, v))
+}
+
+// Stock applies equality check predicate on the "stock" field. It's identical to StockEQ.
+func Stock(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStock, v))
+}
+
+// Brand applies equality check predicate on the "brand" field. It's identical to BrandEQ.
+func Brand(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldBrand, v))
+}
+
+// Gtin applies equality check predicate on the "gtin" field. It's identical to GtinEQ.
+func Gtin(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldGtin, v))
+}
+
+// ItemGroupID applies equality check predicate on the "item_group_id" field. It's identical to ItemGroupIDEQ.
+func ItemGroupID(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldItemGroupID, v))
+}
+
+// StagedProductID applies equality check predicate on the "staged_product_id" field. It's identical to StagedProductIDEQ.
+func StagedProductID(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStagedProductID, v))
 }
 
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
@@ -149,69 +181,14 @@ func SkuContainsFold(v string) predicate.Product {
 	return predicate.Product(sql.FieldContainsFold(FieldSku, v))
 }
 
-// NameEQ applies the EQ predicate on the "name" field.
-func NameEQ(v string) predicate.Product {
-	return predicate.Product(sql.FieldEQ(FieldName, v))
+// DescriptionIsNil applies the IsNil predicate on the "description" field.
+func DescriptionIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldDescription))
 }
 
-// NameNEQ applies the NEQ predicate on the "name" field.
-func NameNEQ(v string) predicate.Product {
-	return predicate.Product(sql.FieldNEQ(FieldName, v))
-}
-
-// NameIn applies the In predicate on the "name" field.
-func NameIn(vs ...string) predicate.Product {
-	return predicate.Product(sql.FieldIn(FieldName, vs...))
-}
-
-// NameNotIn applies the NotIn predicate on the "name" field.
-func NameNotIn(vs ...string) predicate.Product {
-	return predicate.Product(sql.FieldNotIn(FieldName, vs...))
-}
-
-// NameGT applies the GT predicate on the "name" field.
-func NameGT(v string) predicate.Product {
-	return predicate.Product(sql.FieldGT(FieldName, v))
-}
-
-// NameGTE applies the GTE predicate on the "name" field.
-func NameGTE(v string) predicate.Product {
-	return predicate.Product(sql.FieldGTE(FieldName, v))
-}
-
-// NameLT applies the LT predicate on the "name" field.
-func NameLT(v string) predicate.Product {
-	return predicate.Product(sql.FieldLT(FieldName, v))
-}
-
-// NameLTE applies the LTE predicate on the "name" field.
-func NameLTE(v string) predicate.Product {
-	return predicate.Product(sql.FieldLTE(FieldName, v))
-}
-
-// NameContains applies the Contains predicate on the "name" field.
-func NameContains(v string) predicate.Product {
-	return predicate.Product(sql.FieldContains(FieldName, v))
-}
-
-// NameHasPrefix applies the HasPrefix predicate on the "name" field.
-func NameHasPrefix(v string) predicate.Product {
-	return predicate.Product(sql.FieldHasPrefix(FieldName, v))
-}
-
-// NameHasSuffix applies the HasSuffix predicate on the "name" field.
-func NameHasSuffix(v string) predicate.Product {
-	return predicate.Product(sql.FieldHasSuffix(FieldName, v))
-}
-
-// NameEqualFold applies the EqualFold predicate on the "name" field.
-func NameEqualFold(v string) predicate.Product {
-	return predicate.Product(sql.FieldEqualFold(FieldName, v))
-}
-
-// NameContainsFold applies the ContainsFold predicate on the "name" field.
-func NameContainsFold(v string) predicate.Product {
-	return predicate.Product(sql.FieldContainsFold(FieldName, v))
+// DescriptionNotNil applies the NotNil predicate on the "description" field.
+func DescriptionNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldDescription))
 }
 
 // PriceCentsEQ applies the EQ predicate on the "price_cents" field.
@@ -252,6 +229,56 @@ func PriceCentsLT(v int64) predicate.Product {
 // PriceCentsLTE applies the LTE predicate on the "price_cents" field.
 func PriceCentsLTE(v int64) predicate.Product {
 	return predicate.Product(sql.FieldLTE(FieldPriceCents, v))
+}
+
+// SalePriceCentsEQ applies the EQ predicate on the "sale_price_cents" field.
+func SalePriceCentsEQ(v int64) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsNEQ applies the NEQ predicate on the "sale_price_cents" field.
+func SalePriceCentsNEQ(v int64) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsIn applies the In predicate on the "sale_price_cents" field.
+func SalePriceCentsIn(vs ...int64) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldSalePriceCents, vs...))
+}
+
+// SalePriceCentsNotIn applies the NotIn predicate on the "sale_price_cents" field.
+func SalePriceCentsNotIn(vs ...int64) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldSalePriceCents, vs...))
+}
+
+// SalePriceCentsGT applies the GT predicate on the "sale_price_cents" field.
+func SalePriceCentsGT(v int64) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsGTE applies the GTE predicate on the "sale_price_cents" field.
+func SalePriceCentsGTE(v int64) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsLT applies the LT predicate on the "sale_price_cents" field.
+func SalePriceCentsLT(v int64) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsLTE applies the LTE predicate on the "sale_price_cents" field.
+func SalePriceCentsLTE(v int64) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldSalePriceCents, v))
+}
+
+// SalePriceCentsIsNil applies the IsNil predicate on the "sale_price_cents" field.
+func SalePriceCentsIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldSalePriceCents))
+}
+
+// SalePriceCentsNotNil applies the NotNil predicate on the "sale_price_cents" field.
+func SalePriceCentsNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldSalePriceCents))
 }
 
 // CurrencyEQ applies the EQ predicate on the "currency" field.
@@ -317,6 +344,381 @@ func CurrencyEqualFold(v string) predicate.Product {
 // CurrencyContainsFold applies the ContainsFold predicate on the "currency" field.
 func CurrencyContainsFold(v string) predicate.Product {
 	return predicate.Product(sql.FieldContainsFold(FieldCurrency, v))
+}
+
+// VatRateBpEQ applies the EQ predicate on the "vat_rate_bp" field.
+func VatRateBpEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldVatRateBp, v))
+}
+
+// VatRateBpNEQ applies the NEQ predicate on the "vat_rate_bp" field.
+func VatRateBpNEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldVatRateBp, v))
+}
+
+// VatRateBpIn applies the In predicate on the "vat_rate_bp" field.
+func VatRateBpIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldVatRateBp, vs...))
+}
+
+// VatRateBpNotIn applies the NotIn predicate on the "vat_rate_bp" field.
+func VatRateBpNotIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldVatRateBp, vs...))
+}
+
+// VatRateBpGT applies the GT predicate on the "vat_rate_bp" field.
+func VatRateBpGT(v int) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldVatRateBp, v))
+}
+
+// VatRateBpGTE applies the GTE predicate on the "vat_rate_bp" field.
+func VatRateBpGTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldVatRateBp, v))
+}
+
+// VatRateBpLT applies the LT predicate on the "vat_rate_bp" field.
+func VatRateBpLT(v int) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldVatRateBp, v))
+}
+
+// VatRateBpLTE applies the LTE predicate on the "vat_rate_bp" field.
+func VatRateBpLTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldVatRateBp, v))
+}
+
+// VatRateBpIsNil applies the IsNil predicate on the "vat_rate_bp" field.
+func VatRateBpIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldVatRateBp))
+}
+
+// VatRateBpNotNil applies the NotNil predicate on the "vat_rate_bp" field.
+func VatRateBpNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldVatRateBp))
+}
+
+// StockEQ applies the EQ predicate on the "stock" field.
+func StockEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStock, v))
+}
+
+// StockNEQ applies the NEQ predicate on the "stock" field.
+func StockNEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldStock, v))
+}
+
+// StockIn applies the In predicate on the "stock" field.
+func StockIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldStock, vs...))
+}
+
+// StockNotIn applies the NotIn predicate on the "stock" field.
+func StockNotIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldStock, vs...))
+}
+
+// StockGT applies the GT predicate on the "stock" field.
+func StockGT(v int) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldStock, v))
+}
+
+// StockGTE applies the GTE predicate on the "stock" field.
+func StockGTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldStock, v))
+}
+
+// StockLT applies the LT predicate on the "stock" field.
+func StockLT(v int) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldStock, v))
+}
+
+// StockLTE applies the LTE predicate on the "stock" field.
+func StockLTE(v int) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldStock, v))
+}
+
+// StockIsNil applies the IsNil predicate on the "stock" field.
+func StockIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldStock))
+}
+
+// StockNotNil applies the NotNil predicate on the "stock" field.
+func StockNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldStock))
+}
+
+// StatusEQ applies the EQ predicate on the "status" field.
+func StatusEQ(v Status) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStatus, v))
+}
+
+// StatusNEQ applies the NEQ predicate on the "status" field.
+func StatusNEQ(v Status) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldStatus, v))
+}
+
+// StatusIn applies the In predicate on the "status" field.
+func StatusIn(vs ...Status) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldStatus, vs...))
+}
+
+// StatusNotIn applies the NotIn predicate on the "status" field.
+func StatusNotIn(vs ...Status) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// ImagesIsNil applies the IsNil predicate on the "images" field.
+func ImagesIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldImages))
+}
+
+// ImagesNotNil applies the NotNil predicate on the "images" field.
+func ImagesNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldImages))
+}
+
+// BrandEQ applies the EQ predicate on the "brand" field.
+func BrandEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldBrand, v))
+}
+
+// BrandNEQ applies the NEQ predicate on the "brand" field.
+func BrandNEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldBrand, v))
+}
+
+// BrandIn applies the In predicate on the "brand" field.
+func BrandIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldBrand, vs...))
+}
+
+// BrandNotIn applies the NotIn predicate on the "brand" field.
+func BrandNotIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldBrand, vs...))
+}
+
+// BrandGT applies the GT predicate on the "brand" field.
+func BrandGT(v string) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldBrand, v))
+}
+
+// BrandGTE applies the GTE predicate on the "brand" field.
+func BrandGTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldBrand, v))
+}
+
+// BrandLT applies the LT predicate on the "brand" field.
+func BrandLT(v string) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldBrand, v))
+}
+
+// BrandLTE applies the LTE predicate on the "brand" field.
+func BrandLTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldBrand, v))
+}
+
+// BrandContains applies the Contains predicate on the "brand" field.
+func BrandContains(v string) predicate.Product {
+	return predicate.Product(sql.FieldContains(FieldBrand, v))
+}
+
+// BrandHasPrefix applies the HasPrefix predicate on the "brand" field.
+func BrandHasPrefix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasPrefix(FieldBrand, v))
+}
+
+// BrandHasSuffix applies the HasSuffix predicate on the "brand" field.
+func BrandHasSuffix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasSuffix(FieldBrand, v))
+}
+
+// BrandEqualFold applies the EqualFold predicate on the "brand" field.
+func BrandEqualFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldEqualFold(FieldBrand, v))
+}
+
+// BrandContainsFold applies the ContainsFold predicate on the "brand" field.
+func BrandContainsFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldContainsFold(FieldBrand, v))
+}
+
+// GtinEQ applies the EQ predicate on the "gtin" field.
+func GtinEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldGtin, v))
+}
+
+// GtinNEQ applies the NEQ predicate on the "gtin" field.
+func GtinNEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldGtin, v))
+}
+
+// GtinIn applies the In predicate on the "gtin" field.
+func GtinIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldGtin, vs...))
+}
+
+// GtinNotIn applies the NotIn predicate on the "gtin" field.
+func GtinNotIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldGtin, vs...))
+}
+
+// GtinGT applies the GT predicate on the "gtin" field.
+func GtinGT(v string) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldGtin, v))
+}
+
+// GtinGTE applies the GTE predicate on the "gtin" field.
+func GtinGTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldGtin, v))
+}
+
+// GtinLT applies the LT predicate on the "gtin" field.
+func GtinLT(v string) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldGtin, v))
+}
+
+// GtinLTE applies the LTE predicate on the "gtin" field.
+func GtinLTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldGtin, v))
+}
+
+// GtinContains applies the Contains predicate on the "gtin" field.
+func GtinContains(v string) predicate.Product {
+	return predicate.Product(sql.FieldContains(FieldGtin, v))
+}
+
+// GtinHasPrefix applies the HasPrefix predicate on the "gtin" field.
+func GtinHasPrefix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasPrefix(FieldGtin, v))
+}
+
+// GtinHasSuffix applies the HasSuffix predicate on the "gtin" field.
+func GtinHasSuffix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasSuffix(FieldGtin, v))
+}
+
+// GtinEqualFold applies the EqualFold predicate on the "gtin" field.
+func GtinEqualFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldEqualFold(FieldGtin, v))
+}
+
+// GtinContainsFold applies the ContainsFold predicate on the "gtin" field.
+func GtinContainsFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldContainsFold(FieldGtin, v))
+}
+
+// ItemGroupIDEQ applies the EQ predicate on the "item_group_id" field.
+func ItemGroupIDEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldItemGroupID, v))
+}
+
+// ItemGroupIDNEQ applies the NEQ predicate on the "item_group_id" field.
+func ItemGroupIDNEQ(v string) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldItemGroupID, v))
+}
+
+// ItemGroupIDIn applies the In predicate on the "item_group_id" field.
+func ItemGroupIDIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldItemGroupID, vs...))
+}
+
+// ItemGroupIDNotIn applies the NotIn predicate on the "item_group_id" field.
+func ItemGroupIDNotIn(vs ...string) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldItemGroupID, vs...))
+}
+
+// ItemGroupIDGT applies the GT predicate on the "item_group_id" field.
+func ItemGroupIDGT(v string) predicate.Product {
+	return predicate.Product(sql.FieldGT(FieldItemGroupID, v))
+}
+
+// ItemGroupIDGTE applies the GTE predicate on the "item_group_id" field.
+func ItemGroupIDGTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldGTE(FieldItemGroupID, v))
+}
+
+// ItemGroupIDLT applies the LT predicate on the "item_group_id" field.
+func ItemGroupIDLT(v string) predicate.Product {
+	return predicate.Product(sql.FieldLT(FieldItemGroupID, v))
+}
+
+// ItemGroupIDLTE applies the LTE predicate on the "item_group_id" field.
+func ItemGroupIDLTE(v string) predicate.Product {
+	return predicate.Product(sql.FieldLTE(FieldItemGroupID, v))
+}
+
+// ItemGroupIDContains applies the Contains predicate on the "item_group_id" field.
+func ItemGroupIDContains(v string) predicate.Product {
+	return predicate.Product(sql.FieldContains(FieldItemGroupID, v))
+}
+
+// ItemGroupIDHasPrefix applies the HasPrefix predicate on the "item_group_id" field.
+func ItemGroupIDHasPrefix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasPrefix(FieldItemGroupID, v))
+}
+
+// ItemGroupIDHasSuffix applies the HasSuffix predicate on the "item_group_id" field.
+func ItemGroupIDHasSuffix(v string) predicate.Product {
+	return predicate.Product(sql.FieldHasSuffix(FieldItemGroupID, v))
+}
+
+// ItemGroupIDEqualFold applies the EqualFold predicate on the "item_group_id" field.
+func ItemGroupIDEqualFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldEqualFold(FieldItemGroupID, v))
+}
+
+// ItemGroupIDContainsFold applies the ContainsFold predicate on the "item_group_id" field.
+func ItemGroupIDContainsFold(v string) predicate.Product {
+	return predicate.Product(sql.FieldContainsFold(FieldItemGroupID, v))
+}
+
+// StagedProductIDEQ applies the EQ predicate on the "staged_product_id" field.
+func StagedProductIDEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldStagedProductID, v))
+}
+
+// StagedProductIDNEQ applies the NEQ predicate on the "staged_product_id" field.
+func StagedProductIDNEQ(v int) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldStagedProductID, v))
+}
+
+// StagedProductIDIn applies the In predicate on the "staged_product_id" field.
+func StagedProductIDIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldIn(FieldStagedProductID, vs...))
+}
+
+// StagedProductIDNotIn applies the NotIn predicate on the "staged_product_id" field.
+func StagedProductIDNotIn(vs ...int) predicate.Product {
+	return predicate.Product(sql.FieldNotIn(FieldStagedProductID, vs...))
+}
+
+// StagedProductIDIsNil applies the IsNil predicate on the "staged_product_id" field.
+func StagedProductIDIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldStagedProductID))
+}
+
+// StagedProductIDNotNil applies the NotNil predicate on the "staged_product_id" field.
+func StagedProductIDNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldStagedProductID))
+}
+
+// OverriddenIsNil applies the IsNil predicate on the "overridden" field.
+func OverriddenIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldOverridden))
+}
+
+// OverriddenNotNil applies the NotNil predicate on the "overridden" field.
+func OverriddenNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldOverridden))
+}
+
+// SourceIsNil applies the IsNil predicate on the "source" field.
+func SourceIsNil() predicate.Product {
+	return predicate.Product(sql.FieldIsNull(FieldSource))
+}
+
+// SourceNotNil applies the NotNil predicate on the "source" field.
+func SourceNotNil() predicate.Product {
+	return predicate.Product(sql.FieldNotNull(FieldSource))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -397,6 +799,64 @@ func UpdatedAtLT(v time.Time) predicate.Product {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Product {
 	return predicate.Product(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// HasStaged applies the HasEdge predicate on the "staged" edge.
+func HasStaged() predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, StagedTable, StagedColumn),
+		)
+		schemaConfig := internal.SchemaConfigFromContext(s.Context())
+		step.To.Schema = schemaConfig.StagedProduct
+		step.Edge.Schema = schemaConfig.Product
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasStagedWith applies the HasEdge predicate on the "staged" edge with a given conditions (other predicates).
+func HasStagedWith(preds ...predicate.StagedProduct) predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := newStagedStep()
+		schemaConfig := internal.SchemaConfigFromContext(s.Context())
+		step.To.Schema = schemaConfig.StagedProduct
+		step.Edge.Schema = schemaConfig.Product
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDrifts applies the HasEdge predicate on the "drifts" edge.
+func HasDrifts() predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DriftsTable, DriftsColumn),
+		)
+		schemaConfig := internal.SchemaConfigFromContext(s.Context())
+		step.To.Schema = schemaConfig.ProductDrift
+		step.Edge.Schema = schemaConfig.ProductDrift
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDriftsWith applies the HasEdge predicate on the "drifts" edge with a given conditions (other predicates).
+func HasDriftsWith(preds ...predicate.ProductDrift) predicate.Product {
+	return predicate.Product(func(s *sql.Selector) {
+		step := newDriftsStep()
+		schemaConfig := internal.SchemaConfigFromContext(s.Context())
+		step.To.Schema = schemaConfig.ProductDrift
+		step.Edge.Schema = schemaConfig.ProductDrift
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.
