@@ -58,7 +58,7 @@ type Options struct {
 type DB struct {
 	pool     *sql.DB
 	Platform *platform.Client // schema-qualified platform queries, as the application role
-	tenants  *tenant.Client   // only used to begin bound transactions
+	drv      *entsql.Driver   // the ent driver over pool
 	opts     Options
 	log      *slog.Logger
 
@@ -117,7 +117,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return &DB{
 		pool:        pool,
 		Platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
-		tenants:     tenant.NewClient(tenant.Driver(drv)),
+		drv:         drv,
 		opts:        opts,
 		log:         opts.Logger,
 		platformSrc: platformSrc,

@@ -210,7 +210,7 @@ func TestSuspendResumeDelete(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return c.Product.Create().SetSku("KEEP").SetName("kept").SetPriceCents(1).Exec(ctx)
+		return c.Product.Create().SetSku("KEEP").SetTitle(map[string]string{"en": "kept"}).SetPriceCents(1).Exec(ctx)
 	}))
 
 	s, err := db.SetStatus(ctx, slug, tenantdb.StatusSuspended, "unpaid invoice")

@@ -82,6 +82,41 @@ func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	return db.newTenant(v), nil
 }
 
+// TenantByID finds a tenant by its vendor id (background jobs carry it),
+// whatever its status.
+func (db *DB) TenantByID(ctx context.Context, id int) (*Tenant, error) {
+	v, err := db.Platform.Vendor.Get(ctx, id)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no vendor %d", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: find vendor %d: %w", id, err)
+	}
+	return db.newTenant(v), nil
+}
+
+// DueImports claims the vendors whose scheduled import is due: each one's
+// next_import_at moves on by every, in the same statement, so two
+// schedulers never claim a vendor twice.
+func (db *DB) DueImports(ctx context.Context, every time.Duration) ([]int, error) {
+	rows, err := db.pool.QueryContext(ctx, `UPDATE `+quoteIdent(PlatformSchema)+`.vendors
+		SET next_import_at = now() + make_interval(secs => $1)
+		WHERE next_import_at <= now() AND status = 'active' RETURNING id`, every.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: due imports: %w", err)
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // TenantByDomain finds the tenant that owns a verified custom domain.
 func (db *DB) TenantByDomain(ctx context.Context, host string) (*Tenant, error) {
 	d, err := db.Platform.VendorDomain.Query().

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/bazaar/bazaar/ent/tenant"
 )
 
@@ -39,10 +42,23 @@ func BoundTenant(ctx context.Context) (*Tenant, bool) {
 	return b.tenant, true
 }
 
+// SQLTx returns the database/sql transaction bound to ctx, for what ent
+// cannot say: COPY (lib/pq runs it only inside a transaction) and set-based
+// statements over many rows. It is the same bound transaction: search_path
+// and role are the tenant's.
+func SQLTx(ctx context.Context) (*sql.Tx, error) {
+	b, ok := ctx.Value(boundKey{}).(*bound)
+	if !ok || b.txn == nil {
+		return nil, ErrNotBound
+	}
+	return b.txn.sqlTx, nil
+}
+
 // Txn is an open tenant transaction. Exactly one of Commit or Rollback ends it;
 // Rollback after Commit is a no-op, so `defer txn.Rollback()` is always safe.
 type Txn struct {
 	tx          *tenant.Tx
+	sqlTx       *sql.Tx
 	done        bool
 	afterCommit []func()
 }
@@ -60,11 +76,18 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	// The binding rides only on the context given to BeginTx, never on the
 	// context handed back, so platform work done later with that context is
 	// not bound by accident.
-	tx, err := db.tenants.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
+	sqlTx, err := db.pool.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
-	txn := &Txn{tx: tx}
+	// ent starts its transactions through the driver; hand it the one just
+	// begun so the ent client and SQLTx share it.
+	tx, err := tenant.NewClient(tenant.Driver(begun{db.drv, &entsql.Tx{Conn: entsql.Conn{ExecQuerier: sqlTx}, Tx: sqlTx}})).BeginTx(ctx, nil)
+	if err != nil {
+		_ = sqlTx.Rollback()
+		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
+	}
+	txn := &Txn{tx: tx, sqlTx: sqlTx}
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client(), txn: txn}), txn, nil
 }
 
@@ -150,3 +173,11 @@ func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx con
 func (db *DB) Unbound(ctx context.Context, t *Tenant) context.Context {
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: db.UnboundTenantClient(t)})
 }
+
+// begun is a driver whose BeginTx returns a transaction already begun.
+type begun struct {
+	dialect.Driver
+	tx dialect.Tx
+}
+
+func (b begun) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) { return b.tx, nil }

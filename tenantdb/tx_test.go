@@ -28,7 +28,7 @@ func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name st
 		if err != nil {
 			return err
 		}
-		return c.Product.Create().SetSku(sku).SetName(name).SetPriceCents(100).Exec(ctx)
+		return c.Product.Create().SetSku(sku).SetTitle(map[string]string{"en": name}).SetPriceCents(100).Exec(ctx)
 	}))
 }
 
@@ -50,7 +50,7 @@ func TestWall(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if len(ps) != 1 || ps[0].Name != want {
+				if len(ps) != 1 || ps[0].Title["en"] != want {
 					t.Errorf("%s sees %v, want only %q", tn.Slug, ps, want)
 				}
 				return nil

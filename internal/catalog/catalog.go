@@ -1,24 +1,22 @@
-// Package catalog is a shop's product catalogue. Every method works on the
-// tenant transaction bound to its context (tenantdb.FromContext) and so only
-// ever sees the current vendor's products.
+// Package catalog is a shop's product catalogue: products the vendor makes or
+// publishes from the marketplace staging, the fields they override, and the
+// drift a re-import finds under an override. Every method works on the tenant
+// transaction bound to its context (tenantdb.FromContext) and so only ever
+// sees the current vendor's products.
 package catalog
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"strconv"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant"
-	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/importconfig"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/tenantdb"
-)
-
-// Page limits.
-const (
-	DefaultLimit = 20
-	MaxLimit     = 100
 )
 
 // Service reads and writes the catalogue.
@@ -29,90 +27,154 @@ func New() *Service { return &Service{} }
 
 // Product is a product as clients see it.
 type Product struct {
-	ID         int    `json:"id"`
-	SKU        string `json:"sku"`
-	Name       string `json:"name"`
-	PriceCents int64  `json:"price_cents"`
-	Currency   string `json:"currency"`
+	ID              int               `json:"id"`
+	SKU             string            `json:"sku"`
+	Title           map[string]string `json:"title"`
+	Description     map[string]string `json:"description"`
+	PriceCents      int64             `json:"price_cents"`
+	SalePriceCents  *int64            `json:"sale_price_cents"`
+	Currency        string            `json:"currency"`
+	VATRateBP       *int              `json:"vat_rate_bp"`
+	Stock           *int              `json:"stock"`
+	Status          string            `json:"status"`
+	Images          []string          `json:"images"`
+	Brand           string            `json:"brand"`
+	GTIN            string            `json:"gtin"`
+	ItemGroupID     string            `json:"item_group_id"`
+	StagedProductID *int              `json:"staged_product_id"`
+	Overridden      []string          `json:"overridden"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
+}
+
+// Name is the title in the first of langs the product has, else any.
+func (p Product) Name(langs ...string) string {
+	return pick(p.Title, langs...)
 }
 
 // Price formats the price for display, e.g. "24.90 EUR".
-func (p Product) Price() string {
-	return fmt.Sprintf("%d.%02d %s", p.PriceCents/100, p.PriceCents%100, p.Currency)
+func (p Product) Price() string { return money(p.PriceCents, p.Currency) }
+
+// OnSale reports a sale price below the price.
+func (p Product) OnSale() bool { return p.SalePriceCents != nil && *p.SalePriceCents < p.PriceCents }
+
+// SalePrice formats the sale price.
+func (p Product) SalePrice() string {
+	if p.SalePriceCents == nil {
+		return ""
+	}
+	return money(*p.SalePriceCents, p.Currency)
 }
 
-// Page is one page of a listing; NextCursor is empty on the last page.
-type Page struct {
-	Products   []Product `json:"products"`
-	NextCursor string    `json:"next_cursor,omitempty"`
+func money(cents int64, cur string) string {
+	return fmt.Sprintf("%d.%02d %s", cents/100, cents%100, cur)
 }
 
-// ListParams select a page of products.
-type ListParams struct {
-	Limit  int    // 1..MaxLimit; 0 means DefaultLimit
-	Cursor string // from a previous Page
-}
-
-// List returns products in a stable order (oldest first), a page at a time.
-func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
-	limit := p.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	bad := map[string]string{}
-	if limit < 1 || limit > MaxLimit {
-		bad["limit"] = fmt.Sprintf("must be between 1 and %d", MaxLimit)
-	}
-	after, err := decodeCursor(p.Cursor)
-	if err != nil {
-		bad["cursor"] = "is not a cursor this API returned"
-	}
-	if err := fault.Fields("invalid listing parameters", bad); err != nil {
-		return Page{}, err
-	}
-	db, err := tenantdb.FromContext(ctx)
-	if err != nil {
-		return Page{}, err
-	}
-	rows, err := db.Product.Query().
-		Where(product.IDGT(after)).
-		Order(product.ByID()).
-		Limit(limit + 1).
-		All(ctx)
-	if err != nil {
-		return Page{}, fmt.Errorf("catalog: list products: %w", err)
-	}
-	page := Page{Products: make([]Product, 0, min(len(rows), limit))}
-	for i, r := range rows {
-		if i == limit {
-			page.NextCursor = encodeCursor(rows[i-1].ID)
-			break
+func pick(m map[string]string, langs ...string) string {
+	for _, l := range append(langs, "en", "fr", "de") {
+		if v := m[l]; v != "" {
+			return v
 		}
-		page.Products = append(page.Products, view(r))
 	}
-	return page, nil
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if m[k] != "" {
+			return m[k]
+		}
+	}
+	return ""
 }
 
 func view(p *tenant.Product) Product {
-	return Product{ID: p.ID, SKU: p.Sku, Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency}
+	ov := p.Overridden
+	if ov == nil {
+		ov = []string{}
+	}
+	images := p.Images
+	if images == nil {
+		images = []string{}
+	}
+	desc := p.Description
+	if desc == nil {
+		desc = map[string]string{}
+	}
+	return Product{
+		ID: p.ID, SKU: p.Sku, Title: p.Title, Description: desc, PriceCents: p.PriceCents,
+		SalePriceCents: p.SalePriceCents, Currency: p.Currency, VATRateBP: p.VatRateBp, Stock: p.Stock,
+		Status: string(p.Status), Images: images, Brand: p.Brand, GTIN: p.Gtin, ItemGroupID: p.ItemGroupID,
+		StagedProductID: p.StagedProductID, Overridden: ov, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
 }
 
-// Cursors are opaque to clients; today they carry the last id seen.
-func encodeCursor(id int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("p" + strconv.Itoa(id)))
+func client(ctx context.Context) (*tenant.Client, error) { return tenantdb.FromContext(ctx) }
+
+// Get returns one product.
+func (s *Service) Get(ctx context.Context, id int) (Product, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return Product{}, err
+	}
+	p, err := c.Product.Get(ctx, id)
+	if err != nil {
+		return Product{}, notFound(err, "product")
+	}
+	return view(p), nil
 }
 
-func decodeCursor(c string) (int, error) {
-	if c == "" {
-		return 0, nil
+// Delete removes a product; its drift reports go with it. The staged product
+// it came from stays and may be published again.
+func (s *Service) Delete(ctx context.Context, id int) error {
+	c, err := client(ctx)
+	if err != nil {
+		return err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 'p' {
-		return 0, fault.New(fault.Invalid, "bad cursor")
+	if err := c.Product.DeleteOneID(id).Exec(ctx); err != nil {
+		return notFound(err, "product")
 	}
-	id, err := strconv.Atoi(string(b[1:]))
-	if err != nil || id < 0 {
-		return 0, fault.New(fault.Invalid, "bad cursor")
-	}
-	return id, nil
+	return nil
 }
+
+func notFound(err error, what string) error {
+	if tenant.IsNotFound(err) {
+		return fault.New(fault.NotFound, "%s not found", what)
+	}
+	return fmt.Errorf("catalog: %w", err)
+}
+
+// Languages is the vendor's feed languages in order (the first is primary);
+// empty when imports are not configured.
+func Languages(ctx context.Context) ([]string, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.ImportConfig.Query().Where(importconfig.Marketplace("letzshop")).Only(ctx)
+	if tenant.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		out[i] = f.Language
+	}
+	return out, nil
+}
+
+// constraintError turns a unique violation on sku into a field error.
+func constraintError(err error) error {
+	if tenant.IsConstraintError(err) && strings.Contains(err.Error(), "sku") {
+		return fault.Fields("the product could not be saved", map[string]string{"sku": "is already used by another product"})
+	}
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("catalog: %w", err)
+}
+

@@ -26,7 +26,7 @@ func TestList(t *testing.T) {
 				return err
 			}
 			for i := range n {
-				if err := c.Product.Create().SetSku(fmt.Sprintf("%s-%02d", prefix, i)).SetName("p").SetPriceCents(int64(i)).Exec(ctx); err != nil {
+				if err := c.Product.Create().SetSku(fmt.Sprintf("%s-%02d", prefix, i)).SetTitle(map[string]string{"en": "p"}).SetPriceCents(int64(i)).Exec(ctx); err != nil {
 					return err
 				}
 			}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -138,6 +139,23 @@ func checkURL(u *url.URL) error {
 		return fmt.Errorf("%w: URLs with a user name or password are not fetched", ErrRefused)
 	case u.Hostname() == "":
 		return fmt.Errorf("%w: the URL has no host", ErrRefused)
+	}
+	return nil
+}
+
+// Check tells early what Get would refuse for the URL itself: a scheme
+// other than http(s), credentials, no host, or a literal address the guard
+// forbids. Names are only checked when a download resolves them.
+func (f *Fetcher) Check(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not a URL", ErrRefused, raw)
+	}
+	if err := checkURL(u); err != nil {
+		return err
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+		return f.control("", netip.AddrPortFrom(ip, 0).String(), nil)
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func leakRoutes(s *server, vendor fiber.Router) {
 		if err != nil {
 			return err
 		}
-		return cl.Product.Create().SetSku(fmt.Sprintf("MUST-NOT-PERSIST-%d", rand.Int64())).SetName("x").SetPriceCents(1).Exec(c.UserContext())
+		return cl.Product.Create().SetSku(fmt.Sprintf("MUST-NOT-PERSIST-%d", rand.Int64())).SetTitle(map[string]string{"en": "x"}).SetPriceCents(1).Exec(c.UserContext())
 	}
 	vendor.Get("/test/error", s.tenantTx(false), func(c *fiber.Ctx) error {
 		if err := write(c); err != nil {

@@ -1,0 +1,138 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/bazaar/bazaar/ent/tenant"
+	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// Drift is an overridden field whose feed value changed.
+type Drift struct {
+	ProductID    int             `json:"product_id"`
+	SKU          string          `json:"sku"`
+	Title        string          `json:"title"`
+	Field        string          `json:"field"`
+	SourceBefore json.RawMessage `json:"source_before"`
+	SourceNow    json.RawMessage `json:"source_now"`
+	Override     json.RawMessage `json:"override"`
+	JobID        int             `json:"job_id"`
+	DetectedAt   time.Time       `json:"detected_at"`
+}
+
+// MaxDrift bounds one drift listing.
+const MaxDrift = 500
+
+// Drifts lists drift reports, newest first, optionally of one product.
+func (s *Service) Drifts(ctx context.Context, productID int) ([]Drift, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := c.ProductDrift.Query().WithProduct().Order(productdrift.ByDetectedAt(), productdrift.ByID()).Limit(MaxDrift)
+	if productID > 0 {
+		q.Where(productdrift.ProductID(productID))
+	}
+	ds, err := q.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: drift: %w", err)
+	}
+	out := make([]Drift, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, Drift{
+			ProductID: d.ProductID, SKU: d.Edges.Product.Sku, Title: pick(d.Edges.Product.Title), Field: d.Field,
+			SourceBefore: d.SourceBefore, SourceNow: d.SourceNow, Override: d.Override, JobID: d.JobID, DetectedAt: d.DetectedAt,
+		})
+	}
+	return out, nil
+}
+
+// Drift resolutions.
+const (
+	Accept = "accept" // take the feed's new value; the field follows the feed again
+	Keep   = "keep"   // keep the vendor's value; the report is dismissed
+)
+
+// ResolveDrift settles one drift report.
+func (s *Service) ResolveDrift(ctx context.Context, productID int, field, action string) (Product, error) {
+	if action != Accept && action != Keep {
+		return Product{}, fault.Fields("invalid resolution", map[string]string{"action": "must be accept or keep"})
+	}
+	c, err := client(ctx)
+	if err != nil {
+		return Product{}, err
+	}
+	n, err := c.ProductDrift.Delete().Where(productdrift.ProductID(productID), productdrift.Field(field)).Exec(ctx)
+	if err != nil {
+		return Product{}, fmt.Errorf("catalog: resolve drift: %w", err)
+	}
+	if n == 0 {
+		return Product{}, fault.New(fault.NotFound, "no drift report for field %q of product %d", field, productID)
+	}
+	if action == Keep {
+		return s.Get(ctx, productID)
+	}
+	return s.Reset(ctx, productID, []string{field})
+}
+
+// Reset sets fields of a published product back to the feed's values and
+// lets them follow the feed again; no fields means every override.
+func (s *Service) Reset(ctx context.Context, id int, fields []string) (Product, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return Product{}, err
+	}
+	p, err := c.Product.Query().Where(product.ID(id)).ForUpdate().Only(ctx)
+	if err != nil {
+		return Product{}, notFound(err, "product")
+	}
+	if p.StagedProductID == nil {
+		return Product{}, fault.New(fault.Invalid, "product %d was not published from the marketplace: it has no feed values to reset to", id)
+	}
+	if len(fields) == 0 {
+		fields = p.Overridden
+	}
+	st := stateOf(p)
+	bad := map[string]string{}
+	for _, f := range fields {
+		v, ok := p.Source[f]
+		if !ok && !slices.Contains(p.Overridden, f) {
+			bad[f] = "is not a field the feed gives"
+			continue
+		}
+		if f == FieldPrice && string(v) == "null" {
+			bad[f] = "the feed gives no price"
+			continue
+		}
+		if err := st.set(f, v); err != nil {
+			bad[f] = err.Error()
+		}
+	}
+	if err := fault.Fields("the fields cannot be reset", bad); err != nil {
+		return Product{}, err
+	}
+	p, err = updateFrom(p.Update(), st).SetOverridden(overrides(st, p.Source)).Save(ctx)
+	if err != nil {
+		return Product{}, constraintError(err)
+	}
+	if err := s.dropSettledDrift(ctx, c, p); err != nil {
+		return Product{}, err
+	}
+	return view(p), nil
+}
+
+// dropSettledDrift removes drift reports of fields no longer overridden.
+func (s *Service) dropSettledDrift(ctx context.Context, c *tenant.Client, p *tenant.Product) error {
+	q := c.ProductDrift.Delete().Where(productdrift.ProductID(p.ID))
+	if len(p.Overridden) > 0 {
+		q.Where(productdrift.FieldNotIn(p.Overridden...))
+	}
+	_, err := q.Exec(ctx)
+	return err
+}

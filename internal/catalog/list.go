@@ -1,0 +1,233 @@
+package catalog
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/bazaar/bazaar/ent/tenant/predicate"
+	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/internal/fault"
+)
+
+// Page limits.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// Sorts a listing accepts; a leading "-" sorts descending.
+var sorts = map[string]string{
+	"created": product.FieldID, // ids grow with creation
+	"price":   product.FieldPriceCents,
+	"sku":     product.FieldSku,
+	"updated": product.FieldUpdatedAt,
+}
+
+// ListParams select a page of products.
+type ListParams struct {
+	Limit      int    // 1..MaxLimit; 0 means DefaultLimit
+	Cursor     string // from a previous Page
+	Sort       string // created (default), price, sku, updated; "-" prefix for descending
+	Query      string // matches SKU, brand, GTIN or a title in any language
+	Status     string // draft, active, archived
+	Brand      string
+	Imported   *bool // published from the marketplace or made by hand
+	Overridden *bool // has fields that no longer follow the feed
+	Drift      *bool // has drift reports waiting
+	MinPrice   *int64
+	MaxPrice   *int64
+}
+
+// Page is one page of a listing; NextCursor is empty on the last page.
+type Page struct {
+	Products   []Product `json:"products"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+// cursor is where a page ended: the sort value and id of its last row.
+type cursor struct {
+	Sort  string `json:"s"`
+	Value any    `json:"v"`
+	ID    int    `json:"i"`
+}
+
+// List returns a page of products matching p in a stable order (keyset
+// pagination on the sort column and id: pages neither skip nor repeat rows
+// when products are added meanwhile).
+func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
+	bad := map[string]string{}
+	limit := p.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		bad["limit"] = fmt.Sprintf("must be between 1 and %d", MaxLimit)
+	}
+	if p.Sort == "" {
+		p.Sort = "created"
+	}
+	desc := strings.HasPrefix(p.Sort, "-")
+	col, ok := sorts[strings.TrimPrefix(p.Sort, "-")]
+	if !ok {
+		bad["sort"] = "must be created, price, sku or updated, with - for descending"
+	}
+	var after *cursor
+	if p.Cursor != "" {
+		c, err := decodeCursor(p.Cursor)
+		if err != nil || c.Sort != p.Sort {
+			bad["cursor"] = "is not a cursor this listing returned"
+		}
+		after = c
+	}
+	if p.Status != "" && product.StatusValidator(product.Status(p.Status)) != nil {
+		bad["status"] = "must be draft, active or archived"
+	}
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return Page{}, err
+	}
+	c, err := client(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	q := c.Product.Query().Where(filters(p)...)
+	if after != nil {
+		q.Where(keyset(col, desc, after))
+	}
+	if desc {
+		q.Order(product.OrderOption(sql.OrderByField(col, sql.OrderDesc()).ToFunc()), product.ByID(sql.OrderDesc()))
+	} else {
+		q.Order(product.OrderOption(sql.OrderByField(col).ToFunc()), product.ByID())
+	}
+	rows, err := q.Limit(limit + 1).All(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("catalog: list products: %w", err)
+	}
+	page := Page{Products: make([]Product, 0, min(len(rows), limit))}
+	for i, r := range rows {
+		if i == limit {
+			last := rows[i-1]
+			page.NextCursor = encodeCursor(cursor{Sort: p.Sort, Value: sortValue(col, last.ID, last.PriceCents, last.Sku, last.UpdatedAt), ID: last.ID})
+			break
+		}
+		page.Products = append(page.Products, view(r))
+	}
+	return page, nil
+}
+
+func sortValue(col string, id int, price int64, sku string, updated time.Time) any {
+	switch col {
+	case product.FieldPriceCents:
+		return price
+	case product.FieldSku:
+		return sku
+	case product.FieldUpdatedAt:
+		return updated.Format(time.RFC3339Nano)
+	}
+	return id
+}
+
+func keyset(col string, desc bool, c *cursor) predicate.Product {
+	var v any = c.Value
+	switch col {
+	case product.FieldPriceCents:
+		f, _ := c.Value.(float64)
+		v = int64(f)
+	case product.FieldUpdatedAt:
+		s, _ := c.Value.(string)
+		t, _ := time.Parse(time.RFC3339Nano, s)
+		v = t
+	case product.FieldID:
+		f, _ := c.Value.(float64)
+		v = int(f)
+	}
+	return func(s *sql.Selector) {
+		cmp := sql.GT
+		if desc {
+			cmp = sql.LT
+		}
+		s.Where(sql.Or(cmp(s.C(col), v), sql.And(sql.EQ(s.C(col), v), cmp(s.C(product.FieldID), c.ID))))
+	}
+}
+
+func filters(p ListParams) []predicate.Product {
+	var ps []predicate.Product
+	if q := strings.TrimSpace(p.Query); q != "" {
+		like := "%" + escapeLike(q) + "%"
+		ps = append(ps, func(s *sql.Selector) {
+			s.Where(sql.Or(
+				sql.ContainsFold(s.C(product.FieldSku), q),
+				sql.ContainsFold(s.C(product.FieldBrand), q),
+				sql.EQ(s.C(product.FieldGtin), q),
+				sql.P(func(b *sql.Builder) {
+					b.WriteString("EXISTS (SELECT 1 FROM jsonb_each_text(").Ident(s.C(product.FieldTitle)).
+						WriteString(") AS t(lang, text) WHERE t.text ILIKE ").Arg(like).WriteString(")")
+				}),
+			))
+		})
+	}
+	if p.Status != "" {
+		ps = append(ps, product.StatusEQ(product.Status(p.Status)))
+	}
+	if p.Brand != "" {
+		ps = append(ps, product.BrandEqualFold(p.Brand))
+	}
+	if p.Imported != nil {
+		if *p.Imported {
+			ps = append(ps, product.StagedProductIDNotNil())
+		} else {
+			ps = append(ps, product.StagedProductIDIsNil())
+		}
+	}
+	if p.Overridden != nil {
+		ps = append(ps, func(s *sql.Selector) {
+			cond := sql.P(func(b *sql.Builder) {
+				b.WriteString("jsonb_array_length(coalesce(").Ident(s.C(product.FieldOverridden)).WriteString(", '[]'::jsonb)) > 0")
+			})
+			if !*p.Overridden {
+				cond = sql.Not(cond)
+			}
+			s.Where(cond)
+		})
+	}
+	if p.Drift != nil {
+		if *p.Drift {
+			ps = append(ps, product.HasDrifts())
+		} else {
+			ps = append(ps, product.Not(product.HasDrifts()))
+		}
+	}
+	if p.MinPrice != nil {
+		ps = append(ps, product.PriceCentsGTE(*p.MinPrice))
+	}
+	if p.MaxPrice != nil {
+		ps = append(ps, product.PriceCentsLTE(*p.MaxPrice))
+	}
+	return ps
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (*cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}

@@ -1,0 +1,217 @@
+package marketplace
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bazaar/bazaar/ent/tenant"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Job statuses.
+const (
+	StatusQueued          = "queued"
+	StatusRunning         = "running"
+	StatusSucceeded       = "succeeded"
+	StatusPartiallyFailed = "partially_failed"
+	StatusFailed          = "failed"
+	StatusCancelled       = "cancelled"
+)
+
+// Language statuses within a job.
+const (
+	langPending   = "pending"
+	langRunning   = "running"
+	langDone      = "done"
+	langUnchanged = "unchanged" // the file had not changed since the last import: skipped
+	langFailed    = "failed"
+	langCancelled = "cancelled"
+)
+
+// Triggers say who started a job.
+const (
+	TriggerManual   = "manual"
+	TriggerSchedule = "schedule"
+	TriggerDemo     = "demo"
+)
+
+// Job is an import job as clients see it.
+type Job struct {
+	ID              int                  `json:"id"`
+	Marketplace     string               `json:"marketplace"`
+	Status          string               `json:"status"`
+	DryRun          bool                 `json:"dry_run"`
+	Trigger         string               `json:"trigger"`
+	RequestedBy     *int                 `json:"requested_by"`
+	CancelRequested bool                 `json:"cancel_requested"`
+	Languages       []schema.LanguageRun `json:"languages"`
+	Counts          Counts               `json:"counts"`
+	Progress        Progress             `json:"progress"`
+	Error           string               `json:"error,omitempty"`
+	CreatedAt       time.Time            `json:"created_at"`
+	StartedAt       *time.Time           `json:"started_at"`
+	FinishedAt      *time.Time           `json:"finished_at"`
+	DurationMS      *int64               `json:"duration_ms"`
+}
+
+// Counts total a job: rows read, products created, updated, unchanged,
+// missing from the feed, rows failed; drifted published products and
+// disagreements between languages.
+type Counts struct {
+	Rows          int `json:"rows"`
+	Created       int `json:"created"`
+	Updated       int `json:"updated"`
+	Unchanged     int `json:"unchanged"`
+	Missing       int `json:"missing"`
+	Failed        int `json:"failed"`
+	Drifted       int `json:"drifted"`
+	Disagreements int `json:"disagreements"`
+}
+
+// Progress is how far a running job is.
+type Progress struct {
+	RowsDone  int64 `json:"rows_done"`
+	BytesDone int64 `json:"bytes_done"`
+}
+
+func jobView(j *tenant.ImportJob) Job {
+	v := Job{
+		ID: j.ID, Marketplace: j.Marketplace, Status: string(j.Status), DryRun: j.DryRun, Trigger: j.Trigger,
+		RequestedBy: j.RequestedBy, CancelRequested: j.CancelRequested, Languages: j.Languages,
+		Counts: Counts{Rows: j.Rows, Created: j.Created, Updated: j.Updated, Unchanged: j.Unchanged,
+			Missing: j.Missing, Failed: j.Failed, Drifted: j.Drifted, Disagreements: j.Disagreements},
+		Progress:  Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone},
+		Error:     j.Error,
+		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
+	}
+	if j.StartedAt != nil && j.FinishedAt != nil {
+		d := j.FinishedAt.Sub(*j.StartedAt).Milliseconds()
+		v.DurationMS = &d
+	}
+	if v.Languages == nil {
+		v.Languages = []schema.LanguageRun{}
+	}
+	return v
+}
+
+// Trigger queues an import of the configured feeds in the tenant transaction
+// bound to ctx. The queue gets the job before that transaction commits: if
+// the commit fails the worker finds no job and lets it go; if the queue
+// fails, nothing is stored. A vendor has at most one import queued or
+// running (a unique index says so, whatever the race).
+func (s *Service) Trigger(ctx context.Context, t *tenantdb.Tenant, by *int, dryRun bool, trigger string) (Job, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return Job{}, err
+	}
+	cfg, err := loadConfig(ctx, c)
+	if err != nil {
+		return Job{}, err
+	}
+	switch {
+	case len(cfg.Feeds) == 0:
+		return Job{}, fault.New(fault.Invalid, "the import is not configured: add a feed URL per language first")
+	case !cfg.Active:
+		return Job{}, fault.New(fault.Invalid, "the import is switched off in its configuration")
+	}
+	if active, err := c.ImportJob.Query().Where(importjob.StatusIn(importjob.StatusQueued, importjob.StatusRunning)).First(ctx); err == nil {
+		return Job{}, fault.New(fault.Conflict, "import %d is already %s: wait for it or cancel it", active.ID, active.Status)
+	} else if !tenant.IsNotFound(err) {
+		return Job{}, fmt.Errorf("marketplace: trigger: %w", err)
+	}
+	langs := make([]schema.LanguageRun, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		langs[i] = schema.LanguageRun{Language: f.Language, URL: f.URL, Status: langPending}
+	}
+	j, err := c.ImportJob.Create().SetMarketplace(Marketplace).SetDryRun(dryRun).SetTrigger(trigger).
+		SetNillableRequestedBy(by).SetLanguages(langs).Save(ctx)
+	if err != nil {
+		if tenant.IsConstraintError(err) {
+			return Job{}, fault.New(fault.Conflict, "another import was queued at the same moment")
+		}
+		return Job{}, fmt.Errorf("marketplace: trigger: %w", err)
+	}
+	if s.queue != nil {
+		if err := s.queue.EnqueueImport(ctx, t.ID, j.ID); err != nil {
+			return Job{}, fault.Wrap(err, fault.Unavailable, "the job queue is not available: try again shortly")
+		}
+	}
+	return jobView(j), nil
+}
+
+// MaxJobs bounds one history page.
+const MaxJobs = 100
+
+// Jobs lists the import history, newest first.
+func (s *Service) Jobs(ctx context.Context, limit, before int) ([]Job, error) {
+	if limit <= 0 || limit > MaxJobs {
+		limit = 20
+	}
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := c.ImportJob.Query().Order(importjob.ByID(sqlDesc())).Limit(limit)
+	if before > 0 {
+		q.Where(importjob.IDLT(before))
+	}
+	js, err := q.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: jobs: %w", err)
+	}
+	out := make([]Job, len(js))
+	for i, j := range js {
+		out[i] = jobView(j)
+	}
+	return out, nil
+}
+
+// Job returns one job.
+func (s *Service) Job(ctx context.Context, id int) (Job, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return Job{}, err
+	}
+	j, err := c.ImportJob.Get(ctx, id)
+	if tenant.IsNotFound(err) {
+		return Job{}, fault.New(fault.NotFound, "import %d not found", id)
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("marketplace: job: %w", err)
+	}
+	return jobView(j), nil
+}
+
+// Cancel stops a job: a queued one at once, a running one at its next batch
+// (what its finished language files wrote stays; the file in progress is
+// rolled back).
+func (s *Service) Cancel(ctx context.Context, id int) (Job, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return Job{}, err
+	}
+	j, err := c.ImportJob.Query().Where(importjob.ID(id)).ForUpdate().Only(ctx)
+	if tenant.IsNotFound(err) {
+		return Job{}, fault.New(fault.NotFound, "import %d not found", id)
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("marketplace: cancel: %w", err)
+	}
+	switch j.Status {
+	case importjob.StatusQueued:
+		now := time.Now()
+		j, err = j.Update().SetStatus(importjob.StatusCancelled).SetCancelRequested(true).SetFinishedAt(now).Save(ctx)
+	case importjob.StatusRunning:
+		j, err = j.Update().SetCancelRequested(true).Save(ctx)
+	default:
+		return Job{}, fault.New(fault.Conflict, "import %d has already finished (%s)", id, j.Status)
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("marketplace: cancel: %w", err)
+	}
+	return jobView(j), nil
+}

@@ -1,0 +1,173 @@
+package marketplace
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/bazaar/bazaar/ent/tenant"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Change is one row's outcome in an import (or a dry run).
+type Change struct {
+	ID       int      `json:"id"`
+	FeedID   string   `json:"feed_id"`
+	Language string   `json:"language"`
+	Action   string   `json:"action"` // create, update, unchanged, missing
+	Fields   []string `json:"fields,omitempty"`
+}
+
+// RowError is a refused feed line.
+type RowError struct {
+	ID       int    `json:"id"`
+	Language string `json:"language"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Field    string `json:"field"`
+	Reason   string `json:"reason"`
+	Raw      string `json:"raw"`
+}
+
+// Disagreement is a field on which a product's language files differ.
+type Disagreement struct {
+	FeedID string            `json:"feed_id"`
+	Field  string            `json:"field"`
+	Values map[string]string `json:"values"`
+}
+
+// ensureJob turns a missing job into a 404.
+func ensureJob(ctx context.Context, c *tenant.Client, id int) error {
+	ok, err := c.ImportJob.Query().Where(importjob.ID(id)).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("marketplace: job: %w", err)
+	}
+	if !ok {
+		return fault.New(fault.NotFound, "import %d not found", id)
+	}
+	return nil
+}
+
+// Changes lists a job's per-row outcomes, optionally of one action or
+// language, a page at a time (after: the last id seen).
+func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, after, limit int) ([]Change, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureJob(ctx, c, jobID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit)
+	if action != "" {
+		if importchange.ActionValidator(importchange.Action(action)) != nil {
+			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, update, unchanged or missing"})
+		}
+		q.Where(importchange.ActionEQ(importchange.Action(action)))
+	}
+	if lang != "" {
+		q.Where(importchange.Language(lang))
+	}
+	rows, err := q.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: changes: %w", err)
+	}
+	out := make([]Change, len(rows))
+	for i, r := range rows {
+		out[i] = Change{ID: r.ID, FeedID: r.FeedID, Language: r.Language, Action: string(r.Action), Fields: r.Fields}
+	}
+	return out, nil
+}
+
+// RowErrors lists a job's refused lines in file order, a page at a time.
+func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]RowError, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureJob(ctx, c, jobID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	rows, err := c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
+		Order(importrowerror.ByID()).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: row errors: %w", err)
+	}
+	out := make([]RowError, len(rows))
+	for i, r := range rows {
+		out[i] = RowError{ID: r.ID, Language: r.Language, Line: r.Line, Column: r.Column, Field: r.Field, Reason: r.Reason, Raw: r.Raw}
+	}
+	return out, nil
+}
+
+// WriteRowErrorsCSV writes every refused line of a job as CSV (language,
+// line, column, field, reason, raw), reading a chunk at a time.
+func (s *Service) WriteRowErrorsCSV(ctx context.Context, jobID int, w io.Writer) error {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ensureJob(ctx, c, jobID); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"language", "line", "column", "field", "reason", "raw"}); err != nil {
+		return err
+	}
+	after := 0
+	for {
+		rows, err := c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
+			Order(importrowerror.ByID()).Limit(1000).All(ctx)
+		if err != nil {
+			return fmt.Errorf("marketplace: row errors: %w", err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}); err != nil {
+				return err
+			}
+		}
+		after = rows[len(rows)-1].ID
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Disagreements lists the fields on which a job's language files differed.
+func (s *Service) Disagreements(ctx context.Context, jobID, after, limit int) ([]Disagreement, error) {
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureJob(ctx, c, jobID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	rows, err := c.ImportDisagreement.Query().Where(importdisagreement.JobID(jobID), importdisagreement.IDGT(after)).
+		Order(importdisagreement.ByID()).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: disagreements: %w", err)
+	}
+	out := make([]Disagreement, len(rows))
+	for i, r := range rows {
+		out[i] = Disagreement{FeedID: r.FeedID, Field: r.Field, Values: r.Values}
+	}
+	return out, nil
+}

@@ -1,0 +1,505 @@
+package marketplace
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bazaar/bazaar/ent/tenant"
+	"github.com/bazaar/bazaar/ent/tenant/importchange"
+	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
+	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Errors RunJob returns for the queue to act on.
+var (
+	// ErrBusy: another worker holds this vendor's import lock.
+	ErrBusy = errors.New("marketplace: an import of this vendor is running elsewhere")
+	// ErrNoJob: the job row does not exist (yet: its transaction may not
+	// have committed; or it never will).
+	ErrNoJob = errors.New("marketplace: no such import job")
+)
+
+var errCancelled = errors.New("marketplace: import cancelled")
+
+// lockImport is the advisory lock class held (per vendor) while an import
+// runs. It is a session lock on a connection of its own, so it vanishes
+// with a killed worker's connection and a restarted job can take over.
+const lockImport = 0x62617a01
+
+// RunJob runs an import job to its end. It is safe to call again for a job
+// that was interrupted: an import's language files each commit in one
+// transaction, so the files finished stay finished and the one in progress
+// starts over; a dry run starts over entirely. Counts are therefore exact
+// and nothing is staged twice.
+func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
+	conn, err := s.db.SharedPool().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var locked bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, $2)`, lockImport, t.ID).Scan(&locked); err != nil {
+		return err
+	}
+	if !locked {
+		return ErrBusy
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, lockImport, t.ID) //nolint:errcheck // the connection closes anyway
+
+	j, err := s.start(ctx, t, jobID)
+	if err != nil || j == nil {
+		return err
+	}
+	log := s.log.With("tenant", t.Slug, "import", jobID, "dry_run", j.DryRun)
+	log.Info("import started", "attempt", j.Attempts)
+	if j.DryRun {
+		err = s.runDry(ctx, t, j)
+	} else {
+		err = s.runImport(ctx, t, j)
+	}
+	if err != nil {
+		log.Error("import interrupted", "err", err)
+		return err
+	}
+	log.Info("import finished")
+	return nil
+}
+
+// start marks the job running and says where to resume; nil when there is
+// nothing to do (finished or cancelled).
+func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*tenant.ImportJob, error) {
+	var out *tenant.ImportJob
+	err := s.db.Tx(ctx, t, func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		j, err := c.ImportJob.Get(ctx, jobID)
+		if tenant.IsNotFound(err) {
+			return ErrNoJob
+		}
+		if err != nil {
+			return err
+		}
+		if j.Status != importjob.StatusQueued && j.Status != importjob.StatusRunning {
+			return nil
+		}
+		langs := j.Languages
+		var rows int64
+		for i := range langs {
+			l := &langs[i]
+			if !j.DryRun && (l.Status == langDone || l.Status == langUnchanged) {
+				rows += int64(l.Rows)
+				continue
+			}
+			*l = schema.LanguageRun{Language: l.Language, URL: l.URL, Status: langPending}
+		}
+		if j.DryRun {
+			// A dry run's reports are written as it goes; a restart redoes them.
+			for _, del := range []func() error{
+				func() error { _, err := c.ImportChange.Delete().Where(importchange.JobID(jobID)).Exec(ctx); return err },
+				func() error {
+					_, err := c.ImportRowError.Delete().Where(importrowerror.JobID(jobID)).Exec(ctx)
+					return err
+				},
+				func() error {
+					_, err := c.ImportDisagreement.Delete().Where(importdisagreement.JobID(jobID)).Exec(ctx)
+					return err
+				},
+			} {
+				if err := del(); err != nil {
+					return err
+				}
+			}
+		}
+		up := j.Update().SetStatus(importjob.StatusRunning).AddAttempts(1).SetLanguages(langs).
+			SetRowsDone(rows).SetBytesDone(0)
+		if j.StartedAt == nil {
+			up.SetStartedAt(time.Now())
+		}
+		out, err = up.Save(ctx)
+		return err
+	})
+	return out, err
+}
+
+// jobUpdate changes the job row in a short transaction of its own.
+func (s *Service) jobUpdate(ctx context.Context, t *tenantdb.Tenant, jobID int, fn func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne)) (*tenant.ImportJob, error) {
+	var out *tenant.ImportJob
+	err := s.db.Tx(context.WithoutCancel(ctx), t, func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		j, err := c.ImportJob.Get(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		u := j.Update()
+		fn(j, u)
+		out, err = u.Save(ctx)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) setLanguage(ctx context.Context, t *tenantdb.Tenant, jobID int, i int, fn func(l *schema.LanguageRun)) error {
+	_, err := s.jobUpdate(ctx, t, jobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+		langs := j.Languages
+		fn(&langs[i])
+		u.SetLanguages(langs)
+	})
+	return err
+}
+
+// progressFn saves progress at most every ProgressEvery and reports a
+// requested cancellation.
+func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int, rowsBefore int64) func(rows int, bytes int64) error {
+	last := time.Now()
+	return func(rows int, bytes int64) error {
+		if time.Since(last) < s.o.ProgressEvery {
+			return ctx.Err()
+		}
+		last = time.Now()
+		j, err := s.jobUpdate(ctx, t, jobID, func(_ *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+			u.SetRowsDone(rowsBefore + int64(rows)).SetBytesDone(bytes)
+		})
+		if err != nil {
+			return err
+		}
+		if j.CancelRequested {
+			return errCancelled
+		}
+		return ctx.Err()
+	}
+}
+
+func (s *Service) cancelRequested(ctx context.Context, t *tenantdb.Tenant, jobID int) (bool, error) {
+	var yes bool
+	err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		j, err := c.ImportJob.Get(ctx, jobID)
+		if err == nil {
+			yes = j.CancelRequested
+		}
+		return err
+	})
+	return yes, err
+}
+
+// languageError is what a vendor is told about a file that failed: the
+// download's or the parser's own words (they are about the vendor's file and
+// URL), never a database error.
+func languageError(err error) string {
+	var fe *letzshop.FileError
+	if errors.As(err, &fe) {
+		return fe.Error()
+	}
+	return err.Error()
+}
+
+func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob) error {
+	srcs, err := s.sources(ctx, t)
+	if err != nil {
+		return err
+	}
+	order := make([]string, len(j.Languages))
+	for i, l := range j.Languages {
+		order[i] = l.Language
+	}
+	cur := map[string]int{} // language → the job whose reading of its file is current
+	rowsBefore := j.RowsDone
+	for i, l := range j.Languages {
+		switch l.Status {
+		case langDone:
+			cur[l.Language] = j.ID
+			continue
+		case langUnchanged:
+			if src := srcs[l.Language]; src != nil {
+				cur[l.Language] = src.LastJob
+			}
+			continue
+		}
+		if yes, err := s.cancelRequested(ctx, t, j.ID); err != nil {
+			return err
+		} else if yes {
+			return s.finishCancelled(ctx, t, j.ID, i)
+		}
+		now := time.Now()
+		if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now }); err != nil {
+			return err
+		}
+		d, err := s.fetchFile(ctx, l.URL, srcs[l.Language])
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.file == nil {
+			err := s.db.Tx(ctx, t, func(ctx context.Context) error {
+				return saveSource(ctx, l.Language, l.URL, d, j.ID, true)
+			})
+			if err != nil {
+				return err
+			}
+			if src := srcs[l.Language]; src != nil {
+				cur[l.Language] = src.LastJob
+			}
+			done := time.Now()
+			if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.FinishedAt = langUnchanged, &done }); err != nil {
+				return err
+			}
+			continue
+		}
+		current := map[string]bool{}
+		for lang := range cur {
+			current[lang] = true
+		}
+		st := &stager{s: s, jobID: j.ID, lang: l.Language, order: order, current: current,
+			progress: s.progressFn(ctx, t, j.ID, rowsBefore)}
+		err = s.db.Tx(ctx, t, func(ctx context.Context) error {
+			st.report = func(fn func(ctx context.Context) error) error { return fn(ctx) }
+			if err := st.run(ctx, d.file); err != nil {
+				return err
+			}
+			prev := 0
+			if src := srcs[l.Language]; src != nil {
+				prev = src.LastJob
+			}
+			missing, err := missingFromFile(ctx, l.Language, prev)
+			if err != nil {
+				return err
+			}
+			st.counts.Missing = missing
+			if err := saveSource(ctx, l.Language, l.URL, d, j.ID, false); err != nil {
+				return err
+			}
+			// The language's outcome commits with its rows.
+			c, err := tenantdb.FromContext(ctx)
+			if err != nil {
+				return err
+			}
+			jr, err := c.ImportJob.Get(ctx, j.ID)
+			if err != nil {
+				return err
+			}
+			langs := jr.Languages
+			done := time.Now()
+			finishLanguage(&langs[i], st.counts, d.bytes, &done)
+			return c.ImportJob.UpdateOneID(j.ID).SetLanguages(langs).
+				SetRowsDone(rowsBefore + int64(st.counts.Rows)).Exec(ctx)
+		})
+		d.close()
+		switch {
+		case errors.Is(err, errCancelled):
+			return s.finishCancelled(ctx, t, j.ID, i)
+		case isFileError(err):
+			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return err
+		}
+		cur[l.Language] = j.ID
+		rowsBefore += int64(st.counts.Rows)
+	}
+	return s.db.Tx(ctx, t, func(ctx context.Context) error {
+		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) }, true)
+	})
+}
+
+func isFileError(err error) bool {
+	var fe *letzshop.FileError
+	return errors.As(err, &fe)
+}
+
+func finishLanguage(l *schema.LanguageRun, c fileCounts, bytes int64, at *time.Time) {
+	l.Status, l.FinishedAt = langDone, at
+	l.Rows, l.Created, l.Updated, l.Unchanged, l.Missing, l.Failed = c.Rows, c.Created, c.Updated, c.Unchanged, c.Missing, c.Failed
+	l.Bytes = bytes
+}
+
+func (s *Service) failLanguage(ctx context.Context, t *tenantdb.Tenant, jobID, i int, cause error) error {
+	done := time.Now()
+	return s.setLanguage(ctx, t, jobID, i, func(l *schema.LanguageRun) {
+		*l = schema.LanguageRun{Language: l.Language, URL: l.URL, Status: langFailed, Error: languageError(cause), StartedAt: l.StartedAt, FinishedAt: &done}
+	})
+}
+
+func (s *Service) finishCancelled(ctx context.Context, t *tenantdb.Tenant, jobID, at int) error {
+	_, err := s.jobUpdate(ctx, t, jobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+		langs := j.Languages
+		for i := at; i < len(langs); i++ {
+			if langs[i].Status == langPending || langs[i].Status == langRunning {
+				langs[i].Status = langCancelled
+			}
+		}
+		u.SetLanguages(langs).SetStatus(importjob.StatusCancelled).SetFinishedAt(time.Now())
+	})
+	return err
+}
+
+// missingFromFile counts the products the language's previous file listed
+// and this one does not.
+func missingFromFile(ctx context.Context, lang string, prevJob int) (int, error) {
+	if prevJob == 0 {
+		return 0, nil
+	}
+	tx, err := tenantdb.SQLTx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM staged_products WHERE seen ->> $1 = $2`, lang, fmt.Sprint(prevJob)).Scan(&n)
+	return n, err
+}
+
+// listed builds the predicate "the current file of some language lists the
+// product", with its arguments numbered from argN.
+func listed(cur map[string]int, argN int) (string, []any) {
+	if len(cur) == 0 {
+		return "false", nil
+	}
+	var parts []string
+	var args []any
+	for lang, job := range cur {
+		parts = append(parts, fmt.Sprintf("seen ->> $%d = $%d", argN, argN+1))
+		args = append(args, lang, fmt.Sprint(job))
+		argN += 2
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// finish closes a job in the tenant transaction bound to ctx: products no
+// longer listed by any language's file are marked missing (only when every
+// file was read: a failed download says nothing about what is missing),
+// totals are counted from the staged rows, disagreements are kept once per
+// product and field, published products follow the feed (sync, for real
+// imports), and the job gets its final status. report writes the job's
+// reports and row (the same transaction, or short ones for a dry run).
+func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur map[string]int, report func(func(ctx context.Context) error) error, real bool) error {
+	tx, err := tenantdb.SQLTx(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := tenantdb.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	j, err := c.ImportJob.Get(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	var failedFiles, doneFiles int
+	var rows, failedRows int
+	var msgs []string
+	for _, l := range j.Languages {
+		switch l.Status {
+		case langFailed:
+			failedFiles++
+			msgs = append(msgs, l.Language+": "+l.Error)
+		case langDone, langUnchanged:
+			doneFiles++
+		}
+		rows += l.Rows
+		failedRows += l.Failed
+	}
+	var missingNow []change
+	if failedFiles == 0 {
+		pred, args := listed(cur, 2)
+		rs, err := tx.QueryContext(ctx, `UPDATE staged_products SET missing_since_job = $1
+			WHERE missing_since_job IS NULL AND NOT `+pred+` RETURNING feed_id`, append([]any{jobID}, args...)...)
+		if err != nil {
+			return fmt.Errorf("marketplace: mark missing: %w", err)
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return err
+			}
+			missingNow = append(missingNow, change{feedID: id, action: "missing"})
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+	}
+	var created, updated, missing, listedN int
+	pred, args := listed(cur, 2)
+	err = tx.QueryRowContext(ctx, `SELECT
+			count(*) FILTER (WHERE created_job = $1),
+			count(*) FILTER (WHERE changed_job = $1 AND created_job <> $1),
+			count(*) FILTER (WHERE missing_since_job IS NOT NULL),
+			count(*) FILTER (WHERE `+pred+`)
+		FROM staged_products`, append([]any{jobID}, args...)...).Scan(&created, &updated, &missing, &listedN)
+	if err != nil {
+		return fmt.Errorf("marketplace: count: %w", err)
+	}
+	drifted := 0
+	if real && s.sync != nil {
+		if drifted, err = s.sync(ctx, jobID); err != nil {
+			return err
+		}
+	}
+	status := importjob.StatusSucceeded
+	switch {
+	case doneFiles == 0:
+		status = importjob.StatusFailed
+	case failedFiles > 0 || failedRows > 0:
+		status = importjob.StatusPartiallyFailed
+	}
+	return report(func(ctx context.Context) error {
+		tx, err := tenantdb.SQLTx(ctx)
+		if err != nil {
+			return err
+		}
+		st := &stager{jobID: jobID}
+		if err := st.writeChanges(ctx, tx, missingNow); err != nil {
+			return err
+		}
+		var disagreements int
+		if _, err := tx.ExecContext(ctx, `DELETE FROM import_disagreements a USING import_disagreements b
+			WHERE a.job_id = $1 AND b.job_id = $1 AND a.feed_id = b.feed_id AND a.field = b.field AND a.id < b.id`, jobID); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_disagreements WHERE job_id = $1`, jobID).Scan(&disagreements); err != nil {
+			return err
+		}
+		c, err := tenantdb.FromContext(ctx)
+		if err != nil {
+			return err
+		}
+		err = c.ImportJob.UpdateOneID(jobID).SetStatus(status).SetFinishedAt(time.Now()).
+			SetRows(rows).SetCreated(created).SetUpdated(updated).SetUnchanged(max(listedN-created-updated, 0)).
+			SetMissing(missing).SetFailed(failedRows).SetDrifted(drifted).SetDisagreements(disagreements).
+			SetRowsDone(int64(rows)).SetError(strings.Join(msgs, "; ")).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		return s.prune(ctx, tx)
+	})
+}
+
+// prune drops the oldest finished jobs beyond KeepJobs, reports included.
+func (s *Service) prune(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM import_jobs WHERE id IN (
+		SELECT id FROM import_jobs WHERE status NOT IN ('queued', 'running') ORDER BY id DESC OFFSET $1)`, s.o.KeepJobs)
+	return err
+}

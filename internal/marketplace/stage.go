@@ -1,0 +1,482 @@
+package marketplace
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// fileCounts are one language file's counts.
+type fileCounts struct {
+	Rows, Created, Updated, Unchanged, Failed, Missing int
+}
+
+// stager merges one language file into the staged products, a batch at a
+// time, in the tenant transaction bound to its context. Its reports (changes,
+// row errors, disagreements) go through report: into the same transaction for
+// an import, into short transactions of their own for a dry run (whose
+// staging is rolled back at the end).
+type stager struct {
+	s       *Service
+	jobID   int
+	lang    string
+	order   []string        // the job's languages, primary first
+	current map[string]bool // languages whose staged items are this job's (for disagreements)
+	report  func(fn func(ctx context.Context) error) error
+	// progress is called after every batch with the rows and bytes done; an
+	// error (cancellation) stops the file.
+	progress func(rows int, bytes int64) error
+
+	counts     fileCounts
+	errorsKept int
+}
+
+// stagedRow is what a batch needs of an existing staged product.
+type stagedRow struct {
+	id      int64
+	items   map[string]json.RawMessage
+	raw     json.RawMessage // this language's raw cells
+	seen    map[string]int
+	missing bool
+}
+
+type change struct {
+	feedID string
+	action string
+	fields []string
+}
+
+type disagreement struct {
+	feedID, field string
+	values        map[string]string
+}
+
+// run reads the file and stages it. A *letzshop.FileError ends the file:
+// the caller rolls the language back.
+func (st *stager) run(ctx context.Context, file io.Reader) error {
+	r, err := letzshop.NewReader(file, letzshop.Options{MaxRecordBytes: st.s.o.MaxRecordBytes, DefaultCurrency: st.s.o.DefaultCurrency})
+	if err != nil {
+		return err
+	}
+	batch := make([]*letzshop.Record, 0, st.s.o.BatchSize)
+	var rowErrs []*letzshop.RowError
+	flush := func() error {
+		if err := st.flush(ctx, batch, rowErrs); err != nil {
+			return err
+		}
+		batch, rowErrs = batch[:0], rowErrs[:0]
+		return st.progress(st.counts.Rows, r.BytesRead())
+	}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *letzshop.RowError
+		switch {
+		case errors.As(err, &re):
+			st.counts.Rows++
+			st.counts.Failed++
+			rowErrs = append(rowErrs, re)
+		case err != nil:
+			return err
+		default:
+			st.counts.Rows++
+			batch = append(batch, rec)
+		}
+		if len(batch)+len(rowErrs) >= st.s.o.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// flush merges one batch.
+func (st *stager) flush(ctx context.Context, batch []*letzshop.Record, rowErrs []*letzshop.RowError) error {
+	tx, err := tenantdb.SQLTx(ctx)
+	if err != nil {
+		return err
+	}
+	var changes []change
+	var disagreements []disagreement
+	if len(batch) > 0 {
+		existing, err := st.existing(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		var creates, updates []*letzshop.Record
+		for _, rec := range batch {
+			if _, ok := existing[rec.Item.ID]; ok {
+				updates = append(updates, rec)
+			} else {
+				creates = append(creates, rec)
+			}
+		}
+		if err := st.create(ctx, tx, creates); err != nil {
+			return err
+		}
+		for _, rec := range creates {
+			changes = append(changes, change{rec.Item.ID, "create", nil})
+		}
+		st.counts.Created += len(creates)
+		ch, dis, err := st.update(ctx, tx, updates, existing)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, ch...)
+		disagreements = append(disagreements, dis...)
+	}
+	return st.report(func(ctx context.Context) error {
+		tx, err := tenantdb.SQLTx(ctx)
+		if err != nil {
+			return err
+		}
+		if err := st.writeChanges(ctx, tx, changes); err != nil {
+			return err
+		}
+		if err := st.writeRowErrors(ctx, tx, rowErrs); err != nil {
+			return err
+		}
+		return writeDisagreements(ctx, tx, st.jobID, disagreements)
+	})
+}
+
+func (st *stager) existing(ctx context.Context, tx *sql.Tx, batch []*letzshop.Record) (map[string]*stagedRow, error) {
+	ids := make([]string, len(batch))
+	for i, r := range batch {
+		ids[i] = r.Item.ID
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT id, feed_id, items, coalesce(raw -> $2, 'null'::jsonb), seen, missing_since_job IS NOT NULL
+		FROM staged_products WHERE feed_id = ANY($1)`, pq.Array(ids), st.lang)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: read staged products: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]*stagedRow, len(batch))
+	for rows.Next() {
+		var r stagedRow
+		var feedID string
+		var items, seen []byte
+		if err := rows.Scan(&r.id, &feedID, &items, &r.raw, &seen, &r.missing); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(items, &r.items); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(seen, &r.seen); err != nil {
+			return nil, err
+		}
+		out[feedID] = &r
+	}
+	return out, rows.Err()
+}
+
+// display is the searchable copy of a staged product's primary language.
+type display struct {
+	title, brand, availability, category, group, currency string
+	price                                                 sql.NullInt64
+}
+
+func displayOf(it *letzshop.Item) display {
+	d := display{title: it.Title, brand: it.Brand, availability: string(it.Availability), group: it.ItemGroupID}
+	d.category = it.GoogleCategory
+	if d.category == "" {
+		d.category = it.ProductType
+	}
+	if it.Price != nil {
+		d.price = sql.NullInt64{Int64: it.Price.Cents, Valid: true}
+		d.currency = it.Price.Currency
+	}
+	return d
+}
+
+func rawOf(rec *letzshop.Record) json.RawMessage {
+	cells := make([][2]string, len(rec.Fields))
+	for i, f := range rec.Fields {
+		cells[i] = [2]string{f.Name, f.Value}
+	}
+	b, _ := json.Marshal(cells)
+	return b
+}
+
+// one builds {"<lang>": value}; lang is a validated two-letter code.
+func one(lang string, v []byte) string {
+	var b bytes.Buffer
+	b.Grow(len(v) + 8)
+	b.WriteString(`{"`)
+	b.WriteString(lang)
+	b.WriteString(`":`)
+	b.Write(v)
+	b.WriteByte('}')
+	return b.String()
+}
+
+func (st *stager) create(ctx context.Context, tx *sql.Tx, recs []*letzshop.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY staged_products (feed_id, item_group_id, title, brand, availability, category,
+		price_cents, currency, items, raw, seen, created_job, changed_job, updated_at) FROM STDIN`)
+	if err != nil {
+		return fmt.Errorf("marketplace: stage: %w", err)
+	}
+	now := time.Now()
+	seen := one(st.lang, []byte(strconv.Itoa(st.jobID)))
+	for _, rec := range recs {
+		item, err := json.Marshal(&rec.Item)
+		if err != nil {
+			stmt.Close()
+			return err
+		}
+		d := displayOf(&rec.Item)
+		if _, err := stmt.ExecContext(ctx, rec.Item.ID, d.group, d.title, d.brand, d.availability, d.category,
+			d.price, d.currency, one(st.lang, item), one(st.lang, rawOf(rec)), seen, st.jobID, st.jobID, now); err != nil {
+			stmt.Close()
+			return fmt.Errorf("marketplace: stage: %w", err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return fmt.Errorf("marketplace: stage: %w", err)
+	}
+	return stmt.Close()
+}
+
+// update merges this language's rows into existing staged products: changed
+// ones get the new item and raw cells, every one is marked seen by this job.
+func (st *stager) update(ctx context.Context, tx *sql.Tx, recs []*letzshop.Record, existing map[string]*stagedRow) ([]change, []disagreement, error) {
+	if len(recs) == 0 {
+		return nil, nil, nil
+	}
+	n := len(recs)
+	ids := make([]int64, n)
+	items := make([]sql.NullString, n)
+	raws := make([]sql.NullString, n)
+	changed := make([]bool, n)
+	titles, brands, avails, cats, groups, curs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	prices := make([]sql.NullInt64, n)
+	var changes []change
+	var dis []disagreement
+	for i, rec := range recs {
+		old := existing[rec.Item.ID]
+		ids[i] = old.id
+		item, err := json.Marshal(&rec.Item)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw := rawOf(rec)
+		var fields []string
+		prev, had := old.items[st.lang]
+		if had {
+			fields = itemDiff(prev, item)
+		}
+		if had && !sameRaw(old.raw, raw) && len(fields) == 0 {
+			fields = append(fields, "raw")
+		}
+		if old.missing {
+			fields = append(fields, "relisted")
+		}
+		action := "unchanged"
+		switch {
+		case !had:
+			action = "create"
+			st.counts.Created++
+		case len(fields) > 0:
+			action = "update"
+			st.counts.Updated++
+		default:
+			st.counts.Unchanged++
+		}
+		changes = append(changes, change{rec.Item.ID, action, fields})
+		merged := make(map[string]letzshop.Item, len(old.items)+1)
+		for l, v := range old.items {
+			if l == st.lang || !st.current[l] {
+				continue
+			}
+			var it letzshop.Item
+			if json.Unmarshal(v, &it) == nil {
+				merged[l] = it
+			}
+		}
+		merged[st.lang] = rec.Item
+		// Reported at every language that takes part; the job keeps the
+		// last (fullest) report of each id and field.
+		for _, d := range letzshop.Compare(rec.Item.ID, merged) {
+			dis = append(dis, disagreement{d.ID, d.Field, d.Values})
+		}
+		if action != "unchanged" {
+			items[i] = sql.NullString{String: string(item), Valid: true}
+			raws[i] = sql.NullString{String: string(raw), Valid: true}
+			changed[i] = true
+		}
+		// The searchable columns follow the primary language present.
+		prim := rec.Item
+		for _, l := range st.order {
+			if l == st.lang {
+				break
+			}
+			if v, ok := old.items[l]; ok {
+				var it letzshop.Item
+				if json.Unmarshal(v, &it) == nil {
+					prim = it
+					break
+				}
+			}
+		}
+		d := displayOf(&prim)
+		titles[i], brands[i], avails[i], cats[i], groups[i], curs[i], prices[i] = d.title, d.brand, d.availability, d.category, d.group, d.currency, d.price
+	}
+	_, err := tx.ExecContext(ctx, `
+		UPDATE staged_products s SET
+			items = CASE WHEN u.item IS NULL THEN s.items ELSE s.items || jsonb_build_object($1::text, u.item) END,
+			raw = CASE WHEN u.raw IS NULL THEN s.raw ELSE s.raw || jsonb_build_object($1::text, u.raw) END,
+			seen = s.seen || jsonb_build_object($1::text, $2::bigint),
+			changed_job = CASE WHEN u.changed THEN $2::bigint ELSE s.changed_job END,
+			missing_since_job = NULL,
+			title = u.title, brand = u.brand, availability = u.availability, category = u.category,
+			item_group_id = u.grp, price_cents = u.price, currency = u.currency,
+			updated_at = CASE WHEN u.changed THEN now() ELSE s.updated_at END
+		FROM unnest($3::bigint[], $4::jsonb[], $5::jsonb[], $6::bool[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[])
+			AS u(id, item, raw, changed, title, brand, availability, category, grp, price, currency)
+		WHERE s.id = u.id`,
+		st.lang, st.jobID, pq.Array(ids), pq.GenericArray{A: items}, pq.GenericArray{A: raws}, pq.Array(changed),
+		pq.Array(titles), pq.Array(brands), pq.Array(avails), pq.Array(cats), pq.Array(groups), pq.GenericArray{A: prices}, pq.Array(curs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("marketplace: merge staged products: %w", err)
+	}
+	return changes, dis, nil
+}
+
+// itemDiff names the item fields that differ (JSON keys), nil when none.
+func itemDiff(prev json.RawMessage, next []byte) []string {
+	var a, b map[string]json.RawMessage
+	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
+		return []string{"item"}
+	}
+	var out []string
+	for k, v := range b {
+		if w, ok := a[k]; !ok || !jsonEqual(v, w) {
+			out = append(out, k)
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// jsonEqual compares values jsonb may have re-spaced.
+func jsonEqual(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
+}
+
+func sameRaw(old json.RawMessage, next []byte) bool {
+	var a, b [][2]string
+	if json.Unmarshal(old, &a) != nil || json.Unmarshal(next, &b) != nil {
+		return false
+	}
+	return slices.Equal(a, b)
+}
+
+func (st *stager) writeChanges(ctx context.Context, tx *sql.Tx, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY import_changes (job_id, feed_id, language, action, fields) FROM STDIN`)
+	if err != nil {
+		return fmt.Errorf("marketplace: record changes: %w", err)
+	}
+	defer stmt.Close()
+	for _, c := range changes {
+		var fields any
+		if len(c.fields) > 0 {
+			b, _ := json.Marshal(c.fields)
+			fields = string(b)
+		}
+		if _, err := stmt.ExecContext(ctx, st.jobID, c.feedID, st.lang, c.action, fields); err != nil {
+			return fmt.Errorf("marketplace: record changes: %w", err)
+		}
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
+}
+
+func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzshop.RowError) error {
+	if len(errs) == 0 || st.errorsKept >= st.s.o.MaxRowErrors {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY import_row_errors (job_id, language, line, "column", field, reason, raw) FROM STDIN`)
+	if err != nil {
+		return fmt.Errorf("marketplace: record row errors: %w", err)
+	}
+	defer stmt.Close()
+	for _, e := range errs {
+		if st.errorsKept >= st.s.o.MaxRowErrors {
+			break
+		}
+		st.errorsKept++
+		raw := e.Raw
+		if len(raw) > maxRawKept {
+			raw = raw[:maxRawKept]
+		}
+		for _, p := range e.Problems {
+			if _, err := stmt.ExecContext(ctx, st.jobID, st.lang, e.Line, p.Column, p.Field, p.Reason, raw); err != nil {
+				return fmt.Errorf("marketplace: record row errors: %w", err)
+			}
+		}
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
+}
+
+// maxRawKept bounds the raw line kept with a row error.
+const maxRawKept = 64 << 10
+
+func writeDisagreements(ctx context.Context, tx *sql.Tx, jobID int, dis []disagreement) error {
+	if len(dis) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `COPY import_disagreements (job_id, feed_id, field, "values") FROM STDIN`)
+	if err != nil {
+		return fmt.Errorf("marketplace: record disagreements: %w", err)
+	}
+	defer stmt.Close()
+	for _, d := range dis {
+		b, _ := json.Marshal(d.values)
+		if _, err := stmt.ExecContext(ctx, jobID, d.feedID, d.field, string(b)); err != nil {
+			return fmt.Errorf("marketplace: record disagreements: %w", err)
+		}
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
+}
