@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -39,6 +40,8 @@ type Config struct {
 	Tenant   Tenant   `mapstructure:"tenant"`
 	Auth     Auth     `mapstructure:"auth"`
 	Mail     Mail     `mapstructure:"mail"`
+	Imports  Imports  `mapstructure:"imports"`
+	Queue    Queue    `mapstructure:"queue"`
 	Log      Log      `mapstructure:"log"`
 }
 
@@ -136,6 +139,37 @@ type Mail struct {
 	MaxAttempts  int           `mapstructure:"max_attempts"`
 	BackoffBase  time.Duration `mapstructure:"backoff_base"`
 	BackoffMax   time.Duration `mapstructure:"backoff_max"`
+}
+
+// Imports configures marketplace imports: every limit of a download and of
+// a file, and the schedule.
+type Imports struct {
+	MaxFileBytes     int64         `mapstructure:"max_file_bytes"`
+	DownloadTimeout  time.Duration `mapstructure:"download_timeout"`
+	ConnectTimeout   time.Duration `mapstructure:"connect_timeout"`
+	HeaderTimeout    time.Duration `mapstructure:"header_timeout"`
+	MaxRedirects     int           `mapstructure:"max_redirects"`
+	AllowNetworks    []string      `mapstructure:"allow_networks"` // CIDRs reachable despite the SSRF guard
+	MaxLanguages     int           `mapstructure:"max_languages"`
+	MaxRecordBytes   int           `mapstructure:"max_record_bytes"`
+	MaxRowErrors     int           `mapstructure:"max_row_errors"`
+	BatchSize        int           `mapstructure:"batch_size"`
+	TempDir          string        `mapstructure:"temp_dir"`
+	ProgressInterval time.Duration `mapstructure:"progress_interval"`
+	KeepJobs         int           `mapstructure:"keep_jobs"`
+	DefaultCurrency  string        `mapstructure:"default_currency"`
+	ScheduleInterval time.Duration `mapstructure:"schedule_interval"`
+	ScheduleCheck    time.Duration `mapstructure:"schedule_check"`
+	JobTimeout       time.Duration `mapstructure:"job_timeout"`
+	ResumeCheck      time.Duration `mapstructure:"resume_check"`
+	ResumeGrace      time.Duration `mapstructure:"resume_grace"`
+}
+
+// Queue configures the background job queue (River on PostgreSQL).
+type Queue struct {
+	Schema       string        `mapstructure:"schema"`
+	Workers      int           `mapstructure:"workers"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
 }
 
 // Log configures structured logging.
@@ -291,7 +325,12 @@ func (c *Config) Validate() error {
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
 		"auth.login_backoff_max": c.Auth.LoginBackoffMax, "auth.argon2_queue_wait": c.Auth.Argon2QueueWait,
 		"mail.timeout": c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
-		"mail.backoff_max": c.Mail.BackoffMax,
+		"mail.backoff_max":         c.Mail.BackoffMax,
+		"imports.download_timeout": c.Imports.DownloadTimeout, "imports.connect_timeout": c.Imports.ConnectTimeout,
+		"imports.header_timeout": c.Imports.HeaderTimeout, "imports.progress_interval": c.Imports.ProgressInterval,
+		"imports.schedule_interval": c.Imports.ScheduleInterval, "imports.schedule_check": c.Imports.ScheduleCheck,
+		"imports.job_timeout": c.Imports.JobTimeout, "imports.resume_check": c.Imports.ResumeCheck,
+		"imports.resume_grace": c.Imports.ResumeGrace, "queue.poll_interval": c.Queue.PollInterval,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {
@@ -330,6 +369,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateAuth(bad)
 	c.validateMail(bad)
+	c.validateImports(bad)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		bad("log.level", "must be debug, info, warn or error (got %q)", c.Log.Level)
 	}
@@ -406,6 +446,42 @@ func (c *Config) validateMail(bad func(key, format string, args ...any)) {
 		bad("mail.max_attempts", "must be at least 1 (got %d)", m.MaxAttempts)
 	}
 }
+
+func (c *Config) validateImports(bad func(key, format string, args ...any)) {
+	im := c.Imports
+	if im.MaxFileBytes < 1024 {
+		bad("imports.max_file_bytes", "must be at least 1024 bytes (got %d)", im.MaxFileBytes)
+	}
+	if im.MaxRedirects < 0 || im.MaxRedirects > 20 {
+		bad("imports.max_redirects", "must be 0 to 20 (got %d)", im.MaxRedirects)
+	}
+	for _, n := range im.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			bad("imports.allow_networks", "%q is not a CIDR range such as 127.0.0.1/32", n)
+		}
+	}
+	atLeastOne := map[string]int{
+		"imports.max_languages": im.MaxLanguages, "imports.max_record_bytes": im.MaxRecordBytes,
+		"imports.max_row_errors": im.MaxRowErrors, "imports.batch_size": im.BatchSize, "imports.keep_jobs": im.KeepJobs,
+		"queue.workers": c.Queue.Workers,
+	}
+	for _, k := range slices.Sorted(maps.Keys(atLeastOne)) {
+		if atLeastOne[k] < 1 {
+			bad(k, "must be at least 1 (got %d)", atLeastOne[k])
+		}
+	}
+	if !currencyRE.MatchString(im.DefaultCurrency) {
+		bad("imports.default_currency", "must be an ISO 4217 code such as EUR (got %q)", im.DefaultCurrency)
+	}
+	if !schemaRE.MatchString(c.Queue.Schema) {
+		bad("queue.schema", "must be lower-case letters, digits and underscores (got %q)", c.Queue.Schema)
+	}
+}
+
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	schemaRE   = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+)
 
 // Masked returns the configuration as ordered key/value lines, secrets masked,
 // for `bazaar config`.

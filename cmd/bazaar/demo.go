@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bazaar/bazaar/internal/demo"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/queue"
 )
 
 func demoCmd() *cobra.Command {
@@ -20,11 +24,24 @@ func demoCmd() *cobra.Command {
 			if _, err := a.db.MigrateAll(cmd.Context(), nil); err != nil {
 				return err
 			}
-			seeded, err := demo.Seed(cmd.Context(), a.db)
-			if err != nil {
+			if err := queue.Migrate(cmd.Context(), a.db.SharedPool(), a.cfg.Queue.Schema); err != nil {
 				return err
 			}
 			svc, err := a.services()
+			if err != nil {
+				return err
+			}
+			// The sample feeds are served on loopback for the length of the
+			// command; only this command's importer may reach that address.
+			feedCtx, stopFeeds := context.WithCancel(cmd.Context())
+			defer stopFeeds()
+			base, err := demo.FeedServer(feedCtx)
+			if err != nil {
+				return err
+			}
+			loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+			market := marketplace.New(a.db, a.importOptions(loopback), syncWith(svc.catalog), a.log)
+			seeded, err := demo.Seed(cmd.Context(), a.db, market, svc.catalog, base)
 			if err != nil {
 				return err
 			}
@@ -38,7 +55,10 @@ func demoCmd() *cobra.Command {
 				if s.Created {
 					verb = "created"
 				}
-				fmt.Fprintf(out, "%s %s with %d products: http://%s.%s:%s/", verb, s.Vendor.Name, s.Products, s.Vendor.Slug, a.cfg.HTTP.BaseDomain, port)
+				j := s.Import
+				fmt.Fprintf(out, "%s %s: import %d %s (%d rows: %d created, %d updated, %d unchanged), %d products: http://%s.%s:%s/",
+					verb, s.Vendor.Name, j.ID, j.Status, j.Counts.Rows, j.Counts.Created, j.Counts.Updated, j.Counts.Unchanged,
+					s.Products, s.Vendor.Slug, a.cfg.HTTP.BaseDomain, port)
 				if a.cfg.HTTP.PathRouting {
 					fmt.Fprintf(out, "  or  http://%s:%s/vendor/%s/", a.cfg.HTTP.BaseDomain, port, s.Vendor.Slug)
 				}

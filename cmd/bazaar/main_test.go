@@ -86,8 +86,11 @@ func TestTenantLifecycleCommands(t *testing.T) {
 
 func TestDemoIsIdempotent(t *testing.T) {
 	c := newCLI(t)
-	contains(t, c.ok("demo"), "created Atelier Demo with 3 products: http://atelier-demo.localhost:8080/", "/vendor/boutique-lux/")
-	contains(t, c.ok("demo"), "updated Atelier Demo with 3 products", "updated Boutique Lux with 3 products",
+	contains(t, c.ok("demo"), "created Atelier Demo: import 1 succeeded (9 rows: 3 created, 0 updated, 0 unchanged), 3 products: http://atelier-demo.localhost:8080/",
+		"created Boutique Lux: import 1 succeeded (6 rows: 3 created", "/vendor/boutique-lux/")
+	// The second run imports again: nothing new, nothing published twice.
+	contains(t, c.ok("demo"), "updated Atelier Demo: import 2 succeeded", "0 created, 0 updated, 3 unchanged), 3 products",
+		"updated Boutique Lux: import 2 succeeded",
 		"owner@atelier-demo.test", "owner of atelier-demo", "editor of atelier-demo, owner of boutique-lux", "admin@bazaar.test", "platform super admin", demo.Password)
 	contains(t, c.ok("tenant", "status"), "2 tenants, 0 behind")
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -32,7 +33,14 @@ non-zero if any failed.`,
 			})
 			fmt.Fprintf(out, "tenants: %d, migrated: %d, already current: %d, failed: %d (%s)\n",
 				sum.Tenants, sum.Migrated, sum.Current, sum.Failed, sum.Duration.Round(1e6))
-			return err
+			if err != nil {
+				return err
+			}
+			if err := queue.Migrate(cmd.Context(), a.db.SharedPool(), a.cfg.Queue.Schema); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "job queue: schema %s current\n", a.cfg.Queue.Schema)
+			return nil
 		}),
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "also list tenants that were already current")

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/web"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -34,6 +33,10 @@ func serve(ctx context.Context, a *app) error {
 	}
 	resolver := a.db.NewResolver(tenantdb.ResolverOptions{TTL: a.cfg.Tenant.CacheTTL, MaxEntries: a.cfg.Tenant.CacheSize})
 	svc, err := a.services()
+	if err != nil {
+		return err
+	}
+	jobs, err := a.jobQueue(svc)
 	if err != nil {
 		return err
 	}
@@ -66,7 +69,8 @@ func serve(ctx context.Context, a *app) error {
 		Log:      a.log,
 		DB:       a.db,
 		Resolver: resolver,
-		Catalog:  catalog.New(),
+		Catalog:  svc.catalog,
+		Market:   svc.market,
 		Identity: svc.identity,
 		Authz:    svc.authz,
 		Team:     svc.team,
@@ -83,6 +87,20 @@ func serve(ctx context.Context, a *app) error {
 		}
 	}()
 	defer func() { stopMail(); <-mailDone }()
+
+	// The job queue runs beside the server. On shutdown running imports are
+	// cancelled and their queue jobs retried by the next instance; an
+	// import's finished language files stay finished.
+	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("job queue: %w (has `bazaar migrate` run?)", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
+		defer cancel()
+		if err := jobs.StopAndCancel(stopCtx); err != nil {
+			a.log.Error("job queue stop", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", h.Addr)
 	if err != nil {

@@ -1,10 +1,20 @@
 package main
 
 import (
+	"context"
+	"net/netip"
 	"runtime"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/bazaar/bazaar"
 	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/fetch"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/team"
@@ -15,6 +25,8 @@ type services struct {
 	identity *identity.Service
 	authz    *authz.Authorizer
 	team     *team.Service
+	catalog  *catalog.Service
+	market   *marketplace.Service
 }
 
 func (a *app) services() (*services, error) {
@@ -48,11 +60,61 @@ func (a *app) services() (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	cat := catalog.New()
 	return &services{
 		identity: id,
 		authz:    az,
 		team:     team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log),
+		catalog:  cat,
+		market:   marketplace.New(a.db, a.importOptions(nil), syncWith(cat), a.log),
 	}, nil
+}
+
+// syncWith lets an import bring the catalogue's published products along.
+func syncWith(cat *catalog.Service) marketplace.SyncFunc {
+	return func(ctx context.Context, jobID int) (int, error) {
+		r, err := cat.Sync(ctx, jobID)
+		return r.Drifted, err
+	}
+}
+
+// importOptions maps the imports configuration; extra networks are allowed
+// past the download guard on top of the configured ones (the demo's own
+// loopback feed server).
+func (a *app) importOptions(extra []netip.Prefix) marketplace.Options {
+	im := a.cfg.Imports
+	allow := slices.Clone(extra)
+	for _, n := range im.AllowNetworks {
+		allow = append(allow, netip.MustParsePrefix(n)) // validated by config
+	}
+	return marketplace.Options{
+		Fetch: fetch.Options{
+			Timeout: im.DownloadTimeout, ConnectTimeout: im.ConnectTimeout, HeaderTimeout: im.HeaderTimeout,
+			MaxBytes: im.MaxFileBytes, MaxRedirects: im.MaxRedirects, Allow: allow,
+		},
+		MaxLanguages: im.MaxLanguages, BatchSize: im.BatchSize, MaxRecordBytes: im.MaxRecordBytes,
+		MaxRowErrors: im.MaxRowErrors, TempDir: im.TempDir, ProgressEvery: im.ProgressInterval,
+		KeepJobs: im.KeepJobs, DefaultCurrency: im.DefaultCurrency, ScheduleEvery: im.ScheduleInterval,
+	}
+}
+
+// jobQueue builds the queue client with the import workers and starts
+// nothing: serve starts it.
+func (a *app) jobQueue(svc *services) (*queue.Client, error) {
+	im, q := a.cfg.Imports, a.cfg.Queue
+	workers := river.NewWorkers()
+	periodic := svc.market.Register(workers, marketplace.WorkerOptions{
+		Timeout: im.JobTimeout, ScheduleCheck: im.ScheduleCheck, ResumeCheck: im.ResumeCheck, ResumeGrace: im.ResumeGrace,
+	})
+	client, err := queue.New(a.db.SharedPool(), workers, queue.Options{
+		Schema: q.Schema, Workers: q.Workers, PollInterval: q.PollInterval,
+		RescueAfter: im.JobTimeout + time.Hour, PeriodicJobs: periodic, Logger: a.log, Consume: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc.market.UseQueue(marketplace.Queue{Client: client})
+	return client, nil
 }
 
 func (a *app) mailSender() (*mail.Sender, error) {

@@ -1,6 +1,9 @@
 // Package demo seeds a development database with vendors whose catalogues
-// come from the Letzshop sample feeds, so `make run` shows real shops. Seeding
-// is idempotent: a second run updates what the first created.
+// come from the Letzshop sample feeds through the real import path: a
+// loopback server serves the feeds, each vendor's import is configured and
+// run (the queue worker's own code, in process), every staged product is
+// selected and published. Seeding is idempotent: a second run re-imports
+// (the unchanged files are skipped) and publishes nothing twice.
 package demo
 
 import (
@@ -8,41 +11,66 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"time"
 
-	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
-	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
 //go:embed feeds/*.tsv
 var feeds embed.FS
 
-// Vendor is a demo vendor and the feed its catalogue comes from.
+// Vendor is a demo vendor and the languages of its feed (the first is primary).
 type Vendor struct {
-	Slug, Name, Feed string
+	Slug, Name string
+	Languages  []string
 }
 
 // Vendors are the demo vendors: two shops holding the same SKUs, which shows
 // the wall between them (each sees only its own rows).
 var Vendors = []Vendor{
-	{Slug: "atelier-demo", Name: "Atelier Demo", Feed: "feeds/sample-en.tsv"},
-	{Slug: "boutique-lux", Name: "Boutique Lux", Feed: "feeds/sample-fr.tsv"},
+	{Slug: "atelier-demo", Name: "Atelier Demo", Languages: []string{"en", "fr", "de"}},
+	{Slug: "boutique-lux", Name: "Boutique Lux", Languages: []string{"fr", "de"}},
 }
 
 // Seeded reports what Seed did for one vendor.
 type Seeded struct {
 	Vendor   Vendor
 	Created  bool // the vendor was provisioned by this run
-	Products int
+	Import   marketplace.Job
+	Products int // in the catalogue now
 }
 
-// Seed provisions the demo vendors (if missing) and upserts their products.
-//
-// Until the marketplace importer lands, the feeds are read with its feed
-// reader but only id, title and price are kept; the importer will replace this path.
-func Seed(ctx context.Context, db *tenantdb.DB) ([]Seeded, error) {
+// FeedServer serves the sample feeds on a loopback port until ctx ends;
+// their URLs are base + "/sample-<lang>.tsv".
+func FeedServer(ctx context.Context) (base string, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	sub, err := fs.Sub(feeds, "feeds")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: http.FileServerFS(sub), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Seed provisions the demo vendors (if missing) and imports their feeds from
+// feedBase through market (whose download guard must allow its address),
+// then publishes every staged product with cat.
+func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat *catalog.Service, feedBase string) ([]Seeded, error) {
 	var out []Seeded
 	for _, v := range Vendors {
 		s := Seeded{Vendor: v}
@@ -54,66 +82,62 @@ func Seed(ctx context.Context, db *tenantdb.DB) ([]Seeded, error) {
 		if err != nil {
 			return out, fmt.Errorf("demo: vendor %s: %w", v.Slug, err)
 		}
-		items, err := readFeed(v.Feed)
-		if err != nil {
-			return out, fmt.Errorf("demo: %s: %w", v.Feed, err)
+		if s.Import, err = importFeeds(ctx, db, market, t, v, feedBase); err != nil {
+			return out, fmt.Errorf("demo: import for %s: %w", v.Slug, err)
 		}
 		err = db.Tx(ctx, t, func(ctx context.Context) error {
-			c, err := tenantdb.FromContext(ctx)
-			if err != nil {
+			if _, err := market.Select(ctx, nil, &marketplace.StagedParams{}, true); err != nil {
 				return err
 			}
-			for _, it := range items {
-				err := c.Product.Create().
-					SetSku(it.sku).SetName(it.title).SetPriceCents(it.cents).SetCurrency(it.currency).
-					OnConflictColumns(product.FieldSku).
-					UpdateName().UpdatePriceCents().UpdateCurrency().UpdateUpdatedAt().
-					Exec(ctx)
-				if err != nil {
-					return err
-				}
+			if _, err := cat.PublishSelected(ctx); err != nil {
+				return err
 			}
-			return nil
+			page, err := cat.List(ctx, catalog.ListParams{Limit: catalog.MaxLimit})
+			s.Products = len(page.Products)
+			return err
 		})
 		if err != nil {
-			return out, fmt.Errorf("demo: products of %s: %w", v.Slug, err)
+			return out, fmt.Errorf("demo: publish for %s: %w", v.Slug, err)
 		}
-		s.Products = len(items)
 		out = append(out, s)
 	}
 	return out, nil
 }
 
-type item struct {
-	sku, title, currency string
-	cents                int64
-}
-
-// readFeed reads an embedded sample feed with the marketplace's feed reader.
-// Until the importer lands, only id, title and price go into the catalogue.
-func readFeed(name string) ([]item, error) {
-	f, err := feeds.Open(name)
+func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, t *tenantdb.Tenant, v Vendor, base string) (marketplace.Job, error) {
+	cfg := marketplace.Config{Schedule: marketplace.ScheduleOff, Active: true}
+	for _, l := range v.Languages {
+		cfg.Feeds = append(cfg.Feeds, schema.FeedURL{Language: l, URL: base + "/sample-" + l + ".tsv"})
+	}
+	var job marketplace.Job
+	err := db.Tx(ctx, t, func(ctx context.Context) error {
+		if _, err := market.SetConfig(ctx, t, 0, cfg); err != nil {
+			return err
+		}
+		var err error
+		job, err = market.Trigger(ctx, t, nil, false, marketplace.TriggerDemo)
+		return err
+	})
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Kind == fault.Conflict {
+		// An earlier demo run was interrupted: finish its import.
+		err = db.ReadTx(ctx, t, func(ctx context.Context) error {
+			js, err := market.Jobs(ctx, 1, 0)
+			if err == nil && len(js) > 0 {
+				job = js[0]
+			}
+			return err
+		})
+	}
 	if err != nil {
-		return nil, err
+		return job, err
 	}
-	defer f.Close()
-	r, err := letzshop.NewReader(f, letzshop.Options{})
-	if err != nil {
-		return nil, err
+	if err := market.RunJob(ctx, t, job.ID); err != nil {
+		return job, err
 	}
-	var items []item
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return items, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		it := rec.Item
-		if it.Price == nil {
-			return nil, fmt.Errorf("line %d: %s has no price", rec.Line, it.ID)
-		}
-		items = append(items, item{sku: it.ID, title: it.Title, cents: it.Price.Cents, currency: it.Price.Currency})
-	}
+	err = db.ReadTx(ctx, t, func(ctx context.Context) error {
+		job, err = market.Job(ctx, job.ID)
+		return err
+	})
+	return job, err
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -64,7 +63,7 @@ func BenchmarkListProducts(b *testing.B) {
 		vendor.Get("/bench/unbound/products", func(c *fiber.Ctx) error {
 			c.SetUserContext(s.db.Unbound(c.UserContext(), siteOf(c).Tenant))
 			return c.Next()
-		}, catalog.ListProducts(s.catalog))
+		}, s.shopProducts)
 	})
 	client := &fasthttp.HostClient{Addr: ts.addr, MaxConns: clients}
 	paths := map[string]string{

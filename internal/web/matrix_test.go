@@ -80,6 +80,14 @@ func TestPermissionMatrix(t *testing.T) {
 	type who = map[string]bool
 	everyone := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: allow}
 	signedIn := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: deny}
+	// The catalogue and import rows, spelled out from the seed's table.
+	productsView := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: deny, anonymous: deny}
+	productsCreate := who{owner: allow, manager: allow, editor: allow, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	productsEdit := who{owner: allow, manager: allow, editor: allow, viewer: deny, custom: allow, otherVendor: deny, anonymous: deny}
+	productsDelete := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	importsView := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: deny, otherVendor: deny, anonymous: deny}
+	importsTrigger := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	importsConfigure := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 
 	// Each row: a harmless request (bodies that fail validation, ids that do
 	// not exist: nothing of the fixture changes), the status it gets once
@@ -127,6 +135,30 @@ func TestPermissionMatrix(t *testing.T) {
 			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
 		"GET /api/v1/teams/audit": {nil, http.StatusOK,
 			who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}},
+
+		"GET /api/v1/products":                              {nil, http.StatusOK, productsView},
+		"POST /api/v1/products":                             {map[string]any{}, http.StatusBadRequest, productsCreate},
+		"GET /api/v1/products/drift":                        {nil, http.StatusOK, productsView},
+		"POST /api/v1/products/from-import":                 {nil, http.StatusOK, productsCreate},
+		"POST /api/v1/products/from-import/:id":             {nil, http.StatusNotFound, productsCreate},
+		"GET /api/v1/products/:id":                          {nil, http.StatusNotFound, productsView},
+		"PUT /api/v1/products/:id":                          {map[string]any{}, http.StatusNotFound, productsEdit},
+		"DELETE /api/v1/products/:id":                       {nil, http.StatusNotFound, productsDelete},
+		"POST /api/v1/products/:id/reset":                   {nil, http.StatusNotFound, productsEdit},
+		"POST /api/v1/products/:id/drift":                   {map[string]any{"field": "price", "action": "keep"}, http.StatusNotFound, productsEdit},
+		"GET /api/v1/marketplace/config":                    {nil, http.StatusOK, importsView},
+		"PUT /api/v1/marketplace/config":                    {map[string]any{"feeds": []any{}, "active": true}, http.StatusBadRequest, importsConfigure},
+		"POST /api/v1/marketplace/import":                   {nil, http.StatusBadRequest, importsTrigger},
+		"GET /api/v1/marketplace/imports":                   {nil, http.StatusOK, importsView},
+		"GET /api/v1/marketplace/imports/:id":               {nil, http.StatusNotFound, importsView},
+		"POST /api/v1/marketplace/imports/:id/cancel":       {nil, http.StatusNotFound, importsTrigger},
+		"GET /api/v1/marketplace/imports/:id/products":      {nil, http.StatusNotFound, importsView},
+		"GET /api/v1/marketplace/imports/:id/changes":       {nil, http.StatusNotFound, importsView},
+		"GET /api/v1/marketplace/imports/:id/errors":        {nil, http.StatusNotFound, importsView},
+		"GET /api/v1/marketplace/imports/:id/disagreements": {nil, http.StatusNotFound, importsView},
+		"GET /api/v1/marketplace/products":                  {nil, http.StatusOK, importsView},
+		"POST /api/v1/marketplace/products/select":          {map[string]any{"ids": []int{999999}, "selected": true}, http.StatusBadRequest, productsCreate},
+		"GET /api/v1/marketplace/products/:id":              {nil, http.StatusNotFound, importsView},
 	}
 
 	db := tenanttest.Open(t)

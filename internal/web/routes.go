@@ -8,7 +8,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bazaar/bazaar/internal/authz"
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/public"
 )
 
@@ -51,8 +50,8 @@ func (s *server) authRoutes() []route {
 // has no row for.
 func (s *server) vendorRoutes() []route {
 	return append(s.authRoutes(), []route{
-		{"GET", "/", Public, readTx, catalog.ShopHome(s.catalog)},
-		{"GET", "/api/v1/shop/products", Public, readTx, catalog.ListProducts(s.catalog)},
+		{"GET", "/", Public, readTx, s.shopHome},
+		{"GET", "/api/v1/shop/products", Public, readTx, s.shopProducts},
 		{"GET", "/accept-invite", Public, noTx, s.acceptInvitePage},
 		{"POST", "/api/v1/auth/register", Public, writeTx, s.register},
 
@@ -68,6 +67,32 @@ func (s *server) vendorRoutes() []route {
 		{"PUT", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.updateRole},
 		{"DELETE", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.deleteRole},
 		{"GET", "/api/v1/teams/audit", Permission(authz.TeamManage), readTx, s.teamAudit},
+
+		// Literal paths before the :id ones they would otherwise match.
+		{"GET", "/api/v1/products", Permission(authz.ProductsView), readTx, s.listProducts},
+		{"POST", "/api/v1/products", Permission(authz.ProductsCreate), writeTx, s.createProduct},
+		{"GET", "/api/v1/products/drift", Permission(authz.ProductsView), readTx, s.listDrift},
+		{"POST", "/api/v1/products/from-import", Permission(authz.ProductsCreate), writeTx, s.publishSelected},
+		{"POST", "/api/v1/products/from-import/:id", Permission(authz.ProductsCreate), writeTx, s.publishOne},
+		{"GET", "/api/v1/products/:id", Permission(authz.ProductsView), readTx, s.getProduct},
+		{"PUT", "/api/v1/products/:id", Permission(authz.ProductsEdit), writeTx, s.updateProduct},
+		{"DELETE", "/api/v1/products/:id", Permission(authz.ProductsDelete), writeTx, s.deleteProduct},
+		{"POST", "/api/v1/products/:id/reset", Permission(authz.ProductsEdit), writeTx, s.resetProduct},
+		{"POST", "/api/v1/products/:id/drift", Permission(authz.ProductsEdit), writeTx, s.resolveDrift},
+
+		{"GET", "/api/v1/marketplace/config", Permission(authz.ImportsView), readTx, s.importConfig},
+		{"PUT", "/api/v1/marketplace/config", Permission(authz.ImportsConfigure), writeTx, s.setImportConfig},
+		{"POST", "/api/v1/marketplace/import", Permission(authz.ImportsTrigger), writeTx, s.triggerImport},
+		{"GET", "/api/v1/marketplace/imports", Permission(authz.ImportsView), readTx, s.listImports},
+		{"GET", "/api/v1/marketplace/imports/:id", Permission(authz.ImportsView), readTx, s.getImport},
+		{"POST", "/api/v1/marketplace/imports/:id/cancel", Permission(authz.ImportsTrigger), writeTx, s.cancelImport},
+		{"GET", "/api/v1/marketplace/imports/:id/products", Permission(authz.ImportsView), readTx, s.importProducts},
+		{"GET", "/api/v1/marketplace/imports/:id/changes", Permission(authz.ImportsView), readTx, s.importChanges},
+		{"GET", "/api/v1/marketplace/imports/:id/errors", Permission(authz.ImportsView), readTx, s.importErrors},
+		{"GET", "/api/v1/marketplace/imports/:id/disagreements", Permission(authz.ImportsView), readTx, s.importDisagreements},
+		{"GET", "/api/v1/marketplace/products", Permission(authz.ImportsView), readTx, s.stagedProducts},
+		{"POST", "/api/v1/marketplace/products/select", Permission(authz.ProductsCreate), writeTx, s.selectStaged},
+		{"GET", "/api/v1/marketplace/products/:id", Permission(authz.ImportsView), readTx, s.stagedProduct},
 	}...)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -41,6 +42,7 @@ type Deps struct {
 	DB       *tenantdb.DB
 	Resolver *tenantdb.Resolver
 	Catalog  *catalog.Service
+	Market   *marketplace.Service
 	Identity *identity.Service
 	Authz    *authz.Authorizer
 	Team     *team.Service
@@ -52,6 +54,7 @@ type server struct {
 	db             *tenantdb.DB
 	resolver       *tenantdb.Resolver
 	catalog        *catalog.Service
+	market         *marketplace.Service
 	identity       *identity.Service
 	authz          *authz.Authorizer
 	team           *team.Service
@@ -77,6 +80,7 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		db:             d.DB,
 		resolver:       d.Resolver,
 		catalog:        d.Catalog,
+		market:         d.Market,
 		identity:       d.Identity,
 		authz:          d.Authz,
 		team:           d.Team,

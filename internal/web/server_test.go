@@ -8,20 +8,25 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/riverqueue/river"
 
 	"github.com/bazaar/bazaar"
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/tenant/role"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -36,6 +41,8 @@ type testServer struct {
 	authz  *authz.Authorizer
 	team   *team.Service
 	sender *mail.Sender // nil unless the setup names an SMTP address
+	market *marketplace.Service
+	queue  *queue.Client // nil unless the setup asks for one
 	client *http.Client
 }
 
@@ -45,6 +52,17 @@ type setup struct {
 	identity func(*identity.Options) // adjust identity options
 	smtpAddr string                  // deliver mail there (tests call flushMail)
 	extra    func(s *server, vendor fiber.Router)
+	market   func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
+	queue    bool                       // run imports on a real queue (River) beside the server
+}
+
+// testMarketOptions allow the loopback feed servers tests start, and save
+// progress at every batch.
+func testMarketOptions() marketplace.Options {
+	return marketplace.Options{
+		Fetch:         fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Timeout: 30 * time.Second},
+		ProgressEvery: time.Nanosecond,
+	}
 }
 
 // testKey signs access tokens in tests; oldKey is a retired key that still
@@ -107,7 +125,19 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 			t.Fatal(err)
 		}
 	}
-	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: catalog.New(), Identity: ids, Authz: az, Team: tm}, su.extra)
+	cat := catalog.New()
+	mo := testMarketOptions()
+	if su.market != nil {
+		su.market(&mo)
+	}
+	ts.market = marketplace.New(db, mo, func(ctx context.Context, jobID int) (int, error) {
+		r, err := cat.Sync(ctx, jobID)
+		return r.Drifted, err
+	}, log)
+	if su.queue {
+		ts.queue = startQueue(t, db, ts.market)
+	}
+	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +146,32 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	t.Cleanup(func() { ts.srv.app.ShutdownWithTimeout(5 * time.Second) })
 	ts.addr = ln.Addr().String()
 	return ts
+}
+
+// startQueue runs a River client with the import workers on db until the
+// test ends.
+func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service) *queue.Client {
+	t.Helper()
+	if err := queue.Migrate(context.Background(), db.SharedPool(), "river"); err != nil {
+		t.Fatal(err)
+	}
+	workers := river.NewWorkers()
+	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
+	c, err := queue.New(db.SharedPool(), workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
+		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.UseQueue(marketplace.Queue{Client: c})
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.StopAndCancel(ctx) //nolint:errcheck // the test is over
+	})
+	return c
 }
 
 // flushMail delivers due mail now and returns how many went out.

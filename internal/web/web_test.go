@@ -66,7 +66,7 @@ func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name st
 		if err != nil {
 			return err
 		}
-		return c.Product.Create().SetSku(sku).SetTitle(map[string]string{"en": name}).SetPriceCents(990).Exec(ctx)
+		return c.Product.Create().SetSku(sku).SetTitle(map[string]string{"en": name}).SetPriceCents(990).SetStatus("active").Exec(ctx)
 	})
 	if err != nil {
 		t.Fatal(err)

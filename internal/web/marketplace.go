@@ -1,0 +1,247 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/marketplace"
+)
+
+func (s *server) importConfig(c *fiber.Ctx) error {
+	cfg, err := s.market.GetConfig(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(cfg)
+}
+
+func (s *server) setImportConfig(c *fiber.Ctx) error {
+	var in marketplace.Config
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	in.UpdatedAt = nil
+	cfg, err := s.market.SetConfig(c.UserContext(), siteOf(c).Tenant, s.actor(c).UserID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cfg)
+}
+
+// triggerImport answers POST /api/v1/marketplace/import with 202 and the
+// queued job; ?dry_run=true (or {"dry_run": true}) previews it.
+func (s *server) triggerImport(c *fiber.Ctx) error {
+	var in struct {
+		DryRun bool `json:"dry_run"`
+	}
+	if len(c.Body()) > 0 {
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+	}
+	if q := c.Query("dry_run"); q != "" {
+		b, err := strconv.ParseBool(q)
+		if err != nil {
+			return fault.Fields("invalid parameters", map[string]string{"dry_run": "must be true or false"})
+		}
+		in.DryRun = b
+	}
+	by := s.actor(c).UserID
+	j, err := s.market.Trigger(c.UserContext(), siteOf(c).Tenant, &by, in.DryRun, marketplace.TriggerManual)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/marketplace/imports/" + strconv.Itoa(j.ID))
+	return c.Status(fiber.StatusAccepted).JSON(j)
+}
+
+func (s *server) listImports(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	limit, before := queryInt(c, "limit", bad), queryInt(c, "before", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	js, err := s.market.Jobs(c.UserContext(), limit, before)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"imports": js})
+}
+
+func (s *server) getImport(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	j, err := s.market.Job(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+func (s *server) cancelImport(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	j, err := s.market.Cancel(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(j)
+}
+
+func stagedParams(c *fiber.Ctx) (marketplace.StagedParams, error) {
+	bad := map[string]string{}
+	p := marketplace.StagedParams{
+		Query: c.Query("q"), Availability: c.Query("availability"), Brand: c.Query("brand"), Category: c.Query("category"),
+		Selected: queryBool(c, "selected", bad), Published: queryBool(c, "published", bad), Missing: queryBool(c, "missing", bad),
+		Limit: queryInt(c, "limit", bad), After: queryInt(c, "after", bad),
+	}
+	if ch := queryBool(c, "changed", bad); ch != nil {
+		p.Changed = *ch
+	}
+	return p, fault.Fields("invalid listing parameters", bad)
+}
+
+// stagedProducts answers GET /api/v1/marketplace/products (the staging area).
+func (s *server) stagedProducts(c *fiber.Ctx) error {
+	p, err := stagedParams(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.market.StagedProducts(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// importProducts answers GET /api/v1/marketplace/imports/{id}/products: the
+// staging view restricted to what that import read.
+func (s *server) importProducts(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.market.Job(c.UserContext(), id); err != nil {
+		return err
+	}
+	p, err := stagedParams(c)
+	if err != nil {
+		return err
+	}
+	p.JobID = id
+	page, err := s.market.StagedProducts(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *server) stagedProduct(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.market.StagedProduct(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// selectStaged answers POST /api/v1/marketplace/products/select with
+// {"ids": [...], "selected": true|false} or {"filter": {...}, "selected": ...}.
+func (s *server) selectStaged(c *fiber.Ctx) error {
+	var in struct {
+		IDs      []int `json:"ids"`
+		Selected *bool `json:"selected"`
+		Filter   *struct {
+			Query        string `json:"q"`
+			Availability string `json:"availability"`
+			Brand        string `json:"brand"`
+			Category     string `json:"category"`
+			Published    *bool  `json:"published"`
+			Missing      *bool  `json:"missing"`
+			Changed      bool   `json:"changed"`
+		} `json:"filter"`
+	}
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if in.Selected == nil {
+		return fault.Fields("invalid selection", map[string]string{"selected": "is required (true or false)"})
+	}
+	var filter *marketplace.StagedParams
+	if f := in.Filter; f != nil {
+		filter = &marketplace.StagedParams{Query: f.Query, Availability: f.Availability, Brand: f.Brand, Category: f.Category,
+			Published: f.Published, Missing: f.Missing, Changed: f.Changed}
+	}
+	n, err := s.market.Select(c.UserContext(), in.IDs, filter, *in.Selected)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"changed": n})
+}
+
+func (s *server) importChanges(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	ch, err := s.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), after, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"changes": ch})
+}
+
+// importErrors lists refused lines as JSON, or all of them as a CSV file
+// with ?format=csv.
+func (s *server) importErrors(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if c.Query("format") == "csv" {
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="import-`+strconv.Itoa(id)+`-errors.csv"`)
+		return s.market.WriteRowErrorsCSV(c.UserContext(), id, c.Response().BodyWriter())
+	}
+	bad := map[string]string{}
+	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	es, err := s.market.RowErrors(c.UserContext(), id, after, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"errors": es})
+}
+
+func (s *server) importDisagreements(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	d, err := s.market.Disagreements(c.UserContext(), id, after, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"disagreements": d})
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/public"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// query readers: each bad value is named in bad.
+
+func queryBool(c *fiber.Ctx, name string, bad map[string]string) *bool {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		bad[name] = "must be true or false"
+		return nil
+	}
+	return &b
+}
+
+func queryInt(c *fiber.Ctx, name string, bad map[string]string) int {
+	v := c.Query(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		bad[name] = "must be a whole number"
+	}
+	return n
+}
+
+func queryInt64(c *fiber.Ctx, name string, bad map[string]string) *int64 {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		bad[name] = "must be a whole number of cents"
+		return nil
+	}
+	return &n
+}
+
+func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
+	bad := map[string]string{}
+	p := catalog.ListParams{
+		Limit: queryInt(c, "limit", bad), Cursor: c.Query("cursor"), Sort: c.Query("sort"),
+		Query: c.Query("q"), Status: c.Query("status"), Brand: c.Query("brand"),
+		Imported: queryBool(c, "imported", bad), Overridden: queryBool(c, "overridden", bad), Drift: queryBool(c, "drift", bad),
+		MinPrice: queryInt64(c, "min_price", bad), MaxPrice: queryInt64(c, "max_price", bad),
+	}
+	return p, fault.Fields("invalid listing parameters", bad)
+}
+
+// listProducts answers GET /api/v1/products (the vendor's whole catalogue).
+func (s *server) listProducts(c *fiber.Ctx) error {
+	p, err := productListParams(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.catalog.List(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// shopProducts answers GET /api/v1/shop/products: what shoppers see (active
+// products only).
+func (s *server) shopProducts(c *fiber.Ctx) error {
+	p, err := productListParams(c)
+	if err != nil {
+		return err
+	}
+	p.Status, p.Imported, p.Overridden, p.Drift = "active", nil, nil, nil
+	page, err := s.catalog.List(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+// shopHome renders the shop's home page with its first products, on the
+// server, so the content is in the HTML crawlers receive.
+func (s *server) shopHome(c *fiber.Ctx) error {
+	t, ok := tenantdb.BoundTenant(c.UserContext())
+	if !ok {
+		return tenantdb.ErrNotBound
+	}
+	page, err := s.catalog.List(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit, Status: "active"})
+	if err != nil {
+		return err
+	}
+	html, err := public.Render("shop_home.html", map[string]any{
+		"Title":    t.Name,
+		"ShopName": t.Name,
+		"Products": page.Products,
+	})
+	if err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	return c.Send(html)
+}
+
+func (s *server) getProduct(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.catalog.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *server) createProduct(c *fiber.Ctx) error {
+	var in catalog.Input
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p, err := s.catalog.Create(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+func (s *server) updateProduct(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in catalog.Input
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p, err := s.catalog.Update(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *server) deleteProduct(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.catalog.Delete(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// publishOne answers POST /api/v1/products/from-import/{id}: the body (may be
+// empty) holds overrides.
+func (s *server) publishOne(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in catalog.Input
+	if len(c.Body()) > 0 {
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+	}
+	p, err := s.catalog.Publish(c.UserContext(), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// publishSelected answers POST /api/v1/products/from-import: every selected
+// imported product not yet in the catalogue.
+func (s *server) publishSelected(c *fiber.Ctx) error {
+	res, err := s.catalog.PublishSelected(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+func (s *server) listDrift(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	pid := queryInt(c, "product_id", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	d, err := s.catalog.Drifts(c.UserContext(), pid)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"drift": d})
+}
+
+func (s *server) resolveDrift(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Field  string `json:"field"`
+		Action string `json:"action"`
+	}
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	p, err := s.catalog.ResolveDrift(c.UserContext(), id, in.Field, in.Action)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *server) resetProduct(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Fields []string `json:"fields"`
+	}
+	if len(c.Body()) > 0 {
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+	}
+	p, err := s.catalog.Reset(c.UserContext(), id, in.Fields)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
