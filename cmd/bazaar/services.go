@@ -13,10 +13,10 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fetch"
-	"github.com/bazaar/bazaar/internal/marketplace"
-	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
 )
 

@@ -177,4 +177,3 @@ func constraintError(err error) error {
 	}
 	return fmt.Errorf("catalog: %w", err)
 }
-

@@ -166,4 +166,3 @@ func firstReason(bad map[string]string) string {
 	}
 	return k + ": " + bad[k]
 }
-

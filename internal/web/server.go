@@ -13,8 +13,8 @@ import (
 
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
-	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
 )
