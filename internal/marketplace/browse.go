@@ -151,7 +151,10 @@ func stagedFilters(ctx context.Context, c *tenant.Client, p StagedParams) ([]pre
 			stagedproduct.TitleContainsFold(q),
 			stagedproduct.BrandContainsFold(q),
 			func(s *sql.Selector) {
-				s.Where(sql.ExprP(`items -> (SELECT min(k) FROM jsonb_object_keys(items) k) ->> 'gtin' = $1`, q))
+				s.Where(sql.P(func(b *sql.Builder) {
+					b.WriteString("EXISTS (SELECT 1 FROM jsonb_each(").Ident(s.C(stagedproduct.FieldItems)).
+						WriteString(") AS i(lang, item) WHERE i.item ->> 'gtin' = ").Arg(q).WriteString(")")
+				}))
 			},
 		))
 	}
