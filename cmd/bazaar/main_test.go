@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +15,17 @@ import (
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
-func TestMain(m *testing.M) { tenanttest.Main(m) }
+func TestMain(m *testing.M) {
+	// A test may re-run this binary as the server (to kill it outright).
+	if os.Getenv("BAZAAR_TEST_CHILD") == "serve" {
+		if err := run(context.Background(), []string{"serve"}, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	tenanttest.Main(m)
+}
 
 // cli runs the bazaar command in-process against the test's own database.
 type cli struct {

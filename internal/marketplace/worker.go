@@ -186,6 +186,11 @@ func (w *resumeWorker) Work(ctx context.Context, _ *river.Job[resumeArgs]) error
 		if err != nil || !free {
 			continue
 		}
+		// A job that has just finished is still "running" in the queue for a
+		// moment (River records completions in batches): ask the import.
+		if open, err := w.s.unfinished(ctx, args.VendorID, args.JobID); err != nil || !open {
+			continue
+		}
 		args.Resume = j.ID
 		if _, err := client.Insert(ctx, args, nil); err != nil {
 			return err
@@ -193,6 +198,21 @@ func (w *resumeWorker) Work(ctx context.Context, _ *river.Job[resumeArgs]) error
 		w.s.log.Warn("import resumed after its worker died", "vendor", args.VendorID, "import", args.JobID, "queue_job", j.ID)
 	}
 	return nil
+}
+
+// unfinished reports whether the import job is still queued or running.
+func (s *Service) unfinished(ctx context.Context, vendorID, jobID int) (bool, error) {
+	t, err := s.db.TenantByID(ctx, vendorID)
+	if err != nil {
+		return false, err
+	}
+	var open bool
+	err = s.db.ReadTx(ctx, t, func(ctx context.Context) error {
+		j, err := s.Job(ctx, jobID)
+		open = err == nil && (j.Status == StatusQueued || j.Status == StatusRunning)
+		return nil
+	})
+	return open, err
 }
 
 // lockFree reports whether no session holds the vendor's import lock.
