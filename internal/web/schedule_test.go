@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
+)
+
+// TestScheduledImportRuns: a vendor asking for daily imports gets one when
+// it is due (the queue's periodic job claims due vendors on the platform),
+// and the next is due a day later.
+func TestScheduledImportRuns(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "sched")
+	idle := tenanttest.Tenant(t, db, "sched-off")
+	ts := start(t, db, setup{opts: defaultOptions()})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@sched.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@sched.test").access
+	feeds := newFeedServer(t)
+	feeds.set("/fr.tsv", feedFile(feedRow{"A", "Produit", "", "1 EUR", "in stock", "", "", ""}))
+	r := ts.do(t, req{method: "PUT", host: host, path: "/api/v1/marketplace/config", token: tok,
+		body: map[string]any{"feeds": []map[string]string{{"language": "fr", "url": feeds.url("/fr.tsv")}}, "schedule": "daily", "active": true}})
+	if r.status != 200 || !strings.Contains(string(r.body), `"schedule":"daily"`) {
+		t.Fatalf("configure: %d %s", r.status, r.body)
+	}
+	ctx := context.Background()
+	var next time.Time
+	pool := db.SharedPool()
+	if err := pool.QueryRowContext(ctx, `SELECT next_import_at FROM platform.vendors WHERE id = $1`, shop.ID).Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(next); d < 23*time.Hour || d > 25*time.Hour {
+		t.Fatalf("next import due in %s, want a day", d)
+	}
+	var idleNext *time.Time
+	if err := pool.QueryRowContext(ctx, `SELECT next_import_at FROM platform.vendors WHERE id = $1`, idle.ID).Scan(&idleNext); err != nil || idleNext != nil {
+		t.Fatalf("a vendor without a schedule is due at %v (%v)", idleNext, err)
+	}
+	// It falls due; the scheduler runs when the queue starts.
+	if _, err := pool.ExecContext(ctx, `UPDATE platform.vendors SET next_import_at = now() - interval '1 minute' WHERE id = $1`, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.queue = startQueue(t, db, ts.market)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/marketplace/imports", token: tok})
+		if strings.Contains(string(r.body), `"trigger":"schedule"`) {
+			var out struct{ Imports []importJob }
+			r.decode(t, &out)
+			j := ts.waitImport(t, host, tok, out.Imports[0].ID)
+			if j.Status != "succeeded" || j.Counts.Created != 1 {
+				t.Errorf("scheduled import %+v", j)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled import: %s", r.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := pool.QueryRowContext(ctx, `SELECT next_import_at FROM platform.vendors WHERE id = $1`, shop.ID).Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(next); d < 23*time.Hour {
+		t.Errorf("after the scheduled import the next is due in %s", d)
+	}
+	// Switching the schedule off clears it.
+	r = ts.do(t, req{method: "PUT", host: host, path: "/api/v1/marketplace/config", token: tok,
+		body: map[string]any{"feeds": []map[string]string{{"language": "fr", "url": feeds.url("/fr.tsv")}}, "schedule": "off", "active": true}})
+	var cleared *time.Time
+	if err := pool.QueryRowContext(ctx, `SELECT next_import_at FROM platform.vendors WHERE id = $1`, shop.ID).Scan(&cleared); err != nil || cleared != nil {
+		t.Errorf("schedule off: next import %v (%v) %s", cleared, err, fmt.Sprint(r.status))
+	}
+}
+
+// TestBrokenFileLosesNothing: a file that stops at a broken line (an
+// unclosed quote) is refused whole, with its line; what earlier imports
+// staged stays as it was, and nothing is marked missing on its account.
+func TestBrokenFileLosesNothing(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "broken")
+	ts := start(t, db, setup{opts: defaultOptions(), queue: true})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@broken.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@broken.test").access
+	feeds := newFeedServer(t)
+	good := feedFile(feedRow{"A", "Alpha", "", "1 EUR", "in stock", "", "", ""}, feedRow{"B", "Beta", "", "2 EUR", "in stock", "", "", ""})
+	feeds.set("/fr.tsv", good)
+	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv")}, "fr")
+	if j := ts.runImport(t, host, tok, ""); j.Status != "succeeded" || j.Counts.Created != 2 {
+		t.Fatalf("first import %+v", j)
+	}
+	feeds.set("/fr.tsv", feedHeader+"A\tAlpha changed\t\t5 EUR\tin stock\t\t\t\nB\t\"Beta never closed\t\t2 EUR\tin stock\t\t\t\n")
+	j := ts.runImport(t, host, tok, "")
+	if j.Status != "failed" || j.Languages[0].Status != "failed" || !strings.Contains(j.Languages[0].Error, "line 3") {
+		t.Errorf("broken file: %+v", j)
+	}
+	got := ts.staged(t, host, tok, "")
+	if len(got) != 2 || findStaged(t, got, "A").Title != "Alpha" || findStaged(t, got, "A").Missing || findStaged(t, got, "B").Missing {
+		t.Errorf("staging after a refused file: %+v", got)
+	}
+}
