@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
@@ -194,7 +196,10 @@ func (s *Service) Cancel(ctx context.Context, id int) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	j, err := c.ImportJob.Query().Where(importjob.ID(id)).ForUpdate().Only(ctx)
+	// FOR NO KEY UPDATE: a running import holds KEY SHARE locks on its job
+	// row (its reports reference it) until its file commits; FOR UPDATE would
+	// wait for that, this does not.
+	j, err := c.ImportJob.Query().Where(importjob.ID(id)).Modify(func(s *sql.Selector) { s.For(sql.LockNoKeyUpdate) }).Only(ctx)
 	if tenant.IsNotFound(err) {
 		return Job{}, fault.New(fault.NotFound, "import %d not found", id)
 	}

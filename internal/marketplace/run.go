@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -203,8 +204,13 @@ func (s *Service) cancelRequested(ctx context.Context, t *tenantdb.Tenant, jobID
 // URL), never a database error.
 func languageError(err error) string {
 	var fe *letzshop.FileError
-	if errors.As(err, &fe) {
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &fe):
 		return fe.Error()
+	case errors.As(err, &dns):
+		// Not the resolver's own words: they name our DNS server.
+		return fmt.Sprintf("the host %s could not be resolved", dns.Name)
 	}
 	return err.Error()
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/bazaar/bazaar/ent/tenant"
+	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/queue"
 )
@@ -108,6 +110,15 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 	if err != nil {
 		return err
 	}
+	if !t.Active() {
+		// A suspended shop does not import; its job says why.
+		_, err := w.s.jobUpdate(ctx, t, job.Args.JobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+			if j.Status == importjob.StatusQueued || j.Status == importjob.StatusRunning {
+				u.SetStatus(importjob.StatusFailed).SetError("the shop is suspended").SetFinishedAt(time.Now())
+			}
+		})
+		return err
+	}
 	err = w.s.RunJob(ctx, t, job.Args.JobID)
 	switch {
 	case errors.Is(err, ErrBusy):
@@ -116,7 +127,7 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		// The request that queued it may not have committed yet; if it
 		// never does, there is nothing to run.
 		if time.Since(job.CreatedAt) < time.Minute {
-			return river.JobSnooze(time.Second)
+			return river.JobSnooze(200 * time.Millisecond)
 		}
 		return river.JobCancel(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
@@ -105,5 +106,53 @@ func TestBrokenFileLosesNothing(t *testing.T) {
 	got := ts.staged(t, host, tok, "")
 	if len(got) != 2 || findStaged(t, got, "A").Title != "Alpha" || findStaged(t, got, "A").Missing || findStaged(t, got, "B").Missing {
 		t.Errorf("staging after a refused file: %+v", got)
+	}
+}
+
+// TestCancelDuringStaging: a cancel sent while a file is being merged is
+// answered at once (it does not wait for the file's transaction) and stops
+// the import at its next batch, rolling the file back.
+func TestCancelDuringStaging(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "cancel")
+	ts := start(t, db, setup{opts: defaultOptions(), queue: true, market: func(o *marketplace.Options) { o.BatchSize = 20 }})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@cancel.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@cancel.test").access
+	var b strings.Builder
+	b.WriteString(feedHeader)
+	for i := range 20000 {
+		fmt.Fprintf(&b, "P-%05d\tProduit %d\t\t1 EUR\tin stock\t\t\t\n", i, i)
+	}
+	feeds := newFeedServer(t)
+	feeds.set("/fr.tsv", b.String())
+	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv")}, "fr")
+	r := ts.do(t, req{method: "POST", host: host, path: "/api/v1/marketplace/import", token: tok})
+	var j importJob
+	r.decode(t, &j)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d", j.ID), token: tok})
+		var now importJob
+		r.decode(t, &now)
+		if now.Progress.RowsDone > 0 {
+			break
+		}
+		if now.Status != "queued" && now.Status != "running" || time.Now().After(deadline) {
+			t.Fatalf("never caught the import staging: %s", r.body)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	c := ts.do(t, req{method: "POST", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/cancel", j.ID), token: tok})
+	if c.status != 200 {
+		t.Fatalf("cancel: %d %s", c.status, c.body)
+	}
+	done := ts.waitImport(t, host, tok, j.ID)
+	if done.Status != "cancelled" || done.Languages[0].Status != "cancelled" {
+		t.Errorf("after cancel: %+v", done)
+	}
+	if got := ts.staged(t, host, tok, "?limit=1"); len(got) != 0 {
+		t.Errorf("a cancelled file left staged products: %+v", got)
 	}
 }
