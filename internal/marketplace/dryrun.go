@@ -63,7 +63,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 		}
 	}
 	outside := func(fn func(ctx context.Context) error) error { return s.db.Tx(context.WithoutCancel(ctx), t, fn) }
-	var rowsBefore int64
+	var before Progress
 	// The staging transaction is sctx; job rows and reports are written
 	// outside it (ctx), so nothing of them waits for or dies with it.
 	err = s.db.Tx(ctx, t, func(sctx context.Context) error {
@@ -81,7 +81,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 				current[lang] = true
 			}
 			st := &stager{s: s, jobID: j.ID, lang: l.Language, order: order, current: current, report: outside,
-				progress: s.progressFn(ctx, t, j.ID, rowsBefore)}
+				progress: s.progressFn(ctx, t, j.ID, before)}
 			if _, err := tx.ExecContext(sctx, `SAVEPOINT language`); err != nil {
 				return err
 			}
@@ -124,7 +124,8 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 				return err
 			}
 			cur[l.Language] = j.ID
-			rowsBefore += int64(st.counts.Rows)
+			before.RowsDone += int64(st.counts.Rows)
+			before.BytesDone += d.bytes
 		}
 		if err := s.finish(sctx, t, j.ID, cur, outside, false); err != nil {
 			return err

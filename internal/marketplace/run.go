@@ -94,11 +94,12 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 			return nil
 		}
 		langs := j.Languages
-		var rows int64
+		var rows, bytes int64
 		for i := range langs {
 			l := &langs[i]
 			if !j.DryRun && (l.Status == langDone || l.Status == langUnchanged) {
 				rows += int64(l.Rows)
+				bytes += l.Bytes
 				continue
 			}
 			*l = schema.LanguageRun{Language: l.Language, URL: l.URL, Status: langPending}
@@ -122,7 +123,7 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 			}
 		}
 		up := j.Update().SetStatus(importjob.StatusRunning).AddAttempts(1).SetLanguages(langs).
-			SetRowsDone(rows).SetBytesDone(0)
+			SetRowsDone(rows).SetBytesDone(bytes)
 		if j.StartedAt == nil {
 			up.SetStartedAt(time.Now())
 		}
@@ -163,7 +164,7 @@ func (s *Service) setLanguage(ctx context.Context, t *tenantdb.Tenant, jobID int
 
 // progressFn saves progress at most every ProgressEvery and reports a
 // requested cancellation.
-func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int, rowsBefore int64) func(rows int, bytes int64) error {
+func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int, before Progress) func(rows int, bytes int64) error {
 	last := time.Now()
 	return func(rows int, bytes int64) error {
 		if time.Since(last) < s.o.ProgressEvery {
@@ -171,7 +172,7 @@ func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int,
 		}
 		last = time.Now()
 		j, err := s.jobUpdate(ctx, t, jobID, func(_ *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
-			u.SetRowsDone(rowsBefore + int64(rows)).SetBytesDone(bytes)
+			u.SetRowsDone(before.RowsDone + int64(rows)).SetBytesDone(before.BytesDone + bytes)
 		})
 		if err != nil {
 			return err
@@ -225,7 +226,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 		order[i] = l.Language
 	}
 	cur := map[string]int{} // language → the job whose reading of its file is current
-	rowsBefore := j.RowsDone
+	before := Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone}
 	for i, l := range j.Languages {
 		switch l.Status {
 		case langDone:
@@ -277,7 +278,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 			current[lang] = true
 		}
 		st := &stager{s: s, jobID: j.ID, lang: l.Language, order: order, current: current,
-			progress: s.progressFn(ctx, t, j.ID, rowsBefore)}
+			progress: s.progressFn(ctx, t, j.ID, before)}
 		err = s.db.Tx(ctx, t, func(ctx context.Context) error {
 			st.report = func(fn func(ctx context.Context) error) error { return fn(ctx) }
 			if err := st.run(ctx, d.file); err != nil {
@@ -308,7 +309,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 			done := time.Now()
 			finishLanguage(&langs[i], st.counts, d.bytes, &done)
 			return c.ImportJob.UpdateOneID(j.ID).SetLanguages(langs).
-				SetRowsDone(rowsBefore + int64(st.counts.Rows)).Exec(ctx)
+				SetRowsDone(before.RowsDone + int64(st.counts.Rows)).SetBytesDone(before.BytesDone + d.bytes).Exec(ctx)
 		})
 		d.close()
 		switch {
@@ -323,7 +324,8 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 			return err
 		}
 		cur[l.Language] = j.ID
-		rowsBefore += int64(st.counts.Rows)
+		before.RowsDone += int64(st.counts.Rows)
+		before.BytesDone += d.bytes
 	}
 	return s.db.Tx(ctx, t, func(ctx context.Context) error {
 		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) }, true)
@@ -414,6 +416,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 	}
 	var failedFiles, doneFiles int
 	var rows, failedRows int
+	var bytes int64
 	var msgs []string
 	for _, l := range j.Languages {
 		switch l.Status {
@@ -425,6 +428,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		}
 		rows += l.Rows
 		failedRows += l.Failed
+		bytes += l.Bytes
 	}
 	var missingNow []change
 	if failedFiles == 0 {
@@ -495,7 +499,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		err = c.ImportJob.UpdateOneID(jobID).SetStatus(status).SetFinishedAt(time.Now()).
 			SetRows(rows).SetCreated(created).SetUpdated(updated).SetUnchanged(max(listedN-created-updated, 0)).
 			SetMissing(missing).SetFailed(failedRows).SetDrifted(drifted).SetDisagreements(disagreements).
-			SetRowsDone(int64(rows)).SetError(strings.Join(msgs, "; ")).Exec(ctx)
+			SetRowsDone(int64(rows)).SetBytesDone(bytes).SetError(strings.Join(msgs, "; ")).Exec(ctx)
 		if err != nil {
 			return err
 		}
