@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/marketplace"
@@ -86,6 +88,19 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 			return out, fmt.Errorf("demo: import for %s: %w", v.Slug, err)
 		}
 		err = db.Tx(ctx, t, func(ctx context.Context) error {
+			// Demo shops seeded before the import existed hold hand-made
+			// products under the feed's ids: the published ones replace them.
+			c, err := tenantdb.FromContext(ctx)
+			if err != nil {
+				return err
+			}
+			ids, err := c.StagedProduct.Query().Select(stagedproduct.FieldFeedID).Strings(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := c.Product.Delete().Where(product.StagedProductIDIsNil(), product.SkuIn(ids...)).Exec(ctx); err != nil {
+				return err
+			}
 			if _, err := market.Select(ctx, nil, &marketplace.StagedParams{}, true); err != nil {
 				return err
 			}

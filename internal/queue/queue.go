@@ -63,8 +63,26 @@ func (o *Options) defaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// River narrates its maintenance at debug and info; only its warnings
+	// and errors reach our log.
+	o.Logger = slog.New(atLeast{o.Logger.Handler(), slog.LevelWarn})
 	return nil
 }
+
+// atLeast drops records below a level.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+func (h atLeast) WithGroup(n string) slog.Handler { return atLeast{h.Handler.WithGroup(n), h.min} }
 
 // Migrate creates the queue schema if needed and brings River's tables up to
 // date. `bazaar migrate` calls it after the platform schema.
