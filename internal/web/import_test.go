@@ -525,6 +525,18 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("a cancelled import changed the catalogue: %+v", h)
 		}
 	})
+	t.Run("ActionsAreAudited", func(t *testing.T) {
+		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/teams/audit?limit=100", token: tok})
+		for _, action := range []string{"imports.configure", "imports.trigger", "imports.select", "imports.cancel",
+			"products.publish", "products.publish_selected", "products.drift_accept", "products.drift_keep"} {
+			if !strings.Contains(string(r.body), `"action":"`+action+`"`) {
+				t.Errorf("no %s in the audit trail: %s", action, r.body)
+			}
+		}
+		if !strings.Contains(string(r.body), `"actor_email":"owner@imp.test"`) {
+			t.Errorf("audit without the actor: %s", r.body)
+		}
+	})
 	t.Run("AnotherVendorIsUntouched", func(t *testing.T) {
 		if after := ts.do(t, req{method: "GET", host: otherHost, path: "/api/v1/products", token: otherTok}).body; string(after) != string(otherBefore) {
 			t.Errorf("the other vendor's catalogue changed:\n%s\n%s", otherBefore, after)

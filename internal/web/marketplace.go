@@ -23,8 +23,15 @@ func (s *server) setImportConfig(c *fiber.Ctx) error {
 		return err
 	}
 	in.UpdatedAt = nil
+	before, err := s.market.GetConfig(c.UserContext())
+	if err != nil {
+		return err
+	}
 	cfg, err := s.market.SetConfig(c.UserContext(), siteOf(c).Tenant, s.actor(c).UserID, in)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "imports.configure", "import_config", 0, before, cfg); err != nil {
 		return err
 	}
 	return c.JSON(cfg)
@@ -51,6 +58,9 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 	by := s.actor(c).UserID
 	j, err := s.market.Trigger(c.UserContext(), siteOf(c).Tenant, &by, in.DryRun, marketplace.TriggerManual)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "imports.trigger", "import", j.ID, nil, map[string]any{"dry_run": j.DryRun}); err != nil {
 		return err
 	}
 	c.Location("/api/v1/marketplace/imports/" + strconv.Itoa(j.ID))
@@ -89,6 +99,9 @@ func (s *server) cancelImport(c *fiber.Ctx) error {
 	}
 	j, err := s.market.Cancel(c.UserContext(), id)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "imports.cancel", "import", id, nil, nil); err != nil {
 		return err
 	}
 	return c.JSON(j)
@@ -183,6 +196,9 @@ func (s *server) selectStaged(c *fiber.Ctx) error {
 	}
 	n, err := s.market.Select(c.UserContext(), in.IDs, filter, *in.Selected)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "imports.select", "", 0, nil, map[string]any{"selected": *in.Selected, "changed": n, "ids": len(in.IDs), "by_filter": filter != nil}); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"changed": n})

@@ -134,6 +134,9 @@ func (s *server) createProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.record(c, "products.create", "product", p.ID, nil, p); err != nil {
+		return err
+	}
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 
@@ -146,8 +149,15 @@ func (s *server) updateProduct(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
+	before, err := s.catalog.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
 	p, err := s.catalog.Update(c.UserContext(), id, in)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "products.edit", "product", p.ID, before, p); err != nil {
 		return err
 	}
 	return c.JSON(p)
@@ -158,7 +168,14 @@ func (s *server) deleteProduct(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	before, err := s.catalog.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
 	if err := s.catalog.Delete(c.UserContext(), id); err != nil {
+		return err
+	}
+	if err := s.record(c, "products.delete", "product", id, before, nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -181,6 +198,9 @@ func (s *server) publishOne(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.record(c, "products.publish", "product", p.ID, nil, p); err != nil {
+		return err
+	}
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 
@@ -189,6 +209,9 @@ func (s *server) publishOne(c *fiber.Ctx) error {
 func (s *server) publishSelected(c *fiber.Ctx) error {
 	res, err := s.catalog.PublishSelected(c.UserContext())
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "products.publish_selected", "", 0, nil, map[string]any{"published": res.Published, "skipped": len(res.Skipped)}); err != nil {
 		return err
 	}
 	return c.JSON(res)
@@ -223,6 +246,9 @@ func (s *server) resolveDrift(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.record(c, "products.drift_"+in.Action, "product", id, nil, map[string]any{"field": in.Field}); err != nil {
+		return err
+	}
 	return c.JSON(p)
 }
 
@@ -241,6 +267,9 @@ func (s *server) resetProduct(c *fiber.Ctx) error {
 	}
 	p, err := s.catalog.Reset(c.UserContext(), id, in.Fields)
 	if err != nil {
+		return err
+	}
+	if err := s.record(c, "products.reset", "product", id, nil, map[string]any{"fields": in.Fields}); err != nil {
 		return err
 	}
 	return c.JSON(p)
