@@ -130,6 +130,17 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 			return river.JobSnooze(200 * time.Millisecond)
 		}
 		return river.JobCancel(err)
+	case err != nil && job.Attempt >= job.MaxAttempts:
+		// The queue gives up on it: so does the import, or it would hold
+		// the vendor's one import slot for ever.
+		w.s.log.Error("import abandoned after its last attempt", "tenant", t.Slug, "import", job.Args.JobID, "err", err)
+		if _, uerr := w.s.jobUpdate(ctx, t, job.Args.JobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+			if j.Status == importjob.StatusQueued || j.Status == importjob.StatusRunning {
+				u.SetStatus(importjob.StatusFailed).SetError("the import failed repeatedly and was abandoned; try again later").SetFinishedAt(time.Now())
+			}
+		}); uerr != nil {
+			return errors.Join(err, uerr)
+		}
 	}
 	return err
 }
