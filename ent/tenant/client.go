@@ -544,25 +544,6 @@ func (c *ImportChangeClient) GetX(ctx context.Context, id int) *ImportChange {
 	return obj
 }
 
-// QueryJob queries the job edge of a ImportChange.
-func (c *ImportChangeClient) QueryJob(_m *ImportChange) *ImportJobQuery {
-	query := (&ImportJobClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(importchange.Table, importchange.FieldID, id),
-			sqlgraph.To(importjob.Table, importjob.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, importchange.JobTable, importchange.JobColumn),
-		)
-		schemaConfig := _m.schemaConfig
-		step.To.Schema = schemaConfig.ImportJob
-		step.Edge.Schema = schemaConfig.ImportChange
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
 // Hooks returns the client hooks.
 func (c *ImportChangeClient) Hooks() []Hook {
 	return c.hooks.ImportChange
@@ -994,25 +975,6 @@ func (c *ImportJobClient) QueryRowErrors(_m *ImportJob) *ImportRowErrorQuery {
 		schemaConfig := _m.schemaConfig
 		step.To.Schema = schemaConfig.ImportRowError
 		step.Edge.Schema = schemaConfig.ImportRowError
-		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
-		return fromV, nil
-	}
-	return query
-}
-
-// QueryChanges queries the changes edge of a ImportJob.
-func (c *ImportJobClient) QueryChanges(_m *ImportJob) *ImportChangeQuery {
-	query := (&ImportChangeClient{config: c.config}).Query()
-	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
-		id := _m.ID
-		step := sqlgraph.NewStep(
-			sqlgraph.From(importjob.Table, importjob.FieldID, id),
-			sqlgraph.To(importchange.Table, importchange.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, importjob.ChangesTable, importjob.ChangesColumn),
-		)
-		schemaConfig := _m.schemaConfig
-		step.To.Schema = schemaConfig.ImportChange
-		step.Edge.Schema = schemaConfig.ImportChange
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
 	}

@@ -10,7 +10,6 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
-	"github.com/bazaar/bazaar/ent/tenant/importjob"
 )
 
 // ImportChange is the model entity for the ImportChange schema.
@@ -24,34 +23,13 @@ type ImportChange struct {
 	FeedID string `json:"feed_id,omitempty"`
 	// the file that decided it; empty for missing
 	Language string `json:"language,omitempty"`
+	// its line in that file; 0 for missing
+	Line int `json:"line,omitempty"`
 	// Action holds the value of the "action" field.
 	Action importchange.Action `json:"action,omitempty"`
 	// Fields holds the value of the "fields" field.
-	Fields []string `json:"fields,omitempty"`
-	// Edges holds the relations/edges for other nodes in the graph.
-	// The values are being populated by the ImportChangeQuery when eager-loading is set.
-	Edges        ImportChangeEdges `json:"edges"`
+	Fields       []string `json:"fields,omitempty"`
 	selectValues sql.SelectValues
-}
-
-// ImportChangeEdges holds the relations/edges for other nodes in the graph.
-type ImportChangeEdges struct {
-	// Job holds the value of the job edge.
-	Job *ImportJob `json:"job,omitempty"`
-	// loadedTypes holds the information for reporting if a
-	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
-}
-
-// JobOrErr returns the Job value or an error if the edge
-// was not loaded in eager-loading, or loaded but was not found.
-func (e ImportChangeEdges) JobOrErr() (*ImportJob, error) {
-	if e.Job != nil {
-		return e.Job, nil
-	} else if e.loadedTypes[0] {
-		return nil, &NotFoundError{label: importjob.Label}
-	}
-	return nil, &NotLoadedError{edge: "job"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -61,7 +39,7 @@ func (*ImportChange) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case importchange.FieldFields:
 			values[i] = new([]byte)
-		case importchange.FieldID, importchange.FieldJobID:
+		case importchange.FieldID, importchange.FieldJobID, importchange.FieldLine:
 			values[i] = new(sql.NullInt64)
 		case importchange.FieldFeedID, importchange.FieldLanguage, importchange.FieldAction:
 			values[i] = new(sql.NullString)
@@ -104,6 +82,12 @@ func (_m *ImportChange) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Language = value.String
 			}
+		case importchange.FieldLine:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field line", values[i])
+			} else if value.Valid {
+				_m.Line = int(value.Int64)
+			}
 		case importchange.FieldAction:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field action", values[i])
@@ -129,11 +113,6 @@ func (_m *ImportChange) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *ImportChange) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
-}
-
-// QueryJob queries the "job" edge of the ImportChange entity.
-func (_m *ImportChange) QueryJob() *ImportJobQuery {
-	return NewImportChangeClient(_m.config).QueryJob(_m)
 }
 
 // Update returns a builder for updating this ImportChange.
@@ -167,6 +146,9 @@ func (_m *ImportChange) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("language=")
 	builder.WriteString(_m.Language)
+	builder.WriteString(", ")
+	builder.WriteString("line=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Line))
 	builder.WriteString(", ")
 	builder.WriteString("action=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Action))

@@ -11,7 +11,6 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
-	"github.com/bazaar/bazaar/ent/tenant/importjob"
 )
 
 // ImportChangeCreate is the builder for creating a ImportChange entity.
@@ -48,6 +47,20 @@ func (_c *ImportChangeCreate) SetNillableLanguage(v *string) *ImportChangeCreate
 	return _c
 }
 
+// SetLine sets the "line" field.
+func (_c *ImportChangeCreate) SetLine(v int) *ImportChangeCreate {
+	_c.mutation.SetLine(v)
+	return _c
+}
+
+// SetNillableLine sets the "line" field if the given value is not nil.
+func (_c *ImportChangeCreate) SetNillableLine(v *int) *ImportChangeCreate {
+	if v != nil {
+		_c.SetLine(*v)
+	}
+	return _c
+}
+
 // SetAction sets the "action" field.
 func (_c *ImportChangeCreate) SetAction(v importchange.Action) *ImportChangeCreate {
 	_c.mutation.SetAction(v)
@@ -58,11 +71,6 @@ func (_c *ImportChangeCreate) SetAction(v importchange.Action) *ImportChangeCrea
 func (_c *ImportChangeCreate) SetFields(v []string) *ImportChangeCreate {
 	_c.mutation.SetFields(v)
 	return _c
-}
-
-// SetJob sets the "job" edge to the ImportJob entity.
-func (_c *ImportChangeCreate) SetJob(v *ImportJob) *ImportChangeCreate {
-	return _c.SetJobID(v.ID)
 }
 
 // Mutation returns the ImportChangeMutation object of the builder.
@@ -104,6 +112,10 @@ func (_c *ImportChangeCreate) defaults() {
 		v := importchange.DefaultLanguage
 		_c.mutation.SetLanguage(v)
 	}
+	if _, ok := _c.mutation.Line(); !ok {
+		v := importchange.DefaultLine
+		_c.mutation.SetLine(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -117,6 +129,9 @@ func (_c *ImportChangeCreate) check() error {
 	if _, ok := _c.mutation.Language(); !ok {
 		return &ValidationError{Name: "language", err: errors.New(`tenant: missing required field "ImportChange.language"`)}
 	}
+	if _, ok := _c.mutation.Line(); !ok {
+		return &ValidationError{Name: "line", err: errors.New(`tenant: missing required field "ImportChange.line"`)}
+	}
 	if _, ok := _c.mutation.Action(); !ok {
 		return &ValidationError{Name: "action", err: errors.New(`tenant: missing required field "ImportChange.action"`)}
 	}
@@ -124,9 +139,6 @@ func (_c *ImportChangeCreate) check() error {
 		if err := importchange.ActionValidator(v); err != nil {
 			return &ValidationError{Name: "action", err: fmt.Errorf(`tenant: validator failed for field "ImportChange.action": %w`, err)}
 		}
-	}
-	if len(_c.mutation.JobIDs()) == 0 {
-		return &ValidationError{Name: "job", err: errors.New(`tenant: missing required edge "ImportChange.job"`)}
 	}
 	return nil
 }
@@ -156,6 +168,10 @@ func (_c *ImportChangeCreate) createSpec() (*ImportChange, *sqlgraph.CreateSpec)
 	)
 	_spec.Schema = _c.schemaConfig.ImportChange
 	_spec.OnConflict = _c.conflict
+	if value, ok := _c.mutation.JobID(); ok {
+		_spec.SetField(importchange.FieldJobID, field.TypeInt, value)
+		_node.JobID = value
+	}
 	if value, ok := _c.mutation.FeedID(); ok {
 		_spec.SetField(importchange.FieldFeedID, field.TypeString, value)
 		_node.FeedID = value
@@ -164,6 +180,10 @@ func (_c *ImportChangeCreate) createSpec() (*ImportChange, *sqlgraph.CreateSpec)
 		_spec.SetField(importchange.FieldLanguage, field.TypeString, value)
 		_node.Language = value
 	}
+	if value, ok := _c.mutation.Line(); ok {
+		_spec.SetField(importchange.FieldLine, field.TypeInt, value)
+		_node.Line = value
+	}
 	if value, ok := _c.mutation.Action(); ok {
 		_spec.SetField(importchange.FieldAction, field.TypeEnum, value)
 		_node.Action = value
@@ -171,24 +191,6 @@ func (_c *ImportChangeCreate) createSpec() (*ImportChange, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.GetFields(); ok {
 		_spec.SetField(importchange.FieldFields, field.TypeJSON, value)
 		_node.Fields = value
-	}
-	if nodes := _c.mutation.JobIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   importchange.JobTable,
-			Columns: []string{importchange.JobColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importjob.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _c.schemaConfig.ImportChange
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_node.JobID = nodes[0]
-		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }
@@ -254,6 +256,12 @@ func (u *ImportChangeUpsert) UpdateJobID() *ImportChangeUpsert {
 	return u
 }
 
+// AddJobID adds v to the "job_id" field.
+func (u *ImportChangeUpsert) AddJobID(v int) *ImportChangeUpsert {
+	u.Add(importchange.FieldJobID, v)
+	return u
+}
+
 // SetFeedID sets the "feed_id" field.
 func (u *ImportChangeUpsert) SetFeedID(v string) *ImportChangeUpsert {
 	u.Set(importchange.FieldFeedID, v)
@@ -275,6 +283,24 @@ func (u *ImportChangeUpsert) SetLanguage(v string) *ImportChangeUpsert {
 // UpdateLanguage sets the "language" field to the value that was provided on create.
 func (u *ImportChangeUpsert) UpdateLanguage() *ImportChangeUpsert {
 	u.SetExcluded(importchange.FieldLanguage)
+	return u
+}
+
+// SetLine sets the "line" field.
+func (u *ImportChangeUpsert) SetLine(v int) *ImportChangeUpsert {
+	u.Set(importchange.FieldLine, v)
+	return u
+}
+
+// UpdateLine sets the "line" field to the value that was provided on create.
+func (u *ImportChangeUpsert) UpdateLine() *ImportChangeUpsert {
+	u.SetExcluded(importchange.FieldLine)
+	return u
+}
+
+// AddLine adds v to the "line" field.
+func (u *ImportChangeUpsert) AddLine(v int) *ImportChangeUpsert {
+	u.Add(importchange.FieldLine, v)
 	return u
 }
 
@@ -355,6 +381,13 @@ func (u *ImportChangeUpsertOne) SetJobID(v int) *ImportChangeUpsertOne {
 	})
 }
 
+// AddJobID adds v to the "job_id" field.
+func (u *ImportChangeUpsertOne) AddJobID(v int) *ImportChangeUpsertOne {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.AddJobID(v)
+	})
+}
+
 // UpdateJobID sets the "job_id" field to the value that was provided on create.
 func (u *ImportChangeUpsertOne) UpdateJobID() *ImportChangeUpsertOne {
 	return u.Update(func(s *ImportChangeUpsert) {
@@ -387,6 +420,27 @@ func (u *ImportChangeUpsertOne) SetLanguage(v string) *ImportChangeUpsertOne {
 func (u *ImportChangeUpsertOne) UpdateLanguage() *ImportChangeUpsertOne {
 	return u.Update(func(s *ImportChangeUpsert) {
 		s.UpdateLanguage()
+	})
+}
+
+// SetLine sets the "line" field.
+func (u *ImportChangeUpsertOne) SetLine(v int) *ImportChangeUpsertOne {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.SetLine(v)
+	})
+}
+
+// AddLine adds v to the "line" field.
+func (u *ImportChangeUpsertOne) AddLine(v int) *ImportChangeUpsertOne {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.AddLine(v)
+	})
+}
+
+// UpdateLine sets the "line" field to the value that was provided on create.
+func (u *ImportChangeUpsertOne) UpdateLine() *ImportChangeUpsertOne {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.UpdateLine()
 	})
 }
 
@@ -636,6 +690,13 @@ func (u *ImportChangeUpsertBulk) SetJobID(v int) *ImportChangeUpsertBulk {
 	})
 }
 
+// AddJobID adds v to the "job_id" field.
+func (u *ImportChangeUpsertBulk) AddJobID(v int) *ImportChangeUpsertBulk {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.AddJobID(v)
+	})
+}
+
 // UpdateJobID sets the "job_id" field to the value that was provided on create.
 func (u *ImportChangeUpsertBulk) UpdateJobID() *ImportChangeUpsertBulk {
 	return u.Update(func(s *ImportChangeUpsert) {
@@ -668,6 +729,27 @@ func (u *ImportChangeUpsertBulk) SetLanguage(v string) *ImportChangeUpsertBulk {
 func (u *ImportChangeUpsertBulk) UpdateLanguage() *ImportChangeUpsertBulk {
 	return u.Update(func(s *ImportChangeUpsert) {
 		s.UpdateLanguage()
+	})
+}
+
+// SetLine sets the "line" field.
+func (u *ImportChangeUpsertBulk) SetLine(v int) *ImportChangeUpsertBulk {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.SetLine(v)
+	})
+}
+
+// AddLine adds v to the "line" field.
+func (u *ImportChangeUpsertBulk) AddLine(v int) *ImportChangeUpsertBulk {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.AddLine(v)
+	})
+}
+
+// UpdateLine sets the "line" field to the value that was provided on create.
+func (u *ImportChangeUpsertBulk) UpdateLine() *ImportChangeUpsertBulk {
+	return u.Update(func(s *ImportChangeUpsert) {
+		s.UpdateLine()
 	})
 }
 

@@ -13,7 +13,6 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
-	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 )
@@ -25,7 +24,6 @@ type ImportChangeQuery struct {
 	order      []importchange.OrderOption
 	inters     []Interceptor
 	predicates []predicate.ImportChange
-	withJob    *ImportJobQuery
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -61,31 +59,6 @@ func (_q *ImportChangeQuery) Unique(unique bool) *ImportChangeQuery {
 func (_q *ImportChangeQuery) Order(o ...importchange.OrderOption) *ImportChangeQuery {
 	_q.order = append(_q.order, o...)
 	return _q
-}
-
-// QueryJob chains the current query on the "job" edge.
-func (_q *ImportChangeQuery) QueryJob() *ImportJobQuery {
-	query := (&ImportJobClient{config: _q.config}).Query()
-	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
-		if err := _q.prepareQuery(ctx); err != nil {
-			return nil, err
-		}
-		selector := _q.sqlQuery(ctx)
-		if err := selector.Err(); err != nil {
-			return nil, err
-		}
-		step := sqlgraph.NewStep(
-			sqlgraph.From(importchange.Table, importchange.FieldID, selector),
-			sqlgraph.To(importjob.Table, importjob.FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, importchange.JobTable, importchange.JobColumn),
-		)
-		schemaConfig := _q.schemaConfig
-		step.To.Schema = schemaConfig.ImportJob
-		step.Edge.Schema = schemaConfig.ImportChange
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
-		return fromU, nil
-	}
-	return query
 }
 
 // First returns the first ImportChange entity from the query.
@@ -280,23 +253,11 @@ func (_q *ImportChangeQuery) Clone() *ImportChangeQuery {
 		order:      append([]importchange.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.ImportChange{}, _q.predicates...),
-		withJob:    _q.withJob.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
-}
-
-// WithJob tells the query-builder to eager-load the nodes that are connected to
-// the "job" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *ImportChangeQuery) WithJob(opts ...func(*ImportJobQuery)) *ImportChangeQuery {
-	query := (&ImportJobClient{config: _q.config}).Query()
-	for _, opt := range opts {
-		opt(query)
-	}
-	_q.withJob = query
-	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -375,11 +336,8 @@ func (_q *ImportChangeQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *ImportChangeQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*ImportChange, error) {
 	var (
-		nodes       = []*ImportChange{}
-		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
-			_q.withJob != nil,
-		}
+		nodes = []*ImportChange{}
+		_spec = _q.querySpec()
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*ImportChange).scanValues(nil, columns)
@@ -387,7 +345,6 @@ func (_q *ImportChangeQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &ImportChange{config: _q.config}
 		nodes = append(nodes, node)
-		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	_spec.Node.Schema = _q.schemaConfig.ImportChange
@@ -404,43 +361,7 @@ func (_q *ImportChangeQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
-	if query := _q.withJob; query != nil {
-		if err := _q.loadJob(ctx, query, nodes, nil,
-			func(n *ImportChange, e *ImportJob) { n.Edges.Job = e }); err != nil {
-			return nil, err
-		}
-	}
 	return nodes, nil
-}
-
-func (_q *ImportChangeQuery) loadJob(ctx context.Context, query *ImportJobQuery, nodes []*ImportChange, init func(*ImportChange), assign func(*ImportChange, *ImportJob)) error {
-	ids := make([]int, 0, len(nodes))
-	nodeids := make(map[int][]*ImportChange)
-	for i := range nodes {
-		fk := nodes[i].JobID
-		if _, ok := nodeids[fk]; !ok {
-			ids = append(ids, fk)
-		}
-		nodeids[fk] = append(nodeids[fk], nodes[i])
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	query.Where(importjob.IDIn(ids...))
-	neighbors, err := query.All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range neighbors {
-		nodes, ok := nodeids[n.ID]
-		if !ok {
-			return fmt.Errorf(`unexpected foreign-key "job_id" returned %v`, n.ID)
-		}
-		for i := range nodes {
-			assign(nodes[i], n)
-		}
-	}
-	return nil
 }
 
 func (_q *ImportChangeQuery) sqlCount(ctx context.Context) (int, error) {
@@ -472,9 +393,6 @@ func (_q *ImportChangeQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != importchange.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
-		}
-		if _q.withJob != nil {
-			_spec.Node.AddColumnOnce(importchange.FieldJobID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -12,7 +12,6 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
-	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 )
@@ -33,6 +32,7 @@ func (_u *ImportChangeUpdate) Where(ps ...predicate.ImportChange) *ImportChangeU
 
 // SetJobID sets the "job_id" field.
 func (_u *ImportChangeUpdate) SetJobID(v int) *ImportChangeUpdate {
+	_u.mutation.ResetJobID()
 	_u.mutation.SetJobID(v)
 	return _u
 }
@@ -42,6 +42,12 @@ func (_u *ImportChangeUpdate) SetNillableJobID(v *int) *ImportChangeUpdate {
 	if v != nil {
 		_u.SetJobID(*v)
 	}
+	return _u
+}
+
+// AddJobID adds value to the "job_id" field.
+func (_u *ImportChangeUpdate) AddJobID(v int) *ImportChangeUpdate {
+	_u.mutation.AddJobID(v)
 	return _u
 }
 
@@ -70,6 +76,27 @@ func (_u *ImportChangeUpdate) SetNillableLanguage(v *string) *ImportChangeUpdate
 	if v != nil {
 		_u.SetLanguage(*v)
 	}
+	return _u
+}
+
+// SetLine sets the "line" field.
+func (_u *ImportChangeUpdate) SetLine(v int) *ImportChangeUpdate {
+	_u.mutation.ResetLine()
+	_u.mutation.SetLine(v)
+	return _u
+}
+
+// SetNillableLine sets the "line" field if the given value is not nil.
+func (_u *ImportChangeUpdate) SetNillableLine(v *int) *ImportChangeUpdate {
+	if v != nil {
+		_u.SetLine(*v)
+	}
+	return _u
+}
+
+// AddLine adds value to the "line" field.
+func (_u *ImportChangeUpdate) AddLine(v int) *ImportChangeUpdate {
+	_u.mutation.AddLine(v)
 	return _u
 }
 
@@ -105,20 +132,9 @@ func (_u *ImportChangeUpdate) ClearFields() *ImportChangeUpdate {
 	return _u
 }
 
-// SetJob sets the "job" edge to the ImportJob entity.
-func (_u *ImportChangeUpdate) SetJob(v *ImportJob) *ImportChangeUpdate {
-	return _u.SetJobID(v.ID)
-}
-
 // Mutation returns the ImportChangeMutation object of the builder.
 func (_u *ImportChangeUpdate) Mutation() *ImportChangeMutation {
 	return _u.mutation
-}
-
-// ClearJob clears the "job" edge to the ImportJob entity.
-func (_u *ImportChangeUpdate) ClearJob() *ImportChangeUpdate {
-	_u.mutation.ClearJob()
-	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -155,9 +171,6 @@ func (_u *ImportChangeUpdate) check() error {
 			return &ValidationError{Name: "action", err: fmt.Errorf(`tenant: validator failed for field "ImportChange.action": %w`, err)}
 		}
 	}
-	if _u.mutation.JobCleared() && len(_u.mutation.JobIDs()) > 0 {
-		return errors.New(`tenant: clearing a required unique edge "ImportChange.job"`)
-	}
 	return nil
 }
 
@@ -179,11 +192,23 @@ func (_u *ImportChangeUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
+	if value, ok := _u.mutation.JobID(); ok {
+		_spec.SetField(importchange.FieldJobID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedJobID(); ok {
+		_spec.AddField(importchange.FieldJobID, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.FeedID(); ok {
 		_spec.SetField(importchange.FieldFeedID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(importchange.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Line(); ok {
+		_spec.SetField(importchange.FieldLine, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLine(); ok {
+		_spec.AddField(importchange.FieldLine, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Action(); ok {
 		_spec.SetField(importchange.FieldAction, field.TypeEnum, value)
@@ -198,37 +223,6 @@ func (_u *ImportChangeUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.FieldsCleared() {
 		_spec.ClearField(importchange.FieldFields, field.TypeJSON)
-	}
-	if _u.mutation.JobCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   importchange.JobTable,
-			Columns: []string{importchange.JobColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importjob.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.JobIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   importchange.JobTable,
-			Columns: []string{importchange.JobColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importjob.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.Node.Schema = _u.schemaConfig.ImportChange
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)
@@ -256,6 +250,7 @@ type ImportChangeUpdateOne struct {
 
 // SetJobID sets the "job_id" field.
 func (_u *ImportChangeUpdateOne) SetJobID(v int) *ImportChangeUpdateOne {
+	_u.mutation.ResetJobID()
 	_u.mutation.SetJobID(v)
 	return _u
 }
@@ -265,6 +260,12 @@ func (_u *ImportChangeUpdateOne) SetNillableJobID(v *int) *ImportChangeUpdateOne
 	if v != nil {
 		_u.SetJobID(*v)
 	}
+	return _u
+}
+
+// AddJobID adds value to the "job_id" field.
+func (_u *ImportChangeUpdateOne) AddJobID(v int) *ImportChangeUpdateOne {
+	_u.mutation.AddJobID(v)
 	return _u
 }
 
@@ -293,6 +294,27 @@ func (_u *ImportChangeUpdateOne) SetNillableLanguage(v *string) *ImportChangeUpd
 	if v != nil {
 		_u.SetLanguage(*v)
 	}
+	return _u
+}
+
+// SetLine sets the "line" field.
+func (_u *ImportChangeUpdateOne) SetLine(v int) *ImportChangeUpdateOne {
+	_u.mutation.ResetLine()
+	_u.mutation.SetLine(v)
+	return _u
+}
+
+// SetNillableLine sets the "line" field if the given value is not nil.
+func (_u *ImportChangeUpdateOne) SetNillableLine(v *int) *ImportChangeUpdateOne {
+	if v != nil {
+		_u.SetLine(*v)
+	}
+	return _u
+}
+
+// AddLine adds value to the "line" field.
+func (_u *ImportChangeUpdateOne) AddLine(v int) *ImportChangeUpdateOne {
+	_u.mutation.AddLine(v)
 	return _u
 }
 
@@ -328,20 +350,9 @@ func (_u *ImportChangeUpdateOne) ClearFields() *ImportChangeUpdateOne {
 	return _u
 }
 
-// SetJob sets the "job" edge to the ImportJob entity.
-func (_u *ImportChangeUpdateOne) SetJob(v *ImportJob) *ImportChangeUpdateOne {
-	return _u.SetJobID(v.ID)
-}
-
 // Mutation returns the ImportChangeMutation object of the builder.
 func (_u *ImportChangeUpdateOne) Mutation() *ImportChangeMutation {
 	return _u.mutation
-}
-
-// ClearJob clears the "job" edge to the ImportJob entity.
-func (_u *ImportChangeUpdateOne) ClearJob() *ImportChangeUpdateOne {
-	_u.mutation.ClearJob()
-	return _u
 }
 
 // Where appends a list predicates to the ImportChangeUpdate builder.
@@ -391,9 +402,6 @@ func (_u *ImportChangeUpdateOne) check() error {
 			return &ValidationError{Name: "action", err: fmt.Errorf(`tenant: validator failed for field "ImportChange.action": %w`, err)}
 		}
 	}
-	if _u.mutation.JobCleared() && len(_u.mutation.JobIDs()) > 0 {
-		return errors.New(`tenant: clearing a required unique edge "ImportChange.job"`)
-	}
 	return nil
 }
 
@@ -432,11 +440,23 @@ func (_u *ImportChangeUpdateOne) sqlSave(ctx context.Context) (_node *ImportChan
 			}
 		}
 	}
+	if value, ok := _u.mutation.JobID(); ok {
+		_spec.SetField(importchange.FieldJobID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedJobID(); ok {
+		_spec.AddField(importchange.FieldJobID, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.FeedID(); ok {
 		_spec.SetField(importchange.FieldFeedID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(importchange.FieldLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Line(); ok {
+		_spec.SetField(importchange.FieldLine, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLine(); ok {
+		_spec.AddField(importchange.FieldLine, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Action(); ok {
 		_spec.SetField(importchange.FieldAction, field.TypeEnum, value)
@@ -451,37 +471,6 @@ func (_u *ImportChangeUpdateOne) sqlSave(ctx context.Context) (_node *ImportChan
 	}
 	if _u.mutation.FieldsCleared() {
 		_spec.ClearField(importchange.FieldFields, field.TypeJSON)
-	}
-	if _u.mutation.JobCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   importchange.JobTable,
-			Columns: []string{importchange.JobColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importjob.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.JobIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: true,
-			Table:   importchange.JobTable,
-			Columns: []string{importchange.JobColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importjob.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.Node.Schema = _u.schemaConfig.ImportChange
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)

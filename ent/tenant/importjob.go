@@ -73,13 +73,11 @@ type ImportJob struct {
 type ImportJobEdges struct {
 	// RowErrors holds the value of the row_errors edge.
 	RowErrors []*ImportRowError `json:"row_errors,omitempty"`
-	// Changes holds the value of the changes edge.
-	Changes []*ImportChange `json:"changes,omitempty"`
 	// DisagreementRows holds the value of the disagreement_rows edge.
 	DisagreementRows []*ImportDisagreement `json:"disagreement_rows,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [2]bool
 }
 
 // RowErrorsOrErr returns the RowErrors value or an error if the edge
@@ -91,19 +89,10 @@ func (e ImportJobEdges) RowErrorsOrErr() ([]*ImportRowError, error) {
 	return nil, &NotLoadedError{edge: "row_errors"}
 }
 
-// ChangesOrErr returns the Changes value or an error if the edge
-// was not loaded in eager-loading.
-func (e ImportJobEdges) ChangesOrErr() ([]*ImportChange, error) {
-	if e.loadedTypes[1] {
-		return e.Changes, nil
-	}
-	return nil, &NotLoadedError{edge: "changes"}
-}
-
 // DisagreementRowsOrErr returns the DisagreementRows value or an error if the edge
 // was not loaded in eager-loading.
 func (e ImportJobEdges) DisagreementRowsOrErr() ([]*ImportDisagreement, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[1] {
 		return e.DisagreementRows, nil
 	}
 	return nil, &NotLoadedError{edge: "disagreement_rows"}
@@ -298,11 +287,6 @@ func (_m *ImportJob) Value(name string) (ent.Value, error) {
 // QueryRowErrors queries the "row_errors" edge of the ImportJob entity.
 func (_m *ImportJob) QueryRowErrors() *ImportRowErrorQuery {
 	return NewImportJobClient(_m.config).QueryRowErrors(_m)
-}
-
-// QueryChanges queries the "changes" edge of the ImportJob entity.
-func (_m *ImportJob) QueryChanges() *ImportChangeQuery {
-	return NewImportJobClient(_m.config).QueryChanges(_m)
 }
 
 // QueryDisagreementRows queries the "disagreement_rows" edge of the ImportJob entity.

@@ -11,7 +11,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
-	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
@@ -341,21 +340,6 @@ func (_c *ImportJobCreate) AddRowErrors(v ...*ImportRowError) *ImportJobCreate {
 	return _c.AddRowErrorIDs(ids...)
 }
 
-// AddChangeIDs adds the "changes" edge to the ImportChange entity by IDs.
-func (_c *ImportJobCreate) AddChangeIDs(ids ...int) *ImportJobCreate {
-	_c.mutation.AddChangeIDs(ids...)
-	return _c
-}
-
-// AddChanges adds the "changes" edges to the ImportChange entity.
-func (_c *ImportJobCreate) AddChanges(v ...*ImportChange) *ImportJobCreate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _c.AddChangeIDs(ids...)
-}
-
 // AddDisagreementRowIDs adds the "disagreement_rows" edge to the ImportDisagreement entity by IDs.
 func (_c *ImportJobCreate) AddDisagreementRowIDs(ids ...int) *ImportJobCreate {
 	_c.mutation.AddDisagreementRowIDs(ids...)
@@ -672,23 +656,6 @@ func (_c *ImportJobCreate) createSpec() (*ImportJob, *sqlgraph.CreateSpec) {
 			},
 		}
 		edge.Schema = _c.schemaConfig.ImportRowError
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges = append(_spec.Edges, edge)
-	}
-	if nodes := _c.mutation.ChangesIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _c.schemaConfig.ImportChange
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}

@@ -13,7 +13,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
-	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
@@ -29,7 +28,6 @@ type ImportJobQuery struct {
 	inters               []Interceptor
 	predicates           []predicate.ImportJob
 	withRowErrors        *ImportRowErrorQuery
-	withChanges          *ImportChangeQuery
 	withDisagreementRows *ImportDisagreementQuery
 	modifiers            []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -87,31 +85,6 @@ func (_q *ImportJobQuery) QueryRowErrors() *ImportRowErrorQuery {
 		schemaConfig := _q.schemaConfig
 		step.To.Schema = schemaConfig.ImportRowError
 		step.Edge.Schema = schemaConfig.ImportRowError
-		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
-		return fromU, nil
-	}
-	return query
-}
-
-// QueryChanges chains the current query on the "changes" edge.
-func (_q *ImportJobQuery) QueryChanges() *ImportChangeQuery {
-	query := (&ImportChangeClient{config: _q.config}).Query()
-	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
-		if err := _q.prepareQuery(ctx); err != nil {
-			return nil, err
-		}
-		selector := _q.sqlQuery(ctx)
-		if err := selector.Err(); err != nil {
-			return nil, err
-		}
-		step := sqlgraph.NewStep(
-			sqlgraph.From(importjob.Table, importjob.FieldID, selector),
-			sqlgraph.To(importchange.Table, importchange.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, importjob.ChangesTable, importjob.ChangesColumn),
-		)
-		schemaConfig := _q.schemaConfig
-		step.To.Schema = schemaConfig.ImportChange
-		step.Edge.Schema = schemaConfig.ImportChange
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
 	}
@@ -336,7 +309,6 @@ func (_q *ImportJobQuery) Clone() *ImportJobQuery {
 		inters:               append([]Interceptor{}, _q.inters...),
 		predicates:           append([]predicate.ImportJob{}, _q.predicates...),
 		withRowErrors:        _q.withRowErrors.Clone(),
-		withChanges:          _q.withChanges.Clone(),
 		withDisagreementRows: _q.withDisagreementRows.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -353,17 +325,6 @@ func (_q *ImportJobQuery) WithRowErrors(opts ...func(*ImportRowErrorQuery)) *Imp
 		opt(query)
 	}
 	_q.withRowErrors = query
-	return _q
-}
-
-// WithChanges tells the query-builder to eager-load the nodes that are connected to
-// the "changes" edge. The optional arguments are used to configure the query builder of the edge.
-func (_q *ImportJobQuery) WithChanges(opts ...func(*ImportChangeQuery)) *ImportJobQuery {
-	query := (&ImportChangeClient{config: _q.config}).Query()
-	for _, opt := range opts {
-		opt(query)
-	}
-	_q.withChanges = query
 	return _q
 }
 
@@ -456,9 +417,8 @@ func (_q *ImportJobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Im
 	var (
 		nodes       = []*ImportJob{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [2]bool{
 			_q.withRowErrors != nil,
-			_q.withChanges != nil,
 			_q.withDisagreementRows != nil,
 		}
 	)
@@ -492,13 +452,6 @@ func (_q *ImportJobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Im
 			return nil, err
 		}
 	}
-	if query := _q.withChanges; query != nil {
-		if err := _q.loadChanges(ctx, query, nodes,
-			func(n *ImportJob) { n.Edges.Changes = []*ImportChange{} },
-			func(n *ImportJob, e *ImportChange) { n.Edges.Changes = append(n.Edges.Changes, e) }); err != nil {
-			return nil, err
-		}
-	}
 	if query := _q.withDisagreementRows; query != nil {
 		if err := _q.loadDisagreementRows(ctx, query, nodes,
 			func(n *ImportJob) { n.Edges.DisagreementRows = []*ImportDisagreement{} },
@@ -526,36 +479,6 @@ func (_q *ImportJobQuery) loadRowErrors(ctx context.Context, query *ImportRowErr
 	}
 	query.Where(predicate.ImportRowError(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(importjob.RowErrorsColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, n := range neighbors {
-		fk := n.JobID
-		node, ok := nodeids[fk]
-		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "job_id" returned %v for node %v`, fk, n.ID)
-		}
-		assign(node, n)
-	}
-	return nil
-}
-func (_q *ImportJobQuery) loadChanges(ctx context.Context, query *ImportChangeQuery, nodes []*ImportJob, init func(*ImportJob), assign func(*ImportJob, *ImportChange)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[int]*ImportJob)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
-		if init != nil {
-			init(nodes[i])
-		}
-	}
-	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(importchange.FieldJobID)
-	}
-	query.Where(predicate.ImportChange(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(importjob.ChangesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

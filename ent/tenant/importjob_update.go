@@ -12,7 +12,6 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
-	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
@@ -444,21 +443,6 @@ func (_u *ImportJobUpdate) AddRowErrors(v ...*ImportRowError) *ImportJobUpdate {
 	return _u.AddRowErrorIDs(ids...)
 }
 
-// AddChangeIDs adds the "changes" edge to the ImportChange entity by IDs.
-func (_u *ImportJobUpdate) AddChangeIDs(ids ...int) *ImportJobUpdate {
-	_u.mutation.AddChangeIDs(ids...)
-	return _u
-}
-
-// AddChanges adds the "changes" edges to the ImportChange entity.
-func (_u *ImportJobUpdate) AddChanges(v ...*ImportChange) *ImportJobUpdate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.AddChangeIDs(ids...)
-}
-
 // AddDisagreementRowIDs adds the "disagreement_rows" edge to the ImportDisagreement entity by IDs.
 func (_u *ImportJobUpdate) AddDisagreementRowIDs(ids ...int) *ImportJobUpdate {
 	_u.mutation.AddDisagreementRowIDs(ids...)
@@ -498,27 +482,6 @@ func (_u *ImportJobUpdate) RemoveRowErrors(v ...*ImportRowError) *ImportJobUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRowErrorIDs(ids...)
-}
-
-// ClearChanges clears all "changes" edges to the ImportChange entity.
-func (_u *ImportJobUpdate) ClearChanges() *ImportJobUpdate {
-	_u.mutation.ClearChanges()
-	return _u
-}
-
-// RemoveChangeIDs removes the "changes" edge to ImportChange entities by IDs.
-func (_u *ImportJobUpdate) RemoveChangeIDs(ids ...int) *ImportJobUpdate {
-	_u.mutation.RemoveChangeIDs(ids...)
-	return _u
-}
-
-// RemoveChanges removes "changes" edges to ImportChange entities.
-func (_u *ImportJobUpdate) RemoveChanges(v ...*ImportChange) *ImportJobUpdate {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.RemoveChangeIDs(ids...)
 }
 
 // ClearDisagreementRows clears all "disagreement_rows" edges to the ImportDisagreement entity.
@@ -753,54 +716,6 @@ func (_u *ImportJobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			},
 		}
 		edge.Schema = _u.schemaConfig.ImportRowError
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
-	}
-	if _u.mutation.ChangesCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RemovedChangesIDs(); len(nodes) > 0 && !_u.mutation.ChangesCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.ChangesIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
@@ -1287,21 +1202,6 @@ func (_u *ImportJobUpdateOne) AddRowErrors(v ...*ImportRowError) *ImportJobUpdat
 	return _u.AddRowErrorIDs(ids...)
 }
 
-// AddChangeIDs adds the "changes" edge to the ImportChange entity by IDs.
-func (_u *ImportJobUpdateOne) AddChangeIDs(ids ...int) *ImportJobUpdateOne {
-	_u.mutation.AddChangeIDs(ids...)
-	return _u
-}
-
-// AddChanges adds the "changes" edges to the ImportChange entity.
-func (_u *ImportJobUpdateOne) AddChanges(v ...*ImportChange) *ImportJobUpdateOne {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.AddChangeIDs(ids...)
-}
-
 // AddDisagreementRowIDs adds the "disagreement_rows" edge to the ImportDisagreement entity by IDs.
 func (_u *ImportJobUpdateOne) AddDisagreementRowIDs(ids ...int) *ImportJobUpdateOne {
 	_u.mutation.AddDisagreementRowIDs(ids...)
@@ -1341,27 +1241,6 @@ func (_u *ImportJobUpdateOne) RemoveRowErrors(v ...*ImportRowError) *ImportJobUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRowErrorIDs(ids...)
-}
-
-// ClearChanges clears all "changes" edges to the ImportChange entity.
-func (_u *ImportJobUpdateOne) ClearChanges() *ImportJobUpdateOne {
-	_u.mutation.ClearChanges()
-	return _u
-}
-
-// RemoveChangeIDs removes the "changes" edge to ImportChange entities by IDs.
-func (_u *ImportJobUpdateOne) RemoveChangeIDs(ids ...int) *ImportJobUpdateOne {
-	_u.mutation.RemoveChangeIDs(ids...)
-	return _u
-}
-
-// RemoveChanges removes "changes" edges to ImportChange entities.
-func (_u *ImportJobUpdateOne) RemoveChanges(v ...*ImportChange) *ImportJobUpdateOne {
-	ids := make([]int, len(v))
-	for i := range v {
-		ids[i] = v[i].ID
-	}
-	return _u.RemoveChangeIDs(ids...)
 }
 
 // ClearDisagreementRows clears all "disagreement_rows" edges to the ImportDisagreement entity.
@@ -1626,54 +1505,6 @@ func (_u *ImportJobUpdateOne) sqlSave(ctx context.Context) (_node *ImportJob, er
 			},
 		}
 		edge.Schema = _u.schemaConfig.ImportRowError
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
-	}
-	if _u.mutation.ChangesCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.RemovedChangesIDs(); len(nodes) > 0 && !_u.mutation.ChangesCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.ChangesIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
-			Inverse: false,
-			Table:   importjob.ChangesTable,
-			Columns: []string{importjob.ChangesColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(importchange.FieldID, field.TypeInt),
-			},
-		}
-		edge.Schema = _u.schemaConfig.ImportChange
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}

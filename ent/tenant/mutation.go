@@ -967,14 +967,16 @@ type ImportChangeMutation struct {
 	op            Op
 	typ           string
 	id            *int
+	job_id        *int
+	addjob_id     *int
 	feed_id       *string
 	language      *string
+	line          *int
+	addline       *int
 	action        *importchange.Action
 	fields        *[]string
 	appendfields  []string
 	clearedFields map[string]struct{}
-	job           *int
-	clearedjob    bool
 	done          bool
 	oldValue      func(context.Context) (*ImportChange, error)
 	predicates    []predicate.ImportChange
@@ -1080,12 +1082,13 @@ func (m *ImportChangeMutation) IDs(ctx context.Context) ([]int, error) {
 
 // SetJobID sets the "job_id" field.
 func (m *ImportChangeMutation) SetJobID(i int) {
-	m.job = &i
+	m.job_id = &i
+	m.addjob_id = nil
 }
 
 // JobID returns the value of the "job_id" field in the mutation.
 func (m *ImportChangeMutation) JobID() (r int, exists bool) {
-	v := m.job
+	v := m.job_id
 	if v == nil {
 		return
 	}
@@ -1109,9 +1112,28 @@ func (m *ImportChangeMutation) OldJobID(ctx context.Context) (v int, err error) 
 	return oldValue.JobID, nil
 }
 
+// AddJobID adds i to the "job_id" field.
+func (m *ImportChangeMutation) AddJobID(i int) {
+	if m.addjob_id != nil {
+		*m.addjob_id += i
+	} else {
+		m.addjob_id = &i
+	}
+}
+
+// AddedJobID returns the value that was added to the "job_id" field in this mutation.
+func (m *ImportChangeMutation) AddedJobID() (r int, exists bool) {
+	v := m.addjob_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
 // ResetJobID resets all changes to the "job_id" field.
 func (m *ImportChangeMutation) ResetJobID() {
-	m.job = nil
+	m.job_id = nil
+	m.addjob_id = nil
 }
 
 // SetFeedID sets the "feed_id" field.
@@ -1184,6 +1206,62 @@ func (m *ImportChangeMutation) OldLanguage(ctx context.Context) (v string, err e
 // ResetLanguage resets all changes to the "language" field.
 func (m *ImportChangeMutation) ResetLanguage() {
 	m.language = nil
+}
+
+// SetLine sets the "line" field.
+func (m *ImportChangeMutation) SetLine(i int) {
+	m.line = &i
+	m.addline = nil
+}
+
+// Line returns the value of the "line" field in the mutation.
+func (m *ImportChangeMutation) Line() (r int, exists bool) {
+	v := m.line
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLine returns the old "line" field's value of the ImportChange entity.
+// If the ImportChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportChangeMutation) OldLine(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLine is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLine requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLine: %w", err)
+	}
+	return oldValue.Line, nil
+}
+
+// AddLine adds i to the "line" field.
+func (m *ImportChangeMutation) AddLine(i int) {
+	if m.addline != nil {
+		*m.addline += i
+	} else {
+		m.addline = &i
+	}
+}
+
+// AddedLine returns the value that was added to the "line" field in this mutation.
+func (m *ImportChangeMutation) AddedLine() (r int, exists bool) {
+	v := m.addline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLine resets all changes to the "line" field.
+func (m *ImportChangeMutation) ResetLine() {
+	m.line = nil
+	m.addline = nil
 }
 
 // SetAction sets the "action" field.
@@ -1287,33 +1365,6 @@ func (m *ImportChangeMutation) ResetFields() {
 	delete(m.clearedFields, importchange.FieldFields)
 }
 
-// ClearJob clears the "job" edge to the ImportJob entity.
-func (m *ImportChangeMutation) ClearJob() {
-	m.clearedjob = true
-	m.clearedFields[importchange.FieldJobID] = struct{}{}
-}
-
-// JobCleared reports if the "job" edge to the ImportJob entity was cleared.
-func (m *ImportChangeMutation) JobCleared() bool {
-	return m.clearedjob
-}
-
-// JobIDs returns the "job" edge IDs in the mutation.
-// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
-// JobID instead. It exists only for internal usage by the builders.
-func (m *ImportChangeMutation) JobIDs() (ids []int) {
-	if id := m.job; id != nil {
-		ids = append(ids, *id)
-	}
-	return
-}
-
-// ResetJob resets all changes to the "job" edge.
-func (m *ImportChangeMutation) ResetJob() {
-	m.job = nil
-	m.clearedjob = false
-}
-
 // Where appends a list predicates to the ImportChangeMutation builder.
 func (m *ImportChangeMutation) Where(ps ...predicate.ImportChange) {
 	m.predicates = append(m.predicates, ps...)
@@ -1348,8 +1399,8 @@ func (m *ImportChangeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ImportChangeMutation) Fields() []string {
-	fields := make([]string, 0, 5)
-	if m.job != nil {
+	fields := make([]string, 0, 6)
+	if m.job_id != nil {
 		fields = append(fields, importchange.FieldJobID)
 	}
 	if m.feed_id != nil {
@@ -1357,6 +1408,9 @@ func (m *ImportChangeMutation) Fields() []string {
 	}
 	if m.language != nil {
 		fields = append(fields, importchange.FieldLanguage)
+	}
+	if m.line != nil {
+		fields = append(fields, importchange.FieldLine)
 	}
 	if m.action != nil {
 		fields = append(fields, importchange.FieldAction)
@@ -1378,6 +1432,8 @@ func (m *ImportChangeMutation) Field(name string) (ent.Value, bool) {
 		return m.FeedID()
 	case importchange.FieldLanguage:
 		return m.Language()
+	case importchange.FieldLine:
+		return m.Line()
 	case importchange.FieldAction:
 		return m.Action()
 	case importchange.FieldFields:
@@ -1397,6 +1453,8 @@ func (m *ImportChangeMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldFeedID(ctx)
 	case importchange.FieldLanguage:
 		return m.OldLanguage(ctx)
+	case importchange.FieldLine:
+		return m.OldLine(ctx)
 	case importchange.FieldAction:
 		return m.OldAction(ctx)
 	case importchange.FieldFields:
@@ -1431,6 +1489,13 @@ func (m *ImportChangeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLanguage(v)
 		return nil
+	case importchange.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLine(v)
+		return nil
 	case importchange.FieldAction:
 		v, ok := value.(importchange.Action)
 		if !ok {
@@ -1453,6 +1518,12 @@ func (m *ImportChangeMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *ImportChangeMutation) AddedFields() []string {
 	var fields []string
+	if m.addjob_id != nil {
+		fields = append(fields, importchange.FieldJobID)
+	}
+	if m.addline != nil {
+		fields = append(fields, importchange.FieldLine)
+	}
 	return fields
 }
 
@@ -1461,6 +1532,10 @@ func (m *ImportChangeMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ImportChangeMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case importchange.FieldJobID:
+		return m.AddedJobID()
+	case importchange.FieldLine:
+		return m.AddedLine()
 	}
 	return nil, false
 }
@@ -1470,6 +1545,20 @@ func (m *ImportChangeMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ImportChangeMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case importchange.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddJobID(v)
+		return nil
+	case importchange.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLine(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ImportChange numeric field %s", name)
 }
@@ -1515,6 +1604,9 @@ func (m *ImportChangeMutation) ResetField(name string) error {
 	case importchange.FieldLanguage:
 		m.ResetLanguage()
 		return nil
+	case importchange.FieldLine:
+		m.ResetLine()
+		return nil
 	case importchange.FieldAction:
 		m.ResetAction()
 		return nil
@@ -1527,28 +1619,19 @@ func (m *ImportChangeMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ImportChangeMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
-	if m.job != nil {
-		edges = append(edges, importchange.EdgeJob)
-	}
+	edges := make([]string, 0, 0)
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *ImportChangeMutation) AddedIDs(name string) []ent.Value {
-	switch name {
-	case importchange.EdgeJob:
-		if id := m.job; id != nil {
-			return []ent.Value{*id}
-		}
-	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ImportChangeMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 0)
 	return edges
 }
 
@@ -1560,42 +1643,25 @@ func (m *ImportChangeMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ImportChangeMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
-	if m.clearedjob {
-		edges = append(edges, importchange.EdgeJob)
-	}
+	edges := make([]string, 0, 0)
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *ImportChangeMutation) EdgeCleared(name string) bool {
-	switch name {
-	case importchange.EdgeJob:
-		return m.clearedjob
-	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *ImportChangeMutation) ClearEdge(name string) error {
-	switch name {
-	case importchange.EdgeJob:
-		m.ClearJob()
-		return nil
-	}
 	return fmt.Errorf("unknown ImportChange unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *ImportChangeMutation) ResetEdge(name string) error {
-	switch name {
-	case importchange.EdgeJob:
-		m.ResetJob()
-		return nil
-	}
 	return fmt.Errorf("unknown ImportChange edge %s", name)
 }
 
@@ -2860,9 +2926,6 @@ type ImportJobMutation struct {
 	row_errors               map[int]struct{}
 	removedrow_errors        map[int]struct{}
 	clearedrow_errors        bool
-	changes                  map[int]struct{}
-	removedchanges           map[int]struct{}
-	clearedchanges           bool
 	disagreement_rows        map[int]struct{}
 	removeddisagreement_rows map[int]struct{}
 	cleareddisagreement_rows bool
@@ -4110,60 +4173,6 @@ func (m *ImportJobMutation) ResetRowErrors() {
 	m.removedrow_errors = nil
 }
 
-// AddChangeIDs adds the "changes" edge to the ImportChange entity by ids.
-func (m *ImportJobMutation) AddChangeIDs(ids ...int) {
-	if m.changes == nil {
-		m.changes = make(map[int]struct{})
-	}
-	for i := range ids {
-		m.changes[ids[i]] = struct{}{}
-	}
-}
-
-// ClearChanges clears the "changes" edge to the ImportChange entity.
-func (m *ImportJobMutation) ClearChanges() {
-	m.clearedchanges = true
-}
-
-// ChangesCleared reports if the "changes" edge to the ImportChange entity was cleared.
-func (m *ImportJobMutation) ChangesCleared() bool {
-	return m.clearedchanges
-}
-
-// RemoveChangeIDs removes the "changes" edge to the ImportChange entity by IDs.
-func (m *ImportJobMutation) RemoveChangeIDs(ids ...int) {
-	if m.removedchanges == nil {
-		m.removedchanges = make(map[int]struct{})
-	}
-	for i := range ids {
-		delete(m.changes, ids[i])
-		m.removedchanges[ids[i]] = struct{}{}
-	}
-}
-
-// RemovedChanges returns the removed IDs of the "changes" edge to the ImportChange entity.
-func (m *ImportJobMutation) RemovedChangesIDs() (ids []int) {
-	for id := range m.removedchanges {
-		ids = append(ids, id)
-	}
-	return
-}
-
-// ChangesIDs returns the "changes" edge IDs in the mutation.
-func (m *ImportJobMutation) ChangesIDs() (ids []int) {
-	for id := range m.changes {
-		ids = append(ids, id)
-	}
-	return
-}
-
-// ResetChanges resets all changes to the "changes" edge.
-func (m *ImportJobMutation) ResetChanges() {
-	m.changes = nil
-	m.clearedchanges = false
-	m.removedchanges = nil
-}
-
 // AddDisagreementRowIDs adds the "disagreement_rows" edge to the ImportDisagreement entity by ids.
 func (m *ImportJobMutation) AddDisagreementRowIDs(ids ...int) {
 	if m.disagreement_rows == nil {
@@ -4876,12 +4885,9 @@ func (m *ImportJobMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ImportJobMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 2)
 	if m.row_errors != nil {
 		edges = append(edges, importjob.EdgeRowErrors)
-	}
-	if m.changes != nil {
-		edges = append(edges, importjob.EdgeChanges)
 	}
 	if m.disagreement_rows != nil {
 		edges = append(edges, importjob.EdgeDisagreementRows)
@@ -4899,12 +4905,6 @@ func (m *ImportJobMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
-	case importjob.EdgeChanges:
-		ids := make([]ent.Value, 0, len(m.changes))
-		for id := range m.changes {
-			ids = append(ids, id)
-		}
-		return ids
 	case importjob.EdgeDisagreementRows:
 		ids := make([]ent.Value, 0, len(m.disagreement_rows))
 		for id := range m.disagreement_rows {
@@ -4917,12 +4917,9 @@ func (m *ImportJobMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ImportJobMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 2)
 	if m.removedrow_errors != nil {
 		edges = append(edges, importjob.EdgeRowErrors)
-	}
-	if m.removedchanges != nil {
-		edges = append(edges, importjob.EdgeChanges)
 	}
 	if m.removeddisagreement_rows != nil {
 		edges = append(edges, importjob.EdgeDisagreementRows)
@@ -4940,12 +4937,6 @@ func (m *ImportJobMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
-	case importjob.EdgeChanges:
-		ids := make([]ent.Value, 0, len(m.removedchanges))
-		for id := range m.removedchanges {
-			ids = append(ids, id)
-		}
-		return ids
 	case importjob.EdgeDisagreementRows:
 		ids := make([]ent.Value, 0, len(m.removeddisagreement_rows))
 		for id := range m.removeddisagreement_rows {
@@ -4958,12 +4949,9 @@ func (m *ImportJobMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ImportJobMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 2)
 	if m.clearedrow_errors {
 		edges = append(edges, importjob.EdgeRowErrors)
-	}
-	if m.clearedchanges {
-		edges = append(edges, importjob.EdgeChanges)
 	}
 	if m.cleareddisagreement_rows {
 		edges = append(edges, importjob.EdgeDisagreementRows)
@@ -4977,8 +4965,6 @@ func (m *ImportJobMutation) EdgeCleared(name string) bool {
 	switch name {
 	case importjob.EdgeRowErrors:
 		return m.clearedrow_errors
-	case importjob.EdgeChanges:
-		return m.clearedchanges
 	case importjob.EdgeDisagreementRows:
 		return m.cleareddisagreement_rows
 	}
@@ -4999,9 +4985,6 @@ func (m *ImportJobMutation) ResetEdge(name string) error {
 	switch name {
 	case importjob.EdgeRowErrors:
 		m.ResetRowErrors()
-		return nil
-	case importjob.EdgeChanges:
-		m.ResetChanges()
 		return nil
 	case importjob.EdgeDisagreementRows:
 		m.ResetDisagreementRows()

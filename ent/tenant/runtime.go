@@ -83,6 +83,10 @@ func init() {
 	importchangeDescLanguage := importchangeFields[2].Descriptor()
 	// importchange.DefaultLanguage holds the default value on creation for the language field.
 	importchange.DefaultLanguage = importchangeDescLanguage.Default.(string)
+	// importchangeDescLine is the schema descriptor for line field.
+	importchangeDescLine := importchangeFields[3].Descriptor()
+	// importchange.DefaultLine holds the default value on creation for the line field.
+	importchange.DefaultLine = importchangeDescLine.Default.(int)
 	importconfigFields := schema.ImportConfig{}.Fields()
 	_ = importconfigFields
 	// importconfigDescMarketplace is the schema descriptor for marketplace field.

@@ -58,6 +58,11 @@ type Item struct {
 	PreorderDays     *int         `json:"preorder_days,omitempty"`
 }
 
+// DuplicateID is the reason given for an id seen before in the same file.
+func DuplicateID(id string, firstLine int) string {
+	return fmt.Sprintf("%q already appears on line %d", id, firstLine)
+}
+
 // parseItem fills rec.Item from its fields and lists every problem.
 func (r *Reader) parseItem(rec *Record) []Problem {
 	p := itemParser{r: r, rec: rec}
@@ -93,11 +98,12 @@ func (r *Reader) parseItem(rec *Record) []Problem {
 	it.DeliveryMethod = p.oneOf("letzshop:delivery_method", "nationwide", "package_delivery", "self_collect")
 	it.BoostSort = p.decimal("letzshop:boost_sort", 0, 10)
 	it.PreorderDays = p.integer("letzshop:preorder_days", 0, 3650)
-	if it.ID != "" {
+	if it.ID != "" && !r.o.CallerChecksDuplicates {
 		if first, dup := r.seen[it.ID]; dup {
-			p.bad("id", fmt.Sprintf("%q already appears on line %d", it.ID, first))
+			p.bad("id", DuplicateID(it.ID, first))
 		} else if len(p.problems) == 0 {
-			r.seen[it.ID] = rec.Line
+			// A copy: it.ID shares the memory of the whole record's text.
+			r.seen[strings.Clone(it.ID)] = rec.Line
 		}
 	}
 	return p.problems

@@ -27,6 +27,11 @@ type Options struct {
 	MaxRecordBytes int
 	// DefaultCurrency is used for bare prices ("24.90"). Default EUR.
 	DefaultCurrency string
+	// CallerChecksDuplicates turns off the reader's check for an id repeated
+	// within the file, which remembers every id read (tens of bytes per row).
+	// The importer checks in the database instead, so its memory stays flat
+	// however long the file.
+	CallerChecksDuplicates bool
 }
 
 // Field is one cell with its column's normalized name.
@@ -154,6 +159,15 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 
 // Header is the normalized column names, in file order.
 func (r *Reader) Header() []string { return r.header }
+
+// Column is the 1-based position of the first column with the normalized
+// name, 0 when the file has none.
+func (r *Reader) Column(name string) int {
+	if i, ok := r.col[name]; ok {
+		return i + 1
+	}
+	return 0
+}
 
 // BytesRead is how much of the input has been consumed (for progress).
 func (r *Reader) BytesRead() int64 { return r.src.total }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -32,7 +33,7 @@ func (d *download) close() {
 // fetchFile downloads url to a temporary file, conditionally on what the
 // last import learnt (src, nil if none), and reports it unchanged when the
 // server says so or its content hash is the one imported last time.
-func (s *Service) fetchFile(ctx context.Context, url string, src *tenant.ImportSource) (*download, error) {
+func (s *Service) fetchFile(ctx context.Context, vendorID int, url string, src *tenant.ImportSource) (*download, error) {
 	req := fetch.Request{URL: url}
 	if src != nil && src.URL == url {
 		req.ETag, req.LastModified = src.Etag, src.LastModified
@@ -49,7 +50,7 @@ func (s *Service) fetchFile(ctx context.Context, url string, src *tenant.ImportS
 		}
 		return d, nil
 	}
-	f, err := os.CreateTemp(s.o.TempDir, "bazaar-feed-*")
+	f, err := os.CreateTemp(s.o.TempDir, spoolPrefix(vendorID)+"*")
 	if err != nil {
 		return nil, fmt.Errorf("spool the download: %w", err)
 	}
@@ -69,6 +70,18 @@ func (s *Service) fetchFile(ctx context.Context, url string, src *tenant.ImportS
 		return nil, err
 	}
 	return d, nil
+}
+
+// spoolPrefix names a vendor's spooled downloads.
+func spoolPrefix(vendorID int) string { return fmt.Sprintf("bazaar-feed-v%d-", vendorID) }
+
+// sweepSpool removes downloads a killed worker left behind. It runs under
+// the vendor's import lock, so no live import of the vendor owns them.
+func (s *Service) sweepSpool(vendorID int) {
+	left, _ := filepath.Glob(filepath.Join(s.o.TempDir, spoolPrefix(vendorID)+"*"))
+	for _, f := range left {
+		os.Remove(f)
+	}
 }
 
 // sources reads what earlier imports learnt about each language's file.

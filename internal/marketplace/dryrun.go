@@ -42,7 +42,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 		if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now }); err != nil {
 			return err
 		}
-		d, err := s.fetchFile(ctx, l.URL, srcs[l.Language])
+		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return ctx.Err()

@@ -21,6 +21,7 @@ type Change struct {
 	ID       int      `json:"id"`
 	FeedID   string   `json:"feed_id"`
 	Language string   `json:"language"`
+	Line     int      `json:"line"`
 	Action   string   `json:"action"` // create, update, unchanged, missing
 	Fields   []string `json:"fields,omitempty"`
 }
@@ -84,7 +85,7 @@ func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, a
 	}
 	out := make([]Change, len(rows))
 	for i, r := range rows {
-		out[i] = Change{ID: r.ID, FeedID: r.FeedID, Language: r.Language, Action: string(r.Action), Fields: r.Fields}
+		out[i] = Change{ID: r.ID, FeedID: r.FeedID, Language: r.Language, Line: r.Line, Action: string(r.Action), Fields: r.Fields}
 	}
 	return out, nil
 }

@@ -54,6 +54,7 @@ func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) err
 		return ErrBusy
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, $2)`, lockImport, t.ID) //nolint:errcheck // the connection closes anyway
+	s.sweepSpool(t.ID)
 
 	j, err := s.start(ctx, t, jobID)
 	if err != nil || j == nil {
@@ -247,7 +248,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 		if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now }); err != nil {
 			return err
 		}
-		d, err := s.fetchFile(ctx, l.URL, srcs[l.Language])
+		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -509,7 +510,11 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 
 // prune drops the oldest finished jobs beyond KeepJobs, reports included.
 func (s *Service) prune(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM import_jobs WHERE id IN (
-		SELECT id FROM import_jobs WHERE status NOT IN ('queued', 'running') ORDER BY id DESC OFFSET $1)`, s.o.KeepJobs)
+	// import_changes has no foreign key (see the schema): its rows go here.
+	_, err := tx.ExecContext(ctx, `WITH gone AS (
+			DELETE FROM import_jobs WHERE id IN (
+				SELECT id FROM import_jobs WHERE status NOT IN ('queued', 'running') ORDER BY id DESC OFFSET $1)
+			RETURNING id)
+		DELETE FROM import_changes WHERE job_id IN (SELECT id FROM gone)`, s.o.KeepJobs)
 	return err
 }

@@ -39,6 +39,7 @@ type stager struct {
 	// error (cancellation) stops the file.
 	progress func(rows int, bytes int64) error
 
+	idColumn   int
 	counts     fileCounts
 	errorsKept int
 }
@@ -52,10 +53,25 @@ type stagedRow struct {
 	missing bool
 }
 
+// row is a parsed record with its JSON, encoded by the reading goroutine.
+type row struct {
+	rec  *letzshop.Record
+	item []byte
+	raw  []byte
+}
+
+// batch is what the reading goroutine hands the writer.
+type batch struct {
+	rows  []row
+	errs  []*letzshop.RowError
+	bytes int64 // of the file read when the batch was cut
+}
+
 type change struct {
 	feedID string
 	action string
 	fields []string
+	line   int
 }
 
 type disagreement struct {
@@ -63,21 +79,54 @@ type disagreement struct {
 	values        map[string]string
 }
 
-// run reads the file and stages it. A *letzshop.FileError ends the file:
-// the caller rolls the language back.
+// run reads the file and stages it. One goroutine reads, parses and encodes
+// the next batch while this one writes the current one, so the client's CPU
+// work overlaps the database's. A *letzshop.FileError ends the file: the
+// caller rolls the language back.
 func (st *stager) run(ctx context.Context, file io.Reader) error {
-	r, err := letzshop.NewReader(file, letzshop.Options{MaxRecordBytes: st.s.o.MaxRecordBytes, DefaultCurrency: st.s.o.DefaultCurrency})
+	r, err := letzshop.NewReader(file, letzshop.Options{
+		MaxRecordBytes: st.s.o.MaxRecordBytes, DefaultCurrency: st.s.o.DefaultCurrency,
+		CallerChecksDuplicates: true, // in the database: see flush
+	})
 	if err != nil {
 		return err
 	}
-	batch := make([]*letzshop.Record, 0, st.s.o.BatchSize)
-	var rowErrs []*letzshop.RowError
-	flush := func() error {
-		if err := st.flush(ctx, batch, rowErrs); err != nil {
+	st.idColumn = r.Column("id")
+	readCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	batches := make(chan *batch, 1)
+	readErr := make(chan error, 1)
+	go func() { readErr <- st.read(readCtx, r, batches) }()
+	for b := range batches {
+		err := st.flush(ctx, b)
+		if err == nil {
+			err = st.progress(st.counts.Rows, b.bytes)
+		}
+		if err != nil {
+			stop()
+			for range batches {
+			}
+			<-readErr
 			return err
 		}
-		batch, rowErrs = batch[:0], rowErrs[:0]
-		return st.progress(st.counts.Rows, r.BytesRead())
+	}
+	return <-readErr
+}
+
+// read parses the file into batches; it closes out when done.
+func (st *stager) read(ctx context.Context, r *letzshop.Reader, out chan<- *batch) error {
+	defer close(out)
+	size := st.s.o.BatchSize
+	b := &batch{rows: make([]row, 0, size)}
+	send := func() error {
+		b.bytes = r.BytesRead()
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = &batch{rows: make([]row, 0, size)}
+		return nil
 	}
 	for {
 		rec, err := r.Next()
@@ -87,53 +136,78 @@ func (st *stager) run(ctx context.Context, file io.Reader) error {
 		var re *letzshop.RowError
 		switch {
 		case errors.As(err, &re):
-			st.counts.Rows++
-			st.counts.Failed++
-			rowErrs = append(rowErrs, re)
+			b.errs = append(b.errs, re)
 		case err != nil:
 			return err
 		default:
-			st.counts.Rows++
-			batch = append(batch, rec)
+			item, err := json.Marshal(&rec.Item)
+			if err != nil {
+				return err
+			}
+			b.rows = append(b.rows, row{rec: rec, item: item, raw: rawOf(rec)})
 		}
-		if len(batch)+len(rowErrs) >= st.s.o.BatchSize {
-			if err := flush(); err != nil {
+		if len(b.rows)+len(b.errs) >= size {
+			if err := send(); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return nil
+	return send()
 }
 
-// flush merges one batch.
-func (st *stager) flush(ctx context.Context, batch []*letzshop.Record, rowErrs []*letzshop.RowError) error {
+// flush merges one batch. An id already read from this file — earlier in the
+// batch, or staged by this job from this language — is refused with the line
+// where it first appeared: the database remembers what the file listed, so
+// the reader need not hold every id in memory.
+func (st *stager) flush(ctx context.Context, b *batch) error {
 	tx, err := tenantdb.SQLTx(ctx)
 	if err != nil {
 		return err
 	}
+	st.counts.Rows += len(b.rows) + len(b.errs)
+	st.counts.Failed += len(b.errs)
+	rowErrs := b.errs
 	var changes []change
 	var disagreements []disagreement
-	if len(batch) > 0 {
-		existing, err := st.existing(ctx, tx, batch)
+	if len(b.rows) > 0 {
+		existing, err := st.existing(ctx, tx, b.rows)
 		if err != nil {
 			return err
 		}
-		var creates, updates []*letzshop.Record
-		for _, rec := range batch {
-			if _, ok := existing[rec.Item.ID]; ok {
-				updates = append(updates, rec)
+		local := make(map[string]int, len(b.rows))
+		var creates, updates []row
+		var again []row // ids this file listed in an earlier batch
+		for _, r := range b.rows {
+			id := r.rec.Item.ID
+			if first, dup := local[id]; dup {
+				rowErrs = append(rowErrs, st.duplicate(r, first))
+				continue
+			}
+			ex := existing[id]
+			if ex != nil && ex.seen[st.lang] == st.jobID {
+				again = append(again, r)
+				continue
+			}
+			local[id] = r.rec.Line
+			if ex != nil {
+				updates = append(updates, r)
 			} else {
-				creates = append(creates, rec)
+				creates = append(creates, r)
 			}
 		}
+		if len(again) > 0 {
+			dups, err := st.duplicates(ctx, tx, again)
+			if err != nil {
+				return err
+			}
+			rowErrs = append(rowErrs, dups...)
+		}
+		st.counts.Failed += len(b.rows) - len(creates) - len(updates)
 		if err := st.create(ctx, tx, creates); err != nil {
 			return err
 		}
-		for _, rec := range creates {
-			changes = append(changes, change{rec.Item.ID, "create", nil})
+		for _, r := range creates {
+			changes = append(changes, change{r.rec.Item.ID, "create", nil, r.rec.Line})
 		}
 		st.counts.Created += len(creates)
 		ch, dis, err := st.update(ctx, tx, updates, existing)
@@ -158,10 +232,44 @@ func (st *stager) flush(ctx context.Context, batch []*letzshop.Record, rowErrs [
 	})
 }
 
-func (st *stager) existing(ctx context.Context, tx *sql.Tx, batch []*letzshop.Record) (map[string]*stagedRow, error) {
+func (st *stager) duplicate(r row, first int) *letzshop.RowError {
+	return &letzshop.RowError{Line: r.rec.Line, Raw: r.rec.Raw, Problems: []letzshop.Problem{
+		{Column: st.idColumn, Field: "id", Reason: letzshop.DuplicateID(r.rec.Item.ID, first)}}}
+}
+
+// duplicates refuses rows whose id an earlier batch of this file staged,
+// naming the line from this job's report of that row.
+func (st *stager) duplicates(ctx context.Context, tx *sql.Tx, rows []row) ([]*letzshop.RowError, error) {
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.rec.Item.ID
+	}
+	rs, err := tx.QueryContext(ctx, `SELECT feed_id, min(line) FROM import_changes
+		WHERE job_id = $1 AND language = $2 AND feed_id = ANY($3) GROUP BY feed_id`, st.jobID, st.lang, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: duplicate ids: %w", err)
+	}
+	defer rs.Close()
+	first := map[string]int{}
+	for rs.Next() {
+		var id string
+		var line int
+		if err := rs.Scan(&id, &line); err != nil {
+			return nil, err
+		}
+		first[id] = line
+	}
+	out := make([]*letzshop.RowError, len(rows))
+	for i, r := range rows {
+		out[i] = st.duplicate(r, first[r.rec.Item.ID])
+	}
+	return out, rs.Err()
+}
+
+func (st *stager) existing(ctx context.Context, tx *sql.Tx, batch []row) (map[string]*stagedRow, error) {
 	ids := make([]string, len(batch))
 	for i, r := range batch {
-		ids[i] = r.Item.ID
+		ids[i] = r.rec.Item.ID
 	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, feed_id, items, coalesce(raw -> $2, 'null'::jsonb), seen, missing_since_job IS NOT NULL
@@ -229,8 +337,8 @@ func one(lang string, v []byte) string {
 	return b.String()
 }
 
-func (st *stager) create(ctx context.Context, tx *sql.Tx, recs []*letzshop.Record) error {
-	if len(recs) == 0 {
+func (st *stager) create(ctx context.Context, tx *sql.Tx, rows []row) error {
+	if len(rows) == 0 {
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `COPY staged_products (feed_id, item_group_id, title, brand, availability, category,
@@ -238,35 +346,29 @@ func (st *stager) create(ctx context.Context, tx *sql.Tx, recs []*letzshop.Recor
 	if err != nil {
 		return fmt.Errorf("marketplace: stage: %w", err)
 	}
+	defer stmt.Close()
 	now := time.Now()
 	seen := one(st.lang, []byte(strconv.Itoa(st.jobID)))
-	for _, rec := range recs {
-		item, err := json.Marshal(&rec.Item)
-		if err != nil {
-			stmt.Close()
-			return err
-		}
-		d := displayOf(&rec.Item)
-		if _, err := stmt.ExecContext(ctx, rec.Item.ID, d.group, d.title, d.brand, d.availability, d.category,
-			d.price, d.currency, one(st.lang, item), one(st.lang, rawOf(rec)), seen, st.jobID, st.jobID, now); err != nil {
-			stmt.Close()
+	for _, r := range rows {
+		d := displayOf(&r.rec.Item)
+		if _, err := stmt.ExecContext(ctx, r.rec.Item.ID, d.group, d.title, d.brand, d.availability, d.category,
+			d.price, d.currency, one(st.lang, r.item), one(st.lang, r.raw), seen, st.jobID, st.jobID, now); err != nil {
 			return fmt.Errorf("marketplace: stage: %w", err)
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
-		stmt.Close()
 		return fmt.Errorf("marketplace: stage: %w", err)
 	}
-	return stmt.Close()
+	return nil
 }
 
 // update merges this language's rows into existing staged products: changed
 // ones get the new item and raw cells, every one is marked seen by this job.
-func (st *stager) update(ctx context.Context, tx *sql.Tx, recs []*letzshop.Record, existing map[string]*stagedRow) ([]change, []disagreement, error) {
-	if len(recs) == 0 {
+func (st *stager) update(ctx context.Context, tx *sql.Tx, rows []row, existing map[string]*stagedRow) ([]change, []disagreement, error) {
+	if len(rows) == 0 {
 		return nil, nil, nil
 	}
-	n := len(recs)
+	n := len(rows)
 	ids := make([]int64, n)
 	items := make([]sql.NullString, n)
 	raws := make([]sql.NullString, n)
@@ -275,14 +377,10 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, recs []*letzshop.Recor
 	prices := make([]sql.NullInt64, n)
 	var changes []change
 	var dis []disagreement
-	for i, rec := range recs {
+	for i, r := range rows {
+		rec, item, raw := r.rec, r.item, r.raw
 		old := existing[rec.Item.ID]
 		ids[i] = old.id
-		item, err := json.Marshal(&rec.Item)
-		if err != nil {
-			return nil, nil, err
-		}
-		raw := rawOf(rec)
 		var fields []string
 		prev, had := old.items[st.lang]
 		if had {
@@ -305,7 +403,7 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, recs []*letzshop.Recor
 		default:
 			st.counts.Unchanged++
 		}
-		changes = append(changes, change{rec.Item.ID, action, fields})
+		changes = append(changes, change{rec.Item.ID, action, fields, rec.Line})
 		merged := make(map[string]letzshop.Item, len(old.items)+1)
 		for l, v := range old.items {
 			if l == st.lang || !st.current[l] {
@@ -412,7 +510,7 @@ func (st *stager) writeChanges(ctx context.Context, tx *sql.Tx, changes []change
 	if len(changes) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_changes (job_id, feed_id, language, action, fields) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY import_changes (job_id, feed_id, language, line, action, fields) FROM STDIN`)
 	if err != nil {
 		return fmt.Errorf("marketplace: record changes: %w", err)
 	}
@@ -423,7 +521,11 @@ func (st *stager) writeChanges(ctx context.Context, tx *sql.Tx, changes []change
 			b, _ := json.Marshal(c.fields)
 			fields = string(b)
 		}
-		if _, err := stmt.ExecContext(ctx, st.jobID, c.feedID, st.lang, c.action, fields); err != nil {
+		lang := st.lang
+		if c.action == "missing" {
+			lang = ""
+		}
+		if _, err := stmt.ExecContext(ctx, st.jobID, c.feedID, lang, c.line, c.action, fields); err != nil {
 			return fmt.Errorf("marketplace: record changes: %w", err)
 		}
 	}

@@ -486,7 +486,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("dry run: %+v", j)
 		}
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/changes?action=update", j.ID), token: tok})
-		if !strings.Contains(string(r.body), `"feed_id":"HONEY","language":"fr","action":"update","fields":["price"]`) {
+		if !strings.Contains(string(r.body), `"feed_id":"HONEY","language":"fr","line":3,"action":"update","fields":["price"]`) {
 			t.Errorf("per-row report: %s", r.body)
 		}
 		if h := ts.product(t, host, tok, honeyProductID); h.PriceCents != 950 {

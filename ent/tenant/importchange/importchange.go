@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -20,21 +19,14 @@ const (
 	FieldFeedID = "feed_id"
 	// FieldLanguage holds the string denoting the language field in the database.
 	FieldLanguage = "language"
+	// FieldLine holds the string denoting the line field in the database.
+	FieldLine = "line"
 	// FieldAction holds the string denoting the action field in the database.
 	FieldAction = "action"
 	// FieldFields holds the string denoting the fields field in the database.
 	FieldFields = "fields"
-	// EdgeJob holds the string denoting the job edge name in mutations.
-	EdgeJob = "job"
 	// Table holds the table name of the importchange in the database.
 	Table = "import_changes"
-	// JobTable is the table that holds the job relation/edge.
-	JobTable = "import_changes"
-	// JobInverseTable is the table name for the ImportJob entity.
-	// It exists in this package in order to avoid circular dependency with the "importjob" package.
-	JobInverseTable = "import_jobs"
-	// JobColumn is the table column denoting the job relation/edge.
-	JobColumn = "job_id"
 )
 
 // Columns holds all SQL columns for importchange fields.
@@ -43,6 +35,7 @@ var Columns = []string{
 	FieldJobID,
 	FieldFeedID,
 	FieldLanguage,
+	FieldLine,
 	FieldAction,
 	FieldFields,
 }
@@ -60,6 +53,8 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultLanguage holds the default value on creation for the "language" field.
 	DefaultLanguage string
+	// DefaultLine holds the default value on creation for the "line" field.
+	DefaultLine int
 )
 
 // Action defines the type for the "action" enum field.
@@ -110,21 +105,12 @@ func ByLanguage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLanguage, opts...).ToFunc()
 }
 
+// ByLine orders the results by the line field.
+func ByLine(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLine, opts...).ToFunc()
+}
+
 // ByAction orders the results by the action field.
 func ByAction(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAction, opts...).ToFunc()
-}
-
-// ByJobField orders the results by job field.
-func ByJobField(field string, opts ...sql.OrderTermOption) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newJobStep(), sql.OrderByField(field, opts...))
-	}
-}
-func newJobStep() *sqlgraph.Step {
-	return sqlgraph.NewStep(
-		sqlgraph.From(Table, FieldID),
-		sqlgraph.To(JobInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.M2O, true, JobTable, JobColumn),
-	)
 }

@@ -4,8 +4,6 @@ package importchange
 
 import (
 	"entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/bazaar/bazaar/ent/tenant/internal"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 )
 
@@ -69,6 +67,11 @@ func Language(v string) predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldEQ(FieldLanguage, v))
 }
 
+// Line applies equality check predicate on the "line" field. It's identical to LineEQ.
+func Line(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldEQ(FieldLine, v))
+}
+
 // JobIDEQ applies the EQ predicate on the "job_id" field.
 func JobIDEQ(v int) predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldEQ(FieldJobID, v))
@@ -87,6 +90,26 @@ func JobIDIn(vs ...int) predicate.ImportChange {
 // JobIDNotIn applies the NotIn predicate on the "job_id" field.
 func JobIDNotIn(vs ...int) predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldNotIn(FieldJobID, vs...))
+}
+
+// JobIDGT applies the GT predicate on the "job_id" field.
+func JobIDGT(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldGT(FieldJobID, v))
+}
+
+// JobIDGTE applies the GTE predicate on the "job_id" field.
+func JobIDGTE(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldGTE(FieldJobID, v))
+}
+
+// JobIDLT applies the LT predicate on the "job_id" field.
+func JobIDLT(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldLT(FieldJobID, v))
+}
+
+// JobIDLTE applies the LTE predicate on the "job_id" field.
+func JobIDLTE(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldLTE(FieldJobID, v))
 }
 
 // FeedIDEQ applies the EQ predicate on the "feed_id" field.
@@ -219,6 +242,46 @@ func LanguageContainsFold(v string) predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldContainsFold(FieldLanguage, v))
 }
 
+// LineEQ applies the EQ predicate on the "line" field.
+func LineEQ(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldEQ(FieldLine, v))
+}
+
+// LineNEQ applies the NEQ predicate on the "line" field.
+func LineNEQ(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldNEQ(FieldLine, v))
+}
+
+// LineIn applies the In predicate on the "line" field.
+func LineIn(vs ...int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldIn(FieldLine, vs...))
+}
+
+// LineNotIn applies the NotIn predicate on the "line" field.
+func LineNotIn(vs ...int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldNotIn(FieldLine, vs...))
+}
+
+// LineGT applies the GT predicate on the "line" field.
+func LineGT(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldGT(FieldLine, v))
+}
+
+// LineGTE applies the GTE predicate on the "line" field.
+func LineGTE(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldGTE(FieldLine, v))
+}
+
+// LineLT applies the LT predicate on the "line" field.
+func LineLT(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldLT(FieldLine, v))
+}
+
+// LineLTE applies the LTE predicate on the "line" field.
+func LineLTE(v int) predicate.ImportChange {
+	return predicate.ImportChange(sql.FieldLTE(FieldLine, v))
+}
+
 // ActionEQ applies the EQ predicate on the "action" field.
 func ActionEQ(v Action) predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldEQ(FieldAction, v))
@@ -247,35 +310,6 @@ func FieldsIsNil() predicate.ImportChange {
 // FieldsNotNil applies the NotNil predicate on the "fields" field.
 func FieldsNotNil() predicate.ImportChange {
 	return predicate.ImportChange(sql.FieldNotNull(FieldFields))
-}
-
-// HasJob applies the HasEdge predicate on the "job" edge.
-func HasJob() predicate.ImportChange {
-	return predicate.ImportChange(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.M2O, true, JobTable, JobColumn),
-		)
-		schemaConfig := internal.SchemaConfigFromContext(s.Context())
-		step.To.Schema = schemaConfig.ImportJob
-		step.Edge.Schema = schemaConfig.ImportChange
-		sqlgraph.HasNeighbors(s, step)
-	})
-}
-
-// HasJobWith applies the HasEdge predicate on the "job" edge with a given conditions (other predicates).
-func HasJobWith(preds ...predicate.ImportJob) predicate.ImportChange {
-	return predicate.ImportChange(func(s *sql.Selector) {
-		step := newJobStep()
-		schemaConfig := internal.SchemaConfigFromContext(s.Context())
-		step.To.Schema = schemaConfig.ImportJob
-		step.Edge.Schema = schemaConfig.ImportChange
-		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
-			for _, p := range preds {
-				p(s)
-			}
-		})
-	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -61,8 +61,6 @@ const (
 	FieldFinishedAt = "finished_at"
 	// EdgeRowErrors holds the string denoting the row_errors edge name in mutations.
 	EdgeRowErrors = "row_errors"
-	// EdgeChanges holds the string denoting the changes edge name in mutations.
-	EdgeChanges = "changes"
 	// EdgeDisagreementRows holds the string denoting the disagreement_rows edge name in mutations.
 	EdgeDisagreementRows = "disagreement_rows"
 	// Table holds the table name of the importjob in the database.
@@ -74,13 +72,6 @@ const (
 	RowErrorsInverseTable = "import_row_errors"
 	// RowErrorsColumn is the table column denoting the row_errors relation/edge.
 	RowErrorsColumn = "job_id"
-	// ChangesTable is the table that holds the changes relation/edge.
-	ChangesTable = "import_changes"
-	// ChangesInverseTable is the table name for the ImportChange entity.
-	// It exists in this package in order to avoid circular dependency with the "importchange" package.
-	ChangesInverseTable = "import_changes"
-	// ChangesColumn is the table column denoting the changes relation/edge.
-	ChangesColumn = "job_id"
 	// DisagreementRowsTable is the table that holds the disagreement_rows relation/edge.
 	DisagreementRowsTable = "import_disagreements"
 	// DisagreementRowsInverseTable is the table name for the ImportDisagreement entity.
@@ -321,20 +312,6 @@ func ByRowErrors(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
-// ByChangesCount orders the results by changes count.
-func ByChangesCount(opts ...sql.OrderTermOption) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborsCount(s, newChangesStep(), opts...)
-	}
-}
-
-// ByChanges orders the results by changes terms.
-func ByChanges(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
-	return func(s *sql.Selector) {
-		sqlgraph.OrderByNeighborTerms(s, newChangesStep(), append([]sql.OrderTerm{term}, terms...)...)
-	}
-}
-
 // ByDisagreementRowsCount orders the results by disagreement_rows count.
 func ByDisagreementRowsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -353,13 +330,6 @@ func newRowErrorsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RowErrorsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RowErrorsTable, RowErrorsColumn),
-	)
-}
-func newChangesStep() *sqlgraph.Step {
-	return sqlgraph.NewStep(
-		sqlgraph.From(Table, FieldID),
-		sqlgraph.To(ChangesInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, ChangesTable, ChangesColumn),
 	)
 }
 func newDisagreementRowsStep() *sqlgraph.Step {

@@ -1050,35 +1050,6 @@ func HasRowErrorsWith(preds ...predicate.ImportRowError) predicate.ImportJob {
 	})
 }
 
-// HasChanges applies the HasEdge predicate on the "changes" edge.
-func HasChanges() predicate.ImportJob {
-	return predicate.ImportJob(func(s *sql.Selector) {
-		step := sqlgraph.NewStep(
-			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, ChangesTable, ChangesColumn),
-		)
-		schemaConfig := internal.SchemaConfigFromContext(s.Context())
-		step.To.Schema = schemaConfig.ImportChange
-		step.Edge.Schema = schemaConfig.ImportChange
-		sqlgraph.HasNeighbors(s, step)
-	})
-}
-
-// HasChangesWith applies the HasEdge predicate on the "changes" edge with a given conditions (other predicates).
-func HasChangesWith(preds ...predicate.ImportChange) predicate.ImportJob {
-	return predicate.ImportJob(func(s *sql.Selector) {
-		step := newChangesStep()
-		schemaConfig := internal.SchemaConfigFromContext(s.Context())
-		step.To.Schema = schemaConfig.ImportChange
-		step.Edge.Schema = schemaConfig.ImportChange
-		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
-			for _, p := range preds {
-				p(s)
-			}
-		})
-	})
-}
-
 // HasDisagreementRows applies the HasEdge predicate on the "disagreement_rows" edge.
 func HasDisagreementRows() predicate.ImportJob {
 	return predicate.ImportJob(func(s *sql.Selector) {

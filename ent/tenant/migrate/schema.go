@@ -38,30 +38,23 @@ var (
 	// ImportChangesColumns holds the columns for the "import_changes" table.
 	ImportChangesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "job_id", Type: field.TypeInt},
 		{Name: "feed_id", Type: field.TypeString},
 		{Name: "language", Type: field.TypeString, Default: ""},
+		{Name: "line", Type: field.TypeInt, Default: 0},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "update", "unchanged", "missing"}},
 		{Name: "fields", Type: field.TypeJSON, Nullable: true},
-		{Name: "job_id", Type: field.TypeInt},
 	}
 	// ImportChangesTable holds the schema information for the "import_changes" table.
 	ImportChangesTable = &schema.Table{
 		Name:       "import_changes",
 		Columns:    ImportChangesColumns,
 		PrimaryKey: []*schema.Column{ImportChangesColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "import_changes_import_jobs_changes",
-				Columns:    []*schema.Column{ImportChangesColumns[5]},
-				RefColumns: []*schema.Column{ImportJobsColumns[0]},
-				OnDelete:   schema.Cascade,
-			},
-		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "importchange_job_id_feed_id",
 				Unique:  false,
-				Columns: []*schema.Column{ImportChangesColumns[5], ImportChangesColumns[1]},
+				Columns: []*schema.Column{ImportChangesColumns[1], ImportChangesColumns[2]},
 			},
 		},
 	}
@@ -335,24 +328,9 @@ var (
 		PrimaryKey: []*schema.Column{StagedProductsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "stagedproduct_brand",
-				Unique:  false,
-				Columns: []*schema.Column{StagedProductsColumns[4]},
-			},
-			{
-				Name:    "stagedproduct_availability",
-				Unique:  false,
-				Columns: []*schema.Column{StagedProductsColumns[5]},
-			},
-			{
 				Name:    "stagedproduct_changed_job",
 				Unique:  false,
 				Columns: []*schema.Column{StagedProductsColumns[13]},
-			},
-			{
-				Name:    "stagedproduct_item_group_id",
-				Unique:  false,
-				Columns: []*schema.Column{StagedProductsColumns[2]},
 			},
 		},
 	}
@@ -394,7 +372,6 @@ var (
 )
 
 func init() {
-	ImportChangesTable.ForeignKeys[0].RefTable = ImportJobsTable
 	ImportDisagreementsTable.ForeignKeys[0].RefTable = ImportJobsTable
 	ImportRowErrorsTable.ForeignKeys[0].RefTable = ImportJobsTable
 	ProductsTable.ForeignKeys[0].RefTable = StagedProductsTable

@@ -156,3 +156,41 @@ func TestCancelDuringStaging(t *testing.T) {
 		t.Errorf("a cancelled file left staged products: %+v", got)
 	}
 }
+
+// TestDuplicateIDsAcrossBatches: an id repeated in one file is refused with
+// the line it first appeared on, whether the first is in the same batch or
+// one already written (the database, not the reader, remembers the ids).
+func TestDuplicateIDsAcrossBatches(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "dups")
+	ts := start(t, db, setup{opts: defaultOptions(), queue: true, market: func(o *marketplace.Options) { o.BatchSize = 4 }})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@dups.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@dups.test").access
+	var rows []feedRow
+	for i := range 10 {
+		rows = append(rows, feedRow{fmt.Sprintf("P-%d", i), "Produit", "", "1 EUR", "in stock", "", "", ""})
+	}
+	rows = append(rows, feedRow{"P-1", "Encore", "", "1 EUR", "in stock", "", "", ""}) // line 12: P-1 is on line 3, batches ago
+	rows = append(rows, feedRow{"P-10", "Nouveau", "", "1 EUR", "in stock", "", "", ""}, feedRow{"P-10", "Doublon", "", "1 EUR", "in stock", "", "", ""})
+	feeds := newFeedServer(t)
+	feeds.set("/fr.tsv", feedFile(rows...))
+	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv")}, "fr")
+	for _, dry := range []string{"?dry_run=true", ""} {
+		j := ts.runImport(t, host, tok, dry)
+		if j.Counts.Rows != 13 || j.Counts.Failed != 2 || j.Counts.Created != 11 {
+			t.Errorf("%q: %+v", dry, j.Counts)
+		}
+		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors?format=csv", j.ID), token: tok})
+		want := "language,line,column,field,reason,raw\n" +
+			"fr,12,1,id,\"\"\"P-1\"\" already appears on line 3\",P-1\tEncore\t\t1 EUR\tin stock\t\t\t\n" +
+			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t\n"
+		if string(r.body) != want {
+			t.Errorf("%q errors:\n%s\nwant\n%s", dry, r.body, want)
+		}
+	}
+	if got := ts.staged(t, host, tok, "?q=P-1"); len(got) != 1 || got[0].Title != "Produit" {
+		t.Errorf("the first P-1 must win: %+v", got)
+	}
+}
