@@ -291,8 +291,8 @@ func benchBaseline(tb testing.TB, pool *sql.DB, like string, rows []benchCopyRow
 		tb.Fatal(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it does nothing
-	stmt, err := tx.PrepareContext(ctx, pq.CopyInSchema(scratch, "staged_products", "feed_id", "item_group_id", "title", "brand",
-		"availability", "category", "price_cents", "currency", "items", "raw", "seen", "created_job", "changed_job", "updated_at"))
+	stmt, err := tx.PrepareContext(ctx, `COPY `+pq.QuoteIdentifier(scratch)+`.staged_products (feed_id, item_group_id, title, brand,
+		availability, category, price_cents, currency, items, raw, seen, created_job, changed_job, updated_at) FROM STDIN`)
 	if err != nil {
 		tb.Fatal(err)
 	}
