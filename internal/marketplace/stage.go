@@ -1,14 +1,12 @@
 package marketplace
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"time"
 
@@ -297,46 +295,6 @@ func (st *stager) existing(ctx context.Context, tx *sql.Tx, batch []row) (map[st
 	return out, rows.Err()
 }
 
-// display is the searchable copy of a staged product's primary language.
-type display struct {
-	title, brand, availability, category, group, currency string
-	price                                                 sql.NullInt64
-}
-
-func displayOf(it *letzshop.Item) display {
-	d := display{title: it.Title, brand: it.Brand, availability: string(it.Availability), group: it.ItemGroupID}
-	d.category = it.GoogleCategory
-	if d.category == "" {
-		d.category = it.ProductType
-	}
-	if it.Price != nil {
-		d.price = sql.NullInt64{Int64: it.Price.Cents, Valid: true}
-		d.currency = it.Price.Currency
-	}
-	return d
-}
-
-func rawOf(rec *letzshop.Record) json.RawMessage {
-	cells := make([][2]string, len(rec.Fields))
-	for i, f := range rec.Fields {
-		cells[i] = [2]string{f.Name, f.Value}
-	}
-	b, _ := json.Marshal(cells)
-	return b
-}
-
-// one builds {"<lang>": value}; lang is a validated two-letter code.
-func one(lang string, v []byte) string {
-	var b bytes.Buffer
-	b.Grow(len(v) + 8)
-	b.WriteString(`{"`)
-	b.WriteString(lang)
-	b.WriteString(`":`)
-	b.Write(v)
-	b.WriteByte('}')
-	return b.String()
-}
-
 func (st *stager) create(ctx context.Context, tx *sql.Tx, rows []row) error {
 	if len(rows) == 0 {
 		return nil
@@ -461,124 +419,4 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, rows []row, existing m
 		return nil, nil, fmt.Errorf("marketplace: merge staged products: %w", err)
 	}
 	return changes, dis, nil
-}
-
-// itemDiff names the item fields that differ (JSON keys), nil when none.
-func itemDiff(prev json.RawMessage, next []byte) []string {
-	var a, b map[string]json.RawMessage
-	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
-		return []string{"item"}
-	}
-	var out []string
-	for k, v := range b {
-		if w, ok := a[k]; !ok || !jsonEqual(v, w) {
-			out = append(out, k)
-		}
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// jsonEqual compares values jsonb may have re-spaced.
-func jsonEqual(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
-}
-
-func sameRaw(old json.RawMessage, next []byte) bool {
-	var a, b [][2]string
-	if json.Unmarshal(old, &a) != nil || json.Unmarshal(next, &b) != nil {
-		return false
-	}
-	return slices.Equal(a, b)
-}
-
-func (st *stager) writeChanges(ctx context.Context, tx *sql.Tx, changes []change) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_changes (job_id, feed_id, language, line, action, fields) FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("marketplace: record changes: %w", err)
-	}
-	defer stmt.Close()
-	for _, c := range changes {
-		var fields any
-		if len(c.fields) > 0 {
-			b, _ := json.Marshal(c.fields)
-			fields = string(b)
-		}
-		lang := st.lang
-		if c.action == "missing" {
-			lang = ""
-		}
-		if _, err := stmt.ExecContext(ctx, st.jobID, c.feedID, lang, c.line, c.action, fields); err != nil {
-			return fmt.Errorf("marketplace: record changes: %w", err)
-		}
-	}
-	_, err = stmt.ExecContext(ctx)
-	return err
-}
-
-func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzshop.RowError) error {
-	if len(errs) == 0 || st.errorsKept >= st.s.o.MaxRowErrors {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_row_errors (job_id, language, line, "column", field, reason, raw) FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("marketplace: record row errors: %w", err)
-	}
-	defer stmt.Close()
-	for _, e := range errs {
-		if st.errorsKept >= st.s.o.MaxRowErrors {
-			break
-		}
-		st.errorsKept++
-		raw := e.Raw
-		if len(raw) > maxRawKept {
-			raw = raw[:maxRawKept]
-		}
-		for _, p := range e.Problems {
-			if _, err := stmt.ExecContext(ctx, st.jobID, st.lang, e.Line, p.Column, p.Field, p.Reason, raw); err != nil {
-				return fmt.Errorf("marketplace: record row errors: %w", err)
-			}
-		}
-	}
-	_, err = stmt.ExecContext(ctx)
-	return err
-}
-
-// maxRawKept bounds the raw line kept with a row error.
-const maxRawKept = 64 << 10
-
-func writeDisagreements(ctx context.Context, tx *sql.Tx, jobID int, dis []disagreement) error {
-	if len(dis) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_disagreements (job_id, feed_id, field, "values") FROM STDIN`)
-	if err != nil {
-		return fmt.Errorf("marketplace: record disagreements: %w", err)
-	}
-	defer stmt.Close()
-	for _, d := range dis {
-		b, _ := json.Marshal(d.values)
-		if _, err := stmt.ExecContext(ctx, jobID, d.feedID, d.field, string(b)); err != nil {
-			return fmt.Errorf("marketplace: record disagreements: %w", err)
-		}
-	}
-	_, err = stmt.ExecContext(ctx)
-	return err
 }
