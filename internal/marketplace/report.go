@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
@@ -139,7 +140,7 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, jobID int, w io.Writer)
 			break
 		}
 		for _, r := range rows {
-			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), r.Field, r.Reason, r.Raw}); err != nil {
+			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), cell(r.Field), cell(r.Reason), cell(r.Raw)}); err != nil {
 				return err
 			}
 		}
@@ -147,6 +148,15 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, jobID int, w io.Writer)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cell keeps a spreadsheet from reading text that came from a feed as a
+// formula (CSV injection): such text gets a leading apostrophe.
+func cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // Disagreements lists the fields on which a job's language files differed.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -215,6 +216,8 @@ func (st *stager) flush(ctx context.Context, b *batch) error {
 		changes = append(changes, ch...)
 		disagreements = append(disagreements, dis...)
 	}
+	// The reader's refusals and the repeated ids, in file order.
+	slices.SortFunc(rowErrs, func(a, b *letzshop.RowError) int { return a.Line - b.Line })
 	return st.report(func(ctx context.Context) error {
 		tx, err := tenantdb.SQLTx(ctx)
 		if err != nil {

@@ -174,18 +174,20 @@ func TestDuplicateIDsAcrossBatches(t *testing.T) {
 	}
 	rows = append(rows, feedRow{"P-1", "Encore", "", "1 EUR", "in stock", "", "", ""}) // line 12: P-1 is on line 3, batches ago
 	rows = append(rows, feedRow{"P-10", "Nouveau", "", "1 EUR", "in stock", "", "", ""}, feedRow{"P-10", "Doublon", "", "1 EUR", "in stock", "", "", ""})
+	rows = append(rows, feedRow{"=SUM(A1)", "", "", "1 EUR", "in stock", "", "", ""}) // line 15: no title, and a formula for spreadsheets
 	feeds := newFeedServer(t)
 	feeds.set("/fr.tsv", feedFile(rows...))
 	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv")}, "fr")
 	for _, dry := range []string{"?dry_run=true", ""} {
 		j := ts.runImport(t, host, tok, dry)
-		if j.Counts.Rows != 13 || j.Counts.Failed != 2 || j.Counts.Created != 11 {
+		if j.Counts.Rows != 14 || j.Counts.Failed != 3 || j.Counts.Created != 11 {
 			t.Errorf("%q: %+v", dry, j.Counts)
 		}
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors?format=csv", j.ID), token: tok})
 		want := "language,line,column,field,reason,raw\n" +
 			"fr,12,1,id,\"\"\"P-1\"\" already appears on line 3\",P-1\tEncore\t\t1 EUR\tin stock\t\t\t\n" +
-			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t\n"
+			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t\n" +
+			"fr,15,2,title,is required,'=SUM(A1)\t\t\t1 EUR\tin stock\t\t\t\n"
 		if string(r.body) != want {
 			t.Errorf("%q errors:\n%s\nwant\n%s", dry, r.body, want)
 		}
