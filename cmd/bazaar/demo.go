@@ -41,7 +41,14 @@ func demoCmd() *cobra.Command {
 			}
 			loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 			market := marketplace.New(a.db, a.importOptions(loopback), syncWith(svc.catalog), a.log)
-			seeded, err := demo.Seed(cmd.Context(), a.db, market, svc.catalog, base)
+			// In development the server serves the same feeds (/dev/feeds/)
+			// and may reach itself: the demo shops can import again there.
+			later := ""
+			if a.cfg.HTTP.DevPages {
+				_, port, _ := net.SplitHostPort(a.cfg.HTTP.Addr)
+				later = "http://127.0.0.1:" + port + "/dev/feeds"
+			}
+			seeded, err := demo.Seed(cmd.Context(), a.db, market, svc.catalog, base, later)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bazaar/bazaar/internal/demo"
 	"github.com/bazaar/bazaar/internal/web"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -71,6 +72,7 @@ func serve(ctx context.Context, a *app) error {
 		Resolver: resolver,
 		Catalog:  svc.catalog,
 		Market:   svc.market,
+		DevFeeds: demo.Feeds(),
 		Identity: svc.identity,
 		Authz:    svc.authz,
 		Team:     svc.team,

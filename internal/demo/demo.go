@@ -28,6 +28,15 @@ import (
 //go:embed feeds/*.tsv
 var feeds embed.FS
 
+// Feeds are the sample feeds, sample-<lang>.tsv.
+func Feeds() fs.FS {
+	sub, err := fs.Sub(feeds, "feeds")
+	if err != nil {
+		panic(err) // the directory is embedded above
+	}
+	return sub
+}
+
 // Vendor is a demo vendor and the languages of its feed (the first is primary).
 type Vendor struct {
 	Slug, Name string
@@ -56,11 +65,7 @@ func FeedServer(ctx context.Context) (base string, err error) {
 	if err != nil {
 		return "", err
 	}
-	sub, err := fs.Sub(feeds, "feeds")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: http.FileServerFS(sub), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: http.FileServerFS(Feeds()), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 	go func() {
 		<-ctx.Done()
@@ -71,8 +76,10 @@ func FeedServer(ctx context.Context) (base string, err error) {
 
 // Seed provisions the demo vendors (if missing) and imports their feeds from
 // feedBase through market (whose download guard must allow its address),
-// then publishes every staged product with cat.
-func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat *catalog.Service, feedBase string) ([]Seeded, error) {
+// then publishes every staged product with cat. With laterBase set, the
+// vendors' configuration points there afterwards (the server's own copy of
+// the feeds in development), so their imports can run again.
+func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat *catalog.Service, feedBase, laterBase string) ([]Seeded, error) {
 	var out []Seeded
 	for _, v := range Vendors {
 		s := Seeded{Vendor: v}
@@ -86,6 +93,15 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		}
 		if s.Import, err = importFeeds(ctx, db, market, t, v, feedBase); err != nil {
 			return out, fmt.Errorf("demo: import for %s: %w", v.Slug, err)
+		}
+		if laterBase != "" {
+			err := db.Tx(ctx, t, func(ctx context.Context) error {
+				_, err := market.SetConfig(ctx, t, 0, feedConfig(v, laterBase))
+				return err
+			})
+			if err != nil {
+				return out, fmt.Errorf("demo: configure %s: %w", v.Slug, err)
+			}
 		}
 		err = db.Tx(ctx, t, func(ctx context.Context) error {
 			// Demo shops seeded before the import existed hold hand-made
@@ -119,11 +135,16 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 	return out, nil
 }
 
-func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, t *tenantdb.Tenant, v Vendor, base string) (marketplace.Job, error) {
+func feedConfig(v Vendor, base string) marketplace.Config {
 	cfg := marketplace.Config{Schedule: marketplace.ScheduleOff, Active: true}
 	for _, l := range v.Languages {
 		cfg.Feeds = append(cfg.Feeds, schema.FeedURL{Language: l, URL: base + "/sample-" + l + ".tsv"})
 	}
+	return cfg
+}
+
+func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, t *tenantdb.Tenant, v Vendor, base string) (marketplace.Job, error) {
+	cfg := feedConfig(v, base)
 	var job marketplace.Job
 	err := db.Tx(ctx, t, func(ctx context.Context) error {
 		if _, err := market.SetConfig(ctx, t, 0, cfg); err != nil {

@@ -125,6 +125,9 @@ func (s *server) routes() {
 	app.Get("/api/v1/health", s.health)
 	app.Get("/api/v1/health/ready", s.ready)
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(public.Static), MaxAge: 3600}))
+	if s.opts.DevPages && s.devFeeds != nil {
+		app.Use("/dev/feeds", filesystem.New(filesystem.Config{Root: http.FS(s.devFeeds)}))
+	}
 
 	app.Use(s.withTimeout, s.resolveSite, s.dispatch)
 

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"io/fs"
 	"log/slog"
 	"net"
 	"time"
@@ -32,7 +33,8 @@ type Options struct {
 	// SecureCookies marks session cookies Secure (HTTPS only). Browsers
 	// accept Secure cookies from http://localhost too.
 	SecureCookies bool
-	// DevPages serves development helpers (the outgoing mail page).
+	// DevPages serves development helpers (the outgoing mail page, the
+	// demo's feeds).
 	DevPages bool
 }
 
@@ -46,6 +48,9 @@ type Deps struct {
 	Identity *identity.Service
 	Authz    *authz.Authorizer
 	Team     *team.Service
+	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
+	// imports can run again from the server in development.
+	DevFeeds fs.FS
 }
 
 type server struct {
@@ -62,6 +67,7 @@ type server struct {
 	app            *fiber.App                           // host-independent routes, then site resolution
 	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
+	devFeeds    fs.FS
 	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
 }
 
@@ -81,6 +87,7 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		resolver:       d.Resolver,
 		catalog:        d.Catalog,
 		market:         d.Market,
+		devFeeds:       d.DevFeeds,
 		identity:       d.Identity,
 		authz:          d.Authz,
 		team:           d.Team,
