@@ -175,6 +175,9 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 		if len(got) == 0 {
 			t.Error("no product in 100..300")
 		}
+		if got := all(catalog.ListParams{Group: "none"}); len(got) != 0 {
+			t.Errorf("item group: %d", len(got))
+		}
 		if got := all(catalog.ListParams{Imported: ptr(true)}); len(got) != 0 {
 			t.Errorf("imported: %d", len(got))
 		}

@@ -37,9 +37,10 @@ type ListParams struct {
 	Query      string // matches SKU, brand, GTIN or a title in any language
 	Status     string // draft, active, archived
 	Brand      string
-	Imported   *bool // published from the marketplace or made by hand
-	Overridden *bool // has fields that no longer follow the feed
-	Drift      *bool // has drift reports waiting
+	Group      string // variants: the products of one item group
+	Imported   *bool  // published from the marketplace or made by hand
+	Overridden *bool  // has fields that no longer follow the feed
+	Drift      *bool  // has drift reports waiting
 	MinPrice   *int64
 	MaxPrice   *int64
 }
@@ -176,6 +177,9 @@ func filters(p ListParams) []predicate.Product {
 	}
 	if p.Brand != "" {
 		ps = append(ps, product.BrandEqualFold(p.Brand))
+	}
+	if p.Group != "" {
+		ps = append(ps, product.ItemGroupID(p.Group))
 	}
 	if p.Imported != nil {
 		if *p.Imported {

@@ -55,7 +55,7 @@ func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 	bad := map[string]string{}
 	p := catalog.ListParams{
 		Limit: queryInt(c, "limit", bad), Cursor: c.Query("cursor"), Sort: c.Query("sort"),
-		Query: c.Query("q"), Status: c.Query("status"), Brand: c.Query("brand"),
+		Query: c.Query("q"), Status: c.Query("status"), Brand: c.Query("brand"), Group: c.Query("group"),
 		Imported: queryBool(c, "imported", bad), Overridden: queryBool(c, "overridden", bad), Drift: queryBool(c, "drift", bad),
 		MinPrice: queryInt64(c, "min_price", bad), MaxPrice: queryInt64(c, "max_price", bad),
 	}
