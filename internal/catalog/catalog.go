@@ -15,6 +15,8 @@ import (
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importconfig"
+	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -42,6 +44,7 @@ type Product struct {
 	GTIN            string            `json:"gtin"`
 	ItemGroupID     string            `json:"item_group_id"`
 	StagedProductID *int              `json:"staged_product_id"`
+	SourceMissing   bool              `json:"source_missing"` // the latest feed no longer lists it
 	Overridden      []string          `json:"overridden"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
@@ -102,8 +105,10 @@ func view(p *tenant.Product) Product {
 	if desc == nil {
 		desc = map[string]string{}
 	}
+	missing := p.Edges.Staged != nil && p.Edges.Staged.MissingSinceJob != nil
 	return Product{
-		ID: p.ID, SKU: p.Sku, Title: p.Title, Description: desc, PriceCents: p.PriceCents,
+		SourceMissing: missing,
+		ID:            p.ID, SKU: p.Sku, Title: p.Title, Description: desc, PriceCents: p.PriceCents,
 		SalePriceCents: p.SalePriceCents, Currency: p.Currency, VATRateBP: p.VatRateBp, Stock: p.Stock,
 		Status: string(p.Status), Images: images, Brand: p.Brand, GTIN: p.Gtin, ItemGroupID: p.ItemGroupID,
 		StagedProductID: p.StagedProductID, Overridden: ov, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
@@ -118,11 +123,16 @@ func (s *Service) Get(ctx context.Context, id int) (Product, error) {
 	if err != nil {
 		return Product{}, err
 	}
-	p, err := c.Product.Get(ctx, id)
+	p, err := c.Product.Query().Where(product.ID(id)).WithStaged(withMissing).Only(ctx)
 	if err != nil {
 		return Product{}, notFound(err, "product")
 	}
 	return view(p), nil
+}
+
+// withMissing loads of a product's staged product only what the view needs.
+func withMissing(q *tenant.StagedProductQuery) {
+	q.Select(stagedproduct.FieldID, stagedproduct.FieldMissingSinceJob)
 }
 
 // Delete removes a product; its drift reports go with it. The staged product

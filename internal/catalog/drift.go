@@ -124,7 +124,7 @@ func (s *Service) Reset(ctx context.Context, id int, fields []string) (Product, 
 	if err := s.dropSettledDrift(ctx, c, p); err != nil {
 		return Product{}, err
 	}
-	return view(p), nil
+	return s.Get(ctx, p.ID)
 }
 
 // dropSettledDrift removes drift reports of fields no longer overridden.

@@ -96,7 +96,7 @@ func (s *Service) Update(ctx context.Context, id int, in Input) (Product, error)
 	if err := s.dropSettledDrift(ctx, c, p); err != nil {
 		return Product{}, err
 	}
-	return view(p), nil
+	return s.Get(ctx, p.ID)
 }
 
 // overrides lists the synced fields whose value differs from the source.

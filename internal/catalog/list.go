@@ -12,6 +12,7 @@ import (
 
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/internal/fault"
 )
 
@@ -41,8 +42,11 @@ type ListParams struct {
 	Imported   *bool  // published from the marketplace or made by hand
 	Overridden *bool  // has fields that no longer follow the feed
 	Drift      *bool  // has drift reports waiting
-	MinPrice   *int64
-	MaxPrice   *int64
+	// SourceMissing: published from a staged product the latest feed no
+	// longer lists.
+	SourceMissing *bool
+	MinPrice      *int64
+	MaxPrice      *int64
 }
 
 // Page is one page of a listing; NextCursor is empty on the last page.
@@ -105,7 +109,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	} else {
 		q.Order(product.OrderOption(sql.OrderByField(col).ToFunc()), product.ByID())
 	}
-	rows, err := q.Limit(limit + 1).All(ctx)
+	rows, err := q.WithStaged(withMissing).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return Page{}, fmt.Errorf("catalog: list products: %w", err)
 	}
@@ -205,6 +209,13 @@ func filters(p ListParams) []predicate.Product {
 		} else {
 			ps = append(ps, product.Not(product.HasDrifts()))
 		}
+	}
+	if p.SourceMissing != nil {
+		gone := product.HasStagedWith(stagedproduct.MissingSinceJobNotNil())
+		if !*p.SourceMissing {
+			gone = product.Not(gone)
+		}
+		ps = append(ps, gone)
 	}
 	if p.MinPrice != nil {
 		ps = append(ps, product.PriceCentsGTE(*p.MinPrice))

@@ -383,9 +383,9 @@ func TestImportEndToEnd(t *testing.T) {
 		}
 	})
 	ts.do(t, req{method: "POST", host: host, path: "/api/v1/marketplace/products/select", token: tok,
-		body: map[string]any{"ids": []int{honeyID}, "selected": true}})
+		body: map[string]any{"ids": []int{honeyID, findStaged(t, staged, "MUG").ID}, "selected": true}})
 	r = ts.do(t, req{method: "POST", host: host, path: "/api/v1/products/from-import", token: tok})
-	if r.status != 200 || !strings.Contains(string(r.body), `"published":1`) {
+	if r.status != 200 || !strings.Contains(string(r.body), `"published":2`) {
 		t.Fatalf("bulk publish: %d %s", r.status, r.body)
 	}
 	var honeyProductID int
@@ -456,6 +456,19 @@ func TestImportEndToEnd(t *testing.T) {
 		got := ts.staged(t, host, tok, "?missing=true")
 		if len(got) != 1 || got[0].FeedID != "MUG" || !got[0].Missing {
 			t.Errorf("missing: %+v", got)
+		}
+		// The published mug stays in the catalogue, flagged.
+		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products?source_missing=true", token: tok})
+		var page struct {
+			Products []struct {
+				SKU           string `json:"sku"`
+				Status        string `json:"status"`
+				SourceMissing bool   `json:"source_missing"`
+			} `json:"products"`
+		}
+		r.decode(t, &page)
+		if len(page.Products) != 1 || page.Products[0].SKU != "MUG" || !page.Products[0].SourceMissing || page.Products[0].Status != "active" {
+			t.Errorf("products whose source is missing: %s", r.body)
 		}
 	})
 	t.Run("ResolveDrift", func(t *testing.T) {

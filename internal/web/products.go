@@ -57,7 +57,8 @@ func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 		Limit: queryInt(c, "limit", bad), Cursor: c.Query("cursor"), Sort: c.Query("sort"),
 		Query: c.Query("q"), Status: c.Query("status"), Brand: c.Query("brand"), Group: c.Query("group"),
 		Imported: queryBool(c, "imported", bad), Overridden: queryBool(c, "overridden", bad), Drift: queryBool(c, "drift", bad),
-		MinPrice: queryInt64(c, "min_price", bad), MaxPrice: queryInt64(c, "max_price", bad),
+		SourceMissing: queryBool(c, "source_missing", bad),
+		MinPrice:      queryInt64(c, "min_price", bad), MaxPrice: queryInt64(c, "max_price", bad),
 	}
 	return p, fault.Fields("invalid listing parameters", bad)
 }
@@ -82,7 +83,7 @@ func (s *server) shopProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.Status, p.Imported, p.Overridden, p.Drift = "active", nil, nil, nil
+	p.Status, p.Imported, p.Overridden, p.Drift, p.SourceMissing = "active", nil, nil, nil, nil
 	page, err := s.catalog.List(c.UserContext(), p)
 	if err != nil {
 		return err
