@@ -45,8 +45,11 @@ type ListParams struct {
 	// SourceMissing: published from a staged product the latest feed no
 	// longer lists.
 	SourceMissing *bool
-	MinPrice      *int64
-	MaxPrice      *int64
+	// Public is a shopper's listing: active products only, and none of the
+	// vendor's bookkeeping filters.
+	Public   bool
+	MinPrice *int64
+	MaxPrice *int64
 }
 
 // Page is one page of a listing; NextCursor is empty on the last page.
@@ -100,6 +103,9 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
+	if p.Public {
+		p.Status, p.Imported, p.Overridden, p.Drift, p.SourceMissing = string(product.StatusActive), nil, nil, nil, nil
+	}
 	q := c.Product.Query().Where(filters(p)...)
 	if after != nil {
 		q.Where(keyset(col, desc, after))
@@ -109,7 +115,10 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	} else {
 		q.Order(product.OrderOption(sql.OrderByField(col).ToFunc()), product.ByID())
 	}
-	rows, err := q.WithStaged(withMissing).Limit(limit + 1).All(ctx)
+	if !p.Public {
+		q.WithStaged(withMissing)
+	}
+	rows, err := q.Limit(limit + 1).All(ctx)
 	if err != nil {
 		return Page{}, fmt.Errorf("catalog: list products: %w", err)
 	}

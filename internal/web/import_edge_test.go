@@ -196,3 +196,36 @@ func TestDuplicateIDsAcrossBatches(t *testing.T) {
 		t.Errorf("the first P-1 must win: %+v", got)
 	}
 }
+
+// TestShopShowsOnlyActiveProducts: shoppers see active products, whatever
+// they ask for; the vendor sees every status.
+func TestShopShowsOnlyActiveProducts(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "status")
+	ts := start(t, db, setup{opts: defaultOptions()})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@status.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@status.test").access
+	for _, p := range []struct{ sku, status string }{{"ON-SALE", "active"}, {"NOT-YET", "draft"}, {"GONE", "archived"}} {
+		r := ts.do(t, req{method: "POST", host: host, path: "/api/v1/products", token: tok,
+			body: map[string]any{"sku": p.sku, "title": map[string]string{"en": p.sku}, "price_cents": 100, "status": p.status}})
+		if r.status != 201 {
+			t.Fatalf("create %s: %d %s", p.sku, r.status, r.body)
+		}
+	}
+	for _, q := range []string{"", "?status=draft", "?status=archived"} {
+		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/shop/products" + q})
+		if r.status != 200 || !strings.Contains(string(r.body), "ON-SALE") || strings.Contains(string(r.body), "NOT-YET") || strings.Contains(string(r.body), "GONE") {
+			t.Errorf("shop listing %q: %d %s", q, r.status, r.body)
+		}
+	}
+	page := ts.do(t, req{method: "GET", host: host, path: "/"})
+	if strings.Contains(string(page.body), "NOT-YET") || !strings.Contains(string(page.body), "ON-SALE") {
+		t.Errorf("shop home: %s", page.body)
+	}
+	r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products?status=draft", token: tok})
+	if !strings.Contains(string(r.body), "NOT-YET") || strings.Contains(string(r.body), "ON-SALE") {
+		t.Errorf("vendor listing of drafts: %s", r.body)
+	}
+}

@@ -83,7 +83,7 @@ func (s *server) shopProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p.Status, p.Imported, p.Overridden, p.Drift, p.SourceMissing = "active", nil, nil, nil, nil
+	p.Public = true
 	page, err := s.catalog.List(c.UserContext(), p)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (s *server) shopHome(c *fiber.Ctx) error {
 	if !ok {
 		return tenantdb.ErrNotBound
 	}
-	page, err := s.catalog.List(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit, Status: "active"})
+	page, err := s.catalog.List(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit, Public: true})
 	if err != nil {
 		return err
 	}
