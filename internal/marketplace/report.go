@@ -116,23 +116,27 @@ func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]Row
 }
 
 // WriteRowErrorsCSV writes every refused line of a job as CSV (language,
-// line, column, field, reason, raw), reading a chunk at a time.
-func (s *Service) WriteRowErrorsCSV(ctx context.Context, jobID int, w io.Writer) error {
-	c, err := tenantdb.FromContext(ctx)
-	if err != nil {
-		return err
-	}
-	if err := ensureJob(ctx, c, jobID); err != nil {
-		return err
-	}
+// line, column, field, reason, raw) to w, a chunk at a time, each chunk read
+// in a short transaction of its own: a download of many thousand rows holds
+// neither a transaction nor the whole file in memory. Call it outside any
+// tenant transaction (after ensuring the job exists).
+func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, jobID int, w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"language", "line", "column", "field", "reason", "raw"}); err != nil {
 		return err
 	}
 	after := 0
 	for {
-		rows, err := c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
-			Order(importrowerror.ByID()).Limit(1000).All(ctx)
+		var rows []*tenant.ImportRowError
+		err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
+			c, err := tenantdb.FromContext(ctx)
+			if err != nil {
+				return err
+			}
+			rows, err = c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
+				Order(importrowerror.ByID()).Limit(1000).All(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("marketplace: row errors: %w", err)
 		}
@@ -145,6 +149,10 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, jobID int, w io.Writer)
 			}
 		}
 		after = rows[len(rows)-1].ID
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

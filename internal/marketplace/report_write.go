@@ -67,8 +67,9 @@ func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzsh
 	return err
 }
 
-// maxRawKept bounds the raw line kept with a row error.
-const maxRawKept = 64 << 10
+// maxRawKept bounds the raw line kept with a row error (a feed line is
+// rarely a tenth of it; a longer one is cut).
+const maxRawKept = 8 << 10
 
 func writeDisagreements(ctx context.Context, tx *sql.Tx, jobID int, dis []disagreement) error {
 	if len(dis) == 0 {

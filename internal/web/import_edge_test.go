@@ -183,7 +183,7 @@ func TestDuplicateIDsAcrossBatches(t *testing.T) {
 		if j.Counts.Rows != 14 || j.Counts.Failed != 3 || j.Counts.Created != 11 {
 			t.Errorf("%q: %+v", dry, j.Counts)
 		}
-		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors?format=csv", j.ID), token: tok})
+		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors.csv", j.ID), token: tok})
 		want := "language,line,column,field,reason,raw\n" +
 			"fr,12,1,id,\"\"\"P-1\"\" already appears on line 3\",P-1\tEncore\t\t1 EUR\tin stock\t\t\t\n" +
 			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t\n" +

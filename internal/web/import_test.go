@@ -307,7 +307,7 @@ func TestImportEndToEnd(t *testing.T) {
 		if e.Language != "fr" || e.Line != 5 || e.Column != 7 || e.Field != "gtin" || !strings.Contains(e.Reason, "check digit") || !strings.HasPrefix(e.Raw, "BAD\t") {
 			t.Errorf("error %+v", e)
 		}
-		csv := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors?format=csv", first.ID), token: tok})
+		csv := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors.csv", first.ID), token: tok})
 		if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") ||
 			!strings.HasPrefix(string(csv.body), "language,line,column,field,reason,raw\nfr,5,7,gtin,") {
 			t.Errorf("csv: %d %s %s", csv.status, csv.header.Get("Content-Type"), csv.body)

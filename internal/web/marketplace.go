@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bufio"
+	"context"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -221,17 +223,41 @@ func (s *server) importChanges(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"changes": ch})
 }
 
-// importErrors lists refused lines as JSON, or all of them as a CSV file
-// with ?format=csv.
-func (s *server) importErrors(c *fiber.Ctx) error {
+// importErrorsCSV answers GET /api/v1/marketplace/imports/{id}/errors.csv:
+// every refused line, streamed after the handler returns (chunks read in
+// short transactions of their own), so a large report is never held whole.
+func (s *server) importErrorsCSV(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	if c.Query("format") == "csv" {
-		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="import-`+strconv.Itoa(id)+`-errors.csv"`)
-		return s.market.WriteRowErrorsCSV(c.UserContext(), id, c.Response().BodyWriter())
+	t := siteOf(c).Tenant
+	if err := s.db.ReadTx(c.UserContext(), t, func(ctx context.Context) error {
+		_, err := s.market.Job(ctx, id)
+		return err
+	}); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="import-`+strconv.Itoa(id)+`-errors.csv"`)
+	timeout, log, reqID := s.opts.RequestTimeout, s.log, requestID(c)
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		// The request's context ends with the handler: this one is the
+		// stream's own, bounded like a request.
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := s.market.WriteRowErrorsCSV(ctx, t, id, w); err != nil {
+			log.Error("row errors download cut short", "request_id", reqID, "err", err)
+		}
+	})
+	return nil
+}
+
+// importErrors lists refused lines as JSON.
+func (s *server) importErrors(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
 	}
 	bad := map[string]string{}
 	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)

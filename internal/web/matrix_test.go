@@ -155,6 +155,7 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/marketplace/imports/:id/products":      {nil, http.StatusNotFound, importsView},
 		"GET /api/v1/marketplace/imports/:id/changes":       {nil, http.StatusNotFound, importsView},
 		"GET /api/v1/marketplace/imports/:id/errors":        {nil, http.StatusNotFound, importsView},
+		"GET /api/v1/marketplace/imports/:id/errors.csv":    {nil, http.StatusNotFound, importsView},
 		"GET /api/v1/marketplace/imports/:id/disagreements": {nil, http.StatusNotFound, importsView},
 		"GET /api/v1/marketplace/products":                  {nil, http.StatusOK, importsView},
 		"POST /api/v1/marketplace/products/select":          {map[string]any{"ids": []int{999999}, "selected": true}, http.StatusBadRequest, productsCreate},

@@ -89,6 +89,7 @@ func (s *server) vendorRoutes() []route {
 		{"GET", "/api/v1/marketplace/imports/:id/products", Permission(authz.ImportsView), readTx, s.importProducts},
 		{"GET", "/api/v1/marketplace/imports/:id/changes", Permission(authz.ImportsView), readTx, s.importChanges},
 		{"GET", "/api/v1/marketplace/imports/:id/errors", Permission(authz.ImportsView), readTx, s.importErrors},
+		{"GET", "/api/v1/marketplace/imports/:id/errors.csv", Permission(authz.ImportsView), noTx, s.importErrorsCSV},
 		{"GET", "/api/v1/marketplace/imports/:id/disagreements", Permission(authz.ImportsView), readTx, s.importDisagreements},
 		{"GET", "/api/v1/marketplace/products", Permission(authz.ImportsView), readTx, s.stagedProducts},
 		{"POST", "/api/v1/marketplace/products/select", Permission(authz.ProductsCreate), writeTx, s.selectStaged},
