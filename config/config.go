@@ -75,8 +75,10 @@ type Database struct {
 
 // Tenant configures tenant resolution caching.
 type Tenant struct {
-	CacheTTL  time.Duration `mapstructure:"cache_ttl"`
-	CacheSize int           `mapstructure:"cache_size"`
+	CacheTTL      time.Duration `mapstructure:"cache_ttl"`
+	CacheSize     int           `mapstructure:"cache_size"`
+	SpareSchemas  int           `mapstructure:"spare_schemas"`
+	SpareInterval time.Duration `mapstructure:"spare_interval"`
 }
 
 // Auth configures sign-in, sessions, tokens and invitations.
@@ -319,8 +321,8 @@ func (c *Config) Validate() error {
 		"http.read_timeout": h.ReadTimeout, "http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout,
 		"http.request_timeout": h.RequestTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
 		"database.conn_max_lifetime": c.Database.ConnMaxLifetime, "database.conn_max_idle_time": c.Database.ConnMaxIdleTime,
-		"tenant.cache_ttl": c.Tenant.CacheTTL,
-		"auth.access_ttl":  c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
+		"tenant.cache_ttl": c.Tenant.CacheTTL, "tenant.spare_interval": c.Tenant.SpareInterval,
+		"auth.access_ttl": c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
 		"auth.reset_ttl": c.Auth.ResetTTL, "auth.invite_ttl": c.Auth.InviteTTL, "auth.login_ip_window": c.Auth.LoginIPWindow,
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
 		"auth.login_backoff_max": c.Auth.LoginBackoffMax, "auth.argon2_queue_wait": c.Auth.Argon2QueueWait,
@@ -366,6 +368,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tenant.CacheSize < 1 {
 		bad("tenant.cache_size", "must be at least 1 (got %d)", c.Tenant.CacheSize)
+	}
+	if c.Tenant.SpareSchemas < 0 || c.Tenant.SpareSchemas > 100 {
+		bad("tenant.spare_schemas", "must be 0 to 100 (got %d)", c.Tenant.SpareSchemas)
 	}
 	c.validateAuth(bad)
 	c.validateMail(bad)

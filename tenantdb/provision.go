@@ -84,6 +84,7 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 
+	claimed := false
 	steps := []struct {
 		name string
 		run  func() error
@@ -114,6 +115,15 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 				Exec(ctx)
 		}},
 		{"schema", func() error {
+			// A spare schema, prepared ahead with every migration, becomes
+			// the vendor's by a rename; without one the schema is made here.
+			var err error
+			if claimed, err = db.claimSpare(ctx, tx, schema, role); err != nil || claimed {
+				if err == nil {
+					_, err = tx.ExecContext(ctx, `SET LOCAL search_path TO `+qs)
+				}
+				return err
+			}
 			// The revision table is created before the default privileges
 			// below, so the tenant role never gets to touch it.
 			return execAll(ctx, tx,
@@ -123,6 +133,9 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 			)
 		}},
 		{"role", func() error {
+			if claimed {
+				return nil // the spare's role, renamed
+			}
 			return execAll(ctx, tx,
 				`CREATE ROLE `+qr+` NOLOGIN NOINHERIT`,
 				// The application role switches to the tenant role with SET
@@ -131,6 +144,9 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 			)
 		}},
 		{"grants", func() error {
+			if claimed {
+				return nil // granted when the spare was made
+			}
 			return execAll(ctx, tx,
 				`GRANT USAGE ON SCHEMA `+qs+` TO `+qr,
 				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO `+qr,

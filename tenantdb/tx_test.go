@@ -63,7 +63,7 @@ func TestWall(t *testing.T) {
 		query string
 	}{
 		{"ReadOtherTenant", fmt.Sprintf(`SELECT * FROM %q.products`, b.Schema)},
-		{"WriteOtherTenant", fmt.Sprintf(`UPDATE %q.products SET name = 'pwned'`, b.Schema)},
+		{"WriteOtherTenant", fmt.Sprintf(`UPDATE %q.products SET sku = 'pwned'`, b.Schema)},
 		{"ReadPlatform", `SELECT * FROM platform.vendors`},
 		{"ReadOwnRevisions", `SELECT * FROM bazaar_schema_revisions`},
 		{"CreateInOwnSchema", `CREATE TABLE sneaky (id int)`},

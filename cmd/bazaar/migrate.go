@@ -40,6 +40,11 @@ non-zero if any failed.`,
 				return err
 			}
 			fmt.Fprintf(out, "job queue: schema %s current\n", a.cfg.Queue.Schema)
+			n, err := a.db.FillSpares(cmd.Context(), a.cfg.Tenant.SpareSchemas)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "spare schemas: %d wanted, %d prepared now\n", a.cfg.Tenant.SpareSchemas, n)
 			return nil
 		}),
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -103,6 +104,27 @@ func serve(ctx context.Context, a *app) error {
 			a.log.Error("job queue stop", "err", err)
 		}
 	}()
+
+	// Spare schemas are topped up beside the server, so the next vendor's
+	// provisioning is a rename.
+	spareCtx, stopSpares := context.WithCancel(context.WithoutCancel(ctx))
+	sparesDone := make(chan struct{})
+	go func() {
+		defer close(sparesDone)
+		tick := time.NewTicker(a.cfg.Tenant.SpareInterval)
+		defer tick.Stop()
+		for {
+			if _, err := a.db.FillSpares(spareCtx, a.cfg.Tenant.SpareSchemas); err != nil && spareCtx.Err() == nil {
+				a.log.Error("spare schemas", "err", err)
+			}
+			select {
+			case <-spareCtx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	defer func() { stopSpares(); <-sparesDone }()
 
 	ln, err := net.Listen("tcp", h.Addr)
 	if err != nil {

@@ -90,7 +90,9 @@ func tenantCreateCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created %s (schema %s, role %s) at version %s\n", t.Slug, t.Schema, t.Role, t.SchemaVersion)
-			return nil
+			// Top the spare schemas up for the next one, after the answer.
+			_, err = a.db.FillSpares(cmd.Context(), a.cfg.Tenant.SpareSchemas)
+			return err
 		}),
 	}
 	f := cmd.Flags()
