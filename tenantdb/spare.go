@@ -29,7 +29,7 @@ const lockSpare = 0x627a7370 // "bzsp"
 // stale spare would need migrating first). Each spare is made in its own
 // transaction. It returns how many it created.
 func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
-	names, err := db.spareNames(ctx)
+	names, err := db.spareNames(ctx, db.pool)
 	if err != nil {
 		return 0, err
 	}
@@ -56,8 +56,11 @@ func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
 	return created, nil
 }
 
-func (db *DB) spareNames(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY nspname`, sparePrefix)
+// spareNames lists the spares through q: inside the provisioning
+// transaction it must be that transaction, never another pooled connection
+// (concurrent provisions holding every connection would wait on each other).
+func (db *DB) spareNames(ctx context.Context, q execQuerier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1) ORDER BY nspname`, sparePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: list spares: %w", err)
 	}
@@ -144,7 +147,7 @@ func (db *DB) dropSpare(ctx context.Context, name string) error {
 // different spares: each holds its spare's advisory lock and checks it still
 // exists once it has the lock (a claim that committed meanwhile renamed it).
 func (db *DB) claimSpare(ctx context.Context, tx execQuerier, schema, role string) (bool, error) {
-	names, err := db.spareNames(ctx)
+	names, err := db.spareNames(ctx, tx)
 	if err != nil || len(names) == 0 {
 		return false, err
 	}
