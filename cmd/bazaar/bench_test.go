@@ -22,6 +22,10 @@ func BenchmarkServeStart(b *testing.B) {
 	b.Setenv("BAZAAR_DATABASE_URL", d.URL)
 	b.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
 	b.Setenv("BAZAAR_LOG_LEVEL", "error")
+	// As a deployment would have: the job queue's tables and the spares.
+	if err := run(context.Background(), []string{"migrate"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		b.Fatal(err)
+	}
 	shop := tenants[len(tenants)/2].Slug + ".localhost"
 	var times []time.Duration
 	b.ResetTimer()
