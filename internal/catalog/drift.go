@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant"
-	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/internal/fault"
 )
@@ -84,13 +83,9 @@ func (s *Service) ResolveDrift(ctx context.Context, productID int, field, action
 // Reset sets fields of a published product back to the feed's values and
 // lets them follow the feed again; no fields means every override.
 func (s *Service) Reset(ctx context.Context, id int, fields []string) (Product, error) {
-	c, err := client(ctx)
+	c, p, err := lockProduct(ctx, id)
 	if err != nil {
 		return Product{}, err
-	}
-	p, err := c.Product.Query().Where(product.ID(id)).ForUpdate().Only(ctx)
-	if err != nil {
-		return Product{}, notFound(err, "product")
 	}
 	if p.StagedProductID == nil {
 		return Product{}, fault.New(fault.Invalid, "product %d was not published from the marketplace: it has no feed values to reset to", id)

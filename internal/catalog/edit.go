@@ -70,13 +70,9 @@ func updateFrom(b *tenant.ProductUpdateOne, st *state) *tenant.ProductUpdateOne 
 // override (kept through re-imports), and one set back to the feed's value
 // follows the feed again.
 func (s *Service) Update(ctx context.Context, id int, in Input) (Product, error) {
-	c, err := client(ctx)
+	c, p, err := lockProduct(ctx, id)
 	if err != nil {
 		return Product{}, err
-	}
-	p, err := c.Product.Query().Where(product.ID(id)).ForUpdate().Only(ctx)
-	if err != nil {
-		return Product{}, notFound(err, "product")
 	}
 	st := stateOf(p)
 	sku, status := p.Sku, p.Status
@@ -97,6 +93,20 @@ func (s *Service) Update(ctx context.Context, id int, in Input) (Product, error)
 		return Product{}, err
 	}
 	return s.Get(ctx, p.ID)
+}
+
+// lockProduct reads a product to change it, locking its row until the
+// transaction ends.
+func lockProduct(ctx context.Context, id int) (*tenant.Client, *tenant.Product, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := c.Product.Query().Where(product.ID(id)).ForUpdate().Only(ctx)
+	if err != nil {
+		return nil, nil, notFound(err, "product")
+	}
+	return c, p, nil
 }
 
 // overrides lists the synced fields whose value differs from the source.

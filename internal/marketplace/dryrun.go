@@ -25,10 +25,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 	if err != nil {
 		return err
 	}
-	order := make([]string, len(j.Languages))
-	for i, l := range j.Languages {
-		order[i] = l.Language
-	}
+	order := languagesOf(j)
 	// Downloads first: the staging transaction stays open only while it works.
 	files := make([]*download, len(j.Languages))
 	defer func() {

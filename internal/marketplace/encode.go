@@ -53,6 +53,15 @@ func one(lang string, v []byte) string {
 
 // itemDiff names the item fields that differ (JSON keys), nil when none.
 func itemDiff(prev json.RawMessage, next []byte) []string {
+	// The usual answer on a re-import is "nothing": jsonb hands the stored
+	// item back re-spaced and re-ordered, so re-encode it the way next was
+	// encoded and compare bytes before comparing field by field.
+	var it letzshop.Item
+	if json.Unmarshal(prev, &it) == nil {
+		if again, err := json.Marshal(&it); err == nil && bytes.Equal(again, next) {
+			return nil
+		}
+	}
 	var a, b map[string]json.RawMessage
 	if json.Unmarshal(prev, &a) != nil || json.Unmarshal(next, &b) != nil {
 		return []string{"item"}

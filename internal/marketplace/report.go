@@ -40,35 +40,38 @@ type RowError struct {
 
 // Disagreement is a field on which a product's language files differ.
 type Disagreement struct {
+	ID     int               `json:"id"` // for paging: after=<the last id>
 	FeedID string            `json:"feed_id"`
 	Field  string            `json:"field"`
 	Values map[string]string `json:"values"`
 }
 
-// ensureJob turns a missing job into a 404.
-func ensureJob(ctx context.Context, c *tenant.Client, id int) error {
-	ok, err := c.ImportJob.Query().Where(importjob.ID(id)).Exist(ctx)
+// reportPage starts a page of one of a job's reports: the bound client, the
+// page size (limit within bounds), and a 404 for a job that does not exist.
+func reportPage(ctx context.Context, jobID, limit int) (*tenant.Client, int, error) {
+	c, err := tenantdb.FromContext(ctx)
 	if err != nil {
-		return fmt.Errorf("marketplace: job: %w", err)
+		return nil, 0, err
+	}
+	ok, err := c.ImportJob.Query().Where(importjob.ID(jobID)).Exist(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("marketplace: job: %w", err)
 	}
 	if !ok {
-		return fault.New(fault.NotFound, "import %d not found", id)
+		return nil, 0, fault.New(fault.NotFound, "import %d not found", jobID)
 	}
-	return nil
+	if limit <= 0 || limit > MaxLimit {
+		limit = DefaultLimit
+	}
+	return c, limit, nil
 }
 
 // Changes lists a job's per-row outcomes, optionally of one action or
 // language, a page at a time (after: the last id seen).
 func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, after, limit int) ([]Change, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, limit, err := reportPage(ctx, jobID, limit)
 	if err != nil {
 		return nil, err
-	}
-	if err := ensureJob(ctx, c, jobID); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > MaxLimit {
-		limit = DefaultLimit
 	}
 	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit)
 	if action != "" {
@@ -93,15 +96,9 @@ func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, a
 
 // RowErrors lists a job's refused lines in file order, a page at a time.
 func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]RowError, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, limit, err := reportPage(ctx, jobID, limit)
 	if err != nil {
 		return nil, err
-	}
-	if err := ensureJob(ctx, c, jobID); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > MaxLimit {
-		limit = DefaultLimit
 	}
 	rows, err := c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
 		Order(importrowerror.ByID()).Limit(limit).All(ctx)
@@ -169,15 +166,9 @@ func cell(v string) string {
 
 // Disagreements lists the fields on which a job's language files differed.
 func (s *Service) Disagreements(ctx context.Context, jobID, after, limit int) ([]Disagreement, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, limit, err := reportPage(ctx, jobID, limit)
 	if err != nil {
 		return nil, err
-	}
-	if err := ensureJob(ctx, c, jobID); err != nil {
-		return nil, err
-	}
-	if limit <= 0 || limit > MaxLimit {
-		limit = DefaultLimit
 	}
 	rows, err := c.ImportDisagreement.Query().Where(importdisagreement.JobID(jobID), importdisagreement.IDGT(after)).
 		Order(importdisagreement.ByID()).Limit(limit).All(ctx)
@@ -186,7 +177,7 @@ func (s *Service) Disagreements(ctx context.Context, jobID, after, limit int) ([
 	}
 	out := make([]Disagreement, len(rows))
 	for i, r := range rows {
-		out[i] = Disagreement{FeedID: r.FeedID, Field: r.Field, Values: r.Values}
+		out[i] = Disagreement{ID: r.ID, FeedID: r.FeedID, Field: r.Field, Values: r.Values}
 	}
 	return out, nil
 }

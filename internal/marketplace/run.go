@@ -199,6 +199,15 @@ func (s *Service) cancelRequested(ctx context.Context, t *tenantdb.Tenant, jobID
 	return yes, err
 }
 
+// languagesOf is the job's languages in order, the primary first.
+func languagesOf(j *tenant.ImportJob) []string {
+	out := make([]string, len(j.Languages))
+	for i, l := range j.Languages {
+		out[i] = l.Language
+	}
+	return out
+}
+
 // languageError is what a vendor is told about a file that failed: the
 // download's or the parser's own words (they are about the vendor's file and
 // URL), never a database error.
@@ -220,10 +229,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 	if err != nil {
 		return err
 	}
-	order := make([]string, len(j.Languages))
-	for i, l := range j.Languages {
-		order[i] = l.Language
-	}
+	order := languagesOf(j)
 	cur := map[string]int{} // language → the job whose reading of its file is current
 	before := Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone}
 	for i, l := range j.Languages {

@@ -365,13 +365,21 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, rows []row, existing m
 			st.counts.Unchanged++
 		}
 		changes = append(changes, change{rec.Item.ID, action, fields, rec.Line})
-		merged := make(map[string]letzshop.Item, len(old.items)+1)
+		// Other languages' items, each decoded once, for the comparison and
+		// for the searchable columns below.
+		others := make(map[string]letzshop.Item, len(old.items))
 		for l, v := range old.items {
-			if l == st.lang || !st.current[l] {
+			if l == st.lang {
 				continue
 			}
 			var it letzshop.Item
 			if json.Unmarshal(v, &it) == nil {
+				others[l] = it
+			}
+		}
+		merged := make(map[string]letzshop.Item, len(others)+1)
+		for l, it := range others {
+			if st.current[l] {
 				merged[l] = it
 			}
 		}
@@ -392,12 +400,9 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, rows []row, existing m
 			if l == st.lang {
 				break
 			}
-			if v, ok := old.items[l]; ok {
-				var it letzshop.Item
-				if json.Unmarshal(v, &it) == nil {
-					prim = it
-					break
-				}
+			if it, ok := others[l]; ok {
+				prim = it
+				break
 			}
 		}
 		d := displayOf(&prim)

@@ -315,7 +315,8 @@ func TestImportEndToEnd(t *testing.T) {
 	})
 	t.Run("DisagreementNamesIDFieldAndLanguages", func(t *testing.T) {
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/disagreements", first.ID), token: tok})
-		if !strings.Contains(string(r.body), `"feed_id":"HONEY","field":"price","values":{"en":"990 EUR","fr":"950 EUR"}`) {
+		if !strings.Contains(string(r.body), `"feed_id":"HONEY","field":"price","values":{"en":"990 EUR","fr":"950 EUR"}`) ||
+			!strings.Contains(string(r.body), `{"id":`) {
 			t.Errorf("disagreements: %s", r.body)
 		}
 	})

@@ -206,14 +206,19 @@ func (s *server) selectStaged(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"changed": n})
 }
 
-func (s *server) importChanges(c *fiber.Ctx) error {
-	id, err := idParam(c)
-	if err != nil {
-		return err
+// reportParams reads a job report's id and page (?after=&limit=).
+func reportParams(c *fiber.Ctx) (id, after, limit int, err error) {
+	if id, err = idParam(c); err != nil {
+		return 0, 0, 0, err
 	}
 	bad := map[string]string{}
-	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
-	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+	after, limit = queryInt(c, "after", bad), queryInt(c, "limit", bad)
+	return id, after, limit, fault.Fields("invalid listing parameters", bad)
+}
+
+func (s *server) importChanges(c *fiber.Ctx) error {
+	id, after, limit, err := reportParams(c)
+	if err != nil {
 		return err
 	}
 	ch, err := s.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), after, limit)
@@ -255,13 +260,8 @@ func (s *server) importErrorsCSV(c *fiber.Ctx) error {
 
 // importErrors lists refused lines as JSON.
 func (s *server) importErrors(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, after, limit, err := reportParams(c)
 	if err != nil {
-		return err
-	}
-	bad := map[string]string{}
-	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
-	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
 	es, err := s.market.RowErrors(c.UserContext(), id, after, limit)
@@ -272,13 +272,8 @@ func (s *server) importErrors(c *fiber.Ctx) error {
 }
 
 func (s *server) importDisagreements(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, after, limit, err := reportParams(c)
 	if err != nil {
-		return err
-	}
-	bad := map[string]string{}
-	after, limit := queryInt(c, "after", bad), queryInt(c, "limit", bad)
-	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
 	d, err := s.market.Disagreements(c.UserContext(), id, after, limit)
