@@ -59,8 +59,25 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 // and role, in one round trip (see connector). Both names were validated when
 // the tenant was provisioned and are checked again by quoteIdent; pg_temp is
 // listed last so a temporary table can never shadow a tenant table.
+//
+// The empty read of pg_auth_members before SET ROLE is not decoration: it
+// takes the transaction's locks on that catalog and its indexes, and taking
+// a lock is when a backend applies the catalog invalidations other sessions
+// have sent. SET ROLE checks membership through a per-backend cache of the
+// application role's memberships (PostgreSQL's roles_is_member_of). When
+// those locks were first taken in the middle of that check, PostgreSQL 15
+// could apply the invalidation of a membership granted a moment earlier
+// while building the cached list from the catalog state before it, then
+// keep that list as current: SET ROLE to the new tenant's role was refused
+// on that backend ("permission denied to set role", 42501) until some other
+// role changed anywhere on the cluster — a new shop that some backends could
+// not serve. With the locks taken first, invalidations are applied before
+// the check or left for the next transaction, never consumed during it.
+// TestProvisioningFromManyInstances provokes it: without this read a run
+// saw 1 to 18 refused bindings, with it none.
 func (db *DB) bindingFor(schema, role string) *binding {
-	sets := fmt.Sprintf("; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s", quoteIdent(schema), quoteIdent(role))
+	sets := fmt.Sprintf("; SELECT FROM pg_catalog.pg_auth_members LIMIT 0; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s",
+		quoteIdent(schema), quoteIdent(role))
 	return &binding{
 		rw: "BEGIN READ WRITE" + sets,
 		ro: "BEGIN READ ONLY" + sets,

@@ -23,13 +23,17 @@ func rawExec(ctx context.Context, query string) error {
 
 func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
 	t.Helper()
-	must(t, db.Tx(context.Background(), tn, func(ctx context.Context) error {
+	must(t, insertProduct(context.Background(), db, tn, sku, name))
+}
+
+func insertProduct(ctx context.Context, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) error {
+	return db.Tx(ctx, tn, func(ctx context.Context) error {
 		c, err := tenantdb.FromContext(ctx)
 		if err != nil {
 			return err
 		}
 		return c.Product.Create().SetSku(sku).SetTitle(map[string]string{"en": name}).SetPriceCents(100).Exec(ctx)
-	}))
+	})
 }
 
 // The wall is PostgreSQL's own: even SQL that names another schema outright
