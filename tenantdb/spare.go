@@ -3,9 +3,12 @@ package tenantdb
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Spare schemas. A tenant schema is a dozen tables with their indexes, and
@@ -21,30 +24,54 @@ import (
 const sparePrefix = "spare_"
 
 // lockSpare is the advisory lock class a claim (or a drop) of one spare
-// holds; its second key is hashtext(schema).
-const lockSpare = 0x627a7370 // "bzsp"
+// holds; its second key is hashtext(schema). lockFill, with 0, is held by the
+// one top-up running in a database.
+const (
+	lockSpare = 0x627a7370 // "bzsp"
+	lockFill  = 0x627a7366 // "bzsf"
+)
 
 // FillSpares prepares spare schemas until n current ones exist, and drops
-// spares left at an older version (a newer binary migrated the vendors; a
-// stale spare would need migrating first). Each spare is made in its own
+// spares an older binary made (a newer binary migrated the vendors since; an
+// old spare would need migrating first). Each spare is made in its own
 // transaction. It returns how many it created.
+//
+// Any number of instances may call it at once, while others provision. One
+// top-up runs per database at a time (a session advisory lock; the others
+// return at once, so the spares are never overshot), and a spare is dropped
+// only after a second look under its own lock — listing it and judging it
+// are not atomic, and a provisioning may claim it (rename it away) between
+// the two. Spares of a newer binary are left alone: during a rolling deploy
+// the old instances must not destroy what the new ones prepare.
 func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
-	names, err := db.spareNames(ctx, db.pool)
+	conn, err := db.pool.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("tenantdb: fill spares: %w", err)
+	}
+	defer conn.Close()
+	var mine bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1, 0)`, lockFill).Scan(&mine); err != nil || !mine {
+		return 0, err // another instance is topping up
+	}
+	defer unlockFill(conn)
+
+	names, err := db.spareNames(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
 	current := 0
 	for _, name := range names {
-		ok, err := db.spareCurrent(ctx, db.pool, name)
+		state, err := db.inspectSpare(ctx, conn, name)
 		if err != nil {
 			return 0, err
 		}
-		if ok {
+		switch state {
+		case spareCurrent:
 			current++
-			continue
-		}
-		if err := db.dropSpare(ctx, name); err != nil {
-			return 0, err
+		case spareOlder:
+			if err := db.dropSpare(ctx, name); err != nil {
+				return 0, err
+			}
 		}
 	}
 	created := 0
@@ -54,6 +81,17 @@ func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
 		}
 	}
 	return created, nil
+}
+
+// unlockFill releases the top-up lock, or discards the session if it cannot
+// say the lock is gone: a pooled session still holding it would stop every
+// later top-up.
+func unlockFill(conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, 0)`, lockFill); err != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 }
 
 // spareNames lists the spares through q: inside the provisioning
@@ -76,18 +114,43 @@ func (db *DB) spareNames(ctx context.Context, q execQuerier) ([]string, error) {
 	return out, rows.Err()
 }
 
-// spareCurrent reports whether a spare has exactly the migrations this binary
-// knows.
-func (db *DB) spareCurrent(ctx context.Context, q execQuerier, name string) (bool, error) {
+// spareState is what this binary may do with a spare schema.
+type spareState int
+
+const (
+	spareGone    spareState = iota // claimed or dropped meanwhile, or not ours (no role under our prefix)
+	spareCurrent                   // exactly this binary's migrations: claimable
+	spareOlder                     // an older binary's: never claimed, dropped by a top-up
+	spareNewer                     // a newer binary's: left to it
+)
+
+// inspectSpare judges a spare through q. It never runs a statement that can
+// fail on a spare that has gone (inside a provisioning transaction a failed
+// statement would abort it); outside a transaction, a spare that goes while
+// it is being read is reported gone.
+func (db *DB) inspectSpare(ctx context.Context, q execQuerier, name string) (spareState, error) {
+	var hasRevisions, hasRole bool
+	if err := scanOne(ctx, q, `SELECT to_regclass(quote_ident($1) || '.' || $2) IS NOT NULL, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $3)`,
+		[]any{name, revisionTable, db.spareRole(name)}, &hasRevisions, &hasRole); err != nil {
+		return 0, err
+	}
+	if !hasRevisions || !hasRole {
+		return spareGone, nil
+	}
 	done, err := readApplied(ctx, q, name)
 	if isUndefined(err) {
-		return false, nil // half made by a crashed filler, or gone
+		return spareGone, nil
 	}
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	todo, err := db.tenantSrc.pending(done)
-	return err == nil && len(todo) == 0 && done.newest() == db.tenantSrc.Latest(), nil
+	if done.newest() > db.tenantSrc.Latest() {
+		return spareNewer, nil
+	}
+	if todo, err := db.tenantSrc.pending(done); err == nil && len(todo) == 0 {
+		return spareCurrent, nil
+	}
+	return spareOlder, nil
 }
 
 // spareRole is the placeholder role of a spare schema. A slug never starts
@@ -124,6 +187,8 @@ func (db *DB) makeSpare(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// dropSpare drops an older binary's spare, schema and role, unless it is
+// being claimed or has changed since it was judged.
 func (db *DB) dropSpare(ctx context.Context, name string) error {
 	tx, err := db.pool.BeginTx(ctx, nil)
 	if err != nil {
@@ -131,21 +196,26 @@ func (db *DB) dropSpare(ctx context.Context, name string) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	var locked bool
-	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, lockSpare, name).Scan(&locked); err != nil || !locked {
+	if err := scanOne(ctx, tx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, []any{lockSpare, name}, &locked); err != nil || !locked {
 		return err // being claimed: leave it
 	}
+	// Under the lock, look again: a provisioning that claimed it since it was
+	// listed has renamed it away.
+	if state, err := db.inspectSpare(ctx, tx, name); err != nil || state != spareOlder {
+		return err
+	}
 	qr := quoteIdent(db.spareRole(name))
-	if err := execAll(ctx, tx, `DROP SCHEMA IF EXISTS `+quoteIdent(name)+` CASCADE`,
+	if err := execAll(ctx, tx, `DROP SCHEMA `+quoteIdent(name)+` CASCADE`,
 		`SET LOCAL ROLE `+qr, `DROP OWNED BY `+qr, `RESET ROLE`, `DROP ROLE `+qr); err != nil {
-		return fmt.Errorf("tenantdb: drop stale spare: %w", err)
+		return fmt.Errorf("tenantdb: drop old spare %s: %w", name, err)
 	}
 	return tx.Commit()
 }
 
 // claimSpare renames a current spare and its role to schema and role inside
-// the provisioning transaction tx, and reports whether it found one. Concurrent claims take
-// different spares: each holds its spare's advisory lock and checks it still
-// exists once it has the lock (a claim that committed meanwhile renamed it).
+// the provisioning transaction tx, and reports whether it found one.
+// Concurrent claims take different spares: each holds its spare's advisory
+// lock and judges it again once it has the lock.
 func (db *DB) claimSpare(ctx context.Context, tx execQuerier, schema, role string) (bool, error) {
 	names, err := db.spareNames(ctx, tx)
 	if err != nil || len(names) == 0 {
@@ -153,41 +223,20 @@ func (db *DB) claimSpare(ctx context.Context, tx execQuerier, schema, role strin
 	}
 	for _, name := range names {
 		var locked bool
-		if err := scanOne(ctx, tx, &locked, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, lockSpare, name); err != nil {
+		if err := scanOne(ctx, tx, `SELECT pg_try_advisory_xact_lock($1, hashtext($2))`, []any{lockSpare, name}, &locked); err != nil {
 			return false, err
 		}
 		if !locked {
 			continue
 		}
-		var exists bool
-		if err := scanOne(ctx, tx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, name); err != nil {
-			return false, err
-		}
-		if !exists {
-			continue
-		}
-		// Read its revisions only if it has them: a failed statement would
-		// abort the provisioning transaction.
-		var hasRevisions bool
-		if err := scanOne(ctx, tx, &hasRevisions, `SELECT to_regclass(quote_ident($1) || '.' || $2) IS NOT NULL`, name, revisionTable); err != nil {
-			return false, err
-		}
-		if !hasRevisions {
-			continue
-		}
-		ok, err := db.spareCurrent(ctx, tx, name)
+		// Under the lock, a spare still listed here is still a spare (a claim
+		// that committed meanwhile renamed it away).
+		state, err := db.inspectSpare(ctx, tx, name)
 		if err != nil {
 			return false, err
 		}
-		if !ok {
+		if state != spareCurrent {
 			continue
-		}
-		var hasRole bool
-		if err := scanOne(ctx, tx, &hasRole, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, db.spareRole(name)); err != nil {
-			return false, err
-		}
-		if !hasRole {
-			continue // another deployment's (another role prefix) or damaged
 		}
 		if err := execAll(ctx, tx,
 			`ALTER SCHEMA `+quoteIdent(name)+` RENAME TO `+quoteIdent(schema),
@@ -200,7 +249,8 @@ func (db *DB) claimSpare(ctx context.Context, tx execQuerier, schema, role strin
 	return false, nil
 }
 
-func scanOne(ctx context.Context, q execQuerier, dst any, query string, args ...any) error {
+// scanOne reads one row into dst through q.
+func scanOne(ctx context.Context, q execQuerier, query string, args []any, dst ...any) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -212,7 +262,7 @@ func scanOne(ctx context.Context, q execQuerier, dst any, query string, args ...
 		}
 		return fmt.Errorf("tenantdb: no row for %s", strings.Fields(query)[0])
 	}
-	if err := rows.Scan(dst); err != nil {
+	if err := rows.Scan(dst...); err != nil {
 		return err
 	}
 	return rows.Close()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
+	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -120,4 +122,62 @@ func TestSpareSchemas(t *testing.T) {
 			t.Fatalf("spares %v: the stale one should be replaced", got)
 		}
 	})
+}
+
+// TestSparesAcrossVersions: during a rolling deploy instances of two versions
+// share the database. The newer one drops the older one's spares (they would
+// need migrating); the older one neither claims nor drops the newer one's.
+func TestSparesAcrossVersions(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	next := withMigration(t, tenant.Migrations, "29990101000000_next.sql", "ALTER TABLE \"products\" ADD COLUMN \"next\" text NULL;\n")
+	older := tenanttest.OpenDatabase(t, d)
+	newer := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.TenantMigrations = next })
+	raw := tenanttest.SQL(t, d)
+	ctx := context.Background()
+	spares := func() []string {
+		t.Helper()
+		rows, err := raw.QueryContext(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spare\_%' ORDER BY 1`)
+		must(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			must(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		return out
+	}
+
+	if n, err := newer.FillSpares(ctx, 1); err != nil || n != 1 {
+		t.Fatalf("newer fill: %d, %v", n, err)
+	}
+	newSpare := spares()
+	if n, err := older.FillSpares(ctx, 1); err != nil || n != 1 {
+		t.Fatalf("older fill: %d, %v (the newer spare is not the older binary's to count)", n, err)
+	}
+	if got := spares(); len(got) != 2 || !slices.Contains(got, newSpare[0]) {
+		t.Fatalf("spares %v: the older binary dropped the newer one's %v", got, newSpare)
+	}
+	tn, err := older.Provision(ctx, tenantdb.NewVendor{Slug: tenanttest.Slug("old"), Name: "Older"})
+	must(t, err)
+	if tn.SchemaVersion != older.TenantLatest() {
+		t.Fatalf("the older binary provisioned at %s, want %s", tn.SchemaVersion, older.TenantLatest())
+	}
+	if got := spares(); !slices.Equal(got, newSpare) {
+		t.Fatalf("spares %v after the older binary provisioned, want %v (its own claimed, the newer kept)", got, newSpare)
+	}
+	if _, err := older.FillSpares(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := newer.FillSpares(ctx, 1); err != nil || n != 0 {
+		t.Fatalf("newer refill: %d, %v", n, err)
+	}
+	if got := spares(); !slices.Equal(got, newSpare) {
+		t.Fatalf("spares %v, want only the newer %v: the older binary's is dropped by the newer", got, newSpare)
+	}
+	var orphans int
+	must(t, raw.QueryRowContext(ctx, `SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)`, d.RolePrefix+"_spare_").Scan(&orphans))
+	if orphans != 1 {
+		t.Errorf("%d spare roles, want 1 (the dropped spare's role goes with it)", orphans)
+	}
 }
