@@ -90,9 +90,13 @@ func tenantCreateCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created %s (schema %s, role %s) at version %s\n", t.Slug, t.Schema, t.Role, t.SchemaVersion)
-			// Top the spare schemas up for the next one, after the answer.
-			_, err = a.db.FillSpares(cmd.Context(), a.cfg.Tenant.SpareSchemas)
-			return err
+			// Top the spare schemas up for the next one, after the answer. The
+			// vendor exists whatever happens here, so a failure is a warning
+			// (the servers' top-up loops will try again), not the command's.
+			if _, err := a.db.FillSpares(cmd.Context(), a.cfg.Tenant.SpareSchemas); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: topping up spare schemas: %v\n", err)
+			}
+			return nil
 		}),
 	}
 	f := cmd.Flags()
