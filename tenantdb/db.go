@@ -23,6 +23,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -45,6 +46,11 @@ type Options struct {
 	RolePrefix string
 	// MigrateParallel is how many tenants `migrate` works on at once.
 	MigrateParallel int
+	// ApplicationName names this process's connections in pg_stat_activity
+	// ("bazaar serve", "bazaar migrate"…; default "bazaar"), so a DBA can
+	// tell them apart: the pool's carry it as it is, the LISTEN session and
+	// side pools (OpenSidePool) a suffix. An application_name in the URL wins.
+	ApplicationName string
 	Logger          *slog.Logger
 
 	// PlatformMigrations and TenantMigrations default to the directories
@@ -82,6 +88,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.ApplicationName == "" {
+		opts.ApplicationName = "bazaar"
+	}
 	if opts.PlatformMigrations == nil {
 		opts.PlatformMigrations = platform.Migrations
 	}
@@ -96,7 +105,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: tenant migrations: %w", err)
 	}
-	dsn, err := withSessionSettings(opts.URL, opts.StatementTimeout)
+	dsn, err := withSessionSettings(opts.URL, opts.ApplicationName, opts.StatementTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -126,12 +135,42 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 }
 
 // ListenURL is the connection string for LISTEN sessions (lib/pq's Listener):
-// Options.ListenURL, or Options.URL when that is empty.
+// Options.ListenURL, or Options.URL when that is empty, named "<name> listen".
 func (db *DB) ListenURL() string {
-	if db.opts.ListenURL != "" {
-		return db.opts.ListenURL
+	u := db.opts.ListenURL
+	if u == "" {
+		u = db.opts.URL
 	}
-	return db.opts.URL
+	if named, err := withSessionSettings(u, db.opts.ApplicationName+" listen", 0); err == nil {
+		return named
+	}
+	return u // Open checked the URL; a listen URL lib/pq cannot use fails loudly there
+}
+
+// OpenSidePool opens a small pool of its own for infrastructure that keeps
+// its tables outside every tenant and must not compete with requests for
+// connections (the job queue). Its connections are named "<name> <purpose>"
+// and carry the pool's statement timeout; nothing on them is ever bound to a
+// tenant. The caller closes it.
+func (db *DB) OpenSidePool(ctx context.Context, purpose string, maxConns int) (*sql.DB, error) {
+	dsn, err := withSessionSettings(db.opts.URL, db.opts.ApplicationName+" "+purpose, db.opts.StatementTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
+	}
+	pool := sql.OpenDB(c)
+	pool.SetMaxOpenConns(maxConns)
+	pool.SetMaxIdleConns(maxConns)
+	pool.SetConnMaxLifetime(db.opts.ConnMaxLifetime)
+	pool.SetConnMaxIdleTime(db.opts.ConnMaxIdleTime)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("tenantdb: connect (%s): %w", purpose, err)
+	}
+	return pool, nil
 }
 
 // Prepare prepares a platform statement on the pool (each connection prepares
@@ -238,14 +277,17 @@ func (db *DB) IdleSessions(ctx context.Context) ([]SessionState, error) {
 }
 
 // withSessionSettings adds session settings to the connection URL; lib/pq sends
-// unknown URL parameters as run-time parameters at connect time. Settings the
-// URL already carries win.
-func withSessionSettings(dsn string, statementTimeout time.Duration) (string, error) {
+// application_name in the startup message and unknown URL parameters as
+// run-time parameters at connect time. Settings the URL already carries win.
+func withSessionSettings(dsn, applicationName string, statementTimeout time.Duration) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", errors.New("tenantdb: the database URL must be a postgres:// URL")
 	}
 	q := u.Query()
+	if applicationName != "" && !q.Has("application_name") {
+		q.Set("application_name", applicationName)
+	}
 	if statementTimeout > 0 && !q.Has("statement_timeout") {
 		q.Set("statement_timeout", strconv.FormatInt(statementTimeout.Milliseconds(), 10))
 	}

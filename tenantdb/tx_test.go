@@ -2,8 +2,10 @@ package tenantdb_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -279,5 +281,52 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 		must(t, db.ReadTx(context.Background(), tn, read))
 		must(t, db.ReadTx(context.Background(), tn, read))
 		must(t, db.Tx(ctx, tn, read))
+	}
+}
+
+// TestApplicationName: every connection says which program opened it — the
+// pool's, the LISTEN session's and a side pool's — unless the URL names it.
+func TestApplicationName(t *testing.T) {
+	d := tenanttest.PackageDatabase(t)
+	ctx := context.Background()
+	name := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) string {
+		t.Helper()
+		var n string
+		must(t, q.QueryRowContext(ctx, `SELECT current_setting('application_name')`).Scan(&n))
+		return n
+	}
+	db := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.ApplicationName = "bazaar test-names" })
+	if got := name(tenantdb.Pool(db)); got != "bazaar test-names" {
+		t.Errorf("pool: %q", got)
+	}
+	side, err := db.OpenSidePool(ctx, "queue", 1)
+	must(t, err)
+	defer side.Close()
+	if got := name(side); got != "bazaar test-names queue" {
+		t.Errorf("side pool: %q", got)
+	}
+	l := db.NewListener()
+	l.Subscribe("bazaar_test_names", tenantdb.Subscriber{Notify: func(string) {}, Reset: func() {}})
+	must(t, l.Start(ctx))
+	defer l.Close()
+	var listening int
+	must(t, tenantdb.Pool(db).QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'bazaar test-names listen'`).Scan(&listening))
+	if listening != 1 {
+		t.Errorf("%d LISTEN sessions named \"bazaar test-names listen\", want 1", listening)
+	}
+
+	named := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) {
+		u, err := url.Parse(o.URL)
+		must(t, err)
+		q := u.Query()
+		q.Set("application_name", "pinned")
+		u.RawQuery = q.Encode()
+		o.URL, o.ApplicationName = u.String(), "bazaar ignored"
+	})
+	if got := name(tenantdb.Pool(named)); got != "pinned" {
+		t.Errorf("an application_name in the URL must win: %q", got)
 	}
 }

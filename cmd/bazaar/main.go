@@ -73,7 +73,7 @@ func openApp(cmd *cobra.Command) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := tenantdb.Open(cmd.Context(), dbOptions(cfg, log))
+	db, err := tenantdb.Open(cmd.Context(), dbOptions(cfg, log, cmd.CommandPath()))
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +82,12 @@ func openApp(cmd *cobra.Command) (*app, error) {
 
 func (a *app) close() { a.db.Close() }
 
-func dbOptions(cfg *config.Config, log *slog.Logger) tenantdb.Options {
+// dbOptions maps the database configuration; name ("bazaar serve", "bazaar
+// migrate"…) names the connections in pg_stat_activity.
+func dbOptions(cfg *config.Config, log *slog.Logger, name string) tenantdb.Options {
 	d := cfg.Database
 	return tenantdb.Options{
+		ApplicationName:  name,
 		URL:              d.URL,
 		ListenURL:        d.ListenURL,
 		MaxOpenConns:     d.MaxOpenConns,

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,11 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body.String(), `"name":"Owner"`) {
 		t.Fatalf("demo owner login: %d %s", resp.StatusCode, body.String())
 	}
+	// A DBA tells the server's connections apart in pg_stat_activity.
+	names := waitForApplications(t, d, "bazaar serve", "bazaar serve listen", "bazaar serve queue")
+	if slices.Contains(names, "") {
+		t.Errorf("a connection without application_name: %q", names)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -196,5 +202,36 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+// waitForApplications waits until connections named each of want are open on
+// d, and returns the application names of every connection there.
+func waitForApplications(t *testing.T, d *tenanttest.Database, want ...string) []string {
+	t.Helper()
+	raw := tenanttest.SQL(t, d)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var names []string
+		rows, err := raw.Query(`SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		rows.Close()
+		missing := slices.DeleteFunc(slices.Clone(want), func(w string) bool { return slices.Contains(names, w) })
+		if len(missing) == 0 {
+			return names
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection named %q among %q", missing, names)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

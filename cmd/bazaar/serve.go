@@ -38,10 +38,11 @@ func serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := a.jobQueue(svc)
+	jobs, jobsPool, err := a.jobQueue(ctx, svc)
 	if err != nil {
 		return err
 	}
+	defer jobsPool.Close() // after the queue has stopped (deferred below)
 	sender, err := a.mailSender()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -99,22 +100,33 @@ func (a *app) importOptions(extra []netip.Prefix) marketplace.Options {
 }
 
 // jobQueue builds the queue client with the import workers and starts
-// nothing: serve starts it.
-func (a *app) jobQueue(svc *services) (*queue.Client, error) {
+// nothing: serve starts it. River gets a pool of its own ("bazaar serve
+// queue" in pg_stat_activity): its polling and bookkeeping never wait behind
+// requests for a connection, nor requests behind it. Close the pool after
+// stopping the client.
+func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.DB, error) {
 	im, q := a.cfg.Imports, a.cfg.Queue
 	workers := river.NewWorkers()
 	periodic := svc.market.Register(workers, marketplace.WorkerOptions{
 		Timeout: im.JobTimeout, ScheduleCheck: im.ScheduleCheck, ResumeCheck: im.ResumeCheck, ResumeGrace: im.ResumeGrace,
 	})
-	client, err := queue.New(a.db.SharedPool(), workers, queue.Options{
+	// The producer, the completer, the elector, the maintenance services
+	// and the inserts of requests share it; the jobs' own work uses the
+	// main pool.
+	pool, err := a.db.OpenSidePool(ctx, "queue", 2*q.Workers+4)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := queue.New(pool, workers, queue.Options{
 		Schema: q.Schema, Workers: q.Workers, PollInterval: q.PollInterval,
 		RescueAfter: im.JobTimeout + time.Hour, PeriodicJobs: periodic, Logger: a.log, Consume: true,
 	})
 	if err != nil {
-		return nil, err
+		pool.Close()
+		return nil, nil, err
 	}
 	svc.market.UseQueue(marketplace.Queue{Client: client})
-	return client, nil
+	return client, pool, nil
 }
 
 func (a *app) mailSender() (*mail.Sender, error) {

@@ -64,6 +64,7 @@ func (d *Database) Options() tenantdb.Options {
 		StatementTimeout: 30 * time.Second,
 		RolePrefix:       d.RolePrefix,
 		MigrateParallel:  4,
+		ApplicationName:  "bazaar test",
 	}
 }
 
@@ -82,12 +83,26 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// serverURL is the test server's URL, its connections named "bazaar test
+// admin" in pg_stat_activity.
 func serverURL() (string, error) {
 	u := os.Getenv(EnvURL)
 	if u == "" {
 		return "", fmt.Errorf("%s is not set: run the tests with `make test`, which starts a local PostgreSQL, or point it at a server where its role may CREATEDB and CREATEROLE", EnvURL)
 	}
-	return u, nil
+	return named(u, "bazaar test admin")
+}
+
+// named sets the application_name of connections to the URL u.
+func named(u, name string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", EnvURL, err)
+	}
+	q := p.Query()
+	q.Set("application_name", name)
+	p.RawQuery = q.Encode()
+	return p.String(), nil
 }
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9]+`)
@@ -323,6 +338,9 @@ func withDatabase(server, name string) (string, error) {
 		return "", fmt.Errorf("%s: %w", EnvURL, err)
 	}
 	u.Path = "/" + name
+	q := u.Query()
+	q.Del("application_name") // the admin connections' name; tenantdb names its own
+	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
 
@@ -377,7 +395,11 @@ func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
 // closed when the test ends.
 func SQL(t testing.TB, d *Database) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("postgres", d.URL)
+	u, err := named(d.URL, "bazaar test sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("postgres", u)
 	if err != nil {
 		t.Fatal(err)
 	}
