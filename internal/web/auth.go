@@ -72,7 +72,7 @@ func checkCSRF(c *fiber.Ctx) error {
 	}
 	if origin := c.Get(fiber.HeaderOrigin); origin != "" {
 		u, err := url.Parse(origin)
-		if err != nil || !strings.EqualFold(u.Host, c.Hostname()) {
+		if err != nil || !strings.EqualFold(u.Host, requestHost(c)) {
 			return errCSRF
 		}
 	}
@@ -247,7 +247,7 @@ func (s *server) me(c *fiber.Ctx) error {
 // vendorURL is where a vendor's admin lives, in this deployment's scheme.
 func (s *server) vendorURL(c *fiber.Ctx, slug string) string {
 	port := ""
-	if h := c.Hostname(); strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
+	if h := requestHost(c); strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
 		port = h[strings.LastIndexByte(h, ':'):]
 	}
 	if site := siteOf(c); s.opts.PathRouting && (site.Kind != SiteVendor || site.BasePath != "") {
@@ -262,7 +262,7 @@ func siteURL(c *fiber.Ctx, path string) string {
 	if site := siteOf(c); site != nil {
 		base = site.BasePath
 	}
-	return c.Protocol() + "://" + strings.Clone(c.Hostname()) + base + path
+	return c.Protocol() + "://" + requestHost(c) + base + path
 }
 
 type changePasswordRequest struct {

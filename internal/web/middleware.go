@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -60,7 +61,10 @@ func validRequestID(s string) bool {
 // the path but never the query string, which may carry tokens.
 func (s *server) withAccessLog(c *fiber.Ctx) error {
 	start := time.Now()
-	method, path := strings.Clone(c.Method()), strings.Clone(string(c.Request().URI().Path()))
+	// The path as the client sent it (checkTarget may correct fasthttp's
+	// reading of it, site resolution strips a /vendor/<slug> prefix).
+	target, _, _ := bytes.Cut(c.Request().Header.RequestURI(), []byte{'?'})
+	method, path := strings.Clone(c.Method()), string(target)
 	if err := s.nextRecovered(c); err != nil {
 		s.handleError(c, err)
 	}

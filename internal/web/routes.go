@@ -113,7 +113,8 @@ func (s *server) adminRoutes() []route {
 
 // routes builds the app.
 //
-// Order matters. Host-independent routes (health, static files) come before
+// Order matters. Every request first names exactly one well-formed host
+// (checkTarget). Host-independent routes (health, static files) come before
 // site resolution, so a load balancer probing by IP gets an answer. Then
 // resolveSite finds the site from the host, and dispatch hands the request to
 // that site's own table. Each route then runs authenticate (bearer token →
@@ -121,7 +122,7 @@ func (s *server) adminRoutes() []route {
 // (read-only where it only reads).
 func (s *server) routes() {
 	app := s.app
-	app.Use(s.withRequestID, s.withAccessLog, withSecurityHeaders)
+	app.Use(s.withRequestID, s.withAccessLog, withSecurityHeaders, s.checkTarget)
 
 	app.Get("/api/v1/health", s.health)
 	app.Get("/api/v1/health/ready", s.ready)

@@ -57,34 +57,22 @@ func invalidHost(why string) error {
 	return &fault.Error{Kind: fault.Invalid, Code: "invalid_host", Message: "invalid host: " + why}
 }
 
-// normalizeHost turns a Host header value into the canonical form used for
-// lookups, or explains why it is not a host name we could serve. The result
-// is a fresh string, safe to keep after the request.
-func normalizeHost(raw string) (string, error) {
-	h := raw
-	if h == "" {
+// normalizeHost turns the request's host (as checkTarget accepted it) into
+// the canonical form used for lookups, or explains why it is not a host name
+// we could serve. The result is a fresh string, safe to keep after the
+// request.
+func normalizeHost(authority string) (string, error) {
+	if authority == "" {
 		return "", invalidHost("the Host header is missing")
 	}
-	if len(h) > 300 {
-		return "", invalidHost("longer than 253 characters")
+	if why := authorityProblem(authority); why != "" {
+		return "", invalidHost(why)
 	}
-	if strings.HasPrefix(h, "[") {
+	if strings.HasPrefix(authority, "[") {
 		return "", invalidHost("an IP address does not name a shop")
 	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		port := h[i+1:]
-		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
-			return "", invalidHost("malformed port")
-		}
-		h = h[:i]
-	}
-	h = strings.TrimSuffix(h, ".")
-	for i := 0; i < len(h); i++ {
-		if h[i] >= 0x80 {
-			return "", invalidHost("non-ASCII characters (use the punycode form)")
-		}
-	}
-	h = strings.ToLower(h)
+	h, _, _ := strings.Cut(authority, ":")
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
 	if len(h) > 253 {
 		return "", invalidHost("longer than 253 characters")
 	}
@@ -98,7 +86,7 @@ func normalizeHost(raw string) (string, error) {
 // PRODUCT.md. Unknown hosts are 404, suspended vendors 403, vendors whose
 // schema is behind this binary's migrations 503.
 func (s *server) resolveSite(c *fiber.Ctx) error {
-	host, err := normalizeHost(c.Hostname())
+	host, err := normalizeHost(requestHost(c))
 	if err != nil {
 		return err
 	}

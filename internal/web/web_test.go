@@ -165,7 +165,7 @@ func TestSiteResolution(t *testing.T) {
 		{name: "SpoofedForwardedHostIgnored", host: hostOf(a), path: products, headers: []string{"X-Forwarded-Host: " + hostOf(b)}, wantStatus: 200, want: "Alpha thing", wantNot: "Beta"},
 		{name: "SpoofedForwardedHostUnknownIgnored", host: hostOf(a), path: products, headers: []string{"X-Forwarded-Host: admin." + base}, wantStatus: 200, want: "Alpha thing"},
 		{name: "TrustedProxyForwardedHost", server: tsTrusting, host: "internal-lb:8080", path: products, headers: []string{"X-Forwarded-Host: " + hostOf(b)}, wantStatus: 200, want: "Beta thing", wantNot: "Alpha"},
-		{name: "TrustedProxyFirstForwardedHost", server: tsTrusting, host: "internal-lb", path: products, headers: []string{"X-Forwarded-Host: " + hostOf(a) + ", " + hostOf(b)}, wantStatus: 200, want: "Alpha thing"},
+		{name: "TrustedProxyLastForwardedHost", server: tsTrusting, host: "internal-lb", path: products, headers: []string{"X-Forwarded-Host: " + hostOf(a) + ", " + hostOf(b)}, wantStatus: 200, want: "Beta thing"},
 		{name: "PathRoutingOff", server: tsNoPaths, host: base, path: "/vendor/" + a.Slug + products, wantStatus: 404, wantCode: "not_found"},
 		{name: "PathRoutingOffSubdomainStillWorks", server: tsNoPaths, host: hostOf(a), path: products, wantStatus: 200, want: "Alpha thing"},
 		{name: "HTMLErrorForBrowsers", host: "nobody-here." + base, path: "/", headers: []string{"Accept: text/html"}, wantStatus: 404, want: "<h1>404</h1>"},
