@@ -1,12 +1,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -37,26 +33,7 @@ func defaultOptions() Options {
 // normalisation) and extra header lines, and returns status and body.
 func (ts *testServer) rawGet(t testing.TB, host, path string, headers ...string) (int, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n"
-	for _, h := range headers {
-		req += h + "\r\n"
-	}
-	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return ts.rawRequest(t, strings.Join(append([]string{"GET " + path + " HTTP/1.1", "Host: " + host}, headers...), "\n"))
 }
 
 func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
