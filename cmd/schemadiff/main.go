@@ -62,7 +62,14 @@ func run(ctx context.Context) error {
 	if server == "" {
 		return errors.New("BAZAAR_DATABASE_URL is not set (run through scripts/with-db)")
 	}
-	admin, err := sql.Open("postgres", server)
+	adminURL, err := url.Parse(server)
+	if err != nil {
+		return fmt.Errorf("BAZAAR_DATABASE_URL: %w", err)
+	}
+	q := adminURL.Query()
+	q.Set("application_name", "bazaar schemadiff")
+	adminURL.RawQuery = q.Encode()
+	admin, err := sql.Open("postgres", adminURL.String())
 	if err != nil {
 		return err
 	}
@@ -140,6 +147,7 @@ func schemaURL(server, db, schema string) (string, error) {
 	u.Path = "/" + db
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", "bazaar schemadiff")
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
