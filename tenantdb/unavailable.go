@@ -54,7 +54,7 @@ func Unavailable(err error) (reason string, ok bool) {
 		return "the database refused the connection (is it running?)", true
 	case errors.As(err, &ne) && ne.Timeout():
 		return "the database did not answer in time", true
-	case errors.As(err, &op), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	case errors.As(err, &op):
 		return "the network connection to the database failed", true
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection to the database was lost", true

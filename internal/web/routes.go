@@ -115,8 +115,9 @@ func (s *server) adminRoutes() []route {
 //
 // Order matters. Host-independent routes (health, static files) come before
 // site resolution, so a load balancer probing by IP gets an answer. Then
-// checkQuery refuses query strings the database cannot take, resolveSite finds the site from the host, and dispatch hands the request to
-// that site's own table. Each route then runs authenticate (bearer token →
+// checkQuery refuses query strings the database cannot take, resolveSite
+// finds the site from the host, and dispatch hands the request to that
+// site's own table. Each route then runs authenticate (bearer token →
 // principal), guard (its Access) and, for tenant work, a bound transaction
 // (read-only where it only reads).
 func (s *server) routes() {
