@@ -58,6 +58,11 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 	BodyLimit       int           `mapstructure:"body_limit"`
 	DevPages        bool          `mapstructure:"dev_pages"`
+	// Bounds of the text a request may carry, in bytes: one query-string key
+	// or value, one JSON string (value or key), a recorded User-Agent.
+	MaxQueryValue int `mapstructure:"max_query_value"`
+	MaxJSONString int `mapstructure:"max_json_string"`
+	MaxUserAgent  int `mapstructure:"max_user_agent"`
 }
 
 // Database configures the PostgreSQL pool and tenant naming.
@@ -341,6 +346,15 @@ func (c *Config) Validate() error {
 	}
 	if h.BodyLimit < 1024 {
 		bad("http.body_limit", "must be at least 1024 bytes (got %d)", h.BodyLimit)
+	}
+	if h.MaxQueryValue < 16 || h.MaxQueryValue > 65536 {
+		bad("http.max_query_value", "must be 16 to 65536 bytes (got %d)", h.MaxQueryValue)
+	}
+	if h.MaxJSONString < 256 || h.MaxJSONString > h.BodyLimit {
+		bad("http.max_json_string", "must be 256 bytes to http.body_limit (got %d)", h.MaxJSONString)
+	}
+	if h.MaxUserAgent < 16 || h.MaxUserAgent > 65536 {
+		bad("http.max_user_agent", "must be 16 to 65536 bytes (got %d)", h.MaxUserAgent)
 	}
 	d := c.Database
 	if d.URL == "" {

@@ -68,6 +68,7 @@ func serve(ctx context.Context, a *app) error {
 		BodyLimit:      h.BodyLimit,
 		SecureCookies:  a.cfg.Auth.SecureCookies,
 		DevPages:       h.DevPages,
+		Input:          web.InputLimits{MaxQueryValue: h.MaxQueryValue, MaxJSONString: h.MaxJSONString, MaxUserAgent: h.MaxUserAgent},
 	}, web.Deps{
 		Log:      a.log,
 		DB:       a.db,

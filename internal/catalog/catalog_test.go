@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"testing"
@@ -13,6 +14,9 @@ import (
 )
 
 func TestMain(m *testing.M) { tenanttest.Main(m) }
+
+// forge encodes a cursor as a client could make one up.
+func forge(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
 
 func TestList(t *testing.T) {
 	db := tenanttest.Open(t)
@@ -77,6 +81,22 @@ func TestList(t *testing.T) {
 			{catalog.ListParams{Limit: -1}, "limit"},
 			{catalog.ListParams{Cursor: "not-a-cursor!"}, "cursor"},
 			{catalog.ListParams{Cursor: "cDE5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"}, "cursor"},
+			// Forged cursors: well-formed JSON whose value has the wrong
+			// type or one no row holds. An object reached lib/pq and was a
+			// 500 ("unsupported type map[string]interface {}").
+			{catalog.ListParams{Sort: "sku", Cursor: forge(`{"s":"sku","v":{"a":1},"i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "sku", Cursor: forge(`{"s":"sku","v":"a\u0000b","i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "sku", Cursor: forge(`{"s":"sku","v":7,"i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "-price", Cursor: forge(`{"s":"-price","v":"cheap","i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "price", Cursor: forge(`{"s":"price","v":1.5,"i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "price", Cursor: forge(`{"s":"price","v":1e300,"i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "price", Cursor: forge(`{"s":"price","v":null,"i":1}`)}, "cursor"},
+			{catalog.ListParams{Sort: "updated", Cursor: forge(`{"s":"updated","v":"yesterday","i":1}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":[1],"i":1}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":1,"i":0}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":-5,"i":1}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":1,"i":1e30}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"price","v":1,"i":1}`)}, "cursor"}, // another sort's cursor
 		} {
 			err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
 				_, err := svc.List(ctx, p.params)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -58,11 +59,13 @@ type Page struct {
 	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
-// cursor is where a page ended: the sort value and id of its last row.
+// cursor is where a page ended: the sort value and id of its last row. It
+// travels through the client, so a decoded one is checked like any input: its
+// value must have the sort column's type and be one a row can hold.
 type cursor struct {
-	Sort  string `json:"s"`
-	Value any    `json:"v"`
-	ID    int    `json:"i"`
+	Sort  string          `json:"s"`
+	Value json.RawMessage `json:"v"`
+	ID    int             `json:"i"`
 }
 
 // List returns a page of products matching p in a stable order (keyset
@@ -85,13 +88,11 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	if !ok {
 		bad["sort"] = "must be created, price, sku or updated, with - for descending"
 	}
-	var after *cursor
+	var after *position
 	if p.Cursor != "" {
-		c, err := decodeCursor(p.Cursor)
-		if err != nil || c.Sort != p.Sort {
+		if after = decodeCursor(p.Cursor, p.Sort, col); after == nil {
 			bad["cursor"] = "is not a cursor this listing returned"
 		}
-		after = c
 	}
 	if p.Status != "" && product.StatusValidator(product.Status(p.Status)) != nil {
 		bad["status"] = "must be draft, active or archived"
@@ -126,7 +127,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	for i, r := range rows {
 		if i == limit {
 			last := rows[i-1]
-			page.NextCursor = encodeCursor(cursor{Sort: p.Sort, Value: sortValue(col, last.ID, last.PriceCents, last.Sku, last.UpdatedAt), ID: last.ID})
+			page.NextCursor = encodeCursor(p.Sort, sortValue(col, last.ID, last.PriceCents, last.Sku, last.UpdatedAt), last.ID)
 			break
 		}
 		page.Products = append(page.Products, view(r))
@@ -146,26 +147,20 @@ func sortValue(col string, id int, price int64, sku string, updated time.Time) a
 	return id
 }
 
-func keyset(col string, desc bool, c *cursor) predicate.Product {
-	var v any = c.Value
-	switch col {
-	case product.FieldPriceCents:
-		f, _ := c.Value.(float64)
-		v = int64(f)
-	case product.FieldUpdatedAt:
-		s, _ := c.Value.(string)
-		t, _ := time.Parse(time.RFC3339Nano, s)
-		v = t
-	case product.FieldID:
-		f, _ := c.Value.(float64)
-		v = int(f)
-	}
+// position is a decoded cursor: the sort column's value, typed for the
+// query, and the id of the last row seen.
+type position struct {
+	value any
+	id    int
+}
+
+func keyset(col string, desc bool, after *position) predicate.Product {
 	return func(s *sql.Selector) {
 		cmp := sql.GT
 		if desc {
 			cmp = sql.LT
 		}
-		s.Where(sql.Or(cmp(s.C(col), v), sql.And(sql.EQ(s.C(col), v), cmp(s.C(product.FieldID), c.ID))))
+		s.Where(sql.Or(cmp(s.C(col), after.value), sql.And(sql.EQ(s.C(col), after.value), cmp(s.C(product.FieldID), after.id))))
 	}
 }
 
@@ -239,19 +234,55 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-func encodeCursor(c cursor) string {
-	b, _ := json.Marshal(c)
+func encodeCursor(sort string, value any, id int) string {
+	v, _ := json.Marshal(value)
+	b, _ := json.Marshal(cursor{Sort: sort, Value: v, ID: id})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s string) (*cursor, error) {
+// decodeCursor reads a cursor of the listing sorted by sort (on column col),
+// or returns nil when s is not one such a listing could have returned: not
+// base64 JSON of the right shape, another sort, an id that is not positive, a
+// value of the wrong type or one no row holds (a fraction for a price, a NUL
+// in a SKU, a time that does not parse). Nothing forged reaches the query.
+func decodeCursor(s, sort, col string) *position {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, err
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID < 1 || len(c.Value) == 0 || string(c.Value) == "null" {
+		return nil
 	}
-	return &c, nil
+	switch col {
+	case product.FieldPriceCents:
+		var v int64
+		if json.Unmarshal(c.Value, &v) != nil {
+			return nil
+		}
+		return &position{value: v, id: c.ID}
+	case product.FieldSku:
+		var v string
+		if json.Unmarshal(c.Value, &v) != nil || !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return nil
+		}
+		return &position{value: v, id: c.ID}
+	case product.FieldUpdatedAt:
+		var v string
+		if json.Unmarshal(c.Value, &v) != nil {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return nil
+		}
+		return &position{value: t, id: c.ID}
+	case product.FieldID:
+		var v int
+		if json.Unmarshal(c.Value, &v) != nil || v < 1 {
+			return nil
+		}
+		return &position{value: v, id: c.ID}
+	}
+	return nil
 }

@@ -159,7 +159,7 @@ func (s *server) actor(c *fiber.Ctx) team.Actor {
 
 // meta describes the request to the identity service.
 func (s *server) meta(c *fiber.Ctx) identity.Meta {
-	m := identity.Meta{IP: s.clientIP(c), UserAgent: strings.Clone(c.Get(fiber.HeaderUserAgent)), RequestID: requestID(c)}
+	m := identity.Meta{IP: s.clientIP(c), UserAgent: recordedHeader(c.Get(fiber.HeaderUserAgent), limitsOf(c).maxUserAgent()), RequestID: requestID(c)}
 	if site := siteOf(c); site != nil && site.Tenant != nil {
 		m.VendorID = site.Tenant.ID
 	}
@@ -167,7 +167,8 @@ func (s *server) meta(c *fiber.Ctx) identity.Meta {
 }
 
 // bind decodes a JSON body into v, refusing unknown fields and trailing data
-// with a message that says what is wrong.
+// with a message that says what is wrong, and then any string in it, at any
+// depth, that is not text the database can take (jsonTextProblems).
 func bind(c *fiber.Ctx, v any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -192,5 +193,5 @@ func bind(c *fiber.Ctx, v any) error {
 	if dec.More() {
 		return fault.New(fault.Invalid, "the body has data after its JSON value")
 	}
-	return nil
+	return fault.Fields("the JSON body has text that cannot be accepted", jsonTextProblems(body, limitsOf(c).maxJSONString()))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/public"
+	"github.com/bazaar/bazaar/tenantdb"
 )
 
 // errorBody is the JSON error shape of every API error:
@@ -71,11 +72,34 @@ func classify(err error) (int, errorDetail, bool) {
 	return fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error"}, true
 }
 
+// unavailableRetry is the Retry-After of an answer given while the database
+// cannot be reached: a PostgreSQL restart or fail-over takes seconds.
+const unavailableRetry = 5 * time.Second
+
+// databaseDown is the 503 that asks the client to try again, with the
+// reason, when err says the database cannot be reached
+// (tenantdb.Unavailable), instead of the 500 of a failure; nil otherwise.
+func databaseDown(err error) (*fault.Error, string) {
+	if _, ok := fault.As(err); ok {
+		return nil, ""
+	}
+	reason, ok := tenantdb.Unavailable(err)
+	if !ok {
+		return nil, ""
+	}
+	return &fault.Error{Kind: fault.Unavailable, Message: "the service is briefly unavailable; try again in a few seconds",
+		RetryAfter: unavailableRetry, Err: err}, reason
+}
+
 // handleError renders err as the response: JSON for the API and for clients
 // that do not ask for HTML, a small HTML page for browsers.
 func (s *server) handleError(c *fiber.Ctx, err error) {
+	if down, reason := databaseDown(err); down != nil {
+		s.log.WarnContext(c.UserContext(), "request failed: database unavailable", "request_id", requestID(c), "reason", reason, "err", err)
+		err = down
+	}
 	status, detail, internal := classify(err)
-	var retry time.Duration // when a rate-limited client may try again
+	var retry time.Duration // when a rate-limited or turned-away client may try again
 	if fe, ok := fault.As(err); ok {
 		retry = fe.RetryAfter
 	}

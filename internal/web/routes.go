@@ -116,8 +116,9 @@ func (s *server) adminRoutes() []route {
 // Order matters. Every request first names exactly one well-formed host
 // (checkTarget). Host-independent routes (health, static files) come before
 // site resolution, so a load balancer probing by IP gets an answer. Then
-// resolveSite finds the site from the host, and dispatch hands the request to
-// that site's own table. Each route then runs authenticate (bearer token →
+// checkQuery refuses query strings the database cannot take, resolveSite
+// finds the site from the host, and dispatch hands the request to that
+// site's own table. Each route then runs authenticate (bearer token →
 // principal), guard (its Access) and, for tenant work, a bound transaction
 // (read-only where it only reads).
 func (s *server) routes() {
@@ -131,7 +132,7 @@ func (s *server) routes() {
 		app.Use("/dev/feeds", filesystem.New(filesystem.Config{Root: http.FS(s.devFeeds)}))
 	}
 
-	app.Use(s.withTimeout, s.resolveSite, s.dispatch)
+	app.Use(s.withTimeout, s.checkQuery, s.resolveSite, s.dispatch)
 
 	platform := s.siteApp(s.platformRoutes())
 	admin := s.siteApp(s.adminRoutes())

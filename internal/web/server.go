@@ -36,6 +36,8 @@ type Options struct {
 	// DevPages serves development helpers (the outgoing mail page, the
 	// demo's feeds).
 	DevPages bool
+	// Input bounds the text of query strings and JSON bodies (input.go).
+	Input InputLimits
 }
 
 // Deps are the services the routes need.

@@ -151,7 +151,11 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 }
 
 func (s *server) teamAudit(c *fiber.Ctx) error {
-	before, _ := strconv.Atoi(c.Query("before"))
+	bad := map[string]string{}
+	before := queryInt(c, "before", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
 	ev, err := s.team.Audit(c.UserContext(), before, 100)
 	if err != nil {
 		return err

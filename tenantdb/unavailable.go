@@ -1,0 +1,63 @@
+package tenantdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/lib/pq"
+)
+
+// Unavailable reports whether err says the database cannot be reached right
+// now — nothing listens, the connection broke, the server is shutting down,
+// restarting or out of connection slots — rather than that the request or
+// the code is at fault, and says why in plain words: no address, user or
+// query, so the reason may be shown to a load balancer or an operator.
+// A restart of PostgreSQL takes seconds; callers answer "try again"
+// (HTTP 503 with Retry-After) instead of reporting a failure.
+//
+// It knows lib/pq's errors: connection failures come back as net errors
+// (dialling, reading, writing), driver.ErrBadConn (a broken connection;
+// lib/pq also reports a FATAL server error this way) or io.EOF, and the
+// server's own refusals carry SQLSTATE class 08 (connection exception),
+// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now or
+// 53300 too_many_connections.
+func Unavailable(err error) (reason string, ok bool) {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return "", false // the caller's own deadline or cancellation, not the database's state
+	}
+	if e := pq.As(err); e != nil {
+		switch {
+		case e.Code == "57P01":
+			return "the database server is shutting down", true
+		case e.Code == "57P02":
+			return "the database server is restarting after a crash", true
+		case e.Code == "57P03":
+			return "the database server is not accepting connections yet (starting up or shutting down)", true
+		case e.Code == "53300":
+			return "the database server has no connection free", true
+		case e.Code.Class() == "08":
+			return "the connection to the database failed", true
+		}
+		return "", false
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		return "the database's host name does not resolve", true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the database refused the connection (is it running?)", true
+	case errors.As(err, &ne) && ne.Timeout():
+		return "the database did not answer in time", true
+	case errors.As(err, &op):
+		return "the network connection to the database failed", true
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection to the database was lost", true
+	}
+	return "", false
+}
