@@ -3,12 +3,12 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/mail"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -47,8 +47,13 @@ func (s *server) devMails(c *fiber.Ctx) error {
 // platformAudit lists platform audit events, newest first; ?before=<id> pages
 // back and ?action= filters.
 func (s *server) platformAudit(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	before := queryInt(c, "before", bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
 	q := s.db.Platform.AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(100)
-	if before, _ := strconv.Atoi(c.Query("before")); before > 0 {
+	if before > 0 {
 		q.Where(auditevent.IDLT(before))
 	}
 	if a := c.Query("action"); a != "" {
