@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -97,16 +98,46 @@ func (f *Fetcher) control(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("%w: cannot check address %q", ErrRefused, address)
 	}
-	ip := ap.Addr().Unmap()
+	written := ap.Addr()
+	ip := destination(written)
 	for _, p := range f.o.Allow {
 		if p.Contains(ip) {
 			return nil
 		}
 	}
 	if why := forbidden(ip); why != "" {
+		if ip != written.Unmap() {
+			return fmt.Errorf("%w: %s is %s (written %s)", ErrRefused, ip, why, written)
+		}
 		return fmt.Errorf("%w: %s is %s", ErrRefused, ip, why)
 	}
 	return nil
+}
+
+// IPv6 ranges that carry an IPv4 address and reach it: IPv4-compatible
+// (deprecated), NAT64's well-known prefix, 6to4.
+var (
+	compatible = netip.MustParsePrefix("::/96")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+	siteLocal  = netip.MustParsePrefix("fec0::/10")
+)
+
+// destination is the address a connection to ip ends at: the IPv4 address
+// an IPv6 form carries (mapped, compatible, NAT64, 6to4), else ip itself.
+func destination(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	bare := ip.WithZone("")
+	b := bare.As16()
+	switch {
+	case !ip.Is6() || ip.IsUnspecified() || ip.IsLoopback():
+		return ip
+	case compatible.Contains(bare), nat64.Contains(bare):
+		return netip.AddrFrom4([4]byte(b[12:16]))
+	case sixToFour.Contains(bare):
+		return netip.AddrFrom4([4]byte(b[2:6]))
+	}
+	return ip
 }
 
 // cgnat is the shared address space (RFC 6598): inside carrier networks,
@@ -121,6 +152,8 @@ func forbidden(ip netip.Addr) string {
 		return "a private address"
 	case ip.IsLinkLocalUnicast():
 		return "a link-local address (cloud metadata services live there)"
+	case siteLocal.Contains(ip.WithZone("")):
+		return "a site-local address"
 	case ip.IsUnspecified():
 		return "the unspecified address"
 	case ip.IsMulticast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
@@ -145,7 +178,8 @@ func checkURL(u *url.URL) error {
 
 // Check tells early what Get would refuse for the URL itself: a scheme
 // other than http(s), credentials, no host, or a literal address the guard
-// forbids. Names are only checked when a download resolves them.
+// forbids, in any form a resolver reads as an address (hostAddr). Names are
+// only checked when a download resolves them.
 func (f *Fetcher) Check(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -154,10 +188,57 @@ func (f *Fetcher) Check(raw string) error {
 	if err := checkURL(u); err != nil {
 		return err
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+	if ip, ok := hostAddr(u.Hostname()); ok {
 		return f.control("", netip.AddrPortFrom(ip, 0).String(), nil)
 	}
 	return nil
+}
+
+// hostAddr reads a URL's host as an IP address the way resolvers may: an
+// IPv6 or dotted IPv4 literal, or one of the forms inet_aton still accepts
+// (getaddrinfo, and so curl and many HTTP clients, resolve them): a single
+// number (2852039166), octal (0251.…) or hex (0xA9…) parts, fewer than four
+// parts (127.1); a trailing dot is ignored.
+func hostAddr(host string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, true
+	}
+	parts := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	// Every part but the last is one byte; the last fills the bytes left.
+	var v uint64
+	last := len(parts) - 1
+	for i, p := range parts {
+		n, ok := inetNumber(p)
+		switch {
+		case !ok, i < last && n > 0xff, i == last && n >= 1<<(8*(4-last)):
+			return netip.Addr{}, false
+		case i < last:
+			v |= n << (8 * (3 - i))
+		default:
+			v |= n
+		}
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+}
+
+// inetNumber reads one part of a legacy IPv4 address: 0x-prefixed hex,
+// 0-prefixed octal, or decimal.
+func inetNumber(p string) (uint64, bool) {
+	base := 10
+	switch {
+	case len(p) >= 2 && (p[:2] == "0x" || p[:2] == "0X"):
+		base, p = 16, p[2:]
+		if p == "" {
+			return 0, true // "0x" alone is 0
+		}
+	case len(p) >= 2 && p[0] == '0':
+		base, p = 8, p[1:]
+	}
+	n, err := strconv.ParseUint(p, base, 32)
+	return n, err == nil
 }
 
 // Request is one download, conditional when ETag or LastModified is set

@@ -147,3 +147,47 @@ func TestErrorStatusIsNamed(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Check refuses a URL whose host is an internal address in any of the forms
+// resolvers and browsers read as one, not only the dotted one: a single
+// number, octal or hex parts, fewer than four parts, a trailing dot, and
+// IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4).
+func TestCheckRefusesNumericHostForms(t *testing.T) {
+	f := New(Options{})
+	for _, tt := range []struct{ url, want string }{
+		{"http://2852039166/latest/meta-data/", "169.254.169.254 is a link-local"},
+		{"http://0xA9FEA9FE/", "169.254.169.254 is a link-local"},
+		{"http://0xa9.0xfe.0xa9.0xfe/", "169.254.169.254 is a link-local"},
+		{"http://0251.0376.0251.0376/", "169.254.169.254 is a link-local"},
+		{"http://0251.254.43518/", "169.254.169.254 is a link-local"},
+		{"http://169.254.43518/", "169.254.169.254 is a link-local"},
+		{"http://2130706433:8080/feed.csv", "127.0.0.1 is a loopback"},
+		{"http://017700000001/", "127.0.0.1 is a loopback"},
+		{"http://127.1/", "127.0.0.1 is a loopback"},
+		{"http://0x7f.1/", "127.0.0.1 is a loopback"},
+		{"http://127.0.0.1./", "127.0.0.1 is a loopback"},
+		{"http://0/", "0.0.0.0 is the unspecified"},
+		{"http://167772161/", "10.0.0.1 is a private"},
+		{"http://[::ffff:169.254.169.254]/", "169.254.169.254 is a link-local"},
+		{"http://[::ffff:a9fe:a9fe]/", "169.254.169.254 is a link-local"},
+		{"http://[0:0:0:0:0:ffff:7f00:1]/", "127.0.0.1 is a loopback"},
+		{"http://[::127.0.0.1]/", "127.0.0.1 is a loopback"},
+		{"http://[64:ff9b::a9fe:a9fe]/", "169.254.169.254 is a link-local"},
+		{"http://[2002:a9fe:a9fe::1]/", "169.254.169.254 is a link-local"},
+		{"http://[fe80::1%25eth0]/", "link-local"},
+		{"http://[fec0::1]/", "site-local"},
+	} {
+		err := f.Check(tt.url)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want refused: %s", tt.url, err, tt.want)
+		}
+	}
+	// Names, public addresses in any form, and numbers that are no address
+	// are left to the download (which checks what they resolve to).
+	for _, u := range []string{"http://example.com/feed.csv", "http://134744072/", "http://8.8.8.8/", "http://0x8.8.8.8/",
+		"http://1.2.3.4.5/", "http://4294967296/", "http://09/", "http://feed-2852039166.example/", "http://[2001:db8::1]/"} {
+		if err := f.Check(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+}

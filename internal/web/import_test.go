@@ -581,6 +581,13 @@ func TestImportRefusesInternalAddresses(t *testing.T) {
 		{"http://[::1]/feed.tsv", "::1 is a loopback address"},
 		{"http://10.0.0.1/feed.tsv", "10.0.0.1 is a private address"},
 		{"http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"},
+		// The same addresses written as resolvers still read them.
+		{"http://2852039166/latest/meta-data/", "169.254.169.254 is a link-local address"},
+		{"http://0xA9FEA9FE/", "169.254.169.254 is a link-local address"},
+		{"http://0251.0376.0251.0376/", "169.254.169.254 is a link-local address"},
+		{"http://127.1/feed.tsv", "127.0.0.1 is a loopback address"},
+		{"http://[::ffff:a9fe:a9fe]/", "169.254.169.254 is a link-local address"},
+		{"http://[64:ff9b::a9fe:a9fe]/", "169.254.169.254 is a link-local address"},
 		{"file:///etc/passwd", "only http and https"},
 	} {
 		r := ts.do(t, req{method: "PUT", host: host, path: "/api/v1/marketplace/config", token: tok,
