@@ -21,13 +21,17 @@ func missingFromFile(ctx context.Context, lang string, prevJob int) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	pred, args := listed(map[string]int{lang: prevJob}, 1)
 	var n int
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM staged_products WHERE seen ->> $1 = $2`, lang, fmt.Sprint(prevJob)).Scan(&n)
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM staged_products WHERE `+pred, args...).Scan(&n)
 	return n, err
 }
 
 // listed builds the predicate "the current file of some language lists the
-// product", with its arguments numbered from argN.
+// product", with its arguments numbered from argN. It is never NULL — a
+// product some language's file never listed has no key for it in seen, and
+// `seen ->> lang = job` would be NULL there, so NOT of it would never hold —
+// hence containment.
 func listed(cur map[string]int, argN int) (string, []any) {
 	if len(cur) == 0 {
 		return "false", nil
@@ -35,8 +39,8 @@ func listed(cur map[string]int, argN int) (string, []any) {
 	var parts []string
 	var args []any
 	for lang, job := range cur {
-		parts = append(parts, fmt.Sprintf("seen ->> $%d = $%d", argN, argN+1))
-		args = append(args, lang, fmt.Sprint(job))
+		parts = append(parts, fmt.Sprintf("seen @> jsonb_build_object($%d::text, $%d::bigint)", argN, argN+1))
+		args = append(args, lang, job)
 		argN += 2
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
