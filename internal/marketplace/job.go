@@ -60,9 +60,14 @@ type Job struct {
 	DurationMS      *int64               `json:"duration_ms"`
 }
 
-// Counts total a job: rows read, products created, updated, unchanged,
-// missing from the feed, rows failed; drifted published products and
-// disagreements between languages.
+// Counts total a job: rows read; staged products created, updated (existed
+// and changed, a new language included), unchanged (listed, not changed),
+// missing from the feed; rows failed; drifted published products and
+// disagreements between languages. Each product counts once whatever the
+// number of files listing it; a language's own counts (schema.LanguageRun)
+// count its file's rows instead: created (the row created the product),
+// merged (its language joined a product another file created), updated,
+// unchanged, failed.
 type Counts struct {
 	Rows          int `json:"rows"`
 	Created       int `json:"created"`

@@ -23,7 +23,7 @@ type Change struct {
 	FeedID   string   `json:"feed_id"`
 	Language string   `json:"language"`
 	Line     int      `json:"line"`
-	Action   string   `json:"action"` // create, update, unchanged, missing
+	Action   string   `json:"action"` // create, merge, update, unchanged, missing
 	Fields   []string `json:"fields,omitempty"`
 }
 
@@ -76,7 +76,7 @@ func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, a
 	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit)
 	if action != "" {
 		if importchange.ActionValidator(importchange.Action(action)) != nil {
-			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, update, unchanged or missing"})
+			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, merge, update, unchanged or missing"})
 		}
 		q.Where(importchange.ActionEQ(importchange.Action(action)))
 	}

@@ -344,7 +344,7 @@ func isFileError(err error) bool {
 
 func finishLanguage(l *schema.LanguageRun, c fileCounts, bytes int64, at *time.Time) {
 	l.Status, l.FinishedAt = langDone, at
-	l.Rows, l.Created, l.Updated, l.Unchanged, l.Missing, l.Failed = c.Rows, c.Created, c.Updated, c.Unchanged, c.Missing, c.Failed
+	l.Rows, l.Created, l.Merged, l.Updated, l.Unchanged, l.Missing, l.Failed = c.Rows, c.Created, c.Merged, c.Updated, c.Unchanged, c.Missing, c.Failed
 	l.Bytes = bytes
 }
 

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"fmt"
+	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -67,5 +70,56 @@ func TestMissingAcrossLanguages(t *testing.T) {
 		if got := ts.missingIDs(t, host, tok); got != s.missing || j.Counts.Missing != s.missingCounted {
 			t.Errorf("%s: missing %q (counted %d), want %q (%d)", s.name, got, j.Counts.Missing, s.missing, s.missingCounted)
 		}
+	}
+}
+
+// TestCountsPerLanguage: a product is created once, by the first file that
+// lists it; the other files' rows for it are merged into it. The totals
+// count products, the languages count their files' rows.
+func TestCountsPerLanguage(t *testing.T) {
+	ts, host, tok := importShop(t, "perlang", setup{})
+	feeds := newFeedServer(t)
+	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv"), "de": feeds.url("/de.tsv"), "en": feeds.url("/en.tsv")}, "fr", "de", "en")
+	a, b, c := product("A", "Alpha", "1 EUR"), product("B", "Beta", "2 EUR"), product("C", "Gamma", "3 EUR")
+	type counts struct{ Rows, Created, Merged, Updated, Unchanged int }
+	of := func(j importJob) []counts {
+		out := make([]counts, len(j.Languages))
+		for i, l := range j.Languages {
+			out[i] = counts{l.Rows, l.Created, l.Merged, l.Updated, l.Unchanged}
+		}
+		return out
+	}
+	feeds.set("/fr.tsv", feedFile(a, b))
+	feeds.set("/de.tsv", feedFile(a, b, c))
+	feeds.set("/en.tsv", feedFile(a, c))
+	first := ts.runImport(t, host, tok, "")
+	if want := []counts{{2, 2, 0, 0, 0}, {3, 1, 2, 0, 0}, {2, 0, 2, 0, 0}}; !reflect.DeepEqual(of(first), want) {
+		t.Errorf("first import per language %+v, want %+v", of(first), want)
+	}
+	if c := first.Counts; c.Rows != 7 || c.Created != 3 || c.Updated != 0 || c.Unchanged != 0 {
+		t.Errorf("first import totals %+v", c)
+	}
+	r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/changes?language=de", first.ID), token: tok})
+	for _, want := range []string{`"feed_id":"A","language":"de","line":2,"action":"merge"`, `"feed_id":"C","language":"de","line":4,"action":"create"`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("changes of de lack %s: %s", want, r.body)
+		}
+	}
+	if r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/changes?action=merge", first.ID), token: tok}); r.status != http.StatusOK || strings.Count(string(r.body), `"action":"merge"`) != 4 {
+		t.Errorf("filter by merge: %d %s", r.status, r.body)
+	}
+
+	// B's price moves in the French and German files; C joins the French
+	// file (a language new to a product that exists: merged, and the
+	// product is updated); the English file is the same (skipped).
+	b.price = "2.50 EUR"
+	feeds.set("/fr.tsv", feedFile(a, b, c))
+	feeds.set("/de.tsv", feedFile(a, b, c))
+	second := ts.runImport(t, host, tok, "")
+	if want := []counts{{3, 0, 1, 1, 1}, {3, 0, 0, 1, 2}, {0, 0, 0, 0, 0}}; !reflect.DeepEqual(of(second), want) || second.Languages[2].Status != "unchanged" {
+		t.Errorf("second import per language %+v, want %+v", second.Languages, want)
+	}
+	if c := second.Counts; c.Rows != 6 || c.Created != 0 || c.Updated != 2 || c.Unchanged != 1 {
+		t.Errorf("second import totals %+v", c)
 	}
 }

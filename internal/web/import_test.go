@@ -111,10 +111,10 @@ type importJob struct {
 	DryRun    bool   `json:"dry_run"`
 	Error     string `json:"error"`
 	Languages []struct {
-		Language                                           string
-		Status                                             string
-		Error                                              string
-		Rows, Created, Updated, Unchanged, Missing, Failed int
+		Language                                                   string
+		Status                                                     string
+		Error                                                      string
+		Rows, Created, Merged, Updated, Unchanged, Missing, Failed int
 	} `json:"languages"`
 	Counts struct {
 		Rows, Created, Updated, Unchanged, Missing, Failed, Drifted, Disagreements int
@@ -287,7 +287,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("disagreements = %d, want 1 (HONEY price)", c.Disagreements)
 		}
 		if len(first.Languages) != 2 || first.Languages[0].Rows != 4 || first.Languages[0].Created != 3 || first.Languages[0].Failed != 1 ||
-			first.Languages[1].Rows != 3 || first.Languages[1].Created != 3 {
+			first.Languages[1].Rows != 3 || first.Languages[1].Created != 0 || first.Languages[1].Merged != 3 {
 			t.Errorf("per language: %+v", first.Languages)
 		}
 	})

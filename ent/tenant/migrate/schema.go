@@ -42,7 +42,7 @@ var (
 		{Name: "feed_id", Type: field.TypeString},
 		{Name: "language", Type: field.TypeString, Default: ""},
 		{Name: "line", Type: field.TypeInt, Default: 0},
-		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "update", "unchanged", "missing"}},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "merge", "update", "unchanged", "missing"}},
 		{Name: "fields", Type: field.TypeJSON, Nullable: true},
 	}
 	// ImportChangesTable holds the schema information for the "import_changes" table.

@@ -61,8 +61,9 @@ type LanguageRun struct {
 	Status     string     `json:"status"` // pending, running, done, unchanged, failed, cancelled
 	Error      string     `json:"error,omitempty"`
 	Rows       int        `json:"rows"`
-	Created    int        `json:"created"`
-	Updated    int        `json:"updated"`
+	Created    int        `json:"created"` // rows that created a staged product
+	Merged     int        `json:"merged"`  // rows whose language was new to an existing staged product
+	Updated    int        `json:"updated"` // rows that changed their language's item of a staged product
 	Unchanged  int        `json:"unchanged"`
 	Missing    int        `json:"missing"`
 	Failed     int        `json:"failed"`
@@ -148,8 +149,9 @@ func (ImportRowError) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("job_id", "language", "line")}
 }
 
-// ImportChange is one row's outcome in one import: create, update (which
-// fields), unchanged, or a product missing from the feed. A dry run writes
+// ImportChange is one row's outcome in one import: create (the row created
+// the staged product), merge (its language joined an existing one), update
+// (which fields), unchanged, or a product missing from the feed. A dry run writes
 // only these. There is one per row of a large file, so it has no foreign key
 // (checking one per row cost a tenth of an import's time): pruning a job
 // deletes its changes itself.
@@ -164,7 +166,7 @@ func (ImportChange) Fields() []ent.Field {
 		field.String("feed_id"),
 		field.String("language").Default("").Comment("the file that decided it; empty for missing"),
 		field.Int("line").Default(0).Comment("its line in that file; 0 for missing"),
-		field.Enum("action").Values("create", "update", "unchanged", "missing"),
+		field.Enum("action").Values("create", "merge", "update", "unchanged", "missing"),
 		field.Strings("fields").Optional(),
 	}
 }
