@@ -16,7 +16,8 @@ import (
 var errDryRun = errors.New("marketplace: dry run: roll back")
 
 // runDry does everything an import would — downloads, merging, missing,
-// counts, disagreements — in one transaction that is rolled back, writing
+// counts, disagreements, bringing published products along (for the drift
+// count) — in one transaction that is rolled back, writing
 // only its reports (per row: create, update with the fields, unchanged; row
 // errors; disagreements) and its job row, each in short transactions of
 // their own. The catalogue is not touched.
@@ -124,7 +125,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 			before.RowsDone += int64(st.counts.Rows)
 			before.BytesDone += d.bytes
 		}
-		if err := s.finish(sctx, t, j.ID, cur, outside, false); err != nil {
+		if err := s.finish(sctx, t, j.ID, cur, outside); err != nil {
 			return err
 		}
 		return errDryRun

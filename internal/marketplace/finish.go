@@ -50,10 +50,11 @@ func listed(cur map[string]int, argN int) (string, []any) {
 // longer listed by any language's file are marked missing (only when every
 // file was read: a failed download says nothing about what is missing),
 // totals are counted from the staged rows, disagreements are kept once per
-// product and field, published products follow the feed (sync, for real
-// imports), and the job gets its final status. report writes the job's
-// reports and row (the same transaction, or short ones for a dry run).
-func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur map[string]int, report func(func(ctx context.Context) error) error, real bool) error {
+// product and field, published products follow the feed (sync), and the job
+// gets its final status. report writes the job's reports and row (the same
+// transaction, or short ones for a dry run). A dry run syncs too, in its
+// transaction that is rolled back: its drift count is the import's.
+func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur map[string]int, report func(func(ctx context.Context) error) error) error {
 	tx, err := tenantdb.SQLTx(ctx)
 	if err != nil {
 		return err
@@ -115,7 +116,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		return fmt.Errorf("marketplace: count: %w", err)
 	}
 	drifted := 0
-	if real && s.sync != nil {
+	if s.sync != nil {
 		if drifted, err = s.sync(ctx, jobID); err != nil {
 			return err
 		}

@@ -333,7 +333,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 		before.BytesDone += d.bytes
 	}
 	return s.db.Tx(ctx, t, func(ctx context.Context) error {
-		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) }, true)
+		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) })
 	})
 }
 

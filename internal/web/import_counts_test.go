@@ -123,3 +123,48 @@ func TestCountsPerLanguage(t *testing.T) {
 		t.Errorf("second import totals %+v", c)
 	}
 }
+
+// TestDryRunPredictsTheImport: a dry run's counts — drifted included, per
+// language too — are the ones the real import then reports, on a first
+// import and on a re-import under overrides.
+func TestDryRunPredictsTheImport(t *testing.T) {
+	ts, host, tok := importShop(t, "predict", setup{})
+	feeds := newFeedServer(t)
+	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv"), "en": feeds.url("/en.tsv")}, "fr", "en")
+	fr := []feedRow{product("A", "Alpha", "1 EUR"), product("B", "Beta", "2 EUR"), product("C", "Gamma", "3 EUR"), product("D", "Delta", "x")}
+	en := []feedRow{product("A", "Alpha en", "1 EUR"), product("B", "Beta en", "2.20 EUR")}
+	same := func(step string) importJob {
+		t.Helper()
+		dry := ts.runImport(t, host, tok, "?dry_run=true")
+		real := ts.runImport(t, host, tok, "")
+		dry.ID, dry.DryRun, dry.Progress = real.ID, real.DryRun, real.Progress
+		if !reflect.DeepEqual(dry, real) {
+			t.Errorf("%s: the dry run predicted\n%+v\nthe import did\n%+v", step, dry, real)
+		}
+		return real
+	}
+	feeds.set("/fr.tsv", feedFile(fr...))
+	feeds.set("/en.tsv", feedFile(en...))
+	same("FirstImport")
+
+	// Publish A with its price and French title overridden, B as it is.
+	staged := ts.staged(t, host, tok, "")
+	r := ts.do(t, req{method: "POST", host: host, path: fmt.Sprintf("/api/v1/products/from-import/%d", findStaged(t, staged, "A").ID), token: tok,
+		body: map[string]any{"price_cents": 150, "title": map[string]any{"fr": "Notre Alpha"}}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("publish A: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, req{method: "POST", host: host, path: fmt.Sprintf("/api/v1/products/from-import/%d", findStaged(t, staged, "B").ID), token: tok}); r.status != http.StatusCreated {
+		t.Fatalf("publish B: %d %s", r.status, r.body)
+	}
+
+	// The feed moves A's overridden price and title, B's price, drops C.
+	fr[0], fr[1] = product("A", "Alpha neu", "1.20 EUR"), product("B", "Beta", "2.40 EUR")
+	en[0], en[1] = product("A", "Alpha en", "1.20 EUR"), product("B", "Beta en", "2.40 EUR")
+	feeds.set("/fr.tsv", feedFile(fr[0], fr[1], fr[3]))
+	feeds.set("/en.tsv", feedFile(en...))
+	j := same("ReimportUnderOverrides")
+	if c := j.Counts; c.Drifted != 1 || c.Updated != 2 || c.Missing != 1 || c.Failed != 1 {
+		t.Errorf("re-import under overrides: %+v", c)
+	}
+}
