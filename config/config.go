@@ -155,6 +155,7 @@ type Imports struct {
 	MaxLanguages     int           `mapstructure:"max_languages"`
 	MaxRecordBytes   int           `mapstructure:"max_record_bytes"`
 	MaxRowErrors     int           `mapstructure:"max_row_errors"`
+	MaxRawBytes      int           `mapstructure:"max_raw_bytes"` // of a refused line kept in the report
 	BatchSize        int           `mapstructure:"batch_size"`
 	TempDir          string        `mapstructure:"temp_dir"`
 	ProgressInterval time.Duration `mapstructure:"progress_interval"`
@@ -467,7 +468,8 @@ func (c *Config) validateImports(bad func(key, format string, args ...any)) {
 	}
 	atLeastOne := map[string]int{
 		"imports.max_languages": im.MaxLanguages, "imports.max_record_bytes": im.MaxRecordBytes,
-		"imports.max_row_errors": im.MaxRowErrors, "imports.batch_size": im.BatchSize, "imports.keep_jobs": im.KeepJobs,
+		"imports.max_row_errors": im.MaxRowErrors, "imports.max_raw_bytes": im.MaxRawBytes,
+		"imports.batch_size": im.BatchSize, "imports.keep_jobs": im.KeepJobs,
 		"queue.workers": c.Queue.Workers,
 	}
 	for _, k := range slices.Sorted(maps.Keys(atLeastOne)) {

@@ -5007,6 +5007,7 @@ type ImportRowErrorMutation struct {
 	field         *string
 	reason        *string
 	raw           *string
+	raw_note      *string
 	clearedFields map[string]struct{}
 	job           *int
 	clearedjob    bool
@@ -5405,6 +5406,42 @@ func (m *ImportRowErrorMutation) ResetRaw() {
 	m.raw = nil
 }
 
+// SetRawNote sets the "raw_note" field.
+func (m *ImportRowErrorMutation) SetRawNote(s string) {
+	m.raw_note = &s
+}
+
+// RawNote returns the value of the "raw_note" field in the mutation.
+func (m *ImportRowErrorMutation) RawNote() (r string, exists bool) {
+	v := m.raw_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRawNote returns the old "raw_note" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldRawNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRawNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRawNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRawNote: %w", err)
+	}
+	return oldValue.RawNote, nil
+}
+
+// ResetRawNote resets all changes to the "raw_note" field.
+func (m *ImportRowErrorMutation) ResetRawNote() {
+	m.raw_note = nil
+}
+
 // ClearJob clears the "job" edge to the ImportJob entity.
 func (m *ImportRowErrorMutation) ClearJob() {
 	m.clearedjob = true
@@ -5466,7 +5503,7 @@ func (m *ImportRowErrorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ImportRowErrorMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.job != nil {
 		fields = append(fields, importrowerror.FieldJobID)
 	}
@@ -5487,6 +5524,9 @@ func (m *ImportRowErrorMutation) Fields() []string {
 	}
 	if m.raw != nil {
 		fields = append(fields, importrowerror.FieldRaw)
+	}
+	if m.raw_note != nil {
+		fields = append(fields, importrowerror.FieldRawNote)
 	}
 	return fields
 }
@@ -5510,6 +5550,8 @@ func (m *ImportRowErrorMutation) Field(name string) (ent.Value, bool) {
 		return m.Reason()
 	case importrowerror.FieldRaw:
 		return m.Raw()
+	case importrowerror.FieldRawNote:
+		return m.RawNote()
 	}
 	return nil, false
 }
@@ -5533,6 +5575,8 @@ func (m *ImportRowErrorMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldReason(ctx)
 	case importrowerror.FieldRaw:
 		return m.OldRaw(ctx)
+	case importrowerror.FieldRawNote:
+		return m.OldRawNote(ctx)
 	}
 	return nil, fmt.Errorf("unknown ImportRowError field %s", name)
 }
@@ -5590,6 +5634,13 @@ func (m *ImportRowErrorMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRaw(v)
+		return nil
+	case importrowerror.FieldRawNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRawNote(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ImportRowError field %s", name)
@@ -5687,6 +5738,9 @@ func (m *ImportRowErrorMutation) ResetField(name string) error {
 		return nil
 	case importrowerror.FieldRaw:
 		m.ResetRaw()
+		return nil
+	case importrowerror.FieldRawNote:
+		m.ResetRawNote()
 		return nil
 	}
 	return fmt.Errorf("unknown ImportRowError field %s", name)

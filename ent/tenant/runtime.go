@@ -187,6 +187,10 @@ func init() {
 	importrowerrorDescRaw := importrowerrorFields[6].Descriptor()
 	// importrowerror.DefaultRaw holds the default value on creation for the raw field.
 	importrowerror.DefaultRaw = importrowerrorDescRaw.Default.(string)
+	// importrowerrorDescRawNote is the schema descriptor for raw_note field.
+	importrowerrorDescRawNote := importrowerrorFields[7].Descriptor()
+	// importrowerror.DefaultRawNote holds the default value on creation for the raw_note field.
+	importrowerror.DefaultRawNote = importrowerrorDescRawNote.Default.(string)
 	importsourceFields := schema.ImportSource{}.Fields()
 	_ = importsourceFields
 	// importsourceDescLanguage is the schema descriptor for language field.

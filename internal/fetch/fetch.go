@@ -250,7 +250,9 @@ type Request struct {
 }
 
 // Response is a download in progress. Read Body to the end, then Close it;
-// SHA256 is the content's hash once the body has been read.
+// SHA256 is the content's hash once the body has been read. ETag and
+// LastModified are empty when the server sent none, or ones that are not
+// printable ASCII of a sane length (see validator).
 type Response struct {
 	NotModified   bool // the server says the file is unchanged; Body is empty
 	ETag          string
@@ -290,7 +292,7 @@ func (f *Fetcher) Get(ctx context.Context, q Request) (*Response, error) {
 		return nil, err
 	}
 	out := &Response{
-		ETag: res.Header.Get("ETag"), LastModified: res.Header.Get("Last-Modified"),
+		ETag: validator(res.Header.Get("ETag")), LastModified: validator(res.Header.Get("Last-Modified")),
 		ContentLength: res.ContentLength, FinalURL: res.Request.URL.String(), hash: sha256.New(),
 	}
 	switch res.StatusCode {
@@ -309,6 +311,26 @@ func (f *Fetcher) Get(ctx context.Context, q Request) (*Response, error) {
 	}
 	out.Body = &limitedBody{rc: res.Body, left: f.o.MaxBytes, max: f.o.MaxBytes, hash: out.hash}
 	return out, nil
+}
+
+// maxValidator bounds an ETag or Last-Modified kept for the next download.
+const maxValidator = 256
+
+// validator keeps a response's ETag or Last-Modified only when it can be
+// stored and sent back as it came: printable ASCII, at most maxValidator
+// bytes. HTTP lets an ETag hold other bytes, which a text column refuses;
+// without a validator the next download is simply not conditional (its hash
+// still tells whether the file changed).
+func validator(v string) string {
+	if len(v) > maxValidator {
+		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return ""
+		}
+	}
+	return v
 }
 
 type eofReader struct{}

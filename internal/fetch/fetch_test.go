@@ -191,3 +191,24 @@ func TestCheckRefusesNumericHostForms(t *testing.T) {
 		}
 	}
 }
+
+// An ETag or Last-Modified that is not printable ASCII (HTTP allows other
+// bytes in an ETag) or is unreasonably long is not kept: it could not be
+// stored as text, and the content hash still tells an unchanged file.
+func TestUnstorableValidatorsAreDropped(t *testing.T) {
+	for _, tt := range []struct{ etag, lastModified, wantETag string }{
+		{`"v1"`, "Tue, 01 Dec 2026 10:00:00 GMT", `"v1"`},
+		{"\"caf\xe9\"", "", ""},
+		{`"` + strings.Repeat("x", 300) + `"`, "", ""},
+	} {
+		s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Etag"] = []string{tt.etag}
+			w.Header()["Last-Modified"] = []string{tt.lastModified}
+			io.WriteString(w, "id,title\n")
+		})
+		res, _, err := readAll(t, New(Options{Allow: loopback}), Request{URL: s.URL})
+		if err != nil || res.ETag != tt.wantETag || res.LastModified != tt.lastModified {
+			t.Errorf("ETag %q: kept %q, Last-Modified %q, %v", tt.etag, res.ETag, res.LastModified, err)
+		}
+	}
+}

@@ -31,6 +31,7 @@ type Options struct {
 	BatchSize       int           // rows merged per round trip (default 2000)
 	MaxRecordBytes  int           // one feed record (default 1 MiB)
 	MaxRowErrors    int           // row errors kept per file; more are counted only (default 10000)
+	MaxRawBytes     int           // of a refused line kept with its row error; a longer one is cut (default 8 KiB)
 	TempDir         string        // where downloads are spooled (default os.TempDir())
 	ProgressEvery   time.Duration // how often progress is saved (default 500ms)
 	KeepJobs        int           // finished jobs kept per vendor with their reports (default 100)
@@ -50,6 +51,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxRowErrors <= 0 {
 		o.MaxRowErrors = 10000
+	}
+	if o.MaxRawBytes <= 0 {
+		o.MaxRawBytes = 8 << 10
 	}
 	if o.TempDir == "" {
 		o.TempDir = os.TempDir()

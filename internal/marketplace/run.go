@@ -210,19 +210,25 @@ func languagesOf(j *tenant.ImportJob) []string {
 
 // languageError is what a vendor is told about a file that failed: the
 // download's or the parser's own words (they are about the vendor's file and
-// URL), never a database error.
+// URL), never a database error. They may quote what a server sent (a status
+// line), so they are made storable and bounded like a feed's text.
 func languageError(err error) string {
 	var fe *letzshop.FileError
 	var dns *net.DNSError
+	msg := err.Error()
 	switch {
 	case errors.As(err, &fe):
-		return fe.Error()
+		msg = fe.Error()
 	case errors.As(err, &dns):
 		// Not the resolver's own words: they name our DNS server.
-		return fmt.Sprintf("the host %s could not be resolved", dns.Name)
+		msg = fmt.Sprintf("the host %s could not be resolved", dns.Name)
 	}
-	return err.Error()
+	msg, _ = letzshop.Excerpt(msg, maxMessageBytes)
+	return msg
 }
+
+// maxMessageBytes bounds an error message kept on a job.
+const maxMessageBytes = 1000
 
 func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob) error {
 	srcs, err := s.sources(ctx, t)

@@ -309,7 +309,7 @@ func TestImportEndToEnd(t *testing.T) {
 		}
 		csv := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors.csv", first.ID), token: tok})
 		if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") ||
-			!strings.HasPrefix(string(csv.body), "language,line,column,field,reason,raw\nfr,5,7,gtin,") {
+			!strings.HasPrefix(string(csv.body), "language,line,column,field,reason,raw,raw_note\nfr,5,7,gtin,") {
 			t.Errorf("csv: %d %s %s", csv.status, csv.header.Get("Content-Type"), csv.body)
 		}
 	})

@@ -151,6 +151,7 @@ var (
 		{Name: "field", Type: field.TypeString, Default: ""},
 		{Name: "reason", Type: field.TypeString},
 		{Name: "raw", Type: field.TypeString, Default: ""},
+		{Name: "raw_note", Type: field.TypeString, Default: ""},
 		{Name: "job_id", Type: field.TypeInt},
 	}
 	// ImportRowErrorsTable holds the schema information for the "import_row_errors" table.
@@ -161,7 +162,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "import_row_errors_import_jobs_row_errors",
-				Columns:    []*schema.Column{ImportRowErrorsColumns[7]},
+				Columns:    []*schema.Column{ImportRowErrorsColumns[8]},
 				RefColumns: []*schema.Column{ImportJobsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -170,7 +171,7 @@ var (
 			{
 				Name:    "importrowerror_job_id_language_line",
 				Unique:  false,
-				Columns: []*schema.Column{ImportRowErrorsColumns[7], ImportRowErrorsColumns[1], ImportRowErrorsColumns[2]},
+				Columns: []*schema.Column{ImportRowErrorsColumns[8], ImportRowErrorsColumns[1], ImportRowErrorsColumns[2]},
 			},
 		},
 	}

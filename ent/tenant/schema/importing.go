@@ -135,7 +135,8 @@ func (ImportRowError) Fields() []ent.Field {
 		field.Int("column").Default(0),
 		field.String("field").Default(""),
 		field.String("reason"),
-		field.String("raw").Default(""),
+		field.String("raw").Default("").Comment("the line as read, made storable (letzshop.Excerpt)"),
+		field.String("raw_note").Default("").Comment("what was done to raw: cut, bytes escaped; empty when it is the line as it was"),
 	}
 }
 
