@@ -95,6 +95,7 @@ func (a *app) importOptions(extra []netip.Prefix) marketplace.Options {
 		MaxLanguages: im.MaxLanguages, BatchSize: im.BatchSize, MaxRecordBytes: im.MaxRecordBytes,
 		MaxRowErrors: im.MaxRowErrors, MaxRawBytes: im.MaxRawBytes, TempDir: im.TempDir, ProgressEvery: im.ProgressInterval,
 		KeepJobs: im.KeepJobs, DefaultCurrency: im.DefaultCurrency, ScheduleEvery: im.ScheduleInterval,
+		MaxAttempts: im.MaxAttempts, BackoffBase: im.BackoffBase, BackoffMax: im.BackoffMax, CancelCheck: im.CancelCheck,
 	}
 }
 

@@ -91,6 +91,41 @@ var ErrRefused = errors.New("refused")
 // ErrTooLarge is returned while reading a body past MaxBytes.
 var ErrTooLarge = errors.New("too large")
 
+// StatusError is an answer other than 200 or 304.
+type StatusError struct {
+	Code   int
+	Status string // the status line's text, as the server sent it
+}
+
+func (e *StatusError) Error() string { return "the server answered " + e.Status }
+
+// Temporary reports whether a failed download (Get, or reading its body)
+// may succeed if tried again later: a timeout, a connection refused, reset
+// or cut short, a DNS failure other than "no such host", or an answer 408,
+// 429 or 5xx. A refusal of the guard, a file too large, another status, a
+// certificate or redirect problem will fail the same way again.
+func Temporary(err error) bool {
+	var se *StatusError
+	var dns *net.DNSError
+	var op *net.OpError
+	var ne net.Error
+	switch {
+	case err == nil, errors.Is(err, ErrRefused), errors.Is(err, ErrTooLarge):
+		return false
+	case errors.As(err, &se):
+		return se.Code == http.StatusRequestTimeout || se.Code == http.StatusTooManyRequests || se.Code >= 500
+	case errors.As(err, &dns):
+		return !dns.IsNotFound
+	case errors.As(err, &ne) && ne.Timeout():
+		return true
+	case errors.As(err, &op):
+		// Dialling, reading or writing failed; a certificate problem is
+		// not an OpError.
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
 // control runs for every connection attempt, with the address DNS gave:
 // the one place a rebinding name or a redirect cannot get past.
 func (f *Fetcher) control(_, address string, _ syscall.RawConn) error {
@@ -303,7 +338,7 @@ func (f *Fetcher) Get(ctx context.Context, q Request) (*Response, error) {
 		return out, nil
 	default:
 		res.Body.Close()
-		return nil, fmt.Errorf("the server answered %s", res.Status)
+		return nil, &StatusError{Code: res.StatusCode, Status: res.Status}
 	}
 	if res.ContentLength > f.o.MaxBytes {
 		res.Body.Close()

@@ -212,3 +212,43 @@ func TestUnstorableValidatorsAreDropped(t *testing.T) {
 		}
 	}
 }
+
+// Temporary tells the failures a later attempt may get past from those it
+// will meet again.
+func TestTemporary(t *testing.T) {
+	status := func(code int) *httptest.Server {
+		return serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
+	}
+	closed := serve(t, func(http.ResponseWriter, *http.Request) {})
+	closedURL := closed.URL
+	closed.Close()
+	cut := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, "id,title\n")
+	})
+	f := New(Options{Allow: loopback})
+	for _, tt := range []struct {
+		name string
+		url  string
+		want bool
+	}{
+		{"ServiceUnavailable", status(http.StatusServiceUnavailable).URL, true},
+		{"TooManyRequests", status(http.StatusTooManyRequests).URL, true},
+		{"NotFound", status(http.StatusNotFound).URL, false},
+		{"Forbidden", status(http.StatusForbidden).URL, false},
+		{"ConnectionRefused", closedURL, true},
+		{"CutShort", cut.URL, true},
+		{"NoSuchHost", "http://no-such-host.invalid/feed.csv", false},
+		{"Refused", "http://10.0.0.1/feed.csv", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := readAll(t, f, Request{URL: tt.url})
+			if err == nil || Temporary(err) != tt.want {
+				t.Errorf("err %v: temporary %v, want %v", err, Temporary(err), tt.want)
+			}
+		})
+	}
+	if _, _, err := readAll(t, New(Options{}), Request{URL: status(200).URL}); Temporary(err) {
+		t.Errorf("a refusal of the guard is temporary: %v", err)
+	}
+}

@@ -42,10 +42,8 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 		}
 		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
 		switch {
-		case err != nil && ctx.Err() != nil:
-			return ctx.Err()
 		case err != nil:
-			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
+			if err := s.downloadFailed(ctx, t, j, i, err); err != nil {
 				return err
 			}
 		case d.file == nil:
@@ -130,11 +128,8 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 		}
 		return errDryRun
 	})
-	switch {
-	case errors.Is(err, errDryRun):
+	if errors.Is(err, errDryRun) {
 		return nil
-	case errors.Is(err, errCancelled):
-		return s.finishCancelled(ctx, t, j.ID, 0)
 	}
 	return err
 }

@@ -8,21 +8,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
 // importShop starts a server running imports on the queue and signs in the
 // owner of a fresh shop.
-func importShop(t *testing.T, slug string, su setup) (ts *testServer, host, tok string) {
+func importShop(t *testing.T, slug string, su setup) (ts *testServer, shop *tenantdb.Tenant, host, tok string) {
 	t.Helper()
 	db := tenanttest.Open(t)
-	shop := tenanttest.Tenant(t, db, slug)
+	shop = tenanttest.Tenant(t, db, slug)
 	su.opts, su.queue = defaultOptions(), true
 	ts = start(t, db, su)
 	host = hostOf(shop)
 	u := ts.user(t, "owner@"+slug+".test")
 	ts.join(t, shop, u.ID, "owner")
-	return ts, host, ts.login(t, host, "owner@"+slug+".test").access
+	return ts, shop, host, ts.login(t, host, "owner@"+slug+".test").access
 }
 
 func product(id, title, price string) feedRow {
@@ -44,7 +45,7 @@ func (ts *testServer) missingIDs(t *testing.T, host, tok string) string {
 // language's file lists it any more — also a product that only some
 // languages' files ever listed — and not while one file still does.
 func TestMissingAcrossLanguages(t *testing.T) {
-	ts, host, tok := importShop(t, "missing", setup{})
+	ts, _, host, tok := importShop(t, "missing", setup{})
 	feeds := newFeedServer(t)
 	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv"), "de": feeds.url("/de.tsv")}, "fr", "de")
 	a, b, c := product("A", "Alpha", "1 EUR"), product("B", "Beta", "2 EUR"), product("C", "Gamma", "3 EUR")
@@ -77,7 +78,7 @@ func TestMissingAcrossLanguages(t *testing.T) {
 // lists it; the other files' rows for it are merged into it. The totals
 // count products, the languages count their files' rows.
 func TestCountsPerLanguage(t *testing.T) {
-	ts, host, tok := importShop(t, "perlang", setup{})
+	ts, _, host, tok := importShop(t, "perlang", setup{})
 	feeds := newFeedServer(t)
 	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv"), "de": feeds.url("/de.tsv"), "en": feeds.url("/en.tsv")}, "fr", "de", "en")
 	a, b, c := product("A", "Alpha", "1 EUR"), product("B", "Beta", "2 EUR"), product("C", "Gamma", "3 EUR")
@@ -128,7 +129,7 @@ func TestCountsPerLanguage(t *testing.T) {
 // language too — are the ones the real import then reports, on a first
 // import and on a re-import under overrides.
 func TestDryRunPredictsTheImport(t *testing.T) {
-	ts, host, tok := importShop(t, "predict", setup{})
+	ts, _, host, tok := importShop(t, "predict", setup{})
 	feeds := newFeedServer(t)
 	ts.configure(t, host, tok, map[string]string{"fr": feeds.url("/fr.tsv"), "en": feeds.url("/en.tsv")}, "fr", "en")
 	fr := []feedRow{product("A", "Alpha", "1 EUR"), product("B", "Beta", "2 EUR"), product("C", "Gamma", "3 EUR"), product("D", "Delta", "x")}

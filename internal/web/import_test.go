@@ -122,6 +122,11 @@ type importJob struct {
 	Progress struct {
 		RowsDone int64 `json:"rows_done"`
 	} `json:"progress"`
+	CancelRequested bool       `json:"cancel_requested"`
+	Attempts        int        `json:"attempts"`
+	MaxAttempts     int        `json:"max_attempts"`
+	LastError       string     `json:"last_error"`
+	NextAttemptAt   *time.Time `json:"next_attempt_at"`
 }
 
 // waitImport polls an import until it has finished.

@@ -15,7 +15,7 @@ import (
 // byte and what to do; the other languages import, and the vendor's import
 // slot is free again.
 func TestLatinOneFeedIsRefusedWhole(t *testing.T) {
-	ts, host, tok := importShop(t, "latin", setup{})
+	ts, _, host, tok := importShop(t, "latin", setup{})
 	feeds := newFeedServer(t)
 	feeds.set("/fr.tsv", feedFile(product("A", "Tasse", "1 EUR"), product("B", "Caf\xe9 cr\xe8me", "2 EUR"), product("C", "Th\xe9", "3 EUR")))
 	feeds.set("/en.tsv", feedFile(product("A", "Cup", "1 EUR"), product("B", "Coffee", "2 EUR")))
@@ -40,7 +40,7 @@ func TestLatinOneFeedIsRefusedWhole(t *testing.T) {
 // keeps is cut on a character, and a line holding NUL is kept with the byte
 // escaped; the report says so, and the import ends normally.
 func TestRefusedRowsAreKeptAsText(t *testing.T) {
-	ts, host, tok := importShop(t, "rawtext", setup{})
+	ts, _, host, tok := importShop(t, "rawtext", setup{})
 	feeds := newFeedServer(t)
 	// B starts "B\tBeta\t": its description's two-byte characters start on
 	// odd offsets, so byte 8192 falls inside one. Its GTIN refuses it.
@@ -81,7 +81,7 @@ func TestRefusedRowsAreKeptAsText(t *testing.T) {
 // allows other bytes) is not kept; the import goes on, and the next one
 // still recognises the unchanged file by its hash.
 func TestUnstorableETagIsIgnored(t *testing.T) {
-	ts, host, tok := importShop(t, "etag", setup{})
+	ts, _, host, tok := importShop(t, "etag", setup{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Etag"] = []string{"\"caf\xe9\""}
 		io.WriteString(w, feedFile(product("A", "Alpha", "1 EUR")))

@@ -124,6 +124,9 @@ var (
 		{Name: "rows_done", Type: field.TypeInt64, Default: 0},
 		{Name: "bytes_done", Type: field.TypeInt64, Default: 0},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "max_attempts", Type: field.TypeInt, Default: 5},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "started_at", Type: field.TypeTime, Nullable: true},
@@ -138,7 +141,7 @@ var (
 			{
 				Name:    "importjob_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ImportJobsColumns[20]},
+				Columns: []*schema.Column{ImportJobsColumns[23]},
 			},
 		},
 	}
