@@ -172,7 +172,7 @@ func (s *Service) attemptFailed(ctx context.Context, t *tenantdb.Tenant, j *tena
 		switch {
 		case cur.CancelRequested:
 			ended = StatusCancelled
-			u.SetStatus(importjob.StatusCancelled).SetFinishedAt(now).SetLanguages(settle(cur.Languages, langCancelled, ""))
+			endCancelled(cur, u)
 		case retry:
 			ended = StatusQueued
 			u.SetStatus(importjob.StatusQueued).SetLastError(f.reason).SetNextAttemptAt(now.Add(after)).
@@ -227,11 +227,15 @@ func settle(langs []schema.LanguageRun, status, why string) []schema.LanguageRun
 	return langs
 }
 
-// finishCancelled ends a cancelled job: its unfinished languages too.
+// endCancelled makes u end job j as cancelled, its unfinished languages too.
+func endCancelled(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) *tenant.ImportJobUpdateOne {
+	return u.SetStatus(importjob.StatusCancelled).SetFinishedAt(time.Now()).ClearNextAttemptAt().
+		SetLanguages(settle(j.Languages, langCancelled, ""))
+}
+
+// finishCancelled ends a job whose attempt was cancelled.
 func (s *Service) finishCancelled(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
-	_, err := s.jobUpdate(ctx, t, jobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
-		u.SetLanguages(settle(j.Languages, langCancelled, "")).SetStatus(importjob.StatusCancelled).SetFinishedAt(time.Now())
-	})
+	_, err := s.jobUpdate(ctx, t, jobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) { endCancelled(j, u) })
 	return err
 }
 

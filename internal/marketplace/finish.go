@@ -75,7 +75,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		switch l.Status {
 		case langFailed:
 			failedFiles++
-			msgs = append(msgs, fmt.Sprintf("the %s file %s: %s", l.Language, l.URL, l.Error))
+			msgs = append(msgs, fileMessage(l.Language, l.URL, l.Error))
 		case langDone, langUnchanged:
 			doneFiles++
 		}

@@ -233,8 +233,7 @@ func (s *Service) Cancel(ctx context.Context, id int) (Job, error) {
 	}
 	up := j.Update().SetCancelRequested(true)
 	if ends {
-		up.SetStatus(importjob.StatusCancelled).SetFinishedAt(time.Now()).ClearNextAttemptAt().
-			SetLanguages(settle(j.Languages, langCancelled, ""))
+		endCancelled(j, up)
 		if s.queue != nil {
 			tenantdb.AfterCommit(ctx, func() { s.unqueue(ctx, t, id) })
 		}

@@ -102,8 +102,7 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 		case j.Status != importjob.StatusQueued && j.Status != importjob.StatusRunning:
 			return nil
 		case j.CancelRequested:
-			return j.Update().SetStatus(importjob.StatusCancelled).SetFinishedAt(now).ClearNextAttemptAt().
-				SetLanguages(settle(j.Languages, langCancelled, "")).Exec(ctx)
+			return endCancelled(j, j.Update()).Exec(ctx)
 		case lastAttempt(j):
 			// Only a job still running gets here (a failed attempt is queued
 			// again only while attempts are left): the last one died.
