@@ -138,8 +138,8 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	}
 	rd.header = make([]string, len(header))
 	for i, h := range header {
-		if fe := encodingError(h, hrec.Line, i+1); fe != nil {
-			return nil, fe
+		if !utf8.ValidString(h) {
+			return nil, encodingError(hrec.Raw, hrec.Line, i+1)
 		}
 		if strings.IndexByte(h, 0) >= 0 {
 			return nil, &FileError{Line: hrec.Line, Column: i + 1, Reason: "the header holds a NUL character (a UTF-16 file?); save or export it as UTF-8 and import it again"}

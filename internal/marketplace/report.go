@@ -116,10 +116,10 @@ func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]Row
 }
 
 // WriteRowErrorsCSV writes every refused line of a job as CSV (language,
-// line, column, field, reason, raw, raw_note) to w, a chunk at a time, each chunk read
-// in a short transaction of its own: a download of many thousand rows holds
-// neither a transaction nor the whole file in memory. Call it outside any
-// tenant transaction (after ensuring the job exists).
+// line, column, field, reason, raw, raw_note) to w, a chunk at a time, each
+// chunk read in a short transaction of its own: a download of many thousand
+// rows holds neither a transaction nor the whole file in memory. Call it
+// outside any tenant transaction (after ensuring the job exists).
 func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, jobID int, w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"language", "line", "column", "field", "reason", "raw", "raw_note"}); err != nil {
