@@ -160,6 +160,7 @@ type Imports struct {
 	MaxLanguages     int           `mapstructure:"max_languages"`
 	MaxRecordBytes   int           `mapstructure:"max_record_bytes"`
 	MaxRowErrors     int           `mapstructure:"max_row_errors"`
+	MaxRawBytes      int           `mapstructure:"max_raw_bytes"` // of a refused line kept in the report
 	BatchSize        int           `mapstructure:"batch_size"`
 	TempDir          string        `mapstructure:"temp_dir"`
 	ProgressInterval time.Duration `mapstructure:"progress_interval"`
@@ -170,6 +171,10 @@ type Imports struct {
 	JobTimeout       time.Duration `mapstructure:"job_timeout"`
 	ResumeCheck      time.Duration `mapstructure:"resume_check"`
 	ResumeGrace      time.Duration `mapstructure:"resume_grace"`
+	MaxAttempts      int           `mapstructure:"max_attempts"` // of an import whose failures a retry may fix
+	BackoffBase      time.Duration `mapstructure:"backoff_base"`
+	BackoffMax       time.Duration `mapstructure:"backoff_max"`
+	CancelCheck      time.Duration `mapstructure:"cancel_check"`
 }
 
 // Queue configures the background job queue (River on PostgreSQL).
@@ -338,6 +343,8 @@ func (c *Config) Validate() error {
 		"imports.schedule_interval": c.Imports.ScheduleInterval, "imports.schedule_check": c.Imports.ScheduleCheck,
 		"imports.job_timeout": c.Imports.JobTimeout, "imports.resume_check": c.Imports.ResumeCheck,
 		"imports.resume_grace": c.Imports.ResumeGrace, "queue.poll_interval": c.Queue.PollInterval,
+		"imports.backoff_base": c.Imports.BackoffBase, "imports.backoff_max": c.Imports.BackoffMax,
+		"imports.cancel_check": c.Imports.CancelCheck,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {
@@ -481,13 +488,17 @@ func (c *Config) validateImports(bad func(key, format string, args ...any)) {
 	}
 	atLeastOne := map[string]int{
 		"imports.max_languages": im.MaxLanguages, "imports.max_record_bytes": im.MaxRecordBytes,
-		"imports.max_row_errors": im.MaxRowErrors, "imports.batch_size": im.BatchSize, "imports.keep_jobs": im.KeepJobs,
+		"imports.max_row_errors": im.MaxRowErrors, "imports.max_raw_bytes": im.MaxRawBytes,
+		"imports.batch_size": im.BatchSize, "imports.keep_jobs": im.KeepJobs, "imports.max_attempts": im.MaxAttempts,
 		"queue.workers": c.Queue.Workers,
 	}
 	for _, k := range slices.Sorted(maps.Keys(atLeastOne)) {
 		if atLeastOne[k] < 1 {
 			bad(k, "must be at least 1 (got %d)", atLeastOne[k])
 		}
+	}
+	if im.BackoffMax < im.BackoffBase {
+		bad("imports.backoff_max", "must be at least imports.backoff_base (%s; got %s)", im.BackoffBase, im.BackoffMax)
 	}
 	if !currencyRE.MatchString(im.DefaultCurrency) {
 		bad("imports.default_currency", "must be an ISO 4217 code such as EUR (got %q)", im.DefaultCurrency)

@@ -94,8 +94,9 @@ func (a *app) importOptions(extra []netip.Prefix) marketplace.Options {
 			MaxBytes: im.MaxFileBytes, MaxRedirects: im.MaxRedirects, Allow: allow,
 		},
 		MaxLanguages: im.MaxLanguages, BatchSize: im.BatchSize, MaxRecordBytes: im.MaxRecordBytes,
-		MaxRowErrors: im.MaxRowErrors, TempDir: im.TempDir, ProgressEvery: im.ProgressInterval,
+		MaxRowErrors: im.MaxRowErrors, MaxRawBytes: im.MaxRawBytes, TempDir: im.TempDir, ProgressEvery: im.ProgressInterval,
 		KeepJobs: im.KeepJobs, DefaultCurrency: im.DefaultCurrency, ScheduleEvery: im.ScheduleInterval,
+		MaxAttempts: im.MaxAttempts, BackoffBase: im.BackoffBase, BackoffMax: im.BackoffMax, CancelCheck: im.CancelCheck,
 	}
 }
 

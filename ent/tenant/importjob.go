@@ -53,9 +53,15 @@ type ImportJob struct {
 	RowsDone int64 `json:"rows_done,omitempty"`
 	// BytesDone holds the value of the "bytes_done" field.
 	BytesDone int64 `json:"bytes_done,omitempty"`
-	// Attempts holds the value of the "attempts" field.
+	// attempts started
 	Attempts int `json:"attempts,omitempty"`
-	// Error holds the value of the "error" field.
+	// attempts allowed before a failure a retry may fix fails the job
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// why the last attempt failed (user-safe)
+	LastError string `json:"last_error,omitempty"`
+	// when a queued job whose attempt failed is tried again
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	// why the job failed, or which files failed (user-safe)
 	Error string `json:"error,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
@@ -107,11 +113,11 @@ func (*ImportJob) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case importjob.FieldDryRun, importjob.FieldCancelRequested:
 			values[i] = new(sql.NullBool)
-		case importjob.FieldID, importjob.FieldRequestedBy, importjob.FieldRows, importjob.FieldCreated, importjob.FieldUpdated, importjob.FieldUnchanged, importjob.FieldMissing, importjob.FieldFailed, importjob.FieldDrifted, importjob.FieldDisagreements, importjob.FieldRowsDone, importjob.FieldBytesDone, importjob.FieldAttempts:
+		case importjob.FieldID, importjob.FieldRequestedBy, importjob.FieldRows, importjob.FieldCreated, importjob.FieldUpdated, importjob.FieldUnchanged, importjob.FieldMissing, importjob.FieldFailed, importjob.FieldDrifted, importjob.FieldDisagreements, importjob.FieldRowsDone, importjob.FieldBytesDone, importjob.FieldAttempts, importjob.FieldMaxAttempts:
 			values[i] = new(sql.NullInt64)
-		case importjob.FieldMarketplace, importjob.FieldStatus, importjob.FieldTrigger, importjob.FieldError:
+		case importjob.FieldMarketplace, importjob.FieldStatus, importjob.FieldTrigger, importjob.FieldLastError, importjob.FieldError:
 			values[i] = new(sql.NullString)
-		case importjob.FieldCreatedAt, importjob.FieldStartedAt, importjob.FieldFinishedAt:
+		case importjob.FieldNextAttemptAt, importjob.FieldCreatedAt, importjob.FieldStartedAt, importjob.FieldFinishedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -245,6 +251,25 @@ func (_m *ImportJob) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Attempts = int(value.Int64)
 			}
+		case importjob.FieldMaxAttempts:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field max_attempts", values[i])
+			} else if value.Valid {
+				_m.MaxAttempts = int(value.Int64)
+			}
+		case importjob.FieldLastError:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_error", values[i])
+			} else if value.Valid {
+				_m.LastError = value.String
+			}
+		case importjob.FieldNextAttemptAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_attempt_at", values[i])
+			} else if value.Valid {
+				_m.NextAttemptAt = new(time.Time)
+				*_m.NextAttemptAt = value.Time
+			}
 		case importjob.FieldError:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field error", values[i])
@@ -372,6 +397,17 @@ func (_m *ImportJob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("attempts=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Attempts))
+	builder.WriteString(", ")
+	builder.WriteString("max_attempts=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MaxAttempts))
+	builder.WriteString(", ")
+	builder.WriteString("last_error=")
+	builder.WriteString(_m.LastError)
+	builder.WriteString(", ")
+	if v := _m.NextAttemptAt; v != nil {
+		builder.WriteString("next_attempt_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("error=")
 	builder.WriteString(_m.Error)

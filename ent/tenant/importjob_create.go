@@ -269,6 +269,48 @@ func (_c *ImportJobCreate) SetNillableAttempts(v *int) *ImportJobCreate {
 	return _c
 }
 
+// SetMaxAttempts sets the "max_attempts" field.
+func (_c *ImportJobCreate) SetMaxAttempts(v int) *ImportJobCreate {
+	_c.mutation.SetMaxAttempts(v)
+	return _c
+}
+
+// SetNillableMaxAttempts sets the "max_attempts" field if the given value is not nil.
+func (_c *ImportJobCreate) SetNillableMaxAttempts(v *int) *ImportJobCreate {
+	if v != nil {
+		_c.SetMaxAttempts(*v)
+	}
+	return _c
+}
+
+// SetLastError sets the "last_error" field.
+func (_c *ImportJobCreate) SetLastError(v string) *ImportJobCreate {
+	_c.mutation.SetLastError(v)
+	return _c
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_c *ImportJobCreate) SetNillableLastError(v *string) *ImportJobCreate {
+	if v != nil {
+		_c.SetLastError(*v)
+	}
+	return _c
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_c *ImportJobCreate) SetNextAttemptAt(v time.Time) *ImportJobCreate {
+	_c.mutation.SetNextAttemptAt(v)
+	return _c
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_c *ImportJobCreate) SetNillableNextAttemptAt(v *time.Time) *ImportJobCreate {
+	if v != nil {
+		_c.SetNextAttemptAt(*v)
+	}
+	return _c
+}
+
 // SetError sets the "error" field.
 func (_c *ImportJobCreate) SetError(v string) *ImportJobCreate {
 	_c.mutation.SetError(v)
@@ -454,6 +496,14 @@ func (_c *ImportJobCreate) defaults() {
 		v := importjob.DefaultAttempts
 		_c.mutation.SetAttempts(v)
 	}
+	if _, ok := _c.mutation.MaxAttempts(); !ok {
+		v := importjob.DefaultMaxAttempts
+		_c.mutation.SetMaxAttempts(v)
+	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		v := importjob.DefaultLastError
+		_c.mutation.SetLastError(v)
+	}
 	if _, ok := _c.mutation.Error(); !ok {
 		v := importjob.DefaultError
 		_c.mutation.SetError(v)
@@ -521,6 +571,12 @@ func (_c *ImportJobCreate) check() error {
 	}
 	if _, ok := _c.mutation.Attempts(); !ok {
 		return &ValidationError{Name: "attempts", err: errors.New(`tenant: missing required field "ImportJob.attempts"`)}
+	}
+	if _, ok := _c.mutation.MaxAttempts(); !ok {
+		return &ValidationError{Name: "max_attempts", err: errors.New(`tenant: missing required field "ImportJob.max_attempts"`)}
+	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		return &ValidationError{Name: "last_error", err: errors.New(`tenant: missing required field "ImportJob.last_error"`)}
 	}
 	if _, ok := _c.mutation.Error(); !ok {
 		return &ValidationError{Name: "error", err: errors.New(`tenant: missing required field "ImportJob.error"`)}
@@ -627,6 +683,18 @@ func (_c *ImportJobCreate) createSpec() (*ImportJob, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Attempts(); ok {
 		_spec.SetField(importjob.FieldAttempts, field.TypeInt, value)
 		_node.Attempts = value
+	}
+	if value, ok := _c.mutation.MaxAttempts(); ok {
+		_spec.SetField(importjob.FieldMaxAttempts, field.TypeInt, value)
+		_node.MaxAttempts = value
+	}
+	if value, ok := _c.mutation.LastError(); ok {
+		_spec.SetField(importjob.FieldLastError, field.TypeString, value)
+		_node.LastError = value
+	}
+	if value, ok := _c.mutation.NextAttemptAt(); ok {
+		_spec.SetField(importjob.FieldNextAttemptAt, field.TypeTime, value)
+		_node.NextAttemptAt = &value
 	}
 	if value, ok := _c.mutation.Error(); ok {
 		_spec.SetField(importjob.FieldError, field.TypeString, value)
@@ -1021,6 +1089,54 @@ func (u *ImportJobUpsert) UpdateAttempts() *ImportJobUpsert {
 // AddAttempts adds v to the "attempts" field.
 func (u *ImportJobUpsert) AddAttempts(v int) *ImportJobUpsert {
 	u.Add(importjob.FieldAttempts, v)
+	return u
+}
+
+// SetMaxAttempts sets the "max_attempts" field.
+func (u *ImportJobUpsert) SetMaxAttempts(v int) *ImportJobUpsert {
+	u.Set(importjob.FieldMaxAttempts, v)
+	return u
+}
+
+// UpdateMaxAttempts sets the "max_attempts" field to the value that was provided on create.
+func (u *ImportJobUpsert) UpdateMaxAttempts() *ImportJobUpsert {
+	u.SetExcluded(importjob.FieldMaxAttempts)
+	return u
+}
+
+// AddMaxAttempts adds v to the "max_attempts" field.
+func (u *ImportJobUpsert) AddMaxAttempts(v int) *ImportJobUpsert {
+	u.Add(importjob.FieldMaxAttempts, v)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ImportJobUpsert) SetLastError(v string) *ImportJobUpsert {
+	u.Set(importjob.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ImportJobUpsert) UpdateLastError() *ImportJobUpsert {
+	u.SetExcluded(importjob.FieldLastError)
+	return u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *ImportJobUpsert) SetNextAttemptAt(v time.Time) *ImportJobUpsert {
+	u.Set(importjob.FieldNextAttemptAt, v)
+	return u
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *ImportJobUpsert) UpdateNextAttemptAt() *ImportJobUpsert {
+	u.SetExcluded(importjob.FieldNextAttemptAt)
+	return u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *ImportJobUpsert) ClearNextAttemptAt() *ImportJobUpsert {
+	u.SetNull(importjob.FieldNextAttemptAt)
 	return u
 }
 
@@ -1457,6 +1573,62 @@ func (u *ImportJobUpsertOne) AddAttempts(v int) *ImportJobUpsertOne {
 func (u *ImportJobUpsertOne) UpdateAttempts() *ImportJobUpsertOne {
 	return u.Update(func(s *ImportJobUpsert) {
 		s.UpdateAttempts()
+	})
+}
+
+// SetMaxAttempts sets the "max_attempts" field.
+func (u *ImportJobUpsertOne) SetMaxAttempts(v int) *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetMaxAttempts(v)
+	})
+}
+
+// AddMaxAttempts adds v to the "max_attempts" field.
+func (u *ImportJobUpsertOne) AddMaxAttempts(v int) *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.AddMaxAttempts(v)
+	})
+}
+
+// UpdateMaxAttempts sets the "max_attempts" field to the value that was provided on create.
+func (u *ImportJobUpsertOne) UpdateMaxAttempts() *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateMaxAttempts()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ImportJobUpsertOne) SetLastError(v string) *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ImportJobUpsertOne) UpdateLastError() *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *ImportJobUpsertOne) SetNextAttemptAt(v time.Time) *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *ImportJobUpsertOne) UpdateNextAttemptAt() *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *ImportJobUpsertOne) ClearNextAttemptAt() *ImportJobUpsertOne {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 
@@ -2067,6 +2239,62 @@ func (u *ImportJobUpsertBulk) AddAttempts(v int) *ImportJobUpsertBulk {
 func (u *ImportJobUpsertBulk) UpdateAttempts() *ImportJobUpsertBulk {
 	return u.Update(func(s *ImportJobUpsert) {
 		s.UpdateAttempts()
+	})
+}
+
+// SetMaxAttempts sets the "max_attempts" field.
+func (u *ImportJobUpsertBulk) SetMaxAttempts(v int) *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetMaxAttempts(v)
+	})
+}
+
+// AddMaxAttempts adds v to the "max_attempts" field.
+func (u *ImportJobUpsertBulk) AddMaxAttempts(v int) *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.AddMaxAttempts(v)
+	})
+}
+
+// UpdateMaxAttempts sets the "max_attempts" field to the value that was provided on create.
+func (u *ImportJobUpsertBulk) UpdateMaxAttempts() *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateMaxAttempts()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ImportJobUpsertBulk) SetLastError(v string) *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ImportJobUpsertBulk) UpdateLastError() *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (u *ImportJobUpsertBulk) SetNextAttemptAt(v time.Time) *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.SetNextAttemptAt(v)
+	})
+}
+
+// UpdateNextAttemptAt sets the "next_attempt_at" field to the value that was provided on create.
+func (u *ImportJobUpsertBulk) UpdateNextAttemptAt() *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.UpdateNextAttemptAt()
+	})
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (u *ImportJobUpsertBulk) ClearNextAttemptAt() *ImportJobUpsertBulk {
+	return u.Update(func(s *ImportJobUpsert) {
+		s.ClearNextAttemptAt()
 	})
 }
 

@@ -374,6 +374,61 @@ func (_u *ImportJobUpdate) AddAttempts(v int) *ImportJobUpdate {
 	return _u
 }
 
+// SetMaxAttempts sets the "max_attempts" field.
+func (_u *ImportJobUpdate) SetMaxAttempts(v int) *ImportJobUpdate {
+	_u.mutation.ResetMaxAttempts()
+	_u.mutation.SetMaxAttempts(v)
+	return _u
+}
+
+// SetNillableMaxAttempts sets the "max_attempts" field if the given value is not nil.
+func (_u *ImportJobUpdate) SetNillableMaxAttempts(v *int) *ImportJobUpdate {
+	if v != nil {
+		_u.SetMaxAttempts(*v)
+	}
+	return _u
+}
+
+// AddMaxAttempts adds value to the "max_attempts" field.
+func (_u *ImportJobUpdate) AddMaxAttempts(v int) *ImportJobUpdate {
+	_u.mutation.AddMaxAttempts(v)
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ImportJobUpdate) SetLastError(v string) *ImportJobUpdate {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ImportJobUpdate) SetNillableLastError(v *string) *ImportJobUpdate {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *ImportJobUpdate) SetNextAttemptAt(v time.Time) *ImportJobUpdate {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *ImportJobUpdate) SetNillableNextAttemptAt(v *time.Time) *ImportJobUpdate {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *ImportJobUpdate) ClearNextAttemptAt() *ImportJobUpdate {
+	_u.mutation.ClearNextAttemptAt()
+	return _u
+}
+
 // SetError sets the "error" field.
 func (_u *ImportJobUpdate) SetError(v string) *ImportJobUpdate {
 	_u.mutation.SetError(v)
@@ -657,6 +712,21 @@ func (_u *ImportJobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedAttempts(); ok {
 		_spec.AddField(importjob.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MaxAttempts(); ok {
+		_spec.SetField(importjob.FieldMaxAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxAttempts(); ok {
+		_spec.AddField(importjob.FieldMaxAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(importjob.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(importjob.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(importjob.FieldNextAttemptAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(importjob.FieldError, field.TypeString, value)
@@ -1133,6 +1203,61 @@ func (_u *ImportJobUpdateOne) AddAttempts(v int) *ImportJobUpdateOne {
 	return _u
 }
 
+// SetMaxAttempts sets the "max_attempts" field.
+func (_u *ImportJobUpdateOne) SetMaxAttempts(v int) *ImportJobUpdateOne {
+	_u.mutation.ResetMaxAttempts()
+	_u.mutation.SetMaxAttempts(v)
+	return _u
+}
+
+// SetNillableMaxAttempts sets the "max_attempts" field if the given value is not nil.
+func (_u *ImportJobUpdateOne) SetNillableMaxAttempts(v *int) *ImportJobUpdateOne {
+	if v != nil {
+		_u.SetMaxAttempts(*v)
+	}
+	return _u
+}
+
+// AddMaxAttempts adds value to the "max_attempts" field.
+func (_u *ImportJobUpdateOne) AddMaxAttempts(v int) *ImportJobUpdateOne {
+	_u.mutation.AddMaxAttempts(v)
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ImportJobUpdateOne) SetLastError(v string) *ImportJobUpdateOne {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ImportJobUpdateOne) SetNillableLastError(v *string) *ImportJobUpdateOne {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (_u *ImportJobUpdateOne) SetNextAttemptAt(v time.Time) *ImportJobUpdateOne {
+	_u.mutation.SetNextAttemptAt(v)
+	return _u
+}
+
+// SetNillableNextAttemptAt sets the "next_attempt_at" field if the given value is not nil.
+func (_u *ImportJobUpdateOne) SetNillableNextAttemptAt(v *time.Time) *ImportJobUpdateOne {
+	if v != nil {
+		_u.SetNextAttemptAt(*v)
+	}
+	return _u
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (_u *ImportJobUpdateOne) ClearNextAttemptAt() *ImportJobUpdateOne {
+	_u.mutation.ClearNextAttemptAt()
+	return _u
+}
+
 // SetError sets the "error" field.
 func (_u *ImportJobUpdateOne) SetError(v string) *ImportJobUpdateOne {
 	_u.mutation.SetError(v)
@@ -1446,6 +1571,21 @@ func (_u *ImportJobUpdateOne) sqlSave(ctx context.Context) (_node *ImportJob, er
 	}
 	if value, ok := _u.mutation.AddedAttempts(); ok {
 		_spec.AddField(importjob.FieldAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MaxAttempts(); ok {
+		_spec.SetField(importjob.FieldMaxAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedMaxAttempts(); ok {
+		_spec.AddField(importjob.FieldMaxAttempts, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(importjob.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NextAttemptAt(); ok {
+		_spec.SetField(importjob.FieldNextAttemptAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextAttemptAtCleared() {
+		_spec.ClearField(importjob.FieldNextAttemptAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(importjob.FieldError, field.TypeString, value)

@@ -29,8 +29,10 @@ type ImportRowError struct {
 	Field string `json:"field,omitempty"`
 	// Reason holds the value of the "reason" field.
 	Reason string `json:"reason,omitempty"`
-	// Raw holds the value of the "raw" field.
+	// the line as read, made storable (letzshop.Excerpt)
 	Raw string `json:"raw,omitempty"`
+	// what was done to raw: cut, bytes escaped; empty when it is the line as it was
+	RawNote string `json:"raw_note,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ImportRowErrorQuery when eager-loading is set.
 	Edges        ImportRowErrorEdges `json:"edges"`
@@ -64,7 +66,7 @@ func (*ImportRowError) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case importrowerror.FieldID, importrowerror.FieldJobID, importrowerror.FieldLine, importrowerror.FieldColumn:
 			values[i] = new(sql.NullInt64)
-		case importrowerror.FieldLanguage, importrowerror.FieldField, importrowerror.FieldReason, importrowerror.FieldRaw:
+		case importrowerror.FieldLanguage, importrowerror.FieldField, importrowerror.FieldReason, importrowerror.FieldRaw, importrowerror.FieldRawNote:
 			values[i] = new(sql.NullString)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -129,6 +131,12 @@ func (_m *ImportRowError) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Raw = value.String
 			}
+		case importrowerror.FieldRawNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field raw_note", values[i])
+			} else if value.Valid {
+				_m.RawNote = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -190,6 +198,9 @@ func (_m *ImportRowError) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("raw=")
 	builder.WriteString(_m.Raw)
+	builder.WriteString(", ")
+	builder.WriteString("raw_note=")
+	builder.WriteString(_m.RawNote)
 	builder.WriteByte(')')
 	return builder.String()
 }

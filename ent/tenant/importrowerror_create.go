@@ -88,6 +88,20 @@ func (_c *ImportRowErrorCreate) SetNillableRaw(v *string) *ImportRowErrorCreate 
 	return _c
 }
 
+// SetRawNote sets the "raw_note" field.
+func (_c *ImportRowErrorCreate) SetRawNote(v string) *ImportRowErrorCreate {
+	_c.mutation.SetRawNote(v)
+	return _c
+}
+
+// SetNillableRawNote sets the "raw_note" field if the given value is not nil.
+func (_c *ImportRowErrorCreate) SetNillableRawNote(v *string) *ImportRowErrorCreate {
+	if v != nil {
+		_c.SetRawNote(*v)
+	}
+	return _c
+}
+
 // SetJob sets the "job" edge to the ImportJob entity.
 func (_c *ImportRowErrorCreate) SetJob(v *ImportJob) *ImportRowErrorCreate {
 	return _c.SetJobID(v.ID)
@@ -140,6 +154,10 @@ func (_c *ImportRowErrorCreate) defaults() {
 		v := importrowerror.DefaultRaw
 		_c.mutation.SetRaw(v)
 	}
+	if _, ok := _c.mutation.RawNote(); !ok {
+		v := importrowerror.DefaultRawNote
+		_c.mutation.SetRawNote(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -164,6 +182,9 @@ func (_c *ImportRowErrorCreate) check() error {
 	}
 	if _, ok := _c.mutation.Raw(); !ok {
 		return &ValidationError{Name: "raw", err: errors.New(`tenant: missing required field "ImportRowError.raw"`)}
+	}
+	if _, ok := _c.mutation.RawNote(); !ok {
+		return &ValidationError{Name: "raw_note", err: errors.New(`tenant: missing required field "ImportRowError.raw_note"`)}
 	}
 	if len(_c.mutation.JobIDs()) == 0 {
 		return &ValidationError{Name: "job", err: errors.New(`tenant: missing required edge "ImportRowError.job"`)}
@@ -219,6 +240,10 @@ func (_c *ImportRowErrorCreate) createSpec() (*ImportRowError, *sqlgraph.CreateS
 	if value, ok := _c.mutation.Raw(); ok {
 		_spec.SetField(importrowerror.FieldRaw, field.TypeString, value)
 		_node.Raw = value
+	}
+	if value, ok := _c.mutation.RawNote(); ok {
+		_spec.SetField(importrowerror.FieldRawNote, field.TypeString, value)
+		_node.RawNote = value
 	}
 	if nodes := _c.mutation.JobIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -386,6 +411,18 @@ func (u *ImportRowErrorUpsert) UpdateRaw() *ImportRowErrorUpsert {
 	return u
 }
 
+// SetRawNote sets the "raw_note" field.
+func (u *ImportRowErrorUpsert) SetRawNote(v string) *ImportRowErrorUpsert {
+	u.Set(importrowerror.FieldRawNote, v)
+	return u
+}
+
+// UpdateRawNote sets the "raw_note" field to the value that was provided on create.
+func (u *ImportRowErrorUpsert) UpdateRawNote() *ImportRowErrorUpsert {
+	u.SetExcluded(importrowerror.FieldRawNote)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -535,6 +572,20 @@ func (u *ImportRowErrorUpsertOne) SetRaw(v string) *ImportRowErrorUpsertOne {
 func (u *ImportRowErrorUpsertOne) UpdateRaw() *ImportRowErrorUpsertOne {
 	return u.Update(func(s *ImportRowErrorUpsert) {
 		s.UpdateRaw()
+	})
+}
+
+// SetRawNote sets the "raw_note" field.
+func (u *ImportRowErrorUpsertOne) SetRawNote(v string) *ImportRowErrorUpsertOne {
+	return u.Update(func(s *ImportRowErrorUpsert) {
+		s.SetRawNote(v)
+	})
+}
+
+// UpdateRawNote sets the "raw_note" field to the value that was provided on create.
+func (u *ImportRowErrorUpsertOne) UpdateRawNote() *ImportRowErrorUpsertOne {
+	return u.Update(func(s *ImportRowErrorUpsert) {
+		s.UpdateRawNote()
 	})
 }
 
@@ -851,6 +902,20 @@ func (u *ImportRowErrorUpsertBulk) SetRaw(v string) *ImportRowErrorUpsertBulk {
 func (u *ImportRowErrorUpsertBulk) UpdateRaw() *ImportRowErrorUpsertBulk {
 	return u.Update(func(s *ImportRowErrorUpsert) {
 		s.UpdateRaw()
+	})
+}
+
+// SetRawNote sets the "raw_note" field.
+func (u *ImportRowErrorUpsertBulk) SetRawNote(v string) *ImportRowErrorUpsertBulk {
+	return u.Update(func(s *ImportRowErrorUpsert) {
+		s.SetRawNote(v)
+	})
+}
+
+// UpdateRawNote sets the "raw_note" field to the value that was provided on create.
+func (u *ImportRowErrorUpsertBulk) UpdateRawNote() *ImportRowErrorUpsertBulk {
+	return u.Update(func(s *ImportRowErrorUpsert) {
+		s.UpdateRawNote()
 	})
 }
 

@@ -142,6 +142,20 @@ func (_u *ImportRowErrorUpdate) SetNillableRaw(v *string) *ImportRowErrorUpdate 
 	return _u
 }
 
+// SetRawNote sets the "raw_note" field.
+func (_u *ImportRowErrorUpdate) SetRawNote(v string) *ImportRowErrorUpdate {
+	_u.mutation.SetRawNote(v)
+	return _u
+}
+
+// SetNillableRawNote sets the "raw_note" field if the given value is not nil.
+func (_u *ImportRowErrorUpdate) SetNillableRawNote(v *string) *ImportRowErrorUpdate {
+	if v != nil {
+		_u.SetRawNote(*v)
+	}
+	return _u
+}
+
 // SetJob sets the "job" edge to the ImportJob entity.
 func (_u *ImportRowErrorUpdate) SetJob(v *ImportJob) *ImportRowErrorUpdate {
 	return _u.SetJobID(v.ID)
@@ -234,6 +248,9 @@ func (_u *ImportRowErrorUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(importrowerror.FieldRaw, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RawNote(); ok {
+		_spec.SetField(importrowerror.FieldRawNote, field.TypeString, value)
 	}
 	if _u.mutation.JobCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -402,6 +419,20 @@ func (_u *ImportRowErrorUpdateOne) SetNillableRaw(v *string) *ImportRowErrorUpda
 	return _u
 }
 
+// SetRawNote sets the "raw_note" field.
+func (_u *ImportRowErrorUpdateOne) SetRawNote(v string) *ImportRowErrorUpdateOne {
+	_u.mutation.SetRawNote(v)
+	return _u
+}
+
+// SetNillableRawNote sets the "raw_note" field if the given value is not nil.
+func (_u *ImportRowErrorUpdateOne) SetNillableRawNote(v *string) *ImportRowErrorUpdateOne {
+	if v != nil {
+		_u.SetRawNote(*v)
+	}
+	return _u
+}
+
 // SetJob sets the "job" edge to the ImportJob entity.
 func (_u *ImportRowErrorUpdateOne) SetJob(v *ImportJob) *ImportRowErrorUpdateOne {
 	return _u.SetJobID(v.ID)
@@ -524,6 +555,9 @@ func (_u *ImportRowErrorUpdateOne) sqlSave(ctx context.Context) (_node *ImportRo
 	}
 	if value, ok := _u.mutation.Raw(); ok {
 		_spec.SetField(importrowerror.FieldRaw, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RawNote(); ok {
+		_spec.SetField(importrowerror.FieldRawNote, field.TypeString, value)
 	}
 	if _u.mutation.JobCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -2918,6 +2918,10 @@ type ImportJobMutation struct {
 	addbytes_done            *int64
 	attempts                 *int
 	addattempts              *int
+	max_attempts             *int
+	addmax_attempts          *int
+	last_error               *string
+	next_attempt_at          *time.Time
 	error                    *string
 	created_at               *time.Time
 	started_at               *time.Time
@@ -3949,6 +3953,147 @@ func (m *ImportJobMutation) ResetAttempts() {
 	m.addattempts = nil
 }
 
+// SetMaxAttempts sets the "max_attempts" field.
+func (m *ImportJobMutation) SetMaxAttempts(i int) {
+	m.max_attempts = &i
+	m.addmax_attempts = nil
+}
+
+// MaxAttempts returns the value of the "max_attempts" field in the mutation.
+func (m *ImportJobMutation) MaxAttempts() (r int, exists bool) {
+	v := m.max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxAttempts returns the old "max_attempts" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldMaxAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxAttempts: %w", err)
+	}
+	return oldValue.MaxAttempts, nil
+}
+
+// AddMaxAttempts adds i to the "max_attempts" field.
+func (m *ImportJobMutation) AddMaxAttempts(i int) {
+	if m.addmax_attempts != nil {
+		*m.addmax_attempts += i
+	} else {
+		m.addmax_attempts = &i
+	}
+}
+
+// AddedMaxAttempts returns the value that was added to the "max_attempts" field in this mutation.
+func (m *ImportJobMutation) AddedMaxAttempts() (r int, exists bool) {
+	v := m.addmax_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxAttempts resets all changes to the "max_attempts" field.
+func (m *ImportJobMutation) ResetMaxAttempts() {
+	m.max_attempts = nil
+	m.addmax_attempts = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ImportJobMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ImportJobMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ImportJobMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetNextAttemptAt sets the "next_attempt_at" field.
+func (m *ImportJobMutation) SetNextAttemptAt(t time.Time) {
+	m.next_attempt_at = &t
+}
+
+// NextAttemptAt returns the value of the "next_attempt_at" field in the mutation.
+func (m *ImportJobMutation) NextAttemptAt() (r time.Time, exists bool) {
+	v := m.next_attempt_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextAttemptAt returns the old "next_attempt_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldNextAttemptAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextAttemptAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextAttemptAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextAttemptAt: %w", err)
+	}
+	return oldValue.NextAttemptAt, nil
+}
+
+// ClearNextAttemptAt clears the value of the "next_attempt_at" field.
+func (m *ImportJobMutation) ClearNextAttemptAt() {
+	m.next_attempt_at = nil
+	m.clearedFields[importjob.FieldNextAttemptAt] = struct{}{}
+}
+
+// NextAttemptAtCleared returns if the "next_attempt_at" field was cleared in this mutation.
+func (m *ImportJobMutation) NextAttemptAtCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldNextAttemptAt]
+	return ok
+}
+
+// ResetNextAttemptAt resets all changes to the "next_attempt_at" field.
+func (m *ImportJobMutation) ResetNextAttemptAt() {
+	m.next_attempt_at = nil
+	delete(m.clearedFields, importjob.FieldNextAttemptAt)
+}
+
 // SetError sets the "error" field.
 func (m *ImportJobMutation) SetError(s string) {
 	m.error = &s
@@ -4261,7 +4406,7 @@ func (m *ImportJobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ImportJobMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 25)
 	if m.marketplace != nil {
 		fields = append(fields, importjob.FieldMarketplace)
 	}
@@ -4315,6 +4460,15 @@ func (m *ImportJobMutation) Fields() []string {
 	}
 	if m.attempts != nil {
 		fields = append(fields, importjob.FieldAttempts)
+	}
+	if m.max_attempts != nil {
+		fields = append(fields, importjob.FieldMaxAttempts)
+	}
+	if m.last_error != nil {
+		fields = append(fields, importjob.FieldLastError)
+	}
+	if m.next_attempt_at != nil {
+		fields = append(fields, importjob.FieldNextAttemptAt)
 	}
 	if m.error != nil {
 		fields = append(fields, importjob.FieldError)
@@ -4372,6 +4526,12 @@ func (m *ImportJobMutation) Field(name string) (ent.Value, bool) {
 		return m.BytesDone()
 	case importjob.FieldAttempts:
 		return m.Attempts()
+	case importjob.FieldMaxAttempts:
+		return m.MaxAttempts()
+	case importjob.FieldLastError:
+		return m.LastError()
+	case importjob.FieldNextAttemptAt:
+		return m.NextAttemptAt()
 	case importjob.FieldError:
 		return m.Error()
 	case importjob.FieldCreatedAt:
@@ -4425,6 +4585,12 @@ func (m *ImportJobMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldBytesDone(ctx)
 	case importjob.FieldAttempts:
 		return m.OldAttempts(ctx)
+	case importjob.FieldMaxAttempts:
+		return m.OldMaxAttempts(ctx)
+	case importjob.FieldLastError:
+		return m.OldLastError(ctx)
+	case importjob.FieldNextAttemptAt:
+		return m.OldNextAttemptAt(ctx)
 	case importjob.FieldError:
 		return m.OldError(ctx)
 	case importjob.FieldCreatedAt:
@@ -4568,6 +4734,27 @@ func (m *ImportJobMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAttempts(v)
 		return nil
+	case importjob.FieldMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxAttempts(v)
+		return nil
+	case importjob.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case importjob.FieldNextAttemptAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextAttemptAt(v)
+		return nil
 	case importjob.FieldError:
 		v, ok := value.(string)
 		if !ok {
@@ -4640,6 +4827,9 @@ func (m *ImportJobMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, importjob.FieldAttempts)
 	}
+	if m.addmax_attempts != nil {
+		fields = append(fields, importjob.FieldMaxAttempts)
+	}
 	return fields
 }
 
@@ -4672,6 +4862,8 @@ func (m *ImportJobMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedBytesDone()
 	case importjob.FieldAttempts:
 		return m.AddedAttempts()
+	case importjob.FieldMaxAttempts:
+		return m.AddedMaxAttempts()
 	}
 	return nil, false
 }
@@ -4765,6 +4957,13 @@ func (m *ImportJobMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddAttempts(v)
 		return nil
+	case importjob.FieldMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxAttempts(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ImportJob numeric field %s", name)
 }
@@ -4775,6 +4974,9 @@ func (m *ImportJobMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(importjob.FieldRequestedBy) {
 		fields = append(fields, importjob.FieldRequestedBy)
+	}
+	if m.FieldCleared(importjob.FieldNextAttemptAt) {
+		fields = append(fields, importjob.FieldNextAttemptAt)
 	}
 	if m.FieldCleared(importjob.FieldStartedAt) {
 		fields = append(fields, importjob.FieldStartedAt)
@@ -4798,6 +5000,9 @@ func (m *ImportJobMutation) ClearField(name string) error {
 	switch name {
 	case importjob.FieldRequestedBy:
 		m.ClearRequestedBy()
+		return nil
+	case importjob.FieldNextAttemptAt:
+		m.ClearNextAttemptAt()
 		return nil
 	case importjob.FieldStartedAt:
 		m.ClearStartedAt()
@@ -4866,6 +5071,15 @@ func (m *ImportJobMutation) ResetField(name string) error {
 		return nil
 	case importjob.FieldAttempts:
 		m.ResetAttempts()
+		return nil
+	case importjob.FieldMaxAttempts:
+		m.ResetMaxAttempts()
+		return nil
+	case importjob.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case importjob.FieldNextAttemptAt:
+		m.ResetNextAttemptAt()
 		return nil
 	case importjob.FieldError:
 		m.ResetError()
@@ -5007,6 +5221,7 @@ type ImportRowErrorMutation struct {
 	field         *string
 	reason        *string
 	raw           *string
+	raw_note      *string
 	clearedFields map[string]struct{}
 	job           *int
 	clearedjob    bool
@@ -5405,6 +5620,42 @@ func (m *ImportRowErrorMutation) ResetRaw() {
 	m.raw = nil
 }
 
+// SetRawNote sets the "raw_note" field.
+func (m *ImportRowErrorMutation) SetRawNote(s string) {
+	m.raw_note = &s
+}
+
+// RawNote returns the value of the "raw_note" field in the mutation.
+func (m *ImportRowErrorMutation) RawNote() (r string, exists bool) {
+	v := m.raw_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRawNote returns the old "raw_note" field's value of the ImportRowError entity.
+// If the ImportRowError object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRowErrorMutation) OldRawNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRawNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRawNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRawNote: %w", err)
+	}
+	return oldValue.RawNote, nil
+}
+
+// ResetRawNote resets all changes to the "raw_note" field.
+func (m *ImportRowErrorMutation) ResetRawNote() {
+	m.raw_note = nil
+}
+
 // ClearJob clears the "job" edge to the ImportJob entity.
 func (m *ImportRowErrorMutation) ClearJob() {
 	m.clearedjob = true
@@ -5466,7 +5717,7 @@ func (m *ImportRowErrorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ImportRowErrorMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.job != nil {
 		fields = append(fields, importrowerror.FieldJobID)
 	}
@@ -5487,6 +5738,9 @@ func (m *ImportRowErrorMutation) Fields() []string {
 	}
 	if m.raw != nil {
 		fields = append(fields, importrowerror.FieldRaw)
+	}
+	if m.raw_note != nil {
+		fields = append(fields, importrowerror.FieldRawNote)
 	}
 	return fields
 }
@@ -5510,6 +5764,8 @@ func (m *ImportRowErrorMutation) Field(name string) (ent.Value, bool) {
 		return m.Reason()
 	case importrowerror.FieldRaw:
 		return m.Raw()
+	case importrowerror.FieldRawNote:
+		return m.RawNote()
 	}
 	return nil, false
 }
@@ -5533,6 +5789,8 @@ func (m *ImportRowErrorMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldReason(ctx)
 	case importrowerror.FieldRaw:
 		return m.OldRaw(ctx)
+	case importrowerror.FieldRawNote:
+		return m.OldRawNote(ctx)
 	}
 	return nil, fmt.Errorf("unknown ImportRowError field %s", name)
 }
@@ -5590,6 +5848,13 @@ func (m *ImportRowErrorMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRaw(v)
+		return nil
+	case importrowerror.FieldRawNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRawNote(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ImportRowError field %s", name)
@@ -5687,6 +5952,9 @@ func (m *ImportRowErrorMutation) ResetField(name string) error {
 		return nil
 	case importrowerror.FieldRaw:
 		m.ResetRaw()
+		return nil
+	case importrowerror.FieldRawNote:
+		m.ResetRawNote()
 		return nil
 	}
 	return fmt.Errorf("unknown ImportRowError field %s", name)

@@ -165,12 +165,20 @@ func init() {
 	importjobDescAttempts := importjobFields[17].Descriptor()
 	// importjob.DefaultAttempts holds the default value on creation for the attempts field.
 	importjob.DefaultAttempts = importjobDescAttempts.Default.(int)
+	// importjobDescMaxAttempts is the schema descriptor for max_attempts field.
+	importjobDescMaxAttempts := importjobFields[18].Descriptor()
+	// importjob.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
+	importjob.DefaultMaxAttempts = importjobDescMaxAttempts.Default.(int)
+	// importjobDescLastError is the schema descriptor for last_error field.
+	importjobDescLastError := importjobFields[19].Descriptor()
+	// importjob.DefaultLastError holds the default value on creation for the last_error field.
+	importjob.DefaultLastError = importjobDescLastError.Default.(string)
 	// importjobDescError is the schema descriptor for error field.
-	importjobDescError := importjobFields[18].Descriptor()
+	importjobDescError := importjobFields[21].Descriptor()
 	// importjob.DefaultError holds the default value on creation for the error field.
 	importjob.DefaultError = importjobDescError.Default.(string)
 	// importjobDescCreatedAt is the schema descriptor for created_at field.
-	importjobDescCreatedAt := importjobFields[19].Descriptor()
+	importjobDescCreatedAt := importjobFields[22].Descriptor()
 	// importjob.DefaultCreatedAt holds the default value on creation for the created_at field.
 	importjob.DefaultCreatedAt = importjobDescCreatedAt.Default.(func() time.Time)
 	importrowerrorFields := schema.ImportRowError{}.Fields()
@@ -187,6 +195,10 @@ func init() {
 	importrowerrorDescRaw := importrowerrorFields[6].Descriptor()
 	// importrowerror.DefaultRaw holds the default value on creation for the raw field.
 	importrowerror.DefaultRaw = importrowerrorDescRaw.Default.(string)
+	// importrowerrorDescRawNote is the schema descriptor for raw_note field.
+	importrowerrorDescRawNote := importrowerrorFields[7].Descriptor()
+	// importrowerror.DefaultRawNote holds the default value on creation for the raw_note field.
+	importrowerror.DefaultRawNote = importrowerrorDescRawNote.Default.(string)
 	importsourceFields := schema.ImportSource{}.Fields()
 	_ = importsourceFields
 	// importsourceDescLanguage is the schema descriptor for language field.

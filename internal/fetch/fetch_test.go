@@ -147,3 +147,108 @@ func TestErrorStatusIsNamed(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Check refuses a URL whose host is an internal address in any of the forms
+// resolvers and browsers read as one, not only the dotted one: a single
+// number, octal or hex parts, fewer than four parts, a trailing dot, and
+// IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4).
+func TestCheckRefusesNumericHostForms(t *testing.T) {
+	f := New(Options{})
+	for _, tt := range []struct{ url, want string }{
+		{"http://2852039166/latest/meta-data/", "169.254.169.254 is a link-local"},
+		{"http://0xA9FEA9FE/", "169.254.169.254 is a link-local"},
+		{"http://0xa9.0xfe.0xa9.0xfe/", "169.254.169.254 is a link-local"},
+		{"http://0251.0376.0251.0376/", "169.254.169.254 is a link-local"},
+		{"http://0251.254.43518/", "169.254.169.254 is a link-local"},
+		{"http://169.254.43518/", "169.254.169.254 is a link-local"},
+		{"http://2130706433:8080/feed.csv", "127.0.0.1 is a loopback"},
+		{"http://017700000001/", "127.0.0.1 is a loopback"},
+		{"http://127.1/", "127.0.0.1 is a loopback"},
+		{"http://0x7f.1/", "127.0.0.1 is a loopback"},
+		{"http://127.0.0.1./", "127.0.0.1 is a loopback"},
+		{"http://0/", "0.0.0.0 is the unspecified"},
+		{"http://167772161/", "10.0.0.1 is a private"},
+		{"http://[::ffff:169.254.169.254]/", "169.254.169.254 is a link-local"},
+		{"http://[::ffff:a9fe:a9fe]/", "169.254.169.254 is a link-local"},
+		{"http://[0:0:0:0:0:ffff:7f00:1]/", "127.0.0.1 is a loopback"},
+		{"http://[::127.0.0.1]/", "127.0.0.1 is a loopback"},
+		{"http://[64:ff9b::a9fe:a9fe]/", "169.254.169.254 is a link-local"},
+		{"http://[2002:a9fe:a9fe::1]/", "169.254.169.254 is a link-local"},
+		{"http://[fe80::1%25eth0]/", "link-local"},
+		{"http://[fec0::1]/", "site-local"},
+	} {
+		err := f.Check(tt.url)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want refused: %s", tt.url, err, tt.want)
+		}
+	}
+	// Names, public addresses in any form, and numbers that are no address
+	// are left to the download (which checks what they resolve to).
+	for _, u := range []string{"http://example.com/feed.csv", "http://134744072/", "http://8.8.8.8/", "http://0x8.8.8.8/",
+		"http://1.2.3.4.5/", "http://4294967296/", "http://09/", "http://feed-2852039166.example/", "http://[2001:db8::1]/"} {
+		if err := f.Check(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+}
+
+// An ETag or Last-Modified that is not printable ASCII (HTTP allows other
+// bytes in an ETag) or is unreasonably long is not kept: it could not be
+// stored as text, and the content hash still tells an unchanged file.
+func TestUnstorableValidatorsAreDropped(t *testing.T) {
+	for _, tt := range []struct{ etag, lastModified, wantETag string }{
+		{`"v1"`, "Tue, 01 Dec 2026 10:00:00 GMT", `"v1"`},
+		{"\"caf\xe9\"", "", ""},
+		{`"` + strings.Repeat("x", 300) + `"`, "", ""},
+	} {
+		s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Etag"] = []string{tt.etag}
+			w.Header()["Last-Modified"] = []string{tt.lastModified}
+			io.WriteString(w, "id,title\n")
+		})
+		res, _, err := readAll(t, New(Options{Allow: loopback}), Request{URL: s.URL})
+		if err != nil || res.ETag != tt.wantETag || res.LastModified != tt.lastModified {
+			t.Errorf("ETag %q: kept %q, Last-Modified %q, %v", tt.etag, res.ETag, res.LastModified, err)
+		}
+	}
+}
+
+// Temporary tells the failures a later attempt may get past from those it
+// will meet again.
+func TestTemporary(t *testing.T) {
+	status := func(code int) *httptest.Server {
+		return serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
+	}
+	closed := serve(t, func(http.ResponseWriter, *http.Request) {})
+	closedURL := closed.URL
+	closed.Close()
+	cut := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, "id,title\n")
+	})
+	f := New(Options{Allow: loopback})
+	for _, tt := range []struct {
+		name string
+		url  string
+		want bool
+	}{
+		{"ServiceUnavailable", status(http.StatusServiceUnavailable).URL, true},
+		{"TooManyRequests", status(http.StatusTooManyRequests).URL, true},
+		{"NotFound", status(http.StatusNotFound).URL, false},
+		{"Forbidden", status(http.StatusForbidden).URL, false},
+		{"ConnectionRefused", closedURL, true},
+		{"CutShort", cut.URL, true},
+		{"NoSuchHost", "http://no-such-host.invalid/feed.csv", false},
+		{"Refused", "http://10.0.0.1/feed.csv", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := readAll(t, f, Request{URL: tt.url})
+			if err == nil || Temporary(err) != tt.want {
+				t.Errorf("err %v: temporary %v, want %v", err, Temporary(err), tt.want)
+			}
+		})
+	}
+	if _, _, err := readAll(t, New(Options{}), Request{URL: status(200).URL}); Temporary(err) {
+		t.Errorf("a refusal of the guard is temporary: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ type Item struct {
 
 // DuplicateID is the reason given for an id seen before in the same file.
 func DuplicateID(id string, firstLine int) string {
-	return fmt.Sprintf("%q already appears on line %d", id, firstLine)
+	return fmt.Sprintf("%s already appears on line %d", quote(id), firstLine)
 }
 
 // parseItem fills rec.Item from its fields and lists every problem.
@@ -168,7 +168,7 @@ func (p *itemParser) images() []string {
 				continue
 			}
 			if !isHTTPURL(v) {
-				p.problems = append(p.problems, Problem{Column: i + 1, Field: f.Name, Reason: fmt.Sprintf("%q is not an http(s) URL", v)})
+				p.problems = append(p.problems, Problem{Column: i + 1, Field: f.Name, Reason: quote(v) + " is not an http(s) URL"})
 				continue
 			}
 			out = append(out, v)
@@ -191,7 +191,7 @@ func (p *itemParser) availability() Availability {
 	case "backorder":
 		return Backorder
 	}
-	p.bad("availability", fmt.Sprintf("%q is not one of in stock, out of stock, preorder, backorder", v))
+	p.bad("availability", quote(v)+" is not one of in stock, out of stock, preorder, backorder")
 	return ""
 }
 
@@ -222,14 +222,14 @@ func ParseMoney(s, def string) (Money, error) {
 		case isCurrency(f[0]):
 			amount, cur = f[1], f[0]
 		default:
-			return Money{}, fmt.Errorf("%q is not an amount with an ISO currency such as 24.90 EUR", s)
+			return Money{}, fmt.Errorf("%s is not an amount with an ISO currency such as 24.90 EUR", quote(s))
 		}
 	} else if len(f) != 1 {
-		return Money{}, fmt.Errorf("%q is not an amount such as 24.90 EUR", s)
+		return Money{}, fmt.Errorf("%s is not an amount such as 24.90 EUR", quote(s))
 	}
 	whole, frac, _ := strings.Cut(strings.Replace(amount, ",", ".", 1), ".")
 	if whole == "" || len(whole) > 12 || !digits(whole) || len(frac) > 2 || (frac != "" && !digits(frac)) {
-		return Money{}, fmt.Errorf("%q is not an amount with at most two decimals such as 24.90 EUR", s)
+		return Money{}, fmt.Errorf("%s is not an amount with at most two decimals such as 24.90 EUR", quote(s))
 	}
 	for len(frac) < 2 {
 		frac += "0"
@@ -269,7 +269,7 @@ func (p *itemParser) oneOf(name string, allowed ...string) string {
 			return v
 		}
 	}
-	p.bad(name, fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
+	p.bad(name, fmt.Sprintf("%s is not one of %s", quote(v), strings.Join(allowed, ", ")))
 	return ""
 }
 
@@ -284,7 +284,7 @@ func (p *itemParser) boolean(name string) *bool {
 	case "false", "no", "non", "nein", "0":
 		b = false
 	default:
-		p.bad(name, fmt.Sprintf("%q is not true or false (yes/no, oui/non, ja/nein)", v))
+		p.bad(name, quote(v)+" is not true or false (yes/no, oui/non, ja/nein)")
 		return nil
 	}
 	return &b
@@ -305,12 +305,12 @@ func (p *itemParser) gtin() string {
 // GTINProblem says what is wrong with a GTIN-8/12/13/14, or "".
 func GTINProblem(v string) string {
 	if !digits(v) {
-		return fmt.Sprintf("%q has characters other than digits", v)
+		return quote(v) + " has characters other than digits"
 	}
 	switch len(v) {
 	case 8, 12, 13, 14:
 	default:
-		return fmt.Sprintf("%q has %d digits; a GTIN has 8, 12, 13 or 14", v, len(v))
+		return fmt.Sprintf("%s has %d digits; a GTIN has 8, 12, 13 or 14", quote(v), len(v))
 	}
 	sum := 0
 	for i := len(v) - 2; i >= 0; i-- {
@@ -321,7 +321,7 @@ func GTINProblem(v string) string {
 		sum += d
 	}
 	if want := (10 - sum%10) % 10; int(v[len(v)-1]-'0') != want {
-		return fmt.Sprintf("%q has a wrong check digit (expected %d)", v, want)
+		return fmt.Sprintf("%s has a wrong check digit (expected %d)", quote(v), want)
 	}
 	return ""
 }
@@ -333,7 +333,7 @@ func (p *itemParser) integer(name string, lo, hi int) *int {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		p.bad(name, fmt.Sprintf("%q is not a whole number from %d to %d", v, lo, hi))
+		p.bad(name, fmt.Sprintf("%s is not a whole number from %d to %d", quote(v), lo, hi))
 		return nil
 	}
 	return &n
@@ -346,7 +346,7 @@ func (p *itemParser) decimal(name string, lo, hi float64) *float64 {
 	}
 	f, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
 	if err != nil || f < lo || f > hi {
-		p.bad(name, fmt.Sprintf("%q is not a number from %g to %g", v, lo, hi))
+		p.bad(name, fmt.Sprintf("%s is not a number from %g to %g", quote(v), lo, hi))
 		return nil
 	}
 	return &f
@@ -360,7 +360,7 @@ func (p *itemParser) percent(name string) *int {
 	}
 	m, err := ParseMoney(strings.TrimSuffix(v, "%"), "XXX")
 	if err != nil || m.Cents > 100_00 {
-		p.bad(name, fmt.Sprintf("%q is not a percentage from 0 to 100", v))
+		p.bad(name, quote(v)+" is not a percentage from 0 to 100")
 		return nil
 	}
 	bp := int(m.Cents)

@@ -117,6 +117,8 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
+	} else if bom, err := br.Peek(2); err == nil && (bom[0] == 0xFF && bom[1] == 0xFE || bom[0] == 0xFE && bom[1] == 0xFF) {
+		return nil, &FileError{Line: 1, Reason: "the file is UTF-16 text; save or export it as UTF-8 and import it again"}
 	}
 	first, err := peekLine(br)
 	if err != nil {
@@ -125,20 +127,23 @@ func NewReader(r io.Reader, o Options) (*Reader, error) {
 	if len(bytes.TrimSpace(first)) == 0 {
 		return nil, &FileError{Reason: "the file is empty: it needs a header line naming at least id and title"}
 	}
-	if !utf8.Valid(first) {
-		return nil, &FileError{Line: 1, Reason: "the header is not UTF-8 text; export the feed as UTF-8"}
-	}
 	src := &recordingReader{r: br, max: o.MaxRecordBytes}
 	c := csv.NewReader(src)
 	c.Comma = sniff(first)
 	c.FieldsPerRecord = -1 // rows with the wrong number of cells are reported, not fatal
 	rd := &Reader{o: o, src: src, csv: c, col: map[string]int{}, seen: map[string]int{}, line: 1}
-	header, _, err := rd.read()
+	header, hrec, err := rd.read()
 	if err != nil {
 		return nil, err
 	}
 	rd.header = make([]string, len(header))
 	for i, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, encodingError(hrec.Raw, hrec.Line, i+1)
+		}
+		if strings.IndexByte(h, 0) >= 0 {
+			return nil, &FileError{Line: hrec.Line, Column: i + 1, Reason: "the header holds a NUL character (a UTF-16 file?); save or export it as UTF-8 and import it again"}
+		}
 		name := normalize(h)
 		rd.header[i] = name
 		if _, dup := rd.col[name]; !dup {
@@ -175,7 +180,9 @@ func (r *Reader) BytesRead() int64 { return r.src.total }
 // Next returns the next record. A refused row comes back as a *RowError
 // together with the record (its raw text is worth keeping) and reading may
 // go on; a *FileError or any other error ends the file; io.EOF ends it
-// cleanly.
+// cleanly. A byte that is not UTF-8 ends the file (see encodingError); the
+// fields of a record returned are valid UTF-8, and a row holding NUL is
+// refused, so what is accepted is text any database stores.
 func (r *Reader) Next() (*Record, error) {
 	if r.done {
 		return nil, io.EOF
@@ -197,8 +204,13 @@ func (r *Reader) Next() (*Record, error) {
 			name = r.header[i]
 		}
 		if !utf8.ValidString(v) {
-			problems = append(problems, Problem{Column: i + 1, Field: name, Reason: "is not UTF-8 text (export the feed as UTF-8)"})
-			v = strings.ToValidUTF8(v, "\uFFFD")
+			r.done = true
+			// The first bad byte of the record is in its first bad cell:
+			// the cells before are valid, delimiters and quotes are ASCII.
+			return nil, encodingError(rec.Raw, rec.Line, i+1)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			problems = append(problems, Problem{Column: i + 1, Field: name, Reason: "holds a NUL character, which text cannot"})
 		}
 		rec.Fields = append(rec.Fields, Field{Name: name, Value: v})
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // readAll reads a feed to the end: the records, the refused rows, and the
@@ -157,7 +158,8 @@ func TestRefusedRows(t *testing.T) {
 		{"UnknownAvailability", []string{"A-9", "Mug", "1", "maybe", ""}, 3, 4, `"maybe" is not one of`},
 		{"IDTwice", []string{"A-1", "Again", "1", "", ""}, 3, 1, `"A-1" already appears on line 2`},
 		{"TruncatedRow", []string{"A-9", "Mug"}, 3, 3, "has 2 cells where the header has 5"},
-		{"LatinOneBytes", []string{"A-9", "Caf\xe9", "1", "", ""}, 3, 2, "not UTF-8"},
+		{"NUL", []string{"A-9", "Mug\x00", "1", "", ""}, 3, 2, "a NUL character"},
+		{"LongValueQuotedShort", []string{"A-9", "Mug", "1", strings.Repeat("é", 300), ""}, 3, 4, `"` + strings.Repeat("é", 40) + `…" is not one of`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +192,13 @@ func TestRefusedFiles(t *testing.T) {
 		{"Empty", "", Options{}, "the file is empty"},
 		{"Blank", "\n\n", Options{}, "the file is empty"},
 		{"NoTitleColumn", "id,price\nA-1,1\n", Options{}, "line 1: the header lacks the column(s) title"},
-		{"Latin1Header", "id,t\xeftle\n", Options{}, "line 1: the header is not UTF-8"},
+		{"Latin1Header", "id,t\xeftle\n", Options{}, `line 1, column 2: the file is not UTF-8 text (byte 0xEF, "ï" if the file is Windows-1252/Latin-1); save or export it as UTF-8`},
+		{"Latin1Row", "id,title\nA-1,Mug\nA-2,Caf\xe9 cr\xe8me\n", Options{}, `line 3, column 2: the file is not UTF-8 text (byte 0xE9, "é" if`},
+		{"Latin1OnASecondLineOfAQuotedCell", "id,title,price\nA-1,\"two\nlines, \xe9\",1\n", Options{}, "line 3, column 2: the file is not UTF-8 text (byte 0xE9"},
+		{"ByteNoEncodingHas", "id,title\nA-1,x\x81y\n", Options{}, "line 2, column 2: the file is not UTF-8 text (byte 0x81); save"},
+		{"UTF16", "\xff\xfei\x00d\x00,\x00t\x00", Options{}, "line 1: the file is UTF-16 text; save or export it as UTF-8"},
+		{"UTF16BigEndian", "\xfe\xff\x00i\x00d", Options{}, "line 1: the file is UTF-16 text"},
+		{"NULInHeader", "i\x00d\x00,\x00t\x00i\x00t\x00l\x00e\x00\n", Options{}, "line 1, column 1: the header holds a NUL character (a UTF-16 file?); save or export it as UTF-8"},
 		{"UnclosedQuote", "id,title\nA-1,\"Mug\nA-2,Cup\n", Options{}, "line 2"},
 		{"RecordTooLong", "id,title\nA-1,Mug\nA-2," + strings.Repeat("x", 5000) + "\nA-3,Cup\n", Options{MaxRecordBytes: 1000}, "line 3: a record longer than 1000 bytes"},
 	}
@@ -244,5 +252,44 @@ func TestParseMoneyAndGTIN(t *testing.T) {
 		if msg := GTINProblem(ok); msg != "" {
 			t.Errorf("GTIN %s: %s", ok, msg)
 		}
+	}
+}
+
+// A file that is not UTF-8 is refused at its first such byte, whatever came
+// before: the caller drops what it read of the file.
+func TestLatinOneFileIsRefusedWhole(t *testing.T) {
+	in := feed(",", head, []string{"A-1", "Mug", "1", "", ""}, []string{"A-2", "Tasse \xe0 caf\xe9", "2", "", ""}, []string{"A-3", "Cup", "3", "", ""})
+	recs, rows, end := readAll(t, strings.NewReader(in), Options{})
+	var fe *FileError
+	if len(recs) != 1 || len(rows) != 0 || !errors.As(end, &fe) || fe.Line != 3 || fe.Column != 2 {
+		t.Fatalf("records %d, refused %v, end %v", len(recs), rows, end)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		name, in  string
+		max       int
+		want      string
+		wantNote  string
+		wantBytes int // when want is not given
+	}{
+		{"Unchanged", "A-1\tMug\t9,50 EUR", 100, "A-1\tMug\t9,50 EUR", "", 0},
+		{"CutOnACharacter", "a" + strings.Repeat("é", 5000), 8192, "", "cut to its first 8191 bytes of 10001", 8191},
+		{"CutExactly", strings.Repeat("é", 5000), 8192, "", "cut to its first 8192 bytes of 10000", 8192},
+		{"Escaped", "Caf\xe9 cr\xe8me", 100, `Caf\xE9 cr\xE8me`, `bytes that are not UTF-8 text (or NUL) are shown as \xNN`, 0},
+		{"NUL", "a\x00b", 100, `a\x00b`, `bytes that are not UTF-8 text (or NUL) are shown as \xNN`, 0},
+		{"NeverHalfAnEscape", strings.Repeat("\xe9", 10), 10, `\xE9\xE9`, `bytes that are not UTF-8 text (or NUL) are shown as \xNN; cut to its first 2 bytes of 10`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, note := Excerpt(tt.in, tt.max)
+			if !utf8.ValidString(got) || strings.ContainsRune(got, 0) || len(got) > tt.max {
+				t.Fatalf("%q (%d bytes) is not storable text of at most %d bytes", got, len(got), tt.max)
+			}
+			if tt.want != "" && got != tt.want || tt.wantBytes != 0 && len(got) != tt.wantBytes || note != tt.wantNote {
+				t.Errorf("Excerpt = %q (%d bytes), %q; want %q (%d), %q", got, len(got), note, tt.want, tt.wantBytes, tt.wantNote)
+			}
+		})
 	}
 }

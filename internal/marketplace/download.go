@@ -52,10 +52,10 @@ func (s *Service) fetchFile(ctx context.Context, vendorID int, url string, src *
 	}
 	f, err := os.CreateTemp(s.o.TempDir, spoolPrefix(vendorID)+"*")
 	if err != nil {
-		return nil, fmt.Errorf("spool the download: %w", err)
+		return nil, fmt.Errorf("%w: %w", errSpool, err)
 	}
 	d.file = f
-	if d.bytes, err = io.Copy(f, res.Body); err != nil {
+	if d.bytes, err = io.Copy(spool{f}, res.Body); err != nil {
 		d.close()
 		return nil, err
 	}
@@ -67,9 +67,22 @@ func (s *Service) fetchFile(ctx context.Context, vendorID int, url string, src *
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		d.close()
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errSpool, err)
 	}
 	return d, nil
+}
+
+// spool writes a download to its file, marking a failure to write as ours
+// (errSpool), not the download's: a full disk is no fault of the feed, and
+// its message (a path on this server) is not for the vendor.
+type spool struct{ f *os.File }
+
+func (s spool) Write(p []byte) (int, error) {
+	n, err := s.f.Write(p)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errSpool, err)
+	}
+	return n, err
 }
 
 // spoolPrefix names a vendor's spooled downloads.

@@ -16,7 +16,8 @@ import (
 var errDryRun = errors.New("marketplace: dry run: roll back")
 
 // runDry does everything an import would — downloads, merging, missing,
-// counts, disagreements — in one transaction that is rolled back, writing
+// counts, disagreements, bringing published products along (for the drift
+// count) — in one transaction that is rolled back, writing
 // only its reports (per row: create, update with the fields, unchanged; row
 // errors; disagreements) and its job row, each in short transactions of
 // their own. The catalogue is not touched.
@@ -41,10 +42,8 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 		}
 		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
 		switch {
-		case err != nil && ctx.Err() != nil:
-			return ctx.Err()
 		case err != nil:
-			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
+			if err := s.downloadFailed(ctx, t, j, i, err); err != nil {
 				return err
 			}
 		case d.file == nil:
@@ -124,16 +123,13 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 			before.RowsDone += int64(st.counts.Rows)
 			before.BytesDone += d.bytes
 		}
-		if err := s.finish(sctx, t, j.ID, cur, outside, false); err != nil {
+		if err := s.finish(sctx, t, j.ID, cur, outside); err != nil {
 			return err
 		}
 		return errDryRun
 	})
-	switch {
-	case errors.Is(err, errDryRun):
+	if errors.Is(err, errDryRun) {
 		return nil
-	case errors.Is(err, errCancelled):
-		return s.finishCancelled(ctx, t, j.ID, 0)
 	}
 	return err
 }

@@ -21,13 +21,17 @@ func missingFromFile(ctx context.Context, lang string, prevJob int) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	pred, args := listed(map[string]int{lang: prevJob}, 1)
 	var n int
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM staged_products WHERE seen ->> $1 = $2`, lang, fmt.Sprint(prevJob)).Scan(&n)
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM staged_products WHERE `+pred, args...).Scan(&n)
 	return n, err
 }
 
 // listed builds the predicate "the current file of some language lists the
-// product", with its arguments numbered from argN.
+// product", with its arguments numbered from argN. It is never NULL — a
+// product some language's file never listed has no key for it in seen, and
+// `seen ->> lang = job` would be NULL there, so NOT of it would never hold —
+// hence containment.
 func listed(cur map[string]int, argN int) (string, []any) {
 	if len(cur) == 0 {
 		return "false", nil
@@ -35,8 +39,8 @@ func listed(cur map[string]int, argN int) (string, []any) {
 	var parts []string
 	var args []any
 	for lang, job := range cur {
-		parts = append(parts, fmt.Sprintf("seen ->> $%d = $%d", argN, argN+1))
-		args = append(args, lang, fmt.Sprint(job))
+		parts = append(parts, fmt.Sprintf("seen @> jsonb_build_object($%d::text, $%d::bigint)", argN, argN+1))
+		args = append(args, lang, job)
 		argN += 2
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
@@ -46,10 +50,11 @@ func listed(cur map[string]int, argN int) (string, []any) {
 // longer listed by any language's file are marked missing (only when every
 // file was read: a failed download says nothing about what is missing),
 // totals are counted from the staged rows, disagreements are kept once per
-// product and field, published products follow the feed (sync, for real
-// imports), and the job gets its final status. report writes the job's
-// reports and row (the same transaction, or short ones for a dry run).
-func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur map[string]int, report func(func(ctx context.Context) error) error, real bool) error {
+// product and field, published products follow the feed (sync), and the job
+// gets its final status. report writes the job's reports and row (the same
+// transaction, or short ones for a dry run). A dry run syncs too, in its
+// transaction that is rolled back: its drift count is the import's.
+func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur map[string]int, report func(func(ctx context.Context) error) error) error {
 	tx, err := tenantdb.SQLTx(ctx)
 	if err != nil {
 		return err
@@ -70,7 +75,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		switch l.Status {
 		case langFailed:
 			failedFiles++
-			msgs = append(msgs, l.Language+": "+l.Error)
+			msgs = append(msgs, fileMessage(l.Language, l.URL, l.Error))
 		case langDone, langUnchanged:
 			doneFiles++
 		}
@@ -111,7 +116,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		return fmt.Errorf("marketplace: count: %w", err)
 	}
 	drifted := 0
-	if real && s.sync != nil {
+	if s.sync != nil {
 		if drifted, err = s.sync(ctx, jobID); err != nil {
 			return err
 		}

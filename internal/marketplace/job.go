@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
-
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
@@ -53,16 +51,25 @@ type Job struct {
 	Languages       []schema.LanguageRun `json:"languages"`
 	Counts          Counts               `json:"counts"`
 	Progress        Progress             `json:"progress"`
-	Error           string               `json:"error,omitempty"`
+	Error           string               `json:"error,omitempty"` // why it failed, or which files failed
+	Attempts        int                  `json:"attempts"`        // started so far
+	MaxAttempts     int                  `json:"max_attempts"`
+	LastError       string               `json:"last_error,omitempty"`      // why the last attempt failed
+	NextAttemptAt   *time.Time           `json:"next_attempt_at,omitempty"` // set while it waits to be tried again
 	CreatedAt       time.Time            `json:"created_at"`
 	StartedAt       *time.Time           `json:"started_at"`
 	FinishedAt      *time.Time           `json:"finished_at"`
 	DurationMS      *int64               `json:"duration_ms"`
 }
 
-// Counts total a job: rows read, products created, updated, unchanged,
-// missing from the feed, rows failed; drifted published products and
-// disagreements between languages.
+// Counts total a job: rows read; staged products created, updated (existed
+// and changed, a new language included), unchanged (listed, not changed),
+// missing from the feed; rows failed; drifted published products and
+// disagreements between languages. Each product counts once whatever the
+// number of files listing it; a language's own counts (schema.LanguageRun)
+// count its file's rows instead: created (the row created the product),
+// merged (its language joined a product another file created), updated,
+// unchanged, failed.
 type Counts struct {
 	Rows          int `json:"rows"`
 	Created       int `json:"created"`
@@ -86,8 +93,9 @@ func jobView(j *tenant.ImportJob) Job {
 		RequestedBy: j.RequestedBy, CancelRequested: j.CancelRequested, Languages: j.Languages,
 		Counts: Counts{Rows: j.Rows, Created: j.Created, Updated: j.Updated, Unchanged: j.Unchanged,
 			Missing: j.Missing, Failed: j.Failed, Drifted: j.Drifted, Disagreements: j.Disagreements},
-		Progress:  Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone},
-		Error:     j.Error,
+		Progress: Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone},
+		Error:    j.Error,
+		Attempts: j.Attempts, MaxAttempts: j.MaxAttempts, LastError: j.LastError, NextAttemptAt: j.NextAttemptAt,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
 	}
 	if j.StartedAt != nil && j.FinishedAt != nil {
@@ -130,7 +138,7 @@ func (s *Service) Trigger(ctx context.Context, t *tenantdb.Tenant, by *int, dryR
 		langs[i] = schema.LanguageRun{Language: f.Language, URL: f.URL, Status: langPending}
 	}
 	j, err := c.ImportJob.Create().SetMarketplace(Marketplace).SetDryRun(dryRun).SetTrigger(trigger).
-		SetNillableRequestedBy(by).SetLanguages(langs).Save(ctx)
+		SetNillableRequestedBy(by).SetLanguages(langs).SetMaxAttempts(s.o.MaxAttempts).Save(ctx)
 	if err != nil {
 		if tenant.IsConstraintError(err) {
 			return Job{}, fault.New(fault.Conflict, "another import was queued at the same moment")
@@ -188,35 +196,61 @@ func (s *Service) Job(ctx context.Context, id int) (Job, error) {
 	return jobView(j), nil
 }
 
-// Cancel stops a job: a queued one at once, a running one at its next batch
-// (what its finished language files wrote stays; the file in progress is
-// rolled back).
+// Cancel stops a job. One that no attempt is running — waiting for its
+// first attempt or for a retry, or whose worker died — is cancelled at once
+// (the vendor's import slot is free when this transaction commits, and its
+// waiting queue job is cancelled after); a running one is stopped by its
+// worker within CancelCheck, wherever it is (what its finished language
+// files wrote stays; the file in progress is rolled back).
 func (s *Service) Cancel(ctx context.Context, id int) (Job, error) {
 	c, err := tenantdb.FromContext(ctx)
 	if err != nil {
 		return Job{}, err
 	}
-	// FOR NO KEY UPDATE: a running import holds KEY SHARE locks on its job
-	// row (its reports reference it) until its file commits; FOR UPDATE would
-	// wait for that, this does not.
-	j, err := c.ImportJob.Query().Where(importjob.ID(id)).Modify(func(s *sql.Selector) { s.For(sql.LockNoKeyUpdate) }).Only(ctx)
+	t, ok := tenantdb.BoundTenant(ctx)
+	if !ok {
+		return Job{}, tenantdb.ErrNotBound
+	}
+	j, err := lockJob(ctx, c, id)
 	if tenant.IsNotFound(err) {
 		return Job{}, fault.New(fault.NotFound, "import %d not found", id)
 	}
 	if err != nil {
 		return Job{}, fmt.Errorf("marketplace: cancel: %w", err)
 	}
+	ends := false // no attempt runs: it ends now
 	switch j.Status {
 	case importjob.StatusQueued:
-		now := time.Now()
-		j, err = j.Update().SetStatus(importjob.StatusCancelled).SetCancelRequested(true).SetFinishedAt(now).Save(ctx)
+		ends = true
 	case importjob.StatusRunning:
-		j, err = j.Update().SetCancelRequested(true).Save(ctx)
+		// Running, unless its worker died: nobody holds the vendor's import
+		// lock then, and nobody would see the request.
+		if ends, err = s.lockFree(ctx, t.ID); err != nil {
+			return Job{}, fmt.Errorf("marketplace: cancel: %w", err)
+		}
 	default:
 		return Job{}, fault.New(fault.Conflict, "import %d has already finished (%s)", id, j.Status)
 	}
-	if err != nil {
+	up := j.Update().SetCancelRequested(true)
+	if ends {
+		endCancelled(j, up)
+		if s.queue != nil {
+			tenantdb.AfterCommit(ctx, func() { s.unqueue(ctx, t, id) })
+		}
+	}
+	if j, err = up.Save(ctx); err != nil {
 		return Job{}, fmt.Errorf("marketplace: cancel: %w", err)
 	}
 	return jobView(j), nil
+}
+
+// unqueue cancels the queue job of an import cancelled while it waited (its
+// worker would find it cancelled and stop at once anyway: this only spares
+// the queue a job with nothing to do).
+func (s *Service) unqueue(ctx context.Context, t *tenantdb.Tenant, jobID int) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.queue.CancelImport(ctx, t.ID, jobID); err != nil {
+		s.log.Warn("cancelled import: its queue job stays queued", "tenant", t.Slug, "import", jobID, "err", err)
+	}
 }

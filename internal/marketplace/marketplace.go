@@ -31,11 +31,19 @@ type Options struct {
 	BatchSize       int           // rows merged per round trip (default 2000)
 	MaxRecordBytes  int           // one feed record (default 1 MiB)
 	MaxRowErrors    int           // row errors kept per file; more are counted only (default 10000)
+	MaxRawBytes     int           // of a refused line kept with its row error; a longer one is cut (default 8 KiB)
 	TempDir         string        // where downloads are spooled (default os.TempDir())
 	ProgressEvery   time.Duration // how often progress is saved (default 500ms)
 	KeepJobs        int           // finished jobs kept per vendor with their reports (default 100)
 	DefaultCurrency string        // for bare prices (default EUR)
 	ScheduleEvery   time.Duration // interval of scheduled imports (default 24h)
+	// MaxAttempts bounds the attempts of an import whose failures a retry
+	// may fix (a download or the database unreachable); its server dying
+	// under it counts too (default 5).
+	MaxAttempts int
+	BackoffBase time.Duration // wait after the first failed attempt, doubled after each (default 30s)
+	BackoffMax  time.Duration // longest wait between attempts (default 10m)
+	CancelCheck time.Duration // how often a running import looks for a cancel request (default 1s)
 }
 
 func (o *Options) defaults() {
@@ -50,6 +58,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxRowErrors <= 0 {
 		o.MaxRowErrors = 10000
+	}
+	if o.MaxRawBytes <= 0 {
+		o.MaxRawBytes = 8 << 10
 	}
 	if o.TempDir == "" {
 		o.TempDir = os.TempDir()
@@ -66,6 +77,18 @@ func (o *Options) defaults() {
 	if o.ScheduleEvery <= 0 {
 		o.ScheduleEvery = 24 * time.Hour
 	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = 30 * time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 10 * time.Minute
+	}
+	if o.CancelCheck <= 0 {
+		o.CancelCheck = time.Second
+	}
 }
 
 // SyncFunc brings published products up to date with the staged products an
@@ -73,9 +96,11 @@ func (o *Options) defaults() {
 // products now have drift under an override.
 type SyncFunc func(ctx context.Context, jobID int) (drifted int, err error)
 
-// Enqueuer hands an import job to the queue.
+// Enqueuer hands an import job to the queue, and takes back one that was
+// cancelled while it waited.
 type Enqueuer interface {
 	EnqueueImport(ctx context.Context, vendorID, jobID int) error
+	CancelImport(ctx context.Context, vendorID, jobID int) error
 }
 
 // Service runs the marketplace import.

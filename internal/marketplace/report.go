@@ -23,11 +23,13 @@ type Change struct {
 	FeedID   string   `json:"feed_id"`
 	Language string   `json:"language"`
 	Line     int      `json:"line"`
-	Action   string   `json:"action"` // create, update, unchanged, missing
+	Action   string   `json:"action"` // create, merge, update, unchanged, missing
 	Fields   []string `json:"fields,omitempty"`
 }
 
-// RowError is a refused feed line.
+// RowError is a refused feed line. Raw is the line as it was, unless
+// RawNote says what was done to keep it (cut; bytes that are not text
+// shown as \xNN).
 type RowError struct {
 	ID       int    `json:"id"`
 	Language string `json:"language"`
@@ -36,6 +38,7 @@ type RowError struct {
 	Field    string `json:"field"`
 	Reason   string `json:"reason"`
 	Raw      string `json:"raw"`
+	RawNote  string `json:"raw_note,omitempty"`
 }
 
 // Disagreement is a field on which a product's language files differ.
@@ -76,7 +79,7 @@ func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, a
 	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit)
 	if action != "" {
 		if importchange.ActionValidator(importchange.Action(action)) != nil {
-			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, update, unchanged or missing"})
+			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, merge, update, unchanged or missing"})
 		}
 		q.Where(importchange.ActionEQ(importchange.Action(action)))
 	}
@@ -107,19 +110,19 @@ func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]Row
 	}
 	out := make([]RowError, len(rows))
 	for i, r := range rows {
-		out[i] = RowError{ID: r.ID, Language: r.Language, Line: r.Line, Column: r.Column, Field: r.Field, Reason: r.Reason, Raw: r.Raw}
+		out[i] = RowError{ID: r.ID, Language: r.Language, Line: r.Line, Column: r.Column, Field: r.Field, Reason: r.Reason, Raw: r.Raw, RawNote: r.RawNote}
 	}
 	return out, nil
 }
 
 // WriteRowErrorsCSV writes every refused line of a job as CSV (language,
-// line, column, field, reason, raw) to w, a chunk at a time, each chunk read
-// in a short transaction of its own: a download of many thousand rows holds
-// neither a transaction nor the whole file in memory. Call it outside any
-// tenant transaction (after ensuring the job exists).
+// line, column, field, reason, raw, raw_note) to w, a chunk at a time, each
+// chunk read in a short transaction of its own: a download of many thousand
+// rows holds neither a transaction nor the whole file in memory. Call it
+// outside any tenant transaction (after ensuring the job exists).
 func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, jobID int, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"language", "line", "column", "field", "reason", "raw"}); err != nil {
+	if err := cw.Write([]string{"language", "line", "column", "field", "reason", "raw", "raw_note"}); err != nil {
 		return err
 	}
 	after := 0
@@ -141,7 +144,7 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, job
 			break
 		}
 		for _, r := range rows {
-			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), cell(r.Field), cell(r.Reason), cell(r.Raw)}); err != nil {
+			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), cell(r.Field), cell(r.Reason), cell(r.Raw), r.RawNote}); err != nil {
 				return err
 			}
 		}

@@ -43,7 +43,7 @@ func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzsh
 	if len(errs) == 0 || st.errorsKept >= st.s.o.MaxRowErrors {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_row_errors (job_id, language, line, "column", field, reason, raw) FROM STDIN`)
+	stmt, err := tx.PrepareContext(ctx, `COPY import_row_errors (job_id, language, line, "column", field, reason, raw, raw_note) FROM STDIN`)
 	if err != nil {
 		return fmt.Errorf("marketplace: record row errors: %w", err)
 	}
@@ -53,12 +53,9 @@ func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzsh
 			break
 		}
 		st.errorsKept++
-		raw := e.Raw
-		if len(raw) > maxRawKept {
-			raw = raw[:maxRawKept]
-		}
+		raw, note := letzshop.Excerpt(e.Raw, st.s.o.MaxRawBytes)
 		for _, p := range e.Problems {
-			if _, err := stmt.ExecContext(ctx, st.jobID, st.lang, e.Line, p.Column, p.Field, p.Reason, raw); err != nil {
+			if _, err := stmt.ExecContext(ctx, st.jobID, st.lang, e.Line, p.Column, p.Field, p.Reason, raw, note); err != nil {
 				return fmt.Errorf("marketplace: record row errors: %w", err)
 			}
 		}
@@ -66,10 +63,6 @@ func (st *stager) writeRowErrors(ctx context.Context, tx *sql.Tx, errs []*letzsh
 	_, err = stmt.ExecContext(ctx)
 	return err
 }
-
-// maxRawKept bounds the raw line kept with a row error (a feed line is
-// rarely a tenth of it; a longer one is cut).
-const maxRawKept = 8 << 10
 
 func writeDisagreements(ctx context.Context, tx *sql.Tx, jobID int, dis []disagreement) error {
 	if len(dis) == 0 {

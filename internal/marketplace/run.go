@@ -7,6 +7,8 @@ import (
 	"net"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
@@ -26,18 +28,21 @@ var (
 	ErrNoJob = errors.New("marketplace: no such import job")
 )
 
-var errCancelled = errors.New("marketplace: import cancelled")
-
 // lockImport is the advisory lock class held (per vendor) while an import
 // runs. It is a session lock on a connection of its own, so it vanishes
 // with a killed worker's connection and a restarted job can take over.
 const lockImport = 0x62617a01
 
-// RunJob runs an import job to its end. It is safe to call again for a job
-// that was interrupted: an import's language files each commit in one
+// RunJob runs an attempt of an import job. It is safe to call again for a
+// job that was interrupted: an import's language files each commit in one
 // transaction, so the files finished stay finished and the one in progress
 // starts over; a dry run starts over entirely. Counts are therefore exact
 // and nothing is staged twice.
+//
+// It returns nil when the job has ended (succeeded, partially failed,
+// failed, cancelled — a failure a retry cannot fix is recorded on the job,
+// not returned), a *RetryError when the job is queued for another attempt,
+// ErrBusy or ErrNoJob, or the context's error when it was stopped.
 func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
 	conn, err := s.db.SharedPool().Conn(ctx)
 	if err != nil {
@@ -60,21 +65,24 @@ func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) err
 	}
 	log := s.log.With("tenant", t.Slug, "import", jobID, "dry_run", j.DryRun)
 	log.Info("import started", "attempt", j.Attempts)
+	actx, stop := s.watchCancel(ctx, t, jobID)
+	defer stop()
 	if j.DryRun {
-		err = s.runDry(ctx, t, j)
+		err = s.runDry(actx, t, j)
 	} else {
-		err = s.runImport(ctx, t, j)
+		err = s.runImport(actx, t, j)
 	}
 	if err != nil {
-		log.Error("import interrupted", "err", err)
-		return err
+		return s.attemptFailed(actx, t, j, err, log)
 	}
 	log.Info("import finished")
 	return nil
 }
 
 // start marks the job running and says where to resume; nil when there is
-// nothing to do (finished or cancelled).
+// nothing to do: it has ended, or it ends here — cancelled (the request came
+// while no attempt ran), or failed when its attempts are spent (a job whose
+// server died under it every time).
 func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(ctx, t, func(ctx context.Context) error {
@@ -82,15 +90,25 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 		if err != nil {
 			return err
 		}
-		j, err := c.ImportJob.Get(ctx, jobID)
+		j, err := lockJob(ctx, c, jobID)
 		if tenant.IsNotFound(err) {
 			return ErrNoJob
 		}
 		if err != nil {
 			return err
 		}
-		if j.Status != importjob.StatusQueued && j.Status != importjob.StatusRunning {
+		now := time.Now()
+		switch {
+		case j.Status != importjob.StatusQueued && j.Status != importjob.StatusRunning:
 			return nil
+		case j.CancelRequested:
+			return endCancelled(j, j.Update()).Exec(ctx)
+		case lastAttempt(j):
+			// Only a job still running gets here (a failed attempt is queued
+			// again only while attempts are left): the last one died.
+			return j.Update().SetStatus(importjob.StatusFailed).SetFinishedAt(now).ClearNextAttemptAt().
+				SetError(fmt.Sprintf("gave up after %d attempts: the last one was interrupted (its server stopped)", j.Attempts)).
+				SetLanguages(settle(j.Languages, langFailed, "")).Exec(ctx)
 		}
 		langs := j.Languages
 		var rows, bytes int64
@@ -122,9 +140,13 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 			}
 		}
 		up := j.Update().SetStatus(importjob.StatusRunning).AddAttempts(1).SetLanguages(langs).
-			SetRowsDone(rows).SetBytesDone(bytes)
+			SetRowsDone(rows).SetBytesDone(bytes).ClearNextAttemptAt()
+		if j.Status == importjob.StatusRunning && j.Attempts > 0 {
+			// Still running: the attempt before died with its server.
+			up.SetLastError(fmt.Sprintf("attempt %d was interrupted (its server stopped)", j.Attempts))
+		}
 		if j.StartedAt == nil {
-			up.SetStartedAt(time.Now())
+			up.SetStartedAt(now)
 		}
 		out, err = up.Save(ctx)
 		return err
@@ -132,7 +154,17 @@ func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*te
 	return out, err
 }
 
-// jobUpdate changes the job row in a short transaction of its own.
+// lockJob reads a job row and locks it against other changes (a cancel, an
+// attempt starting or ending) until the transaction ends. FOR NO KEY
+// UPDATE: a running import holds KEY SHARE locks on its job row (its
+// reports reference it) until its file commits; FOR UPDATE would wait for
+// that, this does not.
+func lockJob(ctx context.Context, c *tenant.Client, id int) (*tenant.ImportJob, error) {
+	return c.ImportJob.Query().Where(importjob.ID(id)).Modify(func(s *sql.Selector) { s.For(sql.LockNoKeyUpdate) }).Only(ctx)
+}
+
+// jobUpdate changes the job row in a short transaction of its own (also
+// when ctx is cancelled), fn seeing it locked.
 func (s *Service) jobUpdate(ctx context.Context, t *tenantdb.Tenant, jobID int, fn func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne)) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(context.WithoutCancel(ctx), t, func(ctx context.Context) error {
@@ -140,7 +172,7 @@ func (s *Service) jobUpdate(ctx context.Context, t *tenantdb.Tenant, jobID int, 
 		if err != nil {
 			return err
 		}
-		j, err := c.ImportJob.Get(ctx, jobID)
+		j, err := lockJob(ctx, c, jobID)
 		if err != nil {
 			return err
 		}
@@ -161,8 +193,8 @@ func (s *Service) setLanguage(ctx context.Context, t *tenantdb.Tenant, jobID int
 	return err
 }
 
-// progressFn saves progress at most every ProgressEvery and reports a
-// requested cancellation.
+// progressFn saves progress at most every ProgressEvery (a cancel request
+// reaches the attempt through its context: watchCancel).
 func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int, before Progress) func(rows int, bytes int64) error {
 	last := time.Now()
 	return func(rows int, bytes int64) error {
@@ -170,33 +202,14 @@ func (s *Service) progressFn(ctx context.Context, t *tenantdb.Tenant, jobID int,
 			return ctx.Err()
 		}
 		last = time.Now()
-		j, err := s.jobUpdate(ctx, t, jobID, func(_ *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
+		_, err := s.jobUpdate(ctx, t, jobID, func(_ *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
 			u.SetRowsDone(before.RowsDone + int64(rows)).SetBytesDone(before.BytesDone + bytes)
 		})
 		if err != nil {
 			return err
 		}
-		if j.CancelRequested {
-			return errCancelled
-		}
 		return ctx.Err()
 	}
-}
-
-func (s *Service) cancelRequested(ctx context.Context, t *tenantdb.Tenant, jobID int) (bool, error) {
-	var yes bool
-	err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
-		if err != nil {
-			return err
-		}
-		j, err := c.ImportJob.Get(ctx, jobID)
-		if err == nil {
-			yes = j.CancelRequested
-		}
-		return err
-	})
-	return yes, err
 }
 
 // languagesOf is the job's languages in order, the primary first.
@@ -210,19 +223,25 @@ func languagesOf(j *tenant.ImportJob) []string {
 
 // languageError is what a vendor is told about a file that failed: the
 // download's or the parser's own words (they are about the vendor's file and
-// URL), never a database error.
+// URL), never a database error. They may quote what a server sent (a status
+// line), so they are made storable and bounded like a feed's text.
 func languageError(err error) string {
 	var fe *letzshop.FileError
 	var dns *net.DNSError
+	msg := err.Error()
 	switch {
 	case errors.As(err, &fe):
-		return fe.Error()
+		msg = fe.Error()
 	case errors.As(err, &dns):
 		// Not the resolver's own words: they name our DNS server.
-		return fmt.Sprintf("the host %s could not be resolved", dns.Name)
+		msg = fmt.Sprintf("the host %s could not be resolved", dns.Name)
 	}
-	return err.Error()
+	msg, _ = letzshop.Excerpt(msg, maxMessageBytes)
+	return msg
 }
+
+// maxMessageBytes bounds an error message kept on a job.
+const maxMessageBytes = 1000
 
 func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob) error {
 	srcs, err := s.sources(ctx, t)
@@ -243,21 +262,13 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 			}
 			continue
 		}
-		if yes, err := s.cancelRequested(ctx, t, j.ID); err != nil {
-			return err
-		} else if yes {
-			return s.finishCancelled(ctx, t, j.ID, i)
-		}
 		now := time.Now()
 		if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now }); err != nil {
 			return err
 		}
 		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
+			if err := s.downloadFailed(ctx, t, j, i, err); err != nil {
 				return err
 			}
 			continue
@@ -318,8 +329,6 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 		})
 		d.close()
 		switch {
-		case errors.Is(err, errCancelled):
-			return s.finishCancelled(ctx, t, j.ID, i)
 		case isFileError(err):
 			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
 				return err
@@ -333,7 +342,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 		before.BytesDone += d.bytes
 	}
 	return s.db.Tx(ctx, t, func(ctx context.Context) error {
-		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) }, true)
+		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) })
 	})
 }
 
@@ -344,7 +353,7 @@ func isFileError(err error) bool {
 
 func finishLanguage(l *schema.LanguageRun, c fileCounts, bytes int64, at *time.Time) {
 	l.Status, l.FinishedAt = langDone, at
-	l.Rows, l.Created, l.Updated, l.Unchanged, l.Missing, l.Failed = c.Rows, c.Created, c.Updated, c.Unchanged, c.Missing, c.Failed
+	l.Rows, l.Created, l.Merged, l.Updated, l.Unchanged, l.Missing, l.Failed = c.Rows, c.Created, c.Merged, c.Updated, c.Unchanged, c.Missing, c.Failed
 	l.Bytes = bytes
 }
 
@@ -353,17 +362,4 @@ func (s *Service) failLanguage(ctx context.Context, t *tenantdb.Tenant, jobID, i
 	return s.setLanguage(ctx, t, jobID, i, func(l *schema.LanguageRun) {
 		*l = schema.LanguageRun{Language: l.Language, URL: l.URL, Status: langFailed, Error: languageError(cause), StartedAt: l.StartedAt, FinishedAt: &done}
 	})
-}
-
-func (s *Service) finishCancelled(ctx context.Context, t *tenantdb.Tenant, jobID, at int) error {
-	_, err := s.jobUpdate(ctx, t, jobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
-		langs := j.Languages
-		for i := at; i < len(langs); i++ {
-			if langs[i].Status == langPending || langs[i].Status == langRunning {
-				langs[i].Status = langCancelled
-			}
-		}
-		u.SetLanguages(langs).SetStatus(importjob.StatusCancelled).SetFinishedAt(time.Now())
-	})
-	return err
 }

@@ -19,7 +19,7 @@ import (
 
 // fileCounts are one language file's counts.
 type fileCounts struct {
-	Rows, Created, Updated, Unchanged, Failed, Missing int
+	Rows, Created, Merged, Updated, Unchanged, Failed, Missing int
 }
 
 // stager merges one language file into the staged products, a batch at a
@@ -356,8 +356,10 @@ func (st *stager) update(ctx context.Context, tx *sql.Tx, rows []row, existing m
 		action := "unchanged"
 		switch {
 		case !had:
-			action = "create"
-			st.counts.Created++
+			// Another language's file created it (in this import or
+			// before): this file's row joins it.
+			action = "merge"
+			st.counts.Merged++
 		case len(fields) > 0:
 			action = "update"
 			st.counts.Updated++

@@ -94,6 +94,30 @@ func (q Queue) EnqueueImport(ctx context.Context, vendorID, jobID int) error {
 	return err
 }
 
+// CancelImport cancels the queue jobs of an import job that wait to run
+// (for its first attempt, a retry, or after a snooze) — and one still
+// "running" for the queue: an attempt that has just ended and is being
+// snoozed is recorded a moment later, and River then cancels it instead.
+func (q Queue) CancelImport(ctx context.Context, vendorID, jobID int) error {
+	args, err := json.Marshal(map[string]int{"vendor_id": vendorID, "job_id": jobID})
+	if err != nil {
+		return err
+	}
+	res, err := q.Client.JobList(ctx, river.NewJobListParams().Kinds(ImportArgs{}.Kind()).
+		States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStatePending,
+			rivertype.JobStateRunning).
+		Where("args @> @args::jsonb", river.NamedArgs{"args": string(args)}).First(100))
+	if err != nil {
+		return err
+	}
+	for _, j := range res.Jobs {
+		if _, err := q.Client.JobCancel(ctx, j.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type importWorker struct {
 	river.WorkerDefaults[ImportArgs]
 	s       *Service
@@ -120,7 +144,12 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		return err
 	}
 	err = w.s.RunJob(ctx, t, job.Args.JobID)
+	var retry *RetryError
 	switch {
+	case errors.As(err, &retry):
+		// The import's own policy (bounded, shown on the job): a snooze
+		// does not spend one of the queue's attempts.
+		return river.JobSnooze(retry.After)
 	case errors.Is(err, ErrBusy):
 		return river.JobSnooze(15 * time.Second)
 	case errors.Is(err, ErrNoJob):
@@ -131,8 +160,10 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 		}
 		return river.JobCancel(err)
 	case err != nil && job.Attempt >= job.MaxAttempts:
-		// The queue gives up on it: so does the import, or it would hold
-		// the vendor's one import slot for ever.
+		// What reaches the queue as an error is a stopped worker or a
+		// database too far gone to record the attempt. The queue gives up
+		// on it: so does the import, or it would hold the vendor's one
+		// import slot for ever.
 		w.s.log.Error("import abandoned after its last attempt", "tenant", t.Slug, "import", job.Args.JobID, "err", err)
 		if _, uerr := w.s.jobUpdate(ctx, t, job.Args.JobID, func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne) {
 			if j.Status == importjob.StatusQueued || j.Status == importjob.StatusRunning {

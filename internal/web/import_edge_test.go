@@ -184,10 +184,10 @@ func TestDuplicateIDsAcrossBatches(t *testing.T) {
 			t.Errorf("%q: %+v", dry, j.Counts)
 		}
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors.csv", j.ID), token: tok})
-		want := "language,line,column,field,reason,raw\n" +
-			"fr,12,1,id,\"\"\"P-1\"\" already appears on line 3\",P-1\tEncore\t\t1 EUR\tin stock\t\t\t\n" +
-			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t\n" +
-			"fr,15,2,title,is required,'=SUM(A1)\t\t\t1 EUR\tin stock\t\t\t\n"
+		want := "language,line,column,field,reason,raw,raw_note\n" +
+			"fr,12,1,id,\"\"\"P-1\"\" already appears on line 3\",P-1\tEncore\t\t1 EUR\tin stock\t\t\t,\n" +
+			"fr,14,1,id,\"\"\"P-10\"\" already appears on line 13\",P-10\tDoublon\t\t1 EUR\tin stock\t\t\t,\n" +
+			"fr,15,2,title,is required,'=SUM(A1)\t\t\t1 EUR\tin stock\t\t\t,\n"
 		if string(r.body) != want {
 			t.Errorf("%q errors:\n%s\nwant\n%s", dry, r.body, want)
 		}

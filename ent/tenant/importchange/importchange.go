@@ -63,6 +63,7 @@ type Action string
 // Action values.
 const (
 	ActionCreate    Action = "create"
+	ActionMerge     Action = "merge"
 	ActionUpdate    Action = "update"
 	ActionUnchanged Action = "unchanged"
 	ActionMissing   Action = "missing"
@@ -75,7 +76,7 @@ func (a Action) String() string {
 // ActionValidator is a validator for the "action" field enum values. It is called by the builders before save.
 func ActionValidator(a Action) error {
 	switch a {
-	case ActionCreate, ActionUpdate, ActionUnchanged, ActionMissing:
+	case ActionCreate, ActionMerge, ActionUpdate, ActionUnchanged, ActionMissing:
 		return nil
 	default:
 		return fmt.Errorf("importchange: invalid enum value for action field: %q", a)

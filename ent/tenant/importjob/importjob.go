@@ -51,6 +51,12 @@ const (
 	FieldBytesDone = "bytes_done"
 	// FieldAttempts holds the string denoting the attempts field in the database.
 	FieldAttempts = "attempts"
+	// FieldMaxAttempts holds the string denoting the max_attempts field in the database.
+	FieldMaxAttempts = "max_attempts"
+	// FieldLastError holds the string denoting the last_error field in the database.
+	FieldLastError = "last_error"
+	// FieldNextAttemptAt holds the string denoting the next_attempt_at field in the database.
+	FieldNextAttemptAt = "next_attempt_at"
 	// FieldError holds the string denoting the error field in the database.
 	FieldError = "error"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -102,6 +108,9 @@ var Columns = []string{
 	FieldRowsDone,
 	FieldBytesDone,
 	FieldAttempts,
+	FieldMaxAttempts,
+	FieldLastError,
+	FieldNextAttemptAt,
 	FieldError,
 	FieldCreatedAt,
 	FieldStartedAt,
@@ -149,6 +158,10 @@ var (
 	DefaultBytesDone int64
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
+	// DefaultMaxAttempts holds the default value on creation for the "max_attempts" field.
+	DefaultMaxAttempts int
+	// DefaultLastError holds the default value on creation for the "last_error" field.
+	DefaultLastError string
 	// DefaultError holds the default value on creation for the "error" field.
 	DefaultError string
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -276,6 +289,21 @@ func ByBytesDone(opts ...sql.OrderTermOption) OrderOption {
 // ByAttempts orders the results by the attempts field.
 func ByAttempts(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAttempts, opts...).ToFunc()
+}
+
+// ByMaxAttempts orders the results by the max_attempts field.
+func ByMaxAttempts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMaxAttempts, opts...).ToFunc()
+}
+
+// ByLastError orders the results by the last_error field.
+func ByLastError(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastError, opts...).ToFunc()
+}
+
+// ByNextAttemptAt orders the results by the next_attempt_at field.
+func ByNextAttemptAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextAttemptAt, opts...).ToFunc()
 }
 
 // ByError orders the results by the error field.

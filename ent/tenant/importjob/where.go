@@ -136,6 +136,21 @@ func Attempts(v int) predicate.ImportJob {
 	return predicate.ImportJob(sql.FieldEQ(FieldAttempts, v))
 }
 
+// MaxAttempts applies equality check predicate on the "max_attempts" field. It's identical to MaxAttemptsEQ.
+func MaxAttempts(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldMaxAttempts, v))
+}
+
+// LastError applies equality check predicate on the "last_error" field. It's identical to LastErrorEQ.
+func LastError(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldLastError, v))
+}
+
+// NextAttemptAt applies equality check predicate on the "next_attempt_at" field. It's identical to NextAttemptAtEQ.
+func NextAttemptAt(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
 // Error applies equality check predicate on the "error" field. It's identical to ErrorEQ.
 func Error(v string) predicate.ImportJob {
 	return predicate.ImportJob(sql.FieldEQ(FieldError, v))
@@ -814,6 +829,161 @@ func AttemptsLT(v int) predicate.ImportJob {
 // AttemptsLTE applies the LTE predicate on the "attempts" field.
 func AttemptsLTE(v int) predicate.ImportJob {
 	return predicate.ImportJob(sql.FieldLTE(FieldAttempts, v))
+}
+
+// MaxAttemptsEQ applies the EQ predicate on the "max_attempts" field.
+func MaxAttemptsEQ(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldMaxAttempts, v))
+}
+
+// MaxAttemptsNEQ applies the NEQ predicate on the "max_attempts" field.
+func MaxAttemptsNEQ(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNEQ(FieldMaxAttempts, v))
+}
+
+// MaxAttemptsIn applies the In predicate on the "max_attempts" field.
+func MaxAttemptsIn(vs ...int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldIn(FieldMaxAttempts, vs...))
+}
+
+// MaxAttemptsNotIn applies the NotIn predicate on the "max_attempts" field.
+func MaxAttemptsNotIn(vs ...int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNotIn(FieldMaxAttempts, vs...))
+}
+
+// MaxAttemptsGT applies the GT predicate on the "max_attempts" field.
+func MaxAttemptsGT(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGT(FieldMaxAttempts, v))
+}
+
+// MaxAttemptsGTE applies the GTE predicate on the "max_attempts" field.
+func MaxAttemptsGTE(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGTE(FieldMaxAttempts, v))
+}
+
+// MaxAttemptsLT applies the LT predicate on the "max_attempts" field.
+func MaxAttemptsLT(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLT(FieldMaxAttempts, v))
+}
+
+// MaxAttemptsLTE applies the LTE predicate on the "max_attempts" field.
+func MaxAttemptsLTE(v int) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLTE(FieldMaxAttempts, v))
+}
+
+// LastErrorEQ applies the EQ predicate on the "last_error" field.
+func LastErrorEQ(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldLastError, v))
+}
+
+// LastErrorNEQ applies the NEQ predicate on the "last_error" field.
+func LastErrorNEQ(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNEQ(FieldLastError, v))
+}
+
+// LastErrorIn applies the In predicate on the "last_error" field.
+func LastErrorIn(vs ...string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldIn(FieldLastError, vs...))
+}
+
+// LastErrorNotIn applies the NotIn predicate on the "last_error" field.
+func LastErrorNotIn(vs ...string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNotIn(FieldLastError, vs...))
+}
+
+// LastErrorGT applies the GT predicate on the "last_error" field.
+func LastErrorGT(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGT(FieldLastError, v))
+}
+
+// LastErrorGTE applies the GTE predicate on the "last_error" field.
+func LastErrorGTE(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGTE(FieldLastError, v))
+}
+
+// LastErrorLT applies the LT predicate on the "last_error" field.
+func LastErrorLT(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLT(FieldLastError, v))
+}
+
+// LastErrorLTE applies the LTE predicate on the "last_error" field.
+func LastErrorLTE(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLTE(FieldLastError, v))
+}
+
+// LastErrorContains applies the Contains predicate on the "last_error" field.
+func LastErrorContains(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldContains(FieldLastError, v))
+}
+
+// LastErrorHasPrefix applies the HasPrefix predicate on the "last_error" field.
+func LastErrorHasPrefix(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldHasPrefix(FieldLastError, v))
+}
+
+// LastErrorHasSuffix applies the HasSuffix predicate on the "last_error" field.
+func LastErrorHasSuffix(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldHasSuffix(FieldLastError, v))
+}
+
+// LastErrorEqualFold applies the EqualFold predicate on the "last_error" field.
+func LastErrorEqualFold(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEqualFold(FieldLastError, v))
+}
+
+// LastErrorContainsFold applies the ContainsFold predicate on the "last_error" field.
+func LastErrorContainsFold(v string) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldContainsFold(FieldLastError, v))
+}
+
+// NextAttemptAtEQ applies the EQ predicate on the "next_attempt_at" field.
+func NextAttemptAtEQ(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtNEQ applies the NEQ predicate on the "next_attempt_at" field.
+func NextAttemptAtNEQ(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNEQ(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIn applies the In predicate on the "next_attempt_at" field.
+func NextAttemptAtIn(vs ...time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtNotIn applies the NotIn predicate on the "next_attempt_at" field.
+func NextAttemptAtNotIn(vs ...time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNotIn(FieldNextAttemptAt, vs...))
+}
+
+// NextAttemptAtGT applies the GT predicate on the "next_attempt_at" field.
+func NextAttemptAtGT(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtGTE applies the GTE predicate on the "next_attempt_at" field.
+func NextAttemptAtGTE(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldGTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLT applies the LT predicate on the "next_attempt_at" field.
+func NextAttemptAtLT(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLT(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtLTE applies the LTE predicate on the "next_attempt_at" field.
+func NextAttemptAtLTE(v time.Time) predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldLTE(FieldNextAttemptAt, v))
+}
+
+// NextAttemptAtIsNil applies the IsNil predicate on the "next_attempt_at" field.
+func NextAttemptAtIsNil() predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldIsNull(FieldNextAttemptAt))
+}
+
+// NextAttemptAtNotNil applies the NotNil predicate on the "next_attempt_at" field.
+func NextAttemptAtNotNil() predicate.ImportJob {
+	return predicate.ImportJob(sql.FieldNotNull(FieldNextAttemptAt))
 }
 
 // ErrorEQ applies the EQ predicate on the "error" field.

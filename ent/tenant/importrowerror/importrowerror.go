@@ -26,6 +26,8 @@ const (
 	FieldReason = "reason"
 	// FieldRaw holds the string denoting the raw field in the database.
 	FieldRaw = "raw"
+	// FieldRawNote holds the string denoting the raw_note field in the database.
+	FieldRawNote = "raw_note"
 	// EdgeJob holds the string denoting the job edge name in mutations.
 	EdgeJob = "job"
 	// Table holds the table name of the importrowerror in the database.
@@ -49,6 +51,7 @@ var Columns = []string{
 	FieldField,
 	FieldReason,
 	FieldRaw,
+	FieldRawNote,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -68,6 +71,8 @@ var (
 	DefaultField string
 	// DefaultRaw holds the default value on creation for the "raw" field.
 	DefaultRaw string
+	// DefaultRawNote holds the default value on creation for the "raw_note" field.
+	DefaultRawNote string
 )
 
 // OrderOption defines the ordering options for the ImportRowError queries.
@@ -111,6 +116,11 @@ func ByReason(opts ...sql.OrderTermOption) OrderOption {
 // ByRaw orders the results by the raw field.
 func ByRaw(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRaw, opts...).ToFunc()
+}
+
+// ByRawNote orders the results by the raw_note field.
+func ByRawNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRawNote, opts...).ToFunc()
 }
 
 // ByJobField orders the results by job field.

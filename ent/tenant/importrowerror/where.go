@@ -89,6 +89,11 @@ func Raw(v string) predicate.ImportRowError {
 	return predicate.ImportRowError(sql.FieldEQ(FieldRaw, v))
 }
 
+// RawNote applies equality check predicate on the "raw_note" field. It's identical to RawNoteEQ.
+func RawNote(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldEQ(FieldRawNote, v))
+}
+
 // JobIDEQ applies the EQ predicate on the "job_id" field.
 func JobIDEQ(v int) predicate.ImportRowError {
 	return predicate.ImportRowError(sql.FieldEQ(FieldJobID, v))
@@ -447,6 +452,71 @@ func RawEqualFold(v string) predicate.ImportRowError {
 // RawContainsFold applies the ContainsFold predicate on the "raw" field.
 func RawContainsFold(v string) predicate.ImportRowError {
 	return predicate.ImportRowError(sql.FieldContainsFold(FieldRaw, v))
+}
+
+// RawNoteEQ applies the EQ predicate on the "raw_note" field.
+func RawNoteEQ(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldEQ(FieldRawNote, v))
+}
+
+// RawNoteNEQ applies the NEQ predicate on the "raw_note" field.
+func RawNoteNEQ(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldNEQ(FieldRawNote, v))
+}
+
+// RawNoteIn applies the In predicate on the "raw_note" field.
+func RawNoteIn(vs ...string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldIn(FieldRawNote, vs...))
+}
+
+// RawNoteNotIn applies the NotIn predicate on the "raw_note" field.
+func RawNoteNotIn(vs ...string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldNotIn(FieldRawNote, vs...))
+}
+
+// RawNoteGT applies the GT predicate on the "raw_note" field.
+func RawNoteGT(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldGT(FieldRawNote, v))
+}
+
+// RawNoteGTE applies the GTE predicate on the "raw_note" field.
+func RawNoteGTE(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldGTE(FieldRawNote, v))
+}
+
+// RawNoteLT applies the LT predicate on the "raw_note" field.
+func RawNoteLT(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldLT(FieldRawNote, v))
+}
+
+// RawNoteLTE applies the LTE predicate on the "raw_note" field.
+func RawNoteLTE(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldLTE(FieldRawNote, v))
+}
+
+// RawNoteContains applies the Contains predicate on the "raw_note" field.
+func RawNoteContains(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldContains(FieldRawNote, v))
+}
+
+// RawNoteHasPrefix applies the HasPrefix predicate on the "raw_note" field.
+func RawNoteHasPrefix(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldHasPrefix(FieldRawNote, v))
+}
+
+// RawNoteHasSuffix applies the HasSuffix predicate on the "raw_note" field.
+func RawNoteHasSuffix(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldHasSuffix(FieldRawNote, v))
+}
+
+// RawNoteEqualFold applies the EqualFold predicate on the "raw_note" field.
+func RawNoteEqualFold(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldEqualFold(FieldRawNote, v))
+}
+
+// RawNoteContainsFold applies the ContainsFold predicate on the "raw_note" field.
+func RawNoteContainsFold(v string) predicate.ImportRowError {
+	return predicate.ImportRowError(sql.FieldContainsFold(FieldRawNote, v))
 }
 
 // HasJob applies the HasEdge predicate on the "job" edge.

@@ -42,7 +42,7 @@ var (
 		{Name: "feed_id", Type: field.TypeString},
 		{Name: "language", Type: field.TypeString, Default: ""},
 		{Name: "line", Type: field.TypeInt, Default: 0},
-		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "update", "unchanged", "missing"}},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"create", "merge", "update", "unchanged", "missing"}},
 		{Name: "fields", Type: field.TypeJSON, Nullable: true},
 	}
 	// ImportChangesTable holds the schema information for the "import_changes" table.
@@ -124,6 +124,9 @@ var (
 		{Name: "rows_done", Type: field.TypeInt64, Default: 0},
 		{Name: "bytes_done", Type: field.TypeInt64, Default: 0},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "max_attempts", Type: field.TypeInt, Default: 5},
+		{Name: "last_error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "started_at", Type: field.TypeTime, Nullable: true},
@@ -138,7 +141,7 @@ var (
 			{
 				Name:    "importjob_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ImportJobsColumns[20]},
+				Columns: []*schema.Column{ImportJobsColumns[23]},
 			},
 		},
 	}
@@ -151,6 +154,7 @@ var (
 		{Name: "field", Type: field.TypeString, Default: ""},
 		{Name: "reason", Type: field.TypeString},
 		{Name: "raw", Type: field.TypeString, Default: ""},
+		{Name: "raw_note", Type: field.TypeString, Default: ""},
 		{Name: "job_id", Type: field.TypeInt},
 	}
 	// ImportRowErrorsTable holds the schema information for the "import_row_errors" table.
@@ -161,7 +165,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "import_row_errors_import_jobs_row_errors",
-				Columns:    []*schema.Column{ImportRowErrorsColumns[7]},
+				Columns:    []*schema.Column{ImportRowErrorsColumns[8]},
 				RefColumns: []*schema.Column{ImportJobsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -170,7 +174,7 @@ var (
 			{
 				Name:    "importrowerror_job_id_language_line",
 				Unique:  false,
-				Columns: []*schema.Column{ImportRowErrorsColumns[7], ImportRowErrorsColumns[1], ImportRowErrorsColumns[2]},
+				Columns: []*schema.Column{ImportRowErrorsColumns[8], ImportRowErrorsColumns[1], ImportRowErrorsColumns[2]},
 			},
 		},
 	}

@@ -61,8 +61,9 @@ type LanguageRun struct {
 	Status     string     `json:"status"` // pending, running, done, unchanged, failed, cancelled
 	Error      string     `json:"error,omitempty"`
 	Rows       int        `json:"rows"`
-	Created    int        `json:"created"`
-	Updated    int        `json:"updated"`
+	Created    int        `json:"created"` // rows that created a staged product
+	Merged     int        `json:"merged"`  // rows whose language was new to an existing staged product
+	Updated    int        `json:"updated"` // rows that changed their language's item of a staged product
 	Unchanged  int        `json:"unchanged"`
 	Missing    int        `json:"missing"`
 	Failed     int        `json:"failed"`
@@ -98,8 +99,11 @@ func (ImportJob) Fields() []ent.Field {
 		field.Int("disagreements").Default(0),
 		field.Int64("rows_done").Default(0),
 		field.Int64("bytes_done").Default(0),
-		field.Int("attempts").Default(0),
-		field.String("error").Default(""),
+		field.Int("attempts").Default(0).Comment("attempts started"),
+		field.Int("max_attempts").Default(5).Comment("attempts allowed before a failure a retry may fix fails the job"),
+		field.String("last_error").Default("").Comment("why the last attempt failed (user-safe)"),
+		field.Time("next_attempt_at").Optional().Nillable().Comment("when a queued job whose attempt failed is tried again"),
+		field.String("error").Default("").Comment("why the job failed, or which files failed (user-safe)"),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("started_at").Optional().Nillable(),
 		field.Time("finished_at").Optional().Nillable(),
@@ -134,7 +138,8 @@ func (ImportRowError) Fields() []ent.Field {
 		field.Int("column").Default(0),
 		field.String("field").Default(""),
 		field.String("reason"),
-		field.String("raw").Default(""),
+		field.String("raw").Default("").Comment("the line as read, made storable (letzshop.Excerpt)"),
+		field.String("raw_note").Default("").Comment("what was done to raw: cut, bytes escaped; empty when it is the line as it was"),
 	}
 }
 
@@ -148,8 +153,9 @@ func (ImportRowError) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("job_id", "language", "line")}
 }
 
-// ImportChange is one row's outcome in one import: create, update (which
-// fields), unchanged, or a product missing from the feed. A dry run writes
+// ImportChange is one row's outcome in one import: create (the row created
+// the staged product), merge (its language joined an existing one), update
+// (which fields), unchanged, or a product missing from the feed. A dry run writes
 // only these. There is one per row of a large file, so it has no foreign key
 // (checking one per row cost a tenth of an import's time): pruning a job
 // deletes its changes itself.
@@ -164,7 +170,7 @@ func (ImportChange) Fields() []ent.Field {
 		field.String("feed_id"),
 		field.String("language").Default("").Comment("the file that decided it; empty for missing"),
 		field.Int("line").Default(0).Comment("its line in that file; 0 for missing"),
-		field.Enum("action").Values("create", "update", "unchanged", "missing"),
+		field.Enum("action").Values("create", "merge", "update", "unchanged", "missing"),
 		field.Strings("fields").Optional(),
 	}
 }
