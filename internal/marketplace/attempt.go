@@ -3,12 +3,9 @@ package marketplace
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/lib/pq"
@@ -131,24 +128,24 @@ func classify(ctx context.Context, j *tenant.ImportJob, err error) failure {
 }
 
 // databaseUnavailable says whether err is the database being unreachable,
-// restarting, overloaded or in a transient conflict: a retry may succeed.
-// Anything else it says (bad data, a constraint, a missing table) will be
-// said again.
+// restarting or overloaded (tenantdb.Unavailable), or in a transient
+// conflict: a retry may succeed. Anything else it says (bad data, a
+// constraint, a missing table) will be said again.
 func databaseUnavailable(err error) bool {
+	if _, ok := tenantdb.Unavailable(err); ok || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {
 		switch pe.Code.Class() {
-		case "08", // connection exception
-			"40", // serialization failure, deadlock
-			"53", // insufficient resources (too many connections, disk full)
-			"57": // operator intervention: shutdown, crash, cannot connect now, cancelled statement
+		case "40", // serialization failure, deadlock
+			"53", // insufficient resources (disk full, out of memory)
+			"57": // operator intervention: a cancelled statement, besides tenantdb's shutdowns
 			return true
 		}
 		return pe.Code == "55P03" // lock not available
 	}
-	var ne net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
+	return false
 }
 
 // attemptFailed ends an attempt of j that returned err: cancelled, queued
