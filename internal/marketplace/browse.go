@@ -15,7 +15,6 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
-	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/letzshop"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -226,6 +225,7 @@ func (s *Service) Select(ctx context.Context, ids []int, filter *StagedParams, s
 	if err != nil {
 		return 0, err
 	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids))) // an id given twice is one product
 	q := c.StagedProduct.Query()
 	if filter != nil {
 		preds, err := stagedFilters(ctx, c, *filter)
@@ -254,17 +254,20 @@ func (s *Service) Select(ctx context.Context, ids []int, filter *StagedParams, s
 		}
 		return 0, fault.Fields("unknown imported products", map[string]string{"ids": "not found: " + strings.Join(missing, ", ")})
 	}
+	// Each chunk is one array parameter, however many products a filter
+	// matched (one parameter per id would stop at PostgreSQL's 65,535).
+	stmt := `INSERT INTO staged_selections (staged_product_id, selected_at)
+		SELECT unnest($1::bigint[]), now() ON CONFLICT (staged_product_id) DO NOTHING`
 	if !selected {
-		return c.StagedSelection.Delete().Where(stagedselection.StagedProductIDIn(found...)).Exec(ctx)
+		stmt = `DELETE FROM staged_selections WHERE staged_product_id = ANY($1::bigint[])`
+	}
+	tx, err := tenantdb.SQLTx(ctx)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for chunk := range slices.Chunk(found, 1000) {
-		tx, err := tenantdb.SQLTx(ctx)
-		if err != nil {
-			return 0, err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO staged_selections (staged_product_id, selected_at)
-			SELECT unnest($1::bigint[]), now() ON CONFLICT (staged_product_id) DO NOTHING`, intArray(chunk))
+		res, err := tx.ExecContext(ctx, stmt, intArray(chunk))
 		if err != nil {
 			return 0, fmt.Errorf("marketplace: select: %w", err)
 		}
