@@ -13,9 +13,10 @@ import (
 )
 
 // rawRequest sends head (request line and header lines, without the blank
-// line that ends them) over a socket of its own and returns the answer: what
-// a hostile client can send, which Go's HTTP client would refuse to.
-func (ts *testServer) rawRequest(t testing.TB, head string) (int, string) {
+// line that ends them) and body over a socket of its own and returns the
+// answer: what a hostile client can send, which Go's HTTP client would
+// refuse to.
+func (ts *testServer) rawRequest(t testing.TB, head, body string) (int, string) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
 	if err != nil {
@@ -23,7 +24,7 @@ func (ts *testServer) rawRequest(t testing.TB, head string) (int, string) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, strings.ReplaceAll(head, "\n", "\r\n")+"\r\nConnection: close\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(conn, strings.ReplaceAll(head, "\n", "\r\n")+"\r\nConnection: close\r\n\r\n"+body); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -110,7 +111,7 @@ func TestHostComesFromTheHostHeaderAlone(t *testing.T) {
 			if s == nil {
 				s = ts
 			}
-			status, body := s.rawRequest(t, tt.head)
+			status, body := s.rawRequest(t, tt.head, "")
 			if status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body: %s", status, tt.wantStatus, body)
 			}

@@ -1,18 +1,14 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
-	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
@@ -196,25 +192,7 @@ func TestRecordedUserAgent(t *testing.T) {
 // refuses to send a NUL in a header) and returns status and body.
 func (ts *testServer) rawPost(t testing.TB, host, path, body string, headers ...string) (int, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	req := "POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\nContent-Type: application/json\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
-	for _, h := range headers {
-		req += h + "\r\n"
-	}
-	if _, err := io.WriteString(conn, req+"\r\n"+body); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	head := append([]string{"POST " + path + " HTTP/1.1", "Host: " + host, "Content-Type: application/json",
+		"Content-Length: " + strconv.Itoa(len(body))}, headers...)
+	return ts.rawRequest(t, strings.Join(head, "\n"), body)
 }

@@ -33,7 +33,7 @@ func defaultOptions() Options {
 // normalisation) and extra header lines, and returns status and body.
 func (ts *testServer) rawGet(t testing.TB, host, path string, headers ...string) (int, string) {
 	t.Helper()
-	return ts.rawRequest(t, strings.Join(append([]string{"GET " + path + " HTTP/1.1", "Host: " + host}, headers...), "\n"))
+	return ts.rawRequest(t, strings.Join(append([]string{"GET " + path + " HTTP/1.1", "Host: " + host}, headers...), "\n"), "")
 }
 
 func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
