@@ -23,7 +23,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/lib/pq"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -157,7 +156,7 @@ func (db *DB) OpenSidePool(ctx context.Context, purpose string, maxConns int) (*
 	if err != nil {
 		return nil, err
 	}
-	c, err := pq.NewConnector(dsn)
+	c, err := newConnector(dsn) // the pool's own, so transactions behave alike on both
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
 	}
