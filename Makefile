@@ -20,10 +20,11 @@ test: lint
 bench:
 	$(WITH_DB) bench/run
 
-## lint: gofmt and go vet
+## lint: gofmt, go.mod tidy (direct requirements marked as such), go vet
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))"; \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff >/dev/null 2>&1 || { echo "go.mod/go.sum are not tidy (run go mod tidy):"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 
 ## generate: regenerate the ent code from ent/*/schema
