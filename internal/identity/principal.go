@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,12 +94,21 @@ func (s *Service) principalStmt(ctx context.Context) (*sql.Stmt, error) {
 
 // Me returns the signed-in user's account.
 func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
-	u, err := s.db.Platform.User.Get(ctx, p.UserID)
-	if platform.IsNotFound(err) {
+	u, err := s.User(ctx, p.UserID)
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, fault.New(fault.Unauthenticated, "the account no longer exists")
 	}
+	return u, err
+}
+
+// User returns an account as stored.
+func (s *Service) User(ctx context.Context, id int) (*User, error) {
+	u, err := s.db.Platform.User.Get(ctx, id)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no account %d", id)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("identity: user %d: %w", id, err)
 	}
 	return userOf(u), nil
 }

@@ -347,6 +347,9 @@ func (s *server) register(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u := &identity.User{ID: res.UserID, Email: res.Email}
+	u, err := s.identity.User(c.UserContext(), res.UserID)
+	if err != nil {
+		return err
+	}
 	return s.respondSession(c, fiber.StatusCreated, u, t, in.RefreshInBody)
 }

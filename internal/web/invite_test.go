@@ -73,6 +73,11 @@ func TestInvitationSurvivesMailOutageAndIsAcceptedFromTheLink(t *testing.T) {
 	if out.Vendor == nil || out.Vendor.Role == nil || out.Vendor.Role.Name != "Editor" || !out.Vendor.Member {
 		t.Fatalf("register answered %+v, want an Editor of the shop", out.Vendor)
 	}
+	// The account as stored, not only its id and e-mail.
+	if u := out.User; u == nil || u.FirstName != "New" || u.LastName != "Person" || u.Email != "new.person"+at ||
+		time.Since(u.CreatedAt) > time.Minute {
+		t.Fatalf("register answered the user %+v", out.User)
+	}
 	me := ts.do(t, req{method: "GET", host: hostOf(shop), path: "/api/v1/auth/me", token: out.AccessToken})
 	if me.status != http.StatusOK || !strings.Contains(string(me.body), `"email":"new.person`+at+`"`) {
 		t.Fatalf("me after register: %d %s", me.status, me.body)
