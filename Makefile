@@ -27,9 +27,11 @@ lint:
 	@$(GO) mod tidy -diff >/dev/null 2>&1 || { echo "go.mod/go.sum are not tidy (run go mod tidy):"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 
-## generate: regenerate the ent code from ent/*/schema
+## generate: regenerate the ent code from ent/*/schema (entc's own
+## dependencies land in go.sum while it runs; tidy takes them out again)
 generate:
 	$(GO) generate ./ent/...
+	$(GO) mod tidy
 
 ## migration: write a versioned migration for schema changes (make migration name=add_x)
 migration: generate

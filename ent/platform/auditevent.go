@@ -20,7 +20,7 @@ type AuditEvent struct {
 	ID int `json:"id,omitempty"`
 	// At holds the value of the "at" field.
 	At time.Time `json:"at,omitempty"`
-	// user id; empty when anonymous
+	// platform user id; empty when anonymous
 	ActorID *int `json:"actor_id,omitempty"`
 	// ActorEmail holds the value of the "actor_email" field.
 	ActorEmail string `json:"actor_email,omitempty"`
@@ -30,8 +30,6 @@ type AuditEvent struct {
 	TargetType string `json:"target_type,omitempty"`
 	// TargetID holds the value of the "target_id" field.
 	TargetID string `json:"target_id,omitempty"`
-	// the vendor host it happened on, if any
-	VendorID *int `json:"vendor_id,omitempty"`
 	// Before holds the value of the "before" field.
 	Before map[string]interface{} `json:"before,omitempty"`
 	// After holds the value of the "after" field.
@@ -39,7 +37,9 @@ type AuditEvent struct {
 	// IP holds the value of the "ip" field.
 	IP string `json:"ip,omitempty"`
 	// RequestID holds the value of the "request_id" field.
-	RequestID    string `json:"request_id,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	// the vendor host it happened on, if any
+	VendorID     *int `json:"vendor_id,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -114,13 +114,6 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TargetID = value.String
 			}
-		case auditevent.FieldVendorID:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field vendor_id", values[i])
-			} else if value.Valid {
-				_m.VendorID = new(int)
-				*_m.VendorID = int(value.Int64)
-			}
 		case auditevent.FieldBefore:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field before", values[i])
@@ -148,6 +141,13 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field request_id", values[i])
 			} else if value.Valid {
 				_m.RequestID = value.String
+			}
+		case auditevent.FieldVendorID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field vendor_id", values[i])
+			} else if value.Valid {
+				_m.VendorID = new(int)
+				*_m.VendorID = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -205,11 +205,6 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString("target_id=")
 	builder.WriteString(_m.TargetID)
 	builder.WriteString(", ")
-	if v := _m.VendorID; v != nil {
-		builder.WriteString("vendor_id=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
 	builder.WriteString("before=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Before))
 	builder.WriteString(", ")
@@ -221,6 +216,11 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_id=")
 	builder.WriteString(_m.RequestID)
+	builder.WriteString(", ")
+	if v := _m.VendorID; v != nil {
+		builder.WriteString("vendor_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -98,20 +98,6 @@ func (_c *AuditEventCreate) SetNillableTargetID(v *string) *AuditEventCreate {
 	return _c
 }
 
-// SetVendorID sets the "vendor_id" field.
-func (_c *AuditEventCreate) SetVendorID(v int) *AuditEventCreate {
-	_c.mutation.SetVendorID(v)
-	return _c
-}
-
-// SetNillableVendorID sets the "vendor_id" field if the given value is not nil.
-func (_c *AuditEventCreate) SetNillableVendorID(v *int) *AuditEventCreate {
-	if v != nil {
-		_c.SetVendorID(*v)
-	}
-	return _c
-}
-
 // SetBefore sets the "before" field.
 func (_c *AuditEventCreate) SetBefore(v map[string]interface{}) *AuditEventCreate {
 	_c.mutation.SetBefore(v)
@@ -148,6 +134,20 @@ func (_c *AuditEventCreate) SetRequestID(v string) *AuditEventCreate {
 func (_c *AuditEventCreate) SetNillableRequestID(v *string) *AuditEventCreate {
 	if v != nil {
 		_c.SetRequestID(*v)
+	}
+	return _c
+}
+
+// SetVendorID sets the "vendor_id" field.
+func (_c *AuditEventCreate) SetVendorID(v int) *AuditEventCreate {
+	_c.mutation.SetVendorID(v)
+	return _c
+}
+
+// SetNillableVendorID sets the "vendor_id" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableVendorID(v *int) *AuditEventCreate {
+	if v != nil {
+		_c.SetVendorID(*v)
 	}
 	return _c
 }
@@ -318,10 +318,6 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 		_spec.SetField(auditevent.FieldTargetID, field.TypeString, value)
 		_node.TargetID = value
 	}
-	if value, ok := _c.mutation.VendorID(); ok {
-		_spec.SetField(auditevent.FieldVendorID, field.TypeInt, value)
-		_node.VendorID = &value
-	}
 	if value, ok := _c.mutation.Before(); ok {
 		_spec.SetField(auditevent.FieldBefore, field.TypeJSON, value)
 		_node.Before = value
@@ -337,6 +333,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RequestID(); ok {
 		_spec.SetField(auditevent.FieldRequestID, field.TypeString, value)
 		_node.RequestID = value
+	}
+	if value, ok := _c.mutation.VendorID(); ok {
+		_spec.SetField(auditevent.FieldVendorID, field.TypeInt, value)
+		_node.VendorID = &value
 	}
 	return _node, _spec
 }
@@ -419,9 +419,6 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		if _, exists := u.create.mutation.TargetID(); exists {
 			s.SetIgnore(auditevent.FieldTargetID)
 		}
-		if _, exists := u.create.mutation.VendorID(); exists {
-			s.SetIgnore(auditevent.FieldVendorID)
-		}
 		if _, exists := u.create.mutation.Before(); exists {
 			s.SetIgnore(auditevent.FieldBefore)
 		}
@@ -433,6 +430,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.RequestID(); exists {
 			s.SetIgnore(auditevent.FieldRequestID)
+		}
+		if _, exists := u.create.mutation.VendorID(); exists {
+			s.SetIgnore(auditevent.FieldVendorID)
 		}
 	}))
 	return u
@@ -659,9 +659,6 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			if _, exists := b.mutation.TargetID(); exists {
 				s.SetIgnore(auditevent.FieldTargetID)
 			}
-			if _, exists := b.mutation.VendorID(); exists {
-				s.SetIgnore(auditevent.FieldVendorID)
-			}
 			if _, exists := b.mutation.Before(); exists {
 				s.SetIgnore(auditevent.FieldBefore)
 			}
@@ -673,6 +670,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.RequestID(); exists {
 				s.SetIgnore(auditevent.FieldRequestID)
+			}
+			if _, exists := b.mutation.VendorID(); exists {
+				s.SetIgnore(auditevent.FieldVendorID)
 			}
 		}
 	}))

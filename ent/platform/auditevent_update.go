@@ -79,14 +79,14 @@ func (_u *AuditEventUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(auditevent.FieldActorID, field.TypeInt)
 	}
-	if _u.mutation.VendorIDCleared() {
-		_spec.ClearField(auditevent.FieldVendorID, field.TypeInt)
-	}
 	if _u.mutation.BeforeCleared() {
 		_spec.ClearField(auditevent.FieldBefore, field.TypeJSON)
 	}
 	if _u.mutation.AfterCleared() {
 		_spec.ClearField(auditevent.FieldAfter, field.TypeJSON)
+	}
+	if _u.mutation.VendorIDCleared() {
+		_spec.ClearField(auditevent.FieldVendorID, field.TypeInt)
 	}
 	_spec.Node.Schema = _u.schemaConfig.AuditEvent
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)
@@ -192,14 +192,14 @@ func (_u *AuditEventUpdateOne) sqlSave(ctx context.Context) (_node *AuditEvent, 
 	if _u.mutation.ActorIDCleared() {
 		_spec.ClearField(auditevent.FieldActorID, field.TypeInt)
 	}
-	if _u.mutation.VendorIDCleared() {
-		_spec.ClearField(auditevent.FieldVendorID, field.TypeInt)
-	}
 	if _u.mutation.BeforeCleared() {
 		_spec.ClearField(auditevent.FieldBefore, field.TypeJSON)
 	}
 	if _u.mutation.AfterCleared() {
 		_spec.ClearField(auditevent.FieldAfter, field.TypeJSON)
+	}
+	if _u.mutation.VendorIDCleared() {
+		_spec.ClearField(auditevent.FieldVendorID, field.TypeInt)
 	}
 	_spec.Node.Schema = _u.schemaConfig.AuditEvent
 	ctx = internal.NewSchemaConfigContext(ctx, _u.schemaConfig)

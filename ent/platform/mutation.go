@@ -60,12 +60,12 @@ type AuditEventMutation struct {
 	action        *string
 	target_type   *string
 	target_id     *string
-	vendor_id     *int
-	addvendor_id  *int
 	before        *map[string]interface{}
 	after         *map[string]interface{}
 	ip            *string
 	request_id    *string
+	vendor_id     *int
+	addvendor_id  *int
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*AuditEvent, error)
@@ -420,76 +420,6 @@ func (m *AuditEventMutation) ResetTargetID() {
 	m.target_id = nil
 }
 
-// SetVendorID sets the "vendor_id" field.
-func (m *AuditEventMutation) SetVendorID(i int) {
-	m.vendor_id = &i
-	m.addvendor_id = nil
-}
-
-// VendorID returns the value of the "vendor_id" field in the mutation.
-func (m *AuditEventMutation) VendorID() (r int, exists bool) {
-	v := m.vendor_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldVendorID returns the old "vendor_id" field's value of the AuditEvent entity.
-// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AuditEventMutation) OldVendorID(ctx context.Context) (v *int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldVendorID is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldVendorID requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldVendorID: %w", err)
-	}
-	return oldValue.VendorID, nil
-}
-
-// AddVendorID adds i to the "vendor_id" field.
-func (m *AuditEventMutation) AddVendorID(i int) {
-	if m.addvendor_id != nil {
-		*m.addvendor_id += i
-	} else {
-		m.addvendor_id = &i
-	}
-}
-
-// AddedVendorID returns the value that was added to the "vendor_id" field in this mutation.
-func (m *AuditEventMutation) AddedVendorID() (r int, exists bool) {
-	v := m.addvendor_id
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearVendorID clears the value of the "vendor_id" field.
-func (m *AuditEventMutation) ClearVendorID() {
-	m.vendor_id = nil
-	m.addvendor_id = nil
-	m.clearedFields[auditevent.FieldVendorID] = struct{}{}
-}
-
-// VendorIDCleared returns if the "vendor_id" field was cleared in this mutation.
-func (m *AuditEventMutation) VendorIDCleared() bool {
-	_, ok := m.clearedFields[auditevent.FieldVendorID]
-	return ok
-}
-
-// ResetVendorID resets all changes to the "vendor_id" field.
-func (m *AuditEventMutation) ResetVendorID() {
-	m.vendor_id = nil
-	m.addvendor_id = nil
-	delete(m.clearedFields, auditevent.FieldVendorID)
-}
-
 // SetBefore sets the "before" field.
 func (m *AuditEventMutation) SetBefore(value map[string]interface{}) {
 	m.before = &value
@@ -660,6 +590,76 @@ func (m *AuditEventMutation) ResetRequestID() {
 	m.request_id = nil
 }
 
+// SetVendorID sets the "vendor_id" field.
+func (m *AuditEventMutation) SetVendorID(i int) {
+	m.vendor_id = &i
+	m.addvendor_id = nil
+}
+
+// VendorID returns the value of the "vendor_id" field in the mutation.
+func (m *AuditEventMutation) VendorID() (r int, exists bool) {
+	v := m.vendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendorID returns the old "vendor_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldVendorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendorID: %w", err)
+	}
+	return oldValue.VendorID, nil
+}
+
+// AddVendorID adds i to the "vendor_id" field.
+func (m *AuditEventMutation) AddVendorID(i int) {
+	if m.addvendor_id != nil {
+		*m.addvendor_id += i
+	} else {
+		m.addvendor_id = &i
+	}
+}
+
+// AddedVendorID returns the value that was added to the "vendor_id" field in this mutation.
+func (m *AuditEventMutation) AddedVendorID() (r int, exists bool) {
+	v := m.addvendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVendorID clears the value of the "vendor_id" field.
+func (m *AuditEventMutation) ClearVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	m.clearedFields[auditevent.FieldVendorID] = struct{}{}
+}
+
+// VendorIDCleared returns if the "vendor_id" field was cleared in this mutation.
+func (m *AuditEventMutation) VendorIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldVendorID]
+	return ok
+}
+
+// ResetVendorID resets all changes to the "vendor_id" field.
+func (m *AuditEventMutation) ResetVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	delete(m.clearedFields, auditevent.FieldVendorID)
+}
+
 // Where appends a list predicates to the AuditEventMutation builder.
 func (m *AuditEventMutation) Where(ps ...predicate.AuditEvent) {
 	m.predicates = append(m.predicates, ps...)
@@ -713,9 +713,6 @@ func (m *AuditEventMutation) Fields() []string {
 	if m.target_id != nil {
 		fields = append(fields, auditevent.FieldTargetID)
 	}
-	if m.vendor_id != nil {
-		fields = append(fields, auditevent.FieldVendorID)
-	}
 	if m.before != nil {
 		fields = append(fields, auditevent.FieldBefore)
 	}
@@ -727,6 +724,9 @@ func (m *AuditEventMutation) Fields() []string {
 	}
 	if m.request_id != nil {
 		fields = append(fields, auditevent.FieldRequestID)
+	}
+	if m.vendor_id != nil {
+		fields = append(fields, auditevent.FieldVendorID)
 	}
 	return fields
 }
@@ -748,8 +748,6 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.TargetType()
 	case auditevent.FieldTargetID:
 		return m.TargetID()
-	case auditevent.FieldVendorID:
-		return m.VendorID()
 	case auditevent.FieldBefore:
 		return m.Before()
 	case auditevent.FieldAfter:
@@ -758,6 +756,8 @@ func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
 		return m.IP()
 	case auditevent.FieldRequestID:
 		return m.RequestID()
+	case auditevent.FieldVendorID:
+		return m.VendorID()
 	}
 	return nil, false
 }
@@ -779,8 +779,6 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldTargetType(ctx)
 	case auditevent.FieldTargetID:
 		return m.OldTargetID(ctx)
-	case auditevent.FieldVendorID:
-		return m.OldVendorID(ctx)
 	case auditevent.FieldBefore:
 		return m.OldBefore(ctx)
 	case auditevent.FieldAfter:
@@ -789,6 +787,8 @@ func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldIP(ctx)
 	case auditevent.FieldRequestID:
 		return m.OldRequestID(ctx)
+	case auditevent.FieldVendorID:
+		return m.OldVendorID(ctx)
 	}
 	return nil, fmt.Errorf("unknown AuditEvent field %s", name)
 }
@@ -840,13 +840,6 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTargetID(v)
 		return nil
-	case auditevent.FieldVendorID:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetVendorID(v)
-		return nil
 	case auditevent.FieldBefore:
 		v, ok := value.(map[string]interface{})
 		if !ok {
@@ -874,6 +867,13 @@ func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRequestID(v)
+		return nil
+	case auditevent.FieldVendorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendorID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)
@@ -935,14 +935,14 @@ func (m *AuditEventMutation) ClearedFields() []string {
 	if m.FieldCleared(auditevent.FieldActorID) {
 		fields = append(fields, auditevent.FieldActorID)
 	}
-	if m.FieldCleared(auditevent.FieldVendorID) {
-		fields = append(fields, auditevent.FieldVendorID)
-	}
 	if m.FieldCleared(auditevent.FieldBefore) {
 		fields = append(fields, auditevent.FieldBefore)
 	}
 	if m.FieldCleared(auditevent.FieldAfter) {
 		fields = append(fields, auditevent.FieldAfter)
+	}
+	if m.FieldCleared(auditevent.FieldVendorID) {
+		fields = append(fields, auditevent.FieldVendorID)
 	}
 	return fields
 }
@@ -961,14 +961,14 @@ func (m *AuditEventMutation) ClearField(name string) error {
 	case auditevent.FieldActorID:
 		m.ClearActorID()
 		return nil
-	case auditevent.FieldVendorID:
-		m.ClearVendorID()
-		return nil
 	case auditevent.FieldBefore:
 		m.ClearBefore()
 		return nil
 	case auditevent.FieldAfter:
 		m.ClearAfter()
+		return nil
+	case auditevent.FieldVendorID:
+		m.ClearVendorID()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent nullable field %s", name)
@@ -996,9 +996,6 @@ func (m *AuditEventMutation) ResetField(name string) error {
 	case auditevent.FieldTargetID:
 		m.ResetTargetID()
 		return nil
-	case auditevent.FieldVendorID:
-		m.ResetVendorID()
-		return nil
 	case auditevent.FieldBefore:
 		m.ResetBefore()
 		return nil
@@ -1010,6 +1007,9 @@ func (m *AuditEventMutation) ResetField(name string) error {
 		return nil
 	case auditevent.FieldRequestID:
 		m.ResetRequestID()
+		return nil
+	case auditevent.FieldVendorID:
+		m.ResetVendorID()
 		return nil
 	}
 	return fmt.Errorf("unknown AuditEvent field %s", name)

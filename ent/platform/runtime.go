@@ -23,20 +23,23 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	auditeventMixin := schema.AuditEvent{}.Mixin()
+	auditeventMixinFields0 := auditeventMixin[0].Fields()
+	_ = auditeventMixinFields0
 	auditeventFields := schema.AuditEvent{}.Fields()
 	_ = auditeventFields
 	// auditeventDescAt is the schema descriptor for at field.
-	auditeventDescAt := auditeventFields[0].Descriptor()
+	auditeventDescAt := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultAt holds the default value on creation for the at field.
 	auditevent.DefaultAt = auditeventDescAt.Default.(func() time.Time)
 	// auditeventDescActorEmail is the schema descriptor for actor_email field.
-	auditeventDescActorEmail := auditeventFields[2].Descriptor()
+	auditeventDescActorEmail := auditeventMixinFields0[2].Descriptor()
 	// auditevent.DefaultActorEmail holds the default value on creation for the actor_email field.
 	auditevent.DefaultActorEmail = auditeventDescActorEmail.Default.(string)
 	// auditevent.ActorEmailValidator is a validator for the "actor_email" field. It is called by the builders before save.
 	auditevent.ActorEmailValidator = auditeventDescActorEmail.Validators[0].(func(string) error)
 	// auditeventDescAction is the schema descriptor for action field.
-	auditeventDescAction := auditeventFields[3].Descriptor()
+	auditeventDescAction := auditeventMixinFields0[3].Descriptor()
 	// auditevent.ActionValidator is a validator for the "action" field. It is called by the builders before save.
 	auditevent.ActionValidator = func() func(string) error {
 		validators := auditeventDescAction.Validators
@@ -54,25 +57,25 @@ func init() {
 		}
 	}()
 	// auditeventDescTargetType is the schema descriptor for target_type field.
-	auditeventDescTargetType := auditeventFields[4].Descriptor()
+	auditeventDescTargetType := auditeventMixinFields0[4].Descriptor()
 	// auditevent.DefaultTargetType holds the default value on creation for the target_type field.
 	auditevent.DefaultTargetType = auditeventDescTargetType.Default.(string)
 	// auditevent.TargetTypeValidator is a validator for the "target_type" field. It is called by the builders before save.
 	auditevent.TargetTypeValidator = auditeventDescTargetType.Validators[0].(func(string) error)
 	// auditeventDescTargetID is the schema descriptor for target_id field.
-	auditeventDescTargetID := auditeventFields[5].Descriptor()
+	auditeventDescTargetID := auditeventMixinFields0[5].Descriptor()
 	// auditevent.DefaultTargetID holds the default value on creation for the target_id field.
 	auditevent.DefaultTargetID = auditeventDescTargetID.Default.(string)
 	// auditevent.TargetIDValidator is a validator for the "target_id" field. It is called by the builders before save.
 	auditevent.TargetIDValidator = auditeventDescTargetID.Validators[0].(func(string) error)
 	// auditeventDescIP is the schema descriptor for ip field.
-	auditeventDescIP := auditeventFields[9].Descriptor()
+	auditeventDescIP := auditeventMixinFields0[8].Descriptor()
 	// auditevent.DefaultIP holds the default value on creation for the ip field.
 	auditevent.DefaultIP = auditeventDescIP.Default.(string)
 	// auditevent.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	auditevent.IPValidator = auditeventDescIP.Validators[0].(func(string) error)
 	// auditeventDescRequestID is the schema descriptor for request_id field.
-	auditeventDescRequestID := auditeventFields[10].Descriptor()
+	auditeventDescRequestID := auditeventMixinFields0[9].Descriptor()
 	// auditevent.DefaultRequestID holds the default value on creation for the request_id field.
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
 	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.

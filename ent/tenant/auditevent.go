@@ -20,7 +20,7 @@ type AuditEvent struct {
 	ID int `json:"id,omitempty"`
 	// At holds the value of the "at" field.
 	At time.Time `json:"at,omitempty"`
-	// platform user id
+	// platform user id; empty when anonymous
 	ActorID *int `json:"actor_id,omitempty"`
 	// ActorEmail holds the value of the "actor_email" field.
 	ActorEmail string `json:"actor_email,omitempty"`

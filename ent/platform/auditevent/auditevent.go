@@ -25,8 +25,6 @@ const (
 	FieldTargetType = "target_type"
 	// FieldTargetID holds the string denoting the target_id field in the database.
 	FieldTargetID = "target_id"
-	// FieldVendorID holds the string denoting the vendor_id field in the database.
-	FieldVendorID = "vendor_id"
 	// FieldBefore holds the string denoting the before field in the database.
 	FieldBefore = "before"
 	// FieldAfter holds the string denoting the after field in the database.
@@ -35,6 +33,8 @@ const (
 	FieldIP = "ip"
 	// FieldRequestID holds the string denoting the request_id field in the database.
 	FieldRequestID = "request_id"
+	// FieldVendorID holds the string denoting the vendor_id field in the database.
+	FieldVendorID = "vendor_id"
 	// Table holds the table name of the auditevent in the database.
 	Table = "audit_events"
 )
@@ -48,11 +48,11 @@ var Columns = []string{
 	FieldAction,
 	FieldTargetType,
 	FieldTargetID,
-	FieldVendorID,
 	FieldBefore,
 	FieldAfter,
 	FieldIP,
 	FieldRequestID,
+	FieldVendorID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -130,11 +130,6 @@ func ByTargetID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTargetID, opts...).ToFunc()
 }
 
-// ByVendorID orders the results by the vendor_id field.
-func ByVendorID(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldVendorID, opts...).ToFunc()
-}
-
 // ByIP orders the results by the ip field.
 func ByIP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIP, opts...).ToFunc()
@@ -143,4 +138,9 @@ func ByIP(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestID orders the results by the request_id field.
 func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestID, opts...).ToFunc()
+}
+
+// ByVendorID orders the results by the vendor_id field.
+func ByVendorID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVendorID, opts...).ToFunc()
 }

@@ -84,11 +84,6 @@ func TargetID(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldTargetID, v))
 }
 
-// VendorID applies equality check predicate on the "vendor_id" field. It's identical to VendorIDEQ.
-func VendorID(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldEQ(FieldVendorID, v))
-}
-
 // IP applies equality check predicate on the "ip" field. It's identical to IPEQ.
 func IP(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldIP, v))
@@ -97,6 +92,11 @@ func IP(v string) predicate.AuditEvent {
 // RequestID applies equality check predicate on the "request_id" field. It's identical to RequestIDEQ.
 func RequestID(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldRequestID, v))
+}
+
+// VendorID applies equality check predicate on the "vendor_id" field. It's identical to VendorIDEQ.
+func VendorID(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldVendorID, v))
 }
 
 // AtEQ applies the EQ predicate on the "at" field.
@@ -449,56 +449,6 @@ func TargetIDContainsFold(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldContainsFold(FieldTargetID, v))
 }
 
-// VendorIDEQ applies the EQ predicate on the "vendor_id" field.
-func VendorIDEQ(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldEQ(FieldVendorID, v))
-}
-
-// VendorIDNEQ applies the NEQ predicate on the "vendor_id" field.
-func VendorIDNEQ(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldNEQ(FieldVendorID, v))
-}
-
-// VendorIDIn applies the In predicate on the "vendor_id" field.
-func VendorIDIn(vs ...int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldIn(FieldVendorID, vs...))
-}
-
-// VendorIDNotIn applies the NotIn predicate on the "vendor_id" field.
-func VendorIDNotIn(vs ...int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldNotIn(FieldVendorID, vs...))
-}
-
-// VendorIDGT applies the GT predicate on the "vendor_id" field.
-func VendorIDGT(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldGT(FieldVendorID, v))
-}
-
-// VendorIDGTE applies the GTE predicate on the "vendor_id" field.
-func VendorIDGTE(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldGTE(FieldVendorID, v))
-}
-
-// VendorIDLT applies the LT predicate on the "vendor_id" field.
-func VendorIDLT(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldLT(FieldVendorID, v))
-}
-
-// VendorIDLTE applies the LTE predicate on the "vendor_id" field.
-func VendorIDLTE(v int) predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldLTE(FieldVendorID, v))
-}
-
-// VendorIDIsNil applies the IsNil predicate on the "vendor_id" field.
-func VendorIDIsNil() predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldIsNull(FieldVendorID))
-}
-
-// VendorIDNotNil applies the NotNil predicate on the "vendor_id" field.
-func VendorIDNotNil() predicate.AuditEvent {
-	return predicate.AuditEvent(sql.FieldNotNull(FieldVendorID))
-}
-
 // BeforeIsNil applies the IsNil predicate on the "before" field.
 func BeforeIsNil() predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldIsNull(FieldBefore))
@@ -647,6 +597,56 @@ func RequestIDEqualFold(v string) predicate.AuditEvent {
 // RequestIDContainsFold applies the ContainsFold predicate on the "request_id" field.
 func RequestIDContainsFold(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldContainsFold(FieldRequestID, v))
+}
+
+// VendorIDEQ applies the EQ predicate on the "vendor_id" field.
+func VendorIDEQ(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldVendorID, v))
+}
+
+// VendorIDNEQ applies the NEQ predicate on the "vendor_id" field.
+func VendorIDNEQ(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldVendorID, v))
+}
+
+// VendorIDIn applies the In predicate on the "vendor_id" field.
+func VendorIDIn(vs ...int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldVendorID, vs...))
+}
+
+// VendorIDNotIn applies the NotIn predicate on the "vendor_id" field.
+func VendorIDNotIn(vs ...int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldVendorID, vs...))
+}
+
+// VendorIDGT applies the GT predicate on the "vendor_id" field.
+func VendorIDGT(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldVendorID, v))
+}
+
+// VendorIDGTE applies the GTE predicate on the "vendor_id" field.
+func VendorIDGTE(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldVendorID, v))
+}
+
+// VendorIDLT applies the LT predicate on the "vendor_id" field.
+func VendorIDLT(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldVendorID, v))
+}
+
+// VendorIDLTE applies the LTE predicate on the "vendor_id" field.
+func VendorIDLTE(v int) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldVendorID, v))
+}
+
+// VendorIDIsNil applies the IsNil predicate on the "vendor_id" field.
+func VendorIDIsNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIsNull(FieldVendorID))
+}
+
+// VendorIDNotNil applies the NotNil predicate on the "vendor_id" field.
+func VendorIDNotNil() predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotNull(FieldVendorID))
 }
 
 // And groups predicates with the AND operator between them.

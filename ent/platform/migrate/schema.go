@@ -17,11 +17,11 @@ var (
 		{Name: "action", Type: field.TypeString, Size: 100},
 		{Name: "target_type", Type: field.TypeString, Size: 50, Default: ""},
 		{Name: "target_id", Type: field.TypeString, Size: 100, Default: ""},
-		{Name: "vendor_id", Type: field.TypeInt, Nullable: true},
 		{Name: "before", Type: field.TypeJSON, Nullable: true},
 		{Name: "after", Type: field.TypeJSON, Nullable: true},
 		{Name: "ip", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "request_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "vendor_id", Type: field.TypeInt, Nullable: true},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{

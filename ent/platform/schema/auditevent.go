@@ -1,11 +1,11 @@
 package schema
 
 import (
-	"time"
-
 	"entgo.io/ent"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/bazaar/bazaar/ent/auditrecord"
 )
 
 // AuditEvent records a platform security event (a failed login, a reused
@@ -15,27 +15,22 @@ type AuditEvent struct {
 	ent.Schema
 }
 
-// Fields of the AuditEvent.
+// Mixin of the AuditEvent: the fields every audit trail has.
+func (AuditEvent) Mixin() []ent.Mixin {
+	return []ent.Mixin{auditrecord.Mixin{}}
+}
+
+// Fields only the platform's trail has.
 func (AuditEvent) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("at").Default(time.Now).Immutable(),
-		field.Int("actor_id").Optional().Nillable().Immutable().Comment("user id; empty when anonymous"),
-		field.String("actor_email").Default("").MaxLen(254).Immutable(),
-		field.String("action").NotEmpty().MaxLen(100).Immutable(),
-		field.String("target_type").Default("").MaxLen(50).Immutable(),
-		field.String("target_id").Default("").MaxLen(100).Immutable(),
 		field.Int("vendor_id").Optional().Nillable().Immutable().Comment("the vendor host it happened on, if any"),
-		field.JSON("before", map[string]any{}).Optional().Immutable(),
-		field.JSON("after", map[string]any{}).Optional().Immutable(),
-		field.String("ip").Default("").MaxLen(64).Immutable(),
-		field.String("request_id").Default("").MaxLen(64).Immutable(),
 	}
 }
 
-// Indexes of the AuditEvent.
+// Indexes only the platform's trail has (its actions and actors are searched
+// across every vendor).
 func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("at"),
 		index.Fields("action", "at"),
 		index.Fields("actor_id", "at"),
 	}
