@@ -50,25 +50,6 @@ type Product struct {
 	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
-// Name is the title in the first of langs the product has, else any.
-func (p Product) Name(langs ...string) string {
-	return pick(p.Title, langs...)
-}
-
-// Price formats the price for display, e.g. "24.90 EUR".
-func (p Product) Price() string { return money(p.PriceCents, p.Currency) }
-
-// OnSale reports a sale price below the price.
-func (p Product) OnSale() bool { return p.SalePriceCents != nil && *p.SalePriceCents < p.PriceCents }
-
-// SalePrice formats the sale price.
-func (p Product) SalePrice() string {
-	if p.SalePriceCents == nil {
-		return ""
-	}
-	return money(*p.SalePriceCents, p.Currency)
-}
-
 func money(cents int64, cur string) string {
 	return fmt.Sprintf("%d.%02d %s", cents/100, cents%100, cur)
 }

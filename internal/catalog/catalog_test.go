@@ -115,7 +115,7 @@ func TestList(t *testing.T) {
 		}
 	})
 
-	if got := (catalog.Product{PriceCents: 2490, Currency: "EUR"}).Price(); got != "24.90 EUR" {
+	if got := (catalog.ShopProduct{PriceCents: 2490, Currency: "EUR"}).Price(); got != "24.90 EUR" {
 		t.Errorf("Price() = %q", got)
 	}
 }

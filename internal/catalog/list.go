@@ -46,9 +46,6 @@ type ListParams struct {
 	// SourceMissing: published from a staged product the latest feed no
 	// longer lists.
 	SourceMissing *bool
-	// Public is a shopper's listing: active products only, and none of the
-	// vendor's bookkeeping filters.
-	Public   bool
 	MinPrice *int64
 	MaxPrice *int64
 }
@@ -68,10 +65,28 @@ type cursor struct {
 	ID    int             `json:"i"`
 }
 
-// List returns a page of products matching p in a stable order (keyset
-// pagination on the sort column and id: pages neither skip nor repeat rows
-// when products are added meanwhile).
+// List returns a page of the vendor's products matching p in a stable order
+// (keyset pagination on the sort column and id: pages neither skip nor
+// repeat rows when products are added meanwhile).
 func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
+	return s.list(ctx, p, false)
+}
+
+// ListShop is a shopper's listing: active products only, none of the
+// vendor's bookkeeping filters, each product as ShopProduct.
+func (s *Service) ListShop(ctx context.Context, p ListParams) (ShopPage, error) {
+	page, err := s.list(ctx, p, true)
+	if err != nil {
+		return ShopPage{}, err
+	}
+	out := ShopPage{Products: make([]ShopProduct, len(page.Products)), NextCursor: page.NextCursor}
+	for i, v := range page.Products {
+		out.Products[i] = shopView(v)
+	}
+	return out, nil
+}
+
+func (s *Service) list(ctx context.Context, p ListParams, public bool) (Page, error) {
 	bad := map[string]string{}
 	limit := p.Limit
 	if limit == 0 {
@@ -104,7 +119,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	if p.Public {
+	if public {
 		p.Status, p.Imported, p.Overridden, p.Drift, p.SourceMissing = string(product.StatusActive), nil, nil, nil, nil
 	}
 	q := c.Product.Query().Where(filters(p)...)
@@ -116,7 +131,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	} else {
 		q.Order(product.OrderOption(sql.OrderByField(col).ToFunc()), product.ByID())
 	}
-	if !p.Public {
+	if !public {
 		q.WithStaged(withMissing)
 	}
 	rows, err := q.Limit(limit + 1).All(ctx)

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +229,44 @@ func TestShopShowsOnlyActiveProducts(t *testing.T) {
 	r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products?status=draft", token: tok})
 	if !strings.Contains(string(r.body), "NOT-YET") || strings.Contains(string(r.body), "ON-SALE") {
 		t.Errorf("vendor listing of drafts: %s", r.body)
+	}
+}
+
+// TestShopShowsAPublicView: a shopper's product is what it is, what it costs
+// and whether it can be had — no stock counts, status, import provenance or
+// overrides, which are the vendor's business.
+func TestShopShowsAPublicView(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "public")
+	ts := start(t, db, setup{opts: defaultOptions()})
+	host := hostOf(shop)
+	u := ts.user(t, "owner@public.test")
+	ts.join(t, shop, u.ID, "owner")
+	tok := ts.login(t, host, "owner@public.test").access
+	for sku, stock := range map[string]any{"PLENTY": 7, "SOLD-OUT": 0, "UNTRACKED": nil} {
+		r := ts.do(t, req{method: "POST", host: host, path: "/api/v1/products", token: tok,
+			body: map[string]any{"sku": sku, "title": map[string]string{"en": sku}, "price_cents": 100, "status": "active", "stock": stock}})
+		if r.status != 201 {
+			t.Fatalf("create %s: %d %s", sku, r.status, r.body)
+		}
+	}
+	r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/shop/products"})
+	var page struct {
+		Products []map[string]any `json:"products"`
+	}
+	r.decode(t, &page)
+	if r.status != 200 || len(page.Products) != 3 {
+		t.Fatalf("shop listing: %d %s", r.status, r.body)
+	}
+	want := []string{"availability", "brand", "currency", "description", "gtin", "id", "images", "item_group_id",
+		"price_cents", "sale_price_cents", "sku", "title", "vat_rate_bp"}
+	for _, p := range page.Products {
+		if got := slices.Sorted(maps.Keys(p)); !slices.Equal(got, want) {
+			t.Errorf("a shopper's product has %v, want exactly %v", got, want)
+		}
+		wantAvail := map[string]string{"PLENTY": "in_stock", "SOLD-OUT": "out_of_stock", "UNTRACKED": "in_stock"}[p["sku"].(string)]
+		if p["availability"] != wantAvail {
+			t.Errorf("%s: availability %v, want %s", p["sku"], p["availability"], wantAvail)
+		}
 	}
 }

@@ -142,7 +142,7 @@ func TestNoLeakThroughThePool(t *testing.T) {
 				resp.Body.Close()
 				switch kind {
 				case "list":
-					var page catalog.Page
+					var page catalog.ShopPage
 					if resp.StatusCode != 200 || json.Unmarshal(body, &page) != nil {
 						problem("list %s: %d %s", req.Host, resp.StatusCode, body)
 					} else if len(page.Products) != 1 || page.Products[0].Name() != "owned by "+tn.Slug {

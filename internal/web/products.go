@@ -77,14 +77,13 @@ func (s *server) listProducts(c *fiber.Ctx) error {
 }
 
 // shopProducts answers GET /api/v1/shop/products: what shoppers see (active
-// products only).
+// products only, each as catalog.ShopProduct).
 func (s *server) shopProducts(c *fiber.Ctx) error {
 	p, err := productListParams(c)
 	if err != nil {
 		return err
 	}
-	p.Public = true
-	page, err := s.catalog.List(c.UserContext(), p)
+	page, err := s.catalog.ListShop(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
@@ -98,7 +97,7 @@ func (s *server) shopHome(c *fiber.Ctx) error {
 	if !ok {
 		return tenantdb.ErrNotBound
 	}
-	page, err := s.catalog.List(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit, Public: true})
+	page, err := s.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
 	if err != nil {
 		return err
 	}
