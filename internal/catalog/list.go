@@ -46,8 +46,8 @@ type ListParams struct {
 	// SourceMissing: published from a staged product the latest feed no
 	// longer lists.
 	SourceMissing *bool
-	MinPrice *int64
-	MaxPrice *int64
+	MinPrice      *int64
+	MaxPrice      *int64
 }
 
 // Page is one page of a listing; NextCursor is empty on the last page.

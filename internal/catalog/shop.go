@@ -55,7 +55,9 @@ func (p ShopProduct) Name(langs ...string) string {
 func (p ShopProduct) Price() string { return money(p.PriceCents, p.Currency) }
 
 // OnSale reports a sale price below the price.
-func (p ShopProduct) OnSale() bool { return p.SalePriceCents != nil && *p.SalePriceCents < p.PriceCents }
+func (p ShopProduct) OnSale() bool {
+	return p.SalePriceCents != nil && *p.SalePriceCents < p.PriceCents
+}
 
 // SalePrice formats the sale price.
 func (p ShopProduct) SalePrice() string {
