@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/locale"
 )
 
 // Nullable is a JSON field that may be absent (leave as is), null (clear) or
@@ -65,11 +65,6 @@ const (
 	MaxStock       = 1_000_000_000
 )
 
-var (
-	langRE     = regexp.MustCompile(`^[a-z]{2}$`)
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-)
-
 // apply validates in and applies it to st, sku and status, naming every bad
 // field in bad.
 func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[string]string) {
@@ -90,7 +85,7 @@ func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[s
 		for lang, v := range in {
 			key := name + "." + lang
 			switch {
-			case !langRE.MatchString(lang):
+			case !locale.IsLanguage(lang):
 				bad[key] = "is not a two-letter language code"
 			case v == nil:
 				delete(out, lang)
@@ -122,7 +117,7 @@ func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[s
 		bad["sale_price_cents"] = "must be between 0 and the price"
 	}
 	if in.Currency != nil {
-		if !currencyRE.MatchString(*in.Currency) {
+		if !locale.IsCurrency(*in.Currency) {
 			bad["currency"] = "must be an ISO 4217 code such as EUR"
 		} else {
 			st.Currency = *in.Currency

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bazaar/bazaar/internal/locale"
 )
 
 // Availability is a product's stock state, in one spelling.
@@ -238,17 +240,9 @@ func ParseMoney(s, def string) (Money, error) {
 	return Money{Cents: cents, Currency: strings.ToUpper(cur)}, nil
 }
 
-func isCurrency(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
+// isCurrency reads a currency code liberally: a feed may write it in lower
+// case (ParseMoney upper-cases it).
+func isCurrency(s string) bool { return locale.IsCurrency(strings.ToUpper(s)) }
 
 func digits(s string) bool {
 	for _, c := range s {

@@ -3,13 +3,13 @@ package marketplace
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importconfig"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/locale"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -26,8 +26,6 @@ const (
 	ScheduleOff   = "off"
 	ScheduleDaily = "daily"
 )
-
-var langRE = regexp.MustCompile(`^[a-z]{2}$`)
 
 // GetConfig returns the configuration (an empty, inactive one if none).
 func (s *Service) GetConfig(ctx context.Context) (Config, error) {
@@ -64,7 +62,7 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 	for i, f := range in.Feeds {
 		at := fmt.Sprintf("feeds[%d]", i)
 		switch {
-		case !langRE.MatchString(f.Language):
+		case !locale.IsLanguage(f.Language):
 			bad[at+".language"] = "must be a two-letter language code such as fr"
 		case seen[f.Language]:
 			bad[at+".language"] = fmt.Sprintf("%q has a feed already", f.Language)
