@@ -16,13 +16,16 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+
+	"github.com/bazaar/bazaar/internal/locale"
+	"github.com/bazaar/bazaar/internal/queue"
+	"github.com/bazaar/bazaar/tenantdb"
 )
 
 //go:embed *.yaml
@@ -302,11 +305,6 @@ func isNotKey(k string) bool {
 	return false
 }
 
-var (
-	hostRE       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
-	rolePrefixRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,19}$`)
-)
-
 // Validate checks every key and reports all problems at once, each naming its key.
 func (c *Config) Validate() error {
 	var errs []error
@@ -317,7 +315,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(h.Addr); err != nil {
 		bad("http.addr", "must be host:port or :port (got %q)", h.Addr)
 	}
-	if h.BaseDomain == "" || !hostRE.MatchString(h.BaseDomain) || len(h.BaseDomain) > 253 {
+	if !tenantdb.ValidHostName(h.BaseDomain) {
 		bad("http.base_domain", "must be a lower-case host name such as shops.example.com (got %q); set BAZAAR_HTTP_BASE_DOMAIN", h.BaseDomain)
 	}
 	for _, p := range h.TrustedProxies {
@@ -381,7 +379,7 @@ func (c *Config) Validate() error {
 	if d.StatementTimeout < 0 {
 		bad("database.statement_timeout", "must not be negative")
 	}
-	if !rolePrefixRE.MatchString(d.RolePrefix) {
+	if tenantdb.ValidateRolePrefix(d.RolePrefix) != nil {
 		bad("database.role_prefix", "must be a lower-case letter then up to 19 letters, digits or underscores (got %q)", d.RolePrefix)
 	}
 	if d.MigrateParallel < 1 || d.MigrateParallel >= d.MaxOpenConns {
@@ -500,18 +498,13 @@ func (c *Config) validateImports(bad func(key, format string, args ...any)) {
 	if im.BackoffMax < im.BackoffBase {
 		bad("imports.backoff_max", "must be at least imports.backoff_base (%s; got %s)", im.BackoffBase, im.BackoffMax)
 	}
-	if !currencyRE.MatchString(im.DefaultCurrency) {
+	if !locale.IsCurrency(im.DefaultCurrency) {
 		bad("imports.default_currency", "must be an ISO 4217 code such as EUR (got %q)", im.DefaultCurrency)
 	}
-	if !schemaRE.MatchString(c.Queue.Schema) {
+	if !queue.ValidSchema(c.Queue.Schema) {
 		bad("queue.schema", "must be lower-case letters, digits and underscores (got %q)", c.Queue.Schema)
 	}
 }
-
-var (
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	schemaRE   = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-)
 
 // Masked returns the configuration as ordered key/value lines, secrets masked,
 // for `bazaar config`.

@@ -76,6 +76,16 @@ func slugError(s, why string) error {
 	}
 }
 
+// hostRE is a lower-case DNS name: labels of letters, digits and hyphens,
+// 1–63 long, not starting or ending with a hyphen.
+var hostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// ValidHostName reports whether h is a host name Bazaar can serve a site on,
+// as tenant resolution compares it: lower case, ASCII (punycode for the
+// rest), labels of at most 63 characters, at most 253 in all. The base
+// domain and every host a request names are checked by it.
+func ValidHostName(h string) bool { return len(h) <= 253 && hostRE.MatchString(h) }
+
 // ValidateRolePrefix checks the configured tenant role prefix.
 func ValidateRolePrefix(p string) error {
 	if !rolePrefixRE.MatchString(p) {

@@ -47,11 +47,15 @@ type Options struct {
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// ValidSchema reports whether s can name the queue's schema: lower-case
+// letters, digits and underscores, at most 63, not starting with a digit.
+func ValidSchema(s string) bool { return schemaRE.MatchString(s) }
+
 func (o *Options) defaults() error {
 	if o.Schema == "" {
 		o.Schema = "river"
 	}
-	if !schemaRE.MatchString(o.Schema) {
+	if !ValidSchema(o.Schema) {
 		return fmt.Errorf("queue: schema %q: use lower-case letters, digits and underscores", o.Schema)
 	}
 	if o.Workers <= 0 {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -51,8 +50,6 @@ func siteOf(c *fiber.Ctx) *Site {
 	return s
 }
 
-var hostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
-
 func invalidHost(why string) error {
 	return &fault.Error{Kind: fault.Invalid, Code: "invalid_host", Message: "invalid host: " + why}
 }
@@ -76,7 +73,7 @@ func normalizeHost(authority string) (string, error) {
 	if len(h) > 253 {
 		return "", invalidHost("longer than 253 characters")
 	}
-	if !hostRE.MatchString(h) {
+	if !tenantdb.ValidHostName(h) {
 		return "", invalidHost("only letters, digits, hyphens and dots are allowed, in labels of at most 63 characters")
 	}
 	return strings.Clone(h), nil
