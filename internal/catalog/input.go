@@ -66,21 +66,35 @@ const (
 )
 
 // apply validates in and applies it to st, sku and status, naming every bad
-// field in bad.
+// field in bad. Each part checks one kind of field.
 func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[string]string) {
-	if in.SKU != nil {
-		v := strings.TrimSpace(*in.SKU)
-		switch {
-		case v == "":
-			bad["sku"] = "is required"
-		case len(v) > MaxSKU:
-			bad["sku"] = fmt.Sprintf("must be at most %d characters", MaxSKU)
-		case strings.IndexFunc(v, unicode.IsControl) >= 0:
-			bad["sku"] = "must not contain control characters"
-		default:
-			*sku = v
-		}
+	in.applySKU(sku, bad)
+	in.applyTexts(st, bad)
+	in.applyPricing(st, bad)
+	in.applyStockAndStatus(st, status, bad)
+	in.applyDetails(st, bad)
+}
+
+func (in *Input) applySKU(sku *string, bad map[string]string) {
+	if in.SKU == nil {
+		return
 	}
+	v := strings.TrimSpace(*in.SKU)
+	switch {
+	case v == "":
+		bad["sku"] = "is required"
+	case len(v) > MaxSKU:
+		bad["sku"] = fmt.Sprintf("must be at most %d characters", MaxSKU)
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		bad["sku"] = "must not contain control characters"
+	default:
+		*sku = v
+	}
+}
+
+// applyTexts sets or removes the title and description per language; a
+// product keeps a title in at least one.
+func (in *Input) applyTexts(st *state, bad map[string]string) {
 	texts := func(name string, in map[string]*string, out map[string]string, max int) {
 		for lang, v := range in {
 			key := name + "." + lang
@@ -103,6 +117,11 @@ func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[s
 	if len(st.Title) == 0 {
 		bad["title"] = "needs a title in at least one language"
 	}
+}
+
+// applyPricing sets the price, sale price, currency and VAT rate; a sale
+// price is checked against the price the product ends up with.
+func (in *Input) applyPricing(st *state, bad map[string]string) {
 	if in.PriceCents != nil {
 		if *in.PriceCents < 0 || *in.PriceCents > MaxPriceCents {
 			bad["price_cents"] = fmt.Sprintf("must be between 0 and %d", int64(MaxPriceCents))
@@ -130,6 +149,9 @@ func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[s
 			st.VAT = v
 		}
 	}
+}
+
+func (in *Input) applyStockAndStatus(st *state, status *product.Status, bad map[string]string) {
 	if in.Stock.Set {
 		if v := in.Stock.Value; v != nil && (*v < 0 || *v > MaxStock) {
 			bad["stock"] = fmt.Sprintf("must be between 0 and %d (null: not tracked)", MaxStock)
@@ -144,6 +166,10 @@ func (in *Input) apply(st *state, sku *string, status *product.Status, bad map[s
 			*status = product.Status(*in.Status)
 		}
 	}
+}
+
+// applyDetails sets the images, brand, GTIN and item group.
+func (in *Input) applyDetails(st *state, bad map[string]string) {
 	if in.Images != nil {
 		imgs := *in.Images
 		if len(imgs) > MaxImages {
