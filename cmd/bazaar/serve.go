@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/bazaar/bazaar/internal/demo"
@@ -83,15 +84,11 @@ func serve(ctx context.Context, a *app) error {
 
 	// The mail sender runs beside the server and stops with it; mail it has
 	// not sent stays in the outbox for the next start.
-	mailCtx, stopMail := context.WithCancel(context.WithoutCancel(ctx))
-	mailDone := make(chan struct{})
-	go func() {
-		defer close(mailDone)
-		if err := sender.Run(mailCtx); err != nil {
+	defer runBeside(ctx, func(ctx context.Context) {
+		if err := sender.Run(ctx); err != nil {
 			a.log.Error("mail sender stopped", "err", err)
 		}
-	}()
-	defer func() { stopMail(); <-mailDone }()
+	})()
 
 	// The job queue runs beside the server. On shutdown running imports are
 	// cancelled and their queue jobs retried by the next instance; an
@@ -109,25 +106,46 @@ func serve(ctx context.Context, a *app) error {
 
 	// Spare schemas are topped up beside the server, so the next vendor's
 	// provisioning is a rename.
-	spareCtx, stopSpares := context.WithCancel(context.WithoutCancel(ctx))
-	sparesDone := make(chan struct{})
-	go func() {
-		defer close(sparesDone)
-		tick := time.NewTicker(a.cfg.Tenant.SpareInterval)
-		defer tick.Stop()
-		for {
-			if _, err := a.db.FillSpares(spareCtx, a.cfg.Tenant.SpareSchemas); err != nil && spareCtx.Err() == nil {
-				a.log.Error("spare schemas", "err", err)
-			}
-			select {
-			case <-spareCtx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	defer func() { stopSpares(); <-sparesDone }()
+	defer runBeside(ctx, a.topUpSpares)()
 
+	return listenAndServe(ctx, a, app)
+}
+
+// runBeside runs fn in a goroutine of its own until the returned stop is
+// called; stop cancels fn's context and waits for fn to return. fn's context
+// outlives ctx's cancellation (a signal starts the shutdown; the work beside
+// the server stops when serve unwinds, in reverse order of starting).
+func runBeside(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(ctx)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// topUpSpares keeps tenant.spare_schemas spare schemas ready, every
+// tenant.spare_interval, until ctx ends.
+func (a *app) topUpSpares(ctx context.Context) {
+	tick := time.NewTicker(a.cfg.Tenant.SpareInterval)
+	defer tick.Stop()
+	for {
+		if _, err := a.db.FillSpares(ctx, a.cfg.Tenant.SpareSchemas); err != nil && ctx.Err() == nil {
+			a.log.Error("spare schemas", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// listenAndServe serves app on http.addr until ctx ends, then shuts it down
+// gracefully within http.shutdown_timeout.
+func listenAndServe(ctx context.Context, a *app, app *fiber.App) error {
+	h := a.cfg.HTTP
 	ln, err := net.Listen("tcp", h.Addr)
 	if err != nil {
 		return err
