@@ -62,7 +62,7 @@ type Options struct {
 // transactions.
 type DB struct {
 	pool     *sql.DB
-	Platform *platform.Client // schema-qualified platform queries, as the application role
+	platform *platform.Client // schema-qualified platform queries, as the application role
 	drv      *entsql.Driver   // the ent driver over pool
 	opts     Options
 	log      *slog.Logger
@@ -124,7 +124,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	drv := entsql.OpenDB(dialect.Postgres, pool)
 	return &DB{
 		pool:        pool,
-		Platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
+		platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
 		drv:         drv,
 		opts:        opts,
 		log:         opts.Logger,
@@ -132,6 +132,14 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		tenantSrc:   tenantSrc,
 	}, nil
 }
+
+// Platform is the client of the platform schema (vendors, users, sessions,
+// memberships, the outbox, the platform's audit trail): schema-qualified
+// queries as the application role, bound to no tenant. It is for the domain
+// services that keep platform rows (identity, team, authz, mail, audit, the
+// import schedule, the demo) and for tooling; the web layer holds no *DB
+// (only the narrow web.Database), so no handler can reach it.
+func (db *DB) Platform() *platform.Client { return db.platform }
 
 // ListenURL is the connection string for LISTEN sessions (lib/pq's Listener):
 // Options.ListenURL, or Options.URL when that is empty, named "<name> listen".

@@ -107,7 +107,7 @@ func TestWall(t *testing.T) {
 		// The binding rides on BeginTx only: platform queries made with a
 		// bound context run as the application role, unbound.
 		must(t, db.ReadTx(ctx, a, func(ctx context.Context) error {
-			_, err := db.Platform.Vendor.Query().Count(ctx)
+			_, err := db.Platform().Vendor.Query().Count(ctx)
 			return err
 		}))
 	})
@@ -272,7 +272,7 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 	for range 50 {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel() // alive while the bound transactions run, as a request's context is
-		tx, err := db.Platform.Tx(ctx)
+		tx, err := db.Platform().Tx(ctx)
 		must(t, err)
 		if _, err := tx.Vendor.Query().Count(ctx); err != nil {
 			t.Fatal(err)

@@ -34,7 +34,7 @@ func roleID(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, key string) int 
 func member(t *testing.T, db *tenantdb.DB, userID int, tn *tenantdb.Tenant, roleID int, active bool) {
 	t.Helper()
 	ctx := context.Background()
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.Platform().Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func member(t *testing.T, db *tenantdb.DB, userID int, tn *tenantdb.Tenant, role
 
 func newUser(t *testing.T, db *tenantdb.DB, email string) int {
 	t.Helper()
-	u, err := db.Platform.User.Create().SetEmail(email).SetPasswordHash("x").Save(context.Background())
+	u, err := db.Platform().User.Create().SetEmail(email).SetPasswordHash("x").Save(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestCheck(t *testing.T) {
 		// Make the viewer an Owner the way the team service does, without
 		// telling this authorizer: only the version read with the session
 		// can make it reload.
-		tx, err := db.Platform.Tx(ctx)
+		tx, err := db.Platform().Tx(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestCheck(t *testing.T) {
 		if ok, _ := a.Check(ctx, viewer, shop, 0, authz.OrdersCreate); ok {
 			t.Fatal("version 0 should have served the cached policy (the test relies on the cache)")
 		}
-		v, err := db.Platform.Vendor.Get(ctx, shop.ID)
+		v, err := db.Platform().Vendor.Get(ctx, shop.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 	}
 	// The platform keeps when the next scheduled import is due, so the
 	// scheduler need not visit every schema.
-	up := s.db.Platform.Vendor.UpdateOneID(t.ID)
+	up := s.db.Platform().Vendor.UpdateOneID(t.ID)
 	if in.Schedule == ScheduleDaily && in.Active {
 		up.SetNextImportAt(time.Now().Add(s.o.ScheduleEvery))
 	} else {

@@ -134,7 +134,7 @@ func (s *Service) Invitations(ctx context.Context, t *tenantdb.Tenant) ([]Invita
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Platform.Invitation.Query().
+	rows, err := s.db.Platform().Invitation.Query().
 		Where(invitation.VendorID(t.ID), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil()).
 		Order(invitation.ByID()).
 		All(ctx)

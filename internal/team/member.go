@@ -42,7 +42,7 @@ func (s *Service) Members(ctx context.Context, t *tenantdb.Tenant) ([]Member, er
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.db.Platform.Membership.Query().
+	ms, err := s.db.Platform().Membership.Query().
 		Where(membership.VendorID(t.ID)).
 		WithUser().
 		Order(membership.ByActive(entsql.OrderDesc()), membership.ByID()).
@@ -268,7 +268,7 @@ type VendorRef struct {
 
 // VendorsOf lists the shops where the user is an active member.
 func (s *Service) VendorsOf(ctx context.Context, userID int) ([]VendorRef, error) {
-	ms, err := s.db.Platform.Membership.Query().
+	ms, err := s.db.Platform().Membership.Query().
 		Where(membership.UserID(userID), membership.Active(true)).
 		WithVendor().
 		Order(membership.ByVendorID()).

@@ -56,7 +56,7 @@ func (s *Service) Roles(ctx context.Context, t *tenantdb.Tenant) ([]Role, error)
 		RoleID int `json:"role_id"`
 		Count  int `json:"count"`
 	}
-	if err := s.db.Platform.Membership.Query().
+	if err := s.db.Platform().Membership.Query().
 		Where(membership.VendorID(t.ID), membership.Active(true)).
 		GroupBy(membership.FieldRoleID).
 		Aggregate(platform.Count()).
@@ -218,11 +218,11 @@ func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if lacking := a.holdsAll(r.Permissions); len(lacking) > 0 {
 		return errEscalation(lacking)
 	}
-	held, err := s.db.Platform.Membership.Query().Where(membership.VendorID(t.ID), membership.RoleID(id)).Exist(ctx)
+	held, err := s.db.Platform().Membership.Query().Where(membership.VendorID(t.ID), membership.RoleID(id)).Exist(ctx)
 	if err != nil {
 		return err
 	}
-	offered, err := s.db.Platform.Invitation.Query().
+	offered, err := s.db.Platform().Invitation.Query().
 		Where(invitation.VendorID(t.ID), invitation.RoleID(id), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil()).
 		Exist(ctx)
 	if err != nil {

@@ -110,7 +110,7 @@ func (s *Service) rolesChanged(ctx context.Context, vendorID int) error {
 
 // platformTx runs fn in a platform transaction.
 func (s *Service) platformTx(ctx context.Context, fn func(tx *platform.Tx) error) error {
-	tx, err := s.db.Platform.Tx(ctx)
+	tx, err := s.db.Platform().Tx(ctx)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func (s *server) resetPasswordPage(c *fiber.Ctx) error {
 
 // devMails lists the outbox (development only: it shows one-time links).
 func (s *server) devMails(c *fiber.Ctx) error {
-	mails, err := mail.Recent(c.UserContext(), s.db.Platform, 50)
+	mails, err := mail.Recent(c.UserContext(), s.db.Platform(), 50)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *server) platformAudit(c *fiber.Ctx) error {
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	q := s.db.Platform.AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(100)
+	q := s.db.Platform().AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(100)
 	if before > 0 {
 		q.Where(auditevent.IDLT(before))
 	}

@@ -291,7 +291,7 @@ func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRe
 	}
 	// As the team service does: the change and its announcement commit
 	// together, so every instance's authorizer forgets the vendor.
-	tx, err := ts.db.Platform.Tx(ctx)
+	tx, err := ts.db.Platform().Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
