@@ -55,7 +55,12 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	market := marketplace.New(db, marketplace.Options{Fetch: fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, nil, slog.New(slog.DiscardHandler))
-	inserter, err := queue.New(db.SharedPool(), nil, queue.Options{Schema: "river"})
+	queuePool, err := db.OpenSidePool(ctx, "queue", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer queuePool.Close()
+	inserter, err := queue.New(queuePool, nil, queue.Options{Schema: "river"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,17 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	return client, pool, nil
 }
 
+// migrateQueue brings the job queue's schema up to date, over a small pool
+// of its own like the queue's ("… queue" in pg_stat_activity).
+func (a *app) migrateQueue(ctx context.Context) error {
+	pool, err := a.db.OpenSidePool(ctx, "queue", 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return queue.Migrate(ctx, pool, a.cfg.Queue.Schema)
+}
+
 func (a *app) mailSender() (*mail.Sender, error) {
 	m := a.cfg.Mail
 	return mail.NewSender(a.db, mail.Options{

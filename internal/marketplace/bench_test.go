@@ -359,6 +359,7 @@ func BenchmarkStaging(b *testing.B) {
 	path := benchFeed(b, rows)
 	url := benchServe(b, path)
 	db := tenanttest.Open(b)
+	raw := tenanttest.SQL(b, tenanttest.PackageDatabase(b))
 	svc := benchService(db, 0)
 	copyRows := benchCopyRows(b, path)
 	if len(copyRows) != rows {
@@ -374,7 +375,7 @@ func BenchmarkStaging(b *testing.B) {
 		b.StartTimer()
 		ti := benchImport(b, db, svc, tn, url, rows)
 		b.StopTimer()
-		tb := benchBaseline(b, db.SharedPool(), pq.QuoteIdentifier(tn.Schema)+".staged_products", copyRows)
+		tb := benchBaseline(b, raw, pq.QuoteIdentifier(tn.Schema)+".staged_products", copyRows)
 		drop()
 		imp += ti
 		base += tb

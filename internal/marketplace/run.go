@@ -44,7 +44,7 @@ const lockImport = 0x62617a01
 // not returned), a *RetryError when the job is queued for another attempt,
 // ErrBusy or ErrNoJob, or the context's error when it was stopped.
 func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
-	conn, err := s.db.SharedPool().Conn(ctx)
+	conn, err := s.db.Session(ctx)
 	if err != nil {
 		return err
 	}

@@ -152,12 +152,17 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 // test ends.
 func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service) *queue.Client {
 	t.Helper()
-	if err := queue.Migrate(context.Background(), db.SharedPool(), "river"); err != nil {
+	pool, err := db.OpenSidePool(context.Background(), "queue", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() }) // after the client has stopped (cleanups run last first)
+	if err := queue.Migrate(context.Background(), pool, "river"); err != nil {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
 	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
-	c, err := queue.New(db.SharedPool(), workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
+	c, err := queue.New(pool, workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
 		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
