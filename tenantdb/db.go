@@ -45,6 +45,11 @@ type Options struct {
 	RolePrefix string
 	// MigrateParallel is how many tenants `migrate` works on at once.
 	MigrateParallel int
+	// AllowUnbound lets Unbound hand out contexts whose tenant client reads
+	// a tenant's tables with no binding at all. Benchmarks only: the
+	// baseline that prices the wall. Without it Unbound refuses, and Current
+	// accepts nothing but a bound transaction's context.
+	AllowUnbound bool
 	// ApplicationName names this process's connections in pg_stat_activity
 	// ("bazaar serve", "bazaar migrate"…; default "bazaar"), so a DBA can
 	// tell them apart: the pool's carry it as it is, the LISTEN session and
@@ -239,14 +244,6 @@ func TenantSchemaConfig(schema string) tenant.SchemaConfig {
 		StagedProduct:      schema,
 		StagedSelection:    schema,
 	}
-}
-
-// UnboundTenantClient returns a client that reads the tenant's tables
-// schema-qualified, as the application role, with no binding. It bypasses the
-// wall and exists for platform-wide tooling and benchmarks; request handlers
-// must use FromContext.
-func (db *DB) UnboundTenantClient(t *Tenant) *tenant.Client {
-	return tenant.NewClient(tenant.Driver(entsql.OpenDB(dialect.Postgres, db.pool)), tenant.AlternateSchema(TenantSchemaConfig(t.Schema)))
 }
 
 // SessionState is the state a pooled connection carries between uses.

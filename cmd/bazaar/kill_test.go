@@ -83,7 +83,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	job := func() *tenant.ImportJob {
 		var j *tenant.ImportJob
 		err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
-			cl, err := tenantdb.FromContext(ctx)
+			cl, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}
@@ -142,7 +142,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	changes := func() map[string]int {
 		out := map[string]int{}
 		err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
-			cl, err := tenantdb.FromContext(ctx)
+			cl, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}
@@ -197,7 +197,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	}
 	var staged int
 	err = db.ReadTx(ctx, tn, func(ctx context.Context) error {
-		cl, err := tenantdb.FromContext(ctx)
+		cl, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

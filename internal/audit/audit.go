@@ -28,7 +28,7 @@ type Event struct {
 
 // Vendor records e in the tenant transaction bound to ctx.
 func Vendor(ctx context.Context, e Event) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}

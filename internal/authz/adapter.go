@@ -34,7 +34,7 @@ func (a *vendorAdapter) LoadPolicy(m model.Model) error {
 	dom := domain(a.t.ID)
 	a.roles = map[int]Role{}
 	err := a.db.ReadTx(a.ctx, a.t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ func roleID(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, key string) int 
 	t.Helper()
 	var id int
 	err := db.ReadTx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func TestDefaultRolesAreSeededExactly(t *testing.T) {
 	db := tenanttest.Open(t)
 	tn := tenanttest.Tenant(t, db, "seed")
 	err := db.ReadTx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

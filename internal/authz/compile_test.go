@@ -20,7 +20,7 @@ func TestCompiledMasksAgreeWithTheEnforcer(t *testing.T) {
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "mask")
 	err := db.Tx(ctx, shop, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

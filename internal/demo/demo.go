@@ -106,7 +106,7 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		err = db.Tx(ctx, t, func(ctx context.Context) error {
 			// Demo shops seeded before the import existed hold hand-made
 			// products under the feed's ids: the published ones replace them.
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ func grant(ctx context.Context, db *tenantdb.DB, u *platform.User, slug, key str
 	}
 	var roleID int
 	err = db.ReadTx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ const (
 
 // GetConfig returns the configuration (an empty, inactive one if none).
 func (s *Service) GetConfig(ctx context.Context) (Config, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Config{}, err
 	}
@@ -88,7 +88,7 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 	if err := fault.Fields("the import configuration is not valid", bad); err != nil {
 		return Config{}, err
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Config{}, err
 	}

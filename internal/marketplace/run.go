@@ -86,7 +86,7 @@ func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) err
 func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func lockJob(ctx context.Context, c *tenant.Client, id int) (*tenant.ImportJob, 
 func (s *Service) jobUpdate(ctx context.Context, t *tenantdb.Tenant, jobID int, fn func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne)) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(context.WithoutCancel(ctx), t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 				return err
 			}
 			// The language's outcome commits with its rows.
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

@@ -13,7 +13,7 @@ import (
 // Audit lists the vendor's audit trail, newest first, limit at a time;
 // before (an event id) pages back.
 func (s *Service) Audit(ctx context.Context, before, limit int) ([]*tenant.AuditEvent, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}

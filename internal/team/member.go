@@ -66,7 +66,7 @@ func memberOf(m *platform.Membership, roles map[int]string) Member {
 }
 
 func roleNames(ctx context.Context) (map[int]string, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) keepAnOwner(ctx context.Context, tx *platform.Tx, vendorID, ow
 }
 
 func ownerRole(ctx context.Context) (*tenant.Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}

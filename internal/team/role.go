@@ -44,7 +44,7 @@ func roleOf(r *tenant.Role) Role {
 
 // Roles lists the vendor's roles with how many active members hold each.
 func (s *Service) Roles(ctx context.Context, t *tenantdb.Tenant) ([]Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if lacking := a.holdsAll(perms); len(lacking) > 0 {
 		return nil, errEscalation(lacking)
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if err := in.validate(false); err != nil {
 		return nil, err
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 // DeleteRole removes a custom or default role that nobody holds and no
 // pending invitation offers. Owner cannot be deleted.
 func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, id int) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ var errNameTaken = fault.Fields("the role is not valid", map[string]string{"name
 // are found by name without regard to case. A unique index on lower(name)
 // settles concurrent creations.
 func nameFree(ctx context.Context, name string, self int) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func nameFree(ctx context.Context, name string, self int) error {
 
 // roleByRef finds a role by id, or by name (case-insensitive) when id is 0.
 func roleByRef(ctx context.Context, id int, name string) (*tenant.Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}

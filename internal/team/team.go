@@ -93,7 +93,7 @@ func (s *Service) membersChanged(ctx context.Context, tx *platform.Tx, vendorID 
 // instance cache the old roles under the new version); the NOTIFY sent with
 // the change itself covers a failure to bump.
 func (s *Service) rolesChanged(ctx context.Context, vendorID int) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}

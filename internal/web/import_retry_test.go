@@ -234,7 +234,7 @@ func TestCancelAnOrphanedImport(t *testing.T) {
 	ts.configure(t, host, tok, map[string]string{"fr": "http://feeds.example.com/fr.tsv"}, "fr")
 	id := ts.trigger(t, host, tok)
 	err := db.Tx(context.Background(), shop, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

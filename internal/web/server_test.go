@@ -284,7 +284,7 @@ func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRe
 	ctx := context.Background()
 	var roleID int
 	err := ts.db.ReadTx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -39,7 +39,7 @@ func (ts *testServer) rawGet(t testing.TB, host, path string, headers ...string)
 func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
 	t.Helper()
 	err := db.Tx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 	tn := tenanttest.Tenant(t, db, "leaky")
 	ts := startServer(t, db, defaultOptions(), func(s *server, vendor fiber.Router) {
 		vendor.Get("/test/sql-error", s.tenantTx(false), func(c *fiber.Ctx) error {
-			cl, err := tenantdb.FromContext(c.UserContext())
+			cl, err := tenantdb.Current(c.UserContext())
 			if err != nil {
 				return err
 			}

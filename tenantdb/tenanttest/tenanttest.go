@@ -441,7 +441,7 @@ func Fleet(tb testing.TB, prefix string, n, products int) (*Database, []*tenantd
 				return
 			}
 			err = db.Tx(ctx, tn, func(ctx context.Context) error {
-				c, err := tenantdb.FromContext(ctx)
+				c, err := tenantdb.Current(ctx)
 				if err != nil {
 					return err
 				}
