@@ -80,6 +80,7 @@ func serve(ctx context.Context, a *app) error {
 		Identity: svc.identity,
 		Authz:    svc.authz,
 		Team:     svc.team,
+		Audit:    svc.audit,
 	})
 
 	// The mail sender runs beside the server and stops with it; mail it has

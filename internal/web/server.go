@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
@@ -50,6 +51,7 @@ type Deps struct {
 	Identity *identity.Service
 	Authz    *authz.Authorizer
 	Team     *team.Service
+	Audit    *audit.Service
 	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
 	// imports can run again from the server in development.
 	DevFeeds fs.FS
@@ -65,6 +67,7 @@ type server struct {
 	identity       *identity.Service
 	authz          *authz.Authorizer
 	team           *team.Service
+	audit          *audit.Service
 	trustedProxies []*net.IPNet
 	app            *fiber.App                           // host-independent routes, then site resolution
 	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
@@ -93,6 +96,7 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		identity:       d.Identity,
 		authz:          d.Authz,
 		team:           d.Team,
+		audit:          d.Audit,
 		extraRoutes:    extra,
 		trustedProxies: trustedNets(opts.TrustedProxies),
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar/bazaar"
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fetch"
@@ -137,7 +138,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market)
 	}
-	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm}, su.extra)
+	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db)}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
