@@ -130,14 +130,15 @@ func TestEnqueue(t *testing.T) {
 
 	t.Run("RecentListsNewestFirst", func(t *testing.T) {
 		enqueue(t, db, invitation("r1@example.com"), invitation("r2@example.com"), invitation("r3@example.com"))
-		got, err := Recent(ctx, db.Platform(), 2)
+		outbox := NewOutbox(db)
+		got, err := outbox.Recent(ctx, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[0].To != "r3@example.com" || got[1].To != "r2@example.com" {
 			t.Fatalf("Recent(2) = %v", got)
 		}
-		if got, err := Recent(ctx, db.Platform(), 0); err != nil || len(got) != 0 {
+		if got, err := outbox.Recent(ctx, 0); err != nil || len(got) != 0 {
 			t.Fatalf("Recent(0) = %v, %v", got, err)
 		}
 	})

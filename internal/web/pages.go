@@ -9,7 +9,6 @@ import (
 
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
-	"github.com/bazaar/bazaar/internal/mail"
 )
 
 // acceptInvitePage is where an invitation mail leads: a form that posts to
@@ -35,7 +34,7 @@ func (s *server) resetPasswordPage(c *fiber.Ctx) error {
 
 // devMails lists the outbox (development only: it shows one-time links).
 func (s *server) devMails(c *fiber.Ctx) error {
-	mails, err := mail.Recent(c.UserContext(), s.db.Platform(), 50)
+	mails, err := s.outbox.Recent(c.UserContext(), 50)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -52,6 +53,8 @@ type Deps struct {
 	Authz    *authz.Authorizer
 	Team     *team.Service
 	Audit    *audit.Service
+	// Outbox lists the outgoing mail at /dev/mails with DevPages.
+	Outbox *mail.Outbox
 	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
 	// imports can run again from the server in development.
 	DevFeeds fs.FS
@@ -68,6 +71,7 @@ type server struct {
 	authz          *authz.Authorizer
 	team           *team.Service
 	audit          *audit.Service
+	outbox         *mail.Outbox
 	trustedProxies []*net.IPNet
 	app            *fiber.App                           // host-independent routes, then site resolution
 	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
@@ -97,6 +101,7 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		authz:          d.Authz,
 		team:           d.Team,
 		audit:          d.Audit,
+		outbox:         d.Outbox,
 		extraRoutes:    extra,
 		trustedProxies: trustedNets(opts.TrustedProxies),
 	}

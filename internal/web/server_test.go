@@ -138,7 +138,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market)
 	}
-	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db)}, su.extra)
+	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db), Outbox: mail.NewOutbox(db)}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
