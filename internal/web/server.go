@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -42,10 +43,28 @@ type Options struct {
 	Input InputLimits
 }
 
+// Database is what the web layer asks of the database (*tenantdb.DB in
+// production): a transaction bound to the request's tenant, and the facts
+// site resolution and readiness report. Nothing more: holding only this, a
+// handler cannot reach the platform client or a tenant's tables outside a
+// binding, nor build a query of its own; the domain services do that.
+type Database interface {
+	// Begin opens a transaction bound to t (tenantTx).
+	Begin(ctx context.Context, t *tenantdb.Tenant, readOnly bool) (context.Context, *tenantdb.Txn, error)
+	// ReadTx runs fn in a read-only transaction bound to t, for a handler
+	// that streams after its request's transaction would have ended.
+	ReadTx(ctx context.Context, t *tenantdb.Tenant, fn func(ctx context.Context) error) error
+	// TenantLatest is the newest tenant migration this binary knows.
+	TenantLatest() string
+	Ping(ctx context.Context) error
+	PlatformCurrent(ctx context.Context) (bool, error)
+	TenantsBehind(ctx context.Context) (int, error)
+}
+
 // Deps are the services the routes need.
 type Deps struct {
 	Log      *slog.Logger
-	DB       *tenantdb.DB
+	DB       Database
 	Resolver *tenantdb.Resolver
 	Catalog  *catalog.Service
 	Market   *marketplace.Service
@@ -63,7 +82,7 @@ type Deps struct {
 type server struct {
 	opts           Options
 	log            *slog.Logger
-	db             *tenantdb.DB
+	db             Database
 	resolver       *tenantdb.Resolver
 	catalog        *catalog.Service
 	market         *marketplace.Service
