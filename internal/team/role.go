@@ -43,8 +43,12 @@ func roleOf(r *tenant.Role) Role {
 }
 
 // Roles lists the vendor's roles with how many active members hold each.
-func (s *Service) Roles(ctx context.Context, t *tenantdb.Tenant) ([]Role, error) {
+func (s *Service) Roles(ctx context.Context) ([]Role, error) {
 	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +114,7 @@ func normalizePerms(perms []string) []string {
 }
 
 // CreateRole adds a custom role. Its permissions must all be held by the actor.
-func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, in RoleInput) (*Role, error) {
+func (s *Service) CreateRole(ctx context.Context, a Actor, in RoleInput) (*Role, error) {
 	if err := in.validate(true); err != nil {
 		return nil, err
 	}
@@ -140,13 +144,13 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(r)
-	return &out, s.rolesChanged(ctx, t.ID)
+	return &out, s.rolesChanged(ctx)
 }
 
 // UpdateRole changes a role. Owner never changes; the actor must hold every
 // permission of the role both before and after (so nobody strips or grants
 // what is beyond them).
-func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, id int, in RoleInput) (*Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, a Actor, id int, in RoleInput) (*Role, error) {
 	if err := in.validate(false); err != nil {
 		return nil, err
 	}
@@ -195,13 +199,17 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(after)
-	return &out, s.rolesChanged(ctx, t.ID)
+	return &out, s.rolesChanged(ctx)
 }
 
 // DeleteRole removes a custom or default role that nobody holds and no
 // pending invitation offers. Owner cannot be deleted.
-func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, id int) error {
+func (s *Service) DeleteRole(ctx context.Context, a Actor, id int) error {
 	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -237,7 +245,7 @@ func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if err := s.roleAudit(ctx, a, "team.role_deleted", r, r, nil); err != nil {
 		return err
 	}
-	return s.rolesChanged(ctx, t.ID)
+	return s.rolesChanged(ctx)
 }
 
 func (s *Service) roleAudit(ctx context.Context, a Actor, action string, target, before, after *tenant.Role) error {
