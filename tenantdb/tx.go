@@ -17,6 +17,10 @@ import (
 // any default schema.
 var ErrNotBound = errors.New("tenantdb: no tenant transaction bound to the context")
 
+// ErrOtherTenant is returned (wrapped, naming both) for work asked of one
+// tenant on a context bound to another.
+var ErrOtherTenant = errors.New("tenantdb: the context is bound to another tenant")
+
 type boundKey struct{}
 
 type bound struct {
@@ -164,7 +168,7 @@ func CheckTenant(ctx context.Context, t *Tenant) error {
 	case t == nil:
 		return errors.New("tenantdb: no tenant given")
 	case b.tenant.ID != t.ID:
-		return fmt.Errorf("tenantdb: context is bound to %q, not %q", b.tenant.Slug, t.Slug)
+		return fmt.Errorf("%w: %q, not %q", ErrOtherTenant, b.tenant.Slug, t.Slug)
 	}
 	return nil
 }

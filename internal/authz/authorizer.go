@@ -166,7 +166,12 @@ func (p *policy) allowed(userID int, perm string) bool {
 // for callers that have not read it with a session (a fresh sign-in).
 const Latest int64 = -1
 
+// policy is t's policy, loaded in a transaction of its own when it is not
+// cached; so ctx must not be bound to another tenant, cached or not.
 func (a *Authorizer) policy(ctx context.Context, t *tenantdb.Tenant, version int64) (policy, error) {
+	if err := tenantdb.CheckTenant(ctx, t); err != nil {
+		return policy{}, err
+	}
 	if version == Latest {
 		v, err := a.db.Platform().Vendor.Get(ctx, t.ID)
 		if err != nil {

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -173,6 +174,23 @@ func TestCheck(t *testing.T) {
 		none, err := a.Access(ctx, stranger, shop, authz.Latest)
 		if err != nil || none.Member || len(none.Permissions) != 0 {
 			t.Fatalf("stranger Access = %+v, %v", none, err)
+		}
+	})
+
+	// A policy is loaded in a transaction of its own: asked for one vendor
+	// on a context bound to another, it is refused, cached or not.
+	t.Run("AnotherVendorsBindingIsRefused", func(t *testing.T) {
+		if _, err := a.Check(ctx, owner, shop, 0, authz.ProductsView); err != nil {
+			t.Fatal(err) // cached now
+		}
+		err := db.ReadTx(ctx, other, func(ctx context.Context) error {
+			if ok, err := a.Check(ctx, owner, shop, 0, authz.ProductsView); ok || !errors.Is(err, tenantdb.ErrOtherTenant) {
+				t.Errorf("Check in another vendor's transaction = %v, %v; want ErrOtherTenant", ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
