@@ -67,12 +67,12 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	market.UseQueue(marketplace.Queue{Client: inserter})
 	var jobID int
 	err = db.Tx(ctx, tn, func(ctx context.Context) error {
-		_, err := market.SetConfig(ctx, tn, 0, marketplace.Config{Active: true, Feeds: []schema.FeedURL{
+		_, err := market.SetConfig(ctx, 0, marketplace.Config{Active: true, Feeds: []schema.FeedURL{
 			{Language: "fr", URL: srv.URL + "/fr.tsv"}, {Language: "de", URL: srv.URL + "/de.tsv"}}})
 		if err != nil {
 			return err
 		}
-		j, err := market.Trigger(ctx, tn, nil, false, marketplace.TriggerManual)
+		j, err := market.Trigger(ctx, nil, false, marketplace.TriggerManual)
 		jobID = j.ID
 		return err
 	})

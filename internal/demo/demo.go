@@ -96,7 +96,7 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		}
 		if laterBase != "" {
 			err := db.Tx(ctx, t, func(ctx context.Context) error {
-				_, err := market.SetConfig(ctx, t, 0, feedConfig(v, laterBase))
+				_, err := market.SetConfig(ctx, 0, feedConfig(v, laterBase))
 				return err
 			})
 			if err != nil {
@@ -147,11 +147,11 @@ func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Servi
 	cfg := feedConfig(v, base)
 	var job marketplace.Job
 	err := db.Tx(ctx, t, func(ctx context.Context) error {
-		if _, err := market.SetConfig(ctx, t, 0, cfg); err != nil {
+		if _, err := market.SetConfig(ctx, 0, cfg); err != nil {
 			return err
 		}
 		var err error
-		job, err = market.Trigger(ctx, t, nil, false, marketplace.TriggerDemo)
+		job, err = market.Trigger(ctx, nil, false, marketplace.TriggerDemo)
 		return err
 	})
 	var fe *fault.Error

@@ -169,11 +169,11 @@ func benchImport(tb testing.TB, db *tenantdb.DB, svc *marketplace.Service, tn *t
 	ctx := context.Background()
 	var job marketplace.Job
 	err := db.Tx(ctx, tn, func(ctx context.Context) error {
-		_, err := svc.SetConfig(ctx, tn, 0, marketplace.Config{Feeds: []schema.FeedURL{{Language: "fr", URL: url}}, Schedule: marketplace.ScheduleOff, Active: true})
+		_, err := svc.SetConfig(ctx, 0, marketplace.Config{Feeds: []schema.FeedURL{{Language: "fr", URL: url}}, Schedule: marketplace.ScheduleOff, Active: true})
 		if err != nil {
 			return err
 		}
-		job, err = svc.Trigger(ctx, tn, nil, false, marketplace.TriggerManual)
+		job, err = svc.Trigger(ctx, nil, false, marketplace.TriggerManual)
 		return err
 	})
 	if err != nil {

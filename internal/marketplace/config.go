@@ -50,7 +50,7 @@ func loadConfig(ctx context.Context, c *tenant.Client) (Config, error) {
 // SetConfig replaces the configuration after checking every feed: a
 // two-letter language each, no language twice, an http(s) URL the download
 // guard would not refuse outright.
-func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in Config) (Config, error) {
+func (s *Service) SetConfig(ctx context.Context, by int, in Config) (Config, error) {
 	bad := map[string]string{}
 	switch {
 	case len(in.Feeds) == 0 && in.Active:
@@ -89,6 +89,10 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 		return Config{}, err
 	}
 	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return Config{}, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return Config{}, err
 	}

@@ -113,8 +113,12 @@ func jobView(j *tenant.ImportJob) Job {
 // the commit fails the worker finds no job and lets it go; if the queue
 // fails, nothing is stored. A vendor has at most one import queued or
 // running (a unique index says so, whatever the race).
-func (s *Service) Trigger(ctx context.Context, t *tenantdb.Tenant, by *int, dryRun bool, trigger string) (Job, error) {
+func (s *Service) Trigger(ctx context.Context, by *int, dryRun bool, trigger string) (Job, error) {
 	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return Job{}, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return Job{}, err
 	}

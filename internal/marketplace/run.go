@@ -42,8 +42,12 @@ const lockImport = 0x62617a01
 // It returns nil when the job has ended (succeeded, partially failed,
 // failed, cancelled — a failure a retry cannot fix is recorded on the job,
 // not returned), a *RetryError when the job is queued for another attempt,
-// ErrBusy or ErrNoJob, or the context's error when it was stopped.
+// ErrBusy or ErrNoJob, or the context's error when it was stopped. It opens
+// transactions of its own, so ctx must not be bound to another tenant.
 func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
+	if err := tenantdb.CheckTenant(ctx, t); err != nil {
+		return err
+	}
 	conn, err := s.db.Session(ctx)
 	if err != nil {
 		return err

@@ -197,7 +197,7 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 			if err != nil || cfg.Schedule != ScheduleDaily || !cfg.Active {
 				return err
 			}
-			_, err = w.s.Trigger(ctx, t, nil, false, TriggerSchedule)
+			_, err = w.s.Trigger(ctx, nil, false, TriggerSchedule)
 			return err
 		})
 		var fe *fault.Error
