@@ -129,14 +129,17 @@ func BenchmarkMigrateAll(b *testing.B) {
 //     search_path and role, the query, COMMIT).
 func BenchmarkBind(b *testing.B) {
 	d := fleetDatabase(b)
-	db := tenanttest.OpenDatabase(b, d, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 8, 8 })
+	db := tenanttest.OpenDatabase(b, d, func(o *tenantdb.Options) {
+		o.MaxOpenConns, o.MaxIdleConns = 8, 8
+		o.AllowUnbound = true // the baseline
+	})
 	ctx := context.Background()
 	tenants, err := db.Tenants(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	list := func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -151,7 +154,13 @@ func BenchmarkBind(b *testing.B) {
 		name string
 		run  func(t *tenantdb.Tenant) error
 	}{
-		{"unbound", func(t *tenantdb.Tenant) error { return list(db.Unbound(ctx, t)) }},
+		{"unbound", func(t *tenantdb.Tenant) error {
+			ctx, err := db.Unbound(ctx, t)
+			if err != nil {
+				return err
+			}
+			return list(ctx)
+		}},
 		{"tx-only", func(t *tenantdb.Tenant) error {
 			tx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 			if err != nil {

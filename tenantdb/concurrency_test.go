@@ -155,7 +155,7 @@ func TestProvisioningFromManyInstances(t *testing.T) {
 
 func countProducts(n *int) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

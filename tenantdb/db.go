@@ -45,6 +45,11 @@ type Options struct {
 	RolePrefix string
 	// MigrateParallel is how many tenants `migrate` works on at once.
 	MigrateParallel int
+	// AllowUnbound lets Unbound hand out contexts whose tenant client reads
+	// a tenant's tables with no binding at all. Benchmarks only: the
+	// baseline that prices the wall. Without it Unbound refuses, and Current
+	// accepts nothing but a bound transaction's context.
+	AllowUnbound bool
 	// ApplicationName names this process's connections in pg_stat_activity
 	// ("bazaar serve", "bazaar migrate"…; default "bazaar"), so a DBA can
 	// tell them apart: the pool's carry it as it is, the LISTEN session and
@@ -62,7 +67,7 @@ type Options struct {
 // transactions.
 type DB struct {
 	pool     *sql.DB
-	Platform *platform.Client // schema-qualified platform queries, as the application role
+	platform *platform.Client // schema-qualified platform queries, as the application role
 	drv      *entsql.Driver   // the ent driver over pool
 	opts     Options
 	log      *slog.Logger
@@ -124,7 +129,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	drv := entsql.OpenDB(dialect.Postgres, pool)
 	return &DB{
 		pool:        pool,
-		Platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
+		platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
 		drv:         drv,
 		opts:        opts,
 		log:         opts.Logger,
@@ -132,6 +137,14 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		tenantSrc:   tenantSrc,
 	}, nil
 }
+
+// Platform is the client of the platform schema (vendors, users, sessions,
+// memberships, the outbox, the platform's audit trail): schema-qualified
+// queries as the application role, bound to no tenant. It is for the domain
+// services that keep platform rows (identity, team, authz, mail, audit, the
+// import schedule, the demo) and for tooling; the web layer holds no *DB
+// (only the narrow web.Database), so no handler can reach it.
+func (db *DB) Platform() *platform.Client { return db.platform }
 
 // ListenURL is the connection string for LISTEN sessions (lib/pq's Listener):
 // Options.ListenURL, or Options.URL when that is empty, named "<name> listen".
@@ -183,10 +196,12 @@ func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return db.pool.PrepareContext(ctx, query)
 }
 
-// SharedPool is the raw pool, for infrastructure that keeps its own tables
-// outside every tenant and qualifies them itself (the job queue). Tenant data
-// is never reached through it: use Begin, Tx or ReadTx.
-func (db *DB) SharedPool() *sql.DB { return db.pool }
+// Session checks out one connection of the pool for session-level advisory
+// locks, which belong to a connection rather than a transaction (a vendor's
+// import lock: held for a whole import, gone with a killed worker's
+// connection). It is never bound to a tenant and is no way to tenant data:
+// take no more than locks on it, and close it to return it to the pool.
+func (db *DB) Session(ctx context.Context) (*sql.Conn, error) { return db.pool.Conn(ctx) }
 
 // Close closes the pool.
 func (db *DB) Close() error { return db.pool.Close() }
@@ -229,14 +244,6 @@ func TenantSchemaConfig(schema string) tenant.SchemaConfig {
 		StagedProduct:      schema,
 		StagedSelection:    schema,
 	}
-}
-
-// UnboundTenantClient returns a client that reads the tenant's tables
-// schema-qualified, as the application role, with no binding. It bypasses the
-// wall and exists for platform-wide tooling and benchmarks; request handlers
-// must use FromContext.
-func (db *DB) UnboundTenantClient(t *Tenant) *tenant.Client {
-	return tenant.NewClient(tenant.Driver(entsql.OpenDB(dialect.Postgres, db.pool)), tenant.AlternateSchema(TenantSchemaConfig(t.Schema)))
 }
 
 // SessionState is the state a pooled connection carries between uses.

@@ -66,7 +66,7 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string) (*Domain, error)
 // VerifyDomain looks up the domain's TXT record and, when it carries the
 // token, marks the domain verified (and tells every instance).
 func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup) (*Domain, error) {
-	d, err := db.Platform.VendorDomain.Query().Where(vendordomain.Host(host)).WithVendor().Only(ctx)
+	d, err := db.platform.VendorDomain.Query().Where(vendordomain.Host(host)).WithVendor().Only(ctx)
 	if platform.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no domain %q", host)
 	}
@@ -97,7 +97,7 @@ func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup) (
 
 // Domains lists a vendor's custom domains.
 func (db *DB) Domains(ctx context.Context, slug string) ([]Domain, error) {
-	ds, err := db.Platform.VendorDomain.Query().Where(vendordomain.HasVendorWith(vendor.Slug(slug))).
+	ds, err := db.platform.VendorDomain.Query().Where(vendordomain.HasVendorWith(vendor.Slug(slug))).
 		Order(vendordomain.ByHost()).All(ctx)
 	if err != nil {
 		return nil, err

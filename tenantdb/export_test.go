@@ -1,6 +1,9 @@
 package tenantdb
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+)
 
 // SetFaultHook makes Provision call f after each step; an error from f aborts
 // provisioning there, as a crash would.
@@ -11,3 +14,10 @@ var ProvisionSteps = []string{"lock", "register", "schema", "role", "grants", "m
 
 // Pool exposes the shared pool, to inspect connections after use.
 func Pool(db *DB) *sql.DB { return db.pool }
+
+// HandMadeBinding returns ctx carrying a client of t's schema-qualified
+// tables with neither a transaction nor Unbound's leave: what Unbound made
+// before it needed AllowUnbound. Current must refuse it.
+func HandMadeBinding(ctx context.Context, db *DB, t *Tenant) context.Context {
+	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: db.unboundClient(t)})
+}

@@ -78,7 +78,7 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 	schema, role := SchemaName(nv.Slug), RoleName(db.opts.RolePrefix, nv.Slug)
 	qs, qr := quoteIdent(schema), quoteIdent(role)
 
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.platform.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: provision %q: %w", nv.Slug, err)
 	}
@@ -270,7 +270,7 @@ func (db *DB) Delete(ctx context.Context, slug string) error {
 
 // platformTx runs fn in a platform transaction (application role, no binding).
 func (db *DB) platformTx(ctx context.Context, fn func(tx *platform.Tx) error) error {
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.platform.Tx(ctx)
 	if err != nil {
 		return err
 	}

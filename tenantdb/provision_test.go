@@ -206,7 +206,7 @@ func TestSuspendResumeDelete(t *testing.T) {
 	tn, err := db.Provision(ctx, tenantdb.NewVendor{Slug: slug, Name: "Lifecycle"})
 	must(t, err)
 	must(t, db.Tx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func TestSuspendResumeDelete(t *testing.T) {
 	must(t, err)
 	var n int
 	must(t, db.ReadTx(ctx, r, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func TestSpareSchemas(t *testing.T) {
 		addProduct(t, db, a, "SKU-1", "claimed")
 		var n int
 		must(t, db.ReadTx(ctx, a, func(ctx context.Context) error {
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

@@ -94,7 +94,7 @@ func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	if err := ValidateSlug(slug); err != nil {
 		return nil, err
 	}
-	v, err := db.Platform.Vendor.Query().Where(vendor.Slug(slug)).Only(ctx)
+	v, err := db.platform.Vendor.Query().Where(vendor.Slug(slug)).Only(ctx)
 	if platform.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no vendor %q", slug)
 	}
@@ -107,7 +107,7 @@ func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 // TenantByID finds a tenant by its vendor id (background jobs carry it),
 // whatever its status.
 func (db *DB) TenantByID(ctx context.Context, id int) (*Tenant, error) {
-	v, err := db.Platform.Vendor.Get(ctx, id)
+	v, err := db.platform.Vendor.Get(ctx, id)
 	if platform.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no vendor %d", id)
 	}
@@ -141,7 +141,7 @@ func (db *DB) DueImports(ctx context.Context, every time.Duration) ([]int, error
 
 // TenantByDomain finds the tenant that owns a verified custom domain.
 func (db *DB) TenantByDomain(ctx context.Context, host string) (*Tenant, error) {
-	d, err := db.Platform.VendorDomain.Query().
+	d, err := db.platform.VendorDomain.Query().
 		Where(vendordomain.Host(host), vendordomain.VerifiedAtNotNil()).
 		WithVendor().
 		Only(ctx)
@@ -156,7 +156,7 @@ func (db *DB) TenantByDomain(ctx context.Context, host string) (*Tenant, error) 
 
 // Tenants lists every tenant, oldest first.
 func (db *DB) Tenants(ctx context.Context) ([]*Tenant, error) {
-	vs, err := db.Platform.Vendor.Query().Order(vendor.ByID()).All(ctx)
+	vs, err := db.platform.Vendor.Query().Order(vendor.ByID()).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: list vendors: %w", err)
 	}

@@ -12,34 +12,56 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant"
 )
 
-// ErrNotBound is returned by FromContext when no tenant transaction is bound:
-// tenant code fails closed rather than falling back to any default schema.
+// ErrNotBound is returned by Current and CurrentTenant when no tenant
+// transaction is bound: tenant code fails closed rather than falling back to
+// any default schema.
 var ErrNotBound = errors.New("tenantdb: no tenant transaction bound to the context")
+
+// ErrOtherTenant is returned (wrapped, naming both) for work asked of one
+// tenant on a context bound to another.
+var ErrOtherTenant = errors.New("tenantdb: the context is bound to another tenant")
 
 type boundKey struct{}
 
 type bound struct {
-	tenant *Tenant
-	client *tenant.Client
-	txn    *Txn // nil for Unbound contexts
+	tenant  *Tenant
+	client  *tenant.Client
+	txn     *Txn // nil for Unbound contexts
+	unbound bool // made by Unbound of a DB opened with AllowUnbound
 }
 
-// FromContext returns the client of the tenant transaction bound to ctx.
-func FromContext(ctx context.Context) (*tenant.Client, error) {
+// current is the binding of ctx: a bound transaction's, or an Unbound
+// context's that a DB allowed to make. Anything else — no binding, or a
+// binding that is neither — is ErrNotBound, so a client that is not a bound
+// transaction's can never pass for one.
+func current(ctx context.Context) (*bound, error) {
 	b, ok := ctx.Value(boundKey{}).(*bound)
-	if !ok {
+	if !ok || (b.txn == nil && !b.unbound) {
 		return nil, ErrNotBound
+	}
+	return b, nil
+}
+
+// Current returns the client of the tenant transaction bound to ctx, and
+// ErrNotBound without one: it is how every service reaches tenant data, and
+// it fails closed rather than falling back to any default schema.
+func Current(ctx context.Context) (*tenant.Client, error) {
+	b, err := current(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return b.client, nil
 }
 
-// BoundTenant returns the tenant whose transaction is bound to ctx.
-func BoundTenant(ctx context.Context) (*Tenant, bool) {
-	b, ok := ctx.Value(boundKey{}).(*bound)
-	if !ok {
-		return nil, false
+// CurrentTenant returns the tenant whose transaction is bound to ctx, and
+// ErrNotBound without one: a service running in the request's transaction
+// learns its tenant here, never from an argument.
+func CurrentTenant(ctx context.Context) (*Tenant, error) {
+	b, err := current(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return b.tenant, true
+	return b.tenant, nil
 }
 
 // SQLTx returns the database/sql transaction bound to ctx, for what ent
@@ -129,9 +151,26 @@ func (x *Txn) Rollback() error {
 
 // Tx runs fn in a read-write transaction bound to t, committing when fn returns
 // nil and rolling back on error or panic. Called with a context already bound to
-// the same tenant, fn joins that transaction.
+// the same tenant, fn joins that transaction; bound to another tenant, it is
+// refused.
 func (db *DB) Tx(ctx context.Context, t *Tenant, fn func(ctx context.Context) error) error {
 	return db.run(ctx, t, false, fn)
+}
+
+// CheckTenant refuses work for t on a context bound to another tenant. A
+// method that takes an explicit tenant because it opens transactions of its
+// own calls it before doing anything for t; Tx and ReadTx call it first.
+func CheckTenant(ctx context.Context, t *Tenant) error {
+	b, ok := ctx.Value(boundKey{}).(*bound)
+	switch {
+	case !ok:
+		return nil
+	case t == nil:
+		return errors.New("tenantdb: no tenant given")
+	case b.tenant.ID != t.ID:
+		return fmt.Errorf("%w: %q, not %q", ErrOtherTenant, b.tenant.Slug, t.Slug)
+	}
+	return nil
 }
 
 // ReadTx is Tx with a read-only transaction.
@@ -140,11 +179,11 @@ func (db *DB) ReadTx(ctx context.Context, t *Tenant, fn func(ctx context.Context
 }
 
 func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx context.Context) error) error {
-	if b, ok := ctx.Value(boundKey{}).(*bound); ok {
-		if b.tenant.ID != t.ID {
-			return fmt.Errorf("tenantdb: context is bound to %q, not %q", b.tenant.Slug, t.Slug)
-		}
-		return fn(ctx)
+	if err := CheckTenant(ctx, t); err != nil {
+		return err
+	}
+	if _, err := current(ctx); err == nil {
+		return fn(ctx) // joins the transaction bound to ctx
 	}
 	ctx, txn, err := db.Begin(ctx, t, readOnly)
 	if err != nil {
@@ -165,13 +204,25 @@ func (db *DB) run(ctx context.Context, t *Tenant, readOnly bool, fn func(ctx con
 	return txn.Commit()
 }
 
+// errUnbound refuses Unbound to a DB opened without AllowUnbound.
+var errUnbound = errors.New("tenantdb: unbound tenant access is for benchmarks only (Options.AllowUnbound)")
+
 // Unbound returns a context whose tenant client reads t's tables
 // schema-qualified, as the application role, outside any transaction: no
 // wall. It exists so the price of binding can be measured against it (the
-// benchmark baseline) and for platform-wide tooling; request handling never
-// uses it.
-func (db *DB) Unbound(ctx context.Context, t *Tenant) context.Context {
-	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: db.UnboundTenantClient(t)})
+// benchmark baseline), and only a DB opened with Options.AllowUnbound makes
+// one; any other refuses and hands back ctx as it was, so a caller that
+// ignores the error gets no unbound client either.
+func (db *DB) Unbound(ctx context.Context, t *Tenant) (context.Context, error) {
+	if !db.opts.AllowUnbound {
+		return ctx, errUnbound
+	}
+	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: db.unboundClient(t), unbound: true}), nil
+}
+
+// unboundClient reads t's tables schema-qualified, as the application role.
+func (db *DB) unboundClient(t *Tenant) *tenant.Client {
+	return tenant.NewClient(tenant.Driver(db.drv), tenant.AlternateSchema(TenantSchemaConfig(t.Schema)))
 }
 
 // begun is a driver whose BeginTx returns a transaction already begun.

@@ -15,7 +15,7 @@ import (
 
 // rawExec runs SQL inside the bound transaction of ctx.
 func rawExec(ctx context.Context, query string) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -30,7 +30,7 @@ func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name st
 
 func insertProduct(ctx context.Context, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) error {
 	return db.Tx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func TestWall(t *testing.T) {
 	t.Run("EachSeesOnlyItsOwnRows", func(t *testing.T) {
 		for tn, want := range map[*tenantdb.Tenant]string{a: "A's product", b: "B's product"} {
 			must(t, db.ReadTx(ctx, tn, func(ctx context.Context) error {
-				c, _ := tenantdb.FromContext(ctx)
+				c, _ := tenantdb.Current(ctx)
 				ps, err := c.Product.Query().All(ctx)
 				if err != nil {
 					return err
@@ -84,9 +84,12 @@ func TestWall(t *testing.T) {
 		})
 	}
 
-	t.Run("FromContextFailsClosed", func(t *testing.T) {
-		if _, err := tenantdb.FromContext(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
+	t.Run("CurrentFailsClosed", func(t *testing.T) {
+		if _, err := tenantdb.Current(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
 			t.Fatalf("err = %v, want ErrNotBound", err)
+		}
+		if _, err := tenantdb.CurrentTenant(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
+			t.Fatalf("CurrentTenant: err = %v, want ErrNotBound", err)
 		}
 	})
 
@@ -107,9 +110,75 @@ func TestWall(t *testing.T) {
 		// The binding rides on BeginTx only: platform queries made with a
 		// bound context run as the application role, unbound.
 		must(t, db.ReadTx(ctx, a, func(ctx context.Context) error {
-			_, err := db.Platform.Vendor.Query().Count(ctx)
+			_, err := db.Platform().Vendor.Query().Count(ctx)
 			return err
 		}))
+	})
+}
+
+// Only a bound transaction's context yields a tenant client. The unbound
+// paths around the wall are refused unless the DB was opened for
+// benchmarks, and a context bound to one tenant does no work for another.
+// (The platform client is out of the web layer's reach at compile time:
+// it holds a web.Database, not a *DB.)
+func TestUnboundIsRefused(t *testing.T) {
+	db := tenanttest.Open(t)
+	ctx := context.Background()
+	a := tenanttest.Tenant(t, db, "unbound-a")
+	b := tenanttest.Tenant(t, db, "unbound-b")
+	addProduct(t, db, a, "A-1", "A's product")
+	notBound := func(t *testing.T, ctx context.Context) {
+		t.Helper()
+		if c, err := tenantdb.Current(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
+			t.Errorf("Current = %v, %v; want ErrNotBound", c, err)
+		}
+		if tn, err := tenantdb.CurrentTenant(ctx); !errors.Is(err, tenantdb.ErrNotBound) {
+			t.Errorf("CurrentTenant = %v, %v; want ErrNotBound", tn, err)
+		}
+	}
+
+	t.Run("UnboundWithoutTheOption", func(t *testing.T) {
+		uctx, err := db.Unbound(ctx, a)
+		if err == nil {
+			t.Error("Unbound made a context on a DB opened without AllowUnbound")
+		}
+		notBound(t, uctx) // a caller that ignores the error finds nothing bound
+	})
+
+	t.Run("HandMadeBinding", func(t *testing.T) {
+		forged := tenantdb.HandMadeBinding(ctx, db, a)
+		notBound(t, forged)
+		if err := db.Tx(forged, a, func(context.Context) error { return nil }); err == nil {
+			t.Error("Tx joined a hand-made binding")
+		}
+	})
+
+	t.Run("UnboundWithTheOption", func(t *testing.T) {
+		bench := tenanttest.Open(t, func(o *tenantdb.Options) { o.AllowUnbound = true })
+		uctx, err := bench.Unbound(ctx, a)
+		must(t, err)
+		c, err := tenantdb.Current(uctx)
+		must(t, err)
+		if n, err := c.Product.Query().Count(uctx); err != nil || n != 1 {
+			t.Errorf("the baseline reads %d products (%v), want 1", n, err)
+		}
+	})
+
+	// Tx and ReadTx check it themselves (TestWall); methods that take a
+	// tenant because they open their own transactions check it first.
+	t.Run("AnotherTenantIsRefused", func(t *testing.T) {
+		must(t, db.Tx(ctx, a, func(ctx context.Context) error {
+			if err := tenantdb.CheckTenant(ctx, a); err != nil {
+				t.Errorf("CheckTenant of the bound tenant: %v", err)
+			}
+			if err := tenantdb.CheckTenant(ctx, b); !errors.Is(err, tenantdb.ErrOtherTenant) {
+				t.Errorf("CheckTenant of B in A's transaction: %v, want ErrOtherTenant", err)
+			}
+			return nil
+		}))
+		if err := tenantdb.CheckTenant(ctx, b); err != nil {
+			t.Errorf("CheckTenant with nothing bound: %v", err)
+		}
 	})
 }
 
@@ -262,7 +331,7 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
 	tn := tenanttest.Tenant(t, db, "alt")
 	read := func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -272,7 +341,7 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 	for range 50 {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel() // alive while the bound transactions run, as a request's context is
-		tx, err := db.Platform.Tx(ctx)
+		tx, err := db.Platform().Tx(ctx)
 		must(t, err)
 		if _, err := tx.Vendor.Query().Count(ctx); err != nil {
 			t.Fatal(err)

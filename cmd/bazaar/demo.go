@@ -12,7 +12,6 @@ import (
 
 	"github.com/bazaar/bazaar/internal/demo"
 	"github.com/bazaar/bazaar/internal/marketplace"
-	"github.com/bazaar/bazaar/internal/queue"
 )
 
 func demoCmd() *cobra.Command {
@@ -24,7 +23,7 @@ func demoCmd() *cobra.Command {
 			if _, err := a.db.MigrateAll(cmd.Context(), nil); err != nil {
 				return err
 			}
-			if err := queue.Migrate(cmd.Context(), a.db.SharedPool(), a.cfg.Queue.Schema); err != nil {
+			if err := a.migrateQueue(cmd.Context()); err != nil {
 				return err
 			}
 			svc, err := a.services()

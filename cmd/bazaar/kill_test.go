@@ -55,19 +55,24 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	market := marketplace.New(db, marketplace.Options{Fetch: fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}}, nil, slog.New(slog.DiscardHandler))
-	inserter, err := queue.New(db.SharedPool(), nil, queue.Options{Schema: "river"})
+	queuePool, err := db.OpenSidePool(ctx, "queue", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer queuePool.Close()
+	inserter, err := queue.New(queuePool, nil, queue.Options{Schema: "river"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	market.UseQueue(marketplace.Queue{Client: inserter})
 	var jobID int
 	err = db.Tx(ctx, tn, func(ctx context.Context) error {
-		_, err := market.SetConfig(ctx, tn, 0, marketplace.Config{Active: true, Feeds: []schema.FeedURL{
+		_, err := market.SetConfig(ctx, 0, marketplace.Config{Active: true, Feeds: []schema.FeedURL{
 			{Language: "fr", URL: srv.URL + "/fr.tsv"}, {Language: "de", URL: srv.URL + "/de.tsv"}}})
 		if err != nil {
 			return err
 		}
-		j, err := market.Trigger(ctx, tn, nil, false, marketplace.TriggerManual)
+		j, err := market.Trigger(ctx, nil, false, marketplace.TriggerManual)
 		jobID = j.ID
 		return err
 	})
@@ -78,7 +83,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	job := func() *tenant.ImportJob {
 		var j *tenant.ImportJob
 		err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
-			cl, err := tenantdb.FromContext(ctx)
+			cl, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}
@@ -137,7 +142,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	changes := func() map[string]int {
 		out := map[string]int{}
 		err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
-			cl, err := tenantdb.FromContext(ctx)
+			cl, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}
@@ -192,7 +197,7 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	}
 	var staged int
 	err = db.ReadTx(ctx, tn, func(ctx context.Context) error {
-		cl, err := tenantdb.FromContext(ctx)
+		cl, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

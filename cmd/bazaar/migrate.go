@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -36,7 +35,7 @@ non-zero if any failed.`,
 			if err != nil {
 				return err
 			}
-			if err := queue.Migrate(cmd.Context(), a.db.SharedPool(), a.cfg.Queue.Schema); err != nil {
+			if err := a.migrateQueue(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "job queue: schema %s current\n", a.cfg.Queue.Schema)

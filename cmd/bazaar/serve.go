@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bazaar/bazaar/internal/demo"
+	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/web"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -80,6 +81,8 @@ func serve(ctx context.Context, a *app) error {
 		Identity: svc.identity,
 		Authz:    svc.authz,
 		Team:     svc.team,
+		Audit:    svc.audit,
+		Outbox:   mail.NewOutbox(a.db),
 	})
 
 	// The mail sender runs beside the server and stops with it; mail it has

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/bazaar/bazaar"
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fetch"
@@ -28,6 +29,7 @@ type services struct {
 	team     *team.Service
 	catalog  *catalog.Service
 	market   *marketplace.Service
+	audit    *audit.Service
 }
 
 func (a *app) services() (*services, error) {
@@ -68,6 +70,7 @@ func (a *app) services() (*services, error) {
 		team:     team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log),
 		catalog:  cat,
 		market:   marketplace.New(a.db, a.importOptions(nil), syncWith(cat), a.log),
+		audit:    audit.New(a.db),
 	}, nil
 }
 
@@ -128,6 +131,17 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	}
 	svc.market.UseQueue(marketplace.Queue{Client: client})
 	return client, pool, nil
+}
+
+// migrateQueue brings the job queue's schema up to date, over a small pool
+// of its own like the queue's ("… queue" in pg_stat_activity).
+func (a *app) migrateQueue(ctx context.Context) error {
+	pool, err := a.db.OpenSidePool(ctx, "queue", 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return queue.Migrate(ctx, pool, a.cfg.Queue.Schema)
 }
 
 func (a *app) mailSender() (*mail.Sender, error) {

@@ -1,34 +1,39 @@
-// Package audit records security and team events: vendor events in the
+// Package audit records security and team events — vendor events in the
 // vendor's own schema (through the bound tenant transaction, so they commit
 // or vanish with the change they describe), platform events in the platform
-// schema.
+// schema — and lists them back.
 package audit
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-// Event is one audited action.
+// Event is one audited action: what Vendor and Platform record, and what the
+// listings return. ID and At are the database's (recording ignores them).
+// The JSON field names are those of the stored event.
 type Event struct {
-	ActorID    int // 0: anonymous
-	ActorEmail string
-	Action     string // e.g. "team.invite", "auth.login_failed"
-	TargetType string // e.g. "user", "invitation", "role"
-	TargetID   string
-	Before     map[string]any
-	After      map[string]any
-	IP         string
-	RequestID  string
-	VendorID   int // platform events: the vendor host it happened on, if any
+	ID         int            `json:"id,omitempty"`
+	At         time.Time      `json:"at"`
+	ActorID    int            `json:"actor_id,omitempty"` // 0: anonymous
+	ActorEmail string         `json:"actor_email,omitempty"`
+	Action     string         `json:"action,omitempty"`      // e.g. "team.invite", "auth.login_failed"
+	TargetType string         `json:"target_type,omitempty"` // e.g. "user", "invitation", "role"
+	TargetID   string         `json:"target_id,omitempty"`
+	VendorID   int            `json:"vendor_id,omitempty"` // platform events: the vendor host it happened on, if any
+	Before     map[string]any `json:"before,omitempty"`
+	After      map[string]any `json:"after,omitempty"`
+	IP         string         `json:"ip,omitempty"`
+	RequestID  string         `json:"request_id,omitempty"`
 }
 
 // Vendor records e in the tenant transaction bound to ctx.
 func Vendor(ctx context.Context, e Event) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}

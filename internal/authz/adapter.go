@@ -34,7 +34,7 @@ func (a *vendorAdapter) LoadPolicy(m model.Model) error {
 	dom := domain(a.t.ID)
 	a.roles = map[int]Role{}
 	err := a.db.ReadTx(a.ctx, a.t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func (a *vendorAdapter) LoadPolicy(m model.Model) error {
 	if err != nil {
 		return fmt.Errorf("authz: load roles of %q: %w", a.t.Slug, err)
 	}
-	ms, err := a.db.Platform.Membership.Query().
+	ms, err := a.db.Platform().Membership.Query().
 		Where(membership.VendorID(a.t.ID), membership.Active(true)).
 		Select(membership.FieldUserID, membership.FieldRoleID).
 		All(a.ctx)

@@ -166,9 +166,14 @@ func (p *policy) allowed(userID int, perm string) bool {
 // for callers that have not read it with a session (a fresh sign-in).
 const Latest int64 = -1
 
+// policy is t's policy, loaded in a transaction of its own when it is not
+// cached; so ctx must not be bound to another tenant, cached or not.
 func (a *Authorizer) policy(ctx context.Context, t *tenantdb.Tenant, version int64) (policy, error) {
+	if err := tenantdb.CheckTenant(ctx, t); err != nil {
+		return policy{}, err
+	}
 	if version == Latest {
-		v, err := a.db.Platform.Vendor.Get(ctx, t.ID)
+		v, err := a.db.Platform().Vendor.Get(ctx, t.ID)
 		if err != nil {
 			return policy{}, fmt.Errorf("authz: policy version of %q: %w", t.Slug, err)
 		}
@@ -190,7 +195,7 @@ func (a *Authorizer) load(ctx context.Context, t *tenantdb.Tenant) (policy, erro
 	}
 	// The version is read before the rules: a change committed in between
 	// makes the cached policy newer than its version says, never older.
-	v, err := a.db.Platform.Vendor.Get(ctx, t.ID)
+	v, err := a.db.Platform().Vendor.Get(ctx, t.ID)
 	if err != nil {
 		return policy{}, fmt.Errorf("authz: policy version of %q: %w", t.Slug, err)
 	}
@@ -273,7 +278,7 @@ func Changed(ctx context.Context, tx *platform.Tx, vendorID int) error {
 // Bump is Changed in a transaction of its own, for changes committed in the
 // vendor's schema (roles): call it after that commit.
 func (a *Authorizer) Bump(ctx context.Context, vendorID int) error {
-	tx, err := a.db.Platform.Tx(ctx)
+	tx, err := a.db.Platform().Tx(ctx)
 	if err != nil {
 		return err
 	}

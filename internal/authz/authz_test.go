@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -18,7 +19,7 @@ func roleID(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, key string) int 
 	t.Helper()
 	var id int
 	err := db.ReadTx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -34,7 +35,7 @@ func roleID(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, key string) int 
 func member(t *testing.T, db *tenantdb.DB, userID int, tn *tenantdb.Tenant, roleID int, active bool) {
 	t.Helper()
 	ctx := context.Background()
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.Platform().Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func member(t *testing.T, db *tenantdb.DB, userID int, tn *tenantdb.Tenant, role
 
 func newUser(t *testing.T, db *tenantdb.DB, email string) int {
 	t.Helper()
-	u, err := db.Platform.User.Create().SetEmail(email).SetPasswordHash("x").Save(context.Background())
+	u, err := db.Platform().User.Create().SetEmail(email).SetPasswordHash("x").Save(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestDefaultRolesAreSeededExactly(t *testing.T) {
 	db := tenanttest.Open(t)
 	tn := tenanttest.Tenant(t, db, "seed")
 	err := db.ReadTx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -136,7 +137,7 @@ func TestCheck(t *testing.T) {
 		// Make the viewer an Owner the way the team service does, without
 		// telling this authorizer: only the version read with the session
 		// can make it reload.
-		tx, err := db.Platform.Tx(ctx)
+		tx, err := db.Platform().Tx(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestCheck(t *testing.T) {
 		if ok, _ := a.Check(ctx, viewer, shop, 0, authz.OrdersCreate); ok {
 			t.Fatal("version 0 should have served the cached policy (the test relies on the cache)")
 		}
-		v, err := db.Platform.Vendor.Get(ctx, shop.ID)
+		v, err := db.Platform().Vendor.Get(ctx, shop.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,6 +174,23 @@ func TestCheck(t *testing.T) {
 		none, err := a.Access(ctx, stranger, shop, authz.Latest)
 		if err != nil || none.Member || len(none.Permissions) != 0 {
 			t.Fatalf("stranger Access = %+v, %v", none, err)
+		}
+	})
+
+	// A policy is loaded in a transaction of its own: asked for one vendor
+	// on a context bound to another, it is refused, cached or not.
+	t.Run("AnotherVendorsBindingIsRefused", func(t *testing.T) {
+		if _, err := a.Check(ctx, owner, shop, 0, authz.ProductsView); err != nil {
+			t.Fatal(err) // cached now
+		}
+		err := db.ReadTx(ctx, other, func(ctx context.Context) error {
+			if ok, err := a.Check(ctx, owner, shop, 0, authz.ProductsView); ok || !errors.Is(err, tenantdb.ErrOtherTenant) {
+				t.Errorf("Check in another vendor's transaction = %v, %v; want ErrOtherTenant", ok, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -143,9 +143,9 @@ func addMembers(ctx context.Context, b *testing.B, db *tenantdb.DB, tenants []*t
 	uc := make([]*platform.UserCreate, benchUsers)
 	for u := range uc {
 		// No one signs in: the hash is never verified.
-		uc[u] = db.Platform.User.Create().SetEmail(fmt.Sprintf("member%d@authz-bench.test", u)).SetPasswordHash("!")
+		uc[u] = db.Platform().User.Create().SetEmail(fmt.Sprintf("member%d@authz-bench.test", u)).SetPasswordHash("!")
 	}
-	us, err := db.Platform.User.CreateBulk(uc...).Save(ctx)
+	us, err := db.Platform().User.CreateBulk(uc...).Save(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,14 +155,14 @@ func addMembers(ctx context.Context, b *testing.B, db *tenantdb.DB, tenants []*t
 	}
 	var batch []*platform.MembershipCreate
 	flush := func() {
-		if err := db.Platform.Membership.CreateBulk(batch...).Exec(ctx); err != nil {
+		if err := db.Platform().Membership.CreateBulk(batch...).Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
 		batch = batch[:0]
 	}
 	for i, t := range tenants {
 		for u, id := range ids {
-			batch = append(batch, db.Platform.Membership.Create().SetUserID(id).SetVendorID(t.ID).SetRoleID(benchRole(i, u)+1))
+			batch = append(batch, db.Platform().Membership.Create().SetUserID(id).SetVendorID(t.ID).SetRoleID(benchRole(i, u)+1))
 			if len(batch) == 1000 {
 				flush()
 			}

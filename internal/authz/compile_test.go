@@ -20,7 +20,7 @@ func TestCompiledMasksAgreeWithTheEnforcer(t *testing.T) {
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "mask")
 	err := db.Tx(ctx, shop, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -31,11 +31,11 @@ func TestCompiledMasksAgreeWithTheEnforcer(t *testing.T) {
 	}
 	var users []int
 	for i, key := range []int{1, 2, 3, 4, 5, 1, 2} { // more members than fit inline
-		u, err := db.Platform.User.Create().SetEmail(shop.Slug + "-" + string(rune('a'+i)) + "@x.test").SetPasswordHash("x").Save(ctx)
+		u, err := db.Platform().User.Create().SetEmail(shop.Slug + "-" + string(rune('a'+i)) + "@x.test").SetPasswordHash("x").Save(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Platform.Membership.Create().SetUserID(u.ID).SetVendorID(shop.ID).SetRoleID(key).Exec(ctx); err != nil {
+		if err := db.Platform().Membership.Create().SetUserID(u.ID).SetVendorID(shop.ID).SetRoleID(key).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
 		users = append(users, u.ID)

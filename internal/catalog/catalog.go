@@ -1,7 +1,7 @@
 // Package catalog is a shop's product catalogue: products the vendor makes or
 // publishes from the marketplace staging, the fields they override, and the
 // drift a re-import finds under an override. Every method works on the tenant
-// transaction bound to its context (tenantdb.FromContext) and so only ever
+// transaction bound to its context (tenantdb.Current) and so only ever
 // sees the current vendor's products.
 package catalog
 
@@ -96,7 +96,7 @@ func view(p *tenant.Product) Product {
 	}
 }
 
-func client(ctx context.Context) (*tenant.Client, error) { return tenantdb.FromContext(ctx) }
+func client(ctx context.Context) (*tenant.Client, error) { return tenantdb.Current(ctx) }
 
 // Get returns one product.
 func (s *Service) Get(ctx context.Context, id int) (Product, error) {

@@ -25,7 +25,7 @@ func TestList(t *testing.T) {
 	ctx := context.Background()
 	seed := func(tn *tenantdb.Tenant, n int, prefix string) {
 		err := db.Tx(ctx, tn, func(ctx context.Context) error {
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

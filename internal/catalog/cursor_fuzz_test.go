@@ -21,7 +21,7 @@ func FuzzListCursor(f *testing.F) {
 	tn := tenanttest.Tenant(f, db, "cursor")
 	ctx := context.Background()
 	if err := db.Tx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

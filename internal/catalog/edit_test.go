@@ -205,7 +205,7 @@ func TestOverridesFollowTheSource(t *testing.T) {
 	svc := catalog.New()
 	ctx := context.Background()
 	err := db.Tx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -96,7 +96,7 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		}
 		if laterBase != "" {
 			err := db.Tx(ctx, t, func(ctx context.Context) error {
-				_, err := market.SetConfig(ctx, t, 0, feedConfig(v, laterBase))
+				_, err := market.SetConfig(ctx, 0, feedConfig(v, laterBase))
 				return err
 			})
 			if err != nil {
@@ -106,7 +106,7 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		err = db.Tx(ctx, t, func(ctx context.Context) error {
 			// Demo shops seeded before the import existed hold hand-made
 			// products under the feed's ids: the published ones replace them.
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}
@@ -147,11 +147,11 @@ func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Servi
 	cfg := feedConfig(v, base)
 	var job marketplace.Job
 	err := db.Tx(ctx, t, func(ctx context.Context) error {
-		if _, err := market.SetConfig(ctx, t, 0, cfg); err != nil {
+		if _, err := market.SetConfig(ctx, 0, cfg); err != nil {
 			return err
 		}
 		var err error
-		job, err = market.Trigger(ctx, t, nil, false, marketplace.TriggerDemo)
+		job, err = market.Trigger(ctx, nil, false, marketplace.TriggerDemo)
 		return err
 	})
 	var fe *fault.Error

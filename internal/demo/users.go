@@ -49,7 +49,7 @@ func SeedUsers(ctx context.Context, db *tenantdb.DB, ids *identity.Service) erro
 		if err != nil && !errors.Is(err, fault.ErrConflict) {
 			return fmt.Errorf("demo: user %s: %w", u.Email, err)
 		}
-		acct, err := db.Platform.User.Query().Where(user.Email(u.Email)).Only(ctx)
+		acct, err := db.Platform().User.Query().Where(user.Email(u.Email)).Only(ctx)
 		if err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func grant(ctx context.Context, db *tenantdb.DB, u *platform.User, slug, key str
 	}
 	var roleID int
 	err = db.ReadTx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func grant(ctx context.Context, db *tenantdb.DB, u *platform.User, slug, key str
 	if err != nil {
 		return err
 	}
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.Platform().Tx(ctx)
 	if err != nil {
 		return err
 	}

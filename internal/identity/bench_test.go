@@ -100,7 +100,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	ctx := context.Background()
 	t := tenanttest.Tenant(b, db, "authn")
 	// A policy version other than the default, so reading it is checked.
-	if err := db.Platform.Vendor.UpdateOneID(t.ID).SetPolicyVersion(7).Exec(ctx); err != nil {
+	if err := db.Platform().Vendor.UpdateOneID(t.ID).SetPolicyVersion(7).Exec(ctx); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := s.Login(ctx, benchEmail, benchPassword, identity.Meta{IP: "192.0.2.1"})

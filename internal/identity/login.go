@@ -36,7 +36,7 @@ func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*U
 		return nil, nil, errThrottled(wait)
 	}
 
-	u, err := s.db.Platform.User.Query().Where(user.Email(email)).Only(ctx)
+	u, err := s.db.Platform().User.Query().Where(user.Email(email)).Only(ctx)
 	switch {
 	case platform.IsNotFound(err):
 		if err := s.hasher.Burn(ctx, password); err != nil {
@@ -90,7 +90,7 @@ func (s *Service) loginFailed(ctx context.Context, key []byte, u *platform.User,
 	if u != nil {
 		ev.ActorID = u.ID
 	}
-	if err := audit.Platform(ctx, s.db.Platform, ev); err != nil {
+	if err := audit.Platform(ctx, s.db.Platform(), ev); err != nil {
 		return err
 	}
 	return errLogin

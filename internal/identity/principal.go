@@ -103,7 +103,7 @@ func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
 
 // User returns an account as stored.
 func (s *Service) User(ctx context.Context, id int) (*User, error) {
-	u, err := s.db.Platform.User.Get(ctx, id)
+	u, err := s.db.Platform().User.Get(ctx, id)
 	if platform.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no account %d", id)
 	}

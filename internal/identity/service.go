@@ -118,7 +118,7 @@ func HashSecret(token string) []byte {
 
 // withTx runs fn in a platform transaction.
 func (s *Service) withTx(ctx context.Context, fn func(ctx context.Context, tx *platform.Tx) error) error {
-	tx, err := s.db.Platform.Tx(ctx)
+	tx, err := s.db.Platform().Tx(ctx)
 	if err != nil {
 		return err
 	}

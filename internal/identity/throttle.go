@@ -82,7 +82,7 @@ var throttleTable = pq.QuoteIdentifier(tenantdb.PlatformSchema) + ".login_thrott
 
 // accountBlocked reports how long the account is still blocked (0: not).
 func (s *Service) accountBlocked(ctx context.Context, key []byte) (time.Duration, error) {
-	rows, err := s.db.Platform.QueryContext(ctx,
+	rows, err := s.db.Platform().QueryContext(ctx,
 		`SELECT EXTRACT(EPOCH FROM blocked_until - now())::float8 FROM `+throttleTable+` WHERE key = $1 AND blocked_until > now()`, key)
 	if err != nil {
 		return 0, fmt.Errorf("identity: read login throttle: %w", err)
@@ -104,7 +104,7 @@ func (s *Service) recordFailure(ctx context.Context, key []byte) error {
 	o := s.o.Throttle
 	// failures counts this failure too; reaching the free allowance blocks
 	// for base·2^(failures−allowance), capped.
-	_, err := s.db.Platform.ExecContext(ctx, `
+	_, err := s.db.Platform().ExecContext(ctx, `
 INSERT INTO `+throttleTable+` AS t (key, failures, window_start, blocked_until)
 VALUES ($1, 1, now(), CASE WHEN 1 >= $3 THEN now() + make_interval(secs => $4) END)
 ON CONFLICT (key) DO UPDATE SET
@@ -124,6 +124,6 @@ ON CONFLICT (key) DO UPDATE SET
 
 // clearFailures forgets an account's failures after a successful sign-in.
 func (s *Service) clearFailures(ctx context.Context, key []byte) error {
-	_, err := s.db.Platform.ExecContext(ctx, `DELETE FROM `+throttleTable+` WHERE key = $1`, key)
+	_, err := s.db.Platform().ExecContext(ctx, `DELETE FROM `+throttleTable+` WHERE key = $1`, key)
 	return err
 }

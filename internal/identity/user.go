@@ -36,7 +36,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := s.db.Platform.User.Create().SetEmail(email).SetFirstName(n.FirstName).SetLastName(n.LastName).SetPasswordHash(hash)
+	q := s.db.Platform().User.Create().SetEmail(email).SetFirstName(n.FirstName).SetLastName(n.LastName).SetPasswordHash(hash)
 	if n.SuperAdmin {
 		q.SetPlatformRole(user.PlatformRoleSuperadmin)
 	}
@@ -93,7 +93,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	} else if wait > 0 {
 		return errThrottled(wait)
 	}
-	u, err := s.db.Platform.User.Get(ctx, p.UserID)
+	u, err := s.db.Platform().User.Get(ctx, p.UserID)
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,11 @@ package mail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/tenantdb"
 )
 
 // notifyChannel is the NOTIFY channel that wakes senders. NOTIFY is
@@ -116,12 +119,40 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
 }
 
-// Recent lists the newest n mails, sent or not, newest first, for the
-// development mail page. The mails carry their bodies: that page exists to
-// show them, so it must only be served in development.
-func Recent(ctx context.Context, c *platform.Client, n int) ([]*platform.OutboxMail, error) {
+// Outbox reads the outbox back, for the development mail page.
+type Outbox struct {
+	db *tenantdb.DB
+}
+
+// NewOutbox builds an Outbox.
+func NewOutbox(db *tenantdb.DB) *Outbox { return &Outbox{db: db} }
+
+// Outgoing is a mail of the outbox and how its delivery goes.
+type Outgoing struct {
+	Message
+	CreatedAt time.Time
+	SentAt    *time.Time // nil: not sent yet
+	Attempts  int
+	LastError string
+}
+
+// Recent lists the newest n mails, sent or not, newest first. The mails
+// carry their bodies: the page exists to show them, so it must only be
+// served in development.
+func (o *Outbox) Recent(ctx context.Context, n int) ([]Outgoing, error) {
 	if n <= 0 {
-		return []*platform.OutboxMail{}, nil
+		return []Outgoing{}, nil
 	}
-	return c.OutboxMail.Query().Order(outboxmail.ByID(sql.OrderDesc())).Limit(n).All(ctx)
+	rows, err := o.db.Platform().OutboxMail.Query().Order(outboxmail.ByID(sql.OrderDesc())).Limit(n).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("mail: recent: %w", err)
+	}
+	out := make([]Outgoing, len(rows))
+	for i, m := range rows {
+		out[i] = Outgoing{
+			Message:   Message{Kind: m.Kind, To: m.To, Subject: m.Subject, Body: m.Body},
+			CreatedAt: m.CreatedAt, SentAt: m.SentAt, Attempts: m.Attempts, LastError: m.LastError,
+		}
+	}
+	return out, nil
 }

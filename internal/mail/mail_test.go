@@ -26,7 +26,7 @@ func openDB(t *testing.T) *tenantdb.DB {
 func enqueue(t *testing.T, db *tenantdb.DB, msgs ...Message) {
 	t.Helper()
 	ctx := context.Background()
-	tx, err := db.Platform.Tx(ctx)
+	tx, err := db.Platform().Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func enqueue(t *testing.T, db *tenantdb.DB, msgs ...Message) {
 
 func outbox(t *testing.T, db *tenantdb.DB) []*platform.OutboxMail {
 	t.Helper()
-	all, err := db.Platform.OutboxMail.Query().Order(outboxmail.ByID()).All(context.Background())
+	all, err := db.Platform().OutboxMail.Query().Order(outboxmail.ByID()).All(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestEnqueue(t *testing.T) {
 	t.Run("RollbackLeavesNoMail", func(t *testing.T) {
 		ts := startServer(t, serverOptions{})
 		s := newSMTPSender(t, db, ts.port, nil)
-		tx, err := db.Platform.Tx(ctx)
+		tx, err := db.Platform().Tx(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestEnqueue(t *testing.T) {
 			{"BodyWithNUL", Message{Kind: "invitation", To: "a@b.c", Subject: "s", Body: "a\x00b"}, []string{"body"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				tx, err := db.Platform.Tx(ctx)
+				tx, err := db.Platform().Tx(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -130,14 +130,15 @@ func TestEnqueue(t *testing.T) {
 
 	t.Run("RecentListsNewestFirst", func(t *testing.T) {
 		enqueue(t, db, invitation("r1@example.com"), invitation("r2@example.com"), invitation("r3@example.com"))
-		got, err := Recent(ctx, db.Platform, 2)
+		outbox := NewOutbox(db)
+		got, err := outbox.Recent(ctx, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 || got[0].To != "r3@example.com" || got[1].To != "r2@example.com" {
 			t.Fatalf("Recent(2) = %v", got)
 		}
-		if got, err := Recent(ctx, db.Platform, 0); err != nil || len(got) != 0 {
+		if got, err := outbox.Recent(ctx, 0); err != nil || len(got) != 0 {
 			t.Fatalf("Recent(0) = %v, %v", got, err)
 		}
 	})

@@ -218,7 +218,7 @@ func (s *Sender) next(ctx context.Context, after int) (outcome, error) {
 	// own, bounded by the conversation's timeout.
 	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.Timeout+time.Minute)
 	defer cancel()
-	tx, err := s.db.Platform.Tx(txCtx)
+	tx, err := s.db.Platform().Tx(txCtx)
 	if err != nil {
 		return outcome{}, err
 	}

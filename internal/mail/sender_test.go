@@ -42,7 +42,7 @@ func flush(t *testing.T, s *Sender, want int) {
 // for the backoff running out.
 func makeDue(t *testing.T, db *tenantdb.DB) {
 	t.Helper()
-	err := db.Platform.OutboxMail.Update().SetNextAttemptAt(time.Now().Add(-time.Second)).Exec(context.Background())
+	err := db.Platform().OutboxMail.Update().SetNextAttemptAt(time.Now().Add(-time.Second)).Exec(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (s *Service) watchCancel(ctx context.Context, t *tenantdb.Tenant, jobID int
 func (s *Service) cancelRequested(ctx context.Context, t *tenantdb.Tenant, jobID int) (bool, error) {
 	var yes bool
 	err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -169,11 +169,11 @@ func benchImport(tb testing.TB, db *tenantdb.DB, svc *marketplace.Service, tn *t
 	ctx := context.Background()
 	var job marketplace.Job
 	err := db.Tx(ctx, tn, func(ctx context.Context) error {
-		_, err := svc.SetConfig(ctx, tn, 0, marketplace.Config{Feeds: []schema.FeedURL{{Language: "fr", URL: url}}, Schedule: marketplace.ScheduleOff, Active: true})
+		_, err := svc.SetConfig(ctx, 0, marketplace.Config{Feeds: []schema.FeedURL{{Language: "fr", URL: url}}, Schedule: marketplace.ScheduleOff, Active: true})
 		if err != nil {
 			return err
 		}
-		job, err = svc.Trigger(ctx, tn, nil, false, marketplace.TriggerManual)
+		job, err = svc.Trigger(ctx, nil, false, marketplace.TriggerManual)
 		return err
 	})
 	if err != nil {
@@ -359,6 +359,7 @@ func BenchmarkStaging(b *testing.B) {
 	path := benchFeed(b, rows)
 	url := benchServe(b, path)
 	db := tenanttest.Open(b)
+	raw := tenanttest.SQL(b, tenanttest.PackageDatabase(b))
 	svc := benchService(db, 0)
 	copyRows := benchCopyRows(b, path)
 	if len(copyRows) != rows {
@@ -374,7 +375,7 @@ func BenchmarkStaging(b *testing.B) {
 		b.StartTimer()
 		ti := benchImport(b, db, svc, tn, url, rows)
 		b.StopTimer()
-		tb := benchBaseline(b, db.SharedPool(), pq.QuoteIdentifier(tn.Schema)+".staged_products", copyRows)
+		tb := benchBaseline(b, raw, pq.QuoteIdentifier(tn.Schema)+".staged_products", copyRows)
 		drop()
 		imp += ti
 		base += tb

@@ -97,7 +97,7 @@ func (s *Service) StagedProducts(ctx context.Context, p StagedParams) (StagedPag
 	if limit < 1 || limit > MaxLimit {
 		return StagedPage{}, fault.Fields("invalid listing parameters", map[string]string{"limit": fmt.Sprintf("must be between 1 and %d", MaxLimit)})
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return StagedPage{}, err
 	}
@@ -125,7 +125,7 @@ func (s *Service) StagedProducts(ctx context.Context, p StagedParams) (StagedPag
 // StagedProduct returns one staged product with every language's item and
 // raw columns.
 func (s *Service) StagedProduct(ctx context.Context, id int) (Staged, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Staged{}, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) Select(ctx context.Context, ids []int, filter *StagedParams, s
 	if len(ids) == 0 && filter == nil {
 		return 0, fault.Fields("nothing to select", map[string]string{"ids": "give ids or a filter"})
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -29,7 +29,7 @@ const (
 
 // GetConfig returns the configuration (an empty, inactive one if none).
 func (s *Service) GetConfig(ctx context.Context) (Config, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Config{}, err
 	}
@@ -50,7 +50,7 @@ func loadConfig(ctx context.Context, c *tenant.Client) (Config, error) {
 // SetConfig replaces the configuration after checking every feed: a
 // two-letter language each, no language twice, an http(s) URL the download
 // guard would not refuse outright.
-func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in Config) (Config, error) {
+func (s *Service) SetConfig(ctx context.Context, by int, in Config) (Config, error) {
 	bad := map[string]string{}
 	switch {
 	case len(in.Feeds) == 0 && in.Active:
@@ -88,7 +88,11 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 	if err := fault.Fields("the import configuration is not valid", bad); err != nil {
 		return Config{}, err
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return Config{}, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return Config{}, err
 	}
@@ -101,7 +105,7 @@ func (s *Service) SetConfig(ctx context.Context, t *tenantdb.Tenant, by int, in 
 	}
 	// The platform keeps when the next scheduled import is due, so the
 	// scheduler need not visit every schema.
-	up := s.db.Platform.Vendor.UpdateOneID(t.ID)
+	up := s.db.Platform().Vendor.UpdateOneID(t.ID)
 	if in.Schedule == ScheduleDaily && in.Active {
 		up.SetNextImportAt(time.Now().Add(s.o.ScheduleEvery))
 	} else {

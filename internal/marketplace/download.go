@@ -101,7 +101,7 @@ func (s *Service) sweepSpool(vendorID int) {
 func (s *Service) sources(ctx context.Context, t *tenantdb.Tenant) (map[string]*tenant.ImportSource, error) {
 	out := map[string]*tenant.ImportSource{}
 	err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (s *Service) sources(ctx context.Context, t *tenantdb.Tenant) (map[string]*
 
 // saveSource records a language file as imported (or checked) by job.
 func saveSource(ctx context.Context, lang, url string, d *download, jobID int, keepJob bool) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}

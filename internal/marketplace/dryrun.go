@@ -88,7 +88,7 @@ func (s *Service) runDry(ctx context.Context, t *tenantdb.Tenant, j *tenant.Impo
 					return err
 				}
 				if err := outside(func(ctx context.Context) error {
-					c, err := tenantdb.FromContext(ctx)
+					c, err := tenantdb.Current(ctx)
 					if err != nil {
 						return err
 					}

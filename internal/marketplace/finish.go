@@ -59,7 +59,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 	if err != nil {
 		return err
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Service) finish(ctx context.Context, t *tenantdb.Tenant, jobID int, cur
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM import_disagreements WHERE job_id = $1`, jobID).Scan(&disagreements); err != nil {
 			return err
 		}
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -113,8 +113,12 @@ func jobView(j *tenant.ImportJob) Job {
 // the commit fails the worker finds no job and lets it go; if the queue
 // fails, nothing is stored. A vendor has at most one import queued or
 // running (a unique index says so, whatever the race).
-func (s *Service) Trigger(ctx context.Context, t *tenantdb.Tenant, by *int, dryRun bool, trigger string) (Job, error) {
-	c, err := tenantdb.FromContext(ctx)
+func (s *Service) Trigger(ctx context.Context, by *int, dryRun bool, trigger string) (Job, error) {
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return Job{}, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return Job{}, err
 	}
@@ -161,7 +165,7 @@ func (s *Service) Jobs(ctx context.Context, limit, before int) ([]Job, error) {
 	if limit <= 0 || limit > MaxJobs {
 		limit = 20
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +186,7 @@ func (s *Service) Jobs(ctx context.Context, limit, before int) ([]Job, error) {
 
 // Job returns one job.
 func (s *Service) Job(ctx context.Context, id int) (Job, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Job{}, err
 	}
@@ -203,13 +207,13 @@ func (s *Service) Job(ctx context.Context, id int) (Job, error) {
 // worker within CancelCheck, wherever it is (what its finished language
 // files wrote stays; the file in progress is rolled back).
 func (s *Service) Cancel(ctx context.Context, id int) (Job, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Job{}, err
 	}
-	t, ok := tenantdb.BoundTenant(ctx)
-	if !ok {
-		return Job{}, tenantdb.ErrNotBound
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return Job{}, err
 	}
 	j, err := lockJob(ctx, c, id)
 	if tenant.IsNotFound(err) {

@@ -52,7 +52,7 @@ type Disagreement struct {
 // reportPage starts a page of one of a job's reports: the bound client, the
 // page size (limit within bounds), and a 404 for a job that does not exist.
 func reportPage(ctx context.Context, jobID, limit int) (*tenant.Client, int, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, job
 	for {
 		var rows []*tenant.ImportRowError
 		err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

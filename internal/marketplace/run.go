@@ -42,9 +42,13 @@ const lockImport = 0x62617a01
 // It returns nil when the job has ended (succeeded, partially failed,
 // failed, cancelled — a failure a retry cannot fix is recorded on the job,
 // not returned), a *RetryError when the job is queued for another attempt,
-// ErrBusy or ErrNoJob, or the context's error when it was stopped.
+// ErrBusy or ErrNoJob, or the context's error when it was stopped. It opens
+// transactions of its own, so ctx must not be bound to another tenant.
 func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) error {
-	conn, err := s.db.SharedPool().Conn(ctx)
+	if err := tenantdb.CheckTenant(ctx, t); err != nil {
+		return err
+	}
+	conn, err := s.db.Session(ctx)
 	if err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) err
 func (s *Service) start(ctx context.Context, t *tenantdb.Tenant, jobID int) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(ctx, t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -168,7 +172,7 @@ func lockJob(ctx context.Context, c *tenant.Client, id int) (*tenant.ImportJob, 
 func (s *Service) jobUpdate(ctx context.Context, t *tenantdb.Tenant, jobID int, fn func(j *tenant.ImportJob, u *tenant.ImportJobUpdateOne)) (*tenant.ImportJob, error) {
 	var out *tenant.ImportJob
 	err := s.db.Tx(context.WithoutCancel(ctx), t, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -313,7 +317,7 @@ func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.I
 				return err
 			}
 			// The language's outcome commits with its rows.
-			c, err := tenantdb.FromContext(ctx)
+			c, err := tenantdb.Current(ctx)
 			if err != nil {
 				return err
 			}

@@ -197,7 +197,7 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 			if err != nil || cfg.Schedule != ScheduleDaily || !cfg.Active {
 				return err
 			}
-			_, err = w.s.Trigger(ctx, t, nil, false, TriggerSchedule)
+			_, err = w.s.Trigger(ctx, nil, false, TriggerSchedule)
 			return err
 		})
 		var fe *fault.Error
@@ -270,7 +270,7 @@ func (s *Service) unfinished(ctx context.Context, vendorID, jobID int) (bool, er
 
 // lockFree reports whether no session holds the vendor's import lock.
 func (s *Service) lockFree(ctx context.Context, vendorID int) (bool, error) {
-	conn, err := s.db.SharedPool().Conn(ctx)
+	conn, err := s.db.Session(ctx)
 	if err != nil {
 		return false, err
 	}

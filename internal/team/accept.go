@@ -45,12 +45,17 @@ func errInvitation(code, msg string) error {
 
 var errNoInvitation = &fault.Error{Kind: fault.NotFound, Code: "invalid_invitation", Message: "this invitation link is not valid"}
 
-// Accept turns an invitation into a membership of vendor t (the host the
-// request came to; an invitation of another vendor is not found here).
-// Used, revoked and expired invitations change nothing.
-func (s *Service) Accept(ctx context.Context, t *tenantdb.Tenant, in AcceptInput, validate ValidatePassword) (*Accepted, error) {
+// Accept turns an invitation into a membership of the vendor whose
+// transaction is bound to ctx (the host the request came to; an invitation
+// of another vendor is not found here). Used, revoked and expired
+// invitations change nothing.
+func (s *Service) Accept(ctx context.Context, in AcceptInput, validate ValidatePassword) (*Accepted, error) {
 	if in.Token == "" || len(in.Token) > 100 {
 		return nil, errNoInvitation
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return nil, err
 	}
 	roles, err := roleNames(ctx)
 	if err != nil {

@@ -3,23 +3,11 @@ package team
 import (
 	"context"
 
-	entsql "entgo.io/ent/dialect/sql"
-
-	"github.com/bazaar/bazaar/ent/tenant"
-	"github.com/bazaar/bazaar/ent/tenant/auditevent"
-	"github.com/bazaar/bazaar/tenantdb"
+	"github.com/bazaar/bazaar/internal/audit"
 )
 
 // Audit lists the vendor's audit trail, newest first, limit at a time;
 // before (an event id) pages back.
-func (s *Service) Audit(ctx context.Context, before, limit int) ([]*tenant.AuditEvent, error) {
-	c, err := tenantdb.FromContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	q := c.AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(limit)
-	if before > 0 {
-		q.Where(auditevent.IDLT(before))
-	}
-	return q.All(ctx)
+func (s *Service) Audit(ctx context.Context, before, limit int) ([]audit.Event, error) {
+	return audit.VendorEvents(ctx, audit.Filter{Before: before, Limit: limit})
 }

@@ -51,7 +51,7 @@ type Link func(token string) string
 
 // Invite creates an invitation and queues its mail in the same transaction.
 // The invited role's permissions must all be held by the actor.
-func (s *Service) Invite(ctx context.Context, t *tenantdb.Tenant, a Actor, in InviteInput, link Link) (*Invitation, error) {
+func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput, link Link) (*Invitation, error) {
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	f := map[string]string{}
 	if msg := mail.AddressProblem(email); msg != "" {
@@ -61,6 +61,10 @@ func (s *Service) Invite(ctx context.Context, t *tenantdb.Tenant, a Actor, in In
 		f["role"] = "is required (a role name, or role_id)"
 	}
 	if err := fault.Fields("the invitation is not valid", f); err != nil {
+		return nil, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
 		return nil, err
 	}
 	r, err := roleByRef(ctx, in.RoleID, in.Role)
@@ -129,12 +133,16 @@ func (s *Service) invitationMail(t *tenantdb.Tenant, a Actor, email, roleName, u
 
 // Invitations lists the vendor's pending invitations (expired ones included,
 // marked, so they can be resent).
-func (s *Service) Invitations(ctx context.Context, t *tenantdb.Tenant) ([]Invitation, error) {
+func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	roles, err := roleNames(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Platform.Invitation.Query().
+	rows, err := s.db.Platform().Invitation.Query().
 		Where(invitation.VendorID(t.ID), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil()).
 		Order(invitation.ByID()).
 		All(ctx)
@@ -171,7 +179,11 @@ func (s *Service) pendingForUpdate(ctx context.Context, tx *platform.Tx, t *tena
 
 // ResendInvitation mails a fresh link (the old one stops working) and renews
 // the expiry.
-func (s *Service) ResendInvitation(ctx context.Context, t *tenantdb.Tenant, a Actor, id int, link Link) (*Invitation, error) {
+func (s *Service) ResendInvitation(ctx context.Context, a Actor, id int, link Link) (*Invitation, error) {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	roles, err := roleNames(ctx)
 	if err != nil {
 		return nil, err
@@ -206,7 +218,11 @@ func (s *Service) ResendInvitation(ctx context.Context, t *tenantdb.Tenant, a Ac
 }
 
 // RevokeInvitation makes a pending invitation unusable.
-func (s *Service) RevokeInvitation(ctx context.Context, t *tenantdb.Tenant, a Actor, id int) error {
+func (s *Service) RevokeInvitation(ctx context.Context, a Actor, id int) error {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return err
+	}
 	return s.platformTx(ctx, func(tx *platform.Tx) error {
 		inv, err := s.pendingForUpdate(ctx, tx, t, a, id)
 		if err != nil {

@@ -37,12 +37,16 @@ type RoleRef struct {
 }
 
 // Members lists the vendor's team, active members first.
-func (s *Service) Members(ctx context.Context, t *tenantdb.Tenant) ([]Member, error) {
+func (s *Service) Members(ctx context.Context) ([]Member, error) {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	roles, err := roleNames(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.db.Platform.Membership.Query().
+	ms, err := s.db.Platform().Membership.Query().
 		Where(membership.VendorID(t.ID)).
 		WithUser().
 		Order(membership.ByActive(entsql.OrderDesc()), membership.ByID()).
@@ -66,7 +70,7 @@ func memberOf(m *platform.Membership, roles map[int]string) Member {
 }
 
 func roleNames(ctx context.Context) (map[int]string, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -96,13 +100,16 @@ var (
 // UpdateMember changes a member's role and/or active flag. Guards: not one's
 // own membership; the actor holds every permission of both the member's
 // current role and the new one; the last active Owner stays an active Owner.
-func (s *Service) UpdateMember(ctx context.Context, t *tenantdb.Tenant, a Actor, id int, in MemberUpdate) (*Member, error) {
+func (s *Service) UpdateMember(ctx context.Context, a Actor, id int, in MemberUpdate) (*Member, error) {
 	if in.RoleID == nil && in.Role == nil && in.Active == nil {
 		return nil, fault.Fields("nothing to change", map[string]string{"role": "give role (or role_id) and/or active"})
 	}
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var newRole *tenant.Role
 	if in.RoleID != nil || in.Role != nil {
-		var err error
 		if newRole, err = roleByRef(ctx, deref(in.RoleID), derefS(in.Role)); err != nil {
 			return nil, err
 		}
@@ -175,7 +182,11 @@ func (s *Service) UpdateMember(ctx context.Context, t *tenantdb.Tenant, a Actor,
 
 // RemoveMember takes someone off the team (the membership is deleted; their
 // account stays). The last active Owner cannot be removed.
-func (s *Service) RemoveMember(ctx context.Context, t *tenantdb.Tenant, a Actor, id int) error {
+func (s *Service) RemoveMember(ctx context.Context, a Actor, id int) error {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return err
+	}
 	owner, err := ownerRole(ctx)
 	if err != nil {
 		return err
@@ -236,7 +247,7 @@ func (s *Service) keepAnOwner(ctx context.Context, tx *platform.Tx, vendorID, ow
 }
 
 func ownerRole(ctx context.Context) (*tenant.Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +279,7 @@ type VendorRef struct {
 
 // VendorsOf lists the shops where the user is an active member.
 func (s *Service) VendorsOf(ctx context.Context, userID int) ([]VendorRef, error) {
-	ms, err := s.db.Platform.Membership.Query().
+	ms, err := s.db.Platform().Membership.Query().
 		Where(membership.UserID(userID), membership.Active(true)).
 		WithVendor().
 		Order(membership.ByVendorID()).

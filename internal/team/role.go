@@ -43,8 +43,12 @@ func roleOf(r *tenant.Role) Role {
 }
 
 // Roles lists the vendor's roles with how many active members hold each.
-func (s *Service) Roles(ctx context.Context, t *tenantdb.Tenant) ([]Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+func (s *Service) Roles(ctx context.Context) ([]Role, error) {
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,7 @@ func (s *Service) Roles(ctx context.Context, t *tenantdb.Tenant) ([]Role, error)
 		RoleID int `json:"role_id"`
 		Count  int `json:"count"`
 	}
-	if err := s.db.Platform.Membership.Query().
+	if err := s.db.Platform().Membership.Query().
 		Where(membership.VendorID(t.ID), membership.Active(true)).
 		GroupBy(membership.FieldRoleID).
 		Aggregate(platform.Count()).
@@ -110,7 +114,7 @@ func normalizePerms(perms []string) []string {
 }
 
 // CreateRole adds a custom role. Its permissions must all be held by the actor.
-func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, in RoleInput) (*Role, error) {
+func (s *Service) CreateRole(ctx context.Context, a Actor, in RoleInput) (*Role, error) {
 	if err := in.validate(true); err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if lacking := a.holdsAll(perms); len(lacking) > 0 {
 		return nil, errEscalation(lacking)
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,17 +144,17 @@ func (s *Service) CreateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(r)
-	return &out, s.rolesChanged(ctx, t.ID)
+	return &out, s.rolesChanged(ctx)
 }
 
 // UpdateRole changes a role. Owner never changes; the actor must hold every
 // permission of the role both before and after (so nobody strips or grants
 // what is beyond them).
-func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, id int, in RoleInput) (*Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, a Actor, id int, in RoleInput) (*Role, error) {
 	if err := in.validate(false); err != nil {
 		return nil, err
 	}
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +199,17 @@ func (s *Service) UpdateRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 		return nil, err
 	}
 	out := roleOf(after)
-	return &out, s.rolesChanged(ctx, t.ID)
+	return &out, s.rolesChanged(ctx)
 }
 
 // DeleteRole removes a custom or default role that nobody holds and no
 // pending invitation offers. Owner cannot be deleted.
-func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, id int) error {
-	c, err := tenantdb.FromContext(ctx)
+func (s *Service) DeleteRole(ctx context.Context, a Actor, id int) error {
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -218,11 +226,11 @@ func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if lacking := a.holdsAll(r.Permissions); len(lacking) > 0 {
 		return errEscalation(lacking)
 	}
-	held, err := s.db.Platform.Membership.Query().Where(membership.VendorID(t.ID), membership.RoleID(id)).Exist(ctx)
+	held, err := s.db.Platform().Membership.Query().Where(membership.VendorID(t.ID), membership.RoleID(id)).Exist(ctx)
 	if err != nil {
 		return err
 	}
-	offered, err := s.db.Platform.Invitation.Query().
+	offered, err := s.db.Platform().Invitation.Query().
 		Where(invitation.VendorID(t.ID), invitation.RoleID(id), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil()).
 		Exist(ctx)
 	if err != nil {
@@ -237,7 +245,7 @@ func (s *Service) DeleteRole(ctx context.Context, t *tenantdb.Tenant, a Actor, i
 	if err := s.roleAudit(ctx, a, "team.role_deleted", r, r, nil); err != nil {
 		return err
 	}
-	return s.rolesChanged(ctx, t.ID)
+	return s.rolesChanged(ctx)
 }
 
 func (s *Service) roleAudit(ctx context.Context, a Actor, action string, target, before, after *tenant.Role) error {
@@ -259,7 +267,7 @@ var errNameTaken = fault.Fields("the role is not valid", map[string]string{"name
 // are found by name without regard to case. A unique index on lower(name)
 // settles concurrent creations.
 func nameFree(ctx context.Context, name string, self int) error {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
@@ -275,7 +283,7 @@ func nameFree(ctx context.Context, name string, self int) error {
 
 // roleByRef finds a role by id, or by name (case-insensitive) when id is 0.
 func roleByRef(ctx context.Context, id int, name string) (*tenant.Role, error) {
-	c, err := tenantdb.FromContext(ctx)
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -92,17 +92,21 @@ func (s *Service) membersChanged(ctx context.Context, tx *platform.Tx, vendorID 
 // tenant transaction has committed (bumping earlier would let another
 // instance cache the old roles under the new version); the NOTIFY sent with
 // the change itself covers a failure to bump.
-func (s *Service) rolesChanged(ctx context.Context, vendorID int) error {
-	c, err := tenantdb.FromContext(ctx)
+func (s *Service) rolesChanged(ctx context.Context) error {
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := c.ExecContext(ctx, authz.NotifySQL, authz.NotifyArg(vendorID)); err != nil {
+	t, err := tenantdb.CurrentTenant(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(ctx, authz.NotifySQL, authz.NotifyArg(t.ID)); err != nil {
 		return err
 	}
 	tenantdb.AfterCommit(ctx, func() {
-		if err := s.policies.Bump(context.WithoutCancel(ctx), vendorID); err != nil {
-			s.log.ErrorContext(ctx, "bump policy version after a role change", "vendor_id", vendorID, "err", err)
+		if err := s.policies.Bump(context.WithoutCancel(ctx), t.ID); err != nil {
+			s.log.ErrorContext(ctx, "bump policy version after a role change", "vendor_id", t.ID, "err", err)
 		}
 	})
 	return nil
@@ -110,7 +114,7 @@ func (s *Service) rolesChanged(ctx context.Context, vendorID int) error {
 
 // platformTx runs fn in a platform transaction.
 func (s *Service) platformTx(ctx context.Context, fn func(tx *platform.Tx) error) error {
-	tx, err := s.db.Platform.Tx(ctx)
+	tx, err := s.db.Platform().Tx(ctx)
 	if err != nil {
 		return err
 	}

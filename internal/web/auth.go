@@ -334,12 +334,11 @@ func (s *server) register(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	site := siteOf(c)
 	acc := team.AcceptInput{Token: in.Token, Password: in.Password, FirstName: in.FirstName, LastName: in.LastName, IP: s.clientIP(c), RequestID: requestID(c)}
 	if p := principalOf(c); p != nil {
 		acc.AsUser = p.UserID
 	}
-	res, err := s.team.Accept(c.UserContext(), site.Tenant, acc, identity.ValidatePassword)
+	res, err := s.team.Accept(c.UserContext(), acc, identity.ValidatePassword)
 	if err != nil {
 		return err
 	}

@@ -397,7 +397,7 @@ func TestRefreshRotation(t *testing.T) {
 		}
 	})
 	t.Run("ReuseIsAudited", func(t *testing.T) {
-		ev, err := ts.db.Platform.AuditEvent.Query().
+		ev, err := ts.db.Platform().AuditEvent.Query().
 			Where(auditevent.Action("auth.refresh_token_reused"), auditevent.TargetID(strconv.Itoa(sid))).
 			All(context.Background())
 		if err != nil {
@@ -701,7 +701,7 @@ func TestBruteForce(t *testing.T) {
 			}
 		})
 		t.Run("FailuresAreAudited", func(t *testing.T) {
-			n, err := ts.db.Platform.AuditEvent.Query().
+			n, err := ts.db.Platform().AuditEvent.Query().
 				Where(auditevent.Action("auth.login_failed"), auditevent.TargetID(x.Email)).
 				Count(context.Background())
 			if err != nil {

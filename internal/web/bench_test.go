@@ -58,10 +58,17 @@ func BenchmarkListProducts(b *testing.B) {
 		round   = 3 * time.Second
 	)
 	d, tenants := benchFleet(b)
-	db := tenanttest.OpenDatabase(b, d, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = pool, pool })
+	db := tenanttest.OpenDatabase(b, d, func(o *tenantdb.Options) {
+		o.MaxOpenConns, o.MaxIdleConns = pool, pool
+		o.AllowUnbound = true // the baseline
+	})
 	ts := startServer(b, db, defaultOptions(), func(s *server, vendor fiber.Router) {
 		vendor.Get("/bench/unbound/products", func(c *fiber.Ctx) error {
-			c.SetUserContext(s.db.Unbound(c.UserContext(), siteOf(c).Tenant))
+			ctx, err := db.Unbound(c.UserContext(), siteOf(c).Tenant)
+			if err != nil {
+				return err
+			}
+			c.SetUserContext(ctx)
 			return c.Next()
 		}, s.shopProducts)
 	})

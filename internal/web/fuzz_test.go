@@ -156,7 +156,7 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	ctx := context.Background()
 	if err := db.Tx(ctx, shop, func(ctx context.Context) error {
 		var err error
-		job, err = ts.market.Trigger(ctx, shop, nil, false, marketplace.TriggerManual)
+		job, err = ts.market.Trigger(ctx, nil, false, marketplace.TriggerManual)
 		return err
 	}); err != nil {
 		f.Fatal(err)

@@ -34,7 +34,7 @@ func TestScheduledImportRuns(t *testing.T) {
 	}
 	ctx := context.Background()
 	var next time.Time
-	pool := db.SharedPool()
+	pool := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
 	if err := pool.QueryRowContext(ctx, `SELECT next_import_at FROM platform.vendors WHERE id = $1`, shop.ID).Scan(&next); err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func TestTransientFailureIsBounded(t *testing.T) {
 // vendor's import slot.
 func TestPermanentFailureFailsAtOnce(t *testing.T) {
 	ts, shop, host, tok := importShop(t, "poison", setup{})
-	if _, err := ts.db.SharedPool().ExecContext(context.Background(),
+	if _, err := tenanttest.SQL(t, tenanttest.PackageDatabase(t)).ExecContext(context.Background(),
 		`ALTER TABLE `+shop.Schema+`.staged_products ADD CONSTRAINT poison_title CHECK (title <> 'POISON')`); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestDatabaseRestartIsRetried(t *testing.T) {
 	// The staging transaction is the oldest one open: the others (progress,
 	// the cancel watch, the queue) are short.
 	var killed bool
-	if err := ts.db.SharedPool().QueryRowContext(context.Background(), `
+	if err := tenanttest.SQL(t, tenanttest.PackageDatabase(t)).QueryRowContext(context.Background(), `
 		SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 			AND xact_start IS NOT NULL AND state <> 'idle'
@@ -184,8 +184,9 @@ func TestCancelWhileRetryWaits(t *testing.T) {
 	}
 	// The queue records an attempt's end a moment after it (in batches).
 	var state string
+	raw := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
 	for deadline := time.Now().Add(5 * time.Second); state != "cancelled" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		err := ts.db.SharedPool().QueryRowContext(context.Background(), `SELECT state FROM river.river_job
+		err := raw.QueryRowContext(context.Background(), `SELECT state FROM river.river_job
 			WHERE kind = 'marketplace_import' AND args @> jsonb_build_object('vendor_id', $1::int, 'job_id', $2::int)`, shop.ID, id).Scan(&state)
 		if err != nil {
 			t.Fatal(err)
@@ -233,7 +234,7 @@ func TestCancelAnOrphanedImport(t *testing.T) {
 	ts.configure(t, host, tok, map[string]string{"fr": "http://feeds.example.com/fr.tsv"}, "fr")
 	id := ts.trigger(t, host, tok)
 	err := db.Tx(context.Background(), shop, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}

@@ -160,6 +160,7 @@ func TestJSONTextProblemsNameThePath(t *testing.T) {
 // a 500; it is recorded cleaned instead (a client cannot fix its own).
 func TestRecordedUserAgent(t *testing.T) {
 	db := tenanttest.Open(t)
+	raw := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
 	shop := tenanttest.Tenant(t, db, "agent")
 	opts := defaultOptions()
 	opts.Input.MaxUserAgent = 8
@@ -178,7 +179,7 @@ func TestRecordedUserAgent(t *testing.T) {
 			t.Fatalf("sign in with User-Agent %q: %d %s", tt.sent, status, body)
 		}
 		var ua string
-		if err := db.SharedPool().QueryRowContext(context.Background(),
+		if err := raw.QueryRowContext(context.Background(),
 			`SELECT user_agent FROM platform.sessions WHERE user_id = $1 ORDER BY id DESC LIMIT 1`, u.ID).Scan(&ua); err != nil {
 			t.Fatal(err)
 		}

@@ -138,7 +138,7 @@ func TestInvitationRefusals(t *testing.T) {
 	}
 	noAccount := func(email string) {
 		t.Helper()
-		if n, _ := db.Platform.User.Query().Where(user.Email(email)).Count(ctx); n != 0 {
+		if n, _ := db.Platform().User.Query().Where(user.Email(email)).Count(ctx); n != 0 {
 			t.Fatalf("%s got an account", email)
 		}
 	}
@@ -157,7 +157,7 @@ func TestInvitationRefusals(t *testing.T) {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
 		tok := tokenFor("late" + at)
-		if _, err := db.Platform.Invitation.Update().Where(invitation.Email("late" + at)).
+		if _, err := db.Platform().Invitation.Update().Where(invitation.Email("late" + at)).
 			SetExpiresAt(time.Now().Add(-time.Minute)).Save(ctx); err != nil {
 			t.Fatal(err)
 		}

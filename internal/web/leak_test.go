@@ -26,7 +26,7 @@ import (
 // leakRoutes are handlers that end badly, each after writing to its tenant.
 func leakRoutes(s *server, vendor fiber.Router) {
 	write := func(c *fiber.Ctx) error {
-		cl, err := tenantdb.FromContext(c.UserContext())
+		cl, err := tenantdb.Current(c.UserContext())
 		if err != nil {
 			return err
 		}
@@ -48,7 +48,7 @@ func leakRoutes(s *server, vendor fiber.Router) {
 		if err := write(c); err != nil {
 			return err
 		}
-		cl, _ := tenantdb.FromContext(c.UserContext())
+		cl, _ := tenantdb.Current(c.UserContext())
 		if _, err := cl.ExecContext(c.UserContext(), `SELECT pg_sleep(0.3)`); err != nil {
 			return err
 		}

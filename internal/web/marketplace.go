@@ -29,7 +29,7 @@ func (s *server) setImportConfig(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := s.market.SetConfig(c.UserContext(), siteOf(c).Tenant, s.actor(c).UserID, in)
+	cfg, err := s.market.SetConfig(c.UserContext(), s.actor(c).UserID, in)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 		in.DryRun = b
 	}
 	by := s.actor(c).UserID
-	j, err := s.market.Trigger(c.UserContext(), siteOf(c).Tenant, &by, in.DryRun, marketplace.TriggerManual)
+	j, err := s.market.Trigger(c.UserContext(), &by, in.DryRun, marketplace.TriggerManual)
 	if err != nil {
 		return err
 	}

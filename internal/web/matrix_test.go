@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -344,5 +346,70 @@ func TestSuperAdminIsNotAVendorRole(t *testing.T) {
 				t.Errorf("GET %s%s: %d %s, want %d %s", tt.host, tt.path, r.status, r.body, tt.wantStatus, tt.wantCode)
 			}
 		})
+	}
+}
+
+// TestPlatformAuditListing: the super admins' trail is the platform's events
+// as audit.Event, newest first; ?action= filters and ?before= pages back.
+func TestPlatformAuditListing(t *testing.T) {
+	db := tenanttest.Open(t)
+	shop := tenanttest.Tenant(t, db, "platformaudit")
+	ts := startServer(t, db, defaultOptions(), nil)
+	adminHost := "admin." + base
+	adminEmail := "root@" + shop.Slug + ".test"
+	if _, err := ts.ids.CreateUser(context.Background(), identity.NewUser{
+		Email: adminEmail, FirstName: "Platform", LastName: "Admin", Password: testPassword, SuperAdmin: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	superAdmin := ts.login(t, adminHost, adminEmail).access
+	stranger := "nobody@" + shop.Slug + ".test"
+	var requests []string
+	for range 2 {
+		r := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/auth/login",
+			body: map[string]any{"email": stranger, "password": "not the password at all"}})
+		if r.status != http.StatusUnauthorized {
+			t.Fatalf("failed login: %d %s", r.status, r.body)
+		}
+		requests = append(requests, r.header.Get("X-Request-ID"))
+	}
+	list := func(query string) []audit.Event {
+		t.Helper()
+		r := ts.do(t, req{method: "GET", host: adminHost, path: "/api/v1/admin/audit" + query, token: superAdmin})
+		if r.status != http.StatusOK {
+			t.Fatalf("audit%s: %d %s", query, r.status, r.body)
+		}
+		var out struct {
+			Events []audit.Event `json:"events"`
+		}
+		r.decode(t, &out)
+		return out.Events
+	}
+
+	failed := list("?action=auth.login_failed")
+	var mine []audit.Event
+	for _, e := range failed {
+		if e.Action != "auth.login_failed" {
+			t.Errorf("?action=auth.login_failed listed %s", e.Action)
+		}
+		if e.ActorEmail == stranger {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) != 2 {
+		t.Fatalf("%d failed logins of %s listed, want 2: %+v", len(mine), stranger, failed)
+	}
+	newest := mine[0]
+	if newest.RequestID != requests[1] || mine[1].RequestID != requests[0] || newest.ID <= mine[1].ID {
+		t.Errorf("not newest first: %+v", mine)
+	}
+	if newest.VendorID != shop.ID || newest.TargetType != "user" || newest.TargetID != stranger ||
+		newest.IP == "" || newest.At.IsZero() || newest.After["reason"] == nil {
+		t.Errorf("event %+v", newest)
+	}
+	for _, e := range list("?before=" + strconv.Itoa(newest.ID)) {
+		if e.ID >= newest.ID {
+			t.Errorf("?before=%d listed event %d", newest.ID, e.ID)
+		}
 	}
 }

@@ -7,11 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
-	"github.com/bazaar/bazaar/internal/mail"
-
-	entsql "entgo.io/ent/dialect/sql"
 )
 
 // acceptInvitePage is where an invitation mail leads: a form that posts to
@@ -37,7 +34,7 @@ func (s *server) resetPasswordPage(c *fiber.Ctx) error {
 
 // devMails lists the outbox (development only: it shows one-time links).
 func (s *server) devMails(c *fiber.Ctx) error {
-	mails, err := mail.Recent(c.UserContext(), s.db.Platform, 50)
+	mails, err := s.outbox.Recent(c.UserContext(), 50)
 	if err != nil {
 		return err
 	}
@@ -52,14 +49,7 @@ func (s *server) platformAudit(c *fiber.Ctx) error {
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	q := s.db.Platform.AuditEvent.Query().Order(auditevent.ByID(entsql.OrderDesc())).Limit(100)
-	if before > 0 {
-		q.Where(auditevent.IDLT(before))
-	}
-	if a := c.Query("action"); a != "" {
-		q.Where(auditevent.Action(strings.Clone(a)))
-	}
-	ev, err := q.All(c.UserContext())
+	ev, err := s.audit.PlatformEvents(c.UserContext(), audit.Filter{Before: before, Action: strings.Clone(c.Query("action")), Limit: 100})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func TestChangePassword(t *testing.T) {
 	ts := start(t, db, setup{opts: defaultOptions()})
 	email := "changer@" + tenanttest.Slug("pw") + ".test"
 	u := ts.user(t, email)
-	if err := db.Platform.User.UpdateOneID(u.ID).SetMustChangePassword(true).Exec(context.Background()); err != nil {
+	if err := db.Platform().User.UpdateOneID(u.ID).SetMustChangePassword(true).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	here := ts.login(t, base, email)
@@ -50,7 +50,7 @@ func TestChangePassword(t *testing.T) {
 		body: map[string]any{"email": email, "password": testPassword}}); r.status != http.StatusUnauthorized {
 		t.Fatalf("old password still works: %d", r.status)
 	}
-	if must, _ := db.Platform.User.Query().Where(user.ID(u.ID)).Select(user.FieldMustChangePassword).Bool(context.Background()); must {
+	if must, _ := db.Platform().User.Query().Where(user.ID(u.ID)).Select(user.FieldMustChangePassword).Bool(context.Background()); must {
 		t.Fatal("must_change_password still set")
 	}
 	if r := ts.do(t, req{method: "POST", host: base, path: "/api/v1/auth/password",
@@ -67,7 +67,7 @@ func TestDeactivatedUserIsSignedOut(t *testing.T) {
 	email := "leaving@" + tenanttest.Slug("off") + ".test"
 	u := ts.user(t, email)
 	s := ts.login(t, base, email)
-	if err := db.Platform.User.UpdateOneID(u.ID).SetActive(false).Exec(context.Background()); err != nil {
+	if err := db.Platform().User.UpdateOneID(u.ID).SetActive(false).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if r := ts.do(t, req{method: "GET", host: base, path: "/api/v1/auth/me", token: s.access}); r.status != http.StatusUnauthorized {

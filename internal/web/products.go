@@ -93,9 +93,9 @@ func (s *server) shopProducts(c *fiber.Ctx) error {
 // shopHome renders the shop's home page with its first products, on the
 // server, so the content is in the HTML crawlers receive.
 func (s *server) shopHome(c *fiber.Ctx) error {
-	t, ok := tenantdb.BoundTenant(c.UserContext())
-	if !ok {
-		return tenantdb.ErrNotBound
+	t, err := tenantdb.CurrentTenant(c.UserContext())
+	if err != nil {
+		return err
 	}
 	page, err := s.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
 	if err != nil {

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -12,9 +13,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -40,16 +43,37 @@ type Options struct {
 	Input InputLimits
 }
 
+// Database is what the web layer asks of the database (*tenantdb.DB in
+// production): a transaction bound to the request's tenant, and the facts
+// site resolution and readiness report. Nothing more: holding only this, a
+// handler cannot reach the platform client or a tenant's tables outside a
+// binding, nor build a query of its own; the domain services do that.
+type Database interface {
+	// Begin opens a transaction bound to t (tenantTx).
+	Begin(ctx context.Context, t *tenantdb.Tenant, readOnly bool) (context.Context, *tenantdb.Txn, error)
+	// ReadTx runs fn in a read-only transaction bound to t, for a handler
+	// that streams after its request's transaction would have ended.
+	ReadTx(ctx context.Context, t *tenantdb.Tenant, fn func(ctx context.Context) error) error
+	// TenantLatest is the newest tenant migration this binary knows.
+	TenantLatest() string
+	Ping(ctx context.Context) error
+	PlatformCurrent(ctx context.Context) (bool, error)
+	TenantsBehind(ctx context.Context) (int, error)
+}
+
 // Deps are the services the routes need.
 type Deps struct {
 	Log      *slog.Logger
-	DB       *tenantdb.DB
+	DB       Database
 	Resolver *tenantdb.Resolver
 	Catalog  *catalog.Service
 	Market   *marketplace.Service
 	Identity *identity.Service
 	Authz    *authz.Authorizer
 	Team     *team.Service
+	Audit    *audit.Service
+	// Outbox lists the outgoing mail at /dev/mails with DevPages.
+	Outbox *mail.Outbox
 	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
 	// imports can run again from the server in development.
 	DevFeeds fs.FS
@@ -58,13 +82,15 @@ type Deps struct {
 type server struct {
 	opts           Options
 	log            *slog.Logger
-	db             *tenantdb.DB
+	db             Database
 	resolver       *tenantdb.Resolver
 	catalog        *catalog.Service
 	market         *marketplace.Service
 	identity       *identity.Service
 	authz          *authz.Authorizer
 	team           *team.Service
+	audit          *audit.Service
+	outbox         *mail.Outbox
 	trustedProxies []*net.IPNet
 	app            *fiber.App                           // host-independent routes, then site resolution
 	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
@@ -93,6 +119,8 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		identity:       d.Identity,
 		authz:          d.Authz,
 		team:           d.Team,
+		audit:          d.Audit,
+		outbox:         d.Outbox,
 		extraRoutes:    extra,
 		trustedProxies: trustedNets(opts.TrustedProxies),
 	}

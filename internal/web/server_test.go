@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar/bazaar"
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fetch"
@@ -137,7 +138,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market)
 	}
-	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm}, su.extra)
+	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db), Outbox: mail.NewOutbox(db)}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -152,12 +153,17 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 // test ends.
 func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service) *queue.Client {
 	t.Helper()
-	if err := queue.Migrate(context.Background(), db.SharedPool(), "river"); err != nil {
+	pool, err := db.OpenSidePool(context.Background(), "queue", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() }) // after the client has stopped (cleanups run last first)
+	if err := queue.Migrate(context.Background(), pool, "river"); err != nil {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
 	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
-	c, err := queue.New(db.SharedPool(), workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
+	c, err := queue.New(pool, workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
 		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +285,7 @@ func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRe
 	ctx := context.Background()
 	var roleID int
 	err := ts.db.ReadTx(ctx, tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -291,7 +297,7 @@ func (ts *testServer) join(t testing.TB, tn *tenantdb.Tenant, userID int, roleRe
 	}
 	// As the team service does: the change and its announcement commit
 	// together, so every instance's authorizer forgets the vendor.
-	tx, err := ts.db.Platform.Tx(ctx)
+	tx, err := ts.db.Platform().Tx(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func (s *server) inviteLink(c *fiber.Ctx) team.Link {
 }
 
 func (s *server) listMembers(c *fiber.Ctx) error {
-	m, err := s.team.Members(c.UserContext(), siteOf(c).Tenant)
+	m, err := s.team.Members(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (s *server) updateMember(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	m, err := s.team.UpdateMember(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, in)
+	m, err := s.team.UpdateMember(c.UserContext(), s.actor(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *server) removeMember(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.RemoveMember(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
+	if err := s.team.RemoveMember(c.UserContext(), s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -65,7 +65,7 @@ func (s *server) invite(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	inv, err := s.team.Invite(c.UserContext(), siteOf(c).Tenant, s.actor(c), in, s.inviteLink(c))
+	inv, err := s.team.Invite(c.UserContext(), s.actor(c), in, s.inviteLink(c))
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *server) invite(c *fiber.Ctx) error {
 }
 
 func (s *server) listInvitations(c *fiber.Ctx) error {
-	inv, err := s.team.Invitations(c.UserContext(), siteOf(c).Tenant)
+	inv, err := s.team.Invitations(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *server) resendInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	inv, err := s.team.ResendInvitation(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, s.inviteLink(c))
+	inv, err := s.team.ResendInvitation(c.UserContext(), s.actor(c), id, s.inviteLink(c))
 	if err != nil {
 		return err
 	}
@@ -97,14 +97,14 @@ func (s *server) revokeInvitation(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.RevokeInvitation(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
+	if err := s.team.RevokeInvitation(c.UserContext(), s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *server) listRoles(c *fiber.Ctx) error {
-	r, err := s.team.Roles(c.UserContext(), siteOf(c).Tenant)
+	r, err := s.team.Roles(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *server) createRole(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.CreateRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), in)
+	r, err := s.team.CreateRole(c.UserContext(), s.actor(c), in)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *server) updateRole(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.UpdateRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), id, in)
+	r, err := s.team.UpdateRole(c.UserContext(), s.actor(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.team.DeleteRole(c.UserContext(), siteOf(c).Tenant, s.actor(c), id); err != nil {
+	if err := s.team.DeleteRole(c.UserContext(), s.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -39,7 +40,7 @@ func (ts *testServer) rawGet(t testing.TB, host, path string, headers ...string)
 func addProduct(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, sku, name string) {
 	t.Helper()
 	err := db.Tx(context.Background(), tn, func(ctx context.Context) error {
-		c, err := tenantdb.FromContext(ctx)
+		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
@@ -253,7 +254,7 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 	tn := tenanttest.Tenant(t, db, "leaky")
 	ts := startServer(t, db, defaultOptions(), func(s *server, vendor fiber.Router) {
 		vendor.Get("/test/sql-error", s.tenantTx(false), func(c *fiber.Ctx) error {
-			cl, err := tenantdb.FromContext(c.UserContext())
+			cl, err := tenantdb.Current(c.UserContext())
 			if err != nil {
 				return err
 			}
@@ -286,5 +287,37 @@ func eventuallyStatus(t *testing.T, ts *testServer, host, path string, want int)
 			t.Fatalf("%s%s still answers %d %s, want %d", host, path, status, body, want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDevMailsPage: in development the platform host lists the outbox, bodies
+// and all; elsewhere the page does not exist.
+func TestDevMailsPage(t *testing.T) {
+	db := tenanttest.Open(t)
+	ctx := context.Background()
+	to := tenanttest.Slug("devmail") + "@example.com"
+	tx, err := db.Platform().Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mail.Enqueue(ctx, tx, mail.Message{Kind: "invitation", To: to, Subject: "Join the shop", Body: "Follow https://link.test/one-time"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	dev := defaultOptions()
+	dev.DevPages = true
+	status, body := startServer(t, db, dev, nil).rawGet(t, base, "/dev/mails")
+	if status != 200 {
+		t.Fatalf("/dev/mails: %d %s", status, body)
+	}
+	for _, want := range []string{"Join the shop", "To " + to, "invitation", "not sent (0 attempts)", "https://link.test/one-time"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q: %s", want, body)
+		}
+	}
+	if status, body := startServer(t, db, defaultOptions(), nil).rawGet(t, base, "/dev/mails"); status != 404 {
+		t.Errorf("/dev/mails without DevPages: %d %s", status, body)
 	}
 }

@@ -441,7 +441,7 @@ func Fleet(tb testing.TB, prefix string, n, products int) (*Database, []*tenantd
 				return
 			}
 			err = db.Tx(ctx, tn, func(ctx context.Context) error {
-				c, err := tenantdb.FromContext(ctx)
+				c, err := tenantdb.Current(ctx)
 				if err != nil {
 					return err
 				}
@@ -463,7 +463,7 @@ func Fleet(tb testing.TB, prefix string, n, products int) (*Database, []*tenantd
 	// The system catalogs just grew by tens of thousands of rows; give them
 	// the statistics autovacuum would soon, so benchmarks do not measure
 	// plans made for an empty database.
-	if _, err := db.SharedPool().ExecContext(context.Background(), `ANALYZE pg_catalog.pg_class, pg_catalog.pg_namespace,
+	if _, err := SQL(tb, d).ExecContext(context.Background(), `ANALYZE pg_catalog.pg_class, pg_catalog.pg_namespace,
 		pg_catalog.pg_attribute, pg_catalog.pg_depend, pg_catalog.pg_type, pg_catalog.pg_index, pg_catalog.pg_constraint,
 		pg_catalog.pg_attrdef, pg_catalog.pg_sequence, pg_catalog.pg_default_acl`); err != nil {
 		tb.Fatal(err)
