@@ -75,98 +75,28 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 	if err := nv.validate(); err != nil {
 		return nil, err
 	}
-	schema, role := SchemaName(nv.Slug), RoleName(db.opts.RolePrefix, nv.Slug)
-	qs, qr := quoteIdent(schema), quoteIdent(role)
-
 	tx, err := db.platform.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: provision %q: %w", nv.Slug, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 
-	claimed := false
+	p := &provisioning{db: db, tx: tx, nv: nv,
+		schema: SchemaName(nv.Slug), role: RoleName(db.opts.RolePrefix, nv.Slug)}
 	steps := []struct {
 		name string
-		run  func() error
+		run  func(ctx context.Context) error
 	}{
-		{"lock", func() error {
-			_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockProvision, nv.Slug)
-			return err
-		}},
-		{"register", func() error {
-			exists, err := tx.Vendor.Query().Where(vendor.Slug(nv.Slug)).Exist(ctx)
-			if err != nil {
-				return err
-			}
-			if exists {
-				return fault.New(fault.Conflict, "vendor %q already exists", nv.Slug)
-			}
-			return tx.Vendor.Create().
-				SetSlug(nv.Slug).
-				SetName(strings.TrimSpace(nv.Name)).
-				SetBusinessEmail(nv.BusinessEmail).
-				SetBusinessPhone(nv.BusinessPhone).
-				SetBusinessAddress(nv.BusinessAddress).
-				SetBusinessCity(nv.BusinessCity).
-				SetBusinessPostalCode(nv.BusinessPostalCode).
-				SetBusinessCountry(nv.BusinessCountry).
-				SetDbSchema(schema).
-				SetDbRole(role).
-				Exec(ctx)
-		}},
-		{"schema", func() error {
-			// A spare schema, prepared ahead with every migration, becomes
-			// the vendor's by a rename; without one the schema is made here.
-			var err error
-			if claimed, err = db.claimSpare(ctx, tx, schema, role); err != nil || claimed {
-				if err == nil {
-					_, err = tx.ExecContext(ctx, `SET LOCAL search_path TO `+qs)
-				}
-				return err
-			}
-			// The revision table is created before the default privileges
-			// below, so the tenant role never gets to touch it.
-			return execAll(ctx, tx,
-				`CREATE SCHEMA `+qs,
-				`SET LOCAL search_path TO `+qs,
-				createRevisionTable,
-			)
-		}},
-		{"role", func() error {
-			if claimed {
-				return nil // the spare's role, renamed
-			}
-			return execAll(ctx, tx,
-				`CREATE ROLE `+qr+` NOLOGIN NOINHERIT`,
-				// The application role switches to the tenant role with SET
-				// LOCAL ROLE; it needs membership for that, nothing more.
-				`GRANT `+qr+` TO CURRENT_USER`,
-			)
-		}},
-		{"grants", func() error {
-			if claimed {
-				return nil // granted when the spare was made
-			}
-			return execAll(ctx, tx,
-				`GRANT USAGE ON SCHEMA `+qs+` TO `+qr,
-				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO `+qr,
-				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO `+qr,
-				`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT EXECUTE ON FUNCTIONS TO `+qr,
-			)
-		}},
-		{"migrate", func() error {
-			if _, err := db.tenantSrc.apply(ctx, tx); err != nil {
-				return err
-			}
-			return tx.Vendor.Update().Where(vendor.Slug(nv.Slug)).SetSchemaVersion(db.tenantSrc.Latest()).Exec(ctx)
-		}},
-		{"notify", func() error {
-			_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, nv.Slug)
-			return err
-		}},
+		{"lock", p.lock},
+		{"register", p.register},
+		{"schema", p.makeSchema},
+		{"role", p.makeRole},
+		{"grants", p.grant},
+		{"migrate", p.migrate},
+		{"notify", p.notify},
 	}
 	for _, s := range steps {
-		if err := s.run(); err != nil {
+		if err := s.run(ctx); err != nil {
 			return nil, provisionError(nv.Slug, s.name, err)
 		}
 		if db.faultHook != nil {
@@ -178,8 +108,119 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 	if err := tx.Commit(); err != nil {
 		return nil, provisionError(nv.Slug, "commit", err)
 	}
-	db.log.InfoContext(ctx, "tenant provisioned", "tenant", nv.Slug, "schema", schema, "role", role)
+	db.log.InfoContext(ctx, "tenant provisioned", "tenant", nv.Slug, "schema", p.schema, "role", p.role)
 	return db.TenantBySlug(ctx, nv.Slug)
+}
+
+// provisioning is one vendor's provisioning transaction, step by step.
+type provisioning struct {
+	db           *DB
+	tx           *platform.Tx
+	nv           NewVendor
+	schema, role string
+	claimed      bool // a spare schema (with its role and grants) was claimed
+}
+
+// lock serialises provisioning of one slug, whichever instance runs it.
+func (p *provisioning) lock(ctx context.Context) error {
+	_, err := p.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockProvision, p.nv.Slug)
+	return err
+}
+
+// register writes the registry row; a slug taken is a conflict.
+func (p *provisioning) register(ctx context.Context) error {
+	nv := p.nv
+	exists, err := p.tx.Vendor.Query().Where(vendor.Slug(nv.Slug)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if exists {
+		return fault.New(fault.Conflict, "vendor %q already exists", nv.Slug)
+	}
+	return p.tx.Vendor.Create().
+		SetSlug(nv.Slug).
+		SetName(strings.TrimSpace(nv.Name)).
+		SetBusinessEmail(nv.BusinessEmail).
+		SetBusinessPhone(nv.BusinessPhone).
+		SetBusinessAddress(nv.BusinessAddress).
+		SetBusinessCity(nv.BusinessCity).
+		SetBusinessPostalCode(nv.BusinessPostalCode).
+		SetBusinessCountry(nv.BusinessCountry).
+		SetDbSchema(p.schema).
+		SetDbRole(p.role).
+		Exec(ctx)
+}
+
+// makeSchema claims a spare schema, prepared ahead with every migration, by
+// renaming it; without one it makes the schema and its revision table.
+func (p *provisioning) makeSchema(ctx context.Context) error {
+	qs := quoteIdent(p.schema)
+	var err error
+	if p.claimed, err = p.db.claimSpare(ctx, p.tx, p.schema, p.role); err != nil || p.claimed {
+		if err == nil {
+			_, err = p.tx.ExecContext(ctx, `SET LOCAL search_path TO `+qs)
+		}
+		return err
+	}
+	return execAll(ctx, p.tx, schemaStatements(qs)...)
+}
+
+// makeRole makes the tenant role, unless the claimed spare brought it.
+func (p *provisioning) makeRole(ctx context.Context) error {
+	if p.claimed {
+		return nil
+	}
+	return execAll(ctx, p.tx, roleStatements(quoteIdent(p.role))...)
+}
+
+// grant gives the tenant role its schema, unless the claimed spare's role
+// was granted when the spare was made.
+func (p *provisioning) grant(ctx context.Context) error {
+	if p.claimed {
+		return nil
+	}
+	return execAll(ctx, p.tx, grantStatements(quoteIdent(p.schema), quoteIdent(p.role))...)
+}
+
+// migrate brings the schema to this binary's newest migration (a claimed
+// spare is there already) and records the version.
+func (p *provisioning) migrate(ctx context.Context) error {
+	if _, err := p.db.tenantSrc.apply(ctx, p.tx); err != nil {
+		return err
+	}
+	return p.tx.Vendor.Update().Where(vendor.Slug(p.nv.Slug)).SetSchemaVersion(p.db.tenantSrc.Latest()).Exec(ctx)
+}
+
+// notify tells every instance's caches, at commit.
+func (p *provisioning) notify(ctx context.Context) error {
+	_, err := p.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, p.nv.Slug)
+	return err
+}
+
+// The statements that make a tenant schema and its role, shared by
+// provisioning and spare schemas so both end up alike. qs and qr are quoted.
+
+// schemaStatements make the schema and its revision table — before the
+// default privileges, so the tenant role never gets to touch the table.
+func schemaStatements(qs string) []string {
+	return []string{`CREATE SCHEMA ` + qs, `SET LOCAL search_path TO ` + qs, createRevisionTable}
+}
+
+// roleStatements make the tenant role. The application role switches to it
+// with SET LOCAL ROLE; it needs membership for that, nothing more.
+func roleStatements(qr string) []string {
+	return []string{`CREATE ROLE ` + qr + ` NOLOGIN NOINHERIT`, `GRANT ` + qr + ` TO CURRENT_USER`}
+}
+
+// grantStatements give the role its schema's tables, sequences and functions,
+// present and future, and nothing else.
+func grantStatements(qs, qr string) []string {
+	return []string{
+		`GRANT USAGE ON SCHEMA ` + qs + ` TO ` + qr,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA ` + qs + ` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ` + qr,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA ` + qs + ` GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ` + qr,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA ` + qs + ` GRANT EXECUTE ON FUNCTIONS TO ` + qr,
+	}
 }
 
 func provisionError(slug, step string, err error) error {

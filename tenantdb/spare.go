@@ -170,15 +170,10 @@ func (db *DB) makeSpare(ctx context.Context) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	qs, qr := quoteIdent(name), quoteIdent(db.spareRole(name))
-	// The same statements as Provision's schema, role and grants steps.
-	if err := execAll(ctx, tx, `SET LOCAL statement_timeout = 0`,
-		`CREATE SCHEMA `+qs, `SET LOCAL search_path TO `+qs, createRevisionTable,
-		`CREATE ROLE `+qr+` NOLOGIN NOINHERIT`, `GRANT `+qr+` TO CURRENT_USER`,
-		`GRANT USAGE ON SCHEMA `+qs+` TO `+qr,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO `+qr,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO `+qr,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA `+qs+` GRANT EXECUTE ON FUNCTIONS TO `+qr,
-	); err != nil {
+	// The same statements as provisioning's schema, role and grants steps.
+	stmts := append([]string{`SET LOCAL statement_timeout = 0`}, schemaStatements(qs)...)
+	stmts = append(append(stmts, roleStatements(qr)...), grantStatements(qs, qr)...)
+	if err := execAll(ctx, tx, stmts...); err != nil {
 		return fmt.Errorf("tenantdb: make spare: %w", err)
 	}
 	if _, err := db.tenantSrc.apply(ctx, tx); err != nil {
