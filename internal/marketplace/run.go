@@ -247,107 +247,95 @@ func languageError(err error) string {
 // maxMessageBytes bounds an error message kept on a job.
 const maxMessageBytes = 1000
 
+// runImport reads every language file not yet read by an earlier attempt,
+// each in its own transaction, then finishes the job: missing products,
+// totals, published products brought along.
 func (s *Service) runImport(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob) error {
-	srcs, err := s.sources(ctx, t)
+	a, err := s.newAttempt(ctx, t, j)
 	if err != nil {
 		return err
 	}
-	order := languagesOf(j)
-	cur := map[string]int{} // language → the job whose reading of its file is current
-	before := Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone}
 	for i, l := range j.Languages {
 		switch l.Status {
-		case langDone:
-			cur[l.Language] = j.ID
-			continue
+		case langDone: // committed by an earlier attempt
+			a.cur[l.Language] = j.ID
 		case langUnchanged:
-			if src := srcs[l.Language]; src != nil {
-				cur[l.Language] = src.LastJob
+			a.keepLast(l.Language)
+		default:
+			if err := a.importLanguage(ctx, i); err != nil {
+				return err
 			}
-			continue
 		}
-		now := time.Now()
-		if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now }); err != nil {
-			return err
-		}
-		d, err := s.fetchFile(ctx, t.ID, l.URL, srcs[l.Language])
-		if err != nil {
-			if err := s.downloadFailed(ctx, t, j, i, err); err != nil {
-				return err
-			}
-			continue
-		}
-		if d.file == nil {
-			err := s.db.Tx(ctx, t, func(ctx context.Context) error {
-				return saveSource(ctx, l.Language, l.URL, d, j.ID, true)
-			})
-			if err != nil {
-				return err
-			}
-			if src := srcs[l.Language]; src != nil {
-				cur[l.Language] = src.LastJob
-			}
-			done := time.Now()
-			if err := s.setLanguage(ctx, t, j.ID, i, func(l *schema.LanguageRun) { l.Status, l.FinishedAt = langUnchanged, &done }); err != nil {
-				return err
-			}
-			continue
-		}
-		current := map[string]bool{}
-		for lang := range cur {
-			current[lang] = true
-		}
-		st := &stager{s: s, jobID: j.ID, lang: l.Language, order: order, current: current,
-			progress: s.progressFn(ctx, t, j.ID, before)}
-		err = s.db.Tx(ctx, t, func(ctx context.Context) error {
-			st.report = func(fn func(ctx context.Context) error) error { return fn(ctx) }
-			if err := st.run(ctx, d.file); err != nil {
-				return err
-			}
-			prev := 0
-			if src := srcs[l.Language]; src != nil {
-				prev = src.LastJob
-			}
-			missing, err := missingFromFile(ctx, l.Language, prev)
-			if err != nil {
-				return err
-			}
-			st.counts.Missing = missing
-			if err := saveSource(ctx, l.Language, l.URL, d, j.ID, false); err != nil {
-				return err
-			}
-			// The language's outcome commits with its rows.
-			c, err := tenantdb.Current(ctx)
-			if err != nil {
-				return err
-			}
-			jr, err := c.ImportJob.Get(ctx, j.ID)
-			if err != nil {
-				return err
-			}
-			langs := jr.Languages
-			done := time.Now()
-			finishLanguage(&langs[i], st.counts, d.bytes, &done)
-			return c.ImportJob.UpdateOneID(j.ID).SetLanguages(langs).
-				SetRowsDone(before.RowsDone + int64(st.counts.Rows)).SetBytesDone(before.BytesDone + d.bytes).Exec(ctx)
-		})
-		d.close()
-		switch {
-		case isFileError(err):
-			if err := s.failLanguage(ctx, t, j.ID, i, err); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return err
-		}
-		cur[l.Language] = j.ID
-		before.RowsDone += int64(st.counts.Rows)
-		before.BytesDone += d.bytes
 	}
 	return s.db.Tx(ctx, t, func(ctx context.Context) error {
-		return s.finish(ctx, t, j.ID, cur, func(fn func(ctx context.Context) error) error { return fn(ctx) })
+		return s.finish(ctx, t, j.ID, a.cur, inTx(ctx))
 	})
+}
+
+// inTx writes reports into the transaction bound to ctx.
+func inTx(ctx context.Context) func(fn func(ctx context.Context) error) error {
+	return func(fn func(ctx context.Context) error) error { return fn(ctx) }
+}
+
+// importLanguage downloads language i's file and stages it in one
+// transaction with its counts, its source and its outcome on the job: a
+// killed server leaves the file either done or untouched. A failed download
+// or a broken file fails the language (or ends the attempt, when a retry
+// may do better); the import goes on with the next.
+func (a *attempt) importLanguage(ctx context.Context, i int) error {
+	l := a.j.Languages[i]
+	if err := a.begin(ctx, i); err != nil {
+		return err
+	}
+	d, err := a.s.fetchFile(ctx, a.t.ID, l.URL, a.srcs[l.Language])
+	if err != nil {
+		return a.s.downloadFailed(ctx, a.t, a.j, i, err)
+	}
+	defer d.close()
+	if d.file == nil {
+		if err := a.s.db.Tx(ctx, a.t, func(ctx context.Context) error {
+			return saveSource(ctx, l.Language, l.URL, d, a.j.ID, true)
+		}); err != nil {
+			return err
+		}
+		return a.unchanged(ctx, i)
+	}
+	st := a.stager(ctx, i)
+	err = a.s.db.Tx(ctx, a.t, func(ctx context.Context) error {
+		st.report = inTx(ctx)
+		if err := st.run(ctx, d.file); err != nil {
+			return err
+		}
+		var err error
+		if st.counts.Missing, err = missingFromFile(ctx, l.Language, a.lastJob(l.Language)); err != nil {
+			return err
+		}
+		if err := saveSource(ctx, l.Language, l.URL, d, a.j.ID, false); err != nil {
+			return err
+		}
+		// The language's outcome commits with its rows.
+		c, err := tenantdb.Current(ctx)
+		if err != nil {
+			return err
+		}
+		jr, err := c.ImportJob.Get(ctx, a.j.ID)
+		if err != nil {
+			return err
+		}
+		langs := jr.Languages
+		done := time.Now()
+		finishLanguage(&langs[i], st.counts, d.bytes, &done)
+		return c.ImportJob.UpdateOneID(a.j.ID).SetLanguages(langs).
+			SetRowsDone(a.before.RowsDone + int64(st.counts.Rows)).SetBytesDone(a.before.BytesDone + d.bytes).Exec(ctx)
+	})
+	if isFileError(err) {
+		return a.s.failLanguage(ctx, a.t, a.j.ID, i, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.read(i, st.counts, d.bytes)
+	return nil
 }
 
 func isFileError(err error) bool {
@@ -366,4 +354,76 @@ func (s *Service) failLanguage(ctx context.Context, t *tenantdb.Tenant, jobID, i
 	return s.setLanguage(ctx, t, jobID, i, func(l *schema.LanguageRun) {
 		*l = schema.LanguageRun{Language: l.Language, URL: l.URL, Status: langFailed, Error: languageError(cause), StartedAt: l.StartedAt, FinishedAt: &done}
 	})
+}
+
+// attempt is what one attempt of an import, real or dry, carries from one
+// language to the next: the sources the last import left, the languages in
+// order, which job's reading of each language's file is current, and the
+// progress made before the file at hand.
+type attempt struct {
+	s      *Service
+	t      *tenantdb.Tenant
+	j      *tenant.ImportJob
+	srcs   map[string]*tenant.ImportSource
+	order  []string
+	cur    map[string]int
+	before Progress
+}
+
+func (s *Service) newAttempt(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob) (*attempt, error) {
+	srcs, err := s.sources(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &attempt{s: s, t: t, j: j, srcs: srcs, order: languagesOf(j), cur: map[string]int{},
+		before: Progress{RowsDone: j.RowsDone, BytesDone: j.BytesDone}}, nil
+}
+
+// lastJob is the import that last read lang's file (0: none).
+func (a *attempt) lastJob(lang string) int {
+	if src := a.srcs[lang]; src != nil {
+		return src.LastJob
+	}
+	return 0
+}
+
+// keepLast keeps the last import's reading of lang's file as the current
+// one, if there is one.
+func (a *attempt) keepLast(lang string) {
+	if last := a.lastJob(lang); last != 0 {
+		a.cur[lang] = last
+	}
+}
+
+// begin marks language i running.
+func (a *attempt) begin(ctx context.Context, i int) error {
+	now := time.Now()
+	return a.s.setLanguage(ctx, a.t, a.j.ID, i, func(l *schema.LanguageRun) { l.Status, l.StartedAt = langRunning, &now })
+}
+
+// unchanged marks language i unchanged: its file is what the last import
+// read, whose reading stays current.
+func (a *attempt) unchanged(ctx context.Context, i int) error {
+	a.keepLast(a.j.Languages[i].Language)
+	done := time.Now()
+	return a.s.setLanguage(ctx, a.t, a.j.ID, i, func(l *schema.LanguageRun) { l.Status, l.FinishedAt = langUnchanged, &done })
+}
+
+// stager reads language i's file into the staging area; the caller sets
+// where its reports go.
+func (a *attempt) stager(ctx context.Context, i int) *stager {
+	current := map[string]bool{}
+	for lang := range a.cur {
+		current[lang] = true
+	}
+	return &stager{s: a.s, jobID: a.j.ID, lang: a.j.Languages[i].Language, order: a.order, current: current,
+		progress: a.s.progressFn(ctx, a.t, a.j.ID, a.before)}
+}
+
+// read records that language i's file was read: this job's reading is now
+// the current one, and the progress moves past it.
+func (a *attempt) read(i int, c fileCounts, bytes int64) {
+	a.cur[a.j.Languages[i].Language] = a.j.ID
+	a.before.RowsDone += int64(c.Rows)
+	a.before.BytesDone += bytes
 }
