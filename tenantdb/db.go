@@ -196,12 +196,12 @@ func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return db.pool.PrepareContext(ctx, query)
 }
 
-// Session checks out one connection of the pool for session-level advisory
+// LockSession checks out one connection of the pool for session-level advisory
 // locks, which belong to a connection rather than a transaction (a vendor's
 // import lock: held for a whole import, gone with a killed worker's
 // connection). It is never bound to a tenant and is no way to tenant data:
 // take no more than locks on it, and close it to return it to the pool.
-func (db *DB) Session(ctx context.Context) (*sql.Conn, error) { return db.pool.Conn(ctx) }
+func (db *DB) LockSession(ctx context.Context) (*sql.Conn, error) { return db.pool.Conn(ctx) }
 
 // Close closes the pool.
 func (db *DB) Close() error { return db.pool.Close() }

@@ -48,7 +48,7 @@ func (s *Service) RunJob(ctx context.Context, t *tenantdb.Tenant, jobID int) err
 	if err := tenantdb.CheckTenant(ctx, t); err != nil {
 		return err
 	}
-	conn, err := s.db.Session(ctx)
+	conn, err := s.db.LockSession(ctx)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func TestExplicitTenantMustMatchTheBinding(t *testing.T) {
 	b := tenanttest.Tenant(t, db, "other")
 	s := New(db, Options{}, nil, nil)
 	// B's import runs elsewhere: its lock is held.
-	held, err := db.Session(ctx)
+	held, err := db.LockSession(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

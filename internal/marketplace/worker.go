@@ -270,7 +270,7 @@ func (s *Service) unfinished(ctx context.Context, vendorID, jobID int) (bool, er
 
 // lockFree reports whether no session holds the vendor's import lock.
 func (s *Service) lockFree(ctx context.Context, vendorID int) (bool, error) {
-	conn, err := s.db.Session(ctx)
+	conn, err := s.db.LockSession(ctx)
 	if err != nil {
 		return false, err
 	}
