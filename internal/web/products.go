@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -10,46 +8,6 @@ import (
 	"github.com/bazaar/bazaar/public"
 	"github.com/bazaar/bazaar/tenantdb"
 )
-
-// query readers: each bad value is named in bad.
-
-func queryBool(c *fiber.Ctx, name string, bad map[string]string) *bool {
-	v := c.Query(name)
-	if v == "" {
-		return nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		bad[name] = "must be true or false"
-		return nil
-	}
-	return &b
-}
-
-func queryInt(c *fiber.Ctx, name string, bad map[string]string) int {
-	v := c.Query(name)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		bad[name] = "must be a whole number"
-	}
-	return n
-}
-
-func queryInt64(c *fiber.Ctx, name string, bad map[string]string) *int64 {
-	v := c.Query(name)
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		bad[name] = "must be a whole number of cents"
-		return nil
-	}
-	return &n
-}
 
 func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 	bad := map[string]string{}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -12,14 +11,6 @@ import (
 
 // Team handlers live here rather than in internal/team because they need the
 // caller's identity and access, which the web layer owns.
-
-func idParam(c *fiber.Ctx) (int, error) {
-	id, err := strconv.Atoi(c.Params("id"))
-	if err != nil || id <= 0 {
-		return 0, fault.Fields("invalid id", map[string]string{"id": "must be a positive whole number"})
-	}
-	return id, nil
-}
 
 func (s *server) inviteLink(c *fiber.Ctx) team.Link {
 	return func(token string) string { return siteURL(c, "/accept-invite?token="+url.QueryEscape(token)) }
