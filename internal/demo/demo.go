@@ -123,8 +123,8 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 			if _, err := cat.PublishSelected(ctx); err != nil {
 				return err
 			}
-			page, err := cat.List(ctx, catalog.ListParams{Limit: catalog.MaxLimit})
-			s.Products = len(page.Products)
+			pg, err := cat.List(ctx, catalog.ListParams{Limit: catalog.MaxLimit})
+			s.Products = len(pg.Items)
 			return err
 		})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
 // Request readers: what every handler uses to read its path id, its JSON
@@ -93,4 +94,20 @@ func queryInt64(c *fiber.Ctx, name string, bad map[string]string) *int64 {
 		return nil
 	}
 	return &n
+}
+
+// pageRequest reads a listing's paging parameters, the same for every list:
+// limit, a whole number within the list's bounds (absent: its default), and
+// cursor, opaque here (the list decodes it and checks what it holds).
+func pageRequest(c *fiber.Ctx, b page.Bounds, bad map[string]string) page.Request {
+	r := page.Request{Cursor: c.Query(page.CursorField)}
+	if v := c.Query(page.LimitField); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > b.Max {
+			bad[page.LimitField] = b.Problem()
+		} else {
+			r.Limit = n
+		}
+	}
+	return r
 }
