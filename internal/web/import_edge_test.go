@@ -54,9 +54,9 @@ func TestScheduledImportRuns(t *testing.T) {
 	for {
 		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/marketplace/imports", token: tok})
 		if strings.Contains(string(r.body), `"trigger":"schedule"`) {
-			var out struct{ Imports []importJob }
+			var out struct{ Items []importJob }
 			r.decode(t, &out)
-			j := ts.waitImport(t, host, tok, out.Imports[0].ID)
+			j := ts.waitImport(t, host, tok, out.Items[0].ID)
 			if j.Status != "succeeded" || j.Counts.Created != 1 {
 				t.Errorf("scheduled import %+v", j)
 			}

@@ -194,10 +194,10 @@ func (ts *testServer) staged(t testing.TB, host, token, query string) []stagedRo
 		t.Fatalf("staged products: %d %s", r.status, r.body)
 	}
 	var out struct {
-		Products []stagedRow `json:"products"`
+		Items []stagedRow `json:"items"`
 	}
 	r.decode(t, &out)
-	return out.Products
+	return out.Items
 }
 
 type productOut struct {
@@ -299,16 +299,16 @@ func TestImportEndToEnd(t *testing.T) {
 	t.Run("RowErrorsNameLineAndColumn", func(t *testing.T) {
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors", first.ID), token: tok})
 		var out struct {
-			Errors []struct {
+			Items []struct {
 				Language, Field, Reason, Raw string
 				Line, Column                 int
-			} `json:"errors"`
+			} `json:"items"`
 		}
 		r.decode(t, &out)
-		if len(out.Errors) != 1 {
+		if len(out.Items) != 1 {
 			t.Fatalf("errors: %s", r.body)
 		}
-		e := out.Errors[0]
+		e := out.Items[0]
 		if e.Language != "fr" || e.Line != 5 || e.Column != 7 || e.Field != "gtin" || !strings.Contains(e.Reason, "check digit") || !strings.HasPrefix(e.Raw, "BAD\t") {
 			t.Errorf("error %+v", e)
 		}

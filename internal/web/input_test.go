@@ -14,7 +14,7 @@ import (
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
-// forgedCursor is a product listing cursor as a client could forge it.
+// forgedCursor is a listing cursor as a client could forge it.
 func forgedCursor(json string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(json))
 }
