@@ -256,7 +256,8 @@ func FuzzVendorRead(f *testing.F) {
 		{routeIndex(fuzzReads, "GET", "/api/v1/products/:id"), "99999999999999999999", ""},
 		{routeIndex(fuzzReads, "GET", "/api/v1/marketplace/imports/:id/errors"), "", "limit=1&cursor=" + forgedCursor(`{"l":"errors/1","i":1}`)},
 		{routeIndex(fuzzReads, "GET", "/api/v1/marketplace/imports"), "", "limit=0&cursor=" + forgedCursor(`{"l":"imports","i":9223372036854775807}`)},
-		{routeIndex(fuzzReads, "GET", "/api/v1/teams/audit"), "", "before=9223372036854775807"},
+		{routeIndex(fuzzReads, "GET", "/api/v1/teams/audit"), "", "cursor=" + forgedCursor(`{"l":"audit","i":9223372036854775807}`)},
+		{routeIndex(fuzzReads, "GET", "/api/v1/teams/members"), "", "limit=1&cursor=" + forgedCursor(`{"l":"members","a":false,"i":1}`)},
 		{routeIndex(fuzzReads, "GET", "/reset-password"), "", "token=%00"},
 	} {
 		f.Add(seed.route, seed.id, seed.query)

@@ -5,7 +5,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/internal/team"
 )
 
@@ -16,12 +18,23 @@ func (s *server) inviteLink(c *fiber.Ctx) team.Link {
 	return func(token string) string { return siteURL(c, "/accept-invite?token="+url.QueryEscape(token)) }
 }
 
+// teamPage reads the paging of a team list (members, invitations, roles).
+func teamPage(c *fiber.Ctx) (page.Request, error) {
+	bad := map[string]string{}
+	r := pageRequest(c, team.ListLimits, bad)
+	return r, fault.Fields("invalid listing parameters", bad)
+}
+
 func (s *server) listMembers(c *fiber.Ctx) error {
-	m, err := s.team.Members(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"members": m})
+	pg, err := s.team.Members(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) updateMember(c *fiber.Ctx) error {
@@ -64,11 +77,15 @@ func (s *server) invite(c *fiber.Ctx) error {
 }
 
 func (s *server) listInvitations(c *fiber.Ctx) error {
-	inv, err := s.team.Invitations(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"invitations": inv})
+	pg, err := s.team.Invitations(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) resendInvitation(c *fiber.Ctx) error {
@@ -95,11 +112,15 @@ func (s *server) revokeInvitation(c *fiber.Ctx) error {
 }
 
 func (s *server) listRoles(c *fiber.Ctx) error {
-	r, err := s.team.Roles(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"roles": r})
+	pg, err := s.team.Roles(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) createRole(c *fiber.Ctx) error {
@@ -141,15 +162,17 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// teamAudit answers GET /api/v1/teams/audit: the vendor's trail, newest
+// first.
 func (s *server) teamAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	before := queryInt(c, "before", bad)
+	r := pageRequest(c, audit.Limits, bad)
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	ev, err := s.team.Audit(c.UserContext(), before, 100)
+	pg, err := s.team.Audit(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"events": ev})
+	return c.JSON(pg)
 }
