@@ -48,7 +48,8 @@ type listRoute struct {
 	host   string
 	path   string // with the fixture's ids and filters
 	token  string
-	max    int // the list's largest limit
+	max    int    // the list's largest limit
+	old    string // the paging parameter it read before cursors, if any
 }
 
 // listFixture is a shop, and the platform's trail, in which every list holds
@@ -171,25 +172,25 @@ func newListFixture(t *testing.T) *listFixture {
 // routes are the fixture's list endpoints, one per list route.
 func (fx *listFixture) routes() []listRoute {
 	job := func(report string) string { return fmt.Sprintf("/api/v1/marketplace/imports/%d/%s", fx.jobA, report) }
-	v := func(route, family, path string, max int) listRoute {
-		return listRoute{route: route, family: family, host: fx.host, path: path, token: fx.owner, max: max}
+	v := func(route, family, path string, max int, old string) listRoute {
+		return listRoute{route: route, family: family, host: fx.host, path: path, token: fx.owner, max: max, old: old}
 	}
 	return []listRoute{
-		v("/api/v1/products", "products", "/api/v1/products", 100),
+		v("/api/v1/products", "products", "/api/v1/products", 100, ""),
 		{route: "/api/v1/shop/products", family: "products", host: fx.host, path: "/api/v1/shop/products", max: 100},
-		v("/api/v1/products/drift", "drift", "/api/v1/products/drift", 500),
-		v("/api/v1/marketplace/imports", "imports", "/api/v1/marketplace/imports", 100),
-		v("/api/v1/marketplace/imports/:id/products", "staged", job("products"), 200),
-		v("/api/v1/marketplace/imports/:id/changes", "changes", job("changes"), 200),
-		v("/api/v1/marketplace/imports/:id/errors", "errors", job("errors"), 200),
-		v("/api/v1/marketplace/imports/:id/disagreements", "disagreements", job("disagreements"), 200),
-		v("/api/v1/marketplace/products", "staged", "/api/v1/marketplace/products", 200),
-		v("/api/v1/teams/members", "members", "/api/v1/teams/members", 500),
-		v("/api/v1/teams/invitations", "invitations", "/api/v1/teams/invitations", 500),
-		v("/api/v1/teams/roles", "roles", "/api/v1/teams/roles", 500),
-		v("/api/v1/teams/audit", "audit", "/api/v1/teams/audit", 500),
+		v("/api/v1/products/drift", "drift", "/api/v1/products/drift", 500, ""),
+		v("/api/v1/marketplace/imports", "imports", "/api/v1/marketplace/imports", 100, "before"),
+		v("/api/v1/marketplace/imports/:id/products", "staged", job("products"), 200, "after"),
+		v("/api/v1/marketplace/imports/:id/changes", "changes", job("changes"), 200, "after"),
+		v("/api/v1/marketplace/imports/:id/errors", "errors", job("errors"), 200, "after"),
+		v("/api/v1/marketplace/imports/:id/disagreements", "disagreements", job("disagreements"), 200, "after"),
+		v("/api/v1/marketplace/products", "staged", "/api/v1/marketplace/products", 200, "after"),
+		v("/api/v1/teams/members", "members", "/api/v1/teams/members", 500, ""),
+		v("/api/v1/teams/invitations", "invitations", "/api/v1/teams/invitations", 500, ""),
+		v("/api/v1/teams/roles", "roles", "/api/v1/teams/roles", 500, ""),
+		v("/api/v1/teams/audit", "audit", "/api/v1/teams/audit", 500, "before"),
 		{route: "/api/v1/admin/audit", family: "admin/audit", host: "admin." + base, path: "/api/v1/admin/audit?action=test.listed",
-			token: fx.admin, max: 500},
+			token: fx.admin, max: 500, old: "before"},
 	}
 }
 
@@ -338,8 +339,9 @@ func TestListsPage(t *testing.T) {
 // TestListPagingRefusals: on every list, a limit outside its bounds or that
 // is not a whole number, and a cursor it did not return — not base64, an
 // old ?after= id, an empty object, a position of a list that does not
-// exist — are a 400 naming limit or cursor. (Most lists took any limit and
-// ignored a cursor; the audit trails dropped ?before= silently.)
+// exist — are a 400 naming limit or cursor; where a list paged with ?before=
+// or ?after=, sending one is a 400 naming it, not the first page again.
+// (Most lists took any limit and ignored a cursor.)
 func TestListPagingRefusals(t *testing.T) {
 	fx := newListFixture(t)
 	for _, l := range fx.routes() {
@@ -356,6 +358,9 @@ func TestListPagingRefusals(t *testing.T) {
 			{"CursorEmptyObject", "cursor=" + forgedCursor(`{}`), "cursor", "cursor"},
 			{"CursorOfNoList", "cursor=" + forgedCursor(`{"l":"nowhere","i":1}`), "cursor", "cursor"},
 			{"CursorWithTrailingData", "cursor=" + forgedCursor(`{"l":"nowhere","i":1}{}`), "cursor", "cursor"},
+		}
+		if l.old != "" {
+			tests = append(tests, struct{ name, params, field, words string }{"OldPagingParameter", l.old + "=5", l.old, "cursor"})
 		}
 		for _, tt := range tests {
 			t.Run(strings.TrimPrefix(l.route, "/api/v1/")+"/"+tt.name, func(t *testing.T) {

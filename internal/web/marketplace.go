@@ -74,7 +74,7 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 // first.
 func (s *server) listImports(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	r := pageRequest(c, marketplace.JobLimits, bad)
+	r := pageRequest(c, marketplace.JobLimits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func stagedParams(c *fiber.Ctx) (marketplace.StagedParams, page.Request, error) 
 	if ch := queryBool(c, "changed", bad); ch != nil {
 		p.Changed = *ch
 	}
-	r := pageRequest(c, marketplace.StagedLimits, bad)
+	r := pageRequest(c, marketplace.StagedLimits, bad, "after")
 	return p, r, fault.Fields("invalid listing parameters", bad)
 }
 
@@ -217,7 +217,7 @@ func reportParams(c *fiber.Ctx) (int, page.Request, error) {
 		return 0, page.Request{}, err
 	}
 	bad := map[string]string{}
-	r := pageRequest(c, marketplace.ReportLimits, bad)
+	r := pageRequest(c, marketplace.ReportLimits, bad, "after")
 	return id, r, fault.Fields("invalid listing parameters", bad)
 }
 

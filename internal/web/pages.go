@@ -45,7 +45,7 @@ func (s *server) devMails(c *fiber.Ctx) error {
 // newest first; ?action= filters.
 func (s *server) platformAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	r := pageRequest(c, audit.Limits, bad)
+	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}

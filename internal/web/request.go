@@ -99,7 +99,16 @@ func queryInt64(c *fiber.Ctx, name string, bad map[string]string) *int64 {
 // pageRequest reads a listing's paging parameters, the same for every list:
 // limit, a whole number within the list's bounds (absent: its default), and
 // cursor, opaque here (the list decodes it and checks what it holds).
-func pageRequest(c *fiber.Ctx, b page.Bounds, bad map[string]string) page.Request {
+//
+// retired names the paging parameters the list read before cursors
+// (?before=, ?after=): a client still sending one is refused, naming it,
+// rather than silently handed the first page again.
+func pageRequest(c *fiber.Ctx, b page.Bounds, bad map[string]string, retired ...string) page.Request {
+	for _, name := range retired {
+		if c.Query(name) != "" {
+			bad[name] = "is no longer a paging parameter: pass the next_cursor of the previous page as cursor"
+		}
+	}
 	r := page.Request{Cursor: c.Query(page.CursorField)}
 	if v := c.Query(page.LimitField); v != "" {
 		n, err := strconv.Atoi(v)

@@ -166,7 +166,7 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 // first.
 func (s *server) teamAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	r := pageRequest(c, audit.Limits, bad)
+	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
