@@ -44,6 +44,7 @@ var roles = map[string]string{
 	"internal/locale":        "leaf",
 	"internal/mail":          "leaf",
 	"internal/mail/mailtest": "leaf",
+	"internal/page":          "leaf",
 	"internal/queue":         "leaf",
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -49,23 +50,23 @@ func TestList(t *testing.T) {
 		cursor := ""
 		pages := 0
 		for {
-			var page catalog.Page
+			var pg page.Page[catalog.Product]
 			err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
 				var err error
-				page, err = svc.List(ctx, catalog.ListParams{Cursor: cursor})
+				pg, err = svc.List(ctx, catalog.ListParams{Cursor: cursor})
 				return err
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			pages++
-			for _, p := range page.Products {
+			for _, p := range pg.Items {
 				seen = append(seen, p.SKU)
 			}
-			if page.NextCursor == "" {
+			if pg.NextCursor == "" {
 				break
 			}
-			cursor = page.NextCursor
+			cursor = pg.NextCursor
 		}
 		if len(seen) != 45 || pages != 3 || seen[0] != "MINE-00" || seen[44] != "MINE-44" {
 			t.Fatalf("pages=%d seen=%d first=%s last=%s", pages, len(seen), seen[0], seen[len(seen)-1])
@@ -97,6 +98,9 @@ func TestList(t *testing.T) {
 			{catalog.ListParams{Cursor: forge(`{"s":"created","v":-5,"i":1}`)}, "cursor"},
 			{catalog.ListParams{Cursor: forge(`{"s":"created","v":1,"i":1e30}`)}, "cursor"},
 			{catalog.ListParams{Cursor: forge(`{"s":"price","v":1,"i":1}`)}, "cursor"}, // another sort's cursor
+			{catalog.ListParams{Cursor: forge(`{"l":"imports","i":1}`)}, "cursor"},     // another list's cursor
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":1,"i":1,"x":2}`)}, "cursor"},
+			{catalog.ListParams{Cursor: forge(`{"s":"created","v":1,"i":1}{}`)}, "cursor"},
 		} {
 			err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
 				_, err := svc.List(ctx, p.params)

@@ -10,6 +10,7 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/productdrift"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
 // Drift is an overridden field whose feed value changed.
@@ -25,31 +26,72 @@ type Drift struct {
 	DetectedAt   time.Time       `json:"detected_at"`
 }
 
-// MaxDrift bounds one drift listing.
-const MaxDrift = 500
+// DriftLimits bound a drift listing's pages.
+var DriftLimits = page.Bounds{Default: 100, Max: 500}
 
-// Drifts lists drift reports, newest first, optionally of one product.
-func (s *Service) Drifts(ctx context.Context, productID int) ([]Drift, error) {
+// driftCursor is where a page of drift reports ended: the detection time and
+// id of its last report.
+type driftCursor struct {
+	List       string `json:"l"`
+	DetectedAt string `json:"t"` // RFC 3339 with nanoseconds
+	ID         int    `json:"i"`
+}
+
+const driftList = "drift"
+
+// Drifts lists drift reports in the order they were detected (a report
+// detected again moves to the end), optionally of one product.
+func (s *Service) Drifts(ctx context.Context, productID int, r page.Request) (page.Page[Drift], error) {
+	bad := map[string]string{}
+	limit := DriftLimits.Size(r.Limit, bad)
+	var at time.Time
+	var afterID int // 0: the first page
+	if r.Cursor != "" {
+		var ok bool
+		if at, afterID, ok = decodeDriftCursor(r.Cursor); !ok {
+			bad[page.CursorField] = page.CursorProblem
+		}
+	}
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Drift]{}, err
+	}
 	c, err := client(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Drift]{}, err
 	}
-	q := c.ProductDrift.Query().WithProduct().Order(productdrift.ByDetectedAt(), productdrift.ByID()).Limit(MaxDrift)
+	q := c.ProductDrift.Query().WithProduct().Order(productdrift.ByDetectedAt(), productdrift.ByID()).Limit(limit + 1)
 	if productID > 0 {
 		q.Where(productdrift.ProductID(productID))
 	}
+	if afterID > 0 {
+		q.Where(productdrift.Or(productdrift.DetectedAtGT(at), productdrift.And(productdrift.DetectedAt(at), productdrift.IDGT(afterID))))
+	}
 	ds, err := q.All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("catalog: drift: %w", err)
+		return page.Page[Drift]{}, fmt.Errorf("catalog: drift: %w", err)
 	}
-	out := make([]Drift, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, Drift{
-			ProductID: d.ProductID, SKU: d.Edges.Product.Sku, Title: pick(d.Edges.Product.Title), Field: d.Field,
-			SourceBefore: d.SourceBefore, SourceNow: d.SourceNow, Override: d.Override, JobID: d.JobID, DetectedAt: d.DetectedAt,
-		})
+	return page.Of(ds, limit, driftView, func(last *tenant.ProductDrift) string {
+		return page.Encode(driftCursor{List: driftList, DetectedAt: last.DetectedAt.Format(time.RFC3339Nano), ID: last.ID})
+	}), nil
+}
+
+// decodeDriftCursor reads a drift listing's cursor, or reports that s is not
+// one: not its shape, another list's, an id that is not positive, a time that
+// does not parse.
+func decodeDriftCursor(s string) (at time.Time, id int, ok bool) {
+	var c driftCursor
+	if !page.Decode(s, &c) || c.List != driftList || c.ID < 1 {
+		return time.Time{}, 0, false
 	}
-	return out, nil
+	at, err := time.Parse(time.RFC3339Nano, c.DetectedAt)
+	return at, c.ID, err == nil
+}
+
+func driftView(d *tenant.ProductDrift) Drift {
+	return Drift{
+		ProductID: d.ProductID, SKU: d.Edges.Product.Sku, Title: pick(d.Edges.Product.Title), Field: d.Field,
+		SourceBefore: d.SourceBefore, SourceNow: d.SourceNow, Override: d.Override, JobID: d.JobID, DetectedAt: d.DetectedAt,
+	}
 }
 
 // Drift resolutions.

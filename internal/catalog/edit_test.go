@@ -10,6 +10,7 @@ import (
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -101,20 +102,20 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 	all := func(p catalog.ListParams) []catalog.Product {
 		var out []catalog.Product
 		for {
-			var page catalog.Page
+			var pg page.Page[catalog.Product]
 			err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
 				var err error
-				page, err = svc.List(ctx, p)
+				pg, err = svc.List(ctx, p)
 				return err
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, page.Products...)
-			if page.NextCursor == "" {
+			out = append(out, pg.Items...)
+			if pg.NextCursor == "" {
 				return out
 			}
-			p.Cursor = page.NextCursor
+			p.Cursor = pg.NextCursor
 		}
 	}
 	for _, sort := range []string{"price", "-price", "sku", "-sku", "created", "-updated"} {
@@ -184,11 +185,11 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 	})
 	t.Run("CursorOfAnotherSortIsRefused", func(t *testing.T) {
 		err := db.ReadTx(ctx, tn, func(ctx context.Context) error {
-			page, err := svc.List(ctx, catalog.ListParams{Sort: "price", Limit: 5})
+			pg, err := svc.List(ctx, catalog.ListParams{Sort: "price", Limit: 5})
 			if err != nil {
 				return err
 			}
-			_, err = svc.List(ctx, catalog.ListParams{Sort: "sku", Cursor: page.NextCursor})
+			_, err = svc.List(ctx, catalog.ListParams{Sort: "sku", Cursor: pg.NextCursor})
 			return err
 		})
 		if fe, ok := fault.As(err); !ok || fe.Fields["cursor"] == "" {

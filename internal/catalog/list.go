@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,17 +10,21 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/predicate"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
-	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
-// Page limits.
+// Page limits of the product listings.
 const (
 	DefaultLimit = 20
 	MaxLimit     = 100
 )
+
+// Limits bound a product listing's pages.
+var Limits = page.Bounds{Default: DefaultLimit, Max: MaxLimit}
 
 // Sorts a listing accepts; a leading "-" sorts descending.
 var sorts = map[string]string{
@@ -50,12 +53,6 @@ type ListParams struct {
 	MaxPrice      *int64
 }
 
-// Page is one page of a listing; NextCursor is empty on the last page.
-type Page struct {
-	Products   []Product `json:"products"`
-	NextCursor string    `json:"next_cursor,omitempty"`
-}
-
 // cursor is where a page ended: the sort value and id of its last row. It
 // travels through the client, so a decoded one is checked like any input: its
 // value must have the sort column's type and be one a row can hold.
@@ -68,33 +65,19 @@ type cursor struct {
 // List returns a page of the vendor's products matching p in a stable order
 // (keyset pagination on the sort column and id: pages neither skip nor
 // repeat rows when products are added meanwhile).
-func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
-	return s.list(ctx, p, false)
+func (s *Service) List(ctx context.Context, p ListParams) (page.Page[Product], error) {
+	return list(ctx, p, false, view)
 }
 
 // ListShop is a shopper's listing: active products only, none of the
 // vendor's bookkeeping filters, each product as ShopProduct.
-func (s *Service) ListShop(ctx context.Context, p ListParams) (ShopPage, error) {
-	page, err := s.list(ctx, p, true)
-	if err != nil {
-		return ShopPage{}, err
-	}
-	out := ShopPage{Products: make([]ShopProduct, len(page.Products)), NextCursor: page.NextCursor}
-	for i, v := range page.Products {
-		out.Products[i] = shopView(v)
-	}
-	return out, nil
+func (s *Service) ListShop(ctx context.Context, p ListParams) (page.Page[ShopProduct], error) {
+	return list(ctx, p, true, func(r *tenant.Product) ShopProduct { return shopView(view(r)) })
 }
 
-func (s *Service) list(ctx context.Context, p ListParams, public bool) (Page, error) {
+func list[T any](ctx context.Context, p ListParams, public bool, as func(*tenant.Product) T) (page.Page[T], error) {
 	bad := map[string]string{}
-	limit := p.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 1 || limit > MaxLimit {
-		bad["limit"] = fmt.Sprintf("must be between 1 and %d", MaxLimit)
-	}
+	limit := Limits.Size(p.Limit, bad)
 	if p.Sort == "" {
 		p.Sort = "created"
 	}
@@ -106,18 +89,18 @@ func (s *Service) list(ctx context.Context, p ListParams, public bool) (Page, er
 	var after *position
 	if p.Cursor != "" {
 		if after = decodeCursor(p.Cursor, p.Sort, col); after == nil {
-			bad["cursor"] = "is not a cursor this listing returned"
+			bad[page.CursorField] = page.CursorProblem
 		}
 	}
 	if p.Status != "" && product.StatusValidator(product.Status(p.Status)) != nil {
 		bad["status"] = "must be draft, active or archived"
 	}
-	if err := fault.Fields("invalid listing parameters", bad); err != nil {
-		return Page{}, err
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[T]{}, err
 	}
 	c, err := client(ctx)
 	if err != nil {
-		return Page{}, err
+		return page.Page[T]{}, err
 	}
 	if public {
 		p.Status, p.Imported, p.Overridden, p.Drift, p.SourceMissing = string(product.StatusActive), nil, nil, nil, nil
@@ -136,18 +119,11 @@ func (s *Service) list(ctx context.Context, p ListParams, public bool) (Page, er
 	}
 	rows, err := q.Limit(limit + 1).All(ctx)
 	if err != nil {
-		return Page{}, fmt.Errorf("catalog: list products: %w", err)
+		return page.Page[T]{}, fmt.Errorf("catalog: list products: %w", err)
 	}
-	page := Page{Products: make([]Product, 0, min(len(rows), limit))}
-	for i, r := range rows {
-		if i == limit {
-			last := rows[i-1]
-			page.NextCursor = encodeCursor(p.Sort, sortValue(col, last.ID, last.PriceCents, last.Sku, last.UpdatedAt), last.ID)
-			break
-		}
-		page.Products = append(page.Products, view(r))
-	}
-	return page, nil
+	return page.Of(rows, limit, as, func(last *tenant.Product) string {
+		return encodeCursor(p.Sort, sortValue(col, last.ID, last.PriceCents, last.Sku, last.UpdatedAt), last.ID)
+	}), nil
 }
 
 func sortValue(col string, id int, price int64, sku string, updated time.Time) any {
@@ -251,22 +227,18 @@ func escapeLike(s string) string {
 
 func encodeCursor(sort string, value any, id int) string {
 	v, _ := json.Marshal(value)
-	b, _ := json.Marshal(cursor{Sort: sort, Value: v, ID: id})
-	return base64.RawURLEncoding.EncodeToString(b)
+	return page.Encode(cursor{Sort: sort, Value: v, ID: id})
 }
 
 // decodeCursor reads a cursor of the listing sorted by sort (on column col),
 // or returns nil when s is not one such a listing could have returned: not
-// base64 JSON of the right shape, another sort, an id that is not positive, a
-// value of the wrong type or one no row holds (a fraction for a price, a NUL
-// in a SKU, a time that does not parse). Nothing forged reaches the query.
+// base64 JSON of the right shape (page.Decode), another sort, an id that is
+// not positive, a value of the wrong type or one no row holds (a fraction for
+// a price, a NUL in a SKU, a time that does not parse). Nothing forged
+// reaches the query.
 func decodeCursor(s, sort, col string) *position {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil
-	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sort || c.ID < 1 || len(c.Value) == 0 || string(c.Value) == "null" {
+	if !page.Decode(s, &c) || c.Sort != sort || c.ID < 1 || len(c.Value) == 0 || string(c.Value) == "null" {
 		return nil
 	}
 	switch col {

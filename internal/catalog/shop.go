@@ -25,13 +25,6 @@ const (
 	OutOfStock = "out_of_stock"
 )
 
-// ShopPage is one page of a shopper's listing; NextCursor is empty on the
-// last page.
-type ShopPage struct {
-	Products   []ShopProduct `json:"products"`
-	NextCursor string        `json:"next_cursor,omitempty"`
-}
-
 // shopView is p as a shopper sees it. Stock that is not tracked (nil) never
 // runs out.
 func shopView(p Product) ShopProduct {

@@ -22,6 +22,7 @@ import (
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -123,8 +124,8 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 			if _, err := cat.PublishSelected(ctx); err != nil {
 				return err
 			}
-			page, err := cat.List(ctx, catalog.ListParams{Limit: catalog.MaxLimit})
-			s.Products = len(page.Products)
+			pg, err := cat.List(ctx, catalog.ListParams{Limit: catalog.MaxLimit})
+			s.Products = len(pg.Items)
 			return err
 		})
 		if err != nil {
@@ -158,9 +159,9 @@ func importFeeds(ctx context.Context, db *tenantdb.DB, market *marketplace.Servi
 	if errors.As(err, &fe) && fe.Kind == fault.Conflict {
 		// An earlier demo run was interrupted: finish its import.
 		err = db.ReadTx(ctx, t, func(ctx context.Context) error {
-			js, err := market.Jobs(ctx, 1, 0)
-			if err == nil && len(js) > 0 {
-				job = js[0]
+			js, err := market.Jobs(ctx, page.Request{Limit: 1})
+			if err == nil && len(js.Items) > 0 {
+				job = js.Items[0]
 			}
 			return err
 		})

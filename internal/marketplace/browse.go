@@ -17,15 +17,18 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-// Listing limits.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-	MaxSelect    = 1000 // ids per select call
-)
+// MaxSelect bounds the ids of one select call.
+const MaxSelect = 1000
+
+// StagedLimits bound a page of the staging view.
+var StagedLimits = page.Bounds{Default: 50, Max: 200}
+
+// stagedList pages the staging view by id, in id order.
+var stagedList = page.ByID{List: "staged", Bounds: StagedLimits}
 
 // StagedParams filter the staging view.
 type StagedParams struct {
@@ -38,8 +41,6 @@ type StagedParams struct {
 	Missing      *bool // no longer in the latest feed
 	Changed      bool  // changed by the latest import
 	JobID        int   // only products this import read (set by the job's view)
-	Limit        int
-	After        int // cursor: the last id of the previous page
 }
 
 // Staged is a staged product in a listing.
@@ -64,12 +65,6 @@ type Staged struct {
 	Raw          map[string][][2]string   `json:"raw,omitempty"`
 }
 
-// StagedPage is a page of the staging view.
-type StagedPage struct {
-	Products []Staged `json:"products"`
-	Next     int      `json:"next_after,omitempty"`
-}
-
 func stagedView(sp *tenant.StagedProduct) Staged {
 	langs := make([]string, 0, len(sp.Items))
 	for l := range sp.Items {
@@ -88,38 +83,29 @@ func stagedView(sp *tenant.StagedProduct) Staged {
 	return v
 }
 
-// StagedProducts lists the staging area.
-func (s *Service) StagedProducts(ctx context.Context, p StagedParams) (StagedPage, error) {
-	limit := p.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 1 || limit > MaxLimit {
-		return StagedPage{}, fault.Fields("invalid listing parameters", map[string]string{"limit": fmt.Sprintf("must be between 1 and %d", MaxLimit)})
+// StagedProducts lists the staging area matching p, a page at a time in id
+// order.
+func (s *Service) StagedProducts(ctx context.Context, p StagedParams, r page.Request) (page.Page[Staged], error) {
+	bad := map[string]string{}
+	limit, after := stagedList.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Staged]{}, err
 	}
 	c, err := tenantdb.Current(ctx)
 	if err != nil {
-		return StagedPage{}, err
+		return page.Page[Staged]{}, err
 	}
 	preds, err := stagedFilters(ctx, c, p)
 	if err != nil {
-		return StagedPage{}, err
+		return page.Page[Staged]{}, err
 	}
-	rows, err := c.StagedProduct.Query().Where(preds...).Where(stagedproduct.IDGT(p.After)).
+	rows, err := c.StagedProduct.Query().Where(preds...).Where(stagedproduct.IDGT(after)).
 		WithSelection().WithProduct(func(q *tenant.ProductQuery) { q.Select(product.FieldID, product.FieldStagedProductID) }).
 		Order(stagedproduct.ByID()).Limit(limit + 1).All(ctx)
 	if err != nil {
-		return StagedPage{}, fmt.Errorf("marketplace: staged products: %w", err)
+		return page.Page[Staged]{}, fmt.Errorf("marketplace: staged products: %w", err)
 	}
-	page := StagedPage{Products: make([]Staged, 0, min(limit, len(rows)))}
-	for i, r := range rows {
-		if i == limit {
-			page.Next = rows[i-1].ID
-			break
-		}
-		page.Products = append(page.Products, stagedView(r))
-	}
-	return page, nil
+	return page.Of(rows, limit, stagedView, func(last *tenant.StagedProduct) string { return stagedList.Cursor(last.ID) }), nil
 }
 
 // StagedProduct returns one staged product with every language's item and

@@ -9,6 +9,7 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -157,31 +158,32 @@ func (s *Service) Trigger(ctx context.Context, by *int, dryRun bool, trigger str
 	return jobView(j), nil
 }
 
-// MaxJobs bounds one history page.
-const MaxJobs = 100
+// JobLimits bound a page of the import history.
+var JobLimits = page.Bounds{Default: 20, Max: 100}
 
-// Jobs lists the import history, newest first.
-func (s *Service) Jobs(ctx context.Context, limit, before int) ([]Job, error) {
-	if limit <= 0 || limit > MaxJobs {
-		limit = 20
+// jobList pages the import history by id, newest first.
+var jobList = page.ByID{List: "imports", Bounds: JobLimits}
+
+// Jobs lists the import history, newest first, a page at a time.
+func (s *Service) Jobs(ctx context.Context, r page.Request) (page.Page[Job], error) {
+	bad := map[string]string{}
+	limit, before := jobList.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Job]{}, err
 	}
 	c, err := tenantdb.Current(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Job]{}, err
 	}
-	q := c.ImportJob.Query().Order(importjob.ByID(sqlDesc())).Limit(limit)
+	q := c.ImportJob.Query().Order(importjob.ByID(sqlDesc())).Limit(limit + 1)
 	if before > 0 {
 		q.Where(importjob.IDLT(before))
 	}
 	js, err := q.All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("marketplace: jobs: %w", err)
+		return page.Page[Job]{}, fmt.Errorf("marketplace: jobs: %w", err)
 	}
-	out := make([]Job, len(js))
-	for i, j := range js {
-		out[i] = jobView(j)
-	}
-	return out, nil
+	return page.Of(js, limit, jobView, func(last *tenant.ImportJob) string { return jobList.Cursor(last.ID) }), nil
 }
 
 // Job returns one job.

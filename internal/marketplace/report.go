@@ -14,6 +14,7 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -43,44 +44,57 @@ type RowError struct {
 
 // Disagreement is a field on which a product's language files differ.
 type Disagreement struct {
-	ID     int               `json:"id"` // for paging: after=<the last id>
+	ID     int               `json:"id"`
 	FeedID string            `json:"feed_id"`
 	Field  string            `json:"field"`
 	Values map[string]string `json:"values"`
 }
 
-// reportPage starts a page of one of a job's reports: the bound client, the
-// page size (limit within bounds), and a 404 for a job that does not exist.
-func reportPage(ctx context.Context, jobID, limit int) (*tenant.Client, int, error) {
-	c, err := tenantdb.Current(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	ok, err := c.ImportJob.Query().Where(importjob.ID(jobID)).Exist(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("marketplace: job: %w", err)
-	}
-	if !ok {
-		return nil, 0, fault.New(fault.NotFound, "import %d not found", jobID)
-	}
-	if limit <= 0 || limit > MaxLimit {
-		limit = DefaultLimit
-	}
-	return c, limit, nil
+// ReportLimits bound a page of an import's reports (changes, refused rows,
+// disagreements).
+var ReportLimits = page.Bounds{Default: 50, Max: 200}
+
+// report pages one kind of a job's reports by id, in id order; its cursors
+// name the job, so one job's cursor is refused by another's report.
+func report(kind string, jobID int) page.ByID {
+	return page.ByID{List: kind + "/" + strconv.Itoa(jobID), Bounds: ReportLimits}
 }
 
-// Changes lists a job's per-row outcomes, optionally of one action or
-// language, a page at a time (after: the last id seen).
-func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, after, limit int) ([]Change, error) {
-	c, limit, err := reportPage(ctx, jobID, limit)
+// reportPage starts a page of one of a job's reports: the bound client, and
+// a 404 for a job that does not exist.
+func reportPage(ctx context.Context, jobID int) (*tenant.Client, error) {
+	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit)
+	ok, err := c.ImportJob.Query().Where(importjob.ID(jobID)).Exist(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marketplace: job: %w", err)
+	}
+	if !ok {
+		return nil, fault.New(fault.NotFound, "import %d not found", jobID)
+	}
+	return c, nil
+}
+
+// Changes lists a job's per-row outcomes, optionally of one action or
+// language, a page at a time.
+func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, r page.Request) (page.Page[Change], error) {
+	list := report("changes", jobID)
+	bad := map[string]string{}
+	limit, after := list.Start(r, bad)
+	if action != "" && importchange.ActionValidator(importchange.Action(action)) != nil {
+		bad["action"] = "must be create, merge, update, unchanged or missing"
+	}
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Change]{}, err
+	}
+	c, err := reportPage(ctx, jobID)
+	if err != nil {
+		return page.Page[Change]{}, err
+	}
+	q := c.ImportChange.Query().Where(importchange.JobID(jobID), importchange.IDGT(after)).Order(importchange.ByID()).Limit(limit + 1)
 	if action != "" {
-		if importchange.ActionValidator(importchange.Action(action)) != nil {
-			return nil, fault.Fields("invalid filter", map[string]string{"action": "must be create, merge, update, unchanged or missing"})
-		}
 		q.Where(importchange.ActionEQ(importchange.Action(action)))
 	}
 	if lang != "" {
@@ -88,31 +102,33 @@ func (s *Service) Changes(ctx context.Context, jobID int, action, lang string, a
 	}
 	rows, err := q.All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("marketplace: changes: %w", err)
+		return page.Page[Change]{}, fmt.Errorf("marketplace: changes: %w", err)
 	}
-	out := make([]Change, len(rows))
-	for i, r := range rows {
-		out[i] = Change{ID: r.ID, FeedID: r.FeedID, Language: r.Language, Line: r.Line, Action: string(r.Action), Fields: r.Fields}
-	}
-	return out, nil
+	return page.Of(rows, limit, func(r *tenant.ImportChange) Change {
+		return Change{ID: r.ID, FeedID: r.FeedID, Language: r.Language, Line: r.Line, Action: string(r.Action), Fields: r.Fields}
+	}, func(last *tenant.ImportChange) string { return list.Cursor(last.ID) }), nil
 }
 
 // RowErrors lists a job's refused lines in file order, a page at a time.
-func (s *Service) RowErrors(ctx context.Context, jobID, after, limit int) ([]RowError, error) {
-	c, limit, err := reportPage(ctx, jobID, limit)
+func (s *Service) RowErrors(ctx context.Context, jobID int, r page.Request) (page.Page[RowError], error) {
+	list := report("errors", jobID)
+	bad := map[string]string{}
+	limit, after := list.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[RowError]{}, err
+	}
+	c, err := reportPage(ctx, jobID)
 	if err != nil {
-		return nil, err
+		return page.Page[RowError]{}, err
 	}
 	rows, err := c.ImportRowError.Query().Where(importrowerror.JobID(jobID), importrowerror.IDGT(after)).
-		Order(importrowerror.ByID()).Limit(limit).All(ctx)
+		Order(importrowerror.ByID()).Limit(limit + 1).All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("marketplace: row errors: %w", err)
+		return page.Page[RowError]{}, fmt.Errorf("marketplace: row errors: %w", err)
 	}
-	out := make([]RowError, len(rows))
-	for i, r := range rows {
-		out[i] = RowError{ID: r.ID, Language: r.Language, Line: r.Line, Column: r.Column, Field: r.Field, Reason: r.Reason, Raw: r.Raw, RawNote: r.RawNote}
-	}
-	return out, nil
+	return page.Of(rows, limit, func(r *tenant.ImportRowError) RowError {
+		return RowError{ID: r.ID, Language: r.Language, Line: r.Line, Column: r.Column, Field: r.Field, Reason: r.Reason, Raw: r.Raw, RawNote: r.RawNote}
+	}, func(last *tenant.ImportRowError) string { return list.Cursor(last.ID) }), nil
 }
 
 // WriteRowErrorsCSV writes every refused line of a job as CSV (language,
@@ -167,20 +183,25 @@ func cell(v string) string {
 	return v
 }
 
-// Disagreements lists the fields on which a job's language files differed.
-func (s *Service) Disagreements(ctx context.Context, jobID, after, limit int) ([]Disagreement, error) {
-	c, limit, err := reportPage(ctx, jobID, limit)
+// Disagreements lists the fields on which a job's language files differed,
+// a page at a time.
+func (s *Service) Disagreements(ctx context.Context, jobID int, r page.Request) (page.Page[Disagreement], error) {
+	list := report("disagreements", jobID)
+	bad := map[string]string{}
+	limit, after := list.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Disagreement]{}, err
+	}
+	c, err := reportPage(ctx, jobID)
 	if err != nil {
-		return nil, err
+		return page.Page[Disagreement]{}, err
 	}
 	rows, err := c.ImportDisagreement.Query().Where(importdisagreement.JobID(jobID), importdisagreement.IDGT(after)).
-		Order(importdisagreement.ByID()).Limit(limit).All(ctx)
+		Order(importdisagreement.ByID()).Limit(limit + 1).All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("marketplace: disagreements: %w", err)
+		return page.Page[Disagreement]{}, fmt.Errorf("marketplace: disagreements: %w", err)
 	}
-	out := make([]Disagreement, len(rows))
-	for i, r := range rows {
-		out[i] = Disagreement{ID: r.ID, FeedID: r.FeedID, Field: r.Field, Values: r.Values}
-	}
-	return out, nil
+	return page.Of(rows, limit, func(r *tenant.ImportDisagreement) Disagreement {
+		return Disagreement{ID: r.ID, FeedID: r.FeedID, Field: r.Field, Values: r.Values}
+	}, func(last *tenant.ImportDisagreement) string { return list.Cursor(last.ID) }), nil
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 
 	"github.com/bazaar/bazaar/internal/audit"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
-// Audit lists the vendor's audit trail, newest first, limit at a time;
-// before (an event id) pages back.
-func (s *Service) Audit(ctx context.Context, before, limit int) ([]audit.Event, error) {
-	return audit.VendorEvents(ctx, audit.Filter{Before: before, Limit: limit})
+// Audit lists the vendor's audit trail, newest first, a page at a time.
+func (s *Service) Audit(ctx context.Context, r page.Request) (page.Page[audit.Event], error) {
+	return audit.VendorEvents(ctx, audit.Filter{}, r)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -131,29 +132,35 @@ func (s *Service) invitationMail(t *tenantdb.Tenant, a Actor, email, roleName, u
 	}
 }
 
+// invitationList pages the pending invitations by id.
+var invitationList = page.ByID{List: "invitations", Bounds: ListLimits}
+
 // Invitations lists the vendor's pending invitations (expired ones included,
-// marked, so they can be resent).
-func (s *Service) Invitations(ctx context.Context) ([]Invitation, error) {
+// marked, so they can be resent) in id order, a page at a time.
+func (s *Service) Invitations(ctx context.Context, r page.Request) (page.Page[Invitation], error) {
+	bad := map[string]string{}
+	limit, after := invitationList.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Invitation]{}, err
+	}
 	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Invitation]{}, err
 	}
 	roles, err := roleNames(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Invitation]{}, err
 	}
 	rows, err := s.db.Platform().Invitation.Query().
-		Where(invitation.VendorID(t.ID), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil()).
+		Where(invitation.VendorID(t.ID), invitation.AcceptedAtIsNil(), invitation.RevokedAtIsNil(), invitation.IDGT(after)).
 		Order(invitation.ByID()).
+		Limit(limit + 1).
 		All(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Invitation]{}, err
 	}
-	out := make([]Invitation, len(rows))
-	for i, r := range rows {
-		out[i] = invitationOf(r, roles)
-	}
-	return out, nil
+	return page.Of(rows, limit, func(i *platform.Invitation) Invitation { return invitationOf(i, roles) },
+		func(last *platform.Invitation) string { return invitationList.Cursor(last.ID) }), nil
 }
 
 // pendingForUpdate locks one pending invitation of the vendor and checks the

@@ -14,6 +14,7 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -36,29 +37,56 @@ type RoleRef struct {
 	Name string `json:"name"`
 }
 
-// Members lists the vendor's team, active members first.
-func (s *Service) Members(ctx context.Context) ([]Member, error) {
+// memberCursor is where a page of members ended: whether its last
+// membership was active (active ones come first), and its id.
+type memberCursor struct {
+	List   string `json:"l"`
+	Active bool   `json:"a"`
+	ID     int    `json:"i"`
+}
+
+const memberList = "members"
+
+// Members lists the vendor's team, active members first, then by id, a page
+// at a time.
+func (s *Service) Members(ctx context.Context, r page.Request) (page.Page[Member], error) {
+	bad := map[string]string{}
+	limit := ListLimits.Size(r.Limit, bad)
+	var after memberCursor
+	if r.Cursor != "" && (!page.Decode(r.Cursor, &after) || after.List != memberList || after.ID < 1) {
+		bad[page.CursorField] = page.CursorProblem
+	}
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Member]{}, err
+	}
 	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Member]{}, err
 	}
 	roles, err := roleNames(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Member]{}, err
 	}
-	ms, err := s.db.Platform().Membership.Query().
+	q := s.db.Platform().Membership.Query().
 		Where(membership.VendorID(t.ID)).
 		WithUser().
 		Order(membership.ByActive(entsql.OrderDesc()), membership.ByID()).
-		All(ctx)
+		Limit(limit + 1)
+	switch {
+	case after.ID == 0:
+	case after.Active: // the rest of the active ones, then every inactive one
+		q.Where(membership.Or(membership.And(membership.Active(true), membership.IDGT(after.ID)), membership.Active(false)))
+	default:
+		q.Where(membership.Active(false), membership.IDGT(after.ID))
+	}
+	ms, err := q.All(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Member]{}, err
 	}
-	out := make([]Member, len(ms))
-	for i, m := range ms {
-		out[i] = memberOf(m, roles)
-	}
-	return out, nil
+	return page.Of(ms, limit, func(m *platform.Membership) Member { return memberOf(m, roles) },
+		func(last *platform.Membership) string {
+			return page.Encode(memberCursor{List: memberList, Active: last.Active, ID: last.ID})
+		}), nil
 }
 
 func memberOf(m *platform.Membership, roles map[int]string) Member {

@@ -14,6 +14,7 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -42,19 +43,28 @@ func roleOf(r *tenant.Role) Role {
 	}
 }
 
-// Roles lists the vendor's roles with how many active members hold each.
-func (s *Service) Roles(ctx context.Context) ([]Role, error) {
+// roleList pages the roles by id.
+var roleList = page.ByID{List: "roles", Bounds: ListLimits}
+
+// Roles lists the vendor's roles with how many active members hold each, in
+// id order, a page at a time.
+func (s *Service) Roles(ctx context.Context, r page.Request) (page.Page[Role], error) {
+	bad := map[string]string{}
+	limit, after := roleList.Start(r, bad)
+	if err := page.Invalid(bad); err != nil {
+		return page.Page[Role]{}, err
+	}
 	c, err := tenantdb.Current(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Role]{}, err
 	}
 	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Role]{}, err
 	}
-	rows, err := c.Role.Query().Order(role.ByID()).All(ctx)
+	rows, err := c.Role.Query().Where(role.IDGT(after)).Order(role.ByID()).Limit(limit + 1).All(ctx)
 	if err != nil {
-		return nil, err
+		return page.Page[Role]{}, err
 	}
 	var counts []struct {
 		RoleID int `json:"role_id"`
@@ -65,18 +75,17 @@ func (s *Service) Roles(ctx context.Context) ([]Role, error) {
 		GroupBy(membership.FieldRoleID).
 		Aggregate(platform.Count()).
 		Scan(ctx, &counts); err != nil {
-		return nil, err
+		return page.Page[Role]{}, err
 	}
 	n := map[int]int{}
 	for _, c := range counts {
 		n[c.RoleID] = c.Count
 	}
-	out := make([]Role, len(rows))
-	for i, r := range rows {
-		out[i] = roleOf(r)
-		out[i].Members = n[r.ID]
-	}
-	return out, nil
+	return page.Of(rows, limit, func(r *tenant.Role) Role {
+		v := roleOf(r)
+		v.Members = n[r.ID]
+		return v
+	}, func(last *tenant.Role) string { return roleList.Cursor(last.ID) }), nil
 }
 
 func (in RoleInput) validate(creating bool) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -30,6 +31,10 @@ type Passwords interface {
 type Options struct {
 	InviteTTL time.Duration // how long an invitation stays valid (7 days by default)
 }
+
+// ListLimits bound a page of the team's lists (members, invitations, roles).
+// They are small: the generous default gives most shops a whole list at once.
+var ListLimits = page.Bounds{Default: 100, Max: 500}
 
 // Service manages vendor teams.
 type Service struct {

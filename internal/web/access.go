@@ -1,9 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 
@@ -164,34 +161,4 @@ func (s *server) meta(c *fiber.Ctx) identity.Meta {
 		m.VendorID = site.Tenant.ID
 	}
 	return m
-}
-
-// bind decodes a JSON body into v, refusing unknown fields and trailing data
-// with a message that says what is wrong, and then any string in it, at any
-// depth, that is not text the database can take (jsonTextProblems).
-func bind(c *fiber.Ctx, v any) error {
-	body := c.Body()
-	if len(bytes.TrimSpace(body)) == 0 {
-		return fault.New(fault.Invalid, "a JSON body is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &te):
-			return fault.Fields("the JSON body has a field of the wrong type", map[string]string{te.Field: "must be " + te.Type.String()})
-		case errors.As(err, &se):
-			return fault.New(fault.Invalid, "the body is not valid JSON (at byte %d)", se.Offset)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return fault.Fields("the JSON body has an unknown field", map[string]string{field: "is not a known field"})
-		}
-		return fault.New(fault.Invalid, "the body is not valid JSON")
-	}
-	if dec.More() {
-		return fault.New(fault.Invalid, "the body has data after its JSON value")
-	}
-	return fault.Fields("the JSON body has text that cannot be accepted", jsonTextProblems(body, limitsOf(c).maxJSONString()))
 }

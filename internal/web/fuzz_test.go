@@ -251,11 +251,13 @@ func FuzzVendorRead(f *testing.F) {
 		{products, "", "q=fuzz&status=active&imported=false&overridden=false&drift=false&source_missing=false&group=g&sort=-updated"},
 		{products, "", "limit=100&cursor=" + forgedCursor(`{"s":"created","v":1,"i":1}`)},
 		{products, "", "x%00y=1&limit=-1&min_price=9223372036854775808"},
-		{staging, "", "q=Staged&availability=in+stock&brand=Acme&category=c&selected=true&published=false&missing=false&changed=true&limit=2&after=1"},
-		{changes, "", "action=create&language=en&after=0&limit=10"},
+		{staging, "", "q=Staged&availability=in+stock&brand=Acme&category=c&selected=true&published=false&missing=false&changed=true&limit=2&cursor=" + forgedCursor(`{"l":"staged","i":1}`)},
+		{changes, "", "action=create&language=en&limit=10&cursor=" + forgedCursor(`{"l":"changes/1","i":0}`)},
 		{routeIndex(fuzzReads, "GET", "/api/v1/products/:id"), "99999999999999999999", ""},
-		{routeIndex(fuzzReads, "GET", "/api/v1/marketplace/imports/:id/errors"), "", "after=1&limit=1"},
-		{routeIndex(fuzzReads, "GET", "/api/v1/teams/audit"), "", "before=9223372036854775807"},
+		{routeIndex(fuzzReads, "GET", "/api/v1/marketplace/imports/:id/errors"), "", "limit=1&cursor=" + forgedCursor(`{"l":"errors/1","i":1}`)},
+		{routeIndex(fuzzReads, "GET", "/api/v1/marketplace/imports"), "", "limit=0&cursor=" + forgedCursor(`{"l":"imports","i":9223372036854775807}`)},
+		{routeIndex(fuzzReads, "GET", "/api/v1/teams/audit"), "", "cursor=" + forgedCursor(`{"l":"audit","i":9223372036854775807}`)},
+		{routeIndex(fuzzReads, "GET", "/api/v1/teams/members"), "", "limit=1&cursor=" + forgedCursor(`{"l":"members","a":false,"i":1}`)},
 		{routeIndex(fuzzReads, "GET", "/reset-password"), "", "token=%00"},
 	} {
 		f.Add(seed.route, seed.id, seed.query)

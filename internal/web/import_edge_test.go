@@ -54,9 +54,9 @@ func TestScheduledImportRuns(t *testing.T) {
 	for {
 		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/marketplace/imports", token: tok})
 		if strings.Contains(string(r.body), `"trigger":"schedule"`) {
-			var out struct{ Imports []importJob }
+			var out struct{ Items []importJob }
 			r.decode(t, &out)
-			j := ts.waitImport(t, host, tok, out.Imports[0].ID)
+			j := ts.waitImport(t, host, tok, out.Items[0].ID)
 			if j.Status != "succeeded" || j.Counts.Created != 1 {
 				t.Errorf("scheduled import %+v", j)
 			}
@@ -251,16 +251,16 @@ func TestShopShowsAPublicView(t *testing.T) {
 		}
 	}
 	r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/shop/products"})
-	var page struct {
-		Products []map[string]any `json:"products"`
+	var pg struct {
+		Items []map[string]any `json:"items"`
 	}
-	r.decode(t, &page)
-	if r.status != 200 || len(page.Products) != 3 {
+	r.decode(t, &pg)
+	if r.status != 200 || len(pg.Items) != 3 {
 		t.Fatalf("shop listing: %d %s", r.status, r.body)
 	}
 	want := []string{"availability", "brand", "currency", "description", "gtin", "id", "images", "item_group_id",
 		"price_cents", "sale_price_cents", "sku", "title", "vat_rate_bp"}
-	for _, p := range page.Products {
+	for _, p := range pg.Items {
 		if got := slices.Sorted(maps.Keys(p)); !slices.Equal(got, want) {
 			t.Errorf("a shopper's product has %v, want exactly %v", got, want)
 		}

@@ -194,10 +194,10 @@ func (ts *testServer) staged(t testing.TB, host, token, query string) []stagedRo
 		t.Fatalf("staged products: %d %s", r.status, r.body)
 	}
 	var out struct {
-		Products []stagedRow `json:"products"`
+		Items []stagedRow `json:"items"`
 	}
 	r.decode(t, &out)
-	return out.Products
+	return out.Items
 }
 
 type productOut struct {
@@ -299,16 +299,16 @@ func TestImportEndToEnd(t *testing.T) {
 	t.Run("RowErrorsNameLineAndColumn", func(t *testing.T) {
 		r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors", first.ID), token: tok})
 		var out struct {
-			Errors []struct {
+			Items []struct {
 				Language, Field, Reason, Raw string
 				Line, Column                 int
-			} `json:"errors"`
+			} `json:"items"`
 		}
 		r.decode(t, &out)
-		if len(out.Errors) != 1 {
+		if len(out.Items) != 1 {
 			t.Fatalf("errors: %s", r.body)
 		}
-		e := out.Errors[0]
+		e := out.Items[0]
 		if e.Language != "fr" || e.Line != 5 || e.Column != 7 || e.Field != "gtin" || !strings.Contains(e.Reason, "check digit") || !strings.HasPrefix(e.Raw, "BAD\t") {
 			t.Errorf("error %+v", e)
 		}
@@ -434,17 +434,17 @@ func TestImportEndToEnd(t *testing.T) {
 	t.Run("DriftIsListed", func(t *testing.T) {
 		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products/drift", token: tok})
 		var out struct {
-			Drift []struct {
+			Items []struct {
 				ProductID    int    `json:"product_id"`
 				Field        string `json:"field"`
 				SourceBefore any    `json:"source_before"`
 				SourceNow    any    `json:"source_now"`
 				Override     any    `json:"override"`
-			} `json:"drift"`
+			} `json:"items"`
 		}
 		r.decode(t, &out)
 		got := map[string]string{}
-		for _, d := range out.Drift {
+		for _, d := range out.Items {
 			got[d.Field] = fmt.Sprint(d.SourceBefore, " → ", d.SourceNow, " / ", d.Override)
 			if d.ProductID != tee1.ID {
 				t.Errorf("drift on product %d", d.ProductID)
@@ -465,15 +465,15 @@ func TestImportEndToEnd(t *testing.T) {
 		}
 		// The published mug stays in the catalogue, flagged.
 		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products?source_missing=true", token: tok})
-		var page struct {
-			Products []struct {
+		var pg struct {
+			Items []struct {
 				SKU           string `json:"sku"`
 				Status        string `json:"status"`
 				SourceMissing bool   `json:"source_missing"`
-			} `json:"products"`
+			} `json:"items"`
 		}
-		r.decode(t, &page)
-		if len(page.Products) != 1 || page.Products[0].SKU != "MUG" || !page.Products[0].SourceMissing || page.Products[0].Status != "active" {
+		r.decode(t, &pg)
+		if len(pg.Items) != 1 || pg.Items[0].SKU != "MUG" || !pg.Items[0].SourceMissing || pg.Items[0].Status != "active" {
 			t.Errorf("products whose source is missing: %s", r.body)
 		}
 	})
@@ -492,7 +492,7 @@ func TestImportEndToEnd(t *testing.T) {
 			t.Errorf("keep: %d %s", r.status, r.body)
 		}
 		d := ts.do(t, req{method: "GET", host: host, path: "/api/v1/products/drift", token: tok})
-		if !strings.Contains(string(d.body), `"drift":[]`) {
+		if !strings.Contains(string(d.body), `"items":[]`) {
 			t.Errorf("drift after resolving: %s", d.body)
 		}
 	})

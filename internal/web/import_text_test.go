@@ -54,18 +54,18 @@ func TestRefusedRowsAreKeptAsText(t *testing.T) {
 	}
 	r := ts.do(t, req{method: "GET", host: host, path: fmt.Sprintf("/api/v1/marketplace/imports/%d/errors", j.ID), token: tok})
 	var out struct {
-		Errors []struct {
+		Items []struct {
 			Line          int
 			Field, Reason string
 			Raw           string
 			RawNote       string `json:"raw_note"`
-		} `json:"errors"`
+		} `json:"items"`
 	}
 	r.decode(t, &out)
-	if len(out.Errors) != 2 {
+	if len(out.Items) != 2 {
 		t.Fatalf("errors: %s", r.body)
 	}
-	b, c := out.Errors[0], out.Errors[1]
+	b, c := out.Items[0], out.Items[1]
 	line := strings.TrimSuffix(feedFile(long), "\n")[len(feedHeader):]
 	if b.Line != 3 || b.Field != "gtin" || !utf8.ValidString(b.Raw) || len(b.Raw) != 8191 || !strings.HasPrefix(line, b.Raw) ||
 		b.RawNote != fmt.Sprintf("cut to its first 8191 bytes of %d", len(line)) {

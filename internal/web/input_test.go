@@ -14,7 +14,7 @@ import (
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
-// forgedCursor is a product listing cursor as a client could forge it.
+// forgedCursor is a listing cursor as a client could forge it.
 func forgedCursor(json string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(json))
 }
@@ -67,10 +67,10 @@ func TestHostileInputIsRefused(t *testing.T) {
 		{"UnknownKeyWithNUL", host, "GET", "/api/v1/products?x%00y=1", owner, "", `x\x00y`, "NUL"},
 		{"AdminAuditActionWithNUL", adminHost, "GET", "/api/v1/admin/audit?action=%00", admin, "", "action", "NUL"},
 		{"AdminAuditActionNotUTF8", adminHost, "GET", "/api/v1/admin/audit?action=%FF", admin, "", "action", "UTF-8"},
-		{"AdminAuditBeforeNotANumber", adminHost, "GET", "/api/v1/admin/audit?before=x", admin, "", "before", "whole number"},
+		{"AdminAuditLimitNotANumber", adminHost, "GET", "/api/v1/admin/audit?limit=x", admin, "", "limit", "whole number"},
 		{"PlatformWithNUL", base, "GET", "/?x=%00", "", "", "x", "NUL"},
 		{"ResetPageTokenWithNUL", base, "GET", "/reset-password?token=%00", "", "", "token", "NUL"},
-		{"TeamAuditBeforeNotANumber", host, "GET", "/api/v1/teams/audit?before=x", owner, "", "before", "whole number"},
+		{"TeamAuditLimitNotANumber", host, "GET", "/api/v1/teams/audit?limit=x", owner, "", "limit", "whole number"},
 
 		// Cursors: only what a listing returned.
 		{"CursorWithAnObjectValue", host, "GET", "/api/v1/shop/products?sort=sku&cursor=" + objectCursor, "", "", "cursor", "cursor"},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -142,10 +143,10 @@ func TestNoLeakThroughThePool(t *testing.T) {
 				resp.Body.Close()
 				switch kind {
 				case "list":
-					var page catalog.ShopPage
-					if resp.StatusCode != 200 || json.Unmarshal(body, &page) != nil {
+					var pg page.Page[catalog.ShopProduct]
+					if resp.StatusCode != 200 || json.Unmarshal(body, &pg) != nil {
 						problem("list %s: %d %s", req.Host, resp.StatusCode, body)
-					} else if len(page.Products) != 1 || page.Products[0].Name() != "owned by "+tn.Slug {
+					} else if len(pg.Items) != 1 || pg.Items[0].Name() != "owned by "+tn.Slug {
 						out.wrongTenant.Add(1)
 						problem("list %s answered with %s", req.Host, body)
 					} else {

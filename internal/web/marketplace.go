@@ -9,6 +9,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
 func (s *server) importConfig(c *fiber.Ctx) error {
@@ -69,17 +70,19 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(j)
 }
 
+// listImports answers GET /api/v1/marketplace/imports: the history, newest
+// first.
 func (s *server) listImports(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	limit, before := queryInt(c, "limit", bad), queryInt(c, "before", bad)
+	r := pageRequest(c, marketplace.JobLimits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	js, err := s.market.Jobs(c.UserContext(), limit, before)
+	pg, err := s.market.Jobs(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"imports": js})
+	return c.JSON(pg)
 }
 
 func (s *server) getImport(c *fiber.Ctx) error {
@@ -109,30 +112,31 @@ func (s *server) cancelImport(c *fiber.Ctx) error {
 	return c.JSON(j)
 }
 
-func stagedParams(c *fiber.Ctx) (marketplace.StagedParams, error) {
+// stagedParams reads the staging view's filters and page.
+func stagedParams(c *fiber.Ctx) (marketplace.StagedParams, page.Request, error) {
 	bad := map[string]string{}
 	p := marketplace.StagedParams{
 		Query: c.Query("q"), Availability: c.Query("availability"), Brand: c.Query("brand"), Category: c.Query("category"),
 		Selected: queryBool(c, "selected", bad), Published: queryBool(c, "published", bad), Missing: queryBool(c, "missing", bad),
-		Limit: queryInt(c, "limit", bad), After: queryInt(c, "after", bad),
 	}
 	if ch := queryBool(c, "changed", bad); ch != nil {
 		p.Changed = *ch
 	}
-	return p, fault.Fields("invalid listing parameters", bad)
+	r := pageRequest(c, marketplace.StagedLimits, bad, "after")
+	return p, r, fault.Fields("invalid listing parameters", bad)
 }
 
 // stagedProducts answers GET /api/v1/marketplace/products (the staging area).
 func (s *server) stagedProducts(c *fiber.Ctx) error {
-	p, err := stagedParams(c)
+	p, r, err := stagedParams(c)
 	if err != nil {
 		return err
 	}
-	page, err := s.market.StagedProducts(c.UserContext(), p)
+	pg, err := s.market.StagedProducts(c.UserContext(), p, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return c.JSON(pg)
 }
 
 // importProducts answers GET /api/v1/marketplace/imports/{id}/products: the
@@ -145,16 +149,16 @@ func (s *server) importProducts(c *fiber.Ctx) error {
 	if _, err := s.market.Job(c.UserContext(), id); err != nil {
 		return err
 	}
-	p, err := stagedParams(c)
+	p, r, err := stagedParams(c)
 	if err != nil {
 		return err
 	}
 	p.JobID = id
-	page, err := s.market.StagedProducts(c.UserContext(), p)
+	pg, err := s.market.StagedProducts(c.UserContext(), p, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return c.JSON(pg)
 }
 
 func (s *server) stagedProduct(c *fiber.Ctx) error {
@@ -206,26 +210,29 @@ func (s *server) selectStaged(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"changed": n})
 }
 
-// reportParams reads a job report's id and page (?after=&limit=).
-func reportParams(c *fiber.Ctx) (id, after, limit int, err error) {
-	if id, err = idParam(c); err != nil {
-		return 0, 0, 0, err
+// reportParams reads a job report's id and page.
+func reportParams(c *fiber.Ctx) (int, page.Request, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return 0, page.Request{}, err
 	}
 	bad := map[string]string{}
-	after, limit = queryInt(c, "after", bad), queryInt(c, "limit", bad)
-	return id, after, limit, fault.Fields("invalid listing parameters", bad)
+	r := pageRequest(c, marketplace.ReportLimits, bad, "after")
+	return id, r, fault.Fields("invalid listing parameters", bad)
 }
 
+// importChanges answers GET /api/v1/marketplace/imports/{id}/changes
+// (?action=, ?language= filter).
 func (s *server) importChanges(c *fiber.Ctx) error {
-	id, after, limit, err := reportParams(c)
+	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	ch, err := s.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), after, limit)
+	pg, err := s.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"changes": ch})
+	return c.JSON(pg)
 }
 
 // importErrorsCSV answers GET /api/v1/marketplace/imports/{id}/errors.csv:
@@ -260,25 +267,27 @@ func (s *server) importErrorsCSV(c *fiber.Ctx) error {
 
 // importErrors lists refused lines as JSON.
 func (s *server) importErrors(c *fiber.Ctx) error {
-	id, after, limit, err := reportParams(c)
+	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	es, err := s.market.RowErrors(c.UserContext(), id, after, limit)
+	pg, err := s.market.RowErrors(c.UserContext(), id, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"errors": es})
+	return c.JSON(pg)
 }
 
+// importDisagreements answers GET
+// /api/v1/marketplace/imports/{id}/disagreements.
 func (s *server) importDisagreements(c *fiber.Ctx) error {
-	id, after, limit, err := reportParams(c)
+	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.market.Disagreements(c.UserContext(), id, after, limit)
+	pg, err := s.market.Disagreements(c.UserContext(), id, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"disagreements": d})
+	return c.JSON(pg)
 }

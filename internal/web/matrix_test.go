@@ -3,13 +3,14 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
@@ -238,15 +239,15 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Fatalf("list roles: %d %s", r.status, r.body)
 		}
 		var out struct {
-			Roles []struct {
+			Items []struct {
 				Name        string   `json:"name"`
 				System      bool     `json:"system"`
 				Permissions []string `json:"permissions"`
-			} `json:"roles"`
+			} `json:"items"`
 		}
 		r.decode(t, &out)
 		seen := map[string]bool{}
-		for _, role := range out.Roles {
+		for _, role := range out.Items {
 			if !role.System {
 				continue
 			}
@@ -350,7 +351,7 @@ func TestSuperAdminIsNotAVendorRole(t *testing.T) {
 }
 
 // TestPlatformAuditListing: the super admins' trail is the platform's events
-// as audit.Event, newest first; ?action= filters and ?before= pages back.
+// as audit.Event, newest first; ?action= filters and the cursor pages back.
 func TestPlatformAuditListing(t *testing.T) {
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "platformaudit")
@@ -373,20 +374,18 @@ func TestPlatformAuditListing(t *testing.T) {
 		}
 		requests = append(requests, r.header.Get("X-Request-ID"))
 	}
-	list := func(query string) []audit.Event {
+	list := func(query string) page.Page[audit.Event] {
 		t.Helper()
 		r := ts.do(t, req{method: "GET", host: adminHost, path: "/api/v1/admin/audit" + query, token: superAdmin})
 		if r.status != http.StatusOK {
 			t.Fatalf("audit%s: %d %s", query, r.status, r.body)
 		}
-		var out struct {
-			Events []audit.Event `json:"events"`
-		}
+		var out page.Page[audit.Event]
 		r.decode(t, &out)
-		return out.Events
+		return out
 	}
 
-	failed := list("?action=auth.login_failed")
+	failed := list("?action=auth.login_failed").Items
 	var mine []audit.Event
 	for _, e := range failed {
 		if e.Action != "auth.login_failed" {
@@ -407,9 +406,12 @@ func TestPlatformAuditListing(t *testing.T) {
 		newest.IP == "" || newest.At.IsZero() || newest.After["reason"] == nil {
 		t.Errorf("event %+v", newest)
 	}
-	for _, e := range list("?before=" + strconv.Itoa(newest.ID)) {
-		if e.ID >= newest.ID {
-			t.Errorf("?before=%d listed event %d", newest.ID, e.ID)
-		}
+	first := list("?action=auth.login_failed&limit=1")
+	if len(first.Items) != 1 || first.Items[0].ID != failed[0].ID || first.NextCursor == "" {
+		t.Fatalf("first page of one: %+v, want event %d and a cursor", first, failed[0].ID)
+	}
+	older := list("?action=auth.login_failed&limit=1&cursor=" + url.QueryEscape(first.NextCursor))
+	if len(older.Items) != 1 || older.Items[0].ID != failed[1].ID {
+		t.Errorf("the page after event %d: %+v, want event %d", failed[0].ID, older.Items, failed[1].ID)
 	}
 }

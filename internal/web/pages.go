@@ -41,19 +41,19 @@ func (s *server) devMails(c *fiber.Ctx) error {
 	return render(c, "dev_mails.html", map[string]any{"Title": "Outgoing mail", "Mails": mails})
 }
 
-// platformAudit lists platform audit events, newest first; ?before=<id> pages
-// back and ?action= filters.
+// platformAudit answers GET /api/v1/admin/audit: platform audit events,
+// newest first; ?action= filters.
 func (s *server) platformAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	before := queryInt(c, "before", bad)
+	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	ev, err := s.audit.PlatformEvents(c.UserContext(), audit.Filter{Before: before, Action: strings.Clone(c.Query("action")), Limit: 100})
+	pg, err := s.audit.PlatformEvents(c.UserContext(), audit.Filter{Action: strings.Clone(c.Query("action"))}, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"events": ev})
+	return c.JSON(pg)
 }
 
 // randomToken returns 256 random bits, URL-safe.

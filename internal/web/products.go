@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -11,50 +9,11 @@ import (
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-// query readers: each bad value is named in bad.
-
-func queryBool(c *fiber.Ctx, name string, bad map[string]string) *bool {
-	v := c.Query(name)
-	if v == "" {
-		return nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		bad[name] = "must be true or false"
-		return nil
-	}
-	return &b
-}
-
-func queryInt(c *fiber.Ctx, name string, bad map[string]string) int {
-	v := c.Query(name)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		bad[name] = "must be a whole number"
-	}
-	return n
-}
-
-func queryInt64(c *fiber.Ctx, name string, bad map[string]string) *int64 {
-	v := c.Query(name)
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		bad[name] = "must be a whole number of cents"
-		return nil
-	}
-	return &n
-}
-
 func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 	bad := map[string]string{}
+	r := pageRequest(c, catalog.Limits, bad)
 	p := catalog.ListParams{
-		Limit: queryInt(c, "limit", bad), Cursor: c.Query("cursor"), Sort: c.Query("sort"),
+		Limit: r.Limit, Cursor: r.Cursor, Sort: c.Query("sort"),
 		Query: c.Query("q"), Status: c.Query("status"), Brand: c.Query("brand"), Group: c.Query("group"),
 		Imported: queryBool(c, "imported", bad), Overridden: queryBool(c, "overridden", bad), Drift: queryBool(c, "drift", bad),
 		SourceMissing: queryBool(c, "source_missing", bad),
@@ -69,11 +28,11 @@ func (s *server) listProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.catalog.List(c.UserContext(), p)
+	pg, err := s.catalog.List(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return c.JSON(pg)
 }
 
 // shopProducts answers GET /api/v1/shop/products: what shoppers see (active
@@ -83,11 +42,11 @@ func (s *server) shopProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.catalog.ListShop(c.UserContext(), p)
+	pg, err := s.catalog.ListShop(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
-	return c.JSON(page)
+	return c.JSON(pg)
 }
 
 // shopHome renders the shop's home page with its first products, on the
@@ -97,14 +56,14 @@ func (s *server) shopHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
+	pg, err := s.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
 	if err != nil {
 		return err
 	}
 	html, err := public.Render("shop_home.html", map[string]any{
 		"Title":    t.Name,
 		"ShopName": t.Name,
-		"Products": page.Products,
+		"Products": pg.Items,
 	})
 	if err != nil {
 		return err
@@ -217,17 +176,20 @@ func (s *server) publishSelected(c *fiber.Ctx) error {
 	return c.JSON(res)
 }
 
+// listDrift answers GET /api/v1/products/drift (?product_id= for one
+// product's).
 func (s *server) listDrift(c *fiber.Ctx) error {
 	bad := map[string]string{}
 	pid := queryInt(c, "product_id", bad)
+	r := pageRequest(c, catalog.DriftLimits, bad)
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	d, err := s.catalog.Drifts(c.UserContext(), pid)
+	pg, err := s.catalog.Drifts(c.UserContext(), pid, r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"drift": d})
+	return c.JSON(pg)
 }
 
 func (s *server) resolveDrift(c *fiber.Ctx) error {

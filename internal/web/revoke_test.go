@@ -27,13 +27,13 @@ func TestRevocationAcrossInstances(t *testing.T) {
 	membershipOf := func(email string) int {
 		t.Helper()
 		var out struct {
-			Members []struct {
+			Items []struct {
 				ID    int    `json:"id"`
 				Email string `json:"email"`
-			} `json:"members"`
+			} `json:"items"`
 		}
 		members(one, ownerS).decode(t, &out)
-		for _, m := range out.Members {
+		for _, m := range out.Items {
 			if m.Email == email {
 				return m.ID
 			}

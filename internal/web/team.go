@@ -2,35 +2,39 @@ package web
 
 import (
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/internal/team"
 )
 
 // Team handlers live here rather than in internal/team because they need the
 // caller's identity and access, which the web layer owns.
 
-func idParam(c *fiber.Ctx) (int, error) {
-	id, err := strconv.Atoi(c.Params("id"))
-	if err != nil || id <= 0 {
-		return 0, fault.Fields("invalid id", map[string]string{"id": "must be a positive whole number"})
-	}
-	return id, nil
-}
-
 func (s *server) inviteLink(c *fiber.Ctx) team.Link {
 	return func(token string) string { return siteURL(c, "/accept-invite?token="+url.QueryEscape(token)) }
 }
 
+// teamPage reads the paging of a team list (members, invitations, roles).
+func teamPage(c *fiber.Ctx) (page.Request, error) {
+	bad := map[string]string{}
+	r := pageRequest(c, team.ListLimits, bad)
+	return r, fault.Fields("invalid listing parameters", bad)
+}
+
 func (s *server) listMembers(c *fiber.Ctx) error {
-	m, err := s.team.Members(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"members": m})
+	pg, err := s.team.Members(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) updateMember(c *fiber.Ctx) error {
@@ -73,11 +77,15 @@ func (s *server) invite(c *fiber.Ctx) error {
 }
 
 func (s *server) listInvitations(c *fiber.Ctx) error {
-	inv, err := s.team.Invitations(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"invitations": inv})
+	pg, err := s.team.Invitations(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) resendInvitation(c *fiber.Ctx) error {
@@ -104,11 +112,15 @@ func (s *server) revokeInvitation(c *fiber.Ctx) error {
 }
 
 func (s *server) listRoles(c *fiber.Ctx) error {
-	r, err := s.team.Roles(c.UserContext())
+	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"roles": r})
+	pg, err := s.team.Roles(c.UserContext(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
 }
 
 func (s *server) createRole(c *fiber.Ctx) error {
@@ -150,15 +162,17 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// teamAudit answers GET /api/v1/teams/audit: the vendor's trail, newest
+// first.
 func (s *server) teamAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
-	before := queryInt(c, "before", bad)
+	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	ev, err := s.team.Audit(c.UserContext(), before, 100)
+	pg, err := s.team.Audit(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"events": ev})
+	return c.JSON(pg)
 }

@@ -117,11 +117,11 @@ func (sh *teamShop) teamList(t *testing.T, ts *testServer, as string) map[string
 func decodeMembers(t *testing.T, r *resp) map[string]teamMemberView {
 	t.Helper()
 	var out struct {
-		Members []teamMemberView `json:"members"`
+		Items []teamMemberView `json:"items"`
 	}
 	r.decode(t, &out)
 	m := map[string]teamMemberView{}
-	for _, v := range out.Members {
+	for _, v := range out.Items {
 		m[v.Email] = v
 	}
 	return m
@@ -145,11 +145,11 @@ func (sh *teamShop) roleList(t *testing.T, ts *testServer, as string) map[string
 		t.Fatalf("list roles as %s: %d %s", as, r.status, r.body)
 	}
 	var out struct {
-		Roles []teamRoleView `json:"roles"`
+		Items []teamRoleView `json:"items"`
 	}
 	r.decode(t, &out)
 	m := map[string]teamRoleView{}
-	for _, v := range out.Roles {
+	for _, v := range out.Items {
 		m[v.Name] = v
 	}
 	return m
@@ -432,13 +432,13 @@ func TestTeamGuards(t *testing.T) {
 		})
 		r := ts.do(t, req{method: "GET", host: sh.host, path: "/api/v1/teams/invitations", token: sh.member(t, "owner").token})
 		var out struct {
-			Invitations []struct {
+			Items []struct {
 				Email string `json:"email"`
-			} `json:"invitations"`
+			} `json:"items"`
 		}
 		r.decode(t, &out)
 		var got []string
-		for _, i := range out.Invitations {
+		for _, i := range out.Items {
 			got = append(got, i.Email)
 		}
 		slices.Sort(got)
@@ -507,24 +507,24 @@ func TestTeamRoles(t *testing.T) {
 		return func(t *testing.T, r *resp) {
 			t.Helper()
 			var out struct {
-				Roles []teamRoleView `json:"roles"`
+				Items []teamRoleView `json:"items"`
 			}
 			r.decode(t, &out)
-			i := slices.IndexFunc(out.Roles, func(v teamRoleView) bool { return v.Name == name })
+			i := slices.IndexFunc(out.Items, func(v teamRoleView) bool { return v.Name == name })
 			if i < 0 {
 				t.Fatalf("no role %s in %s", name, r.body)
 			}
-			sameRole(t, out.Roles[i], name, system, perms)
+			sameRole(t, out.Items[i], name, system, perms)
 		}
 	}
 	lacks := func(name string) func(t *testing.T, r *resp) {
 		return func(t *testing.T, r *resp) {
 			t.Helper()
 			var out struct {
-				Roles []teamRoleView `json:"roles"`
+				Items []teamRoleView `json:"items"`
 			}
 			r.decode(t, &out)
-			if slices.ContainsFunc(out.Roles, func(v teamRoleView) bool { return v.Name == name }) {
+			if slices.ContainsFunc(out.Items, func(v teamRoleView) bool { return v.Name == name }) {
 				t.Errorf("role %s is still listed: %s", name, r.body)
 			}
 		}
@@ -629,11 +629,11 @@ func TestTeamAudit(t *testing.T) {
 			t.Fatalf("audit of %s: %d %s", sh.tn.Slug, r.status, r.body)
 		}
 		var out struct {
-			Events []event `json:"events"`
+			Items []event `json:"items"`
 		}
 		r.decode(t, &out)
 		byRequest := map[string]event{}
-		for _, e := range out.Events {
+		for _, e := range out.Items {
 			byRequest[e.RequestID] = e
 		}
 		return byRequest
