@@ -7,7 +7,6 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -80,20 +79,20 @@ type Deps struct {
 }
 
 type server struct {
-	opts           Options
-	log            *slog.Logger
-	db             Database
-	resolver       *tenantdb.Resolver
-	catalog        *catalog.Service
-	market         *marketplace.Service
-	identity       *identity.Service
-	authz          *authz.Authorizer
-	team           *team.Service
-	audit          *audit.Service
-	outbox         *mail.Outbox
-	trustedProxies []*net.IPNet
-	app            *fiber.App                           // host-independent routes, then site resolution
-	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
+	caller
+	opts     Options
+	log      *slog.Logger
+	db       Database
+	resolver *tenantdb.Resolver
+	catalog  *catalog.Service
+	market   *marketplace.Service
+	identity *identity.Service
+	authz    *authz.Authorizer
+	team     *team.Service
+	audit    *audit.Service
+	outbox   *mail.Outbox
+	app      *fiber.App                           // host-independent routes, then site resolution
+	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
 	devFeeds    fs.FS
 	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
@@ -109,20 +108,20 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		opts.RequestTimeout = 30 * time.Second
 	}
 	s := &server{
-		opts:           opts,
-		log:            d.Log,
-		db:             d.DB,
-		resolver:       d.Resolver,
-		catalog:        d.Catalog,
-		market:         d.Market,
-		devFeeds:       d.DevFeeds,
-		identity:       d.Identity,
-		authz:          d.Authz,
-		team:           d.Team,
-		audit:          d.Audit,
-		outbox:         d.Outbox,
-		extraRoutes:    extra,
-		trustedProxies: trustedNets(opts.TrustedProxies),
+		opts:        opts,
+		log:         d.Log,
+		db:          d.DB,
+		resolver:    d.Resolver,
+		catalog:     d.Catalog,
+		market:      d.Market,
+		devFeeds:    d.DevFeeds,
+		identity:    d.Identity,
+		authz:       d.Authz,
+		team:        d.Team,
+		audit:       d.Audit,
+		outbox:      d.Outbox,
+		extraRoutes: extra,
+		caller:      caller{trustedProxies: trustedNets(opts.TrustedProxies)},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
