@@ -174,7 +174,7 @@ func TestPermissionMatrix(t *testing.T) {
 	// Every route has a row, every row a route, and every row agrees with the
 	// route's declared access and the seed's role table.
 	routes := map[string]route{}
-	for _, r := range ts.srv.vendorRoutes() {
+	for _, r := range ts.srv.tables[SiteVendor] {
 		key := r.Method + " " + r.Path
 		routes[key] = r
 		m, ok := matrix[key]
@@ -268,7 +268,7 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 	})
 
-	for _, r := range ts.srv.vendorRoutes() {
+	for _, r := range ts.srv.tables[SiteVendor] {
 		key := r.Method + " " + r.Path
 		m, ok := matrix[key]
 		if !ok {

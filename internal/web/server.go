@@ -1,6 +1,8 @@
 // Package web is Bazaar's HTTP face: the Fiber app, its middleware (request id,
-// access log, site resolution, tenant transactions), the error mapper and the
-// route table. Domain packages provide handlers; this package composes them.
+// access log, site resolution, tenant transactions), the error mapper, and the
+// handlers — one small group per domain, each holding only the services it
+// uses and declaring its routes, which routes.go composes into the sites'
+// tables. The domain services do the work; this package composes them.
 package web
 
 import (
@@ -79,18 +81,14 @@ type Deps struct {
 }
 
 type server struct {
-	caller
+	caller   // the client's address, for the access log and the host check
 	opts     Options
 	log      *slog.Logger
 	db       Database
 	resolver *tenantdb.Resolver
-	catalog  *catalog.Service
-	market   *marketplace.Service
-	identity *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	audit    *audit.Service
-	outbox   *mail.Outbox
+	identity *identity.Service                    // authenticate
+	authz    *authz.Authorizer                    // guard
+	tables   map[SiteKind][]route                 // every site's route table (routes.go)
 	app      *fiber.App                           // host-independent routes, then site resolution
 	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
@@ -112,20 +110,16 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		log:         d.Log,
 		db:          d.DB,
 		resolver:    d.Resolver,
-		catalog:     d.Catalog,
-		market:      d.Market,
 		devFeeds:    d.DevFeeds,
 		identity:    d.Identity,
 		authz:       d.Authz,
-		team:        d.Team,
-		audit:       d.Audit,
-		outbox:      d.Outbox,
 		extraRoutes: extra,
 		caller:      caller{trustedProxies: trustedNets(opts.TrustedProxies)},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.tables = s.siteTables(d)
 	s.app = fiber.New(s.fiberConfig())
 	s.routes()
 	return s
