@@ -8,6 +8,13 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/audit"
+	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/public"
 )
 
@@ -29,20 +36,37 @@ const (
 	writeTx               // a read-write transaction bound to the vendor
 )
 
-// siteTables builds each domain's handler group, holding only the services
+// Services are the domain services behind the routes, built from the
+// configuration by cmd/bazaar/services.go. Each handler group is given the
+// few it uses.
+type Services struct {
+	Identity *identity.Service
+	Authz    *authz.Authorizer
+	Team     *team.Service
+	Catalog  *catalog.Service
+	Market   *marketplace.Service
+	Audit    *audit.Service
+	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
+}
+
+// siteTables builds one handler group per domain, holding only the services
 // and settings its handlers use, and composes every site's route table from
-// the groups' rows. A row names its method, path, access and transaction
-// beside its handler, in the group's own file; the permission matrix test
-// walks every table and fails for a route it has no row for. Rows are
-// registered in the order given here.
-func (s *server) siteTables(d Deps) map[SiteKind][]route {
-	auth := &authHandlers{caller: s.caller, identity: d.Identity, team: d.Team, authz: d.Authz,
+// the rows the groups declare in their own files (method, path, access,
+// transaction, handler). Rows are registered in the order given here; the
+// permission matrix test walks every table and fails for a route it has no
+// row for.
+//
+// A new domain is its service here in Services (built in
+// cmd/bazaar/services.go), a file with its handler group and rows, and one
+// line below building the group and one placing its rows.
+func (s *server) siteTables(svc Services) map[SiteKind][]route {
+	auth := &authHandlers{caller: s.caller, identity: svc.Identity, team: svc.Team, authz: svc.Authz,
 		secureCookies: s.opts.SecureCookies, pathRouting: s.opts.PathRouting, baseDomain: s.opts.BaseDomain}
-	teams := &teamHandlers{caller: s.caller, team: d.Team}
-	products := &catalogHandlers{caller: s.caller, catalog: d.Catalog}
-	imports := &marketHandlers{caller: s.caller, market: d.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
-	admin := &adminHandlers{audit: d.Audit}
-	pages := &pageHandlers{outbox: d.Outbox, devPages: s.opts.DevPages}
+	teams := &teamHandlers{caller: s.caller, team: svc.Team}
+	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
+	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	admin := &adminHandlers{audit: svc.Audit}
+	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes()),

@@ -14,13 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
-	"github.com/bazaar/bazaar/internal/mail"
-	"github.com/bazaar/bazaar/internal/marketplace"
-	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -62,19 +57,13 @@ type Database interface {
 	TenantsBehind(ctx context.Context) (int, error)
 }
 
-// Deps are the services the routes need.
+// Deps are what New builds the app from.
 type Deps struct {
 	Log      *slog.Logger
 	DB       Database
 	Resolver *tenantdb.Resolver
-	Catalog  *catalog.Service
-	Market   *marketplace.Service
-	Identity *identity.Service
-	Authz    *authz.Authorizer
-	Team     *team.Service
-	Audit    *audit.Service
-	// Outbox lists the outgoing mail at /dev/mails with DevPages.
-	Outbox *mail.Outbox
+	// Services are the domain services behind the routes (routes.go).
+	Services Services
 	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
 	// imports can run again from the server in development.
 	DevFeeds fs.FS
@@ -111,15 +100,15 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		db:          d.DB,
 		resolver:    d.Resolver,
 		devFeeds:    d.DevFeeds,
-		identity:    d.Identity,
-		authz:       d.Authz,
+		identity:    d.Services.Identity,
+		authz:       d.Services.Authz,
 		extraRoutes: extra,
 		caller:      caller{trustedProxies: trustedNets(opts.TrustedProxies)},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.tables = s.siteTables(d)
+	s.tables = s.siteTables(d.Services)
 	s.app = fiber.New(s.fiberConfig())
 	s.routes()
 	return s

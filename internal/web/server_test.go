@@ -143,7 +143,9 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.log != nil {
 		srvLog = su.log
 	}
-	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db), Outbox: mail.NewOutbox(db)}, su.extra)
+	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
+		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
+	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
