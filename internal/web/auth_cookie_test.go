@@ -12,10 +12,8 @@ import (
 // authBrowserLogin signs in as a browser does (refresh token in a cookie).
 func (ts *testServer) authBrowserLogin(t *testing.T, host, path, email string) (*resp, authRefreshed) {
 	t.Helper()
-	r := ts.do(t, req{method: "POST", host: host, path: path, body: map[string]any{"email": email, "password": testPassword}})
-	if r.status != 200 {
-		t.Fatalf("browser login = %d %s", r.status, r.body)
-	}
+	r := ts.scenarios(host, nil).send(t, scenario{name: "browser login", method: "POST", path: path,
+		body: map[string]any{"email": email, "password": testPassword}, wantStatus: http.StatusOK})
 	var a authRefreshed
 	r.decode(t, &a)
 	return r, a
@@ -88,83 +86,62 @@ func TestAuthCookieSession(t *testing.T) {
 		r, _ := ts.authBrowserLogin(t, base, authLogin, u.Email)
 		return r.cookie(refreshCookie), r.cookie(csrfCookie)
 	}
+	sc := ts.scenarios(base, nil)
+	// refresh is a cookie-authenticated refresh with the given headers.
+	refresh := func(name string, header map[string]string, cookies []*http.Cookie, wantStatus int, wantCode string) scenario {
+		return scenario{name: name, method: "POST", path: authRefresh, header: header, cookies: cookies, wantStatus: wantStatus, wantCode: wantCode}
+	}
 	t.Run("CSRF", func(t *testing.T) {
 		rc, cc := fresh(t)
-		tests := []struct {
-			name       string
-			header     map[string]string
-			cookies    []*http.Cookie
-			wantStatus int
-			wantCode   string
-		}{
-			{"NoHeader", nil, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"WrongHeader", map[string]string{csrfHeader: "x" + cc.Value[1:]}, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"HeaderWithoutCSRFCookie", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{rc}, 403, "csrf"},
-			{"ForeignOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://evil.example"}, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"SiblingVendorOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://other." + base}, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"NullOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "null"}, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"CrossSiteFetch", map[string]string{csrfHeader: cc.Value, "Sec-Fetch-Site": "cross-site"}, []*http.Cookie{rc, cc}, 403, "csrf"},
-			{"NoRefreshCookie", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{cc}, 401, "invalid_refresh_token"},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				r := ts.do(t, req{method: "POST", host: base, path: authRefresh, header: tt.header, cookies: tt.cookies})
-				if r.status != tt.wantStatus || r.code() != tt.wantCode {
-					t.Fatalf("refresh = %d %s, want %d %s", r.status, r.body, tt.wantStatus, tt.wantCode)
-				}
-			})
-		}
-		// None of the refused attempts spent the token.
-		t.Run("SameOriginWithHeaderRotates", func(t *testing.T) {
-			r := ts.do(t, req{method: "POST", host: base, path: authRefresh, cookies: []*http.Cookie{rc, cc},
-				header: map[string]string{csrfHeader: cc.Value, "Origin": "http://" + base, "Sec-Fetch-Site": "same-origin"}})
-			if r.status != 200 {
-				t.Fatalf("refresh = %d %s, want 200", r.status, r.body)
-			}
-			nrc := r.cookie(refreshCookie)
-			if !authCookieAlive(nrc) || nrc.Value == rc.Value || !nrc.HttpOnly || nrc.Path != "/api/v1/auth" {
-				t.Fatalf("new refresh cookie %+v, want a fresh HttpOnly one on /api/v1/auth", nrc)
-			}
-			var out authRefreshed
-			r.decode(t, &out)
-			if out.RefreshToken != "" || out.AccessToken == "" || out.CSRFToken == "" {
-				t.Fatalf("refresh body %s: want an access token and a csrf token, no refresh token", r.body)
-			}
-			if ncc := r.cookie(csrfCookie); ncc == nil || ncc.Value != out.CSRFToken {
-				t.Fatalf("csrf cookie %+v does not match csrf_token %q", ncc, out.CSRFToken)
-			}
+		sc.run(t, false, []scenario{
+			refresh("NoHeader", nil, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("WrongHeader", map[string]string{csrfHeader: "x" + cc.Value[1:]}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("HeaderWithoutCSRFCookie", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{rc}, 403, "csrf"),
+			refresh("ForeignOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://evil.example"}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("SiblingVendorOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://other." + base}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("NullOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "null"}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("CrossSiteFetch", map[string]string{csrfHeader: cc.Value, "Sec-Fetch-Site": "cross-site"}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("NoRefreshCookie", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{cc}, 401, "invalid_refresh_token"),
 		})
+		// None of the refused attempts spent the token.
+		sc.run(t, false, []scenario{{name: "SameOriginWithHeaderRotates", method: "POST", path: authRefresh, cookies: []*http.Cookie{rc, cc},
+			header:     map[string]string{csrfHeader: cc.Value, "Origin": "http://" + base, "Sec-Fetch-Site": "same-origin"},
+			wantStatus: http.StatusOK, check: func(t *testing.T, r *resp) {
+				nrc := r.cookie(refreshCookie)
+				if !authCookieAlive(nrc) || nrc.Value == rc.Value || !nrc.HttpOnly || nrc.Path != "/api/v1/auth" {
+					t.Fatalf("new refresh cookie %+v, want a fresh HttpOnly one on /api/v1/auth", nrc)
+				}
+				var out authRefreshed
+				r.decode(t, &out)
+				if out.RefreshToken != "" || out.AccessToken == "" || out.CSRFToken == "" {
+					t.Fatalf("refresh body %s: want an access token and a csrf token, no refresh token", r.body)
+				}
+				if ncc := r.cookie(csrfCookie); ncc == nil || ncc.Value != out.CSRFToken {
+					t.Fatalf("csrf cookie %+v does not match csrf_token %q", ncc, out.CSRFToken)
+				}
+			}}})
 	})
 
 	t.Run("LogoutClearsCookiesAndEndsTheSession", func(t *testing.T) {
 		rc, cc := fresh(t)
-		r := ts.do(t, req{method: "POST", host: base, path: authLogout, cookies: []*http.Cookie{rc, cc}, header: map[string]string{csrfHeader: cc.Value}})
-		if r.status != 204 {
-			t.Fatalf("logout = %d %s, want 204", r.status, r.body)
-		}
-		for _, name := range []string{refreshCookie, csrfCookie} {
-			c := r.cookie(name)
-			if c == nil || authCookieAlive(c) {
-				t.Errorf("logout did not clear %s: %+v", name, c)
-			}
-		}
-		if c := r.cookie(refreshCookie); c != nil && c.Path != "/api/v1/auth" {
-			t.Errorf("refresh cookie cleared on path %q: the browser keeps the one on /api/v1/auth", c.Path)
-		}
-		again := ts.do(t, req{method: "POST", host: base, path: authRefresh, cookies: []*http.Cookie{rc, cc}, header: map[string]string{csrfHeader: cc.Value}})
-		if again.status != 401 || again.code() != "invalid_refresh_token" {
-			t.Fatalf("refresh after logout = %d %s, want 401 invalid_refresh_token", again.status, again.body)
-		}
+		sc.send(t, scenario{name: "logout", method: "POST", path: authLogout, cookies: []*http.Cookie{rc, cc}, header: map[string]string{csrfHeader: cc.Value},
+			wantStatus: http.StatusNoContent, check: func(t *testing.T, r *resp) {
+				for _, name := range []string{refreshCookie, csrfCookie} {
+					c := r.cookie(name)
+					if c == nil || authCookieAlive(c) {
+						t.Errorf("logout did not clear %s: %+v", name, c)
+					}
+				}
+				if c := r.cookie(refreshCookie); c != nil && c.Path != "/api/v1/auth" {
+					t.Errorf("refresh cookie cleared on path %q: the browser keeps the one on /api/v1/auth", c.Path)
+				}
+			}})
+		sc.send(t, refresh("refresh after logout", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{rc, cc}, 401, "invalid_refresh_token"))
 	})
 	t.Run("LogoutWithoutCSRFIsRefused", func(t *testing.T) {
 		rc, cc := fresh(t)
-		r := ts.do(t, req{method: "POST", host: base, path: authLogout, cookies: []*http.Cookie{rc, cc}})
-		if r.status != 403 || r.code() != "csrf" {
-			t.Fatalf("logout without CSRF header = %d %s, want 403 csrf", r.status, r.body)
-		}
-		ok := ts.do(t, req{method: "POST", host: base, path: authRefresh, cookies: []*http.Cookie{rc, cc}, header: map[string]string{csrfHeader: cc.Value}})
-		if ok.status != 200 {
-			t.Fatalf("the session did not survive a refused logout: %d %s", ok.status, ok.body)
-		}
+		sc.send(t, scenario{name: "logout without CSRF header", method: "POST", path: authLogout, cookies: []*http.Cookie{rc, cc},
+			wantStatus: http.StatusForbidden, wantCode: "csrf"})
+		sc.send(t, refresh("the session survives a refused logout", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{rc, cc}, 200, ""))
 	})
 }

@@ -30,6 +30,14 @@ func authErrorShape(t *testing.T, r *resp) string {
 	return string(b)
 }
 
+// authFields are the fields an error answer names.
+func authFields(t *testing.T, r *resp) map[string]string {
+	t.Helper()
+	var e errorBody
+	r.decode(t, &e)
+	return e.Error.Fields
+}
+
 func TestLogin(t *testing.T) {
 	db := tenanttest.Open(t)
 	ts := start(t, db, setup{opts: defaultOptions()})
@@ -37,6 +45,7 @@ func TestLogin(t *testing.T) {
 	owner := ts.user(t, authEmail("owner"))
 	ts.join(t, tn, owner.ID, "owner")
 	stranger := ts.user(t, authEmail("stranger"))
+	sc := ts.scenarios(base, nil) // each login adds its user, by email
 
 	type loginAnswer struct {
 		User struct {
@@ -58,18 +67,14 @@ func TestLogin(t *testing.T) {
 	}
 	loginOK := func(t *testing.T, host, path, email string) loginAnswer {
 		t.Helper()
-		r := ts.do(t, req{method: "POST", host: host, path: path, body: authLoginBody(email, testPassword, true)})
-		if r.status != http.StatusOK {
-			t.Fatalf("login = %d %s, want 200", r.status, r.body)
-		}
+		r := sc.send(t, scenario{method: "POST", host: host, path: path, body: authLoginBody(email, testPassword, true), wantStatus: http.StatusOK})
 		var a loginAnswer
 		r.decode(t, &a)
 		if a.AccessToken == "" || a.RefreshToken == "" || a.TokenType != "Bearer" {
 			t.Fatalf("login answer lacks tokens: %s", r.body)
 		}
-		if me := ts.do(t, req{method: "GET", host: host, path: authMe, token: a.AccessToken}); me.status != http.StatusOK {
-			t.Fatalf("the access token of the login is refused: %d %s", me.status, me.body)
-		}
+		sc.as[email] = a.AccessToken
+		sc.send(t, scenario{as: email, method: "GET", host: host, path: authMe, wantStatus: http.StatusOK}) // the login's access token works
 		return a
 	}
 	// The Owner's seed permissions plus team.view (implied by team.manage),
@@ -132,58 +137,47 @@ func TestLogin(t *testing.T) {
 
 	t.Run("WrongPasswordAndUnknownEmailLookTheSame", func(t *testing.T) {
 		victim := ts.user(t, authEmail("victim"))
-		wrong := ts.do(t, req{method: "POST", host: base, path: authLogin, body: authLoginBody(victim.Email, "not the password at all", true)})
-		unknown := ts.do(t, req{method: "POST", host: base, path: authLogin, body: authLoginBody(authEmail("nobody"), testPassword, true)})
-		for name, r := range map[string]*resp{"wrong password": wrong, "unknown email": unknown} {
-			if r.status != http.StatusUnauthorized || r.code() != "invalid_credentials" {
-				t.Errorf("%s: %d %s, want 401 invalid_credentials", name, r.status, r.body)
-			}
+		noCookies := func(t *testing.T, r *resp) {
 			if r.cookie(refreshCookie) != nil || r.cookie(csrfCookie) != nil {
-				t.Errorf("%s: a failed login set session cookies", name)
+				t.Errorf("a failed login set session cookies")
 			}
 		}
+		wrong := sc.send(t, scenario{name: "WrongPassword", method: "POST", path: authLogin, body: authLoginBody(victim.Email, "not the password at all", true),
+			wantStatus: http.StatusUnauthorized, wantCode: "invalid_credentials", want: []string{"invalid email or password"}, check: noCookies})
+		unknown := sc.send(t, scenario{name: "UnknownEmail", method: "POST", path: authLogin, body: authLoginBody(authEmail("nobody"), testPassword, true),
+			wantStatus: http.StatusUnauthorized, wantCode: "invalid_credentials", check: noCookies})
 		if a, b := authErrorShape(t, wrong), authErrorShape(t, unknown); a != b {
 			t.Errorf("the answers differ:\nwrong password: %s\nunknown email:  %s", a, b)
 		}
-		if !strings.Contains(string(wrong.body), "invalid email or password") {
-			t.Errorf("message of %s is not the generic one", wrong.body)
-		}
 	})
 
+	// namesExactly checks that a refusal names each of fields, and no other.
+	namesExactly := func(fields ...string) func(t *testing.T, r *resp) {
+		return func(t *testing.T, r *resp) {
+			t.Helper()
+			f := authFields(t, r)
+			for _, name := range fields {
+				if f[name] == "" {
+					t.Errorf("fields %v do not name %q", f, name)
+				}
+			}
+			if len(f) != len(fields) {
+				t.Errorf("fields %v, want exactly %v", f, fields)
+			}
+		}
+	}
+	missing := func(name string, body any, fields ...string) scenario {
+		return scenario{name: name, method: "POST", path: authLogin, body: body, wantStatus: http.StatusBadRequest, check: namesExactly(fields...)}
+	}
 	t.Run("MissingFieldsAreNamed", func(t *testing.T) {
-		tests := []struct {
-			name       string
-			body       any
-			wantFields []string
-		}{
-			{"NoEmail", map[string]any{"password": testPassword}, []string{"email"}},
-			{"NoPassword", map[string]any{"email": owner.Email}, []string{"password"}},
-			{"BlankEmail", map[string]any{"email": "   ", "password": testPassword}, []string{"email"}},
-			{"Neither", map[string]any{}, []string{"email", "password"}},
-			{"UnknownField", map[string]any{"email": owner.Email, "password": testPassword, "remember": true}, []string{"remember"}},
-			{"PasswordNotAString", map[string]any{"email": owner.Email, "password": 12345}, []string{"password"}},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				r := ts.do(t, req{method: "POST", host: base, path: authLogin, body: tt.body})
-				if r.status != http.StatusBadRequest {
-					t.Fatalf("status %d %s, want 400", r.status, r.body)
-				}
-				f := authFields(t, r)
-				for _, name := range tt.wantFields {
-					if f[name] == "" {
-						t.Errorf("fields %v do not name %q", f, name)
-					}
-				}
-				if len(f) != len(tt.wantFields) {
-					t.Errorf("fields %v, want exactly %v", f, tt.wantFields)
-				}
-			})
-		}
+		sc.run(t, false, []scenario{
+			missing("NoEmail", map[string]any{"password": testPassword}, "email"),
+			missing("NoPassword", map[string]any{"email": owner.Email}, "password"),
+			missing("BlankEmail", map[string]any{"email": "   ", "password": testPassword}, "email"),
+			missing("Neither", map[string]any{}, "email", "password"),
+			missing("UnknownField", map[string]any{"email": owner.Email, "password": testPassword, "remember": true}, "remember"),
+			missing("PasswordNotAString", map[string]any{"email": owner.Email, "password": 12345}, "password"),
+		})
 	})
-	t.Run("NoBodyIs400", func(t *testing.T) {
-		if r := ts.do(t, req{method: "POST", host: base, path: authLogin}); r.status != http.StatusBadRequest {
-			t.Fatalf("login without a body = %d %s, want 400", r.status, r.body)
-		}
-	})
+	sc.run(t, false, []scenario{{name: "NoBodyIs400", method: "POST", path: authLogin, wantStatus: http.StatusBadRequest}})
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,14 +18,17 @@ func TestRefreshRotation(t *testing.T) {
 	u := ts.user(t, authEmail("rotate"))
 	s := ts.login(t, base, u.Email)
 	sid := authSessionID(t, s.access)
-	if got := ts.authMeStatus(t, base, s.access); got != 200 {
-		t.Fatalf("fresh access token: %d", got)
+	sc := ts.scenarios(base, map[string]string{"first": s.access})
+	me := func(name, as string, wantStatus int) scenario {
+		return scenario{name: name, as: as, method: "GET", path: authMe, wantStatus: wantStatus}
 	}
+	refresh := func(name, token string, wantStatus int, wantCode string) scenario {
+		return scenario{name: name, method: "POST", path: authRefresh, body: map[string]string{"refresh_token": token},
+			wantStatus: wantStatus, wantCode: wantCode}
+	}
+	sc.send(t, me("fresh access token", "first", http.StatusOK))
 
-	r := ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": s.refresh}})
-	if r.status != 200 {
-		t.Fatalf("refresh = %d %s, want 200", r.status, r.body)
-	}
+	r := sc.send(t, refresh("refresh", s.refresh, http.StatusOK, ""))
 	var next authRefreshed
 	r.decode(t, &next)
 	if next.RefreshToken == "" || next.RefreshToken == s.refresh || next.AccessToken == "" {
@@ -35,30 +40,15 @@ func TestRefreshRotation(t *testing.T) {
 	if got := authSessionID(t, next.AccessToken); got != sid {
 		t.Fatalf("the new access token belongs to session %d, want %d", got, sid)
 	}
-	if got := ts.authMeStatus(t, base, next.AccessToken); got != 200 {
-		t.Fatalf("the new access token is refused: %d", got)
-	}
+	sc.as["next"] = next.AccessToken
+	sc.send(t, me("the new access token", "next", http.StatusOK))
 
 	// The spent token comes back: someone else holds it.
-	r = ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": s.refresh}})
-	if r.status != 401 || r.code() != "invalid_refresh_token" {
-		t.Fatalf("reused refresh token = %d %s, want 401 invalid_refresh_token", r.status, r.body)
-	}
-	t.Run("LastAccessTokenIsRefusedAtOnce", func(t *testing.T) {
-		if got := ts.authMeStatus(t, base, next.AccessToken); got != 401 {
-			t.Fatalf("access token of the revoked session on the next request: %d, want 401", got)
-		}
-	})
-	t.Run("NewRefreshTokenDiesWithTheFamily", func(t *testing.T) {
-		r := ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": next.RefreshToken}})
-		if r.status != 401 || r.code() != "invalid_refresh_token" {
-			t.Fatalf("refresh with the newest token of a revoked family = %d %s, want 401", r.status, r.body)
-		}
-	})
-	t.Run("FirstAccessTokenIsRefused", func(t *testing.T) {
-		if got := ts.authMeStatus(t, base, s.access); got != 401 {
-			t.Fatalf("first access token of the revoked session: %d, want 401", got)
-		}
+	sc.send(t, refresh("reused refresh token", s.refresh, http.StatusUnauthorized, "invalid_refresh_token"))
+	sc.run(t, false, []scenario{
+		me("LastAccessTokenIsRefusedAtOnce", "next", http.StatusUnauthorized),
+		refresh("NewRefreshTokenDiesWithTheFamily", next.RefreshToken, http.StatusUnauthorized, "invalid_refresh_token"),
+		me("FirstAccessTokenIsRefused", "first", http.StatusUnauthorized),
 	})
 	t.Run("ReuseIsAudited", func(t *testing.T) {
 		ev, err := ts.db.Platform().AuditEvent.Query().
@@ -73,18 +63,14 @@ func TestRefreshRotation(t *testing.T) {
 	})
 	t.Run("OtherSessionsOfTheUserLive", func(t *testing.T) {
 		// The family is the session, not the user.
-		other := ts.login(t, base, u.Email)
-		if got := ts.authMeStatus(t, base, other.access); got != 200 {
-			t.Fatalf("a new session after the revocation: %d", got)
-		}
+		sc.as["other"] = ts.login(t, base, u.Email).access
+		sc.send(t, me("a new session after the revocation", "other", http.StatusOK))
 	})
 	t.Run("UnknownRefreshTokenIsRefused", func(t *testing.T) {
-		for _, tok := range []string{"made-up", strings.Repeat("x", 101)} {
-			r := ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": tok}})
-			if r.status != 401 || r.code() != "invalid_refresh_token" {
-				t.Errorf("refresh %q = %d %s, want 401 invalid_refresh_token", tok[:8], r.status, r.body)
-			}
-		}
+		sc.run(t, false, []scenario{
+			refresh("MadeUp", "made-up", http.StatusUnauthorized, "invalid_refresh_token"),
+			refresh("TooLong", strings.Repeat("x", 101), http.StatusUnauthorized, "invalid_refresh_token"),
+		})
 	})
 }
 
@@ -92,54 +78,48 @@ func TestAuthLogout(t *testing.T) {
 	db := tenanttest.Open(t)
 	ts := start(t, db, setup{opts: defaultOptions()})
 	u := ts.user(t, authEmail("logout"))
+	sc := ts.scenarios(base, nil)
 
 	// Each case signs in, uses the access token once (so the server holds
 	// the user's state), signs out, and expects the access token to be
 	// refused on the very next request.
 	tests := []struct {
 		name   string
-		logout func(s session) req
+		logout func(s session) scenario // signs out the session, signed in as "session"
 	}{
-		{"RefreshTokenInBody", func(s session) req {
-			return req{method: "POST", host: base, path: authLogout, body: map[string]string{"refresh_token": s.refresh}}
+		{"RefreshTokenInBody", func(s session) scenario {
+			return scenario{method: "POST", path: authLogout, body: map[string]string{"refresh_token": s.refresh}, wantStatus: http.StatusNoContent}
 		}},
-		{"AccessTokenOnly", func(s session) req {
-			return req{method: "POST", host: base, path: authLogout, token: s.access}
+		{"AccessTokenOnly", func(session) scenario {
+			return scenario{as: "session", method: "POST", path: authLogout, wantStatus: http.StatusNoContent}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for i := range 10 {
 				s := ts.login(t, base, u.Email)
-				if got := ts.authMeStatus(t, base, s.access); got != 200 {
-					t.Fatalf("round %d: fresh access token: %d", i, got)
-				}
-				if r := ts.do(t, tt.logout(s)); r.status != 204 {
-					t.Fatalf("round %d: logout = %d %s, want 204", i, r.status, r.body)
-				}
-				if got := ts.authMeStatus(t, base, s.access); got != 401 {
-					t.Fatalf("round %d: access token right after logout: %d, want 401", i, got)
-				}
-				r := ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": s.refresh}})
-				if r.status != 401 {
-					t.Fatalf("round %d: refresh after logout = %d %s, want 401", i, r.status, r.body)
+				sc.as["session"] = s.access
+				round := fmt.Sprintf("round %d: ", i)
+				logout := tt.logout(s)
+				logout.name = round + "logout"
+				for _, step := range []scenario{
+					{name: round + "fresh access token", as: "session", method: "GET", path: authMe, wantStatus: http.StatusOK},
+					logout,
+					{name: round + "access token right after logout", as: "session", method: "GET", path: authMe, wantStatus: http.StatusUnauthorized},
+					{name: round + "refresh after logout", method: "POST", path: authRefresh, body: map[string]string{"refresh_token": s.refresh},
+						wantStatus: http.StatusUnauthorized},
+				} {
+					sc.send(t, step)
 				}
 			}
 		})
 	}
 	t.Run("OtherSessionSurvives", func(t *testing.T) {
-		keep := ts.login(t, base, u.Email)
+		sc.as["keep"] = ts.login(t, base, u.Email).access
 		gone := ts.login(t, base, u.Email)
-		if r := ts.do(t, req{method: "POST", host: base, path: authLogout, body: map[string]string{"refresh_token": gone.refresh}}); r.status != 204 {
-			t.Fatalf("logout = %d", r.status)
-		}
-		if got := ts.authMeStatus(t, base, keep.access); got != 200 {
-			t.Fatalf("the other session's access token: %d, want 200", got)
-		}
+		sc.send(t, scenario{name: "logout", method: "POST", path: authLogout, body: map[string]string{"refresh_token": gone.refresh}, wantStatus: http.StatusNoContent})
+		sc.send(t, scenario{name: "the other session's access token", as: "keep", method: "GET", path: authMe, wantStatus: http.StatusOK})
 	})
-	t.Run("UnknownRefreshTokenIsNoError", func(t *testing.T) {
-		if r := ts.do(t, req{method: "POST", host: base, path: authLogout, body: map[string]string{"refresh_token": "made-up"}}); r.status != 204 {
-			t.Fatalf("logout with an unknown token = %d %s, want 204", r.status, r.body)
-		}
-	})
+	sc.run(t, false, []scenario{{name: "UnknownRefreshTokenIsNoError", method: "POST", path: authLogout,
+		body: map[string]string{"refresh_token": "made-up"}, wantStatus: http.StatusNoContent}})
 }

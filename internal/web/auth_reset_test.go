@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,15 +16,20 @@ func TestPasswordReset(t *testing.T) {
 	ts := start(t, db, setup{opts: defaultOptions(), smtpAddr: smtp.Addr})
 	u := ts.user(t, authEmail("reset"))
 	const newPassword = "a brand new passphrase 42"
+	sc := ts.scenarios(base, nil)
+	resetFor := func(name, email string) scenario {
+		return scenario{name: name, method: "POST", path: authReset, body: map[string]string{"email": email}, wantStatus: http.StatusAccepted}
+	}
+	confirm := func(name, token, password string, wantStatus int, wantCode string) scenario {
+		return scenario{name: name, method: "POST", path: authConfirm, body: map[string]string{"token": token, "password": password},
+			wantStatus: wantStatus, wantCode: wantCode}
+	}
 
 	// requestLink asks for a reset of u and returns the one link mailed.
 	seen := 0
 	requestLink := func(t *testing.T) string {
 		t.Helper()
-		r := ts.do(t, req{method: "POST", host: base, path: authReset, body: map[string]string{"email": strings.ToUpper(u.Email)}})
-		if r.status != 202 {
-			t.Fatalf("reset request = %d %s, want 202", r.status, r.body)
-		}
+		sc.send(t, resetFor("reset request", strings.ToUpper(u.Email)))
 		ts.flushMail(t)
 		msgs := smtp.To(u.Email)
 		if len(msgs) != seen+1 {
@@ -46,121 +52,85 @@ func TestPasswordReset(t *testing.T) {
 
 	t.Run("UnknownEmailAnswers202AndSendsNothing", func(t *testing.T) {
 		ghost := authEmail("ghost")
-		r := ts.do(t, req{method: "POST", host: base, path: authReset, body: map[string]string{"email": ghost}})
-		if r.status != 202 {
-			t.Fatalf("reset for an unknown email = %d %s, want 202", r.status, r.body)
-		}
+		r := sc.send(t, resetFor("reset for an unknown email", ghost))
 		if n := ts.flushMail(t); n != 0 {
 			t.Fatalf("%d mails went out for an unknown email", n)
 		}
 		if len(smtp.To(ghost)) != 0 {
 			t.Fatal("a mail reached the unknown address")
 		}
-		known := ts.do(t, req{method: "POST", host: base, path: authReset, body: map[string]string{"email": u.Email}})
-		if known.status != r.status || string(known.body) != string(r.body) {
-			t.Fatalf("answers for an unknown and a known email differ: %d %s vs %d %s", r.status, r.body, known.status, known.body)
+		known := resetFor("reset for a known email", u.Email)
+		known.check = func(t *testing.T, known *resp) {
+			if string(known.body) != string(r.body) {
+				t.Fatalf("answers for an unknown and a known email differ: %s vs %s", r.body, known.body)
+			}
 		}
+		sc.send(t, known)
 		ts.flushMail(t)
 		seen = len(smtp.To(u.Email))
 	})
-	t.Run("InvalidEmailIs400", func(t *testing.T) {
-		r := ts.do(t, req{method: "POST", host: base, path: authReset, body: map[string]string{"email": "not an email"}})
-		if r.status != 400 || authFields(t, r)["email"] == "" {
-			t.Fatalf("reset with a malformed email = %d %s, want 400 naming email", r.status, r.body)
-		}
-	})
+	sc.run(t, false, []scenario{{name: "InvalidEmailIs400", method: "POST", path: authReset, body: map[string]string{"email": "not an email"},
+		wantStatus: http.StatusBadRequest, check: wantField("email")}})
 
 	old := ts.login(t, base, u.Email)
-	if got := ts.authMeStatus(t, base, old.access); got != 200 {
-		t.Fatalf("access token before the reset: %d", got)
-	}
+	sc.as["old"] = old.access
+	sc.send(t, scenario{name: "access token before the reset", as: "old", method: "GET", path: authMe, wantStatus: http.StatusOK})
 	link := requestLink(t)
 	token := tokenOf(t, link)
 
 	t.Run("LinkOpensTheForm", func(t *testing.T) {
 		l, _ := url.Parse(link)
-		r := ts.do(t, req{method: "GET", host: l.Host, path: l.RequestURI(), header: map[string]string{"Accept": "text/html"}})
-		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
-			t.Fatalf("reset page = %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
-		}
-		body := string(r.body)
-		for _, want := range []string{"<form", "/api/v1/auth/password-reset/confirm", `name="password"`, `value="` + token + `"`} {
-			if !strings.Contains(body, want) {
-				t.Errorf("reset page lacks %q", want)
-			}
-		}
-		if r.header.Get("Referrer-Policy") != "no-referrer" {
-			t.Errorf("Referrer-Policy %q: the token could leak to other sites", r.header.Get("Referrer-Policy"))
-		}
+		sc.send(t, scenario{name: "reset page", method: "GET", host: l.Host, path: l.RequestURI(), header: map[string]string{"Accept": "text/html"},
+			wantStatus: http.StatusOK,
+			want:       []string{"<form", "/api/v1/auth/password-reset/confirm", `name="password"`, `value="` + token + `"`},
+			check: func(t *testing.T, r *resp) {
+				if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+					t.Fatalf("reset page = %s %s", r.header.Get("Content-Type"), r.body)
+				}
+				if r.header.Get("Referrer-Policy") != "no-referrer" {
+					t.Errorf("Referrer-Policy %q: the token could leak to other sites", r.header.Get("Referrer-Policy"))
+				}
+			}})
 	})
 
 	t.Run("TooShortPasswordIsRefusedWithoutSpendingTheToken", func(t *testing.T) {
 		for _, pw := range []string{"short", strings.ToUpper(u.Email)} {
-			r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": token, "password": pw}})
-			if r.status != 400 || authFields(t, r)["password"] == "" {
-				t.Fatalf("confirm with password %q = %d %s, want 400 naming password", pw, r.status, r.body)
-			}
+			refused := confirm("confirm with password "+pw, token, pw, http.StatusBadRequest, "")
+			refused.check = wantField("password")
+			sc.send(t, refused)
 		}
 	})
 
-	r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": token, "password": newPassword}})
-	if r.status != 200 {
-		t.Fatalf("confirm = %d %s, want 200", r.status, r.body)
-	}
+	sc.send(t, confirm("confirm", token, newPassword, http.StatusOK, ""))
 
-	t.Run("OldAccessTokenIsRefused", func(t *testing.T) {
-		if got := ts.authMeStatus(t, base, old.access); got != 401 {
-			t.Fatalf("access token issued before the reset: %d, want 401", got)
-		}
-	})
-	t.Run("OldRefreshTokenIsRefused", func(t *testing.T) {
-		r := ts.do(t, req{method: "POST", host: base, path: authRefresh, body: map[string]string{"refresh_token": old.refresh}})
-		if r.status != 401 {
-			t.Fatalf("refresh token issued before the reset = %d %s, want 401", r.status, r.body)
-		}
+	sc.run(t, false, []scenario{
+		{name: "OldAccessTokenIsRefused", as: "old", method: "GET", path: authMe, wantStatus: http.StatusUnauthorized},
+		{name: "OldRefreshTokenIsRefused", method: "POST", path: authRefresh, body: map[string]string{"refresh_token": old.refresh},
+			wantStatus: http.StatusUnauthorized},
 	})
 	t.Run("NewPasswordSignsInOldDoesNot", func(t *testing.T) {
-		if r := ts.do(t, req{method: "POST", host: base, path: authLogin, body: authLoginBody(u.Email, testPassword, true)}); r.status != 401 {
-			t.Fatalf("old password = %d %s, want 401", r.status, r.body)
-		}
-		r := ts.do(t, req{method: "POST", host: base, path: authLogin, body: authLoginBody(u.Email, newPassword, true)})
-		if r.status != 200 {
-			t.Fatalf("new password = %d %s, want 200", r.status, r.body)
-		}
+		sc.send(t, scenario{name: "old password", method: "POST", path: authLogin, body: authLoginBody(u.Email, testPassword, true),
+			wantStatus: http.StatusUnauthorized})
+		r := sc.send(t, scenario{name: "new password", method: "POST", path: authLogin, body: authLoginBody(u.Email, newPassword, true),
+			wantStatus: http.StatusOK})
 		var a authRefreshed
 		r.decode(t, &a)
-		if got := ts.authMeStatus(t, base, a.AccessToken); got != 200 {
-			t.Fatalf("access token of a sign-in after the reset: %d, want 200", got)
-		}
+		sc.as["new"] = a.AccessToken
+		sc.send(t, scenario{name: "access token of a sign-in after the reset", as: "new", method: "GET", path: authMe, wantStatus: http.StatusOK})
 	})
-	t.Run("TokenIsSingleUse", func(t *testing.T) {
-		r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": token, "password": "yet another passphrase"}})
-		if r.status != 400 || r.code() != "invalid_reset_token" {
-			t.Fatalf("second confirm = %d %s, want 400 invalid_reset_token", r.status, r.body)
-		}
-	})
-	t.Run("MadeUpTokenIsRefused", func(t *testing.T) {
-		r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": "made-up", "password": "yet another passphrase"}})
-		if r.status != 400 || r.code() != "invalid_reset_token" {
-			t.Fatalf("confirm with a made-up token = %d %s, want 400 invalid_reset_token", r.status, r.body)
-		}
+	sc.run(t, false, []scenario{
+		confirm("TokenIsSingleUse", token, "yet another passphrase", http.StatusBadRequest, "invalid_reset_token"),
+		confirm("MadeUpTokenIsRefused", "made-up", "yet another passphrase", http.StatusBadRequest, "invalid_reset_token"),
 	})
 	t.Run("ConfirmingOneLinkSpendsTheOthers", func(t *testing.T) {
 		first, second := tokenOf(t, requestLink(t)), tokenOf(t, requestLink(t))
-		if r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": second, "password": "the third passphrase"}}); r.status != 200 {
-			t.Fatalf("confirm = %d %s", r.status, r.body)
-		}
-		r := ts.do(t, req{method: "POST", host: base, path: authConfirm, body: map[string]string{"token": first, "password": "the fourth passphrase"}})
-		if r.status != 400 || r.code() != "invalid_reset_token" {
-			t.Fatalf("older link after a reset = %d %s, want 400 invalid_reset_token", r.status, r.body)
-		}
+		sc.send(t, confirm("confirm", second, "the third passphrase", http.StatusOK, ""))
+		sc.send(t, confirm("older link after a reset", first, "the fourth passphrase", http.StatusBadRequest, "invalid_reset_token"))
 	})
 	t.Run("ForeignHostGetsNoLink", func(t *testing.T) {
 		before := len(smtp.To(u.Email))
-		r := ts.do(t, req{method: "POST", host: "evil.example", path: authReset, body: map[string]string{"email": u.Email}})
-		if r.status != 404 {
-			t.Fatalf("reset request on a foreign host = %d %s, want 404", r.status, r.body)
-		}
+		sc.send(t, scenario{name: "reset request on a foreign host", method: "POST", host: "evil.example", path: authReset,
+			body: map[string]string{"email": u.Email}, wantStatus: http.StatusNotFound})
 		ts.flushMail(t)
 		if n := len(smtp.To(u.Email)); n != before {
 			t.Fatalf("a reset requested on a foreign host sent %d mails", n-before)

@@ -1,10 +1,6 @@
 package web
 
-import (
-	"testing"
-
-	"github.com/bazaar/bazaar/tenantdb/tenanttest"
-)
+import "github.com/bazaar/bazaar/tenantdb/tenanttest"
 
 // The identity routes' tests, a file per group of endpoints:
 // auth_login_test.go (signing in), auth_throttle_test.go (brute force),
@@ -25,13 +21,6 @@ const (
 // authEmail is an address no other test of the package uses.
 func authEmail(prefix string) string { return tenanttest.Slug(prefix) + "@example.com" }
 
-func authFields(t *testing.T, r *resp) map[string]string {
-	t.Helper()
-	var e errorBody
-	r.decode(t, &e)
-	return e.Error.Fields
-}
-
 func authLoginBody(email, password string, inBody bool) map[string]any {
 	return map[string]any{"email": email, "password": password, "refresh_in_body": inBody}
 }
@@ -41,9 +30,4 @@ type authRefreshed struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 	CSRFToken    string `json:"csrf_token"`
-}
-
-func (ts *testServer) authMeStatus(t *testing.T, host, access string) int {
-	t.Helper()
-	return ts.do(t, req{method: "GET", host: host, path: authMe, token: access}).status
 }

@@ -14,10 +14,17 @@ import (
 )
 
 // authForwarded is a login from client address ip (the test client is a
-// trusted proxy).
-func authForwarded(ip, email, password string) req {
-	return req{method: "POST", host: base, path: authLogin, body: authLoginBody(email, password, true),
-		header: map[string]string{"X-Forwarded-For": ip}}
+// trusted proxy) that must answer wantStatus (and wantCode).
+func authForwarded(name, ip, email, password string, wantStatus int, wantCode string) scenario {
+	return scenario{name: name, method: "POST", path: authLogin, body: authLoginBody(email, password, true),
+		header: map[string]string{"X-Forwarded-For": ip}, wantStatus: wantStatus, wantCode: wantCode}
+}
+
+// authThrottled is authForwarded refused by the throttle, saying when to come back.
+func authThrottled(name, ip, email, password string) scenario {
+	s := authForwarded(name, ip, email, password, http.StatusTooManyRequests, "too_many_attempts")
+	s.check = func(t *testing.T, r *resp) { authRetryAfter(t, r) }
+	return s
 }
 
 func authRetryAfter(t *testing.T, r *resp) int {
@@ -38,40 +45,30 @@ func TestBruteForce(t *testing.T) {
 		ts := start(t, db, setup{opts: opts, identity: func(o *identity.Options) {
 			o.Throttle.AccountFailures, o.Throttle.BackoffBase = 5, time.Minute
 		}})
+		sc := ts.scenarios(base, nil)
 		x := ts.user(t, authEmail("target"))
 		y := ts.user(t, authEmail("bystander"))
 		// Every answer is checked, and the subtests below still run when one
 		// is wrong, so a report shows the whole picture.
-		var got []string
+		var attempts []scenario
 		for i := range 100 {
-			r := ts.do(t, authForwarded(fmt.Sprintf("10.%d.%d.1", i/250, i%250), x.Email, "wrong password number "+strconv.Itoa(i)))
-			got = append(got, fmt.Sprintf("%d %s", r.status, r.code()))
-			if r.status == 429 {
+			name, ip, password := fmt.Sprintf("wrong password, attempt %d from a fresh address", i+1), fmt.Sprintf("10.%d.%d.1", i/250, i%250), "wrong password number "+strconv.Itoa(i)
+			if i < 5 {
+				attempts = append(attempts, authForwarded(name, ip, x.Email, password, http.StatusUnauthorized, "invalid_credentials"))
+				continue
+			}
+			s := authThrottled(name, ip, x.Email, password)
+			s.check = func(t *testing.T, r *resp) {
 				if n := authRetryAfter(t, r); n > 3600 {
-					t.Errorf("attempt %d: Retry-After %d beyond backoff_max", i+1, n)
+					t.Errorf("Retry-After %d beyond backoff_max", n)
 				}
 			}
+			attempts = append(attempts, s)
 		}
-		for i, g := range got {
-			want := "429 too_many_attempts"
-			if i < 5 {
-				want = "401 invalid_credentials"
-			}
-			if g != want {
-				t.Errorf("wrong password, attempt %d from a fresh address = %s, want %s", i+1, g, want)
-			}
-		}
-		t.Run("RightPasswordIsStillThrottled", func(t *testing.T) {
-			r := ts.do(t, authForwarded("192.0.2.1", x.Email, testPassword))
-			if r.status != 429 || r.code() != "too_many_attempts" {
-				t.Fatalf("right password while blocked = %d %s, want 429", r.status, r.body)
-			}
-			authRetryAfter(t, r)
-		})
-		t.Run("OtherAccountSignsIn", func(t *testing.T) {
-			if r := ts.do(t, authForwarded("10.0.0.1", y.Email, testPassword)); r.status != 200 {
-				t.Fatalf("bystander login = %d %s, want 200", r.status, r.body)
-			}
+		sc.run(t, false, attempts)
+		sc.run(t, false, []scenario{
+			authThrottled("RightPasswordIsStillThrottled", "192.0.2.1", x.Email, testPassword),
+			authForwarded("OtherAccountSignsIn", "10.0.0.1", y.Email, testPassword, http.StatusOK, ""),
 		})
 		t.Run("FailuresAreAudited", func(t *testing.T) {
 			n, err := ts.db.Platform().AuditEvent.Query().
@@ -91,16 +88,16 @@ func TestBruteForce(t *testing.T) {
 			o.Throttle.AccountFailures, o.Throttle.BackoffBase = 5, time.Minute
 		}})
 		ghost := authEmail("ghost")
+		var attempts []scenario
 		for i := range 7 {
-			r := ts.do(t, authForwarded(fmt.Sprintf("10.9.%d.1", i), ghost, "whatever password"))
-			want := "401 invalid_credentials"
-			if i >= 5 {
-				want = "429 too_many_attempts"
-			}
-			if got := fmt.Sprintf("%d %s", r.status, r.code()); got != want {
-				t.Errorf("attempt %d on an unknown email = %s, want %s", i+1, got, want)
+			name, ip := fmt.Sprintf("attempt %d on an unknown email", i+1), fmt.Sprintf("10.9.%d.1", i)
+			if i < 5 {
+				attempts = append(attempts, authForwarded(name, ip, ghost, "whatever password", http.StatusUnauthorized, "invalid_credentials"))
+			} else {
+				attempts = append(attempts, authForwarded(name, ip, ghost, "whatever password", http.StatusTooManyRequests, "too_many_attempts"))
 			}
 		}
+		ts.scenarios(base, nil).run(t, false, attempts)
 	})
 
 	t.Run("PerAddressLimit", func(t *testing.T) {
@@ -109,27 +106,16 @@ func TestBruteForce(t *testing.T) {
 		}})
 		u := ts.user(t, authEmail("perip"))
 		const a, b = "198.51.100.7", "198.51.100.8"
+		sc := ts.scenarios(base, nil)
 		for i := range 3 {
-			if r := ts.do(t, authForwarded(a, u.Email, testPassword)); r.status != 200 {
-				t.Fatalf("attempt %d from %s = %d %s, want 200", i+1, a, r.status, r.body)
-			}
+			sc.send(t, authForwarded(fmt.Sprintf("attempt %d from %s", i+1, a), a, u.Email, testPassword, http.StatusOK, ""))
 		}
-		r := ts.do(t, authForwarded(a, u.Email, testPassword))
-		if r.status != 429 || r.code() != "too_many_attempts" {
-			t.Fatalf("4th attempt from one address = %d %s, want 429", r.status, r.body)
-		}
-		authRetryAfter(t, r)
-		if r := ts.do(t, authForwarded(b, u.Email, "a wrong password")); r.status != 401 || r.code() != "invalid_credentials" {
-			t.Fatalf("other address, wrong password = %d %s, want 401", r.status, r.body)
-		}
-		if r := ts.do(t, authForwarded(b, u.Email, testPassword)); r.status != 200 {
-			t.Fatalf("other address, right password = %d %s, want 200", r.status, r.body)
-		}
+		sc.send(t, authThrottled("4th attempt from one address", a, u.Email, testPassword))
+		sc.send(t, authForwarded("other address, wrong password", b, u.Email, "a wrong password", http.StatusUnauthorized, "invalid_credentials"))
+		sc.send(t, authForwarded("other address, right password", b, u.Email, testPassword, http.StatusOK, ""))
 		// The first address stays limited however requests from others
 		// interleave with its own.
-		if r := ts.do(t, authForwarded(a, u.Email, testPassword)); r.status != 429 {
-			t.Fatalf("5th attempt from %s after others' requests = %d %s, want 429", a, r.status, r.body)
-		}
+		sc.send(t, authForwarded("5th attempt from "+a+" after others' requests", a, u.Email, testPassword, http.StatusTooManyRequests, ""))
 	})
 
 	t.Run("PerAddressLimitHoldsAcrossConnections", func(t *testing.T) {
@@ -142,17 +128,12 @@ func TestBruteForce(t *testing.T) {
 		t.Cleanup(second.client.CloseIdleConnections)
 		u := ts.user(t, authEmail("conns"))
 		const a, c = "198.51.100.17", "198.51.100.19" // same length
+		sc := ts.scenarios(base, nil)
 		for i := range 3 {
-			if r := ts.do(t, authForwarded(a, u.Email, testPassword)); r.status != 200 {
-				t.Fatalf("attempt %d from %s = %d %s, want 200", i+1, a, r.status, r.body)
-			}
+			sc.send(t, authForwarded(fmt.Sprintf("attempt %d from %s", i+1, a), a, u.Email, testPassword, http.StatusOK, ""))
 		}
-		if r := ts.do(t, authForwarded(c, u.Email, testPassword)); r.status != 200 {
-			t.Fatalf("first attempt from %s = %d %s, want 200", c, r.status, r.body)
-		}
-		if r := second.do(t, authForwarded(a, u.Email, testPassword)); r.status != 429 {
-			t.Fatalf("4th attempt from %s, over another connection = %d %s, want 429", a, r.status, r.body)
-		}
+		sc.send(t, authForwarded("first attempt from "+c, c, u.Email, testPassword, http.StatusOK, ""))
+		second.scenarios(base, nil).send(t, authForwarded("4th attempt from "+a+", over another connection", a, u.Email, testPassword, http.StatusTooManyRequests, ""))
 	})
 
 	t.Run("PerAddressLimitIsNotResetByRotatingSpoofedForwardedFor", func(t *testing.T) {
@@ -164,15 +145,10 @@ func TestBruteForce(t *testing.T) {
 		}})
 		u := ts.user(t, authEmail("spoof"))
 		const client = "203.0.113.50"
+		sc := ts.scenarios(base, nil)
 		for i := range 3 {
-			r := ts.do(t, authForwarded("10.66.0."+strconv.Itoa(i+1)+", "+client, u.Email, testPassword))
-			if r.status != 200 {
-				t.Fatalf("attempt %d = %d %s, want 200", i+1, r.status, r.body)
-			}
+			sc.send(t, authForwarded(fmt.Sprintf("attempt %d", i+1), "10.66.0."+strconv.Itoa(i+1)+", "+client, u.Email, testPassword, http.StatusOK, ""))
 		}
-		r := ts.do(t, authForwarded("10.66.0.99, "+client, u.Email, testPassword))
-		if r.status != 429 {
-			t.Fatalf("4th attempt by %s with a new spoofed prefix = %d %s, want 429", client, r.status, r.body)
-		}
+		sc.send(t, authForwarded("4th attempt by "+client+" with a new spoofed prefix", "10.66.0.99, "+client, u.Email, testPassword, http.StatusTooManyRequests, ""))
 	})
 }

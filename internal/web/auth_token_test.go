@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,58 +62,47 @@ func TestTokensOverHTTP(t *testing.T) {
 	otherKey := identity.Key{ID: testKey.ID, Secret: []byte("not-the-test-signing-key-0123456789abc")}
 	unknownKid := identity.Key{ID: "k9", Secret: testKey.Secret}
 
-	tests := []struct {
-		name       string
-		header     string // Authorization
-		wantStatus int
-	}{
-		{"ValidToken", "Bearer " + s.access, 200},
-		{"HandSignedWithTestKey", "Bearer " + authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, nil), 200},
-		{"RetiredKeyStillVerifies", "Bearer " + authToken(t, jwt.SigningMethodHS256, &oldKey, u.ID, sid, nil), 200},
-		{"LowerCaseScheme", "bearer " + s.access, 200},
-		{"Expired", "Bearer " + authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, func(c jwt.MapClaims) {
-			c["iat"], c["nbf"], c["exp"] = time.Now().Add(-time.Hour).Unix(), time.Now().Add(-time.Hour).Unix(), time.Now().Add(-45*time.Minute).Unix()
-		}), 401},
-		{"TamperedPayload", "Bearer " + segs[0] + "." + authFlip(segs[1]) + "." + segs[2], 401},
-		{"TamperedSignature", "Bearer " + segs[0] + "." + segs[1] + "." + authFlip(segs[2]), 401},
-		{"AlgNone", "Bearer " + authToken(t, jwt.SigningMethodNone, nil, u.ID, sid, nil), 401},
-		{"HS512WithTheRightSecret", "Bearer " + authToken(t, jwt.SigningMethodHS512, &testKey, u.ID, sid, nil), 401},
-		{"WrongKey", "Bearer " + authToken(t, jwt.SigningMethodHS256, &otherKey, u.ID, sid, nil), 401},
-		{"UnknownKid", "Bearer " + authToken(t, jwt.SigningMethodHS256, &unknownKid, u.ID, sid, nil), 401},
-		{"WrongAudience", "Bearer " + authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, func(c jwt.MapClaims) { c["aud"] = "other" }), 401},
-		{"SessionOfNobody", "Bearer " + authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, 0, nil), 401},
-		{"Garbage", "Bearer garbage", 401},
-		{"BasicScheme", "Basic x", 401},
-		{"BearerWithoutToken", "Bearer ", 401},
-		{"TokenWithoutScheme", s.access, 401},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := ts.do(t, req{method: "GET", host: base, path: authMe, header: map[string]string{"Authorization": tt.header}})
-			if r.status != tt.wantStatus {
-				t.Fatalf("status %d %s, want %d", r.status, r.body, tt.wantStatus)
-			}
-			if tt.wantStatus == 401 && r.code() != "invalid_token" {
-				t.Fatalf("code %q, want invalid_token (%s)", r.code(), r.body)
-			}
-			if tt.wantStatus == 200 {
-				var me struct {
-					User struct {
-						ID int `json:"id"`
-					} `json:"user"`
-				}
-				r.decode(t, &me)
-				if me.User.ID != u.ID {
-					t.Fatalf("me = user %d, want %d", me.User.ID, u.ID)
-				}
-			}
-		})
-	}
-	t.Run("NoTokenIsUnauthenticated", func(t *testing.T) {
-		r := ts.do(t, req{method: "GET", host: base, path: authMe})
-		if r.status != 401 || r.code() != "unauthenticated" {
-			t.Fatalf("me without a token = %d %s, want 401 unauthenticated", r.status, r.body)
+	isTheUser := func(t *testing.T, r *resp) {
+		var me struct {
+			User struct {
+				ID int `json:"id"`
+			} `json:"user"`
 		}
+		r.decode(t, &me)
+		if me.User.ID != u.ID {
+			t.Fatalf("me = user %d, want %d", me.User.ID, u.ID)
+		}
+	}
+	// accepted and refused are a GET of /me with the Authorization header h.
+	accepted := func(name, h string) scenario {
+		return scenario{name: name, method: "GET", path: authMe, header: map[string]string{"Authorization": h},
+			wantStatus: http.StatusOK, check: isTheUser}
+	}
+	refused := func(name, h string) scenario {
+		return scenario{name: name, method: "GET", path: authMe, header: map[string]string{"Authorization": h},
+			wantStatus: http.StatusUnauthorized, wantCode: "invalid_token"}
+	}
+	ts.scenarios(base, nil).run(t, false, []scenario{
+		accepted("ValidToken", "Bearer "+s.access),
+		accepted("HandSignedWithTestKey", "Bearer "+authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, nil)),
+		accepted("RetiredKeyStillVerifies", "Bearer "+authToken(t, jwt.SigningMethodHS256, &oldKey, u.ID, sid, nil)),
+		accepted("LowerCaseScheme", "bearer "+s.access),
+		refused("Expired", "Bearer "+authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, func(c jwt.MapClaims) {
+			c["iat"], c["nbf"], c["exp"] = time.Now().Add(-time.Hour).Unix(), time.Now().Add(-time.Hour).Unix(), time.Now().Add(-45*time.Minute).Unix()
+		})),
+		refused("TamperedPayload", "Bearer "+segs[0]+"."+authFlip(segs[1])+"."+segs[2]),
+		refused("TamperedSignature", "Bearer "+segs[0]+"."+segs[1]+"."+authFlip(segs[2])),
+		refused("AlgNone", "Bearer "+authToken(t, jwt.SigningMethodNone, nil, u.ID, sid, nil)),
+		refused("HS512WithTheRightSecret", "Bearer "+authToken(t, jwt.SigningMethodHS512, &testKey, u.ID, sid, nil)),
+		refused("WrongKey", "Bearer "+authToken(t, jwt.SigningMethodHS256, &otherKey, u.ID, sid, nil)),
+		refused("UnknownKid", "Bearer "+authToken(t, jwt.SigningMethodHS256, &unknownKid, u.ID, sid, nil)),
+		refused("WrongAudience", "Bearer "+authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, sid, func(c jwt.MapClaims) { c["aud"] = "other" })),
+		refused("SessionOfNobody", "Bearer "+authToken(t, jwt.SigningMethodHS256, &testKey, u.ID, 0, nil)),
+		refused("Garbage", "Bearer garbage"),
+		refused("BasicScheme", "Basic x"),
+		refused("BearerWithoutToken", "Bearer "),
+		refused("TokenWithoutScheme", s.access),
+		{name: "NoTokenIsUnauthenticated", method: "GET", path: authMe, wantStatus: http.StatusUnauthorized, wantCode: "unauthenticated"},
 	})
 }
 

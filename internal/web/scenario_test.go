@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 // scenarios — in tables, in sequences, or one at a time between other
 // steps — and a scenarioRunner sends them.
 type scenario struct {
-	name         string // the subtest's name, when run in a table or sequence
+	name         string // the subtest's name in a table or sequence; names a failure
 	as           string // who sends it: a principal the runner knows by name; "" sends no token
 	method, path string
 	host         string // "" is the runner's host
@@ -58,17 +59,21 @@ func (sr scenarioRunner) send(t *testing.T, s scenario) *resp {
 		q.token = token
 	}
 	r := sr.ts.do(t, q)
+	what := fmt.Sprintf("%s %s as %q", s.method, s.path, s.as)
+	if s.name != "" {
+		what = s.name + ": " + what
+	}
 	if r.status != s.wantStatus || (s.wantCode != "" && r.code() != s.wantCode) {
-		t.Fatalf("%s %s as %q: %d %s, want %d %s", s.method, s.path, s.as, r.status, r.body, s.wantStatus, s.wantCode)
+		t.Fatalf("%s: %d %s, want %d %s", what, r.status, r.body, s.wantStatus, s.wantCode)
 	}
 	for _, w := range s.want {
 		if !strings.Contains(string(r.body), w) {
-			t.Fatalf("%s %s as %q: the answer lacks %q: %s", s.method, s.path, s.as, w, r.body)
+			t.Fatalf("%s: the answer lacks %q: %s", what, w, r.body)
 		}
 	}
 	for _, w := range s.wantNot {
 		if strings.Contains(string(r.body), w) {
-			t.Fatalf("%s %s as %q: the answer holds %q: %s", s.method, s.path, s.as, w, r.body)
+			t.Fatalf("%s: the answer holds %q: %s", what, w, r.body)
 		}
 	}
 	if s.check != nil {
@@ -86,6 +91,24 @@ func (sr scenarioRunner) run(t *testing.T, sequential bool, steps []scenario) {
 		ok := t.Run(s.name, func(t *testing.T) { sr.send(t, s) })
 		if !ok && sequential {
 			return
+		}
+	}
+}
+
+// wantField checks that an error answer names field, mentioning each of words.
+func wantField(field string, words ...string) func(t *testing.T, r *resp) {
+	return func(t *testing.T, r *resp) {
+		t.Helper()
+		var e errorBody
+		r.decode(t, &e)
+		msg := e.Error.Fields[field]
+		if msg == "" {
+			t.Fatalf("the error names no field %q: %s", field, r.body)
+		}
+		for _, w := range words {
+			if !strings.Contains(msg, w) {
+				t.Errorf("fields.%s = %q, want it to mention %q", field, msg, w)
+			}
 		}
 	}
 }

@@ -136,24 +136,6 @@ func wantRole(name string, active bool) func(t *testing.T, r *resp) {
 	}
 }
 
-// wantField checks that an error answer names field, mentioning each of words.
-func wantField(field string, words ...string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
-		t.Helper()
-		var e errorBody
-		r.decode(t, &e)
-		msg, ok := e.Error.Fields[field]
-		if !ok {
-			t.Fatalf("the error names no field %q: %s", field, r.body)
-		}
-		for _, w := range words {
-			if !strings.Contains(msg, w) {
-				t.Errorf("fields.%s = %q, want it to mention %q", field, msg, w)
-			}
-		}
-	}
-}
-
 func TestTeamMembers(t *testing.T) {
 	db := tenanttest.Open(t)
 	ts := startServer(t, db, defaultOptions(), nil)
