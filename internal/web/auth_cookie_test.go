@@ -106,7 +106,7 @@ func TestAuthCookieSession(t *testing.T) {
 		// None of the refused attempts spent the token.
 		sc.run(t, false, []scenario{{name: "SameOriginWithHeaderRotates", method: "POST", path: authRefresh, cookies: []*http.Cookie{rc, cc},
 			header:     map[string]string{csrfHeader: cc.Value, "Origin": "http://" + base, "Sec-Fetch-Site": "same-origin"},
-			wantStatus: http.StatusOK, check: func(t *testing.T, r *resp) {
+			wantStatus: http.StatusOK, check: func(t testing.TB, r *resp) {
 				nrc := r.cookie(refreshCookie)
 				if !authCookieAlive(nrc) || nrc.Value == rc.Value || !nrc.HttpOnly || nrc.Path != "/api/v1/auth" {
 					t.Fatalf("new refresh cookie %+v, want a fresh HttpOnly one on /api/v1/auth", nrc)
@@ -125,7 +125,7 @@ func TestAuthCookieSession(t *testing.T) {
 	t.Run("LogoutClearsCookiesAndEndsTheSession", func(t *testing.T) {
 		rc, cc := fresh(t)
 		sc.send(t, scenario{name: "logout", method: "POST", path: authLogout, cookies: []*http.Cookie{rc, cc}, header: map[string]string{csrfHeader: cc.Value},
-			wantStatus: http.StatusNoContent, check: func(t *testing.T, r *resp) {
+			wantStatus: http.StatusNoContent, check: func(t testing.TB, r *resp) {
 				for _, name := range []string{refreshCookie, csrfCookie} {
 					c := r.cookie(name)
 					if c == nil || authCookieAlive(c) {

@@ -12,7 +12,7 @@ import (
 
 // authErrorShape is an error body without its request id, as canonical JSON,
 // so two answers can be compared for everything a client could tell apart.
-func authErrorShape(t *testing.T, r *resp) string {
+func authErrorShape(t testing.TB, r *resp) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -31,7 +31,7 @@ func authErrorShape(t *testing.T, r *resp) string {
 }
 
 // authFields are the fields an error answer names.
-func authFields(t *testing.T, r *resp) map[string]string {
+func authFields(t testing.TB, r *resp) map[string]string {
 	t.Helper()
 	var e errorBody
 	r.decode(t, &e)
@@ -137,7 +137,7 @@ func TestLogin(t *testing.T) {
 
 	t.Run("WrongPasswordAndUnknownEmailLookTheSame", func(t *testing.T) {
 		victim := ts.user(t, authEmail("victim"))
-		noCookies := func(t *testing.T, r *resp) {
+		noCookies := func(t testing.TB, r *resp) {
 			if r.cookie(refreshCookie) != nil || r.cookie(csrfCookie) != nil {
 				t.Errorf("a failed login set session cookies")
 			}
@@ -152,8 +152,8 @@ func TestLogin(t *testing.T) {
 	})
 
 	// namesExactly checks that a refusal names each of fields, and no other.
-	namesExactly := func(fields ...string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	namesExactly := func(fields ...string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			f := authFields(t, r)
 			for _, name := range fields {

@@ -60,7 +60,7 @@ func TestPasswordReset(t *testing.T) {
 			t.Fatal("a mail reached the unknown address")
 		}
 		known := resetFor("reset for a known email", u.Email)
-		known.check = func(t *testing.T, known *resp) {
+		known.check = func(t testing.TB, known *resp) {
 			if string(known.body) != string(r.body) {
 				t.Fatalf("answers for an unknown and a known email differ: %s vs %s", r.body, known.body)
 			}
@@ -83,7 +83,7 @@ func TestPasswordReset(t *testing.T) {
 		sc.send(t, scenario{name: "reset page", method: "GET", host: l.Host, path: l.RequestURI(), header: map[string]string{"Accept": "text/html"},
 			wantStatus: http.StatusOK,
 			want:       []string{"<form", "/api/v1/auth/password-reset/confirm", `name="password"`, `value="` + token + `"`},
-			check: func(t *testing.T, r *resp) {
+			check: func(t testing.TB, r *resp) {
 				if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 					t.Fatalf("reset page = %s %s", r.header.Get("Content-Type"), r.body)
 				}

@@ -23,11 +23,11 @@ func authForwarded(name, ip, email, password string, wantStatus int, wantCode st
 // authThrottled is authForwarded refused by the throttle, saying when to come back.
 func authThrottled(name, ip, email, password string) scenario {
 	s := authForwarded(name, ip, email, password, http.StatusTooManyRequests, "too_many_attempts")
-	s.check = func(t *testing.T, r *resp) { authRetryAfter(t, r) }
+	s.check = func(t testing.TB, r *resp) { authRetryAfter(t, r) }
 	return s
 }
 
-func authRetryAfter(t *testing.T, r *resp) int {
+func authRetryAfter(t testing.TB, r *resp) int {
 	t.Helper()
 	n, err := strconv.Atoi(r.header.Get("Retry-After"))
 	if err != nil || n < 1 {
@@ -58,7 +58,7 @@ func TestBruteForce(t *testing.T) {
 				continue
 			}
 			s := authThrottled(name, ip, x.Email, password)
-			s.check = func(t *testing.T, r *resp) {
+			s.check = func(t testing.TB, r *resp) {
 				if n := authRetryAfter(t, r); n > 3600 {
 					t.Errorf("Retry-After %d beyond backoff_max", n)
 				}

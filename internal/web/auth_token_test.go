@@ -62,7 +62,7 @@ func TestTokensOverHTTP(t *testing.T) {
 	otherKey := identity.Key{ID: testKey.ID, Secret: []byte("not-the-test-signing-key-0123456789abc")}
 	unknownKid := identity.Key{ID: "k9", Secret: testKey.Secret}
 
-	isTheUser := func(t *testing.T, r *resp) {
+	isTheUser := func(t testing.TB, r *resp) {
 		var me struct {
 			User struct {
 				ID int `json:"id"`

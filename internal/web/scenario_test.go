@@ -24,7 +24,7 @@ type scenario struct {
 	wantCode   string   // the JSON error code, when the answer is an error
 	want       []string // text the body must hold
 	wantNot    []string // text the body must not hold
-	check      func(t *testing.T, r *resp)
+	check      func(t testing.TB, r *resp)
 }
 
 // scenarioRunner sends scenarios to one test server, on a host unless a
@@ -45,7 +45,7 @@ func (ts *testServer) scenarios(host string, as map[string]string) scenarioRunne
 
 // send sends one scenario and checks its answer, ending the test at the
 // first thing wrong with it; the answer is returned for what comes next.
-func (sr scenarioRunner) send(t *testing.T, s scenario) *resp {
+func (sr scenarioRunner) send(t testing.TB, s scenario) *resp {
 	t.Helper()
 	q := req{method: s.method, host: s.host, path: s.path, body: s.body, header: s.header, cookies: s.cookies}
 	if q.host == "" {
@@ -96,8 +96,8 @@ func (sr scenarioRunner) run(t *testing.T, sequential bool, steps []scenario) {
 }
 
 // wantField checks that an error answer names field, mentioning each of words.
-func wantField(field string, words ...string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
+func wantField(field string, words ...string) func(t testing.TB, r *resp) {
+	return func(t testing.TB, r *resp) {
 		t.Helper()
 		var e errorBody
 		r.decode(t, &e)

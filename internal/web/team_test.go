@@ -76,7 +76,7 @@ func (sh *teamShop) teamList(t *testing.T, ts *testServer, as string) map[string
 	return decodeMembers(t, r)
 }
 
-func decodeMembers(t *testing.T, r *resp) map[string]teamMemberView {
+func decodeMembers(t testing.TB, r *resp) map[string]teamMemberView {
 	t.Helper()
 	var out struct {
 		Items []teamMemberView `json:"items"`
@@ -125,8 +125,8 @@ func (sh *teamShop) createRole(t *testing.T, ts *testServer, as, name string, pe
 }
 
 // wantRole checks a member answer's role name and active flag.
-func wantRole(name string, active bool) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
+func wantRole(name string, active bool) func(t testing.TB, r *resp) {
+	return func(t testing.TB, r *resp) {
 		t.Helper()
 		var m teamMemberView
 		r.decode(t, &m)
@@ -147,7 +147,7 @@ func TestTeamMembers(t *testing.T) {
 		sh.members["owner"].email: "Owner", sh.members["manager"].email: "Manager",
 		sh.members["editor"].email: "Editor", sh.members["viewer"].email: "Viewer",
 	}
-	seesEveryone := func(t *testing.T, r *resp) {
+	seesEveryone := func(t testing.TB, r *resp) {
 		t.Helper()
 		got := decodeMembers(t, r)
 		if len(got) != len(everyone) {
@@ -177,8 +177,8 @@ func TestTeamRoleChange(t *testing.T) {
 	sh.add(t, ts, "owner", "owner")
 	m := sh.add(t, ts, "member", "viewer")
 
-	meIs := func(role string, holds, lacks string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	meIs := func(role string, holds, lacks string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Vendor struct {
@@ -229,7 +229,7 @@ func TestTeamRemoval(t *testing.T) {
 		{name: "OwnerRemovesTheManager", as: "owner", method: "DELETE", path: memberPath(m.id), wantStatus: http.StatusNoContent},
 		{name: "RemovedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "not_a_member"},
 		{name: "RemovedMemberKeepsTheirAccount", as: "manager", method: "GET", path: "/api/v1/auth/me", wantStatus: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			check: func(t testing.TB, r *resp) {
 				var out struct {
 					Vendor struct {
 						Member bool `json:"member"`
@@ -241,7 +241,7 @@ func TestTeamRemoval(t *testing.T) {
 				}
 			}},
 		{name: "TeamNoLongerListsThem", as: "owner", method: "GET", path: list, wantStatus: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			check: func(t testing.TB, r *resp) {
 				if v, ok := decodeMembers(t, r)[m.email]; ok {
 					t.Errorf("removed member still listed: %+v", v)
 				}
@@ -262,7 +262,7 @@ func TestTeamDeactivation(t *testing.T) {
 			wantStatus: http.StatusOK, check: wantRole("Manager", false)},
 		{name: "DeactivatedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "not_a_member"},
 		{name: "TeamListsThemInactive", as: "owner", method: "GET", path: list, wantStatus: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			check: func(t testing.TB, r *resp) {
 				if v := decodeMembers(t, r)[m.email]; v.Active || v.Role.Name != "Manager" {
 					t.Errorf("deactivated member listed as %+v", v)
 				}
@@ -320,7 +320,7 @@ func TestTeamGuards(t *testing.T) {
 			{name: "LastOwnerCannotBeRemoved", as: "deputy", method: "DELETE", path: memberPath(o.id),
 				wantStatus: http.StatusConflict, wantCode: "last_owner"},
 			{name: "LastOwnerIsStillAnActiveOwner", as: "deputy", method: "GET", path: "/api/v1/teams/members", wantStatus: http.StatusOK,
-				check: func(t *testing.T, r *resp) {
+				check: func(t testing.TB, r *resp) {
 					if v := decodeMembers(t, r)[o.email]; v.Role.Name != "Owner" || !v.Active {
 						t.Errorf("the last owner is now %+v", v)
 					}
@@ -424,7 +424,7 @@ func TestTeamRoles(t *testing.T) {
 	seeded := sh.roleList(t, ts, "owner")
 
 	// sameRole compares a role with the name, kind and permissions wanted.
-	sameRole := func(t *testing.T, got teamRoleView, name string, system bool, perms []string) {
+	sameRole := func(t testing.TB, got teamRoleView, name string, system bool, perms []string) {
 		t.Helper()
 		if got.Name != name || got.System != system ||
 			!slices.Equal(slices.Sorted(slices.Values(got.Permissions)), slices.Sorted(slices.Values(perms))) {
@@ -432,8 +432,8 @@ func TestTeamRoles(t *testing.T) {
 		}
 	}
 	// answersRole checks a single role answer (create, update).
-	answersRole := func(name string, system bool, perms ...string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	answersRole := func(name string, system bool, perms ...string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var got teamRoleView
 			r.decode(t, &got)
@@ -441,8 +441,8 @@ func TestTeamRoles(t *testing.T) {
 		}
 	}
 	// listsRole checks that a role list holds the role.
-	listsRole := func(name string, system bool, perms ...string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	listsRole := func(name string, system bool, perms ...string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Items []teamRoleView `json:"items"`
@@ -455,8 +455,8 @@ func TestTeamRoles(t *testing.T) {
 			sameRole(t, out.Items[i], name, system, perms)
 		}
 	}
-	lacks := func(name string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	lacks := func(name string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Items []teamRoleView `json:"items"`
@@ -495,7 +495,7 @@ func TestTeamRoles(t *testing.T) {
 			wantStatus: http.StatusConflict, wantCode: "role_in_use"},
 		{name: "UnusedCustomRoleIsDeleted", as: "owner", method: "DELETE", path: rolePath(temp), wantStatus: http.StatusNoContent},
 		{name: "DeletedRoleIsGoneAndTheOthersStay", as: "owner", method: "GET", path: roles, wantStatus: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			check: func(t testing.TB, r *resp) {
 				lacks("Temporary")(t, r)
 				listsRole("Shipper", false, "orders.view")(t, r)
 				listsRole("Viewer", true, "products.view", "orders.view", "imports.view")(t, r)
