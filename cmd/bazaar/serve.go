@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bazaar/bazaar/internal/demo"
-	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/web"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -75,14 +74,8 @@ func serve(ctx context.Context, a *app) error {
 		Log:      a.log,
 		DB:       a.db,
 		Resolver: resolver,
-		Catalog:  svc.catalog,
-		Market:   svc.market,
+		Services: svc.web(),
 		DevFeeds: demo.Feeds(),
-		Identity: svc.identity,
-		Authz:    svc.authz,
-		Team:     svc.team,
-		Audit:    svc.audit,
-		Outbox:   mail.NewOutbox(a.db),
 	})
 
 	// The mail sender runs beside the server and stops with it; mail it has

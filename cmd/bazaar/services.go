@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/web"
 )
 
 // services are the domain services built from the configuration.
@@ -30,6 +31,15 @@ type services struct {
 	catalog  *catalog.Service
 	market   *marketplace.Service
 	audit    *audit.Service
+	outbox   *mail.Outbox
+}
+
+// web are the services the web layer's routes are served by.
+func (s *services) web() web.Services {
+	return web.Services{
+		Identity: s.identity, Authz: s.authz, Team: s.team,
+		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox,
+	}
 }
 
 func (a *app) services() (*services, error) {
@@ -71,6 +81,7 @@ func (a *app) services() (*services, error) {
 		catalog:  cat,
 		market:   marketplace.New(a.db, a.importOptions(nil), syncWith(cat), a.log),
 		audit:    audit.New(a.db),
+		outbox:   mail.NewOutbox(a.db),
 	}, nil
 }
 

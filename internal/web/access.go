@@ -9,7 +9,6 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/identity"
-	"github.com/bazaar/bazaar/internal/team"
 )
 
 // Access is what a route demands of its caller. Every vendor route declares
@@ -140,25 +139,4 @@ func (s *server) guard(a Access) fiber.Handler {
 		}
 		return fault.New(fault.Forbidden, "denied")
 	}
-}
-
-// actor describes the caller to the team service.
-func (s *server) actor(c *fiber.Ctx) team.Actor {
-	a := team.Actor{IP: s.clientIP(c), RequestID: requestID(c)}
-	if p := principalOf(c); p != nil {
-		a.UserID, a.Email = p.UserID, p.Email
-	}
-	if acc := memberAccess(c); acc != nil {
-		a.Permissions = acc.Permissions
-	}
-	return a
-}
-
-// meta describes the request to the identity service.
-func (s *server) meta(c *fiber.Ctx) identity.Meta {
-	m := identity.Meta{IP: s.clientIP(c), UserAgent: recordedHeader(c.Get(fiber.HeaderUserAgent), limitsOf(c).maxUserAgent()), RequestID: requestID(c)}
-	if site := siteOf(c); site != nil && site.Tenant != nil {
-		m.VendorID = site.Tenant.ID
-	}
-	return m
 }

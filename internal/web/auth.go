@@ -1,7 +1,9 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"time"
@@ -24,7 +26,38 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 )
 
-func (s *server) authPath(c *fiber.Ctx) string {
+// authHandlers are identity's routes: signing in and out, tokens, the
+// user's own account and password, resets, and joining a shop from an
+// invitation (register.go).
+type authHandlers struct {
+	caller
+	identity *identity.Service
+	team     *team.Service     // the user's shops (me), accepting an invitation (register)
+	authz    *authz.Authorizer // the user's access in the host's shop
+	// secureCookies marks the session cookies Secure; pathRouting and
+	// baseDomain make the URLs of the user's shops (me).
+	secureCookies bool
+	pathRouting   bool
+	baseDomain    string
+}
+
+// routes answer on every host: signing in works on the platform, on the
+// admin site and on each shop (where the answer includes the user's
+// permissions there).
+func (h *authHandlers) routes() []route {
+	return []route{
+		{"POST", "/api/v1/auth/login", Public, noTx, h.login},
+		{"POST", "/api/v1/auth/refresh", Public, noTx, h.refresh},
+		{"POST", "/api/v1/auth/logout", Public, noTx, h.logout},
+		{"GET", "/api/v1/auth/me", Authenticated, noTx, h.me},
+		{"POST", "/api/v1/auth/password", Authenticated, noTx, h.changePassword},
+		{"POST", "/api/v1/auth/password-reset", Public, noTx, h.requestReset},
+		{"POST", "/api/v1/auth/password-reset/confirm", Public, noTx, h.confirmReset},
+		{"GET", "/reset-password", Public, noTx, h.resetPasswordPage},
+	}
+}
+
+func (h *authHandlers) authPath(c *fiber.Ctx) string {
 	base := ""
 	if site := siteOf(c); site != nil {
 		base = site.BasePath
@@ -32,27 +65,27 @@ func (s *server) authPath(c *fiber.Ctx) string {
 	return base + "/api/v1/auth"
 }
 
-func (s *server) setSessionCookies(c *fiber.Ctx, t *identity.Tokens) string {
+func (h *authHandlers) setSessionCookies(c *fiber.Ctx, t *identity.Tokens) string {
 	csrf, _ := randomToken()
 	c.Cookie(&fiber.Cookie{
-		Name: refreshCookie, Value: t.RefreshToken, Path: s.authPath(c), Expires: t.RefreshExpiresAt,
-		HTTPOnly: true, Secure: s.opts.SecureCookies, SameSite: fiber.CookieSameSiteStrictMode,
+		Name: refreshCookie, Value: t.RefreshToken, Path: h.authPath(c), Expires: t.RefreshExpiresAt,
+		HTTPOnly: true, Secure: h.secureCookies, SameSite: fiber.CookieSameSiteStrictMode,
 	})
 	c.Cookie(&fiber.Cookie{
 		Name: csrfCookie, Value: csrf, Path: "/", Expires: t.RefreshExpiresAt,
-		Secure: s.opts.SecureCookies, SameSite: fiber.CookieSameSiteStrictMode,
+		Secure: h.secureCookies, SameSite: fiber.CookieSameSiteStrictMode,
 	})
 	return csrf
 }
 
-func (s *server) clearSessionCookies(c *fiber.Ctx) {
+func (h *authHandlers) clearSessionCookies(c *fiber.Ctx) {
 	for _, ck := range []*fiber.Cookie{
-		{Name: refreshCookie, Path: s.authPath(c), HTTPOnly: true},
+		{Name: refreshCookie, Path: h.authPath(c), HTTPOnly: true},
 		{Name: csrfCookie, Path: "/"},
 	} {
 		ck.Expires = time.Unix(0, 0)
 		ck.MaxAge = -1
-		ck.Secure = s.opts.SecureCookies
+		ck.Secure = h.secureCookies
 		ck.SameSite = fiber.CookieSameSiteStrictMode
 		c.Cookie(ck)
 	}
@@ -106,17 +139,17 @@ type vendorAccess struct {
 	Permissions []string      `json:"permissions"`
 }
 
-func (s *server) respondSession(c *fiber.Ctx, status int, u *identity.User, t *identity.Tokens, inBody bool) error {
+func (h *authHandlers) respondSession(c *fiber.Ctx, status int, u *identity.User, t *identity.Tokens, inBody bool) error {
 	out := sessionResponse{User: u, AccessToken: t.AccessToken, AccessExpiresAt: t.AccessExpiresAt, TokenType: "Bearer"}
 	if inBody {
 		out.RefreshToken, out.RefreshExpiresAt = t.RefreshToken, &t.RefreshExpiresAt
 	} else {
-		out.CSRFToken = s.setSessionCookies(c, t)
+		out.CSRFToken = h.setSessionCookies(c, t)
 	}
 	if u != nil {
 		// A fresh sign-in or registration has read no policy version (and a
 		// registration has just changed it): ask for the latest.
-		va, err := s.vendorAccessOf(c, u.ID, authz.Latest)
+		va, err := h.vendorAccessOf(c, u.ID, authz.Latest)
 		if err != nil {
 			return err
 		}
@@ -127,12 +160,12 @@ func (s *server) respondSession(c *fiber.Ctx, status int, u *identity.User, t *i
 }
 
 // vendorAccessOf is nil off vendor hosts.
-func (s *server) vendorAccessOf(c *fiber.Ctx, userID int, version int64) (*vendorAccess, error) {
+func (h *authHandlers) vendorAccessOf(c *fiber.Ctx, userID int, version int64) (*vendorAccess, error) {
 	site := siteOf(c)
 	if site == nil || site.Tenant == nil {
 		return nil, nil
 	}
-	acc, err := s.authz.Access(c.UserContext(), userID, site.Tenant, version)
+	acc, err := h.authz.Access(c.UserContext(), userID, site.Tenant, version)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +177,16 @@ func (s *server) vendorAccessOf(c *fiber.Ctx, userID int, version int64) (*vendo
 }
 
 // login: POST /api/v1/auth/login, on any host.
-func (s *server) login(c *fiber.Ctx) error {
+func (h *authHandlers) login(c *fiber.Ctx) error {
 	var in loginRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	u, t, err := s.identity.Login(c.UserContext(), in.Email, in.Password, s.meta(c))
+	u, t, err := h.identity.Login(c.UserContext(), in.Email, in.Password, h.meta(c))
 	if err != nil {
 		return err
 	}
-	return s.respondSession(c, fiber.StatusOK, u, t, in.RefreshInBody)
+	return h.respondSession(c, fiber.StatusOK, u, t, in.RefreshInBody)
 }
 
 type refreshRequest struct {
@@ -161,19 +194,19 @@ type refreshRequest struct {
 }
 
 // refresh: POST /api/v1/auth/refresh rotates the refresh token.
-func (s *server) refresh(c *fiber.Ctx) error {
+func (h *authHandlers) refresh(c *fiber.Ctx) error {
 	token, inBody, err := refreshTokenOf(c)
 	if err != nil {
 		return err
 	}
-	t, err := s.identity.Refresh(c.UserContext(), token, s.meta(c))
+	t, err := h.identity.Refresh(c.UserContext(), token, h.meta(c))
 	if err != nil {
 		if !inBody {
-			s.clearSessionCookies(c)
+			h.clearSessionCookies(c)
 		}
 		return err
 	}
-	return s.respondSession(c, fiber.StatusOK, nil, t, inBody)
+	return h.respondSession(c, fiber.StatusOK, nil, t, inBody)
 }
 
 // refreshTokenOf takes the refresh token from the body (API clients) or from
@@ -200,18 +233,18 @@ func refreshTokenOf(c *fiber.Ctx) (token string, inBody bool, err error) {
 
 // logout: POST /api/v1/auth/logout ends the session of the refresh token
 // (body or cookie) or, failing that, of the access token.
-func (s *server) logout(c *fiber.Ctx) error {
+func (h *authHandlers) logout(c *fiber.Ctx) error {
 	token, _, err := refreshTokenOf(c)
 	switch {
 	case err == nil:
-		err = s.identity.Logout(c.UserContext(), token, s.meta(c))
+		err = h.identity.Logout(c.UserContext(), token, h.meta(c))
 	case principalOf(c) != nil:
-		err = s.identity.LogoutSession(c.UserContext(), principalOf(c))
+		err = h.identity.LogoutSession(c.UserContext(), principalOf(c))
 	}
 	if err != nil {
 		return err
 	}
-	s.clearSessionCookies(c)
+	h.clearSessionCookies(c)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -223,20 +256,20 @@ type meResponse struct {
 
 // me: GET /api/v1/auth/me — the user, the shops they belong to (with a URL
 // each, to switch), and their permissions in this shop.
-func (s *server) me(c *fiber.Ctx) error {
+func (h *authHandlers) me(c *fiber.Ctx) error {
 	p := principalOf(c)
-	u, err := s.identity.Me(c.UserContext(), p)
+	u, err := h.identity.Me(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
-	vendors, err := s.team.VendorsOf(c.UserContext(), p.UserID)
+	vendors, err := h.team.VendorsOf(c.UserContext(), p.UserID)
 	if err != nil {
 		return err
 	}
 	for i := range vendors {
-		vendors[i].URL = s.vendorURL(c, vendors[i].Slug)
+		vendors[i].URL = h.vendorURL(c, vendors[i].Slug)
 	}
-	va, err := s.vendorAccessOf(c, p.UserID, p.PolicyVersion)
+	va, err := h.vendorAccessOf(c, p.UserID, p.PolicyVersion)
 	if err != nil {
 		return err
 	}
@@ -245,15 +278,15 @@ func (s *server) me(c *fiber.Ctx) error {
 }
 
 // vendorURL is where a vendor's admin lives, in this deployment's scheme.
-func (s *server) vendorURL(c *fiber.Ctx, slug string) string {
+func (h *authHandlers) vendorURL(c *fiber.Ctx, slug string) string {
 	port := ""
 	if h := requestHost(c); strings.LastIndexByte(h, ':') > strings.LastIndexByte(h, ']') {
 		port = h[strings.LastIndexByte(h, ':'):]
 	}
-	if site := siteOf(c); s.opts.PathRouting && (site.Kind != SiteVendor || site.BasePath != "") {
-		return c.Protocol() + "://" + s.opts.BaseDomain + port + "/vendor/" + slug + "/admin/"
+	if site := siteOf(c); h.pathRouting && (site.Kind != SiteVendor || site.BasePath != "") {
+		return c.Protocol() + "://" + h.baseDomain + port + "/vendor/" + slug + "/admin/"
 	}
-	return c.Protocol() + "://" + slug + "." + s.opts.BaseDomain + port + "/admin/"
+	return c.Protocol() + "://" + slug + "." + h.baseDomain + port + "/admin/"
 }
 
 // siteURL is the absolute URL of path on the request's own site.
@@ -265,90 +298,11 @@ func siteURL(c *fiber.Ctx, path string) string {
 	return c.Protocol() + "://" + requestHost(c) + base + path
 }
 
-type changePasswordRequest struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
-}
-
-// changePassword: POST /api/v1/auth/password — the signed-in user's own
-// password; their other sessions end.
-func (s *server) changePassword(c *fiber.Ctx) error {
-	var in changePasswordRequest
-	if err := bind(c, &in); err != nil {
-		return err
+// randomToken returns 256 random bits, URL-safe.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
 	}
-	if err := s.identity.ChangePassword(c.UserContext(), principalOf(c), in.CurrentPassword, in.NewPassword, s.meta(c)); err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"status": "password changed; your other sessions were signed out"})
-}
-
-type resetRequest struct {
-	Email string `json:"email"`
-}
-
-// requestReset: POST /api/v1/auth/password-reset answers 202 whether or not
-// the account exists.
-func (s *server) requestReset(c *fiber.Ctx) error {
-	var in resetRequest
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	link := func(token string) string { return siteURL(c, "/reset-password?token="+url.QueryEscape(token)) }
-	if err := s.identity.RequestPasswordReset(c.UserContext(), in.Email, s.meta(c), link); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "if the address has an account, a reset link is on its way"})
-}
-
-type confirmResetRequest struct {
-	Token    string `json:"token"`
-	Password string `json:"password"`
-}
-
-// confirmReset: POST /api/v1/auth/password-reset/confirm.
-func (s *server) confirmReset(c *fiber.Ctx) error {
-	var in confirmResetRequest
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	if err := s.identity.ConfirmPasswordReset(c.UserContext(), in.Token, in.Password, s.meta(c)); err != nil {
-		return err
-	}
-	s.clearSessionCookies(c)
-	return c.JSON(fiber.Map{"status": "password changed; every session was signed out"})
-}
-
-type registerRequest struct {
-	Token         string `json:"token"`
-	Password      string `json:"password"`
-	FirstName     string `json:"first_name"`
-	LastName      string `json:"last_name"`
-	RefreshInBody bool   `json:"refresh_in_body"`
-}
-
-// register: POST /api/v1/auth/register accepts an invitation to this shop
-// and signs the new member in.
-func (s *server) register(c *fiber.Ctx) error {
-	var in registerRequest
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	acc := team.AcceptInput{Token: in.Token, Password: in.Password, FirstName: in.FirstName, LastName: in.LastName, IP: s.clientIP(c), RequestID: requestID(c)}
-	if p := principalOf(c); p != nil {
-		acc.AsUser = p.UserID
-	}
-	res, err := s.team.Accept(c.UserContext(), acc, identity.ValidatePassword)
-	if err != nil {
-		return err
-	}
-	t, err := s.identity.StartSession(c.UserContext(), res.UserID, s.meta(c))
-	if err != nil {
-		return err
-	}
-	u, err := s.identity.User(c.UserContext(), res.UserID)
-	if err != nil {
-		return err
-	}
-	return s.respondSession(c, fiber.StatusCreated, u, t, in.RefreshInBody)
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -62,6 +63,7 @@ func BenchmarkListProducts(b *testing.B) {
 		o.MaxOpenConns, o.MaxIdleConns = pool, pool
 		o.AllowUnbound = true // the baseline
 	})
+	shop := &catalogHandlers{catalog: catalog.New()} // the bound route's handler, on the baseline's context
 	ts := startServer(b, db, defaultOptions(), func(s *server, vendor fiber.Router) {
 		vendor.Get("/bench/unbound/products", func(c *fiber.Ctx) error {
 			ctx, err := db.Unbound(c.UserContext(), siteOf(c).Tenant)
@@ -70,7 +72,7 @@ func BenchmarkListProducts(b *testing.B) {
 			}
 			c.SetUserContext(ctx)
 			return c.Next()
-		}, s.shopProducts)
+		}, shop.shopProducts)
 	})
 	client := &fasthttp.HostClient{Addr: ts.addr, MaxConns: clients}
 	paths := map[string]string{

@@ -25,8 +25,8 @@ func trustedNets(proxies []string) []*net.IPNet {
 	return out
 }
 
-func (s *server) trusted(ip net.IP) bool {
-	for _, n := range s.trustedProxies {
+func (cl caller) trusted(ip net.IP) bool {
+	for _, n := range cl.trustedProxies {
 		if n.Contains(ip) {
 			return true
 		}
@@ -39,9 +39,9 @@ func (s *server) trusted(ip net.IP) bool {
 // proxy itself. Everything left of that was written by the client and proves
 // nothing (Fiber's c.IP() would return it). The result is a fresh string, safe
 // to keep: rate limiters key maps with it.
-func (s *server) clientIP(c *fiber.Ctx) string {
+func (cl caller) clientIP(c *fiber.Ctx) string {
 	peer := c.Context().RemoteIP()
-	if !s.trusted(peer) {
+	if !cl.trusted(peer) {
 		return peer.String()
 	}
 	entries := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
@@ -50,7 +50,7 @@ func (s *server) clientIP(c *fiber.Ctx) string {
 		if ip == nil {
 			break // a malformed entry: nothing left of it can be believed
 		}
-		if !s.trusted(ip) {
+		if !cl.trusted(ip) {
 			return ip.String()
 		}
 	}

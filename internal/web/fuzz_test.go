@@ -123,9 +123,8 @@ func newFuzzShop(f *testing.F) *fuzzShop {
 	shop := tenanttest.Tenant(f, db, "fuzz")
 	opts := defaultOptions()
 	opts.Input = InputLimits{MaxQueryValue: 256, MaxJSONString: 1024}
-	ts := startServer(f, db, opts, nil)
 	logs := &syncBuffer{}
-	ts.srv.log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ts := start(f, db, setup{opts: opts, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	fs := &fuzzShop{ts: ts, handler: ts.srv.app.Handler(), host: hostOf(shop), email: "owner@" + shop.Slug + ".test", logs: logs, ids: map[string]string{}}
 	fs.ts.join(f, shop, ts.user(f, fs.email).ID, "owner")
 	viewer := ts.user(f, "viewer@"+shop.Slug+".test")

@@ -37,13 +37,10 @@ func TestInvitationSurvivesMailOutageAndIsAcceptedFromTheLink(t *testing.T) {
 	at := "@" + shop.Slug + ".test" // emails unique to this run
 	owner := ts.user(t, "owner"+at)
 	ts.join(t, shop, owner.ID, "owner")
-	s := ts.login(t, hostOf(shop), "owner"+at)
+	sc := ts.scenarios(hostOf(shop), map[string]string{"owner": ts.login(t, hostOf(shop), "owner"+at).access})
 
-	r := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/teams/invite", token: s.access,
-		body: map[string]any{"email": "New.Person" + strings.ToUpper(at), "role": "editor"}})
-	if r.status != http.StatusCreated {
-		t.Fatalf("invite: %d %s", r.status, r.body)
-	}
+	sc.send(t, scenario{name: "invite", as: "owner", method: "POST", path: "/api/v1/teams/invite",
+		body: map[string]any{"email": "New.Person" + strings.ToUpper(at), "role": "editor"}, wantStatus: http.StatusCreated})
 	if n := ts.flushMail(t); n != 0 {
 		t.Fatalf("sent %d mails with the server down", n)
 	}
@@ -63,11 +60,9 @@ func TestInvitationSurvivesMailOutageAndIsAcceptedFromTheLink(t *testing.T) {
 		t.Fatalf("invitation page: %d %s", page.status, page.body)
 	}
 
-	acc := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/auth/register",
-		body: map[string]any{"token": token, "password": "a long new password", "first_name": "New", "last_name": "Person", "refresh_in_body": true}})
-	if acc.status != http.StatusCreated {
-		t.Fatalf("register: %d %s", acc.status, acc.body)
-	}
+	acc := sc.send(t, scenario{name: "register", method: "POST", path: "/api/v1/auth/register",
+		body:       map[string]any{"token": token, "password": "a long new password", "first_name": "New", "last_name": "Person", "refresh_in_body": true},
+		wantStatus: http.StatusCreated})
 	var out sessionResponse
 	acc.decode(t, &out)
 	if out.Vendor == nil || out.Vendor.Role == nil || out.Vendor.Role.Name != "Editor" || !out.Vendor.Member {
@@ -78,15 +73,12 @@ func TestInvitationSurvivesMailOutageAndIsAcceptedFromTheLink(t *testing.T) {
 		time.Since(u.CreatedAt) > time.Minute {
 		t.Fatalf("register answered the user %+v", out.User)
 	}
-	me := ts.do(t, req{method: "GET", host: hostOf(shop), path: "/api/v1/auth/me", token: out.AccessToken})
-	if me.status != http.StatusOK || !strings.Contains(string(me.body), `"email":"new.person`+at+`"`) {
-		t.Fatalf("me after register: %d %s", me.status, me.body)
-	}
-	again := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/auth/register",
-		body: map[string]any{"token": token, "password": "another long password", "first_name": "Eve"}})
-	if again.status != http.StatusGone || again.code() != "invitation_used" {
-		t.Fatalf("reused invitation: %d %s", again.status, again.body)
-	}
+	sc.as["new member"] = out.AccessToken
+	sc.send(t, scenario{name: "me after register", as: "new member", method: "GET", path: "/api/v1/auth/me",
+		wantStatus: http.StatusOK, want: []string{`"email":"new.person` + at + `"`}})
+	sc.send(t, scenario{name: "reused invitation", method: "POST", path: "/api/v1/auth/register",
+		body:       map[string]any{"token": token, "password": "another long password", "first_name": "Eve"},
+		wantStatus: http.StatusGone, wantCode: "invitation_used"})
 	// The account kept the first password: the second registration changed nothing.
 	ts.loginWith(t, hostOf(shop), "new.person"+at, "a long new password")
 }
@@ -115,12 +107,14 @@ func TestInvitationRefusals(t *testing.T) {
 	manager := ts.user(t, "manager"+at)
 	ts.join(t, shop, manager.ID, "manager")
 	existing := ts.user(t, "existing"+at)
-	ownerS := ts.login(t, hostOf(shop), "owner"+at)
-	managerS := ts.login(t, hostOf(shop), "manager"+at)
+	sc := ts.scenarios(hostOf(shop), map[string]string{
+		"owner":   ts.login(t, hostOf(shop), "owner"+at).access,
+		"manager": ts.login(t, hostOf(shop), "manager"+at).access,
+	})
 
-	invite := func(s session, email, role string) *resp {
-		return ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/teams/invite", token: s.access,
-			body: map[string]any{"email": email, "role": role}})
+	invite := func(as, email, role string, wantStatus int, wantCode string) scenario {
+		return scenario{name: as + " invites " + email + " as " + role, as: as, method: "POST", path: "/api/v1/teams/invite",
+			body: map[string]any{"email": email, "role": role}, wantStatus: wantStatus, wantCode: wantCode}
 	}
 	tokenFor := func(email string) string {
 		t.Helper()
@@ -132,9 +126,9 @@ func TestInvitationRefusals(t *testing.T) {
 		_, tok := ts.follow(t, ms[len(ms)-1].Link())
 		return tok
 	}
-	register := func(host, token, password string) *resp {
-		return ts.do(t, req{method: "POST", host: host, path: "/api/v1/auth/register",
-			body: map[string]any{"token": token, "password": password, "first_name": "X"}})
+	register := func(host, token, password string, wantStatus int, wantCode string) scenario {
+		return scenario{name: "register", method: "POST", host: host, path: "/api/v1/auth/register",
+			body: map[string]any{"token": token, "password": password, "first_name": "X"}, wantStatus: wantStatus, wantCode: wantCode}
 	}
 	noAccount := func(email string) {
 		t.Helper()
@@ -144,79 +138,52 @@ func TestInvitationRefusals(t *testing.T) {
 	}
 
 	t.Run("ManagerCannotInviteAnOwner", func(t *testing.T) {
-		r := invite(managerS, "boss"+at, "Owner")
-		if r.status != http.StatusForbidden || r.code() != "permission_escalation" {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
-		if r := invite(managerS, "helper"+at, "Editor"); r.status != http.StatusCreated {
-			t.Fatalf("a Manager inviting an Editor: %d %s", r.status, r.body)
-		}
+		sc.send(t, invite("manager", "boss"+at, "Owner", http.StatusForbidden, "permission_escalation"))
+		sc.send(t, invite("manager", "helper"+at, "Editor", http.StatusCreated, ""))
 	})
 	t.Run("ExpiredInvitationChangesNothing", func(t *testing.T) {
-		if r := invite(ownerS, "late"+at, "Viewer"); r.status != http.StatusCreated {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		sc.send(t, invite("owner", "late"+at, "Viewer", http.StatusCreated, ""))
 		tok := tokenFor("late" + at)
 		if _, err := db.Platform().Invitation.Update().Where(invitation.Email("late" + at)).
 			SetExpiresAt(time.Now().Add(-time.Minute)).Save(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if r := register(hostOf(shop), tok, "a long new password"); r.status != http.StatusGone || r.code() != "invitation_expired" {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		sc.send(t, register(hostOf(shop), tok, "a long new password", http.StatusGone, "invitation_expired"))
 		noAccount("late" + at)
 	})
 	t.Run("RevokedInvitationChangesNothing", func(t *testing.T) {
-		r := invite(ownerS, "gone"+at, "Viewer")
+		r := sc.send(t, invite("owner", "gone"+at, "Viewer", http.StatusCreated, ""))
 		var inv struct{ ID int }
 		r.decode(t, &inv)
 		tok := tokenFor("gone" + at)
-		del := ts.do(t, req{method: "DELETE", host: hostOf(shop), path: "/api/v1/teams/invitations/" + itoa(inv.ID), token: ownerS.access})
-		if del.status != http.StatusNoContent {
-			t.Fatalf("revoke: %d %s", del.status, del.body)
-		}
-		if r := register(hostOf(shop), tok, "a long new password"); r.status != http.StatusGone || r.code() != "invitation_revoked" {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		sc.send(t, scenario{name: "revoke", as: "owner", method: "DELETE", path: "/api/v1/teams/invitations/" + itoa(inv.ID), wantStatus: http.StatusNoContent})
+		sc.send(t, register(hostOf(shop), tok, "a long new password", http.StatusGone, "invitation_revoked"))
 		noAccount("gone" + at)
 	})
 	t.Run("InvitationOfAnotherShopIsNotFoundHere", func(t *testing.T) {
-		invite(ownerS, "wander"+at, "Viewer")
+		sc.send(t, invite("owner", "wander"+at, "Viewer", http.StatusCreated, ""))
 		tok := tokenFor("wander" + at)
-		if r := register(hostOf(other), tok, "a long new password"); r.status != http.StatusNotFound || r.code() != "invalid_invitation" {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		sc.send(t, register(hostOf(other), tok, "a long new password", http.StatusNotFound, "invalid_invitation"))
 		noAccount("wander" + at)
 	})
 	t.Run("ResendReplacesTheLink", func(t *testing.T) {
-		r := invite(ownerS, "again"+at, "Viewer")
+		r := sc.send(t, invite("owner", "again"+at, "Viewer", http.StatusCreated, ""))
 		var inv struct{ ID int }
 		r.decode(t, &inv)
 		first := tokenFor("again" + at)
-		re := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/teams/invitations/" + itoa(inv.ID) + "/resend", token: ownerS.access})
-		if re.status != http.StatusOK {
-			t.Fatalf("resend: %d %s", re.status, re.body)
-		}
+		sc.send(t, scenario{name: "resend", as: "owner", method: "POST", path: "/api/v1/teams/invitations/" + itoa(inv.ID) + "/resend", wantStatus: http.StatusOK})
 		second := tokenFor("again" + at)
 		if first == second {
 			t.Fatal("resend mailed the same token")
 		}
-		if r := register(hostOf(shop), first, "a long new password"); r.status != http.StatusNotFound {
-			t.Fatalf("the old link still works: %d %s", r.status, r.body)
-		}
-		if r := register(hostOf(shop), second, "a long new password"); r.status != http.StatusCreated {
-			t.Fatalf("the new link: %d %s", r.status, r.body)
-		}
+		sc.send(t, register(hostOf(shop), first, "a long new password", http.StatusNotFound, "")) // the old link
+		sc.send(t, register(hostOf(shop), second, "a long new password", http.StatusCreated, ""))
 	})
 	t.Run("ExistingUserProvesWhoTheyAre", func(t *testing.T) {
-		invite(ownerS, "existing"+at, "Editor")
+		sc.send(t, invite("owner", "existing"+at, "Editor", http.StatusCreated, ""))
 		tok := tokenFor("existing" + at)
-		if r := register(hostOf(shop), tok, "not their password"); r.status != http.StatusUnauthorized {
-			t.Fatalf("wrong password: %d %s", r.status, r.body)
-		}
-		if r := register(hostOf(shop), tok, testPassword); r.status != http.StatusCreated {
-			t.Fatalf("right password: %d %s", r.status, r.body)
-		}
+		sc.send(t, register(hostOf(shop), tok, "not their password", http.StatusUnauthorized, ""))
+		sc.send(t, register(hostOf(shop), tok, testPassword, http.StatusCreated, ""))
 		s := ts.login(t, hostOf(shop), "existing"+at)
 		if s.userID != existing.ID {
 			t.Fatalf("a second account was made: %d, want %d", s.userID, existing.ID)
@@ -224,15 +191,13 @@ func TestInvitationRefusals(t *testing.T) {
 	})
 	t.Run("SignedInUserAcceptsWithoutAPassword", func(t *testing.T) {
 		signed := ts.user(t, "signed"+at)
-		s := ts.login(t, hostOf(shop), signed.Email)                                               // signed in here before being a member
-		ts.do(t, req{method: "GET", host: hostOf(shop), path: "/api/v1/auth/me", token: s.access}) // caches the policy without them
-		invite(ownerS, "signed"+at, "Viewer")
+		sc.as["signed"] = ts.login(t, hostOf(shop), signed.Email).access // signed in here before being a member
+		sc.send(t, scenario{name: "me before the invitation", as: "signed", method: "GET", path: "/api/v1/auth/me",
+			wantStatus: http.StatusOK}) // caches the policy without them
+		sc.send(t, invite("owner", "signed"+at, "Viewer", http.StatusCreated, ""))
 		tok := tokenFor("signed" + at)
-		r := ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/auth/register", token: s.access,
-			body: map[string]any{"token": tok, "refresh_in_body": true}})
-		if r.status != http.StatusCreated {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		r := sc.send(t, scenario{name: "register signed in", as: "signed", method: "POST", path: "/api/v1/auth/register",
+			body: map[string]any{"token": tok, "refresh_in_body": true}, wantStatus: http.StatusCreated})
 		var out sessionResponse
 		r.decode(t, &out)
 		if out.Vendor == nil || !out.Vendor.Member || out.Vendor.Role == nil || out.Vendor.Role.Name != "Viewer" {
@@ -240,13 +205,10 @@ func TestInvitationRefusals(t *testing.T) {
 		}
 	})
 	t.Run("InvalidInvitationsAreRefusedWithTheField", func(t *testing.T) {
-		r := invite(ownerS, "not-an-email", "")
-		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"email"`) || !strings.Contains(string(r.body), `"role"`) {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
-		if r := invite(ownerS, "manager"+at, "Viewer"); r.status != http.StatusConflict || r.code() != "already_member" {
-			t.Fatalf("inviting a member: %d %s", r.status, r.body)
-		}
+		bad := invite("owner", "not-an-email", "", http.StatusBadRequest, "")
+		bad.want = []string{`"email"`, `"role"`}
+		sc.send(t, bad)
+		sc.send(t, invite("owner", "manager"+at, "Viewer", http.StatusConflict, "already_member"))
 	})
 }
 

@@ -244,7 +244,7 @@ func TestListRoutesAreKnown(t *testing.T) {
 	for _, l := range (&listFixture{}).routes() {
 		lists[l.route] = true
 	}
-	for _, table := range [][]route{s.vendorRoutes(), s.adminRoutes(), s.platformRoutes()} {
+	for _, table := range s.siteTables(Services{}) {
 		for _, r := range table {
 			if r.Method == "GET" && !lists[r.Path] && !slices.Contains(notLists, r.Path) {
 				t.Errorf("GET %s is neither a list of the list tests nor in notLists", r.Path)

@@ -3,38 +3,74 @@ package web
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/page"
 )
 
-func (s *server) importConfig(c *fiber.Ctx) error {
-	cfg, err := s.market.GetConfig(c.UserContext())
+// marketHandlers run the marketplace import: its configuration, the jobs and
+// their reports, and the staging area products are selected from. Every
+// change goes into the shop's audit trail.
+type marketHandlers struct {
+	caller
+	market *marketplace.Service
+	// The row-errors download streams after its handler has returned, from
+	// read transactions of its own, bounded like a request and logged.
+	db             Database
+	log            *slog.Logger
+	requestTimeout time.Duration
+}
+
+// routes: literal paths come before the :id ones they would otherwise match.
+func (h *marketHandlers) routes() []route {
+	return []route{
+		{"GET", "/api/v1/marketplace/config", Permission(authz.ImportsView), readTx, h.importConfig},
+		{"PUT", "/api/v1/marketplace/config", Permission(authz.ImportsConfigure), writeTx, h.setImportConfig},
+		{"POST", "/api/v1/marketplace/import", Permission(authz.ImportsTrigger), writeTx, h.triggerImport},
+		{"GET", "/api/v1/marketplace/imports", Permission(authz.ImportsView), readTx, h.listImports},
+		{"GET", "/api/v1/marketplace/imports/:id", Permission(authz.ImportsView), readTx, h.getImport},
+		{"POST", "/api/v1/marketplace/imports/:id/cancel", Permission(authz.ImportsTrigger), writeTx, h.cancelImport},
+		{"GET", "/api/v1/marketplace/imports/:id/products", Permission(authz.ImportsView), readTx, h.importProducts},
+		{"GET", "/api/v1/marketplace/imports/:id/changes", Permission(authz.ImportsView), readTx, h.importChanges},
+		{"GET", "/api/v1/marketplace/imports/:id/errors", Permission(authz.ImportsView), readTx, h.importErrors},
+		{"GET", "/api/v1/marketplace/imports/:id/errors.csv", Permission(authz.ImportsView), noTx, h.importErrorsCSV},
+		{"GET", "/api/v1/marketplace/imports/:id/disagreements", Permission(authz.ImportsView), readTx, h.importDisagreements},
+		{"GET", "/api/v1/marketplace/products", Permission(authz.ImportsView), readTx, h.stagedProducts},
+		{"POST", "/api/v1/marketplace/products/select", Permission(authz.ProductsCreate), writeTx, h.selectStaged},
+		{"GET", "/api/v1/marketplace/products/:id", Permission(authz.ImportsView), readTx, h.stagedProduct},
+	}
+}
+
+func (h *marketHandlers) importConfig(c *fiber.Ctx) error {
+	cfg, err := h.market.GetConfig(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return c.JSON(cfg)
 }
 
-func (s *server) setImportConfig(c *fiber.Ctx) error {
+func (h *marketHandlers) setImportConfig(c *fiber.Ctx) error {
 	var in marketplace.Config
 	if err := bind(c, &in); err != nil {
 		return err
 	}
 	in.UpdatedAt = nil
-	before, err := s.market.GetConfig(c.UserContext())
+	before, err := h.market.GetConfig(c.UserContext())
 	if err != nil {
 		return err
 	}
-	cfg, err := s.market.SetConfig(c.UserContext(), s.actor(c).UserID, in)
+	cfg, err := h.market.SetConfig(c.UserContext(), h.actor(c).UserID, in)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "imports.configure", "import_config", 0, before, cfg); err != nil {
+	if err := h.record(c, "imports.configure", "import_config", 0, before, cfg); err != nil {
 		return err
 	}
 	return c.JSON(cfg)
@@ -42,7 +78,7 @@ func (s *server) setImportConfig(c *fiber.Ctx) error {
 
 // triggerImport answers POST /api/v1/marketplace/import with 202 and the
 // queued job; ?dry_run=true (or {"dry_run": true}) previews it.
-func (s *server) triggerImport(c *fiber.Ctx) error {
+func (h *marketHandlers) triggerImport(c *fiber.Ctx) error {
 	var in struct {
 		DryRun bool `json:"dry_run"`
 	}
@@ -58,12 +94,12 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 		}
 		in.DryRun = b
 	}
-	by := s.actor(c).UserID
-	j, err := s.market.Trigger(c.UserContext(), &by, in.DryRun, marketplace.TriggerManual)
+	by := h.actor(c).UserID
+	j, err := h.market.Trigger(c.UserContext(), &by, in.DryRun, marketplace.TriggerManual)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "imports.trigger", "import", j.ID, nil, map[string]any{"dry_run": j.DryRun}); err != nil {
+	if err := h.record(c, "imports.trigger", "import", j.ID, nil, map[string]any{"dry_run": j.DryRun}); err != nil {
 		return err
 	}
 	c.Location("/api/v1/marketplace/imports/" + strconv.Itoa(j.ID))
@@ -72,41 +108,41 @@ func (s *server) triggerImport(c *fiber.Ctx) error {
 
 // listImports answers GET /api/v1/marketplace/imports: the history, newest
 // first.
-func (s *server) listImports(c *fiber.Ctx) error {
+func (h *marketHandlers) listImports(c *fiber.Ctx) error {
 	bad := map[string]string{}
 	r := pageRequest(c, marketplace.JobLimits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	pg, err := s.market.Jobs(c.UserContext(), r)
+	pg, err := h.market.Jobs(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) getImport(c *fiber.Ctx) error {
+func (h *marketHandlers) getImport(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	j, err := s.market.Job(c.UserContext(), id)
+	j, err := h.market.Job(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(j)
 }
 
-func (s *server) cancelImport(c *fiber.Ctx) error {
+func (h *marketHandlers) cancelImport(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	j, err := s.market.Cancel(c.UserContext(), id)
+	j, err := h.market.Cancel(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "imports.cancel", "import", id, nil, nil); err != nil {
+	if err := h.record(c, "imports.cancel", "import", id, nil, nil); err != nil {
 		return err
 	}
 	return c.JSON(j)
@@ -127,12 +163,12 @@ func stagedParams(c *fiber.Ctx) (marketplace.StagedParams, page.Request, error) 
 }
 
 // stagedProducts answers GET /api/v1/marketplace/products (the staging area).
-func (s *server) stagedProducts(c *fiber.Ctx) error {
+func (h *marketHandlers) stagedProducts(c *fiber.Ctx) error {
 	p, r, err := stagedParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.market.StagedProducts(c.UserContext(), p, r)
+	pg, err := h.market.StagedProducts(c.UserContext(), p, r)
 	if err != nil {
 		return err
 	}
@@ -141,12 +177,12 @@ func (s *server) stagedProducts(c *fiber.Ctx) error {
 
 // importProducts answers GET /api/v1/marketplace/imports/{id}/products: the
 // staging view restricted to what that import read.
-func (s *server) importProducts(c *fiber.Ctx) error {
+func (h *marketHandlers) importProducts(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.market.Job(c.UserContext(), id); err != nil {
+	if _, err := h.market.Job(c.UserContext(), id); err != nil {
 		return err
 	}
 	p, r, err := stagedParams(c)
@@ -154,19 +190,19 @@ func (s *server) importProducts(c *fiber.Ctx) error {
 		return err
 	}
 	p.JobID = id
-	pg, err := s.market.StagedProducts(c.UserContext(), p, r)
+	pg, err := h.market.StagedProducts(c.UserContext(), p, r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) stagedProduct(c *fiber.Ctx) error {
+func (h *marketHandlers) stagedProduct(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	p, err := s.market.StagedProduct(c.UserContext(), id)
+	p, err := h.market.StagedProduct(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -175,7 +211,7 @@ func (s *server) stagedProduct(c *fiber.Ctx) error {
 
 // selectStaged answers POST /api/v1/marketplace/products/select with
 // {"ids": [...], "selected": true|false} or {"filter": {...}, "selected": ...}.
-func (s *server) selectStaged(c *fiber.Ctx) error {
+func (h *marketHandlers) selectStaged(c *fiber.Ctx) error {
 	var in struct {
 		IDs      []int `json:"ids"`
 		Selected *bool `json:"selected"`
@@ -200,11 +236,11 @@ func (s *server) selectStaged(c *fiber.Ctx) error {
 		filter = &marketplace.StagedParams{Query: f.Query, Availability: f.Availability, Brand: f.Brand, Category: f.Category,
 			Published: f.Published, Missing: f.Missing, Changed: f.Changed}
 	}
-	n, err := s.market.Select(c.UserContext(), in.IDs, filter, *in.Selected)
+	n, err := h.market.Select(c.UserContext(), in.IDs, filter, *in.Selected)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "imports.select", "", 0, nil, map[string]any{"selected": *in.Selected, "changed": n, "ids": len(in.IDs), "by_filter": filter != nil}); err != nil {
+	if err := h.record(c, "imports.select", "", 0, nil, map[string]any{"selected": *in.Selected, "changed": n, "ids": len(in.IDs), "by_filter": filter != nil}); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"changed": n})
@@ -223,12 +259,12 @@ func reportParams(c *fiber.Ctx) (int, page.Request, error) {
 
 // importChanges answers GET /api/v1/marketplace/imports/{id}/changes
 // (?action=, ?language= filter).
-func (s *server) importChanges(c *fiber.Ctx) error {
+func (h *marketHandlers) importChanges(c *fiber.Ctx) error {
 	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), r)
+	pg, err := h.market.Changes(c.UserContext(), id, c.Query("action"), c.Query("language"), r)
 	if err != nil {
 		return err
 	}
@@ -238,27 +274,27 @@ func (s *server) importChanges(c *fiber.Ctx) error {
 // importErrorsCSV answers GET /api/v1/marketplace/imports/{id}/errors.csv:
 // every refused line, streamed after the handler returns (chunks read in
 // short transactions of their own), so a large report is never held whole.
-func (s *server) importErrorsCSV(c *fiber.Ctx) error {
+func (h *marketHandlers) importErrorsCSV(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
 	t := siteOf(c).Tenant
-	if err := s.db.ReadTx(c.UserContext(), t, func(ctx context.Context) error {
-		_, err := s.market.Job(ctx, id)
+	if err := h.db.ReadTx(c.UserContext(), t, func(ctx context.Context) error {
+		_, err := h.market.Job(ctx, id)
 		return err
 	}); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="import-`+strconv.Itoa(id)+`-errors.csv"`)
-	timeout, log, reqID := s.opts.RequestTimeout, s.log, requestID(c)
+	timeout, log, reqID := h.requestTimeout, h.log, requestID(c)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		// The request's context ends with the handler: this one is the
 		// stream's own, bounded like a request.
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		if err := s.market.WriteRowErrorsCSV(ctx, t, id, w); err != nil {
+		if err := h.market.WriteRowErrorsCSV(ctx, t, id, w); err != nil {
 			log.Error("row errors download cut short", "request_id", reqID, "err", err)
 		}
 	})
@@ -266,12 +302,12 @@ func (s *server) importErrorsCSV(c *fiber.Ctx) error {
 }
 
 // importErrors lists refused lines as JSON.
-func (s *server) importErrors(c *fiber.Ctx) error {
+func (h *marketHandlers) importErrors(c *fiber.Ctx) error {
 	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.market.RowErrors(c.UserContext(), id, r)
+	pg, err := h.market.RowErrors(c.UserContext(), id, r)
 	if err != nil {
 		return err
 	}
@@ -280,12 +316,12 @@ func (s *server) importErrors(c *fiber.Ctx) error {
 
 // importDisagreements answers GET
 // /api/v1/marketplace/imports/{id}/disagreements.
-func (s *server) importDisagreements(c *fiber.Ctx) error {
+func (h *marketHandlers) importDisagreements(c *fiber.Ctx) error {
 	id, r, err := reportParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.market.Disagreements(c.UserContext(), id, r)
+	pg, err := h.market.Disagreements(c.UserContext(), id, r)
 	if err != nil {
 		return err
 	}

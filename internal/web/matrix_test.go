@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -48,22 +49,26 @@ func matrixHoldsAny(perms, required []string) bool {
 }
 
 // matrixDenied tells a guard's refusal from a handler's answer: only these
-// three answers come from the guard; anything else means the request got
-// through (a harmless request may still be refused by the handler: 400, 404).
+// answers come from the guard; anything else means the request got through
+// (a harmless request may still be refused by the handler: 400, 404).
 func matrixDenied(r *resp) bool {
 	switch {
 	case r.status == http.StatusUnauthorized && r.code() == "unauthenticated":
 		return true
 	case r.status == http.StatusForbidden && (r.code() == "not_a_member" || r.code() == "permission_denied"):
 		return true
+	case r.status == http.StatusForbidden && r.code() == "forbidden": // a super admin route's refusal
+		return true
 	}
 	return false
 }
 
-// TestPermissionMatrix sends every vendor route as each kind of caller and
-// checks the guard's decision against a table written out per route. Every
-// route must have a row, every row a route, and every row must agree with the
-// seed's role table above.
+// TestPermissionMatrix sends every route of every site — the vendor's, the
+// platform's and the admin site's — as each kind of caller and checks the
+// guard's decision against a table written out per route. Every route must
+// have a row, every row a route, and every row must agree with the route's
+// declared access and, on a shop, the seed's role table above. A route
+// answers on no site whose table does not list it.
 func TestPermissionMatrix(t *testing.T) {
 	const (
 		owner       = "owner"
@@ -73,6 +78,7 @@ func TestPermissionMatrix(t *testing.T) {
 		custom      = "custom_role"
 		otherVendor = "other_vendor_member"
 		anonymous   = "anonymous"
+		superAdmin  = "super_admin"
 	)
 	callers := []string{owner, manager, editor, viewer, custom, otherVendor, anonymous}
 	roleOfCaller := map[string][]string{
@@ -81,6 +87,14 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	const allow, deny = true, false
 	type who = map[string]bool
+	// Each row: a harmless request (bodies that fail validation, ids that do
+	// not exist: nothing of the fixture changes), the status it gets once
+	// through the guard, and who gets through.
+	type row struct {
+		body   any
+		passed int // the handler's answer when the guard lets the request through
+		want   who
+	}
 	everyone := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: allow}
 	signedIn := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: allow, otherVendor: allow, anonymous: deny}
 	// The catalogue and import rows, spelled out from the seed's table.
@@ -92,15 +106,7 @@ func TestPermissionMatrix(t *testing.T) {
 	importsTrigger := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	importsConfigure := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 
-	// Each row: a harmless request (bodies that fail validation, ids that do
-	// not exist: nothing of the fixture changes), the status it gets once
-	// through the guard, and who gets through.
-	type row struct {
-		body   any
-		passed int // the handler's answer when the guard lets the request through
-		want   who
-	}
-	matrix := map[string]row{
+	vendorRows := map[string]row{
 		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
 		"POST /api/v1/auth/refresh":                {map[string]any{"refresh_token": "not-a-token"}, http.StatusUnauthorized, everyone},
 		"POST /api/v1/auth/logout":                 {map[string]any{"refresh_token": "not-a-token"}, http.StatusNoContent, everyone},
@@ -165,54 +171,104 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/marketplace/products/:id":              {nil, http.StatusNotFound, importsView},
 	}
 
+	// The platform and the admin site belong to no shop: their callers are a
+	// platform super admin, a shop's Owner (nobody there) and anonymous.
+	offCallers := []string{superAdmin, owner, anonymous}
+	offEveryone := who{superAdmin: allow, owner: allow, anonymous: allow}
+	offSignedIn := who{superAdmin: allow, owner: allow, anonymous: deny}
+	account := map[string]row{ // signing in and one's own account answer on every host
+		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, offEveryone},
+		"POST /api/v1/auth/refresh":                {map[string]any{"refresh_token": "not-a-token"}, http.StatusUnauthorized, offEveryone},
+		"POST /api/v1/auth/logout":                 {map[string]any{"refresh_token": "not-a-token"}, http.StatusNoContent, offEveryone},
+		"GET /api/v1/auth/me":                      {nil, http.StatusOK, offSignedIn},
+		"POST /api/v1/auth/password":               {map[string]any{"current_password": "", "new_password": ""}, http.StatusBadRequest, offSignedIn},
+		"POST /api/v1/auth/password-reset":         {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, offEveryone},
+		"POST /api/v1/auth/password-reset/confirm": {map[string]any{"token": "", "password": ""}, http.StatusBadRequest, offEveryone},
+		"GET /reset-password":                      {nil, http.StatusOK, offEveryone},
+	}
+	platformRows := maps.Clone(account)
+	maps.Copy(platformRows, map[string]row{
+		"GET /":          {nil, http.StatusOK, offEveryone},
+		"GET /dev/mails": {nil, http.StatusOK, offEveryone}, // the server below runs with DevPages
+	})
+	adminRows := maps.Clone(account)
+	maps.Copy(adminRows, map[string]row{
+		"GET /api/v1/admin/audit": {nil, http.StatusOK, who{superAdmin: allow, owner: deny, anonymous: deny}},
+	})
+
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "matrix")
 	other := tenanttest.Tenant(t, db, "matrix-other")
-	ts := startServer(t, db, defaultOptions(), nil)
+	opts := defaultOptions()
+	opts.DevPages = true
+	ts := startServer(t, db, opts, nil)
 	host := hostOf(shop)
+	// Each site's table as the matrix sees it: where it answers, who calls
+	// it, a row per route.
+	type siteRows struct {
+		kind    SiteKind
+		host    string
+		callers []string
+		rows    map[string]row
+	}
+	sites := []siteRows{
+		{SiteVendor, host, callers, vendorRows},
+		{SitePlatform, base, offCallers, platformRows},
+		{SiteAdmin, "admin." + base, offCallers, adminRows},
+	}
 
+	// implied is who a route's declared access lets through on a site.
+	implied := func(site SiteKind, c string, a Access) bool {
+		switch a.kind {
+		case accessPublic:
+			return true
+		case accessAuthenticated:
+			return c != anonymous
+		case accessSuperAdmin:
+			return c == superAdmin
+		case accessPermission:
+			perms, member := roleOfCaller[c]
+			return site == SiteVendor && member && matrixHoldsAny(perms, a.req)
+		}
+		return false
+	}
 	// Every route has a row, every row a route, and every row agrees with the
 	// route's declared access and the seed's role table.
-	routes := map[string]route{}
-	for _, r := range ts.srv.vendorRoutes() {
-		key := r.Method + " " + r.Path
-		routes[key] = r
-		m, ok := matrix[key]
-		if !ok {
-			t.Errorf("route %s (%s) has no row in the permission matrix", key, r.Access)
-			continue
-		}
-		for _, c := range callers {
-			if _, ok := m.want[c]; !ok {
-				t.Errorf("row %s says nothing about %s", key, c)
+	for _, site := range sites {
+		routes := map[string]route{}
+		for _, r := range ts.srv.tables[site.kind] {
+			key := r.Method + " " + r.Path
+			routes[key] = r
+			if r.Access.kind == accessPermission && site.kind != SiteVendor {
+				t.Errorf("%s route %s demands %s, a shop's permission, where there is no shop", site.kind, key, r.Access)
 			}
-		}
-		for _, c := range callers {
-			var implied bool
-			switch r.Access.kind {
-			case accessPublic:
-				implied = true
-			case accessAuthenticated:
-				implied = c != anonymous
-			case accessPermission:
-				if perms, member := roleOfCaller[c]; member {
-					implied = matrixHoldsAny(perms, r.Access.req)
+			m, ok := site.rows[key]
+			if !ok {
+				t.Errorf("%s route %s (%s) has no row in the permission matrix", site.kind, key, r.Access)
+				continue
+			}
+			for _, c := range site.callers {
+				if _, ok := m.want[c]; !ok {
+					t.Errorf("%s row %s says nothing about %s", site.kind, key, c)
 				}
 			}
-			if got, ok := m.want[c]; ok && got != implied {
-				t.Errorf("row %s says %s allowed=%v, but the seed's roles and the route's access (%s) imply %v",
-					key, c, got, r.Access, implied)
+			for _, c := range site.callers {
+				if got, ok := m.want[c]; ok && got != implied(site.kind, c, r.Access) {
+					t.Errorf("%s row %s says %s allowed=%v, but the seed's roles and the route's access (%s) imply %v",
+						site.kind, key, c, got, r.Access, !got)
+				}
 			}
 		}
-	}
-	for key := range matrix {
-		if _, ok := routes[key]; !ok {
-			t.Errorf("row %s names a route that no longer exists", key)
+		for key := range site.rows {
+			if _, ok := routes[key]; !ok {
+				t.Errorf("%s row %s names a route that no longer exists", site.kind, key)
+			}
 		}
 	}
 
 	// The fixture: one member per default role, one holding a custom role made
-	// by the Owner through the API, and the Owner of another shop.
+	// by the Owner through the API, the Owner of another shop, and a platform
+	// super admin.
 	tokens := map[string]string{anonymous: ""}
 	for _, c := range []string{owner, manager, editor, viewer} {
 		email := c + "@" + shop.Slug + ".test"
@@ -231,6 +287,13 @@ func TestPermissionMatrix(t *testing.T) {
 	ou := ts.user(t, "owner@"+other.Slug+".test")
 	ts.join(t, other, ou.ID, "owner")
 	tokens[otherVendor] = ts.login(t, hostOf(other), "owner@"+other.Slug+".test").access
+	rootEmail := "root@" + shop.Slug + ".test"
+	if _, err := ts.ids.CreateUser(context.Background(), identity.NewUser{
+		Email: rootEmail, FirstName: "Platform", LastName: "Admin", Password: testPassword, SuperAdmin: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tokens[superAdmin] = ts.login(t, "admin."+base, rootEmail).access
 
 	// The shop's default roles are the seed's, as the product states them.
 	t.Run("DefaultRolesAreTheSeed", func(t *testing.T) {
@@ -268,42 +331,80 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 	})
 
-	for _, r := range ts.srv.vendorRoutes() {
-		key := r.Method + " " + r.Path
-		m, ok := matrix[key]
-		if !ok {
-			continue // reported above
+	// refusal is the guard's answer to a caller it turns away.
+	refusal := func(site SiteKind, c string) (int, string) {
+		switch {
+		case c == anonymous:
+			return http.StatusUnauthorized, "unauthenticated"
+		case site != SiteVendor:
+			return http.StatusForbidden, "forbidden"
+		case c == otherVendor:
+			return http.StatusForbidden, "not_a_member"
 		}
-		t.Run(key, func(t *testing.T) {
-			for _, c := range callers {
-				t.Run(c, func(t *testing.T) {
-					got := ts.do(t, req{method: r.Method, host: host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
-						token: tokens[c], body: m.body})
-					denied := matrixDenied(got)
-					switch {
-					case m.want[c] && denied:
-						t.Errorf("%s was refused %s: %d %s", c, key, got.status, got.body)
-					case m.want[c] && got.status != m.passed:
-						t.Errorf("%s got through to %s but its harmless request got %d %s, want %d",
-							c, key, got.status, got.body, m.passed)
-					case !m.want[c] && !denied:
-						t.Errorf("the guard let %s through to %s: %d %s", c, key, got.status, got.body)
-					case !m.want[c]:
-						wantStatus, wantCode := http.StatusForbidden, "permission_denied"
-						switch c {
-						case anonymous:
-							wantStatus, wantCode = http.StatusUnauthorized, "unauthenticated"
-						case otherVendor:
-							wantCode = "not_a_member"
-						}
-						if got.status != wantStatus || got.code() != wantCode {
-							t.Errorf("%s refused on %s with %d %s, want %d %s", c, key, got.status, got.code(), wantStatus, wantCode)
-						}
+		return http.StatusForbidden, "permission_denied"
+	}
+	for _, site := range sites {
+		t.Run(site.kind.String(), func(t *testing.T) {
+			for _, r := range ts.srv.tables[site.kind] {
+				key := r.Method + " " + r.Path
+				m, ok := site.rows[key]
+				if !ok {
+					continue // reported above
+				}
+				t.Run(key, func(t *testing.T) {
+					for _, c := range site.callers {
+						t.Run(c, func(t *testing.T) {
+							got := ts.do(t, req{method: r.Method, host: site.host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
+								token: tokens[c], body: m.body})
+							denied := matrixDenied(got)
+							switch {
+							case m.want[c] && denied:
+								t.Errorf("%s was refused %s: %d %s", c, key, got.status, got.body)
+							case m.want[c] && got.status != m.passed:
+								t.Errorf("%s got through to %s but its harmless request got %d %s, want %d",
+									c, key, got.status, got.body, m.passed)
+							case !m.want[c] && !denied:
+								t.Errorf("the guard let %s through to %s: %d %s", c, key, got.status, got.body)
+							case !m.want[c]:
+								if wantStatus, wantCode := refusal(site.kind, c); got.status != wantStatus || got.code() != wantCode {
+									t.Errorf("%s refused on %s with %d %s, want %d %s", c, key, got.status, got.code(), wantStatus, wantCode)
+								}
+							}
+						})
 					}
 				})
 			}
 		})
 	}
+
+	// Each site answers its own table's routes and no other: a route of one
+	// site sent to another that does not list it is not found there (or, where
+	// the path is there with other methods, not allowed), even to the caller
+	// who may do the most there.
+	t.Run("NoRouteAnswersOffItsSites", func(t *testing.T) {
+		strongest := map[SiteKind]string{SiteVendor: owner, SitePlatform: superAdmin, SiteAdmin: superAdmin}
+		listed := func(kind SiteKind, key string) bool {
+			return slices.ContainsFunc(ts.srv.tables[kind], func(r route) bool { return r.Method+" "+r.Path == key })
+		}
+		for _, from := range sites {
+			for _, r := range ts.srv.tables[from.kind] {
+				key := r.Method + " " + r.Path
+				for _, on := range sites {
+					if listed(on.kind, key) {
+						continue
+					}
+					t.Run(from.kind.String()+" "+key+" on "+on.kind.String(), func(t *testing.T) {
+						got := ts.do(t, req{method: r.Method, host: on.host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
+							token: tokens[strongest[on.kind]], body: from.rows[key].body})
+						if !(got.status == http.StatusNotFound && got.code() == "not_found") &&
+							!(got.status == http.StatusMethodNotAllowed && got.code() == "method_not_allowed") {
+							t.Errorf("the %s site answered %s: %d %s, want 404 not_found (or 405)", on.kind, key, got.status, got.body)
+						}
+					})
+				}
+			}
+		}
+	})
 }
 
 // TestSuperAdminIsNotAVendorRole checks that the platform's administrator and

@@ -3,11 +3,45 @@ package web
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/public"
 	"github.com/bazaar/bazaar/tenantdb"
 )
+
+// catalogHandlers serve the catalogue: the shop front shoppers see, and the
+// products the team manages, publishes from the import and reconciles with
+// it (drift). Every change goes into the shop's audit trail.
+type catalogHandlers struct {
+	caller
+	catalog *catalog.Service
+}
+
+// shopRoutes are the shop front, public.
+func (h *catalogHandlers) shopRoutes() []route {
+	return []route{
+		{"GET", "/", Public, readTx, h.shopHome},
+		{"GET", "/api/v1/shop/products", Public, readTx, h.shopProducts},
+	}
+}
+
+// routes are the team's. Literal paths come before the :id ones they would
+// otherwise match.
+func (h *catalogHandlers) routes() []route {
+	return []route{
+		{"GET", "/api/v1/products", Permission(authz.ProductsView), readTx, h.listProducts},
+		{"POST", "/api/v1/products", Permission(authz.ProductsCreate), writeTx, h.createProduct},
+		{"GET", "/api/v1/products/drift", Permission(authz.ProductsView), readTx, h.listDrift},
+		{"POST", "/api/v1/products/from-import", Permission(authz.ProductsCreate), writeTx, h.publishSelected},
+		{"POST", "/api/v1/products/from-import/:id", Permission(authz.ProductsCreate), writeTx, h.publishOne},
+		{"GET", "/api/v1/products/:id", Permission(authz.ProductsView), readTx, h.getProduct},
+		{"PUT", "/api/v1/products/:id", Permission(authz.ProductsEdit), writeTx, h.updateProduct},
+		{"DELETE", "/api/v1/products/:id", Permission(authz.ProductsDelete), writeTx, h.deleteProduct},
+		{"POST", "/api/v1/products/:id/reset", Permission(authz.ProductsEdit), writeTx, h.resetProduct},
+		{"POST", "/api/v1/products/:id/drift", Permission(authz.ProductsEdit), writeTx, h.resolveDrift},
+	}
+}
 
 func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 	bad := map[string]string{}
@@ -23,12 +57,12 @@ func productListParams(c *fiber.Ctx) (catalog.ListParams, error) {
 }
 
 // listProducts answers GET /api/v1/products (the vendor's whole catalogue).
-func (s *server) listProducts(c *fiber.Ctx) error {
+func (h *catalogHandlers) listProducts(c *fiber.Ctx) error {
 	p, err := productListParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.catalog.List(c.UserContext(), p)
+	pg, err := h.catalog.List(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
@@ -37,12 +71,12 @@ func (s *server) listProducts(c *fiber.Ctx) error {
 
 // shopProducts answers GET /api/v1/shop/products: what shoppers see (active
 // products only, each as catalog.ShopProduct).
-func (s *server) shopProducts(c *fiber.Ctx) error {
+func (h *catalogHandlers) shopProducts(c *fiber.Ctx) error {
 	p, err := productListParams(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.catalog.ListShop(c.UserContext(), p)
+	pg, err := h.catalog.ListShop(c.UserContext(), p)
 	if err != nil {
 		return err
 	}
@@ -51,12 +85,12 @@ func (s *server) shopProducts(c *fiber.Ctx) error {
 
 // shopHome renders the shop's home page with its first products, on the
 // server, so the content is in the HTML crawlers receive.
-func (s *server) shopHome(c *fiber.Ctx) error {
+func (h *catalogHandlers) shopHome(c *fiber.Ctx) error {
 	t, err := tenantdb.CurrentTenant(c.UserContext())
 	if err != nil {
 		return err
 	}
-	pg, err := s.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
+	pg, err := h.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
 	if err != nil {
 		return err
 	}
@@ -72,34 +106,34 @@ func (s *server) shopHome(c *fiber.Ctx) error {
 	return c.Send(html)
 }
 
-func (s *server) getProduct(c *fiber.Ctx) error {
+func (h *catalogHandlers) getProduct(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	p, err := s.catalog.Get(c.UserContext(), id)
+	p, err := h.catalog.Get(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(p)
 }
 
-func (s *server) createProduct(c *fiber.Ctx) error {
+func (h *catalogHandlers) createProduct(c *fiber.Ctx) error {
 	var in catalog.Input
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := s.catalog.Create(c.UserContext(), in)
+	p, err := h.catalog.Create(c.UserContext(), in)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.create", "product", p.ID, nil, p); err != nil {
+	if err := h.record(c, "products.create", "product", p.ID, nil, p); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 
-func (s *server) updateProduct(c *fiber.Ctx) error {
+func (h *catalogHandlers) updateProduct(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -108,33 +142,33 @@ func (s *server) updateProduct(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	before, err := s.catalog.Get(c.UserContext(), id)
+	before, err := h.catalog.Get(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
-	p, err := s.catalog.Update(c.UserContext(), id, in)
+	p, err := h.catalog.Update(c.UserContext(), id, in)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.edit", "product", p.ID, before, p); err != nil {
+	if err := h.record(c, "products.edit", "product", p.ID, before, p); err != nil {
 		return err
 	}
 	return c.JSON(p)
 }
 
-func (s *server) deleteProduct(c *fiber.Ctx) error {
+func (h *catalogHandlers) deleteProduct(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	before, err := s.catalog.Get(c.UserContext(), id)
+	before, err := h.catalog.Get(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
-	if err := s.catalog.Delete(c.UserContext(), id); err != nil {
+	if err := h.catalog.Delete(c.UserContext(), id); err != nil {
 		return err
 	}
-	if err := s.record(c, "products.delete", "product", id, before, nil); err != nil {
+	if err := h.record(c, "products.delete", "product", id, before, nil); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -142,7 +176,7 @@ func (s *server) deleteProduct(c *fiber.Ctx) error {
 
 // publishOne answers POST /api/v1/products/from-import/{id}: the body (may be
 // empty) holds overrides.
-func (s *server) publishOne(c *fiber.Ctx) error {
+func (h *catalogHandlers) publishOne(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -153,11 +187,11 @@ func (s *server) publishOne(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	p, err := s.catalog.Publish(c.UserContext(), id, in)
+	p, err := h.catalog.Publish(c.UserContext(), id, in)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.publish", "product", p.ID, nil, p); err != nil {
+	if err := h.record(c, "products.publish", "product", p.ID, nil, p); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
@@ -165,12 +199,12 @@ func (s *server) publishOne(c *fiber.Ctx) error {
 
 // publishSelected answers POST /api/v1/products/from-import: every selected
 // imported product not yet in the catalogue.
-func (s *server) publishSelected(c *fiber.Ctx) error {
-	res, err := s.catalog.PublishSelected(c.UserContext())
+func (h *catalogHandlers) publishSelected(c *fiber.Ctx) error {
+	res, err := h.catalog.PublishSelected(c.UserContext())
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.publish_selected", "", 0, nil, map[string]any{"published": res.Published, "skipped": len(res.Skipped)}); err != nil {
+	if err := h.record(c, "products.publish_selected", "", 0, nil, map[string]any{"published": res.Published, "skipped": len(res.Skipped)}); err != nil {
 		return err
 	}
 	return c.JSON(res)
@@ -178,21 +212,21 @@ func (s *server) publishSelected(c *fiber.Ctx) error {
 
 // listDrift answers GET /api/v1/products/drift (?product_id= for one
 // product's).
-func (s *server) listDrift(c *fiber.Ctx) error {
+func (h *catalogHandlers) listDrift(c *fiber.Ctx) error {
 	bad := map[string]string{}
 	pid := queryInt(c, "product_id", bad)
 	r := pageRequest(c, catalog.DriftLimits, bad)
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	pg, err := s.catalog.Drifts(c.UserContext(), pid, r)
+	pg, err := h.catalog.Drifts(c.UserContext(), pid, r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) resolveDrift(c *fiber.Ctx) error {
+func (h *catalogHandlers) resolveDrift(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -204,17 +238,17 @@ func (s *server) resolveDrift(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	p, err := s.catalog.ResolveDrift(c.UserContext(), id, in.Field, in.Action)
+	p, err := h.catalog.ResolveDrift(c.UserContext(), id, in.Field, in.Action)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.drift_"+in.Action, "product", id, nil, map[string]any{"field": in.Field}); err != nil {
+	if err := h.record(c, "products.drift_"+in.Action, "product", id, nil, map[string]any{"field": in.Field}); err != nil {
 		return err
 	}
 	return c.JSON(p)
 }
 
-func (s *server) resetProduct(c *fiber.Ctx) error {
+func (h *catalogHandlers) resetProduct(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -227,11 +261,11 @@ func (s *server) resetProduct(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	p, err := s.catalog.Reset(c.UserContext(), id, in.Fields)
+	p, err := h.catalog.Reset(c.UserContext(), id, in.Fields)
 	if err != nil {
 		return err
 	}
-	if err := s.record(c, "products.reset", "product", id, nil, map[string]any{"fields": in.Fields}); err != nil {
+	if err := h.record(c, "products.reset", "product", id, nil, map[string]any{"fields": in.Fields}); err != nil {
 		return err
 	}
 	return c.JSON(p)

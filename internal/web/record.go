@@ -12,8 +12,8 @@ import (
 // record adds an event to the vendor's audit trail in the request's tenant
 // transaction, so it commits (or not) with the change it describes. before
 // and after are turned into JSON objects; nil leaves them out.
-func (s *server) record(c *fiber.Ctx, action, targetType string, targetID int, before, after any) error {
-	a := s.actor(c)
+func (cl caller) record(c *fiber.Ctx, action, targetType string, targetID int, before, after any) error {
+	a := cl.actor(c)
 	e := audit.Event{
 		ActorID: a.UserID, ActorEmail: a.Email, Action: action, TargetType: targetType,
 		IP: a.IP, RequestID: a.RequestID, Before: asMap(before), After: asMap(after),

@@ -2,12 +2,19 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/identity"
+	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/public"
 )
 
@@ -29,86 +36,43 @@ const (
 	writeTx               // a read-write transaction bound to the vendor
 )
 
-// authRoutes answer on every host: signing in works on the platform, on the
-// admin site and on each shop (where the answer includes the user's
-// permissions there).
-func (s *server) authRoutes() []route {
-	return []route{
-		{"POST", "/api/v1/auth/login", Public, noTx, s.login},
-		{"POST", "/api/v1/auth/refresh", Public, noTx, s.refresh},
-		{"POST", "/api/v1/auth/logout", Public, noTx, s.logout},
-		{"GET", "/api/v1/auth/me", Authenticated, noTx, s.me},
-		{"POST", "/api/v1/auth/password", Authenticated, noTx, s.changePassword},
-		{"POST", "/api/v1/auth/password-reset", Public, noTx, s.requestReset},
-		{"POST", "/api/v1/auth/password-reset/confirm", Public, noTx, s.confirmReset},
-		{"GET", "/reset-password", Public, noTx, s.resetPasswordPage},
+// Services are the domain services behind the routes, built from the
+// configuration by cmd/bazaar/services.go. Each handler group is given the
+// few it uses.
+type Services struct {
+	Identity *identity.Service
+	Authz    *authz.Authorizer
+	Team     *team.Service
+	Catalog  *catalog.Service
+	Market   *marketplace.Service
+	Audit    *audit.Service
+	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
+}
+
+// siteTables builds one handler group per domain, holding only the services
+// and settings its handlers use, and composes every site's route table from
+// the rows the groups declare in their own files (method, path, access,
+// transaction, handler). Rows are registered in the order given here; the
+// permission matrix test walks every table and fails for a route it has no
+// row for.
+//
+// A new domain is its service here in Services (built in
+// cmd/bazaar/services.go), a file with its handler group and rows, and one
+// line below building the group and one placing its rows.
+func (s *server) siteTables(svc Services) map[SiteKind][]route {
+	auth := &authHandlers{caller: s.caller, identity: svc.Identity, team: svc.Team, authz: svc.Authz,
+		secureCookies: s.opts.SecureCookies, pathRouting: s.opts.PathRouting, baseDomain: s.opts.BaseDomain}
+	teams := &teamHandlers{caller: s.caller, team: svc.Team}
+	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
+	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	admin := &adminHandlers{audit: svc.Audit}
+	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
+	return map[SiteKind][]route{
+		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes()),
+		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
+			teams.routes(), products.routes(), imports.routes()),
 	}
-}
-
-// vendorRoutes is every route of a shop's host. Each names its Access beside
-// it; the permission matrix test walks this table and fails for a route it
-// has no row for.
-func (s *server) vendorRoutes() []route {
-	return append(s.authRoutes(), []route{
-		{"GET", "/", Public, readTx, s.shopHome},
-		{"GET", "/api/v1/shop/products", Public, readTx, s.shopProducts},
-		{"GET", "/accept-invite", Public, noTx, s.acceptInvitePage},
-		{"POST", "/api/v1/auth/register", Public, writeTx, s.register},
-
-		{"GET", "/api/v1/teams/members", Permission(authz.TeamView), readTx, s.listMembers},
-		{"PUT", "/api/v1/teams/members/:id", Permission(authz.TeamManage), writeTx, s.updateMember},
-		{"DELETE", "/api/v1/teams/members/:id", Permission(authz.TeamRemove), writeTx, s.removeMember},
-		{"POST", "/api/v1/teams/invite", Permission(authz.TeamInvite), writeTx, s.invite},
-		{"GET", "/api/v1/teams/invitations", Permission(authz.TeamInvite), readTx, s.listInvitations},
-		{"POST", "/api/v1/teams/invitations/:id/resend", Permission(authz.TeamInvite), writeTx, s.resendInvitation},
-		{"DELETE", "/api/v1/teams/invitations/:id", Permission(authz.TeamInvite), writeTx, s.revokeInvitation},
-		{"GET", "/api/v1/teams/roles", Permission(authz.TeamView), readTx, s.listRoles},
-		{"POST", "/api/v1/teams/roles", Permission(authz.TeamManage), writeTx, s.createRole},
-		{"PUT", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.updateRole},
-		{"DELETE", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, s.deleteRole},
-		{"GET", "/api/v1/teams/audit", Permission(authz.TeamManage), readTx, s.teamAudit},
-
-		// Literal paths before the :id ones they would otherwise match.
-		{"GET", "/api/v1/products", Permission(authz.ProductsView), readTx, s.listProducts},
-		{"POST", "/api/v1/products", Permission(authz.ProductsCreate), writeTx, s.createProduct},
-		{"GET", "/api/v1/products/drift", Permission(authz.ProductsView), readTx, s.listDrift},
-		{"POST", "/api/v1/products/from-import", Permission(authz.ProductsCreate), writeTx, s.publishSelected},
-		{"POST", "/api/v1/products/from-import/:id", Permission(authz.ProductsCreate), writeTx, s.publishOne},
-		{"GET", "/api/v1/products/:id", Permission(authz.ProductsView), readTx, s.getProduct},
-		{"PUT", "/api/v1/products/:id", Permission(authz.ProductsEdit), writeTx, s.updateProduct},
-		{"DELETE", "/api/v1/products/:id", Permission(authz.ProductsDelete), writeTx, s.deleteProduct},
-		{"POST", "/api/v1/products/:id/reset", Permission(authz.ProductsEdit), writeTx, s.resetProduct},
-		{"POST", "/api/v1/products/:id/drift", Permission(authz.ProductsEdit), writeTx, s.resolveDrift},
-
-		{"GET", "/api/v1/marketplace/config", Permission(authz.ImportsView), readTx, s.importConfig},
-		{"PUT", "/api/v1/marketplace/config", Permission(authz.ImportsConfigure), writeTx, s.setImportConfig},
-		{"POST", "/api/v1/marketplace/import", Permission(authz.ImportsTrigger), writeTx, s.triggerImport},
-		{"GET", "/api/v1/marketplace/imports", Permission(authz.ImportsView), readTx, s.listImports},
-		{"GET", "/api/v1/marketplace/imports/:id", Permission(authz.ImportsView), readTx, s.getImport},
-		{"POST", "/api/v1/marketplace/imports/:id/cancel", Permission(authz.ImportsTrigger), writeTx, s.cancelImport},
-		{"GET", "/api/v1/marketplace/imports/:id/products", Permission(authz.ImportsView), readTx, s.importProducts},
-		{"GET", "/api/v1/marketplace/imports/:id/changes", Permission(authz.ImportsView), readTx, s.importChanges},
-		{"GET", "/api/v1/marketplace/imports/:id/errors", Permission(authz.ImportsView), readTx, s.importErrors},
-		{"GET", "/api/v1/marketplace/imports/:id/errors.csv", Permission(authz.ImportsView), noTx, s.importErrorsCSV},
-		{"GET", "/api/v1/marketplace/imports/:id/disagreements", Permission(authz.ImportsView), readTx, s.importDisagreements},
-		{"GET", "/api/v1/marketplace/products", Permission(authz.ImportsView), readTx, s.stagedProducts},
-		{"POST", "/api/v1/marketplace/products/select", Permission(authz.ProductsCreate), writeTx, s.selectStaged},
-		{"GET", "/api/v1/marketplace/products/:id", Permission(authz.ImportsView), readTx, s.stagedProduct},
-	}...)
-}
-
-func (s *server) platformRoutes() []route {
-	r := append(s.authRoutes(), route{"GET", "/", Public, noTx, s.landing})
-	if s.opts.DevPages {
-		r = append(r, route{"GET", "/dev/mails", Public, noTx, s.devMails})
-	}
-	return r
-}
-
-func (s *server) adminRoutes() []route {
-	return append(s.authRoutes(),
-		route{"GET", "/api/v1/admin/audit", SuperAdmin, noTx, s.platformAudit},
-	)
 }
 
 // routes builds the app.
@@ -134,9 +98,9 @@ func (s *server) routes() {
 
 	app.Use(s.withTimeout, s.checkQuery, s.resolveSite, s.dispatch)
 
-	platform := s.siteApp(s.platformRoutes())
-	admin := s.siteApp(s.adminRoutes())
-	vendor := s.siteApp(s.vendorRoutes())
+	platform := s.siteApp(s.tables[SitePlatform])
+	admin := s.siteApp(s.tables[SiteAdmin])
+	vendor := s.siteApp(s.tables[SiteVendor])
 	if s.extraRoutes != nil {
 		s.extraRoutes(s, vendor)
 	}
@@ -163,8 +127,3 @@ func (s *server) siteApp(table []route) *fiber.App {
 }
 
 const readOnly = true
-
-// landing is the platform's home page.
-func (s *server) landing(c *fiber.Ctx) error {
-	return render(c, "landing.html", map[string]any{"Title": "Bazaar"})
-}

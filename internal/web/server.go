@@ -1,25 +1,21 @@
 // Package web is Bazaar's HTTP face: the Fiber app, its middleware (request id,
-// access log, site resolution, tenant transactions), the error mapper and the
-// route table. Domain packages provide handlers; this package composes them.
+// access log, site resolution, tenant transactions), the error mapper, and the
+// handlers — one small group per domain, each holding only the services it
+// uses and declaring its routes, which routes.go composes into the sites'
+// tables. The domain services do the work; this package composes them.
 package web
 
 import (
 	"context"
 	"io/fs"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
-	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
-	"github.com/bazaar/bazaar/internal/mail"
-	"github.com/bazaar/bazaar/internal/marketplace"
-	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -61,39 +57,29 @@ type Database interface {
 	TenantsBehind(ctx context.Context) (int, error)
 }
 
-// Deps are the services the routes need.
+// Deps are what New builds the app from.
 type Deps struct {
 	Log      *slog.Logger
 	DB       Database
 	Resolver *tenantdb.Resolver
-	Catalog  *catalog.Service
-	Market   *marketplace.Service
-	Identity *identity.Service
-	Authz    *authz.Authorizer
-	Team     *team.Service
-	Audit    *audit.Service
-	// Outbox lists the outgoing mail at /dev/mails with DevPages.
-	Outbox *mail.Outbox
+	// Services are the domain services behind the routes (routes.go).
+	Services Services
 	// DevFeeds are served at /dev/feeds/ with DevPages, so the demo shops'
 	// imports can run again from the server in development.
 	DevFeeds fs.FS
 }
 
 type server struct {
-	opts           Options
-	log            *slog.Logger
-	db             Database
-	resolver       *tenantdb.Resolver
-	catalog        *catalog.Service
-	market         *marketplace.Service
-	identity       *identity.Service
-	authz          *authz.Authorizer
-	team           *team.Service
-	audit          *audit.Service
-	outbox         *mail.Outbox
-	trustedProxies []*net.IPNet
-	app            *fiber.App                           // host-independent routes, then site resolution
-	sites          map[SiteKind]fasthttp.RequestHandler // one app per kind of site
+	caller   // the client's address, for the access log and the host check
+	opts     Options
+	log      *slog.Logger
+	db       Database
+	resolver *tenantdb.Resolver
+	identity *identity.Service                    // authenticate
+	authz    *authz.Authorizer                    // guard
+	tables   map[SiteKind][]route                 // every site's route table (routes.go)
+	app      *fiber.App                           // host-independent routes, then site resolution
+	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
 	devFeeds    fs.FS
 	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
@@ -109,24 +95,20 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		opts.RequestTimeout = 30 * time.Second
 	}
 	s := &server{
-		opts:           opts,
-		log:            d.Log,
-		db:             d.DB,
-		resolver:       d.Resolver,
-		catalog:        d.Catalog,
-		market:         d.Market,
-		devFeeds:       d.DevFeeds,
-		identity:       d.Identity,
-		authz:          d.Authz,
-		team:           d.Team,
-		audit:          d.Audit,
-		outbox:         d.Outbox,
-		extraRoutes:    extra,
-		trustedProxies: trustedNets(opts.TrustedProxies),
+		opts:        opts,
+		log:         d.Log,
+		db:          d.DB,
+		resolver:    d.Resolver,
+		devFeeds:    d.DevFeeds,
+		identity:    d.Services.Identity,
+		authz:       d.Services.Authz,
+		extraRoutes: extra,
+		caller:      caller{trustedProxies: trustedNets(opts.TrustedProxies)},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.tables = s.siteTables(d.Services)
 	s.app = fiber.New(s.fiberConfig())
 	s.routes()
 	return s

@@ -53,6 +53,7 @@ type setup struct {
 	identity func(*identity.Options) // adjust identity options
 	smtpAddr string                  // deliver mail there (tests call flushMail)
 	extra    func(s *server, vendor fiber.Router)
+	log      *slog.Logger               // the server's log (default: discarded)
 	market   func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
 	queue    bool                       // run imports on a real queue (River) beside the server
 }
@@ -138,7 +139,13 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market)
 	}
-	ts.srv = newServer(su.opts, Deps{Log: log, DB: db, Resolver: r, Catalog: cat, Market: ts.market, Identity: ids, Authz: az, Team: tm, Audit: audit.New(db), Outbox: mail.NewOutbox(db)}, su.extra)
+	srvLog := log
+	if su.log != nil {
+		srvLog = su.log
+	}
+	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
+		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
+	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

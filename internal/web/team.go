@@ -6,15 +6,39 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/audit"
+	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/internal/team"
 )
 
-// Team handlers live here rather than in internal/team because they need the
-// caller's identity and access, which the web layer owns.
+// teamHandlers manage a shop's team: members, invitations, roles and the
+// shop's audit trail. They live here rather than in internal/team because
+// they need the caller's identity and access, which the web layer owns.
+type teamHandlers struct {
+	caller
+	team *team.Service
+}
 
-func (s *server) inviteLink(c *fiber.Ctx) team.Link {
+func (h *teamHandlers) routes() []route {
+	return []route{
+		{"GET", "/api/v1/teams/members", Permission(authz.TeamView), readTx, h.listMembers},
+		{"PUT", "/api/v1/teams/members/:id", Permission(authz.TeamManage), writeTx, h.updateMember},
+		{"DELETE", "/api/v1/teams/members/:id", Permission(authz.TeamRemove), writeTx, h.removeMember},
+		{"POST", "/api/v1/teams/invite", Permission(authz.TeamInvite), writeTx, h.invite},
+		{"GET", "/api/v1/teams/invitations", Permission(authz.TeamInvite), readTx, h.listInvitations},
+		{"POST", "/api/v1/teams/invitations/:id/resend", Permission(authz.TeamInvite), writeTx, h.resendInvitation},
+		{"DELETE", "/api/v1/teams/invitations/:id", Permission(authz.TeamInvite), writeTx, h.revokeInvitation},
+		{"GET", "/api/v1/teams/roles", Permission(authz.TeamView), readTx, h.listRoles},
+		{"POST", "/api/v1/teams/roles", Permission(authz.TeamManage), writeTx, h.createRole},
+		{"PUT", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, h.updateRole},
+		{"DELETE", "/api/v1/teams/roles/:id", Permission(authz.TeamManage), writeTx, h.deleteRole},
+		{"GET", "/api/v1/teams/audit", Permission(authz.TeamManage), readTx, h.teamAudit},
+	}
+}
+
+// inviteLink is where an invitation mail leads: this shop's accept page.
+func inviteLink(c *fiber.Ctx) team.Link {
 	return func(token string) string { return siteURL(c, "/accept-invite?token="+url.QueryEscape(token)) }
 }
 
@@ -25,19 +49,19 @@ func teamPage(c *fiber.Ctx) (page.Request, error) {
 	return r, fault.Fields("invalid listing parameters", bad)
 }
 
-func (s *server) listMembers(c *fiber.Ctx) error {
+func (h *teamHandlers) listMembers(c *fiber.Ctx) error {
 	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.team.Members(c.UserContext(), r)
+	pg, err := h.team.Members(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) updateMember(c *fiber.Ctx) error {
+func (h *teamHandlers) updateMember(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -46,96 +70,96 @@ func (s *server) updateMember(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	m, err := s.team.UpdateMember(c.UserContext(), s.actor(c), id, in)
+	m, err := h.team.UpdateMember(c.UserContext(), h.actor(c), id, in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(m)
 }
 
-func (s *server) removeMember(c *fiber.Ctx) error {
+func (h *teamHandlers) removeMember(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.team.RemoveMember(c.UserContext(), s.actor(c), id); err != nil {
+	if err := h.team.RemoveMember(c.UserContext(), h.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *server) invite(c *fiber.Ctx) error {
+func (h *teamHandlers) invite(c *fiber.Ctx) error {
 	var in team.InviteInput
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	inv, err := s.team.Invite(c.UserContext(), s.actor(c), in, s.inviteLink(c))
+	inv, err := h.team.Invite(c.UserContext(), h.actor(c), in, inviteLink(c))
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(inv)
 }
 
-func (s *server) listInvitations(c *fiber.Ctx) error {
+func (h *teamHandlers) listInvitations(c *fiber.Ctx) error {
 	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.team.Invitations(c.UserContext(), r)
+	pg, err := h.team.Invitations(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) resendInvitation(c *fiber.Ctx) error {
+func (h *teamHandlers) resendInvitation(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	inv, err := s.team.ResendInvitation(c.UserContext(), s.actor(c), id, s.inviteLink(c))
+	inv, err := h.team.ResendInvitation(c.UserContext(), h.actor(c), id, inviteLink(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(inv)
 }
 
-func (s *server) revokeInvitation(c *fiber.Ctx) error {
+func (h *teamHandlers) revokeInvitation(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.team.RevokeInvitation(c.UserContext(), s.actor(c), id); err != nil {
+	if err := h.team.RevokeInvitation(c.UserContext(), h.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *server) listRoles(c *fiber.Ctx) error {
+func (h *teamHandlers) listRoles(c *fiber.Ctx) error {
 	r, err := teamPage(c)
 	if err != nil {
 		return err
 	}
-	pg, err := s.team.Roles(c.UserContext(), r)
+	pg, err := h.team.Roles(c.UserContext(), r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(pg)
 }
 
-func (s *server) createRole(c *fiber.Ctx) error {
+func (h *teamHandlers) createRole(c *fiber.Ctx) error {
 	var in team.RoleInput
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.CreateRole(c.UserContext(), s.actor(c), in)
+	r, err := h.team.CreateRole(c.UserContext(), h.actor(c), in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-func (s *server) updateRole(c *fiber.Ctx) error {
+func (h *teamHandlers) updateRole(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
@@ -144,19 +168,19 @@ func (s *server) updateRole(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	r, err := s.team.UpdateRole(c.UserContext(), s.actor(c), id, in)
+	r, err := h.team.UpdateRole(c.UserContext(), h.actor(c), id, in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(r)
 }
 
-func (s *server) deleteRole(c *fiber.Ctx) error {
+func (h *teamHandlers) deleteRole(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.team.DeleteRole(c.UserContext(), s.actor(c), id); err != nil {
+	if err := h.team.DeleteRole(c.UserContext(), h.actor(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -164,13 +188,13 @@ func (s *server) deleteRole(c *fiber.Ctx) error {
 
 // teamAudit answers GET /api/v1/teams/audit: the vendor's trail, newest
 // first.
-func (s *server) teamAudit(c *fiber.Ctx) error {
+func (h *teamHandlers) teamAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
 	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	pg, err := s.team.Audit(c.UserContext(), r)
+	pg, err := h.team.Audit(c.UserContext(), r)
 	if err != nil {
 		return err
 	}

@@ -44,49 +44,14 @@ func (sh *teamShop) add(t *testing.T, ts *testServer, name, roleRef string) team
 	return m
 }
 
-func (sh *teamShop) member(t *testing.T, name string) teamMember {
-	t.Helper()
-	m, ok := sh.members[name]
-	if !ok {
-		t.Fatalf("no member %q in the fixture", name)
+// scenarios sends requests to the shop as its members, by the names the
+// test gave them.
+func (sh *teamShop) scenarios(ts *testServer) scenarioRunner {
+	as := map[string]string{}
+	for name, m := range sh.members {
+		as[name] = m.token
 	}
-	return m
-}
-
-// teamStep is one request of a scenario and what it must answer.
-type teamStep struct {
-	name         string
-	as           string // a member's name; "" sends no token
-	method, path string
-	body         any
-	status       int
-	code         string // JSON error code, when the answer is an error
-	check        func(t *testing.T, r *resp)
-}
-
-// run sends the steps in order. Sequential scenarios stop at the first
-// failing step, since later steps depend on its outcome; independent cases
-// all run.
-func (sh *teamShop) run(t *testing.T, ts *testServer, sequential bool, steps []teamStep) {
-	t.Helper()
-	for _, s := range steps {
-		ok := t.Run(s.name, func(t *testing.T) {
-			token := ""
-			if s.as != "" {
-				token = sh.member(t, s.as).token
-			}
-			r := ts.do(t, req{method: s.method, host: sh.host, path: s.path, token: token, body: s.body})
-			if r.status != s.status || (s.code != "" && r.code() != s.code) {
-				t.Fatalf("%s %s as %q: %d %s, want %d %s", s.method, s.path, s.as, r.status, r.body, s.status, s.code)
-			}
-			if s.check != nil {
-				s.check(t, r)
-			}
-		})
-		if !ok && sequential {
-			return
-		}
-	}
+	return ts.scenarios(sh.host, as)
 }
 
 func memberPath(id int) string { return "/api/v1/teams/members/" + strconv.Itoa(id) }
@@ -107,14 +72,11 @@ type teamMemberView struct {
 // teamList is the shop's team by email, as the member named as sees it.
 func (sh *teamShop) teamList(t *testing.T, ts *testServer, as string) map[string]teamMemberView {
 	t.Helper()
-	r := ts.do(t, req{method: "GET", host: sh.host, path: "/api/v1/teams/members", token: sh.member(t, as).token})
-	if r.status != http.StatusOK {
-		t.Fatalf("list members as %s: %d %s", as, r.status, r.body)
-	}
+	r := sh.scenarios(ts).send(t, scenario{as: as, method: "GET", path: "/api/v1/teams/members", wantStatus: http.StatusOK})
 	return decodeMembers(t, r)
 }
 
-func decodeMembers(t *testing.T, r *resp) map[string]teamMemberView {
+func decodeMembers(t testing.TB, r *resp) map[string]teamMemberView {
 	t.Helper()
 	var out struct {
 		Items []teamMemberView `json:"items"`
@@ -140,10 +102,7 @@ type teamRoleView struct {
 // roleList is the shop's roles by name, as the member named as sees them.
 func (sh *teamShop) roleList(t *testing.T, ts *testServer, as string) map[string]teamRoleView {
 	t.Helper()
-	r := ts.do(t, req{method: "GET", host: sh.host, path: "/api/v1/teams/roles", token: sh.member(t, as).token})
-	if r.status != http.StatusOK {
-		t.Fatalf("list roles as %s: %d %s", as, r.status, r.body)
-	}
+	r := sh.scenarios(ts).send(t, scenario{as: as, method: "GET", path: "/api/v1/teams/roles", wantStatus: http.StatusOK})
 	var out struct {
 		Items []teamRoleView `json:"items"`
 	}
@@ -158,42 +117,21 @@ func (sh *teamShop) roleList(t *testing.T, ts *testServer, as string) map[string
 // createRole has the member named as create a custom role through the API.
 func (sh *teamShop) createRole(t *testing.T, ts *testServer, as, name string, perms ...string) int {
 	t.Helper()
-	r := ts.do(t, req{method: "POST", host: sh.host, path: "/api/v1/teams/roles", token: sh.member(t, as).token,
-		body: map[string]any{"name": name, "permissions": perms}})
-	if r.status != http.StatusCreated {
-		t.Fatalf("create role %s as %s: %d %s", name, as, r.status, r.body)
-	}
+	r := sh.scenarios(ts).send(t, scenario{as: as, method: "POST", path: "/api/v1/teams/roles",
+		body: map[string]any{"name": name, "permissions": perms}, wantStatus: http.StatusCreated})
 	var out teamRoleView
 	r.decode(t, &out)
 	return out.ID
 }
 
 // wantRole checks a member answer's role name and active flag.
-func wantRole(name string, active bool) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
+func wantRole(name string, active bool) func(t testing.TB, r *resp) {
+	return func(t testing.TB, r *resp) {
 		t.Helper()
 		var m teamMemberView
 		r.decode(t, &m)
 		if m.Role.Name != name || m.Active != active {
 			t.Errorf("member is %s (active %v), want %s (active %v)", m.Role.Name, m.Active, name, active)
-		}
-	}
-}
-
-// wantField checks that an error answer names field, mentioning each of words.
-func wantField(field string, words ...string) func(t *testing.T, r *resp) {
-	return func(t *testing.T, r *resp) {
-		t.Helper()
-		var e errorBody
-		r.decode(t, &e)
-		msg, ok := e.Error.Fields[field]
-		if !ok {
-			t.Fatalf("the error names no field %q: %s", field, r.body)
-		}
-		for _, w := range words {
-			if !strings.Contains(msg, w) {
-				t.Errorf("fields.%s = %q, want it to mention %q", field, msg, w)
-			}
 		}
 	}
 }
@@ -209,7 +147,7 @@ func TestTeamMembers(t *testing.T) {
 		sh.members["owner"].email: "Owner", sh.members["manager"].email: "Manager",
 		sh.members["editor"].email: "Editor", sh.members["viewer"].email: "Viewer",
 	}
-	seesEveryone := func(t *testing.T, r *resp) {
+	seesEveryone := func(t testing.TB, r *resp) {
 		t.Helper()
 		got := decodeMembers(t, r)
 		if len(got) != len(everyone) {
@@ -222,11 +160,11 @@ func TestTeamMembers(t *testing.T) {
 		}
 	}
 	const list = "/api/v1/teams/members"
-	sh.run(t, ts, false, []teamStep{
-		{name: "OwnerSeesEveryMemberWithRoleNames", as: "owner", method: "GET", path: list, status: http.StatusOK, check: seesEveryone},
-		{name: "ManagerSeesEveryMemberWithRoleNames", as: "manager", method: "GET", path: list, status: http.StatusOK, check: seesEveryone},
-		{name: "EditorIsRefused", as: "editor", method: "GET", path: list, status: http.StatusForbidden, code: "permission_denied"},
-		{name: "ViewerIsRefused", as: "viewer", method: "GET", path: list, status: http.StatusForbidden, code: "permission_denied"},
+	sh.scenarios(ts).run(t, false, []scenario{
+		{name: "OwnerSeesEveryMemberWithRoleNames", as: "owner", method: "GET", path: list, wantStatus: http.StatusOK, check: seesEveryone},
+		{name: "ManagerSeesEveryMemberWithRoleNames", as: "manager", method: "GET", path: list, wantStatus: http.StatusOK, check: seesEveryone},
+		{name: "EditorIsRefused", as: "editor", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
+		{name: "ViewerIsRefused", as: "viewer", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 	})
 }
 
@@ -239,8 +177,8 @@ func TestTeamRoleChange(t *testing.T) {
 	sh.add(t, ts, "owner", "owner")
 	m := sh.add(t, ts, "member", "viewer")
 
-	meIs := func(role string, holds, lacks string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	meIs := func(role string, holds, lacks string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Vendor struct {
@@ -260,19 +198,19 @@ func TestTeamRoleChange(t *testing.T) {
 		}
 	}
 	const list, me = "/api/v1/teams/members", "/api/v1/auth/me"
-	sh.run(t, ts, true, []teamStep{
-		{name: "ViewerCannotListTheTeam", as: "member", method: "GET", path: list, status: http.StatusForbidden, code: "permission_denied"},
+	sh.scenarios(ts).run(t, true, []scenario{
+		{name: "ViewerCannotListTheTeam", as: "member", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 		{name: "OwnerMakesTheViewerAnEditor", as: "owner", method: "PUT", path: memberPath(m.id), body: map[string]any{"role": "Editor"},
-			status: http.StatusOK, check: wantRole("Editor", true)},
-		{name: "NextRequestHasTheEditorsPermissions", as: "member", method: "GET", path: me, status: http.StatusOK,
+			wantStatus: http.StatusOK, check: wantRole("Editor", true)},
+		{name: "NextRequestHasTheEditorsPermissions", as: "member", method: "GET", path: me, wantStatus: http.StatusOK,
 			check: meIs("Editor", "products.create", "team.view")},
-		{name: "EditorStillCannotListTheTeam", as: "member", method: "GET", path: list, status: http.StatusForbidden, code: "permission_denied"},
+		{name: "EditorStillCannotListTheTeam", as: "member", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 		{name: "OwnerMakesThemAManager", as: "owner", method: "PUT", path: memberPath(m.id), body: map[string]any{"role": "Manager"},
-			status: http.StatusOK, check: wantRole("Manager", true)},
-		{name: "NextRequestListsTheTeam", as: "member", method: "GET", path: list, status: http.StatusOK},
+			wantStatus: http.StatusOK, check: wantRole("Manager", true)},
+		{name: "NextRequestListsTheTeam", as: "member", method: "GET", path: list, wantStatus: http.StatusOK},
 		{name: "OwnerMakesThemAViewerAgain", as: "owner", method: "PUT", path: memberPath(m.id), body: map[string]any{"role": "Viewer"},
-			status: http.StatusOK, check: wantRole("Viewer", true)},
-		{name: "NextRequestIsRefusedAgain", as: "member", method: "GET", path: list, status: http.StatusForbidden, code: "permission_denied"},
+			wantStatus: http.StatusOK, check: wantRole("Viewer", true)},
+		{name: "NextRequestIsRefusedAgain", as: "member", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 	})
 }
 
@@ -286,12 +224,12 @@ func TestTeamRemoval(t *testing.T) {
 	m := sh.add(t, ts, "manager", "manager")
 
 	const list = "/api/v1/teams/members"
-	sh.run(t, ts, true, []teamStep{
-		{name: "ManagerListsTheTeam", as: "manager", method: "GET", path: list, status: http.StatusOK},
-		{name: "OwnerRemovesTheManager", as: "owner", method: "DELETE", path: memberPath(m.id), status: http.StatusNoContent},
-		{name: "RemovedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, status: http.StatusForbidden, code: "not_a_member"},
-		{name: "RemovedMemberKeepsTheirAccount", as: "manager", method: "GET", path: "/api/v1/auth/me", status: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+	sh.scenarios(ts).run(t, true, []scenario{
+		{name: "ManagerListsTheTeam", as: "manager", method: "GET", path: list, wantStatus: http.StatusOK},
+		{name: "OwnerRemovesTheManager", as: "owner", method: "DELETE", path: memberPath(m.id), wantStatus: http.StatusNoContent},
+		{name: "RemovedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "not_a_member"},
+		{name: "RemovedMemberKeepsTheirAccount", as: "manager", method: "GET", path: "/api/v1/auth/me", wantStatus: http.StatusOK,
+			check: func(t testing.TB, r *resp) {
 				var out struct {
 					Vendor struct {
 						Member bool `json:"member"`
@@ -302,8 +240,8 @@ func TestTeamRemoval(t *testing.T) {
 					t.Errorf("me still says member of the shop: %s", r.body)
 				}
 			}},
-		{name: "TeamNoLongerListsThem", as: "owner", method: "GET", path: list, status: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+		{name: "TeamNoLongerListsThem", as: "owner", method: "GET", path: list, wantStatus: http.StatusOK,
+			check: func(t testing.TB, r *resp) {
 				if v, ok := decodeMembers(t, r)[m.email]; ok {
 					t.Errorf("removed member still listed: %+v", v)
 				}
@@ -319,19 +257,19 @@ func TestTeamDeactivation(t *testing.T) {
 	m := sh.add(t, ts, "manager", "manager")
 
 	const list = "/api/v1/teams/members"
-	sh.run(t, ts, true, []teamStep{
+	sh.scenarios(ts).run(t, true, []scenario{
 		{name: "OwnerDeactivatesTheManager", as: "owner", method: "PUT", path: memberPath(m.id), body: map[string]any{"active": false},
-			status: http.StatusOK, check: wantRole("Manager", false)},
-		{name: "DeactivatedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, status: http.StatusForbidden, code: "not_a_member"},
-		{name: "TeamListsThemInactive", as: "owner", method: "GET", path: list, status: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			wantStatus: http.StatusOK, check: wantRole("Manager", false)},
+		{name: "DeactivatedMembersNextRequestIsRefused", as: "manager", method: "GET", path: list, wantStatus: http.StatusForbidden, wantCode: "not_a_member"},
+		{name: "TeamListsThemInactive", as: "owner", method: "GET", path: list, wantStatus: http.StatusOK,
+			check: func(t testing.TB, r *resp) {
 				if v := decodeMembers(t, r)[m.email]; v.Active || v.Role.Name != "Manager" {
 					t.Errorf("deactivated member listed as %+v", v)
 				}
 			}},
 		{name: "OwnerReactivatesTheManager", as: "owner", method: "PUT", path: memberPath(m.id), body: map[string]any{"active": true},
-			status: http.StatusOK, check: wantRole("Manager", true)},
-		{name: "ReactivatedMembersNextRequestIsAllowed", as: "manager", method: "GET", path: list, status: http.StatusOK},
+			wantStatus: http.StatusOK, check: wantRole("Manager", true)},
+		{name: "ReactivatedMembersNextRequestIsAllowed", as: "manager", method: "GET", path: list, wantStatus: http.StatusOK},
 	})
 }
 
@@ -351,13 +289,13 @@ func TestTeamGuards(t *testing.T) {
 		sh.add(t, ts, "owner2", "owner")
 		sh.createRole(t, ts, "owner", "Deputy", ownerPerms...)
 		d := sh.add(t, ts, "deputy", "Deputy")
-		sh.run(t, ts, false, []teamStep{
+		sh.scenarios(ts).run(t, false, []scenario{
 			{name: "OwnerCannotDemoteThemself", as: "owner", method: "PUT", path: memberPath(o.id), body: map[string]any{"role": "Viewer"},
-				status: http.StatusForbidden, code: "own_membership"},
+				wantStatus: http.StatusForbidden, wantCode: "own_membership"},
 			{name: "OwnerCannotDeactivateThemself", as: "owner", method: "PUT", path: memberPath(o.id), body: map[string]any{"active": false},
-				status: http.StatusForbidden, code: "own_membership"},
+				wantStatus: http.StatusForbidden, wantCode: "own_membership"},
 			{name: "DeputyCannotPromoteThemself", as: "deputy", method: "PUT", path: memberPath(d.id), body: map[string]any{"role": "Owner"},
-				status: http.StatusForbidden, code: "own_membership"},
+				wantStatus: http.StatusForbidden, wantCode: "own_membership"},
 		})
 		if v := sh.teamList(t, ts, "owner2")[o.email]; v.Role.Name != "Owner" || !v.Active {
 			t.Errorf("the owner's membership changed: %+v", v)
@@ -372,17 +310,17 @@ func TestTeamGuards(t *testing.T) {
 		// guard stands between them and the last Owner.
 		sh.createRole(t, ts, "owner", "Deputy", ownerPerms...)
 		sh.add(t, ts, "deputy", "Deputy")
-		sh.run(t, ts, true, []teamStep{
+		sh.scenarios(ts).run(t, true, []scenario{
 			{name: "WithTwoOwnersOneCanBeDemoted", as: "owner", method: "PUT", path: memberPath(o2.id), body: map[string]any{"role": "Manager"},
-				status: http.StatusOK, check: wantRole("Manager", true)},
+				wantStatus: http.StatusOK, check: wantRole("Manager", true)},
 			{name: "LastOwnerCannotBeDemoted", as: "deputy", method: "PUT", path: memberPath(o.id), body: map[string]any{"role": "Manager"},
-				status: http.StatusConflict, code: "last_owner"},
+				wantStatus: http.StatusConflict, wantCode: "last_owner"},
 			{name: "LastOwnerCannotBeDeactivated", as: "deputy", method: "PUT", path: memberPath(o.id), body: map[string]any{"active": false},
-				status: http.StatusConflict, code: "last_owner"},
+				wantStatus: http.StatusConflict, wantCode: "last_owner"},
 			{name: "LastOwnerCannotBeRemoved", as: "deputy", method: "DELETE", path: memberPath(o.id),
-				status: http.StatusConflict, code: "last_owner"},
-			{name: "LastOwnerIsStillAnActiveOwner", as: "deputy", method: "GET", path: "/api/v1/teams/members", status: http.StatusOK,
-				check: func(t *testing.T, r *resp) {
+				wantStatus: http.StatusConflict, wantCode: "last_owner"},
+			{name: "LastOwnerIsStillAnActiveOwner", as: "deputy", method: "GET", path: "/api/v1/teams/members", wantStatus: http.StatusOK,
+				check: func(t testing.TB, r *resp) {
 					if v := decodeMembers(t, r)[o.email]; v.Role.Name != "Owner" || !v.Active {
 						t.Errorf("the last owner is now %+v", v)
 					}
@@ -395,13 +333,13 @@ func TestTeamGuards(t *testing.T) {
 		sh.add(t, ts, "owner", "owner")
 		sh.add(t, ts, "manager", "manager")
 		v := sh.add(t, ts, "viewer", "viewer")
-		sh.run(t, ts, false, []teamStep{
+		sh.scenarios(ts).run(t, false, []scenario{
 			{name: "ManagerCannotChangeARole", as: "manager", method: "PUT", path: memberPath(v.id), body: map[string]any{"role": "Editor"},
-				status: http.StatusForbidden, code: "permission_denied"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 			{name: "ManagerCannotDeactivate", as: "manager", method: "PUT", path: memberPath(v.id), body: map[string]any{"active": false},
-				status: http.StatusForbidden, code: "permission_denied"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 			{name: "ManagerCannotRemove", as: "manager", method: "DELETE", path: memberPath(v.id),
-				status: http.StatusForbidden, code: "permission_denied"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_denied"},
 		})
 		if got := sh.teamList(t, ts, "owner")[v.email]; got.Role.Name != "Viewer" || !got.Active {
 			t.Errorf("the viewer changed: %+v", got)
@@ -418,19 +356,19 @@ func TestTeamGuards(t *testing.T) {
 			return map[string]any{"email": strings.ToLower(role) + "-invitee@" + sh.tn.Slug + ".test", "role": role}
 		}
 		const path = "/api/v1/teams/invite"
-		sh.run(t, ts, false, []teamStep{
+		sh.scenarios(ts).run(t, false, []scenario{
 			{name: "LeadCannotInviteAnOwner", as: "lead", method: "POST", path: path, body: invite("Owner"),
-				status: http.StatusForbidden, code: "permission_escalation"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_escalation"},
 			{name: "LeadCannotInviteAManager", as: "lead", method: "POST", path: path, body: invite("Manager"),
-				status: http.StatusForbidden, code: "permission_escalation"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_escalation"},
 			{name: "LeadCannotInviteAViewerHoldingOrdersView", as: "lead", method: "POST", path: path, body: invite("Viewer"),
-				status: http.StatusForbidden, code: "permission_escalation"},
+				wantStatus: http.StatusForbidden, wantCode: "permission_escalation"},
 			{name: "LeadInvitesARoleWithinTheirPermissions", as: "lead", method: "POST", path: path, body: invite("Browser"),
-				status: http.StatusCreated},
+				wantStatus: http.StatusCreated},
 			{name: "LeadInvitesTheirOwnRole", as: "lead", method: "POST", path: path, body: invite("Lead"),
-				status: http.StatusCreated},
+				wantStatus: http.StatusCreated},
 		})
-		r := ts.do(t, req{method: "GET", host: sh.host, path: "/api/v1/teams/invitations", token: sh.member(t, "owner").token})
+		r := sh.scenarios(ts).send(t, scenario{as: "owner", method: "GET", path: "/api/v1/teams/invitations", wantStatus: http.StatusOK})
 		var out struct {
 			Items []struct {
 				Email string `json:"email"`
@@ -453,16 +391,16 @@ func TestTeamGuards(t *testing.T) {
 		steward := sh.createRole(t, ts, "owner", "Steward", "team.manage", "products.view")
 		sh.add(t, ts, "steward", "Steward")
 		const path = "/api/v1/teams/roles"
-		sh.run(t, ts, false, []teamStep{
+		sh.scenarios(ts).run(t, false, []scenario{
 			{name: "StewardCannotCreateARoleWithAPermissionTheyLack", as: "steward", method: "POST", path: path,
-				body:   map[string]any{"name": "Deleter", "permissions": []string{"products.view", "products.delete"}},
-				status: http.StatusForbidden, code: "permission_escalation"},
+				body:       map[string]any{"name": "Deleter", "permissions": []string{"products.view", "products.delete"}},
+				wantStatus: http.StatusForbidden, wantCode: "permission_escalation"},
 			{name: "StewardCannotGrantTheirOwnRoleMore", as: "steward", method: "PUT", path: rolePath(steward),
-				body:   map[string]any{"permissions": []string{"team.manage", "products.view", "products.delete"}},
-				status: http.StatusForbidden, code: "permission_escalation"},
+				body:       map[string]any{"permissions": []string{"team.manage", "products.view", "products.delete"}},
+				wantStatus: http.StatusForbidden, wantCode: "permission_escalation"},
 			{name: "StewardCreatesARoleWithinTheirPermissions", as: "steward", method: "POST", path: path,
-				body:   map[string]any{"name": "Looker", "permissions": []string{"products.view", "team.view"}},
-				status: http.StatusCreated},
+				body:       map[string]any{"name": "Looker", "permissions": []string{"products.view", "team.view"}},
+				wantStatus: http.StatusCreated},
 		})
 		roles := sh.roleList(t, ts, "owner")
 		if _, ok := roles["Deleter"]; ok {
@@ -486,7 +424,7 @@ func TestTeamRoles(t *testing.T) {
 	seeded := sh.roleList(t, ts, "owner")
 
 	// sameRole compares a role with the name, kind and permissions wanted.
-	sameRole := func(t *testing.T, got teamRoleView, name string, system bool, perms []string) {
+	sameRole := func(t testing.TB, got teamRoleView, name string, system bool, perms []string) {
 		t.Helper()
 		if got.Name != name || got.System != system ||
 			!slices.Equal(slices.Sorted(slices.Values(got.Permissions)), slices.Sorted(slices.Values(perms))) {
@@ -494,8 +432,8 @@ func TestTeamRoles(t *testing.T) {
 		}
 	}
 	// answersRole checks a single role answer (create, update).
-	answersRole := func(name string, system bool, perms ...string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	answersRole := func(name string, system bool, perms ...string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var got teamRoleView
 			r.decode(t, &got)
@@ -503,8 +441,8 @@ func TestTeamRoles(t *testing.T) {
 		}
 	}
 	// listsRole checks that a role list holds the role.
-	listsRole := func(name string, system bool, perms ...string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	listsRole := func(name string, system bool, perms ...string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Items []teamRoleView `json:"items"`
@@ -517,8 +455,8 @@ func TestTeamRoles(t *testing.T) {
 			sameRole(t, out.Items[i], name, system, perms)
 		}
 	}
-	lacks := func(name string) func(t *testing.T, r *resp) {
-		return func(t *testing.T, r *resp) {
+	lacks := func(name string) func(t testing.TB, r *resp) {
+		return func(t testing.TB, r *resp) {
 			t.Helper()
 			var out struct {
 				Items []teamRoleView `json:"items"`
@@ -530,34 +468,34 @@ func TestTeamRoles(t *testing.T) {
 		}
 	}
 	const roles = "/api/v1/teams/roles"
-	sh.run(t, ts, true, []teamStep{
-		{name: "CreatedRoleIsListedAsCustom", as: "owner", method: "GET", path: roles, status: http.StatusOK,
+	sh.scenarios(ts).run(t, true, []scenario{
+		{name: "CreatedRoleIsListedAsCustom", as: "owner", method: "GET", path: roles, wantStatus: http.StatusOK,
 			check: listsRole("Packer", false, "orders.edit", "orders.view")},
 		{name: "UnknownPermissionIsNamed", as: "owner", method: "POST", path: roles,
-			body:   map[string]any{"name": "Flyer", "permissions": []string{"products.view", "products.fly"}},
-			status: http.StatusBadRequest, code: "invalid", check: wantField("permissions", "products.fly")},
+			body:       map[string]any{"name": "Flyer", "permissions": []string{"products.view", "products.fly"}},
+			wantStatus: http.StatusBadRequest, wantCode: "invalid", check: wantField("permissions", "products.fly")},
 		{name: "DuplicateNameIsRefused", as: "owner", method: "POST", path: roles,
-			body:   map[string]any{"name": "Packer", "permissions": []string{"orders.view"}},
-			status: http.StatusBadRequest, code: "invalid", check: wantField("name")},
+			body:       map[string]any{"name": "Packer", "permissions": []string{"orders.view"}},
+			wantStatus: http.StatusBadRequest, wantCode: "invalid", check: wantField("name")},
 		{name: "RenamingOntoAnotherRoleIsRefused", as: "owner", method: "PUT", path: rolePath(packer),
-			body:   map[string]any{"name": "Viewer"},
-			status: http.StatusBadRequest, code: "invalid", check: wantField("name")},
+			body:       map[string]any{"name": "Viewer"},
+			wantStatus: http.StatusBadRequest, wantCode: "invalid", check: wantField("name")},
 		{name: "OwnerUpdatesNameAndPermissions", as: "owner", method: "PUT", path: rolePath(packer),
-			body:   map[string]any{"name": "Shipper", "permissions": []string{"orders.view"}},
-			status: http.StatusOK, check: answersRole("Shipper", false, "orders.view")},
-		{name: "UpdatedRoleIsListed", as: "owner", method: "GET", path: roles, status: http.StatusOK,
+			body:       map[string]any{"name": "Shipper", "permissions": []string{"orders.view"}},
+			wantStatus: http.StatusOK, check: answersRole("Shipper", false, "orders.view")},
+		{name: "UpdatedRoleIsListed", as: "owner", method: "GET", path: roles, wantStatus: http.StatusOK,
 			check: listsRole("Shipper", false, "orders.view")},
 		{name: "OwnerRoleCannotBeChanged", as: "owner", method: "PUT", path: rolePath(seeded["Owner"].ID),
-			body: map[string]any{"name": "Boss"}, status: http.StatusForbidden, code: "role_immutable"},
+			body: map[string]any{"name": "Boss"}, wantStatus: http.StatusForbidden, wantCode: "role_immutable"},
 		{name: "OwnerRoleCannotBeDeleted", as: "owner", method: "DELETE", path: rolePath(seeded["Owner"].ID),
-			status: http.StatusForbidden, code: "role_immutable"},
+			wantStatus: http.StatusForbidden, wantCode: "role_immutable"},
 		{name: "CustomRoleHeldByAMemberCannotBeDeleted", as: "owner", method: "DELETE", path: rolePath(packer),
-			status: http.StatusConflict, code: "role_in_use"},
+			wantStatus: http.StatusConflict, wantCode: "role_in_use"},
 		{name: "DefaultRoleHeldByAMemberCannotBeDeleted", as: "owner", method: "DELETE", path: rolePath(seeded["Viewer"].ID),
-			status: http.StatusConflict, code: "role_in_use"},
-		{name: "UnusedCustomRoleIsDeleted", as: "owner", method: "DELETE", path: rolePath(temp), status: http.StatusNoContent},
-		{name: "DeletedRoleIsGoneAndTheOthersStay", as: "owner", method: "GET", path: roles, status: http.StatusOK,
-			check: func(t *testing.T, r *resp) {
+			wantStatus: http.StatusConflict, wantCode: "role_in_use"},
+		{name: "UnusedCustomRoleIsDeleted", as: "owner", method: "DELETE", path: rolePath(temp), wantStatus: http.StatusNoContent},
+		{name: "DeletedRoleIsGoneAndTheOthersStay", as: "owner", method: "GET", path: roles, wantStatus: http.StatusOK,
+			check: func(t testing.TB, r *resp) {
 				lacks("Temporary")(t, r)
 				listsRole("Shipper", false, "orders.view")(t, r)
 				listsRole("Viewer", true, "products.view", "orders.view", "imports.view")(t, r)
@@ -573,13 +511,13 @@ func TestTeamRoles(t *testing.T) {
 		sh.createRole(t, ts, "owner", "Courier", "orders.view")
 		// Not sequential: the invitation must work whether or not the
 		// duplicate was (wrongly) created.
-		sh.run(t, ts, false, []teamStep{
+		sh.scenarios(ts).run(t, false, []scenario{
 			{name: "SameNameInLowerCaseIsRefused", as: "owner", method: "POST", path: roles,
-				body:   map[string]any{"name": "courier", "permissions": []string{"orders.view"}},
-				status: http.StatusBadRequest, code: "invalid", check: wantField("name")},
+				body:       map[string]any{"name": "courier", "permissions": []string{"orders.view"}},
+				wantStatus: http.StatusBadRequest, wantCode: "invalid", check: wantField("name")},
 			{name: "InvitingByThatNameStillWorks", as: "owner", method: "POST", path: "/api/v1/teams/invite",
-				body:   map[string]any{"email": "courier@" + sh.tn.Slug + ".test", "role": "COURIER"},
-				status: http.StatusCreated},
+				body:       map[string]any{"email": "courier@" + sh.tn.Slug + ".test", "role": "COURIER"},
+				wantStatus: http.StatusCreated},
 		})
 	})
 }
@@ -594,24 +532,23 @@ func TestTeamAudit(t *testing.T) {
 	mgr := a.add(t, ts, "manager", "manager")
 	viewer := a.add(t, ts, "viewer", "viewer")
 	b := newTeamShop(t, ts, "audit-b")
-	bOwner := b.add(t, ts, "owner", "owner")
+	b.add(t, ts, "owner", "owner")
 
-	send := func(sh *teamShop, as teamMember, method, path string, body any, want int) string {
+	// send returns the id of the request, which the trail records.
+	send := func(sh *teamShop, s scenario) string {
 		t.Helper()
-		r := ts.do(t, req{method: method, host: sh.host, path: path, token: as.token, body: body})
-		if r.status != want {
-			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, want)
-		}
-		id := r.header.Get("X-Request-ID")
+		id := sh.scenarios(ts).send(t, s).header.Get("X-Request-ID")
 		if id == "" {
-			t.Fatalf("%s %s answered without a request id", method, path)
+			t.Fatalf("%s %s answered without a request id", s.method, s.path)
 		}
 		return id
 	}
-	updated := send(a, owner, "PUT", memberPath(viewer.id), map[string]any{"role": "Editor"}, http.StatusOK)
-	removed := send(a, owner, "DELETE", memberPath(mgr.id), nil, http.StatusNoContent)
-	created := send(a, owner, "POST", "/api/v1/teams/roles", map[string]any{"name": "Auditor", "permissions": []string{"orders.view"}}, http.StatusCreated)
-	bCreated := send(b, bOwner, "POST", "/api/v1/teams/roles", map[string]any{"name": "Elsewhere", "permissions": []string{"orders.view"}}, http.StatusCreated)
+	updated := send(a, scenario{as: "owner", method: "PUT", path: memberPath(viewer.id), body: map[string]any{"role": "Editor"}, wantStatus: http.StatusOK})
+	removed := send(a, scenario{as: "owner", method: "DELETE", path: memberPath(mgr.id), wantStatus: http.StatusNoContent})
+	created := send(a, scenario{as: "owner", method: "POST", path: "/api/v1/teams/roles",
+		body: map[string]any{"name": "Auditor", "permissions": []string{"orders.view"}}, wantStatus: http.StatusCreated})
+	bCreated := send(b, scenario{as: "owner", method: "POST", path: "/api/v1/teams/roles",
+		body: map[string]any{"name": "Elsewhere", "permissions": []string{"orders.view"}}, wantStatus: http.StatusCreated})
 
 	type event struct {
 		ActorEmail string         `json:"actor_email"`
@@ -622,12 +559,9 @@ func TestTeamAudit(t *testing.T) {
 		After      map[string]any `json:"after"`
 		RequestID  string         `json:"request_id"`
 	}
-	trail := func(sh *teamShop, as teamMember) map[string]event {
+	trail := func(sh *teamShop) map[string]event {
 		t.Helper()
-		r := ts.do(t, req{method: "GET", host: sh.host, path: "/api/v1/teams/audit", token: as.token})
-		if r.status != http.StatusOK {
-			t.Fatalf("audit of %s: %d %s", sh.tn.Slug, r.status, r.body)
-		}
+		r := sh.scenarios(ts).send(t, scenario{as: "owner", method: "GET", path: "/api/v1/teams/audit", wantStatus: http.StatusOK})
 		var out struct {
 			Items []event `json:"items"`
 		}
@@ -638,7 +572,7 @@ func TestTeamAudit(t *testing.T) {
 		}
 		return byRequest
 	}
-	aTrail, bTrail := trail(a, owner), trail(b, bOwner)
+	aTrail, bTrail := trail(a), trail(b)
 
 	tests := []struct {
 		name      string
@@ -711,13 +645,13 @@ func TestTeamIsolation(t *testing.T) {
 	b.add(t, ts, "owner", "owner")
 	victim := b.add(t, ts, "viewer", "viewer")
 
-	a.run(t, ts, false, []teamStep{
+	a.scenarios(ts).run(t, false, []scenario{
 		{name: "PromotingAnotherShopsMemberIsNotFound", as: "owner", method: "PUT", path: memberPath(victim.id),
-			body: map[string]any{"role": "Manager"}, status: http.StatusNotFound, code: "not_found"},
+			body: map[string]any{"role": "Manager"}, wantStatus: http.StatusNotFound, wantCode: "not_found"},
 		{name: "DeactivatingAnotherShopsMemberIsNotFound", as: "owner", method: "PUT", path: memberPath(victim.id),
-			body: map[string]any{"active": false}, status: http.StatusNotFound, code: "not_found"},
+			body: map[string]any{"active": false}, wantStatus: http.StatusNotFound, wantCode: "not_found"},
 		{name: "RemovingAnotherShopsMemberIsNotFound", as: "owner", method: "DELETE", path: memberPath(victim.id),
-			status: http.StatusNotFound, code: "not_found"},
+			wantStatus: http.StatusNotFound, wantCode: "not_found"},
 	})
 	if got, ok := b.teamList(t, ts, "owner")[victim.email]; !ok || got.Role.Name != "Viewer" || !got.Active || got.ID != victim.id {
 		t.Errorf("the other shop's member changed: %+v (listed %v)", got, ok)
