@@ -24,6 +24,15 @@ func authCookieAlive(c *http.Cookie) bool {
 	return c != nil && c.Value != "" && c.MaxAge >= 0 && (c.Expires.IsZero() || c.Expires.After(time.Now()))
 }
 
+// authTampered is v with its first character changed: always different from
+// v (prefixing a fixed letter would equal v once in 64 tokens).
+func authTampered(v string) string {
+	if v[0] == 'x' {
+		return "y" + v[1:]
+	}
+	return "x" + v[1:]
+}
+
 func TestAuthCookieSession(t *testing.T) {
 	db := tenanttest.Open(t)
 	ts := start(t, db, setup{opts: defaultOptions()})
@@ -95,7 +104,7 @@ func TestAuthCookieSession(t *testing.T) {
 		rc, cc := fresh(t)
 		sc.run(t, false, []scenario{
 			refresh("NoHeader", nil, []*http.Cookie{rc, cc}, 403, "csrf"),
-			refresh("WrongHeader", map[string]string{csrfHeader: "x" + cc.Value[1:]}, []*http.Cookie{rc, cc}, 403, "csrf"),
+			refresh("WrongHeader", map[string]string{csrfHeader: authTampered(cc.Value)}, []*http.Cookie{rc, cc}, 403, "csrf"),
 			refresh("HeaderWithoutCSRFCookie", map[string]string{csrfHeader: cc.Value}, []*http.Cookie{rc}, 403, "csrf"),
 			refresh("ForeignOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://evil.example"}, []*http.Cookie{rc, cc}, 403, "csrf"),
 			refresh("SiblingVendorOrigin", map[string]string{csrfHeader: cc.Value, "Origin": "http://other." + base}, []*http.Cookie{rc, cc}, 403, "csrf"),
