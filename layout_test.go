@@ -30,6 +30,7 @@ var roles = map[string]string{
 	"internal/marketplace": "domain",
 	"internal/identity":    "domain",
 	"internal/team":        "domain",
+	"internal/vendor":      "domain",
 
 	// Composes domains from outside, as the web layer and cmd do.
 	"internal/demo": "composer",

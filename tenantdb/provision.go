@@ -329,3 +329,14 @@ func (db *DB) platformTx(ctx context.Context, fn func(tx *platform.Tx) error) er
 	}
 	return tx.Commit()
 }
+
+// NotifyChanged tells every instance's tenant caches, through the
+// transaction x, that the registry row of slug changed (its name, its
+// settings): they drop what they hold once x commits. Code that edits a
+// vendor's registry row calls it in the same transaction.
+func NotifyChanged(ctx context.Context, x interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, slug string) error {
+	_, err := x.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug)
+	return err
+}

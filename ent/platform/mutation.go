@@ -7647,42 +7647,47 @@ func (m *UserMutation) ResetEdge(name string) error {
 // VendorMutation represents an operation that mutates the Vendor nodes in the graph.
 type VendorMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int
-	slug                 *string
-	name                 *string
-	business_email       *string
-	business_phone       *string
-	business_address     *string
-	business_city        *string
-	business_postal_code *string
-	business_country     *string
-	theme_config         *map[string]interface{}
-	status               *vendor.Status
-	suspended_reason     *string
-	db_schema            *string
-	db_role              *string
-	schema_version       *string
-	migration_error      *string
-	policy_version       *int64
-	addpolicy_version    *int64
-	next_import_at       *time.Time
-	created_at           *time.Time
-	updated_at           *time.Time
-	clearedFields        map[string]struct{}
-	domains              map[int]struct{}
-	removeddomains       map[int]struct{}
-	cleareddomains       bool
-	memberships          map[int]struct{}
-	removedmemberships   map[int]struct{}
-	clearedmemberships   bool
-	invitations          map[int]struct{}
-	removedinvitations   map[int]struct{}
-	clearedinvitations   bool
-	done                 bool
-	oldValue             func(context.Context) (*Vendor, error)
-	predicates           []predicate.Vendor
+	op                      Op
+	typ                     string
+	id                      *int
+	slug                    *string
+	name                    *string
+	business_email          *string
+	business_phone          *string
+	business_address        *string
+	business_city           *string
+	business_postal_code    *string
+	business_country        *string
+	theme_config            *map[string]interface{}
+	default_language        *string
+	enabled_languages       *[]string
+	appendenabled_languages []string
+	currency                *string
+	status                  *vendor.Status
+	suspended_reason        *string
+	status_changed_at       *time.Time
+	db_schema               *string
+	db_role                 *string
+	schema_version          *string
+	migration_error         *string
+	policy_version          *int64
+	addpolicy_version       *int64
+	next_import_at          *time.Time
+	created_at              *time.Time
+	updated_at              *time.Time
+	clearedFields           map[string]struct{}
+	domains                 map[int]struct{}
+	removeddomains          map[int]struct{}
+	cleareddomains          bool
+	memberships             map[int]struct{}
+	removedmemberships      map[int]struct{}
+	clearedmemberships      bool
+	invitations             map[int]struct{}
+	removedinvitations      map[int]struct{}
+	clearedinvitations      bool
+	done                    bool
+	oldValue                func(context.Context) (*Vendor, error)
+	predicates              []predicate.Vendor
 }
 
 var _ ent.Mutation = (*VendorMutation)(nil)
@@ -8107,6 +8112,129 @@ func (m *VendorMutation) ResetThemeConfig() {
 	m.theme_config = nil
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (m *VendorMutation) SetDefaultLanguage(s string) {
+	m.default_language = &s
+}
+
+// DefaultLanguage returns the value of the "default_language" field in the mutation.
+func (m *VendorMutation) DefaultLanguage() (r string, exists bool) {
+	v := m.default_language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDefaultLanguage returns the old "default_language" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldDefaultLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDefaultLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDefaultLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDefaultLanguage: %w", err)
+	}
+	return oldValue.DefaultLanguage, nil
+}
+
+// ResetDefaultLanguage resets all changes to the "default_language" field.
+func (m *VendorMutation) ResetDefaultLanguage() {
+	m.default_language = nil
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (m *VendorMutation) SetEnabledLanguages(s []string) {
+	m.enabled_languages = &s
+	m.appendenabled_languages = nil
+}
+
+// EnabledLanguages returns the value of the "enabled_languages" field in the mutation.
+func (m *VendorMutation) EnabledLanguages() (r []string, exists bool) {
+	v := m.enabled_languages
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnabledLanguages returns the old "enabled_languages" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldEnabledLanguages(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnabledLanguages is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnabledLanguages requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnabledLanguages: %w", err)
+	}
+	return oldValue.EnabledLanguages, nil
+}
+
+// AppendEnabledLanguages adds s to the "enabled_languages" field.
+func (m *VendorMutation) AppendEnabledLanguages(s []string) {
+	m.appendenabled_languages = append(m.appendenabled_languages, s...)
+}
+
+// AppendedEnabledLanguages returns the list of values that were appended to the "enabled_languages" field in this mutation.
+func (m *VendorMutation) AppendedEnabledLanguages() ([]string, bool) {
+	if len(m.appendenabled_languages) == 0 {
+		return nil, false
+	}
+	return m.appendenabled_languages, true
+}
+
+// ResetEnabledLanguages resets all changes to the "enabled_languages" field.
+func (m *VendorMutation) ResetEnabledLanguages() {
+	m.enabled_languages = nil
+	m.appendenabled_languages = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *VendorMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *VendorMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *VendorMutation) ResetCurrency() {
+	m.currency = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *VendorMutation) SetStatus(v vendor.Status) {
 	m.status = &v
@@ -8177,6 +8305,55 @@ func (m *VendorMutation) OldSuspendedReason(ctx context.Context) (v string, err 
 // ResetSuspendedReason resets all changes to the "suspended_reason" field.
 func (m *VendorMutation) ResetSuspendedReason() {
 	m.suspended_reason = nil
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (m *VendorMutation) SetStatusChangedAt(t time.Time) {
+	m.status_changed_at = &t
+}
+
+// StatusChangedAt returns the value of the "status_changed_at" field in the mutation.
+func (m *VendorMutation) StatusChangedAt() (r time.Time, exists bool) {
+	v := m.status_changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusChangedAt returns the old "status_changed_at" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldStatusChangedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusChangedAt: %w", err)
+	}
+	return oldValue.StatusChangedAt, nil
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (m *VendorMutation) ClearStatusChangedAt() {
+	m.status_changed_at = nil
+	m.clearedFields[vendor.FieldStatusChangedAt] = struct{}{}
+}
+
+// StatusChangedAtCleared returns if the "status_changed_at" field was cleared in this mutation.
+func (m *VendorMutation) StatusChangedAtCleared() bool {
+	_, ok := m.clearedFields[vendor.FieldStatusChangedAt]
+	return ok
+}
+
+// ResetStatusChangedAt resets all changes to the "status_changed_at" field.
+func (m *VendorMutation) ResetStatusChangedAt() {
+	m.status_changed_at = nil
+	delete(m.clearedFields, vendor.FieldStatusChangedAt)
 }
 
 // SetDbSchema sets the "db_schema" field.
@@ -8696,7 +8873,7 @@ func (m *VendorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *VendorMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 23)
 	if m.slug != nil {
 		fields = append(fields, vendor.FieldSlug)
 	}
@@ -8724,11 +8901,23 @@ func (m *VendorMutation) Fields() []string {
 	if m.theme_config != nil {
 		fields = append(fields, vendor.FieldThemeConfig)
 	}
+	if m.default_language != nil {
+		fields = append(fields, vendor.FieldDefaultLanguage)
+	}
+	if m.enabled_languages != nil {
+		fields = append(fields, vendor.FieldEnabledLanguages)
+	}
+	if m.currency != nil {
+		fields = append(fields, vendor.FieldCurrency)
+	}
 	if m.status != nil {
 		fields = append(fields, vendor.FieldStatus)
 	}
 	if m.suspended_reason != nil {
 		fields = append(fields, vendor.FieldSuspendedReason)
+	}
+	if m.status_changed_at != nil {
+		fields = append(fields, vendor.FieldStatusChangedAt)
 	}
 	if m.db_schema != nil {
 		fields = append(fields, vendor.FieldDbSchema)
@@ -8780,10 +8969,18 @@ func (m *VendorMutation) Field(name string) (ent.Value, bool) {
 		return m.BusinessCountry()
 	case vendor.FieldThemeConfig:
 		return m.ThemeConfig()
+	case vendor.FieldDefaultLanguage:
+		return m.DefaultLanguage()
+	case vendor.FieldEnabledLanguages:
+		return m.EnabledLanguages()
+	case vendor.FieldCurrency:
+		return m.Currency()
 	case vendor.FieldStatus:
 		return m.Status()
 	case vendor.FieldSuspendedReason:
 		return m.SuspendedReason()
+	case vendor.FieldStatusChangedAt:
+		return m.StatusChangedAt()
 	case vendor.FieldDbSchema:
 		return m.DbSchema()
 	case vendor.FieldDbRole:
@@ -8827,10 +9024,18 @@ func (m *VendorMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldBusinessCountry(ctx)
 	case vendor.FieldThemeConfig:
 		return m.OldThemeConfig(ctx)
+	case vendor.FieldDefaultLanguage:
+		return m.OldDefaultLanguage(ctx)
+	case vendor.FieldEnabledLanguages:
+		return m.OldEnabledLanguages(ctx)
+	case vendor.FieldCurrency:
+		return m.OldCurrency(ctx)
 	case vendor.FieldStatus:
 		return m.OldStatus(ctx)
 	case vendor.FieldSuspendedReason:
 		return m.OldSuspendedReason(ctx)
+	case vendor.FieldStatusChangedAt:
+		return m.OldStatusChangedAt(ctx)
 	case vendor.FieldDbSchema:
 		return m.OldDbSchema(ctx)
 	case vendor.FieldDbRole:
@@ -8919,6 +9124,27 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetThemeConfig(v)
 		return nil
+	case vendor.FieldDefaultLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDefaultLanguage(v)
+		return nil
+	case vendor.FieldEnabledLanguages:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnabledLanguages(v)
+		return nil
+	case vendor.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
 	case vendor.FieldStatus:
 		v, ok := value.(vendor.Status)
 		if !ok {
@@ -8932,6 +9158,13 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSuspendedReason(v)
+		return nil
+	case vendor.FieldStatusChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusChangedAt(v)
 		return nil
 	case vendor.FieldDbSchema:
 		v, ok := value.(string)
@@ -9034,6 +9267,9 @@ func (m *VendorMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *VendorMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(vendor.FieldStatusChangedAt) {
+		fields = append(fields, vendor.FieldStatusChangedAt)
+	}
 	if m.FieldCleared(vendor.FieldNextImportAt) {
 		fields = append(fields, vendor.FieldNextImportAt)
 	}
@@ -9051,6 +9287,9 @@ func (m *VendorMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *VendorMutation) ClearField(name string) error {
 	switch name {
+	case vendor.FieldStatusChangedAt:
+		m.ClearStatusChangedAt()
+		return nil
 	case vendor.FieldNextImportAt:
 		m.ClearNextImportAt()
 		return nil
@@ -9089,11 +9328,23 @@ func (m *VendorMutation) ResetField(name string) error {
 	case vendor.FieldThemeConfig:
 		m.ResetThemeConfig()
 		return nil
+	case vendor.FieldDefaultLanguage:
+		m.ResetDefaultLanguage()
+		return nil
+	case vendor.FieldEnabledLanguages:
+		m.ResetEnabledLanguages()
+		return nil
+	case vendor.FieldCurrency:
+		m.ResetCurrency()
+		return nil
 	case vendor.FieldStatus:
 		m.ResetStatus()
 		return nil
 	case vendor.FieldSuspendedReason:
 		m.ResetSuspendedReason()
+		return nil
+	case vendor.FieldStatusChangedAt:
+		m.ResetStatusChangedAt()
 		return nil
 	case vendor.FieldDbSchema:
 		m.ResetDbSchema()

@@ -34,12 +34,20 @@ type Vendor struct {
 	BusinessPostalCode string `json:"business_postal_code,omitempty"`
 	// ISO 3166-1 alpha-2
 	BusinessCountry string `json:"business_country,omitempty"`
-	// ThemeConfig holds the value of the "theme_config" field.
+	// the shop's look (colours, logo, font), validated by internal/vendor; the shop front reads it
 	ThemeConfig map[string]interface{} `json:"theme_config,omitempty"`
+	// ISO 639-1; the shop's language when a shopper names none; one of enabled_languages
+	DefaultLanguage string `json:"default_language,omitempty"`
+	// ISO 639-1 codes the shop offers, in the order of its language switch
+	EnabledLanguages []string `json:"enabled_languages,omitempty"`
+	// ISO 4217
+	Currency string `json:"currency,omitempty"`
 	// Status holds the value of the "status" field.
 	Status vendor.Status `json:"status,omitempty"`
 	// SuspendedReason holds the value of the "suspended_reason" field.
 	SuspendedReason string `json:"suspended_reason,omitempty"`
+	// when it was last suspended or resumed
+	StatusChangedAt *time.Time `json:"status_changed_at,omitempty"`
 	// DbSchema holds the value of the "db_schema" field.
 	DbSchema string `json:"db_schema,omitempty"`
 	// DbRole holds the value of the "db_role" field.
@@ -107,13 +115,13 @@ func (*Vendor) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case vendor.FieldThemeConfig:
+		case vendor.FieldThemeConfig, vendor.FieldEnabledLanguages:
 			values[i] = new([]byte)
 		case vendor.FieldID, vendor.FieldPolicyVersion:
 			values[i] = new(sql.NullInt64)
-		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
+		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldDefaultLanguage, vendor.FieldCurrency, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
 			values[i] = new(sql.NullString)
-		case vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
+		case vendor.FieldStatusChangedAt, vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -192,6 +200,26 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field theme_config: %w", err)
 				}
 			}
+		case vendor.FieldDefaultLanguage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field default_language", values[i])
+			} else if value.Valid {
+				_m.DefaultLanguage = value.String
+			}
+		case vendor.FieldEnabledLanguages:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field enabled_languages", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.EnabledLanguages); err != nil {
+					return fmt.Errorf("unmarshal field enabled_languages: %w", err)
+				}
+			}
+		case vendor.FieldCurrency:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field currency", values[i])
+			} else if value.Valid {
+				_m.Currency = value.String
+			}
 		case vendor.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
@@ -203,6 +231,13 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field suspended_reason", values[i])
 			} else if value.Valid {
 				_m.SuspendedReason = value.String
+			}
+		case vendor.FieldStatusChangedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field status_changed_at", values[i])
+			} else if value.Valid {
+				_m.StatusChangedAt = new(time.Time)
+				*_m.StatusChangedAt = value.Time
 			}
 		case vendor.FieldDbSchema:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -331,11 +366,25 @@ func (_m *Vendor) String() string {
 	builder.WriteString("theme_config=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ThemeConfig))
 	builder.WriteString(", ")
+	builder.WriteString("default_language=")
+	builder.WriteString(_m.DefaultLanguage)
+	builder.WriteString(", ")
+	builder.WriteString("enabled_languages=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EnabledLanguages))
+	builder.WriteString(", ")
+	builder.WriteString("currency=")
+	builder.WriteString(_m.Currency)
+	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
 	builder.WriteString("suspended_reason=")
 	builder.WriteString(_m.SuspendedReason)
+	builder.WriteString(", ")
+	if v := _m.StatusChangedAt; v != nil {
+		builder.WriteString("status_changed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("db_schema=")
 	builder.WriteString(_m.DbSchema)

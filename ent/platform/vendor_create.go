@@ -127,6 +127,40 @@ func (_c *VendorCreate) SetThemeConfig(v map[string]interface{}) *VendorCreate {
 	return _c
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (_c *VendorCreate) SetDefaultLanguage(v string) *VendorCreate {
+	_c.mutation.SetDefaultLanguage(v)
+	return _c
+}
+
+// SetNillableDefaultLanguage sets the "default_language" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableDefaultLanguage(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetDefaultLanguage(*v)
+	}
+	return _c
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (_c *VendorCreate) SetEnabledLanguages(v []string) *VendorCreate {
+	_c.mutation.SetEnabledLanguages(v)
+	return _c
+}
+
+// SetCurrency sets the "currency" field.
+func (_c *VendorCreate) SetCurrency(v string) *VendorCreate {
+	_c.mutation.SetCurrency(v)
+	return _c
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableCurrency(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetCurrency(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *VendorCreate) SetStatus(v vendor.Status) *VendorCreate {
 	_c.mutation.SetStatus(v)
@@ -151,6 +185,20 @@ func (_c *VendorCreate) SetSuspendedReason(v string) *VendorCreate {
 func (_c *VendorCreate) SetNillableSuspendedReason(v *string) *VendorCreate {
 	if v != nil {
 		_c.SetSuspendedReason(*v)
+	}
+	return _c
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (_c *VendorCreate) SetStatusChangedAt(v time.Time) *VendorCreate {
+	_c.mutation.SetStatusChangedAt(v)
+	return _c
+}
+
+// SetNillableStatusChangedAt sets the "status_changed_at" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableStatusChangedAt(v *time.Time) *VendorCreate {
+	if v != nil {
+		_c.SetStatusChangedAt(*v)
 	}
 	return _c
 }
@@ -359,6 +407,18 @@ func (_c *VendorCreate) defaults() {
 		v := vendor.DefaultThemeConfig
 		_c.mutation.SetThemeConfig(v)
 	}
+	if _, ok := _c.mutation.DefaultLanguage(); !ok {
+		v := vendor.DefaultDefaultLanguage
+		_c.mutation.SetDefaultLanguage(v)
+	}
+	if _, ok := _c.mutation.EnabledLanguages(); !ok {
+		v := vendor.DefaultEnabledLanguages
+		_c.mutation.SetEnabledLanguages(v)
+	}
+	if _, ok := _c.mutation.Currency(); !ok {
+		v := vendor.DefaultCurrency
+		_c.mutation.SetCurrency(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := vendor.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -457,6 +517,22 @@ func (_c *VendorCreate) check() error {
 	}
 	if _, ok := _c.mutation.ThemeConfig(); !ok {
 		return &ValidationError{Name: "theme_config", err: errors.New(`platform: missing required field "Vendor.theme_config"`)}
+	}
+	if _, ok := _c.mutation.DefaultLanguage(); !ok {
+		return &ValidationError{Name: "default_language", err: errors.New(`platform: missing required field "Vendor.default_language"`)}
+	}
+	if v, ok := _c.mutation.DefaultLanguage(); ok {
+		if err := vendor.DefaultLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "default_language", err: fmt.Errorf(`platform: validator failed for field "Vendor.default_language": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Currency(); !ok {
+		return &ValidationError{Name: "currency", err: errors.New(`platform: missing required field "Vendor.currency"`)}
+	}
+	if v, ok := _c.mutation.Currency(); ok {
+		if err := vendor.CurrencyValidator(v); err != nil {
+			return &ValidationError{Name: "currency", err: fmt.Errorf(`platform: validator failed for field "Vendor.currency": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`platform: missing required field "Vendor.status"`)}
@@ -569,6 +645,18 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)
 		_node.ThemeConfig = value
 	}
+	if value, ok := _c.mutation.DefaultLanguage(); ok {
+		_spec.SetField(vendor.FieldDefaultLanguage, field.TypeString, value)
+		_node.DefaultLanguage = value
+	}
+	if value, ok := _c.mutation.EnabledLanguages(); ok {
+		_spec.SetField(vendor.FieldEnabledLanguages, field.TypeJSON, value)
+		_node.EnabledLanguages = value
+	}
+	if value, ok := _c.mutation.Currency(); ok {
+		_spec.SetField(vendor.FieldCurrency, field.TypeString, value)
+		_node.Currency = value
+	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(vendor.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
@@ -576,6 +664,10 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SuspendedReason(); ok {
 		_spec.SetField(vendor.FieldSuspendedReason, field.TypeString, value)
 		_node.SuspendedReason = value
+	}
+	if value, ok := _c.mutation.StatusChangedAt(); ok {
+		_spec.SetField(vendor.FieldStatusChangedAt, field.TypeTime, value)
+		_node.StatusChangedAt = &value
 	}
 	if value, ok := _c.mutation.DbSchema(); ok {
 		_spec.SetField(vendor.FieldDbSchema, field.TypeString, value)
@@ -808,6 +900,42 @@ func (u *VendorUpsert) UpdateThemeConfig() *VendorUpsert {
 	return u
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (u *VendorUpsert) SetDefaultLanguage(v string) *VendorUpsert {
+	u.Set(vendor.FieldDefaultLanguage, v)
+	return u
+}
+
+// UpdateDefaultLanguage sets the "default_language" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateDefaultLanguage() *VendorUpsert {
+	u.SetExcluded(vendor.FieldDefaultLanguage)
+	return u
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (u *VendorUpsert) SetEnabledLanguages(v []string) *VendorUpsert {
+	u.Set(vendor.FieldEnabledLanguages, v)
+	return u
+}
+
+// UpdateEnabledLanguages sets the "enabled_languages" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateEnabledLanguages() *VendorUpsert {
+	u.SetExcluded(vendor.FieldEnabledLanguages)
+	return u
+}
+
+// SetCurrency sets the "currency" field.
+func (u *VendorUpsert) SetCurrency(v string) *VendorUpsert {
+	u.Set(vendor.FieldCurrency, v)
+	return u
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateCurrency() *VendorUpsert {
+	u.SetExcluded(vendor.FieldCurrency)
+	return u
+}
+
 // SetStatus sets the "status" field.
 func (u *VendorUpsert) SetStatus(v vendor.Status) *VendorUpsert {
 	u.Set(vendor.FieldStatus, v)
@@ -829,6 +957,24 @@ func (u *VendorUpsert) SetSuspendedReason(v string) *VendorUpsert {
 // UpdateSuspendedReason sets the "suspended_reason" field to the value that was provided on create.
 func (u *VendorUpsert) UpdateSuspendedReason() *VendorUpsert {
 	u.SetExcluded(vendor.FieldSuspendedReason)
+	return u
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (u *VendorUpsert) SetStatusChangedAt(v time.Time) *VendorUpsert {
+	u.Set(vendor.FieldStatusChangedAt, v)
+	return u
+}
+
+// UpdateStatusChangedAt sets the "status_changed_at" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateStatusChangedAt() *VendorUpsert {
+	u.SetExcluded(vendor.FieldStatusChangedAt)
+	return u
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (u *VendorUpsert) ClearStatusChangedAt() *VendorUpsert {
+	u.SetNull(vendor.FieldStatusChangedAt)
 	return u
 }
 
@@ -1070,6 +1216,48 @@ func (u *VendorUpsertOne) UpdateThemeConfig() *VendorUpsertOne {
 	})
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (u *VendorUpsertOne) SetDefaultLanguage(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetDefaultLanguage(v)
+	})
+}
+
+// UpdateDefaultLanguage sets the "default_language" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateDefaultLanguage() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateDefaultLanguage()
+	})
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (u *VendorUpsertOne) SetEnabledLanguages(v []string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetEnabledLanguages(v)
+	})
+}
+
+// UpdateEnabledLanguages sets the "enabled_languages" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateEnabledLanguages() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateEnabledLanguages()
+	})
+}
+
+// SetCurrency sets the "currency" field.
+func (u *VendorUpsertOne) SetCurrency(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetCurrency(v)
+	})
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateCurrency() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateCurrency()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *VendorUpsertOne) SetStatus(v vendor.Status) *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
@@ -1095,6 +1283,27 @@ func (u *VendorUpsertOne) SetSuspendedReason(v string) *VendorUpsertOne {
 func (u *VendorUpsertOne) UpdateSuspendedReason() *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateSuspendedReason()
+	})
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (u *VendorUpsertOne) SetStatusChangedAt(v time.Time) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetStatusChangedAt(v)
+	})
+}
+
+// UpdateStatusChangedAt sets the "status_changed_at" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateStatusChangedAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateStatusChangedAt()
+	})
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (u *VendorUpsertOne) ClearStatusChangedAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearStatusChangedAt()
 	})
 }
 
@@ -1514,6 +1723,48 @@ func (u *VendorUpsertBulk) UpdateThemeConfig() *VendorUpsertBulk {
 	})
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (u *VendorUpsertBulk) SetDefaultLanguage(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetDefaultLanguage(v)
+	})
+}
+
+// UpdateDefaultLanguage sets the "default_language" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateDefaultLanguage() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateDefaultLanguage()
+	})
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (u *VendorUpsertBulk) SetEnabledLanguages(v []string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetEnabledLanguages(v)
+	})
+}
+
+// UpdateEnabledLanguages sets the "enabled_languages" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateEnabledLanguages() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateEnabledLanguages()
+	})
+}
+
+// SetCurrency sets the "currency" field.
+func (u *VendorUpsertBulk) SetCurrency(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetCurrency(v)
+	})
+}
+
+// UpdateCurrency sets the "currency" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateCurrency() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateCurrency()
+	})
+}
+
 // SetStatus sets the "status" field.
 func (u *VendorUpsertBulk) SetStatus(v vendor.Status) *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
@@ -1539,6 +1790,27 @@ func (u *VendorUpsertBulk) SetSuspendedReason(v string) *VendorUpsertBulk {
 func (u *VendorUpsertBulk) UpdateSuspendedReason() *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateSuspendedReason()
+	})
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (u *VendorUpsertBulk) SetStatusChangedAt(v time.Time) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetStatusChangedAt(v)
+	})
+}
+
+// UpdateStatusChangedAt sets the "status_changed_at" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateStatusChangedAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateStatusChangedAt()
+	})
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (u *VendorUpsertBulk) ClearStatusChangedAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearStatusChangedAt()
 	})
 }
 

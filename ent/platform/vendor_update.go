@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/bazaar/bazaar/ent/platform/internal"
 	"github.com/bazaar/bazaar/ent/platform/invitation"
@@ -137,6 +138,46 @@ func (_u *VendorUpdate) SetThemeConfig(v map[string]interface{}) *VendorUpdate {
 	return _u
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (_u *VendorUpdate) SetDefaultLanguage(v string) *VendorUpdate {
+	_u.mutation.SetDefaultLanguage(v)
+	return _u
+}
+
+// SetNillableDefaultLanguage sets the "default_language" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableDefaultLanguage(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetDefaultLanguage(*v)
+	}
+	return _u
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (_u *VendorUpdate) SetEnabledLanguages(v []string) *VendorUpdate {
+	_u.mutation.SetEnabledLanguages(v)
+	return _u
+}
+
+// AppendEnabledLanguages appends value to the "enabled_languages" field.
+func (_u *VendorUpdate) AppendEnabledLanguages(v []string) *VendorUpdate {
+	_u.mutation.AppendEnabledLanguages(v)
+	return _u
+}
+
+// SetCurrency sets the "currency" field.
+func (_u *VendorUpdate) SetCurrency(v string) *VendorUpdate {
+	_u.mutation.SetCurrency(v)
+	return _u
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableCurrency(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetCurrency(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *VendorUpdate) SetStatus(v vendor.Status) *VendorUpdate {
 	_u.mutation.SetStatus(v)
@@ -162,6 +203,26 @@ func (_u *VendorUpdate) SetNillableSuspendedReason(v *string) *VendorUpdate {
 	if v != nil {
 		_u.SetSuspendedReason(*v)
 	}
+	return _u
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (_u *VendorUpdate) SetStatusChangedAt(v time.Time) *VendorUpdate {
+	_u.mutation.SetStatusChangedAt(v)
+	return _u
+}
+
+// SetNillableStatusChangedAt sets the "status_changed_at" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableStatusChangedAt(v *time.Time) *VendorUpdate {
+	if v != nil {
+		_u.SetStatusChangedAt(*v)
+	}
+	return _u
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (_u *VendorUpdate) ClearStatusChangedAt() *VendorUpdate {
+	_u.mutation.ClearStatusChangedAt()
 	return _u
 }
 
@@ -426,6 +487,16 @@ func (_u *VendorUpdate) check() error {
 			return &ValidationError{Name: "business_country", err: fmt.Errorf(`platform: validator failed for field "Vendor.business_country": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DefaultLanguage(); ok {
+		if err := vendor.DefaultLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "default_language", err: fmt.Errorf(`platform: validator failed for field "Vendor.default_language": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Currency(); ok {
+		if err := vendor.CurrencyValidator(v); err != nil {
+			return &ValidationError{Name: "currency", err: fmt.Errorf(`platform: validator failed for field "Vendor.currency": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := vendor.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`platform: validator failed for field "Vendor.status": %w`, err)}
@@ -481,11 +552,31 @@ func (_u *VendorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.ThemeConfig(); ok {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)
 	}
+	if value, ok := _u.mutation.DefaultLanguage(); ok {
+		_spec.SetField(vendor.FieldDefaultLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EnabledLanguages(); ok {
+		_spec.SetField(vendor.FieldEnabledLanguages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedEnabledLanguages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, vendor.FieldEnabledLanguages, value)
+		})
+	}
+	if value, ok := _u.mutation.Currency(); ok {
+		_spec.SetField(vendor.FieldCurrency, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(vendor.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.SuspendedReason(); ok {
 		_spec.SetField(vendor.FieldSuspendedReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.StatusChangedAt(); ok {
+		_spec.SetField(vendor.FieldStatusChangedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StatusChangedAtCleared() {
+		_spec.ClearField(vendor.FieldStatusChangedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SchemaVersion(); ok {
 		_spec.SetField(vendor.FieldSchemaVersion, field.TypeString, value)
@@ -780,6 +871,46 @@ func (_u *VendorUpdateOne) SetThemeConfig(v map[string]interface{}) *VendorUpdat
 	return _u
 }
 
+// SetDefaultLanguage sets the "default_language" field.
+func (_u *VendorUpdateOne) SetDefaultLanguage(v string) *VendorUpdateOne {
+	_u.mutation.SetDefaultLanguage(v)
+	return _u
+}
+
+// SetNillableDefaultLanguage sets the "default_language" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableDefaultLanguage(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetDefaultLanguage(*v)
+	}
+	return _u
+}
+
+// SetEnabledLanguages sets the "enabled_languages" field.
+func (_u *VendorUpdateOne) SetEnabledLanguages(v []string) *VendorUpdateOne {
+	_u.mutation.SetEnabledLanguages(v)
+	return _u
+}
+
+// AppendEnabledLanguages appends value to the "enabled_languages" field.
+func (_u *VendorUpdateOne) AppendEnabledLanguages(v []string) *VendorUpdateOne {
+	_u.mutation.AppendEnabledLanguages(v)
+	return _u
+}
+
+// SetCurrency sets the "currency" field.
+func (_u *VendorUpdateOne) SetCurrency(v string) *VendorUpdateOne {
+	_u.mutation.SetCurrency(v)
+	return _u
+}
+
+// SetNillableCurrency sets the "currency" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableCurrency(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetCurrency(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *VendorUpdateOne) SetStatus(v vendor.Status) *VendorUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -805,6 +936,26 @@ func (_u *VendorUpdateOne) SetNillableSuspendedReason(v *string) *VendorUpdateOn
 	if v != nil {
 		_u.SetSuspendedReason(*v)
 	}
+	return _u
+}
+
+// SetStatusChangedAt sets the "status_changed_at" field.
+func (_u *VendorUpdateOne) SetStatusChangedAt(v time.Time) *VendorUpdateOne {
+	_u.mutation.SetStatusChangedAt(v)
+	return _u
+}
+
+// SetNillableStatusChangedAt sets the "status_changed_at" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableStatusChangedAt(v *time.Time) *VendorUpdateOne {
+	if v != nil {
+		_u.SetStatusChangedAt(*v)
+	}
+	return _u
+}
+
+// ClearStatusChangedAt clears the value of the "status_changed_at" field.
+func (_u *VendorUpdateOne) ClearStatusChangedAt() *VendorUpdateOne {
+	_u.mutation.ClearStatusChangedAt()
 	return _u
 }
 
@@ -1082,6 +1233,16 @@ func (_u *VendorUpdateOne) check() error {
 			return &ValidationError{Name: "business_country", err: fmt.Errorf(`platform: validator failed for field "Vendor.business_country": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DefaultLanguage(); ok {
+		if err := vendor.DefaultLanguageValidator(v); err != nil {
+			return &ValidationError{Name: "default_language", err: fmt.Errorf(`platform: validator failed for field "Vendor.default_language": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Currency(); ok {
+		if err := vendor.CurrencyValidator(v); err != nil {
+			return &ValidationError{Name: "currency", err: fmt.Errorf(`platform: validator failed for field "Vendor.currency": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := vendor.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`platform: validator failed for field "Vendor.status": %w`, err)}
@@ -1154,11 +1315,31 @@ func (_u *VendorUpdateOne) sqlSave(ctx context.Context) (_node *Vendor, err erro
 	if value, ok := _u.mutation.ThemeConfig(); ok {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)
 	}
+	if value, ok := _u.mutation.DefaultLanguage(); ok {
+		_spec.SetField(vendor.FieldDefaultLanguage, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EnabledLanguages(); ok {
+		_spec.SetField(vendor.FieldEnabledLanguages, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedEnabledLanguages(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, vendor.FieldEnabledLanguages, value)
+		})
+	}
+	if value, ok := _u.mutation.Currency(); ok {
+		_spec.SetField(vendor.FieldCurrency, field.TypeString, value)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(vendor.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.SuspendedReason(); ok {
 		_spec.SetField(vendor.FieldSuspendedReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.StatusChangedAt(); ok {
+		_spec.SetField(vendor.FieldStatusChangedAt, field.TypeTime, value)
+	}
+	if _u.mutation.StatusChangedAtCleared() {
+		_spec.ClearField(vendor.FieldStatusChangedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SchemaVersion(); ok {
 		_spec.SetField(vendor.FieldSchemaVersion, field.TypeString, value)

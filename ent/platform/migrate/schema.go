@@ -285,8 +285,12 @@ var (
 		{Name: "business_postal_code", Type: field.TypeString, Size: 20, Default: ""},
 		{Name: "business_country", Type: field.TypeString, Size: 2, Default: ""},
 		{Name: "theme_config", Type: field.TypeJSON},
+		{Name: "default_language", Type: field.TypeString, Size: 2, Default: "fr"},
+		{Name: "enabled_languages", Type: field.TypeJSON, Default: schema.Expr("jsonb_build_array('fr', 'de', 'en')")},
+		{Name: "currency", Type: field.TypeString, Size: 3, Default: "EUR"},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "suspended"}, Default: "active"},
 		{Name: "suspended_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "status_changed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "db_schema", Type: field.TypeString, Unique: true, Size: 63},
 		{Name: "db_role", Type: field.TypeString, Unique: true, Size: 63},
 		{Name: "schema_version", Type: field.TypeString, Default: ""},
@@ -305,12 +309,12 @@ var (
 			{
 				Name:    "vendor_next_import_at",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[17]},
+				Columns: []*schema.Column{VendorsColumns[21]},
 			},
 			{
 				Name:    "vendor_status",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[10]},
+				Columns: []*schema.Column{VendorsColumns[13]},
 			},
 		},
 	}

@@ -35,11 +35,20 @@ func (Vendor) Fields() []ent.Field {
 		field.String("business_country").Default("").MaxLen(2).
 			Comment("ISO 3166-1 alpha-2"),
 		field.JSON("theme_config", map[string]any{}).
-			Default(map[string]any{}),
+			Default(map[string]any{}).
+			Comment("the shop's look (colours, logo, font), validated by internal/vendor; the shop front reads it"),
+		field.String("default_language").Default("fr").MaxLen(2).
+			Comment("ISO 639-1; the shop's language when a shopper names none; one of enabled_languages"),
+		field.Strings("enabled_languages").Default([]string{"fr", "de", "en"}).
+			Annotations(entsql.DefaultExpr("jsonb_build_array('fr', 'de', 'en')")). // existing vendors get them too
+			Comment("ISO 639-1 codes the shop offers, in the order of its language switch"),
+		field.String("currency").Default("EUR").MaxLen(3).Comment("ISO 4217"),
 		field.Enum("status").
 			Values("active", "suspended").
 			Default("active"),
 		field.String("suspended_reason").Default("").MaxLen(500),
+		field.Time("status_changed_at").Optional().Nillable().
+			Comment("when it was last suspended or resumed"),
 		field.String("db_schema").Unique().Immutable().MaxLen(63),
 		field.String("db_role").Unique().Immutable().MaxLen(63),
 		field.String("schema_version").Default("").

@@ -33,10 +33,18 @@ const (
 	FieldBusinessCountry = "business_country"
 	// FieldThemeConfig holds the string denoting the theme_config field in the database.
 	FieldThemeConfig = "theme_config"
+	// FieldDefaultLanguage holds the string denoting the default_language field in the database.
+	FieldDefaultLanguage = "default_language"
+	// FieldEnabledLanguages holds the string denoting the enabled_languages field in the database.
+	FieldEnabledLanguages = "enabled_languages"
+	// FieldCurrency holds the string denoting the currency field in the database.
+	FieldCurrency = "currency"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldSuspendedReason holds the string denoting the suspended_reason field in the database.
 	FieldSuspendedReason = "suspended_reason"
+	// FieldStatusChangedAt holds the string denoting the status_changed_at field in the database.
+	FieldStatusChangedAt = "status_changed_at"
 	// FieldDbSchema holds the string denoting the db_schema field in the database.
 	FieldDbSchema = "db_schema"
 	// FieldDbRole holds the string denoting the db_role field in the database.
@@ -96,8 +104,12 @@ var Columns = []string{
 	FieldBusinessPostalCode,
 	FieldBusinessCountry,
 	FieldThemeConfig,
+	FieldDefaultLanguage,
+	FieldEnabledLanguages,
+	FieldCurrency,
 	FieldStatus,
 	FieldSuspendedReason,
+	FieldStatusChangedAt,
 	FieldDbSchema,
 	FieldDbRole,
 	FieldSchemaVersion,
@@ -149,6 +161,16 @@ var (
 	BusinessCountryValidator func(string) error
 	// DefaultThemeConfig holds the default value on creation for the "theme_config" field.
 	DefaultThemeConfig map[string]interface{}
+	// DefaultDefaultLanguage holds the default value on creation for the "default_language" field.
+	DefaultDefaultLanguage string
+	// DefaultLanguageValidator is a validator for the "default_language" field. It is called by the builders before save.
+	DefaultLanguageValidator func(string) error
+	// DefaultEnabledLanguages holds the default value on creation for the "enabled_languages" field.
+	DefaultEnabledLanguages []string
+	// DefaultCurrency holds the default value on creation for the "currency" field.
+	DefaultCurrency string
+	// CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	CurrencyValidator func(string) error
 	// DefaultSuspendedReason holds the default value on creation for the "suspended_reason" field.
 	DefaultSuspendedReason string
 	// SuspendedReasonValidator is a validator for the "suspended_reason" field. It is called by the builders before save.
@@ -245,6 +267,16 @@ func ByBusinessCountry(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBusinessCountry, opts...).ToFunc()
 }
 
+// ByDefaultLanguage orders the results by the default_language field.
+func ByDefaultLanguage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDefaultLanguage, opts...).ToFunc()
+}
+
+// ByCurrency orders the results by the currency field.
+func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCurrency, opts...).ToFunc()
+}
+
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
@@ -253,6 +285,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // BySuspendedReason orders the results by the suspended_reason field.
 func BySuspendedReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSuspendedReason, opts...).ToFunc()
+}
+
+// ByStatusChangedAt orders the results by the status_changed_at field.
+func ByStatusChangedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStatusChangedAt, opts...).ToFunc()
 }
 
 // ByDbSchema orders the results by the db_schema field.

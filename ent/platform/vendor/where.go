@@ -96,9 +96,24 @@ func BusinessCountry(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldBusinessCountry, v))
 }
 
+// DefaultLanguage applies equality check predicate on the "default_language" field. It's identical to DefaultLanguageEQ.
+func DefaultLanguage(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldDefaultLanguage, v))
+}
+
+// Currency applies equality check predicate on the "currency" field. It's identical to CurrencyEQ.
+func Currency(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldCurrency, v))
+}
+
 // SuspendedReason applies equality check predicate on the "suspended_reason" field. It's identical to SuspendedReasonEQ.
 func SuspendedReason(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldSuspendedReason, v))
+}
+
+// StatusChangedAt applies equality check predicate on the "status_changed_at" field. It's identical to StatusChangedAtEQ.
+func StatusChangedAt(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldStatusChangedAt, v))
 }
 
 // DbSchema applies equality check predicate on the "db_schema" field. It's identical to DbSchemaEQ.
@@ -661,6 +676,136 @@ func BusinessCountryContainsFold(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldContainsFold(FieldBusinessCountry, v))
 }
 
+// DefaultLanguageEQ applies the EQ predicate on the "default_language" field.
+func DefaultLanguageEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageNEQ applies the NEQ predicate on the "default_language" field.
+func DefaultLanguageNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageIn applies the In predicate on the "default_language" field.
+func DefaultLanguageIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldDefaultLanguage, vs...))
+}
+
+// DefaultLanguageNotIn applies the NotIn predicate on the "default_language" field.
+func DefaultLanguageNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldDefaultLanguage, vs...))
+}
+
+// DefaultLanguageGT applies the GT predicate on the "default_language" field.
+func DefaultLanguageGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageGTE applies the GTE predicate on the "default_language" field.
+func DefaultLanguageGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageLT applies the LT predicate on the "default_language" field.
+func DefaultLanguageLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageLTE applies the LTE predicate on the "default_language" field.
+func DefaultLanguageLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageContains applies the Contains predicate on the "default_language" field.
+func DefaultLanguageContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageHasPrefix applies the HasPrefix predicate on the "default_language" field.
+func DefaultLanguageHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageHasSuffix applies the HasSuffix predicate on the "default_language" field.
+func DefaultLanguageHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageEqualFold applies the EqualFold predicate on the "default_language" field.
+func DefaultLanguageEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldDefaultLanguage, v))
+}
+
+// DefaultLanguageContainsFold applies the ContainsFold predicate on the "default_language" field.
+func DefaultLanguageContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldDefaultLanguage, v))
+}
+
+// CurrencyEQ applies the EQ predicate on the "currency" field.
+func CurrencyEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldCurrency, v))
+}
+
+// CurrencyNEQ applies the NEQ predicate on the "currency" field.
+func CurrencyNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldCurrency, v))
+}
+
+// CurrencyIn applies the In predicate on the "currency" field.
+func CurrencyIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldCurrency, vs...))
+}
+
+// CurrencyNotIn applies the NotIn predicate on the "currency" field.
+func CurrencyNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldCurrency, vs...))
+}
+
+// CurrencyGT applies the GT predicate on the "currency" field.
+func CurrencyGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldCurrency, v))
+}
+
+// CurrencyGTE applies the GTE predicate on the "currency" field.
+func CurrencyGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldCurrency, v))
+}
+
+// CurrencyLT applies the LT predicate on the "currency" field.
+func CurrencyLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldCurrency, v))
+}
+
+// CurrencyLTE applies the LTE predicate on the "currency" field.
+func CurrencyLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldCurrency, v))
+}
+
+// CurrencyContains applies the Contains predicate on the "currency" field.
+func CurrencyContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldCurrency, v))
+}
+
+// CurrencyHasPrefix applies the HasPrefix predicate on the "currency" field.
+func CurrencyHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldCurrency, v))
+}
+
+// CurrencyHasSuffix applies the HasSuffix predicate on the "currency" field.
+func CurrencyHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldCurrency, v))
+}
+
+// CurrencyEqualFold applies the EqualFold predicate on the "currency" field.
+func CurrencyEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldCurrency, v))
+}
+
+// CurrencyContainsFold applies the ContainsFold predicate on the "currency" field.
+func CurrencyContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldCurrency, v))
+}
+
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v Status) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldStatus, v))
@@ -744,6 +889,56 @@ func SuspendedReasonEqualFold(v string) predicate.Vendor {
 // SuspendedReasonContainsFold applies the ContainsFold predicate on the "suspended_reason" field.
 func SuspendedReasonContainsFold(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldContainsFold(FieldSuspendedReason, v))
+}
+
+// StatusChangedAtEQ applies the EQ predicate on the "status_changed_at" field.
+func StatusChangedAtEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtNEQ applies the NEQ predicate on the "status_changed_at" field.
+func StatusChangedAtNEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtIn applies the In predicate on the "status_changed_at" field.
+func StatusChangedAtIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldStatusChangedAt, vs...))
+}
+
+// StatusChangedAtNotIn applies the NotIn predicate on the "status_changed_at" field.
+func StatusChangedAtNotIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldStatusChangedAt, vs...))
+}
+
+// StatusChangedAtGT applies the GT predicate on the "status_changed_at" field.
+func StatusChangedAtGT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtGTE applies the GTE predicate on the "status_changed_at" field.
+func StatusChangedAtGTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtLT applies the LT predicate on the "status_changed_at" field.
+func StatusChangedAtLT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtLTE applies the LTE predicate on the "status_changed_at" field.
+func StatusChangedAtLTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldStatusChangedAt, v))
+}
+
+// StatusChangedAtIsNil applies the IsNil predicate on the "status_changed_at" field.
+func StatusChangedAtIsNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldIsNull(FieldStatusChangedAt))
+}
+
+// StatusChangedAtNotNil applies the NotNil predicate on the "status_changed_at" field.
+func StatusChangedAtNotNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotNull(FieldStatusChangedAt))
 }
 
 // DbSchemaEQ applies the EQ predicate on the "db_schema" field.
