@@ -22,6 +22,12 @@ const DomainVerifyPrefix = "_bazaar-verify."
 
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
+// NormalizeHost is a host name as domains are stored: trimmed, lower case,
+// without the root's trailing dot.
+func NormalizeHost(host string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+}
+
 // Domain is a vendor's custom domain.
 type Domain struct {
 	Host              string
@@ -34,11 +40,12 @@ type Domain struct {
 // production, a fake in tests.
 type TXTLookup func(ctx context.Context, name string) ([]string, error)
 
-// AddDomain registers host as a custom domain of the vendor, unverified. It
+// AddDomain registers host as a custom domain of the vendor, unverified, with
+// also in its transaction (given the vendor's row as before and after). It
 // serves only after VerifyDomain. The returned token goes into a DNS TXT
 // record named DomainVerifyPrefix+host.
-func (db *DB) AddDomain(ctx context.Context, slug, host string) (*Domain, error) {
-	host = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(host)), ".")
+func (db *DB) AddDomain(ctx context.Context, slug, host string, also ...Also) (*Domain, error) {
+	host = NormalizeHost(host)
 	if len(host) > 253 || !domainRE.MatchString(host) {
 		return nil, &fault.Error{Kind: fault.Invalid, Message: fmt.Sprintf("invalid domain %q", host),
 			Fields: map[string]string{"host": "must be a fully qualified ASCII domain name such as shop.example.lu"}}
@@ -55,7 +62,14 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string) (*Domain, error)
 		if platform.IsConstraintError(err) {
 			return fault.New(fault.Conflict, "domain %q is already registered", host)
 		}
-		return err
+		if err != nil || len(also) == 0 {
+			return err
+		}
+		v, err := tx.Vendor.Get(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		return runAlso(ctx, tx, also, v, v)
 	})
 	if err != nil {
 		return nil, err
@@ -64,8 +78,9 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string) (*Domain, error)
 }
 
 // VerifyDomain looks up the domain's TXT record and, when it carries the
-// token, marks the domain verified (and tells every instance).
-func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup) (*Domain, error) {
+// token, marks the domain verified (and tells every instance), with also in
+// that transaction (given the vendor's row as before and after).
+func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup, also ...Also) (*Domain, error) {
 	d, err := db.platform.VendorDomain.Query().Where(vendordomain.Host(host)).WithVendor().Only(ctx)
 	if platform.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no domain %q", host)
@@ -85,8 +100,10 @@ func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup) (
 		if err := tx.VendorDomain.UpdateOneID(d.ID).SetVerifiedAt(time.Now()).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, host)
-		return err
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, host); err != nil {
+			return err
+		}
+		return runAlso(ctx, tx, also, d.Edges.Vendor, d.Edges.Vendor)
 	})
 	if err != nil {
 		return nil, err

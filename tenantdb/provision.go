@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
@@ -42,7 +43,9 @@ type NewVendor struct {
 	BusinessCountry    string
 }
 
-func (nv NewVendor) validate() error {
+// Validate names every problem of nv (slug, name, business e-mail and country)
+// as a validation error; Provision checks it first.
+func (nv NewVendor) Validate() error {
 	bad := map[string]string{}
 	if err := ValidateSlug(nv.Slug); err != nil {
 		if fe, ok := fault.As(err); ok {
@@ -65,14 +68,21 @@ func (nv NewVendor) validate() error {
 	return fault.Fields("invalid vendor", bad)
 }
 
+// Also is work that commits, or fails, with a change to a vendor's registry
+// row — the audit record of who made it. It runs last in the change's
+// platform transaction and is given the row before the change (nil when the
+// vendor is created) and after it (nil when it is deleted); for a change to
+// the vendor's domains, the vendor's row as it is, twice.
+type Also func(ctx context.Context, tx *platform.Tx, before, after *platform.Vendor) error
+
 // Provision creates a vendor: its registry row, its schema, its role with
 // privileges on that schema only, and its tables at the newest migration. It
 // all happens in one transaction (PostgreSQL's DDL, CREATE ROLE included, is
-// transactional), so a failure or crash at any step leaves nothing behind and
-// a retry starts clean. Concurrent provisioning of one slug serialises on an
-// advisory lock; the loser gets a conflict.
-func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
-	if err := nv.validate(); err != nil {
+// transactional), with also, so a failure or crash at any step leaves nothing
+// behind and a retry starts clean. Concurrent provisioning of one slug
+// serialises on an advisory lock; the loser gets a conflict.
+func (db *DB) Provision(ctx context.Context, nv NewVendor, also ...Also) (*Tenant, error) {
+	if err := nv.Validate(); err != nil {
 		return nil, err
 	}
 	tx, err := db.platform.Tx(ctx)
@@ -94,6 +104,16 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor) (*Tenant, error) {
 		{"grants", p.grant},
 		{"migrate", p.migrate},
 		{"notify", p.notify},
+		{"also", func(ctx context.Context) error {
+			if len(also) == 0 {
+				return nil
+			}
+			after, err := p.tx.Vendor.Query().Where(vendor.Slug(nv.Slug)).Only(ctx)
+			if err != nil {
+				return err
+			}
+			return runAlso(ctx, p.tx, also, nil, after)
+		}},
 	}
 	for _, s := range steps {
 		if err := s.run(ctx); err != nil {
@@ -248,8 +268,10 @@ func execAll(ctx context.Context, x execQuerier, stmts ...string) error {
 	return nil
 }
 
-// SetStatus suspends or resumes a vendor. Its data is untouched.
-func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason string) (*Tenant, error) {
+// SetStatus suspends or resumes a vendor, with also in its transaction. Its
+// data is untouched. Setting the status it has already changes nothing (the
+// reason of a suspension is kept) and runs no also.
+func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason string, also ...Also) (*Tenant, error) {
 	if status != StatusActive && status != StatusSuspended {
 		return nil, fault.New(fault.Invalid, "unknown status %q", status)
 	}
@@ -257,18 +279,28 @@ func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason 
 		reason = ""
 	}
 	err := db.platformTx(ctx, func(tx *platform.Tx) error {
-		n, err := tx.Vendor.Update().Where(vendor.Slug(slug)).
+		before, err := tx.Vendor.Query().Where(vendor.Slug(slug)).ForUpdate().Only(ctx)
+		if platform.IsNotFound(err) {
+			return fault.New(fault.NotFound, "no vendor %q", slug)
+		}
+		if err != nil {
+			return err
+		}
+		if before.Status == vendor.Status(status) {
+			return nil
+		}
+		after, err := before.Update().
 			SetStatus(vendor.Status(status)).
 			SetSuspendedReason(reason).
+			SetStatusChangedAt(time.Now()).
 			Save(ctx)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return fault.New(fault.NotFound, "no vendor %q", slug)
+		if _, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug); err != nil {
+			return err
 		}
-		_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug)
-		return err
+		return runAlso(ctx, tx, also, before, after)
 	})
 	if err != nil {
 		return nil, err
@@ -277,8 +309,8 @@ func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason 
 }
 
 // Delete drops a vendor's schema (with all its data), its role and its registry
-// row, in one transaction.
-func (db *DB) Delete(ctx context.Context, slug string) error {
+// row, in one transaction with also.
+func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 	t, err := db.TenantBySlug(ctx, slug)
 	if err != nil {
 		return err
@@ -301,12 +333,27 @@ func (db *DB) Delete(ctx context.Context, slug string) error {
 		); err != nil {
 			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
 		}
+		before, err := tx.Vendor.Get(ctx, t.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.Vendor.DeleteOneID(t.ID).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug)
-		return err
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, slug); err != nil {
+			return err
+		}
+		return runAlso(ctx, tx, also, before, nil)
 	})
+}
+
+func runAlso(ctx context.Context, tx *platform.Tx, also []Also, before, after *platform.Vendor) error {
+	for _, fn := range also {
+		if err := fn(ctx, tx, before, after); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // platformTx runs fn in a platform transaction (application role, no binding).
