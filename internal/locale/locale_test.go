@@ -19,3 +19,15 @@ func TestCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestCountries(t *testing.T) {
+	if n := len(countries); n != 249 {
+		t.Errorf("%d country codes, want ISO 3166-1's 249", n)
+	}
+	for s, want := range map[string]bool{"LU": true, "DE": true, "FR": true, "BE": true, "AX": true,
+		"lu": false, "UK": false, "EU": false, "XX": false, "LUX": false, "": false} {
+		if got := IsCountry(s); got != want {
+			t.Errorf("IsCountry(%q) = %v", s, got)
+		}
+	}
+}
