@@ -52,6 +52,7 @@ type Config struct {
 type HTTP struct {
 	Addr            string        `mapstructure:"addr"`
 	BaseDomain      string        `mapstructure:"base_domain"`
+	PublicURL       string        `mapstructure:"public_url"`
 	PathRouting     bool          `mapstructure:"path_routing"`
 	TrustedProxies  []string      `mapstructure:"trusted_proxies"`
 	ReadTimeout     time.Duration `mapstructure:"read_timeout"`
@@ -318,6 +319,11 @@ func (c *Config) Validate() error {
 	if !tenantdb.ValidHostName(h.BaseDomain) {
 		bad("http.base_domain", "must be a lower-case host name such as shops.example.com (got %q); set BAZAAR_HTTP_BASE_DOMAIN", h.BaseDomain)
 	}
+	if h.PublicURL != "" {
+		if msg := publicURLProblem(h.PublicURL, h.BaseDomain); msg != "" {
+			bad("http.public_url", "%s (got %q)", msg, h.PublicURL)
+		}
+	}
 	for _, p := range h.TrustedProxies {
 		if net.ParseIP(p) == nil {
 			if _, _, err := net.ParseCIDR(p); err != nil {
@@ -568,4 +574,40 @@ func maskSecret(s string) string {
 		return u.String()
 	}
 	return "xxxxx"
+}
+
+// publicURLProblem says what is wrong with a public URL: the platform's
+// origin on base (scheme, host, optional port), nothing else.
+func publicURLProblem(s, base string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
+		return "must be an http or https URL such as https://shops.example.com"
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return "must be an origin only: scheme, host and port"
+	case u.Hostname() != base:
+		return "must be on http.base_domain " + base
+	}
+	return ""
+}
+
+// PublicBase is the platform's origin as people reach it, for links in mail
+// sent outside a request: http.public_url; without it https://<base_domain>,
+// or in development http://<base_domain>:<the port of http.addr>.
+func (c *Config) PublicBase() *url.URL {
+	h := c.HTTP
+	if h.PublicURL != "" {
+		if u, err := url.Parse(strings.TrimSuffix(h.PublicURL, "/")); err == nil { // Validate checked it
+			u.Path = ""
+			return u
+		}
+	}
+	if c.Env != "development" {
+		return &url.URL{Scheme: "https", Host: h.BaseDomain}
+	}
+	host := h.BaseDomain
+	if _, port, err := net.SplitHostPort(h.Addr); err == nil && port != "" && port != "80" {
+		host = net.JoinHostPort(host, port)
+	}
+	return &url.URL{Scheme: "http", Host: host}
 }

@@ -47,7 +47,7 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 	env := []string{
 		"BAZAAR_DATABASE_URL=" + testURL,
 		"BAZAAR_HTTP_ADDR=127.0.0.1:9999",
-		"BAZAAR_HTTP_BASE_DOMAIN=shops.example.com",
+		"BAZAAR_HTTP_BASE_DOMAIN=shops.example.com", "BAZAAR_HTTP_PUBLIC_URL=https://shops.example.com:8443",
 		"BAZAAR_HTTP_PATH_ROUTING=false",
 		"BAZAAR_HTTP_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.1",
 		"BAZAAR_HTTP_READ_TIMEOUT=5s",
@@ -143,7 +143,7 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		got[kv.Key] = kv.Value
 	}
 	want := map[string]string{
-		"http.addr": "127.0.0.1:9999", "http.base_domain": "shops.example.com", "http.path_routing": "false",
+		"http.addr": "127.0.0.1:9999", "http.base_domain": "shops.example.com", "http.public_url": "https://shops.example.com:8443", "http.path_routing": "false",
 		"http.trusted_proxies": "[10.0.0.0/8, 192.168.1.1]", "http.read_timeout": "5s", "http.write_timeout": "6s",
 		"http.idle_timeout": "7s", "http.request_timeout": "8s", "http.shutdown_timeout": "9s", "http.body_limit": "2048",
 		"http.max_query_value": "300", "http.max_json_string": "1000", "http.max_user_agent": "200",
@@ -243,6 +243,10 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"typo variable", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABSE_URL=x"}, "unknown variable BAZAAR_DATABSE_URL"},
 		{"bad base domain", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=Shop_Example"}, "http.base_domain"},
 		{"not postgres", []string{"BAZAAR_DATABASE_URL=mysql://x"}, "database.url: must be a postgres:// URL"},
+		{"public url not http", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=ftp://localhost"}, "http.public_url: must be an http or https URL"},
+		{"public url with a path", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=http://localhost:8080/shops"}, "http.public_url: must be an origin only"},
+		{"public url with credentials", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=http://u:p@localhost"}, "http.public_url: must be an origin only"},
+		{"public url on another host", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=https://evil.example"}, "http.public_url: must be on http.base_domain localhost"},
 		{"production needs signing keys", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu"}, "auth.signing_keys: is required"},
 		{"dev key in production", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=dev:development-signing-key-not-for-production-use"}, "the development key must not be used"},
 		{"short key", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_AUTH_SIGNING_KEYS=k1:short"}, "auth.signing_keys: each key"},
@@ -295,6 +299,27 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		}
 		if kv.Key == "database.url" && !strings.Contains(kv.Value, "db.internal:5432") {
 			t.Errorf("database.url = %s, want host kept for operators", kv.Value)
+		}
+	}
+}
+
+// TestPublicBase: the origin of links in mail sent outside a request.
+func TestPublicBase(t *testing.T) {
+	for _, tt := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"BAZAAR_DATABASE_URL=" + testURL}, "http://localhost:8080"},
+		{[]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_ADDR=:80"}, "http://localhost"},
+		{[]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=https://localhost:8443/"}, "https://localhost:8443"},
+		{[]string{"BAZAAR_ENV=staging", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef", "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, "https://bazaar.lu"},
+	} {
+		c, err := LoadFrom(tt.env)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.env, err)
+		}
+		if got := c.PublicBase().String(); got != tt.want {
+			t.Errorf("%v: PublicBase = %s, want %s", tt.env, got, tt.want)
 		}
 	}
 }
