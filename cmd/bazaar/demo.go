@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bazaar/bazaar/internal/compose"
 	"github.com/bazaar/bazaar/internal/demo"
 	"github.com/bazaar/bazaar/internal/marketplace"
 )
@@ -39,7 +40,7 @@ func demoCmd() *cobra.Command {
 				return err
 			}
 			loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-			market := marketplace.New(a.db, a.importOptions(loopback), syncWith(svc.catalog), a.log)
+			market := marketplace.New(a.db, a.importOptions(loopback), compose.CatalogSync(svc.catalog), a.log)
 			// In development the server serves the same feeds (/dev/feeds/)
 			// and may reach itself: the demo shops can import again there.
 			later := ""

@@ -51,6 +51,19 @@ func loadConfig(ctx context.Context, c *tenant.Client) (Config, error) {
 // two-letter language each, no language twice, an http(s) URL the download
 // guard would not refuse outright.
 func (s *Service) SetConfig(ctx context.Context, by int, in Config) (Config, error) {
+	if in.Schedule == "" {
+		in.Schedule = ScheduleOff
+	}
+	if err := fault.Fields("the import configuration is not valid", s.CheckConfig(in)); err != nil {
+		return Config{}, err
+	}
+	return s.saveConfig(ctx, by, in)
+}
+
+// CheckConfig names every problem of in (feeds[i].url, schedule, …)
+// without saving it: SetConfig's checks, for who validates a vendor before
+// it exists.
+func (s *Service) CheckConfig(in Config) map[string]string {
 	bad := map[string]string{}
 	switch {
 	case len(in.Feeds) == 0 && in.Active:
@@ -79,15 +92,13 @@ func (s *Service) SetConfig(ctx context.Context, by int, in Config) (Config, err
 			}
 		}
 	}
-	if in.Schedule == "" {
-		in.Schedule = ScheduleOff
-	}
 	if importconfig.ScheduleValidator(importconfig.Schedule(in.Schedule)) != nil {
 		bad["schedule"] = "must be off or daily"
 	}
-	if err := fault.Fields("the import configuration is not valid", bad); err != nil {
-		return Config{}, err
-	}
+	return bad
+}
+
+func (s *Service) saveConfig(ctx context.Context, by int, in Config) (Config, error) {
 	c, err := tenantdb.Current(ctx)
 	if err != nil {
 		return Config{}, err

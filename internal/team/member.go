@@ -89,6 +89,18 @@ func (s *Service) Members(ctx context.Context, r page.Request) (page.Page[Member
 		}), nil
 }
 
+// MembersOf is Members of vendor t for a super admin, whose request is
+// bound to no vendor: it reads the role names in a transaction of its own.
+func (s *Service) MembersOf(ctx context.Context, t *tenantdb.Tenant, r page.Request) (page.Page[Member], error) {
+	var pg page.Page[Member]
+	err := s.db.ReadTx(ctx, t, func(ctx context.Context) error {
+		var err error
+		pg, err = s.Members(ctx, r)
+		return err
+	})
+	return pg, err
+}
+
 func memberOf(m *platform.Membership, roles map[int]string) Member {
 	u := m.Edges.User
 	return Member{

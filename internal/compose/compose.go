@@ -1,0 +1,83 @@
+// Package compose joins domains that must not import one another, for cmd
+// and for the tests that build the same services: the vendor service gets
+// its Owners from the team and its feeds from the marketplace, and an
+// import brings the catalogue's published products along.
+package compose
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
+	"github.com/bazaar/bazaar/tenantdb"
+)
+
+// Vendors builds the vendor service, giving Owners through tm and feeds
+// through market.
+func Vendors(db *tenantdb.DB, links vendor.Links, tm *team.Service, market *marketplace.Service, log *slog.Logger) *vendor.Service {
+	return vendor.New(db, vendor.Options{Links: links, Owner: ownerWith(tm), Feeds: feedsWith{db, market}}, log)
+}
+
+// CatalogSync lets an import bring the catalogue's published products
+// along.
+func CatalogSync(cat *catalog.Service) marketplace.SyncFunc {
+	return func(ctx context.Context, jobID int) (int, error) {
+		r, err := cat.Sync(ctx, jobID)
+		return r.Drifted, err
+	}
+}
+
+// ownerWith lets the vendor service give a new vendor its Owner through
+// the team's invitations and memberships.
+func ownerWith(tm *team.Service) vendor.OwnerFunc {
+	return func(ctx context.Context, t *tenantdb.Tenant, by vendor.Actor, o vendor.Owner, link func(string) string) (vendor.OwnerGrant, error) {
+		g, err := tm.GrantOwner(ctx, t, team.Actor{UserID: by.UserID, Email: by.Email, IP: by.IP, RequestID: by.RequestID},
+			team.NewOwner{Email: o.Email, FirstName: o.FirstName}, link)
+		return vendor.OwnerGrant(g), err
+	}
+}
+
+// feedsWith lets the vendor service check and save a new vendor's feeds as
+// the marketplace's import configuration (active, daily).
+type feedsWith struct {
+	db     *tenantdb.DB
+	market *marketplace.Service
+}
+
+func (f feedsWith) config(feeds []vendor.Feed) marketplace.Config {
+	c := marketplace.Config{Schedule: marketplace.ScheduleDaily, Active: true}
+	for _, fd := range feeds {
+		c.Feeds = append(c.Feeds, schema.FeedURL{Language: fd.Language, URL: fd.URL})
+	}
+	return c
+}
+
+// Check names the marketplace's problems by language (feeds.fr) rather
+// than position, as the vendor's feeds are given.
+func (f feedsWith) Check(feeds []vendor.Feed) map[string]string {
+	bad := map[string]string{}
+	for k, msg := range f.market.CheckConfig(f.config(feeds)) {
+		var i int
+		var rest string
+		if n, _ := fmt.Sscanf(k, "feeds[%d].%s", &i, &rest); n == 2 && i < len(feeds) {
+			k = "feeds." + feeds[i].Language
+			if rest == "language" {
+				k += " (language)"
+			}
+		}
+		bad[k] = msg
+	}
+	return bad
+}
+
+func (f feedsWith) Save(ctx context.Context, t *tenantdb.Tenant, by int, feeds []vendor.Feed) error {
+	return f.db.Tx(ctx, t, func(ctx context.Context) error {
+		_, err := f.market.SetConfig(ctx, by, f.config(feeds))
+		return err
+	})
+}
