@@ -33,7 +33,8 @@ var roles = map[string]string{
 	"internal/vendor":      "domain",
 
 	// Composes domains from outside, as the web layer and cmd do.
-	"internal/demo": "composer",
+	"internal/demo":    "composer",
+	"internal/compose": "composer",
 
 	// Leaves: building blocks that know no domain; any domain may import them.
 	"internal/audit":         "leaf",
@@ -78,6 +79,7 @@ var narrow = map[string]struct {
 		"internal/mail/mail.go", "internal/mail/sender.go",
 		"internal/marketplace/config.go",
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
+		"internal/vendor/list.go", "internal/vendor/vendor.go", "internal/vendor/view.go",
 	}},
 	// A session for advisory locks: the vendor's import lock.
 	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go"}},

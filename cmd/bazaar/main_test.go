@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
@@ -80,7 +81,7 @@ func TestTenantLifecycleCommands(t *testing.T) {
 	c := newCLI(t)
 	contains(t, c.ok("migrate"), "tenants: 0")
 	contains(t, c.ok("tenant", "create", "shop-one", "--name", "Shop One", "--country", "LU"), "created shop-one", "vendor_shop_one")
-	c.fails(`slug: may contain only lower-case letters`, "tenant", "create", "Bad_Slug", "--name", "x")
+	c.fails(`subdomain: may contain only lower-case letters`, "tenant", "create", "Bad_Slug", "--name", "x")
 	c.fails("already exists", "tenant", "create", "shop-one", "--name", "Again")
 	c.fails(`required flag(s) "name" not set`, "tenant", "create", "shop-two")
 	contains(t, c.ok("tenant", "list"), "shop-one", "Shop One", "active")
@@ -233,5 +234,72 @@ func waitForApplications(t *testing.T, d *tenanttest.Database, want ...string) [
 			t.Fatalf("no connection named %q among %q", missing, names)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTenantCreateWithOwner: `tenant create` gives the vendor its Owner and
+// feeds, checks everything before making anything, and every tenant command
+// leaves an audit record naming the operator.
+func TestTenantCreateWithOwner(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	c := newCLIOn(t, d)
+	c.ok("migrate")
+	contains(t, c.ok("tenant", "create", "owned-shop", "--name", "Owned Shop", "--owner-email", "Owner@Owned.test", "--owner-first-name", "Olga",
+		"--feed", "de=https://letzshop.example/owned/de.csv", "--feed", "fr=https://letzshop.example/owned/fr.csv"),
+		"created owned-shop", "http://localhost:8080/vendor/owned-shop/", "owner: owner@owned.test is invited")
+	c.ok("admin", "create-superuser", "--email", "root@owned.test")
+	contains(t, c.ok("tenant", "create", "second-shop", "--name", "Second", "--owner-email", "root@owned.test"), "owner: root@owned.test (member)")
+	contains(t, c.ok("tenant", "domain", "add", "owned-shop", "Shop.Owned.Test"), "added shop.owned.test")
+	c.fails("feeds.fr", "tenant", "create", "bad-feed", "--name", "Bad", "--owner-email", "x@owned.test", "--feed", "fr=ftp://letzshop.example/x.csv")
+	c.fails("owner.email", "tenant", "create", "bad-owner", "--name", "Bad", "--owner-email", "not an address")
+	c.fails("want LANG=URL", "tenant", "create", "bad-flag", "--name", "Bad", "--feed", "https://letzshop.example/x.csv")
+	if out := c.ok("tenant", "list"); strings.Contains(out, "bad-") {
+		t.Errorf("a refused vendor was made:\n%s", out)
+	}
+	c.fails("reason: is required", "tenant", "suspend", "second-shop")
+	contains(t, c.ok("tenant", "suspend", "second-shop", "--reason", "unpaid invoice"), "second-shop is now suspended")
+	contains(t, c.ok("tenant", "resume", "second-shop"), "second-shop is now active")
+	contains(t, c.ok("tenant", "delete", "second-shop", "--force"), "deleted second-shop")
+
+	db, err := sql.Open("postgres", d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT action, actor_email, coalesce(vendor_id, 0) > 0 FROM platform.audit_events
+		WHERE action LIKE 'vendor.%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var action, actor string
+		var withVendor bool
+		if err := rows.Scan(&action, &actor, &withVendor); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(actor, "cli:") || !withVendor {
+			t.Errorf("%s recorded by %q (vendor named: %v), want the operator and the vendor", action, actor, withVendor)
+		}
+		got = append(got, action)
+	}
+	want := "vendor.create vendor.owner_grant vendor.create vendor.owner_grant vendor.domain_add vendor.suspend vendor.resume vendor.delete"
+	if strings.Join(got, " ") != want {
+		t.Errorf("audit trail %v, want %s", got, want)
+	}
+	var to, body string
+	if err := db.QueryRow(`SELECT "to", body FROM platform.outbox_mails WHERE kind = 'owner_invitation'`).Scan(&to, &body); err != nil {
+		t.Fatal(err)
+	}
+	if to != "owner@owned.test" || !strings.Contains(body, "Hello Olga,") ||
+		!strings.Contains(body, "http://localhost:8080/vendor/owned-shop/accept-invite?token=") {
+		t.Errorf("owner invitation to %s:\n%s", to, body)
+	}
+	var feeds string
+	if err := db.QueryRow(`SELECT feeds::text FROM vendor_owned_shop.import_configs`).Scan(&feeds); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(feeds, `[{"url": "https://letzshop.example/owned/fr.csv", "language": "fr"}, {"url": "https://letzshop.example/owned/de.csv"`) {
+		t.Errorf("import configuration: %s (want fr first: the shop's default language)", feeds)
 	}
 }

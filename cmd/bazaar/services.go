@@ -14,12 +14,14 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/compose"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/internal/web"
 )
 
@@ -32,13 +34,14 @@ type services struct {
 	market   *marketplace.Service
 	audit    *audit.Service
 	outbox   *mail.Outbox
+	vendors  *vendor.Service
 }
 
 // web are the services the web layer's routes are served by.
 func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
-		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox,
+		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
 	}
 }
 
@@ -74,23 +77,18 @@ func (a *app) services() (*services, error) {
 		return nil, err
 	}
 	cat := catalog.New()
+	tm := team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log)
+	market := marketplace.New(a.db, a.importOptions(nil), compose.CatalogSync(cat), a.log)
 	return &services{
 		identity: id,
 		authz:    az,
-		team:     team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log),
+		team:     tm,
 		catalog:  cat,
-		market:   marketplace.New(a.db, a.importOptions(nil), syncWith(cat), a.log),
+		market:   market,
 		audit:    audit.New(a.db),
 		outbox:   mail.NewOutbox(a.db),
+		vendors:  compose.Vendors(a.db, vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting}, tm, market, a.log),
 	}, nil
-}
-
-// syncWith lets an import bring the catalogue's published products along.
-func syncWith(cat *catalog.Service) marketplace.SyncFunc {
-	return func(ctx context.Context, jobID int) (int, error) {
-		r, err := cat.Sync(ctx, jobID)
-		return r.Drifted, err
-	}
 }
 
 // importOptions maps the imports configuration; extra networks are allowed

@@ -4,10 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/user"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -34,7 +39,11 @@ func tenantDomainCmd() *cobra.Command {
 		Short: "Register a custom domain; it serves once verified",
 		Args:  cobra.ExactArgs(2),
 		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
-			d, err := a.db.AddDomain(cmd.Context(), args[0], args[1])
+			svc, err := a.services()
+			if err != nil {
+				return err
+			}
+			d, err := svc.vendors.AddDomain(cmd.Context(), operator(), args[0], args[1])
 			if err != nil {
 				return err
 			}
@@ -48,7 +57,11 @@ func tenantDomainCmd() *cobra.Command {
 		Short: "Check the domain's DNS TXT record and let it serve",
 		Args:  cobra.ExactArgs(1),
 		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
-			d, err := a.db.VerifyDomain(cmd.Context(), args[0], net.DefaultResolver.LookupTXT)
+			svc, err := a.services()
+			if err != nil {
+				return err
+			}
+			d, err := svc.vendors.VerifyDomain(cmd.Context(), operator(), args[0], net.DefaultResolver.LookupTXT)
 			if err != nil {
 				return err
 			}
@@ -78,18 +91,46 @@ func tenantDomainCmd() *cobra.Command {
 }
 
 func tenantCreateCmd() *cobra.Command {
-	var nv tenantdb.NewVendor
+	var (
+		in    vendor.NewVendor
+		owner vendor.Owner
+		feeds []string
+	)
 	cmd := &cobra.Command{
 		Use:   "create <slug>",
-		Short: "Provision a vendor: schema, role, tables, registry entry",
-		Args:  cobra.ExactArgs(1),
+		Short: "Provision a vendor (schema, role, tables, registry entry), with its Owner and feeds",
+		Long: `Provision a vendor: its schema, role and tables, and its registry entry.
+With --owner-email it gets its first Owner: an existing account at once, a new
+e-mail by an invitation mailed through the outbox (a link to choose a password;
+no password travels by mail). With --feed it gets its daily Letzshop import.
+The creation is recorded in the platform audit trail as done by this operator.`,
+		Args: cobra.ExactArgs(1),
 		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
-			nv.Slug = args[0]
-			t, err := a.db.Provision(cmd.Context(), nv)
+			svc, err := a.services()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s (schema %s, role %s) at version %s\n", t.Slug, t.Schema, t.Role, t.SchemaVersion)
+			in.Subdomain = args[0]
+			if owner.Email != "" {
+				in.Owner = &owner
+			}
+			if in.Feeds, err = feedFlags(feeds); err != nil {
+				return err
+			}
+			out, err := svc.vendors.Create(cmd.Context(), operator(), in)
+			if err != nil {
+				return err
+			}
+			v := out.Vendor
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s (id %d, schema %s) at version %s: %s\n", v.Slug, v.ID, tenantdb.SchemaName(v.Slug), v.SchemaVersion, v.URL)
+			if g := out.Owner; g != nil {
+				switch g.Outcome {
+				case team.OwnerInvited:
+					fmt.Fprintf(cmd.OutOrStdout(), "owner: %s is invited (the mail is in the outbox)\n", g.Email)
+				default:
+					fmt.Fprintf(cmd.OutOrStdout(), "owner: %s (%s)\n", g.Email, g.Outcome)
+				}
+			}
 			// Top the spare schemas up for the next one, after the answer. The
 			// vendor exists whatever happens here, so a failure is a warning
 			// (the servers' top-up loops will try again), not the command's.
@@ -100,15 +141,46 @@ func tenantCreateCmd() *cobra.Command {
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&nv.Name, "name", "", "shop name (required)")
-	f.StringVar(&nv.BusinessEmail, "email", "", "business email")
-	f.StringVar(&nv.BusinessPhone, "phone", "", "business phone")
-	f.StringVar(&nv.BusinessAddress, "address", "", "business street address")
-	f.StringVar(&nv.BusinessCity, "city", "", "business city")
-	f.StringVar(&nv.BusinessPostalCode, "postal-code", "", "business postal code")
-	f.StringVar(&nv.BusinessCountry, "country", "", "business country (ISO 3166-1 alpha-2, e.g. LU)")
+	f.StringVar(&in.Name, "name", "", "shop name (required)")
+	f.StringVar(&in.Email, "email", "", "business email")
+	f.StringVar(&in.Phone, "phone", "", "business phone")
+	f.StringVar(&in.Address, "address", "", "business street address")
+	f.StringVar(&in.City, "city", "", "business city")
+	f.StringVar(&in.PostalCode, "postal-code", "", "business postal code")
+	f.StringVar(&in.Country, "country", "", "business country (ISO 3166-1 alpha-2, e.g. LU)")
+	f.StringVar(&owner.Email, "owner-email", "", "the first Owner's e-mail: an existing account, or an invitation")
+	f.StringVar(&owner.FirstName, "owner-first-name", "", "the Owner's first name (greets them in the invitation)")
+	f.StringVar(&owner.LastName, "owner-last-name", "", "the Owner's last name")
+	f.StringArrayVar(&feeds, "feed", nil, "a Letzshop feed as LANG=URL (repeatable; the shop's default language's is primary)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
+}
+
+// feedFlags reads --feed LANG=URL flags.
+func feedFlags(flags []string) (map[string]string, error) {
+	feeds := map[string]string{}
+	for _, f := range flags {
+		lang, url, ok := strings.Cut(f, "=")
+		if !ok || lang == "" || url == "" {
+			return nil, fmt.Errorf("--feed %q: want LANG=URL, e.g. fr=https://…/fr.csv", f)
+		}
+		if _, dup := feeds[lang]; dup {
+			return nil, fmt.Errorf("--feed: %s given twice", lang)
+		}
+		feeds[lang] = url
+	}
+	return feeds, nil
+}
+
+// operator is the person at the command line, as the audit trail records
+// them: no platform account, the operating-system user and host.
+func operator() vendor.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return vendor.Actor{Email: "cli:" + name + "@" + host, RequestID: "cli"}
 }
 
 func tenantListCmd() *cobra.Command {
@@ -167,20 +239,33 @@ func tenantStatusChangeCmd(verb string, to tenantdb.Status) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   verb + " <slug>",
-		Short: map[string]string{"suspend": "Stop a vendor's shop from serving (data is kept)", "resume": "Let a suspended vendor serve again"}[verb],
+		Short: map[string]string{"suspend": "Stop a vendor's shop from serving (data is kept); needs --reason", "resume": "Let a suspended vendor serve again"}[verb],
 		Args:  cobra.ExactArgs(1),
 		RunE: withApp(func(cmd *cobra.Command, a *app, args []string) error {
-			t, err := a.db.SetStatus(cmd.Context(), args[0], to, reason)
+			svc, err := a.services()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", t.Slug, t.Status)
+			id, err := svc.vendors.BySlug(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			change := svc.vendors.Resume
+			if to == tenantdb.StatusSuspended {
+				change = svc.vendors.Suspend
+			}
+			v, err := change(cmd.Context(), operator(), id, reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s is now %s\n", v.Slug, v.Status)
 			return nil
 		}),
 	}
-	if to == tenantdb.StatusSuspended {
-		cmd.Flags().StringVar(&reason, "reason", "", "why (kept on the vendor record)")
-	}
+	cmd.Flags().StringVar(&reason, "reason", "", map[string]string{
+		"suspend": "why (required; kept on the vendor record and in the audit trail)",
+		"resume":  "why (kept in the audit trail)",
+	}[verb])
 	return cmd
 }
 
@@ -199,7 +284,15 @@ func tenantDeleteCmd() *cobra.Command {
 				return err
 			}
 			defer a.close()
-			if err := a.db.Delete(cmd.Context(), args[0]); err != nil {
+			svc, err := a.services()
+			if err != nil {
+				return err
+			}
+			id, err := svc.vendors.BySlug(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if err := svc.vendors.Delete(cmd.Context(), operator(), id, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted %s\n", args[0])

@@ -38,6 +38,7 @@ var notLists = []string{
 	"/api/v1/marketplace/imports/:id",
 	"/api/v1/marketplace/imports/:id/errors.csv", // streamed CSV, every refused line
 	"/api/v1/marketplace/products/:id",
+	"/api/v1/admin/vendors/:id",
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of
@@ -58,6 +59,8 @@ type listFixture struct {
 	ts           *testServer
 	host         string
 	jobA, jobB   int // jobA has five rows of each report, jobB one
+	slug         string
+	shopID       int
 	owner, admin string
 }
 
@@ -67,7 +70,10 @@ func newListFixture(t *testing.T) *listFixture {
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "lists")
 	ts := startServer(t, db, defaultOptions(), nil)
-	fx := &listFixture{ts: ts, host: hostOf(shop)}
+	fx := &listFixture{ts: ts, host: hostOf(shop), slug: shop.Slug, shopID: shop.ID}
+	for range 4 { // the admin's vendor list, searched for the shop's slug, holds five
+		tenanttest.Tenant(t, db, shop.Slug+"-v")
+	}
 	email := "owner@" + shop.Slug + ".test"
 	ts.join(t, shop, ts.user(t, email).ID, "owner")
 	// Four more members, two inactive: members list active ones first.
@@ -191,6 +197,10 @@ func (fx *listFixture) routes() []listRoute {
 		v("/api/v1/teams/audit", "audit", "/api/v1/teams/audit", 500, "before"),
 		{route: "/api/v1/admin/audit", family: "admin/audit", host: "admin." + base, path: "/api/v1/admin/audit?action=test.listed",
 			token: fx.admin, max: 500, old: "before"},
+		{route: "/api/v1/admin/vendors", family: "admin/vendors", host: "admin." + base, path: "/api/v1/admin/vendors?q=" + fx.slug,
+			token: fx.admin, max: 200},
+		{route: "/api/v1/admin/vendors/:id/members", family: "members", host: "admin." + base,
+			path: fmt.Sprintf("/api/v1/admin/vendors/%d/members", fx.shopID), token: fx.admin, max: 500},
 	}
 }
 

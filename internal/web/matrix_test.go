@@ -176,6 +176,7 @@ func TestPermissionMatrix(t *testing.T) {
 	offCallers := []string{superAdmin, owner, anonymous}
 	offEveryone := who{superAdmin: allow, owner: allow, anonymous: allow}
 	offSignedIn := who{superAdmin: allow, owner: allow, anonymous: deny}
+	superOnly := who{superAdmin: allow, owner: deny, anonymous: deny}
 	account := map[string]row{ // signing in and one's own account answer on every host
 		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, offEveryone},
 		"POST /api/v1/auth/refresh":                {map[string]any{"refresh_token": "not-a-token"}, http.StatusUnauthorized, offEveryone},
@@ -193,7 +194,16 @@ func TestPermissionMatrix(t *testing.T) {
 	})
 	adminRows := maps.Clone(account)
 	maps.Copy(adminRows, map[string]row{
-		"GET /api/v1/admin/audit": {nil, http.StatusOK, who{superAdmin: allow, owner: deny, anonymous: deny}},
+		"GET /api/v1/admin/audit":                {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/vendors":              {nil, http.StatusOK, superOnly},
+		"POST /api/v1/admin/vendors":             {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/vendors/:id":          {nil, http.StatusNotFound, superOnly},
+		"PUT /api/v1/admin/vendors/:id":          {map[string]any{}, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/vendors/:id/suspend": {map[string]any{}, http.StatusBadRequest, superOnly},
+		"POST /api/v1/admin/vendors/:id/resume":  {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/vendors/:id/owner":   {map[string]any{"email": ""}, http.StatusBadRequest, superOnly},
+		"DELETE /api/v1/admin/vendors/:id":       {nil, http.StatusNotFound, superOnly},
+		"GET /api/v1/admin/vendors/:id/members":  {nil, http.StatusNotFound, superOnly},
 	})
 
 	db := tenanttest.Open(t)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,28 +24,31 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/compose"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
 // testServer is a real listener on loopback serving the real app with the
 // real services.
 type testServer struct {
-	db     *tenantdb.DB
-	srv    *server
-	addr   string
-	ids    *identity.Service
-	authz  *authz.Authorizer
-	team   *team.Service
-	sender *mail.Sender // nil unless the setup names an SMTP address
-	market *marketplace.Service
-	queue  *queue.Client // nil unless the setup asks for one
-	client *http.Client
+	db      *tenantdb.DB
+	srv     *server
+	addr    string
+	ids     *identity.Service
+	authz   *authz.Authorizer
+	team    *team.Service
+	sender  *mail.Sender // nil unless the setup names an SMTP address
+	market  *marketplace.Service
+	vendors *vendor.Service
+	queue   *queue.Client // nil unless the setup asks for one
+	client  *http.Client
 }
 
 // setup varies a test server.
@@ -132,10 +136,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.market != nil {
 		su.market(&mo)
 	}
-	ts.market = marketplace.New(db, mo, func(ctx context.Context, jobID int) (int, error) {
-		r, err := cat.Sync(ctx, jobID)
-		return r.Drifted, err
-	}, log)
+	ts.market = marketplace.New(db, mo, compose.CatalogSync(cat), log)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market)
 	}
@@ -143,8 +144,10 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.log != nil {
 		srvLog = su.log
 	}
+	ts.vendors = compose.Vendors(db, vendor.Links{Base: &url.URL{Scheme: "http", Host: base}, PathRouting: su.opts.PathRouting}, tm, ts.market, log)
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
+		Vendors: ts.vendors,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

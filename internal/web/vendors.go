@@ -1,0 +1,195 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
+)
+
+// vendorHandlers are the super admins' vendor management on the admin site.
+type vendorHandlers struct {
+	caller
+	vendors *vendor.Service
+	team    *team.Service
+}
+
+func (h *vendorHandlers) routes() []route {
+	return []route{
+		{"GET", "/api/v1/admin/vendors", SuperAdmin, noTx, h.list},
+		{"POST", "/api/v1/admin/vendors", SuperAdmin, noTx, h.create},
+		{"GET", "/api/v1/admin/vendors/:id", SuperAdmin, noTx, h.get},
+		{"PUT", "/api/v1/admin/vendors/:id", SuperAdmin, noTx, h.update},
+		{"POST", "/api/v1/admin/vendors/:id/suspend", SuperAdmin, noTx, h.suspend},
+		{"POST", "/api/v1/admin/vendors/:id/resume", SuperAdmin, noTx, h.resume},
+		{"POST", "/api/v1/admin/vendors/:id/owner", SuperAdmin, noTx, h.owner},
+		{"DELETE", "/api/v1/admin/vendors/:id", SuperAdmin, noTx, h.delete},
+		{"GET", "/api/v1/admin/vendors/:id/members", SuperAdmin, noTx, h.members},
+	}
+}
+
+// admin describes the super admin acting to the vendor service.
+func (cl caller) admin(c *fiber.Ctx) vendor.Actor {
+	a := vendor.Actor{IP: cl.clientIP(c), RequestID: requestID(c)}
+	if p := principalOf(c); p != nil {
+		a.UserID, a.Email = p.UserID, p.Email
+	}
+	return a
+}
+
+// list answers GET /api/v1/admin/vendors: q, status, sort, limit, cursor.
+func (h *vendorHandlers) list(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	r := pageRequest(c, vendor.ListLimits, bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	pg, err := h.vendors.List(c.UserContext(), vendor.ListParams{
+		Query: strings.Clone(c.Query("q")), Status: strings.Clone(c.Query("status")), Sort: strings.Clone(c.Query("sort")), Request: r,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
+}
+
+// create answers POST /api/v1/admin/vendors: the vendor, its feeds, its
+// first Owner.
+func (h *vendorHandlers) create(c *fiber.Ctx) error {
+	var in vendor.NewVendor
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	out, err := h.vendors.Create(c.UserContext(), h.admin(c), in)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/admin/vendors/" + strconv.Itoa(out.Vendor.ID))
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+func (h *vendorHandlers) get(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.vendors.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// update answers PUT /api/v1/admin/vendors/:id: name and business details;
+// fields left out are kept.
+func (h *vendorHandlers) update(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var e vendor.Edit
+	if err := bind(c, &e); err != nil {
+		return err
+	}
+	v, err := h.vendors.Update(c.UserContext(), h.admin(c), id, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// reason is the body of suspend and resume.
+type reason struct {
+	Reason string `json:"reason"`
+}
+
+func (h *vendorHandlers) suspend(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in reason
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	v, err := h.vendors.Suspend(c.UserContext(), h.admin(c), id, in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (h *vendorHandlers) resume(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in reason
+	if len(c.Body()) > 0 {
+		if err := bind(c, &in); err != nil {
+			return err
+		}
+	}
+	v, err := h.vendors.Resume(c.UserContext(), h.admin(c), id, in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// owner answers POST /api/v1/admin/vendors/:id/owner: gives the vendor an
+// Owner (an existing account at once, a new e-mail by invitation) — for a
+// vendor created without one, or whose Owner left.
+func (h *vendorHandlers) owner(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var o vendor.Owner
+	if err := bind(c, &o); err != nil {
+		return err
+	}
+	g, err := h.vendors.SetOwner(c.UserContext(), h.admin(c), id, o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(g)
+}
+
+// delete answers DELETE /api/v1/admin/vendors/:id?confirm=<slug>.
+func (h *vendorHandlers) delete(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if err := h.vendors.Delete(c.UserContext(), h.admin(c), id, strings.Clone(c.Query("confirm"))); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// members answers GET /api/v1/admin/vendors/:id/members: the vendor's team
+// as its Owner sees it (limit, cursor).
+func (h *vendorHandlers) members(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	r, err := teamPage(c)
+	if err != nil {
+		return err
+	}
+	t, err := h.vendors.Tenant(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	pg, err := h.team.MembersOf(c.UserContext(), t, r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
+}
