@@ -21,6 +21,10 @@ type Principal struct {
 	SessionID  int
 	Email      string
 	SuperAdmin bool
+	// MustChangePassword: the account was given its password by someone
+	// else (an initial password from onboarding, a mass reset); until the
+	// user chooses one, only their own account's routes answer.
+	MustChangePassword bool
 	// PolicyVersion is the request vendor's policy version read with the
 	// session (0 off vendor hosts): the authorizer refuses to decide with an
 	// older cached policy.
@@ -28,7 +32,7 @@ type Principal struct {
 }
 
 var principalSQL = fmt.Sprintf(`
-SELECT u.email, u.platform_role = 'superadmin', u.tokens_valid_after,
+SELECT u.email, u.platform_role = 'superadmin', u.must_change_password, u.tokens_valid_after,
        (SELECT v.policy_version FROM %[1]s.vendors v WHERE v.id = $3)
 FROM %[1]s.users u
 JOIN %[1]s.sessions s ON s.id = $2 AND s.user_id = u.id
@@ -63,7 +67,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, vendorID int) 
 	p := &Principal{UserID: userID, SessionID: claims.SID}
 	var validAfter time.Time
 	var version sql.NullInt64
-	if err := rows.Scan(&p.Email, &p.SuperAdmin, &validAfter, &version); err != nil {
+	if err := rows.Scan(&p.Email, &p.SuperAdmin, &p.MustChangePassword, &validAfter, &version); err != nil {
 		return nil, err
 	}
 	if claims.IssuedAt.Time.Before(validAfter.Truncate(time.Second)) {

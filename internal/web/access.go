@@ -140,3 +140,21 @@ func (s *server) guard(a Access) fiber.Handler {
 		return fault.New(fault.Forbidden, "denied")
 	}
 }
+
+// ownAccountRoutes answer a user who must choose a new password: who they
+// are, the password change itself, and signing out.
+var ownAccountRoutes = map[string]bool{
+	"/api/v1/auth/login": true, "/api/v1/auth/refresh": true, "/api/v1/auth/logout": true,
+	"/api/v1/auth/me": true, "/api/v1/auth/password": true,
+}
+
+// passwordChosen refuses a user whose password was set by someone else (an
+// initial password from onboarding, a mass reset) anything but their own
+// account's routes until they choose one.
+func passwordChosen(c *fiber.Ctx) error {
+	if p := principalOf(c); p != nil && p.MustChangePassword {
+		return &fault.Error{Kind: fault.Forbidden, Code: "password_change_required",
+			Message: "choose a new password first (POST /api/v1/auth/password)"}
+	}
+	return c.Next()
+}

@@ -97,3 +97,29 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("reset page Referrer-Policy %q", r.header.Get("Referrer-Policy"))
 	}
 }
+
+// A user whose password someone else set (an initial password from
+// onboarding, a mass reset) may only see and change their own account until
+// they choose one; then everything they may do answers again.
+func TestPasswordChangeRequired(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	shop := tenanttest.Tenant(t, db, "mustchange")
+	email := "owner@" + shop.Slug + ".test"
+	u := ts.user(t, email)
+	ts.join(t, shop, u.ID, "owner")
+	if err := db.Platform().User.UpdateOneID(u.ID).SetMustChangePassword(true).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sc := ts.scenarios(hostOf(shop), map[string]string{"owner": ts.login(t, hostOf(shop), email).access})
+	sc.run(t, true, []scenario{
+		{name: "Me", as: "owner", method: "GET", path: "/api/v1/auth/me", wantStatus: http.StatusOK, want: []string{`"must_change_password":true`}},
+		{name: "TeamRefused", as: "owner", method: "GET", path: "/api/v1/teams/members", wantStatus: http.StatusForbidden, wantCode: "password_change_required"},
+		{name: "ProductsRefused", as: "owner", method: "POST", path: "/api/v1/products", body: map[string]any{},
+			wantStatus: http.StatusForbidden, wantCode: "password_change_required"},
+		{name: "Change", as: "owner", method: "POST", path: "/api/v1/auth/password",
+			body: map[string]any{"current_password": testPassword, "new_password": "a password of my own"}, wantStatus: http.StatusOK},
+		{name: "TeamAnswers", as: "owner", method: "GET", path: "/api/v1/teams/members", wantStatus: http.StatusOK},
+		{name: "MeAfter", as: "owner", method: "GET", path: "/api/v1/auth/me", wantStatus: http.StatusOK, want: []string{`"must_change_password":false`}},
+	})
+}

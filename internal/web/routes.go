@@ -118,6 +118,9 @@ func (s *server) siteApp(table []route) *fiber.App {
 	app := fiber.New(s.fiberConfig())
 	for _, r := range table {
 		chain := []fiber.Handler{s.authenticate, s.guard(r.Access)}
+		if !ownAccountRoutes[r.Path] {
+			chain = append(chain, passwordChosen)
+		}
 		switch r.Tx {
 		case readTx:
 			chain = append(chain, s.tenantTx(readOnly))
