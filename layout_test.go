@@ -40,6 +40,7 @@ var roles = map[string]string{
 	"internal/audit":         "leaf",
 	"internal/authz":         "leaf",
 	"internal/cache":         "leaf",
+	"internal/csvcell":       "leaf",
 	"internal/fault":         "leaf",
 	"internal/fetch":         "leaf",
 	"internal/letzshop":      "leaf",

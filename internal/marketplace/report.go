@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
+	"github.com/bazaar/bazaar/internal/csvcell"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/page"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -160,7 +160,7 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, job
 			break
 		}
 		for _, r := range rows {
-			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), cell(r.Field), cell(r.Reason), cell(r.Raw), r.RawNote}); err != nil {
+			if err := cw.Write([]string{r.Language, strconv.Itoa(r.Line), strconv.Itoa(r.Column), csvcell.Defuse(r.Field), csvcell.Defuse(r.Reason), csvcell.Defuse(r.Raw), r.RawNote}); err != nil {
 				return err
 			}
 		}
@@ -172,15 +172,6 @@ func (s *Service) WriteRowErrorsCSV(ctx context.Context, t *tenantdb.Tenant, job
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// cell keeps a spreadsheet from reading text that came from a feed as a
-// formula (CSV injection): such text gets a leading apostrophe.
-func cell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }
 
 // Disagreements lists the fields on which a job's language files differed,
