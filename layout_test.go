@@ -80,10 +80,11 @@ var narrow = map[string]struct {
 		"internal/mail/mail.go", "internal/mail/sender.go",
 		"internal/marketplace/config.go",
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
-		"internal/vendor/list.go", "internal/vendor/vendor.go", "internal/vendor/view.go",
+		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/vendor.go",
+		"internal/vendor/view.go",
 	}},
-	// A session for advisory locks: the vendor's import lock.
-	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go"}},
+	// A session for advisory locks: the vendor's import lock, a bulk import's run.
+	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go", "internal/vendor/bulkrun.go"}},
 	// A pool of its own: the job queue.
 	"OpenSidePool": {files: []string{"cmd/bazaar/services.go"}},
 	// No wall at all: the benchmarks' baseline, and the test of its refusal.

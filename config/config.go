@@ -45,6 +45,7 @@ type Config struct {
 	Mail     Mail     `mapstructure:"mail"`
 	Imports  Imports  `mapstructure:"imports"`
 	Queue    Queue    `mapstructure:"queue"`
+	Onboard  Onboard  `mapstructure:"onboarding"`
 	Log      Log      `mapstructure:"log"`
 }
 
@@ -186,6 +187,13 @@ type Queue struct {
 	Schema       string        `mapstructure:"schema"`
 	Workers      int           `mapstructure:"workers"`
 	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// Onboard bounds bulk vendor files.
+type Onboard struct {
+	MaxFileBytes int           `mapstructure:"max_file_bytes"`
+	MaxRows      int           `mapstructure:"max_rows"`
+	ResumeCheck  time.Duration `mapstructure:"resume_check"`
 }
 
 // Log configures structured logging.
@@ -341,7 +349,7 @@ func (c *Config) Validate() error {
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
 		"auth.login_backoff_max": c.Auth.LoginBackoffMax, "auth.argon2_queue_wait": c.Auth.Argon2QueueWait,
 		"mail.timeout": c.Mail.Timeout, "mail.poll_interval": c.Mail.PollInterval, "mail.backoff_base": c.Mail.BackoffBase,
-		"mail.backoff_max":         c.Mail.BackoffMax,
+		"mail.backoff_max": c.Mail.BackoffMax, "onboarding.resume_check": c.Onboard.ResumeCheck,
 		"imports.download_timeout": c.Imports.DownloadTimeout, "imports.connect_timeout": c.Imports.ConnectTimeout,
 		"imports.header_timeout": c.Imports.HeaderTimeout, "imports.progress_interval": c.Imports.ProgressInterval,
 		"imports.schedule_interval": c.Imports.ScheduleInterval, "imports.schedule_check": c.Imports.ScheduleCheck,
@@ -360,6 +368,12 @@ func (c *Config) Validate() error {
 	}
 	if h.MaxQueryValue < 16 || h.MaxQueryValue > 65536 {
 		bad("http.max_query_value", "must be 16 to 65536 bytes (got %d)", h.MaxQueryValue)
+	}
+	if o := c.Onboard; o.MaxFileBytes < 1024 || o.MaxFileBytes > h.BodyLimit {
+		bad("onboarding.max_file_bytes", "must be 1024 bytes to http.body_limit (%d), which bounds the upload (got %d)", h.BodyLimit, o.MaxFileBytes)
+	}
+	if c.Onboard.MaxRows < 1 {
+		bad("onboarding.max_rows", "must be at least 1 (got %d)", c.Onboard.MaxRows)
 	}
 	if h.MaxJSONString < 256 || h.MaxJSONString > h.BodyLimit {
 		bad("http.max_json_string", "must be 256 bytes to http.body_limit (got %d)", h.MaxJSONString)

@@ -133,6 +133,9 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"BAZAAR_QUEUE_SCHEMA=jobs",
 		"BAZAAR_QUEUE_WORKERS=2",
 		"BAZAAR_QUEUE_POLL_INTERVAL=250ms",
+		"BAZAAR_ONBOARDING_MAX_FILE_BYTES=1500",
+		"BAZAAR_ONBOARDING_MAX_ROWS=10",
+		"BAZAAR_ONBOARDING_RESUME_CHECK=30s",
 	}
 	c, err := LoadFrom(env)
 	if err != nil {
@@ -153,6 +156,9 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7", "tenant.spare_schemas": "5", "tenant.spare_interval": "10s",
 		"log.level": "warn", "log.format": "json",
 		"http.dev_pages":              "true",
+		"onboarding.max_file_bytes":   "1500",
+		"onboarding.max_rows":         "10",
+		"onboarding.resume_check":     "30s",
 		"auth.issuer":                 "shops",
 		"auth.signing_keys":           "xxxxx",
 		"auth.access_ttl":             "10m0s",
@@ -243,6 +249,7 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"typo variable", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABSE_URL=x"}, "unknown variable BAZAAR_DATABSE_URL"},
 		{"bad base domain", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=Shop_Example"}, "http.base_domain"},
 		{"not postgres", []string{"BAZAAR_DATABASE_URL=mysql://x"}, "database.url: must be a postgres:// URL"},
+		{"bulk file over the body limit", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_ONBOARDING_MAX_FILE_BYTES=99999999"}, "onboarding.max_file_bytes: must be 1024 bytes to http.body_limit"},
 		{"public url not http", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=ftp://localhost"}, "http.public_url: must be an http or https URL"},
 		{"public url with a path", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=http://localhost:8080/shops"}, "http.public_url: must be an origin only"},
 		{"public url with credentials", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=http://u:p@localhost"}, "http.public_url: must be an origin only"},

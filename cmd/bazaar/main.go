@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		serveCmd(),
 		migrateCmd(),
 		tenantCmd(),
+		vendorsCmd(),
 		demoCmd(),
 		adminCmd(),
 		configCmd(),

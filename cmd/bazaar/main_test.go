@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -301,5 +302,35 @@ func TestTenantCreateWithOwner(t *testing.T) {
 	}
 	if !strings.HasPrefix(feeds, `[{"url": "https://letzshop.example/owned/fr.csv", "language": "fr"}, {"url": "https://letzshop.example/owned/de.csv"`) {
 		t.Errorf("import configuration: %s (want fr first: the shop's default language)", feeds)
+	}
+}
+
+// TestVendorsImport: `bazaar vendors import` checks the file, reports the bad
+// lines and writes nothing on a dry run; the run onboards the rest; the same
+// file again changes nothing.
+func TestVendorsImport(t *testing.T) {
+	c := newCLI(t)
+	c.ok("migrate")
+	file := filepath.Join(t.TempDir(), "vendors.csv")
+	content := "vendor_name,subdomain,owner_name,owner_email,owner_phone,business_address,business_city,business_postal_code,business_country,letzshop_csv_url,initial_password\n" +
+		"Alpha Shop,alpha-shop,Anna Alpha,anna@alpha.test,,1 rue A,Luxembourg,L-1111,LU,https://letzshop.example/alpha.csv,\n" +
+		"Beta Shop,beta-shop,Ben Beta,ben@beta.test,,2 rue B,Esch,L-4000,LU,,a long initial password\n" +
+		"Bad Shop,Bad_Shop,Bo Bad,not-an-email,,,,,XX,,\n"
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.run("vendors", "import", file, "--dry-run")
+	if err == nil || !strings.Contains(err.Error(), "1 rows are invalid") {
+		t.Fatalf("dry run: err %v\n%s", err, out)
+	}
+	contains(t, out, "line 4 (Bad_Shop): subdomain:", "owner_email:", "business_country:", "3 rows: 2 to create, 0 unchanged, 1 invalid (dry run")
+	if list := c.ok("tenant", "list"); strings.Contains(list, "alpha-shop") {
+		t.Fatalf("the dry run made a vendor:\n%s", list)
+	}
+	contains(t, c.ok("vendors", "import", file), "partially_failed: 3 rows, 2 created, 0 unchanged, 1 failed", "line 4 (Bad_Shop): subdomain:")
+	contains(t, c.ok("tenant", "list"), "alpha-shop", "beta-shop")
+	contains(t, c.ok("vendors", "import", file), "3 rows, 0 created, 2 unchanged, 1 failed")
+	if out := c.ok("vendors", "import", file); strings.Contains(out, "a long initial password") {
+		t.Errorf("the initial password was printed:\n%s", out)
 	}
 }

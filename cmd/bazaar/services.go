@@ -87,7 +87,10 @@ func (a *app) services() (*services, error) {
 		market:   market,
 		audit:    audit.New(a.db),
 		outbox:   mail.NewOutbox(a.db),
-		vendors:  compose.Vendors(a.db, vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting}, tm, market, a.log),
+		vendors: compose.Vendors(a.db, vendor.Options{
+			Links: vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
+			Bulk:  vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
+		}, tm, market, id.Hasher(), a.log),
 	}, nil
 }
 
@@ -123,6 +126,7 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	periodic := svc.market.Register(workers, marketplace.WorkerOptions{
 		Timeout: im.JobTimeout, ScheduleCheck: im.ScheduleCheck, ResumeCheck: im.ResumeCheck, ResumeGrace: im.ResumeGrace,
 	})
+	periodic = append(periodic, svc.vendors.Register(workers, a.cfg.Onboard.ResumeCheck)...)
 	// The producer, the completer, the elector, the maintenance services
 	// and the inserts of requests share it; the jobs' own work uses the
 	// main pool.
@@ -139,6 +143,7 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 		return nil, nil, err
 	}
 	svc.market.UseQueue(marketplace.Queue{Client: client})
+	svc.vendors.UseQueue(vendor.Queue{Client: client})
 	return client, pool, nil
 }
 

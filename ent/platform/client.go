@@ -26,6 +26,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/ent/platform/vendorimport"
+	"github.com/bazaar/bazaar/ent/platform/vendorimportrow"
 
 	stdsql "database/sql"
 
@@ -59,6 +61,10 @@ type Client struct {
 	Vendor *VendorClient
 	// VendorDomain is the client for interacting with the VendorDomain builders.
 	VendorDomain *VendorDomainClient
+	// VendorImport is the client for interacting with the VendorImport builders.
+	VendorImport *VendorImportClient
+	// VendorImportRow is the client for interacting with the VendorImportRow builders.
+	VendorImportRow *VendorImportRowClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -81,6 +87,8 @@ func (c *Client) init() {
 	c.User = NewUserClient(c.config)
 	c.Vendor = NewVendorClient(c.config)
 	c.VendorDomain = NewVendorDomainClient(c.config)
+	c.VendorImport = NewVendorImportClient(c.config)
+	c.VendorImportRow = NewVendorImportRowClient(c.config)
 }
 
 type (
@@ -173,19 +181,21 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEvent:    NewAuditEventClient(cfg),
-		Invitation:    NewInvitationClient(cfg),
-		LoginThrottle: NewLoginThrottleClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		OutboxMail:    NewOutboxMailClient(cfg),
-		PasswordReset: NewPasswordResetClient(cfg),
-		RefreshToken:  NewRefreshTokenClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
-		Vendor:        NewVendorClient(cfg),
-		VendorDomain:  NewVendorDomainClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		AuditEvent:      NewAuditEventClient(cfg),
+		Invitation:      NewInvitationClient(cfg),
+		LoginThrottle:   NewLoginThrottleClient(cfg),
+		Membership:      NewMembershipClient(cfg),
+		OutboxMail:      NewOutboxMailClient(cfg),
+		PasswordReset:   NewPasswordResetClient(cfg),
+		RefreshToken:    NewRefreshTokenClient(cfg),
+		Session:         NewSessionClient(cfg),
+		User:            NewUserClient(cfg),
+		Vendor:          NewVendorClient(cfg),
+		VendorDomain:    NewVendorDomainClient(cfg),
+		VendorImport:    NewVendorImportClient(cfg),
+		VendorImportRow: NewVendorImportRowClient(cfg),
 	}, nil
 }
 
@@ -203,19 +213,21 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEvent:    NewAuditEventClient(cfg),
-		Invitation:    NewInvitationClient(cfg),
-		LoginThrottle: NewLoginThrottleClient(cfg),
-		Membership:    NewMembershipClient(cfg),
-		OutboxMail:    NewOutboxMailClient(cfg),
-		PasswordReset: NewPasswordResetClient(cfg),
-		RefreshToken:  NewRefreshTokenClient(cfg),
-		Session:       NewSessionClient(cfg),
-		User:          NewUserClient(cfg),
-		Vendor:        NewVendorClient(cfg),
-		VendorDomain:  NewVendorDomainClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		AuditEvent:      NewAuditEventClient(cfg),
+		Invitation:      NewInvitationClient(cfg),
+		LoginThrottle:   NewLoginThrottleClient(cfg),
+		Membership:      NewMembershipClient(cfg),
+		OutboxMail:      NewOutboxMailClient(cfg),
+		PasswordReset:   NewPasswordResetClient(cfg),
+		RefreshToken:    NewRefreshTokenClient(cfg),
+		Session:         NewSessionClient(cfg),
+		User:            NewUserClient(cfg),
+		Vendor:          NewVendorClient(cfg),
+		VendorDomain:    NewVendorDomainClient(cfg),
+		VendorImport:    NewVendorImportClient(cfg),
+		VendorImportRow: NewVendorImportRowClient(cfg),
 	}, nil
 }
 
@@ -247,6 +259,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditEvent, c.Invitation, c.LoginThrottle, c.Membership, c.OutboxMail,
 		c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain,
+		c.VendorImport, c.VendorImportRow,
 	} {
 		n.Use(hooks...)
 	}
@@ -258,6 +271,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditEvent, c.Invitation, c.LoginThrottle, c.Membership, c.OutboxMail,
 		c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain,
+		c.VendorImport, c.VendorImportRow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -288,6 +302,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Vendor.mutate(ctx, m)
 	case *VendorDomainMutation:
 		return c.VendorDomain.mutate(ctx, m)
+	case *VendorImportMutation:
+		return c.VendorImport.mutate(ctx, m)
+	case *VendorImportRowMutation:
+		return c.VendorImportRow.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("platform: unknown mutation type %T", m)
 	}
@@ -1984,15 +2002,321 @@ func (c *VendorDomainClient) mutate(ctx context.Context, m *VendorDomainMutation
 	}
 }
 
+// VendorImportClient is a client for the VendorImport schema.
+type VendorImportClient struct {
+	config
+}
+
+// NewVendorImportClient returns a client for the VendorImport from the given config.
+func NewVendorImportClient(c config) *VendorImportClient {
+	return &VendorImportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `vendorimport.Hooks(f(g(h())))`.
+func (c *VendorImportClient) Use(hooks ...Hook) {
+	c.hooks.VendorImport = append(c.hooks.VendorImport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `vendorimport.Intercept(f(g(h())))`.
+func (c *VendorImportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VendorImport = append(c.inters.VendorImport, interceptors...)
+}
+
+// Create returns a builder for creating a VendorImport entity.
+func (c *VendorImportClient) Create() *VendorImportCreate {
+	mutation := newVendorImportMutation(c.config, OpCreate)
+	return &VendorImportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VendorImport entities.
+func (c *VendorImportClient) CreateBulk(builders ...*VendorImportCreate) *VendorImportCreateBulk {
+	return &VendorImportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VendorImportClient) MapCreateBulk(slice any, setFunc func(*VendorImportCreate, int)) *VendorImportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VendorImportCreateBulk{err: fmt.Errorf("calling to VendorImportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VendorImportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VendorImportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VendorImport.
+func (c *VendorImportClient) Update() *VendorImportUpdate {
+	mutation := newVendorImportMutation(c.config, OpUpdate)
+	return &VendorImportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VendorImportClient) UpdateOne(_m *VendorImport) *VendorImportUpdateOne {
+	mutation := newVendorImportMutation(c.config, OpUpdateOne, withVendorImport(_m))
+	return &VendorImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VendorImportClient) UpdateOneID(id int) *VendorImportUpdateOne {
+	mutation := newVendorImportMutation(c.config, OpUpdateOne, withVendorImportID(id))
+	return &VendorImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VendorImport.
+func (c *VendorImportClient) Delete() *VendorImportDelete {
+	mutation := newVendorImportMutation(c.config, OpDelete)
+	return &VendorImportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VendorImportClient) DeleteOne(_m *VendorImport) *VendorImportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VendorImportClient) DeleteOneID(id int) *VendorImportDeleteOne {
+	builder := c.Delete().Where(vendorimport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VendorImportDeleteOne{builder}
+}
+
+// Query returns a query builder for VendorImport.
+func (c *VendorImportClient) Query() *VendorImportQuery {
+	return &VendorImportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVendorImport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VendorImport entity by its id.
+func (c *VendorImportClient) Get(ctx context.Context, id int) (*VendorImport, error) {
+	return c.Query().Where(vendorimport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VendorImportClient) GetX(ctx context.Context, id int) *VendorImport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLines queries the lines edge of a VendorImport.
+func (c *VendorImportClient) QueryLines(_m *VendorImport) *VendorImportRowQuery {
+	query := (&VendorImportRowClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(vendorimport.Table, vendorimport.FieldID, id),
+			sqlgraph.To(vendorimportrow.Table, vendorimportrow.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, vendorimport.LinesTable, vendorimport.LinesColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.VendorImportRow
+		step.Edge.Schema = schemaConfig.VendorImportRow
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *VendorImportClient) Hooks() []Hook {
+	return c.hooks.VendorImport
+}
+
+// Interceptors returns the client interceptors.
+func (c *VendorImportClient) Interceptors() []Interceptor {
+	return c.inters.VendorImport
+}
+
+func (c *VendorImportClient) mutate(ctx context.Context, m *VendorImportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VendorImportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VendorImportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VendorImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VendorImportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("platform: unknown VendorImport mutation op: %q", m.Op())
+	}
+}
+
+// VendorImportRowClient is a client for the VendorImportRow schema.
+type VendorImportRowClient struct {
+	config
+}
+
+// NewVendorImportRowClient returns a client for the VendorImportRow from the given config.
+func NewVendorImportRowClient(c config) *VendorImportRowClient {
+	return &VendorImportRowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `vendorimportrow.Hooks(f(g(h())))`.
+func (c *VendorImportRowClient) Use(hooks ...Hook) {
+	c.hooks.VendorImportRow = append(c.hooks.VendorImportRow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `vendorimportrow.Intercept(f(g(h())))`.
+func (c *VendorImportRowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VendorImportRow = append(c.inters.VendorImportRow, interceptors...)
+}
+
+// Create returns a builder for creating a VendorImportRow entity.
+func (c *VendorImportRowClient) Create() *VendorImportRowCreate {
+	mutation := newVendorImportRowMutation(c.config, OpCreate)
+	return &VendorImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VendorImportRow entities.
+func (c *VendorImportRowClient) CreateBulk(builders ...*VendorImportRowCreate) *VendorImportRowCreateBulk {
+	return &VendorImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VendorImportRowClient) MapCreateBulk(slice any, setFunc func(*VendorImportRowCreate, int)) *VendorImportRowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VendorImportRowCreateBulk{err: fmt.Errorf("calling to VendorImportRowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VendorImportRowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VendorImportRowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VendorImportRow.
+func (c *VendorImportRowClient) Update() *VendorImportRowUpdate {
+	mutation := newVendorImportRowMutation(c.config, OpUpdate)
+	return &VendorImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VendorImportRowClient) UpdateOne(_m *VendorImportRow) *VendorImportRowUpdateOne {
+	mutation := newVendorImportRowMutation(c.config, OpUpdateOne, withVendorImportRow(_m))
+	return &VendorImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VendorImportRowClient) UpdateOneID(id int) *VendorImportRowUpdateOne {
+	mutation := newVendorImportRowMutation(c.config, OpUpdateOne, withVendorImportRowID(id))
+	return &VendorImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VendorImportRow.
+func (c *VendorImportRowClient) Delete() *VendorImportRowDelete {
+	mutation := newVendorImportRowMutation(c.config, OpDelete)
+	return &VendorImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VendorImportRowClient) DeleteOne(_m *VendorImportRow) *VendorImportRowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VendorImportRowClient) DeleteOneID(id int) *VendorImportRowDeleteOne {
+	builder := c.Delete().Where(vendorimportrow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VendorImportRowDeleteOne{builder}
+}
+
+// Query returns a query builder for VendorImportRow.
+func (c *VendorImportRowClient) Query() *VendorImportRowQuery {
+	return &VendorImportRowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVendorImportRow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VendorImportRow entity by its id.
+func (c *VendorImportRowClient) Get(ctx context.Context, id int) (*VendorImportRow, error) {
+	return c.Query().Where(vendorimportrow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VendorImportRowClient) GetX(ctx context.Context, id int) *VendorImportRow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryImport queries the import edge of a VendorImportRow.
+func (c *VendorImportRowClient) QueryImport(_m *VendorImportRow) *VendorImportQuery {
+	query := (&VendorImportClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(vendorimportrow.Table, vendorimportrow.FieldID, id),
+			sqlgraph.To(vendorimport.Table, vendorimport.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, vendorimportrow.ImportTable, vendorimportrow.ImportColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.VendorImport
+		step.Edge.Schema = schemaConfig.VendorImportRow
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *VendorImportRowClient) Hooks() []Hook {
+	return c.hooks.VendorImportRow
+}
+
+// Interceptors returns the client interceptors.
+func (c *VendorImportRowClient) Interceptors() []Interceptor {
+	return c.inters.VendorImportRow
+}
+
+func (c *VendorImportRowClient) mutate(ctx context.Context, m *VendorImportRowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VendorImportRowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VendorImportRowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VendorImportRowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VendorImportRowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("platform: unknown VendorImportRow mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		AuditEvent, Invitation, LoginThrottle, Membership, OutboxMail, PasswordReset,
-		RefreshToken, Session, User, Vendor, VendorDomain []ent.Hook
+		RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
+		VendorImportRow []ent.Hook
 	}
 	inters struct {
 		AuditEvent, Invitation, LoginThrottle, Membership, OutboxMail, PasswordReset,
-		RefreshToken, Session, User, Vendor, VendorDomain []ent.Interceptor
+		RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
+		VendorImportRow []ent.Interceptor
 	}
 )
 

@@ -23,6 +23,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/ent/platform/vendorimport"
+	"github.com/bazaar/bazaar/ent/platform/vendorimportrow"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -83,17 +85,19 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditevent.Table:    auditevent.ValidColumn,
-			invitation.Table:    invitation.ValidColumn,
-			loginthrottle.Table: loginthrottle.ValidColumn,
-			membership.Table:    membership.ValidColumn,
-			outboxmail.Table:    outboxmail.ValidColumn,
-			passwordreset.Table: passwordreset.ValidColumn,
-			refreshtoken.Table:  refreshtoken.ValidColumn,
-			session.Table:       session.ValidColumn,
-			user.Table:          user.ValidColumn,
-			vendor.Table:        vendor.ValidColumn,
-			vendordomain.Table:  vendordomain.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			invitation.Table:      invitation.ValidColumn,
+			loginthrottle.Table:   loginthrottle.ValidColumn,
+			membership.Table:      membership.ValidColumn,
+			outboxmail.Table:      outboxmail.ValidColumn,
+			passwordreset.Table:   passwordreset.ValidColumn,
+			refreshtoken.Table:    refreshtoken.ValidColumn,
+			session.Table:         session.ValidColumn,
+			user.Table:            user.ValidColumn,
+			vendor.Table:          vendor.ValidColumn,
+			vendordomain.Table:    vendordomain.ValidColumn,
+			vendorimport.Table:    vendorimport.ValidColumn,
+			vendorimportrow.Table: vendorimportrow.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

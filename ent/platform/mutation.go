@@ -23,6 +23,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/ent/platform/vendorimport"
+	"github.com/bazaar/bazaar/ent/platform/vendorimportrow"
 )
 
 const (
@@ -34,17 +36,19 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditEvent    = "AuditEvent"
-	TypeInvitation    = "Invitation"
-	TypeLoginThrottle = "LoginThrottle"
-	TypeMembership    = "Membership"
-	TypeOutboxMail    = "OutboxMail"
-	TypePasswordReset = "PasswordReset"
-	TypeRefreshToken  = "RefreshToken"
-	TypeSession       = "Session"
-	TypeUser          = "User"
-	TypeVendor        = "Vendor"
-	TypeVendorDomain  = "VendorDomain"
+	TypeAuditEvent      = "AuditEvent"
+	TypeInvitation      = "Invitation"
+	TypeLoginThrottle   = "LoginThrottle"
+	TypeMembership      = "Membership"
+	TypeOutboxMail      = "OutboxMail"
+	TypePasswordReset   = "PasswordReset"
+	TypeRefreshToken    = "RefreshToken"
+	TypeSession         = "Session"
+	TypeUser            = "User"
+	TypeVendor          = "Vendor"
+	TypeVendorDomain    = "VendorDomain"
+	TypeVendorImport    = "VendorImport"
+	TypeVendorImportRow = "VendorImportRow"
 )
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -10129,4 +10133,2796 @@ func (m *VendorDomainMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown VendorDomain edge %s", name)
+}
+
+// VendorImportMutation represents an operation that mutates the VendorImport nodes in the graph.
+type VendorImportMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_by    *int
+	addcreated_by *int
+	actor_email   *string
+	actor_ip      *string
+	request_id    *string
+	file_name     *string
+	file_sha256   *string
+	status        *vendorimport.Status
+	rows          *int
+	addrows       *int
+	rows_done     *int
+	addrows_done  *int
+	created       *int
+	addcreated    *int
+	unchanged     *int
+	addunchanged  *int
+	failed        *int
+	addfailed     *int
+	created_at    *time.Time
+	started_at    *time.Time
+	finished_at   *time.Time
+	clearedFields map[string]struct{}
+	lines         map[int]struct{}
+	removedlines  map[int]struct{}
+	clearedlines  bool
+	done          bool
+	oldValue      func(context.Context) (*VendorImport, error)
+	predicates    []predicate.VendorImport
+}
+
+var _ ent.Mutation = (*VendorImportMutation)(nil)
+
+// vendorimportOption allows management of the mutation configuration using functional options.
+type vendorimportOption func(*VendorImportMutation)
+
+// newVendorImportMutation creates new mutation for the VendorImport entity.
+func newVendorImportMutation(c config, op Op, opts ...vendorimportOption) *VendorImportMutation {
+	m := &VendorImportMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVendorImport,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVendorImportID sets the ID field of the mutation.
+func withVendorImportID(id int) vendorimportOption {
+	return func(m *VendorImportMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *VendorImport
+		)
+		m.oldValue = func(ctx context.Context) (*VendorImport, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().VendorImport.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVendorImport sets the old VendorImport of the mutation.
+func withVendorImport(node *VendorImport) vendorimportOption {
+	return func(m *VendorImportMutation) {
+		m.oldValue = func(context.Context) (*VendorImport, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VendorImportMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VendorImportMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("platform: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VendorImportMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VendorImportMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().VendorImport.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *VendorImportMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *VendorImportMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldCreatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *VendorImportMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *VendorImportMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *VendorImportMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[vendorimport.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *VendorImportMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[vendorimport.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *VendorImportMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, vendorimport.FieldCreatedBy)
+}
+
+// SetActorEmail sets the "actor_email" field.
+func (m *VendorImportMutation) SetActorEmail(s string) {
+	m.actor_email = &s
+}
+
+// ActorEmail returns the value of the "actor_email" field in the mutation.
+func (m *VendorImportMutation) ActorEmail() (r string, exists bool) {
+	v := m.actor_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorEmail returns the old "actor_email" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldActorEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorEmail: %w", err)
+	}
+	return oldValue.ActorEmail, nil
+}
+
+// ResetActorEmail resets all changes to the "actor_email" field.
+func (m *VendorImportMutation) ResetActorEmail() {
+	m.actor_email = nil
+}
+
+// SetActorIP sets the "actor_ip" field.
+func (m *VendorImportMutation) SetActorIP(s string) {
+	m.actor_ip = &s
+}
+
+// ActorIP returns the value of the "actor_ip" field in the mutation.
+func (m *VendorImportMutation) ActorIP() (r string, exists bool) {
+	v := m.actor_ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorIP returns the old "actor_ip" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldActorIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorIP: %w", err)
+	}
+	return oldValue.ActorIP, nil
+}
+
+// ResetActorIP resets all changes to the "actor_ip" field.
+func (m *VendorImportMutation) ResetActorIP() {
+	m.actor_ip = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *VendorImportMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *VendorImportMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *VendorImportMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetFileName sets the "file_name" field.
+func (m *VendorImportMutation) SetFileName(s string) {
+	m.file_name = &s
+}
+
+// FileName returns the value of the "file_name" field in the mutation.
+func (m *VendorImportMutation) FileName() (r string, exists bool) {
+	v := m.file_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileName returns the old "file_name" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldFileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileName: %w", err)
+	}
+	return oldValue.FileName, nil
+}
+
+// ResetFileName resets all changes to the "file_name" field.
+func (m *VendorImportMutation) ResetFileName() {
+	m.file_name = nil
+}
+
+// SetFileSha256 sets the "file_sha256" field.
+func (m *VendorImportMutation) SetFileSha256(s string) {
+	m.file_sha256 = &s
+}
+
+// FileSha256 returns the value of the "file_sha256" field in the mutation.
+func (m *VendorImportMutation) FileSha256() (r string, exists bool) {
+	v := m.file_sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileSha256 returns the old "file_sha256" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldFileSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileSha256: %w", err)
+	}
+	return oldValue.FileSha256, nil
+}
+
+// ResetFileSha256 resets all changes to the "file_sha256" field.
+func (m *VendorImportMutation) ResetFileSha256() {
+	m.file_sha256 = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *VendorImportMutation) SetStatus(v vendorimport.Status) {
+	m.status = &v
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *VendorImportMutation) Status() (r vendorimport.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldStatus(ctx context.Context) (v vendorimport.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *VendorImportMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetRows sets the "rows" field.
+func (m *VendorImportMutation) SetRows(i int) {
+	m.rows = &i
+	m.addrows = nil
+}
+
+// Rows returns the value of the "rows" field in the mutation.
+func (m *VendorImportMutation) Rows() (r int, exists bool) {
+	v := m.rows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRows returns the old "rows" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldRows(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRows is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRows requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRows: %w", err)
+	}
+	return oldValue.Rows, nil
+}
+
+// AddRows adds i to the "rows" field.
+func (m *VendorImportMutation) AddRows(i int) {
+	if m.addrows != nil {
+		*m.addrows += i
+	} else {
+		m.addrows = &i
+	}
+}
+
+// AddedRows returns the value that was added to the "rows" field in this mutation.
+func (m *VendorImportMutation) AddedRows() (r int, exists bool) {
+	v := m.addrows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRows resets all changes to the "rows" field.
+func (m *VendorImportMutation) ResetRows() {
+	m.rows = nil
+	m.addrows = nil
+}
+
+// SetRowsDone sets the "rows_done" field.
+func (m *VendorImportMutation) SetRowsDone(i int) {
+	m.rows_done = &i
+	m.addrows_done = nil
+}
+
+// RowsDone returns the value of the "rows_done" field in the mutation.
+func (m *VendorImportMutation) RowsDone() (r int, exists bool) {
+	v := m.rows_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRowsDone returns the old "rows_done" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldRowsDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRowsDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRowsDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRowsDone: %w", err)
+	}
+	return oldValue.RowsDone, nil
+}
+
+// AddRowsDone adds i to the "rows_done" field.
+func (m *VendorImportMutation) AddRowsDone(i int) {
+	if m.addrows_done != nil {
+		*m.addrows_done += i
+	} else {
+		m.addrows_done = &i
+	}
+}
+
+// AddedRowsDone returns the value that was added to the "rows_done" field in this mutation.
+func (m *VendorImportMutation) AddedRowsDone() (r int, exists bool) {
+	v := m.addrows_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRowsDone resets all changes to the "rows_done" field.
+func (m *VendorImportMutation) ResetRowsDone() {
+	m.rows_done = nil
+	m.addrows_done = nil
+}
+
+// SetCreated sets the "created" field.
+func (m *VendorImportMutation) SetCreated(i int) {
+	m.created = &i
+	m.addcreated = nil
+}
+
+// Created returns the value of the "created" field in the mutation.
+func (m *VendorImportMutation) Created() (r int, exists bool) {
+	v := m.created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreated returns the old "created" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldCreated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreated: %w", err)
+	}
+	return oldValue.Created, nil
+}
+
+// AddCreated adds i to the "created" field.
+func (m *VendorImportMutation) AddCreated(i int) {
+	if m.addcreated != nil {
+		*m.addcreated += i
+	} else {
+		m.addcreated = &i
+	}
+}
+
+// AddedCreated returns the value that was added to the "created" field in this mutation.
+func (m *VendorImportMutation) AddedCreated() (r int, exists bool) {
+	v := m.addcreated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreated resets all changes to the "created" field.
+func (m *VendorImportMutation) ResetCreated() {
+	m.created = nil
+	m.addcreated = nil
+}
+
+// SetUnchanged sets the "unchanged" field.
+func (m *VendorImportMutation) SetUnchanged(i int) {
+	m.unchanged = &i
+	m.addunchanged = nil
+}
+
+// Unchanged returns the value of the "unchanged" field in the mutation.
+func (m *VendorImportMutation) Unchanged() (r int, exists bool) {
+	v := m.unchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnchanged returns the old "unchanged" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldUnchanged(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnchanged is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnchanged requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnchanged: %w", err)
+	}
+	return oldValue.Unchanged, nil
+}
+
+// AddUnchanged adds i to the "unchanged" field.
+func (m *VendorImportMutation) AddUnchanged(i int) {
+	if m.addunchanged != nil {
+		*m.addunchanged += i
+	} else {
+		m.addunchanged = &i
+	}
+}
+
+// AddedUnchanged returns the value that was added to the "unchanged" field in this mutation.
+func (m *VendorImportMutation) AddedUnchanged() (r int, exists bool) {
+	v := m.addunchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnchanged resets all changes to the "unchanged" field.
+func (m *VendorImportMutation) ResetUnchanged() {
+	m.unchanged = nil
+	m.addunchanged = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *VendorImportMutation) SetFailed(i int) {
+	m.failed = &i
+	m.addfailed = nil
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *VendorImportMutation) Failed() (r int, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// AddFailed adds i to the "failed" field.
+func (m *VendorImportMutation) AddFailed(i int) {
+	if m.addfailed != nil {
+		*m.addfailed += i
+	} else {
+		m.addfailed = &i
+	}
+}
+
+// AddedFailed returns the value that was added to the "failed" field in this mutation.
+func (m *VendorImportMutation) AddedFailed() (r int, exists bool) {
+	v := m.addfailed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *VendorImportMutation) ResetFailed() {
+	m.failed = nil
+	m.addfailed = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *VendorImportMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *VendorImportMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *VendorImportMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *VendorImportMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *VendorImportMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *VendorImportMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[vendorimport.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *VendorImportMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[vendorimport.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *VendorImportMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, vendorimport.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *VendorImportMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *VendorImportMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the VendorImport entity.
+// If the VendorImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *VendorImportMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[vendorimport.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *VendorImportMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[vendorimport.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *VendorImportMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, vendorimport.FieldFinishedAt)
+}
+
+// AddLineIDs adds the "lines" edge to the VendorImportRow entity by ids.
+func (m *VendorImportMutation) AddLineIDs(ids ...int) {
+	if m.lines == nil {
+		m.lines = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.lines[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLines clears the "lines" edge to the VendorImportRow entity.
+func (m *VendorImportMutation) ClearLines() {
+	m.clearedlines = true
+}
+
+// LinesCleared reports if the "lines" edge to the VendorImportRow entity was cleared.
+func (m *VendorImportMutation) LinesCleared() bool {
+	return m.clearedlines
+}
+
+// RemoveLineIDs removes the "lines" edge to the VendorImportRow entity by IDs.
+func (m *VendorImportMutation) RemoveLineIDs(ids ...int) {
+	if m.removedlines == nil {
+		m.removedlines = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.lines, ids[i])
+		m.removedlines[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLines returns the removed IDs of the "lines" edge to the VendorImportRow entity.
+func (m *VendorImportMutation) RemovedLinesIDs() (ids []int) {
+	for id := range m.removedlines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LinesIDs returns the "lines" edge IDs in the mutation.
+func (m *VendorImportMutation) LinesIDs() (ids []int) {
+	for id := range m.lines {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLines resets all changes to the "lines" edge.
+func (m *VendorImportMutation) ResetLines() {
+	m.lines = nil
+	m.clearedlines = false
+	m.removedlines = nil
+}
+
+// Where appends a list predicates to the VendorImportMutation builder.
+func (m *VendorImportMutation) Where(ps ...predicate.VendorImport) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VendorImportMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VendorImportMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.VendorImport, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VendorImportMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VendorImportMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (VendorImport).
+func (m *VendorImportMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VendorImportMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.created_by != nil {
+		fields = append(fields, vendorimport.FieldCreatedBy)
+	}
+	if m.actor_email != nil {
+		fields = append(fields, vendorimport.FieldActorEmail)
+	}
+	if m.actor_ip != nil {
+		fields = append(fields, vendorimport.FieldActorIP)
+	}
+	if m.request_id != nil {
+		fields = append(fields, vendorimport.FieldRequestID)
+	}
+	if m.file_name != nil {
+		fields = append(fields, vendorimport.FieldFileName)
+	}
+	if m.file_sha256 != nil {
+		fields = append(fields, vendorimport.FieldFileSha256)
+	}
+	if m.status != nil {
+		fields = append(fields, vendorimport.FieldStatus)
+	}
+	if m.rows != nil {
+		fields = append(fields, vendorimport.FieldRows)
+	}
+	if m.rows_done != nil {
+		fields = append(fields, vendorimport.FieldRowsDone)
+	}
+	if m.created != nil {
+		fields = append(fields, vendorimport.FieldCreated)
+	}
+	if m.unchanged != nil {
+		fields = append(fields, vendorimport.FieldUnchanged)
+	}
+	if m.failed != nil {
+		fields = append(fields, vendorimport.FieldFailed)
+	}
+	if m.created_at != nil {
+		fields = append(fields, vendorimport.FieldCreatedAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, vendorimport.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, vendorimport.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VendorImportMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		return m.CreatedBy()
+	case vendorimport.FieldActorEmail:
+		return m.ActorEmail()
+	case vendorimport.FieldActorIP:
+		return m.ActorIP()
+	case vendorimport.FieldRequestID:
+		return m.RequestID()
+	case vendorimport.FieldFileName:
+		return m.FileName()
+	case vendorimport.FieldFileSha256:
+		return m.FileSha256()
+	case vendorimport.FieldStatus:
+		return m.Status()
+	case vendorimport.FieldRows:
+		return m.Rows()
+	case vendorimport.FieldRowsDone:
+		return m.RowsDone()
+	case vendorimport.FieldCreated:
+		return m.Created()
+	case vendorimport.FieldUnchanged:
+		return m.Unchanged()
+	case vendorimport.FieldFailed:
+		return m.Failed()
+	case vendorimport.FieldCreatedAt:
+		return m.CreatedAt()
+	case vendorimport.FieldStartedAt:
+		return m.StartedAt()
+	case vendorimport.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VendorImportMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case vendorimport.FieldActorEmail:
+		return m.OldActorEmail(ctx)
+	case vendorimport.FieldActorIP:
+		return m.OldActorIP(ctx)
+	case vendorimport.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case vendorimport.FieldFileName:
+		return m.OldFileName(ctx)
+	case vendorimport.FieldFileSha256:
+		return m.OldFileSha256(ctx)
+	case vendorimport.FieldStatus:
+		return m.OldStatus(ctx)
+	case vendorimport.FieldRows:
+		return m.OldRows(ctx)
+	case vendorimport.FieldRowsDone:
+		return m.OldRowsDone(ctx)
+	case vendorimport.FieldCreated:
+		return m.OldCreated(ctx)
+	case vendorimport.FieldUnchanged:
+		return m.OldUnchanged(ctx)
+	case vendorimport.FieldFailed:
+		return m.OldFailed(ctx)
+	case vendorimport.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case vendorimport.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case vendorimport.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown VendorImport field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorImportMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case vendorimport.FieldActorEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorEmail(v)
+		return nil
+	case vendorimport.FieldActorIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorIP(v)
+		return nil
+	case vendorimport.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case vendorimport.FieldFileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileName(v)
+		return nil
+	case vendorimport.FieldFileSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileSha256(v)
+		return nil
+	case vendorimport.FieldStatus:
+		v, ok := value.(vendorimport.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case vendorimport.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRows(v)
+		return nil
+	case vendorimport.FieldRowsDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRowsDone(v)
+		return nil
+	case vendorimport.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreated(v)
+		return nil
+	case vendorimport.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnchanged(v)
+		return nil
+	case vendorimport.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case vendorimport.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case vendorimport.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case vendorimport.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImport field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VendorImportMutation) AddedFields() []string {
+	var fields []string
+	if m.addcreated_by != nil {
+		fields = append(fields, vendorimport.FieldCreatedBy)
+	}
+	if m.addrows != nil {
+		fields = append(fields, vendorimport.FieldRows)
+	}
+	if m.addrows_done != nil {
+		fields = append(fields, vendorimport.FieldRowsDone)
+	}
+	if m.addcreated != nil {
+		fields = append(fields, vendorimport.FieldCreated)
+	}
+	if m.addunchanged != nil {
+		fields = append(fields, vendorimport.FieldUnchanged)
+	}
+	if m.addfailed != nil {
+		fields = append(fields, vendorimport.FieldFailed)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VendorImportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	case vendorimport.FieldRows:
+		return m.AddedRows()
+	case vendorimport.FieldRowsDone:
+		return m.AddedRowsDone()
+	case vendorimport.FieldCreated:
+		return m.AddedCreated()
+	case vendorimport.FieldUnchanged:
+		return m.AddedUnchanged()
+	case vendorimport.FieldFailed:
+		return m.AddedFailed()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorImportMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	case vendorimport.FieldRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRows(v)
+		return nil
+	case vendorimport.FieldRowsDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRowsDone(v)
+		return nil
+	case vendorimport.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreated(v)
+		return nil
+	case vendorimport.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnchanged(v)
+		return nil
+	case vendorimport.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImport numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VendorImportMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(vendorimport.FieldCreatedBy) {
+		fields = append(fields, vendorimport.FieldCreatedBy)
+	}
+	if m.FieldCleared(vendorimport.FieldStartedAt) {
+		fields = append(fields, vendorimport.FieldStartedAt)
+	}
+	if m.FieldCleared(vendorimport.FieldFinishedAt) {
+		fields = append(fields, vendorimport.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VendorImportMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VendorImportMutation) ClearField(name string) error {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case vendorimport.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case vendorimport.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImport nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VendorImportMutation) ResetField(name string) error {
+	switch name {
+	case vendorimport.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case vendorimport.FieldActorEmail:
+		m.ResetActorEmail()
+		return nil
+	case vendorimport.FieldActorIP:
+		m.ResetActorIP()
+		return nil
+	case vendorimport.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case vendorimport.FieldFileName:
+		m.ResetFileName()
+		return nil
+	case vendorimport.FieldFileSha256:
+		m.ResetFileSha256()
+		return nil
+	case vendorimport.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case vendorimport.FieldRows:
+		m.ResetRows()
+		return nil
+	case vendorimport.FieldRowsDone:
+		m.ResetRowsDone()
+		return nil
+	case vendorimport.FieldCreated:
+		m.ResetCreated()
+		return nil
+	case vendorimport.FieldUnchanged:
+		m.ResetUnchanged()
+		return nil
+	case vendorimport.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case vendorimport.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case vendorimport.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case vendorimport.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImport field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VendorImportMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.lines != nil {
+		edges = append(edges, vendorimport.EdgeLines)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VendorImportMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case vendorimport.EdgeLines:
+		ids := make([]ent.Value, 0, len(m.lines))
+		for id := range m.lines {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VendorImportMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedlines != nil {
+		edges = append(edges, vendorimport.EdgeLines)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VendorImportMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case vendorimport.EdgeLines:
+		ids := make([]ent.Value, 0, len(m.removedlines))
+		for id := range m.removedlines {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VendorImportMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedlines {
+		edges = append(edges, vendorimport.EdgeLines)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VendorImportMutation) EdgeCleared(name string) bool {
+	switch name {
+	case vendorimport.EdgeLines:
+		return m.clearedlines
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VendorImportMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown VendorImport unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VendorImportMutation) ResetEdge(name string) error {
+	switch name {
+	case vendorimport.EdgeLines:
+		m.ResetLines()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImport edge %s", name)
+}
+
+// VendorImportRowMutation represents an operation that mutates the VendorImportRow nodes in the graph.
+type VendorImportRowMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	line                 *int
+	addline              *int
+	vendor_name          *string
+	subdomain            *string
+	owner_name           *string
+	owner_email          *string
+	owner_phone          *string
+	business_address     *string
+	business_city        *string
+	business_postal_code *string
+	business_country     *string
+	letzshop_csv_url     *string
+	password_hash        *string
+	outcome              *vendorimportrow.Outcome
+	reason               *string
+	vendor_id            *int
+	addvendor_id         *int
+	done_at              *time.Time
+	clearedFields        map[string]struct{}
+	_import              *int
+	cleared_import       bool
+	done                 bool
+	oldValue             func(context.Context) (*VendorImportRow, error)
+	predicates           []predicate.VendorImportRow
+}
+
+var _ ent.Mutation = (*VendorImportRowMutation)(nil)
+
+// vendorimportrowOption allows management of the mutation configuration using functional options.
+type vendorimportrowOption func(*VendorImportRowMutation)
+
+// newVendorImportRowMutation creates new mutation for the VendorImportRow entity.
+func newVendorImportRowMutation(c config, op Op, opts ...vendorimportrowOption) *VendorImportRowMutation {
+	m := &VendorImportRowMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVendorImportRow,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVendorImportRowID sets the ID field of the mutation.
+func withVendorImportRowID(id int) vendorimportrowOption {
+	return func(m *VendorImportRowMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *VendorImportRow
+		)
+		m.oldValue = func(ctx context.Context) (*VendorImportRow, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().VendorImportRow.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVendorImportRow sets the old VendorImportRow of the mutation.
+func withVendorImportRow(node *VendorImportRow) vendorimportrowOption {
+	return func(m *VendorImportRowMutation) {
+		m.oldValue = func(context.Context) (*VendorImportRow, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VendorImportRowMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VendorImportRowMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("platform: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VendorImportRowMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VendorImportRowMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().VendorImportRow.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetImportID sets the "import_id" field.
+func (m *VendorImportRowMutation) SetImportID(i int) {
+	m._import = &i
+}
+
+// ImportID returns the value of the "import_id" field in the mutation.
+func (m *VendorImportRowMutation) ImportID() (r int, exists bool) {
+	v := m._import
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportID returns the old "import_id" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldImportID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportID: %w", err)
+	}
+	return oldValue.ImportID, nil
+}
+
+// ResetImportID resets all changes to the "import_id" field.
+func (m *VendorImportRowMutation) ResetImportID() {
+	m._import = nil
+}
+
+// SetLine sets the "line" field.
+func (m *VendorImportRowMutation) SetLine(i int) {
+	m.line = &i
+	m.addline = nil
+}
+
+// Line returns the value of the "line" field in the mutation.
+func (m *VendorImportRowMutation) Line() (r int, exists bool) {
+	v := m.line
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLine returns the old "line" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldLine(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLine is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLine requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLine: %w", err)
+	}
+	return oldValue.Line, nil
+}
+
+// AddLine adds i to the "line" field.
+func (m *VendorImportRowMutation) AddLine(i int) {
+	if m.addline != nil {
+		*m.addline += i
+	} else {
+		m.addline = &i
+	}
+}
+
+// AddedLine returns the value that was added to the "line" field in this mutation.
+func (m *VendorImportRowMutation) AddedLine() (r int, exists bool) {
+	v := m.addline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLine resets all changes to the "line" field.
+func (m *VendorImportRowMutation) ResetLine() {
+	m.line = nil
+	m.addline = nil
+}
+
+// SetVendorName sets the "vendor_name" field.
+func (m *VendorImportRowMutation) SetVendorName(s string) {
+	m.vendor_name = &s
+}
+
+// VendorName returns the value of the "vendor_name" field in the mutation.
+func (m *VendorImportRowMutation) VendorName() (r string, exists bool) {
+	v := m.vendor_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendorName returns the old "vendor_name" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldVendorName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendorName: %w", err)
+	}
+	return oldValue.VendorName, nil
+}
+
+// ResetVendorName resets all changes to the "vendor_name" field.
+func (m *VendorImportRowMutation) ResetVendorName() {
+	m.vendor_name = nil
+}
+
+// SetSubdomain sets the "subdomain" field.
+func (m *VendorImportRowMutation) SetSubdomain(s string) {
+	m.subdomain = &s
+}
+
+// Subdomain returns the value of the "subdomain" field in the mutation.
+func (m *VendorImportRowMutation) Subdomain() (r string, exists bool) {
+	v := m.subdomain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubdomain returns the old "subdomain" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldSubdomain(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubdomain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubdomain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubdomain: %w", err)
+	}
+	return oldValue.Subdomain, nil
+}
+
+// ResetSubdomain resets all changes to the "subdomain" field.
+func (m *VendorImportRowMutation) ResetSubdomain() {
+	m.subdomain = nil
+}
+
+// SetOwnerName sets the "owner_name" field.
+func (m *VendorImportRowMutation) SetOwnerName(s string) {
+	m.owner_name = &s
+}
+
+// OwnerName returns the value of the "owner_name" field in the mutation.
+func (m *VendorImportRowMutation) OwnerName() (r string, exists bool) {
+	v := m.owner_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerName returns the old "owner_name" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldOwnerName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerName: %w", err)
+	}
+	return oldValue.OwnerName, nil
+}
+
+// ResetOwnerName resets all changes to the "owner_name" field.
+func (m *VendorImportRowMutation) ResetOwnerName() {
+	m.owner_name = nil
+}
+
+// SetOwnerEmail sets the "owner_email" field.
+func (m *VendorImportRowMutation) SetOwnerEmail(s string) {
+	m.owner_email = &s
+}
+
+// OwnerEmail returns the value of the "owner_email" field in the mutation.
+func (m *VendorImportRowMutation) OwnerEmail() (r string, exists bool) {
+	v := m.owner_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerEmail returns the old "owner_email" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldOwnerEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerEmail: %w", err)
+	}
+	return oldValue.OwnerEmail, nil
+}
+
+// ResetOwnerEmail resets all changes to the "owner_email" field.
+func (m *VendorImportRowMutation) ResetOwnerEmail() {
+	m.owner_email = nil
+}
+
+// SetOwnerPhone sets the "owner_phone" field.
+func (m *VendorImportRowMutation) SetOwnerPhone(s string) {
+	m.owner_phone = &s
+}
+
+// OwnerPhone returns the value of the "owner_phone" field in the mutation.
+func (m *VendorImportRowMutation) OwnerPhone() (r string, exists bool) {
+	v := m.owner_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwnerPhone returns the old "owner_phone" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldOwnerPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwnerPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwnerPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwnerPhone: %w", err)
+	}
+	return oldValue.OwnerPhone, nil
+}
+
+// ResetOwnerPhone resets all changes to the "owner_phone" field.
+func (m *VendorImportRowMutation) ResetOwnerPhone() {
+	m.owner_phone = nil
+}
+
+// SetBusinessAddress sets the "business_address" field.
+func (m *VendorImportRowMutation) SetBusinessAddress(s string) {
+	m.business_address = &s
+}
+
+// BusinessAddress returns the value of the "business_address" field in the mutation.
+func (m *VendorImportRowMutation) BusinessAddress() (r string, exists bool) {
+	v := m.business_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBusinessAddress returns the old "business_address" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldBusinessAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBusinessAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBusinessAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBusinessAddress: %w", err)
+	}
+	return oldValue.BusinessAddress, nil
+}
+
+// ResetBusinessAddress resets all changes to the "business_address" field.
+func (m *VendorImportRowMutation) ResetBusinessAddress() {
+	m.business_address = nil
+}
+
+// SetBusinessCity sets the "business_city" field.
+func (m *VendorImportRowMutation) SetBusinessCity(s string) {
+	m.business_city = &s
+}
+
+// BusinessCity returns the value of the "business_city" field in the mutation.
+func (m *VendorImportRowMutation) BusinessCity() (r string, exists bool) {
+	v := m.business_city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBusinessCity returns the old "business_city" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldBusinessCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBusinessCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBusinessCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBusinessCity: %w", err)
+	}
+	return oldValue.BusinessCity, nil
+}
+
+// ResetBusinessCity resets all changes to the "business_city" field.
+func (m *VendorImportRowMutation) ResetBusinessCity() {
+	m.business_city = nil
+}
+
+// SetBusinessPostalCode sets the "business_postal_code" field.
+func (m *VendorImportRowMutation) SetBusinessPostalCode(s string) {
+	m.business_postal_code = &s
+}
+
+// BusinessPostalCode returns the value of the "business_postal_code" field in the mutation.
+func (m *VendorImportRowMutation) BusinessPostalCode() (r string, exists bool) {
+	v := m.business_postal_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBusinessPostalCode returns the old "business_postal_code" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldBusinessPostalCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBusinessPostalCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBusinessPostalCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBusinessPostalCode: %w", err)
+	}
+	return oldValue.BusinessPostalCode, nil
+}
+
+// ResetBusinessPostalCode resets all changes to the "business_postal_code" field.
+func (m *VendorImportRowMutation) ResetBusinessPostalCode() {
+	m.business_postal_code = nil
+}
+
+// SetBusinessCountry sets the "business_country" field.
+func (m *VendorImportRowMutation) SetBusinessCountry(s string) {
+	m.business_country = &s
+}
+
+// BusinessCountry returns the value of the "business_country" field in the mutation.
+func (m *VendorImportRowMutation) BusinessCountry() (r string, exists bool) {
+	v := m.business_country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBusinessCountry returns the old "business_country" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldBusinessCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBusinessCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBusinessCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBusinessCountry: %w", err)
+	}
+	return oldValue.BusinessCountry, nil
+}
+
+// ResetBusinessCountry resets all changes to the "business_country" field.
+func (m *VendorImportRowMutation) ResetBusinessCountry() {
+	m.business_country = nil
+}
+
+// SetLetzshopCsvURL sets the "letzshop_csv_url" field.
+func (m *VendorImportRowMutation) SetLetzshopCsvURL(s string) {
+	m.letzshop_csv_url = &s
+}
+
+// LetzshopCsvURL returns the value of the "letzshop_csv_url" field in the mutation.
+func (m *VendorImportRowMutation) LetzshopCsvURL() (r string, exists bool) {
+	v := m.letzshop_csv_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLetzshopCsvURL returns the old "letzshop_csv_url" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldLetzshopCsvURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLetzshopCsvURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLetzshopCsvURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLetzshopCsvURL: %w", err)
+	}
+	return oldValue.LetzshopCsvURL, nil
+}
+
+// ResetLetzshopCsvURL resets all changes to the "letzshop_csv_url" field.
+func (m *VendorImportRowMutation) ResetLetzshopCsvURL() {
+	m.letzshop_csv_url = nil
+}
+
+// SetPasswordHash sets the "password_hash" field.
+func (m *VendorImportRowMutation) SetPasswordHash(s string) {
+	m.password_hash = &s
+}
+
+// PasswordHash returns the value of the "password_hash" field in the mutation.
+func (m *VendorImportRowMutation) PasswordHash() (r string, exists bool) {
+	v := m.password_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordHash returns the old "password_hash" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldPasswordHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordHash: %w", err)
+	}
+	return oldValue.PasswordHash, nil
+}
+
+// ResetPasswordHash resets all changes to the "password_hash" field.
+func (m *VendorImportRowMutation) ResetPasswordHash() {
+	m.password_hash = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *VendorImportRowMutation) SetOutcome(v vendorimportrow.Outcome) {
+	m.outcome = &v
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *VendorImportRowMutation) Outcome() (r vendorimportrow.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldOutcome(ctx context.Context) (v vendorimportrow.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *VendorImportRowMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *VendorImportRowMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *VendorImportRowMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *VendorImportRowMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetVendorID sets the "vendor_id" field.
+func (m *VendorImportRowMutation) SetVendorID(i int) {
+	m.vendor_id = &i
+	m.addvendor_id = nil
+}
+
+// VendorID returns the value of the "vendor_id" field in the mutation.
+func (m *VendorImportRowMutation) VendorID() (r int, exists bool) {
+	v := m.vendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendorID returns the old "vendor_id" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldVendorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendorID: %w", err)
+	}
+	return oldValue.VendorID, nil
+}
+
+// AddVendorID adds i to the "vendor_id" field.
+func (m *VendorImportRowMutation) AddVendorID(i int) {
+	if m.addvendor_id != nil {
+		*m.addvendor_id += i
+	} else {
+		m.addvendor_id = &i
+	}
+}
+
+// AddedVendorID returns the value that was added to the "vendor_id" field in this mutation.
+func (m *VendorImportRowMutation) AddedVendorID() (r int, exists bool) {
+	v := m.addvendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVendorID clears the value of the "vendor_id" field.
+func (m *VendorImportRowMutation) ClearVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	m.clearedFields[vendorimportrow.FieldVendorID] = struct{}{}
+}
+
+// VendorIDCleared returns if the "vendor_id" field was cleared in this mutation.
+func (m *VendorImportRowMutation) VendorIDCleared() bool {
+	_, ok := m.clearedFields[vendorimportrow.FieldVendorID]
+	return ok
+}
+
+// ResetVendorID resets all changes to the "vendor_id" field.
+func (m *VendorImportRowMutation) ResetVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	delete(m.clearedFields, vendorimportrow.FieldVendorID)
+}
+
+// SetDoneAt sets the "done_at" field.
+func (m *VendorImportRowMutation) SetDoneAt(t time.Time) {
+	m.done_at = &t
+}
+
+// DoneAt returns the value of the "done_at" field in the mutation.
+func (m *VendorImportRowMutation) DoneAt() (r time.Time, exists bool) {
+	v := m.done_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDoneAt returns the old "done_at" field's value of the VendorImportRow entity.
+// If the VendorImportRow object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorImportRowMutation) OldDoneAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDoneAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDoneAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDoneAt: %w", err)
+	}
+	return oldValue.DoneAt, nil
+}
+
+// ClearDoneAt clears the value of the "done_at" field.
+func (m *VendorImportRowMutation) ClearDoneAt() {
+	m.done_at = nil
+	m.clearedFields[vendorimportrow.FieldDoneAt] = struct{}{}
+}
+
+// DoneAtCleared returns if the "done_at" field was cleared in this mutation.
+func (m *VendorImportRowMutation) DoneAtCleared() bool {
+	_, ok := m.clearedFields[vendorimportrow.FieldDoneAt]
+	return ok
+}
+
+// ResetDoneAt resets all changes to the "done_at" field.
+func (m *VendorImportRowMutation) ResetDoneAt() {
+	m.done_at = nil
+	delete(m.clearedFields, vendorimportrow.FieldDoneAt)
+}
+
+// ClearImport clears the "import" edge to the VendorImport entity.
+func (m *VendorImportRowMutation) ClearImport() {
+	m.cleared_import = true
+	m.clearedFields[vendorimportrow.FieldImportID] = struct{}{}
+}
+
+// ImportCleared reports if the "import" edge to the VendorImport entity was cleared.
+func (m *VendorImportRowMutation) ImportCleared() bool {
+	return m.cleared_import
+}
+
+// ImportIDs returns the "import" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ImportID instead. It exists only for internal usage by the builders.
+func (m *VendorImportRowMutation) ImportIDs() (ids []int) {
+	if id := m._import; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetImport resets all changes to the "import" edge.
+func (m *VendorImportRowMutation) ResetImport() {
+	m._import = nil
+	m.cleared_import = false
+}
+
+// Where appends a list predicates to the VendorImportRowMutation builder.
+func (m *VendorImportRowMutation) Where(ps ...predicate.VendorImportRow) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VendorImportRowMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VendorImportRowMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.VendorImportRow, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VendorImportRowMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VendorImportRowMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (VendorImportRow).
+func (m *VendorImportRowMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VendorImportRowMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m._import != nil {
+		fields = append(fields, vendorimportrow.FieldImportID)
+	}
+	if m.line != nil {
+		fields = append(fields, vendorimportrow.FieldLine)
+	}
+	if m.vendor_name != nil {
+		fields = append(fields, vendorimportrow.FieldVendorName)
+	}
+	if m.subdomain != nil {
+		fields = append(fields, vendorimportrow.FieldSubdomain)
+	}
+	if m.owner_name != nil {
+		fields = append(fields, vendorimportrow.FieldOwnerName)
+	}
+	if m.owner_email != nil {
+		fields = append(fields, vendorimportrow.FieldOwnerEmail)
+	}
+	if m.owner_phone != nil {
+		fields = append(fields, vendorimportrow.FieldOwnerPhone)
+	}
+	if m.business_address != nil {
+		fields = append(fields, vendorimportrow.FieldBusinessAddress)
+	}
+	if m.business_city != nil {
+		fields = append(fields, vendorimportrow.FieldBusinessCity)
+	}
+	if m.business_postal_code != nil {
+		fields = append(fields, vendorimportrow.FieldBusinessPostalCode)
+	}
+	if m.business_country != nil {
+		fields = append(fields, vendorimportrow.FieldBusinessCountry)
+	}
+	if m.letzshop_csv_url != nil {
+		fields = append(fields, vendorimportrow.FieldLetzshopCsvURL)
+	}
+	if m.password_hash != nil {
+		fields = append(fields, vendorimportrow.FieldPasswordHash)
+	}
+	if m.outcome != nil {
+		fields = append(fields, vendorimportrow.FieldOutcome)
+	}
+	if m.reason != nil {
+		fields = append(fields, vendorimportrow.FieldReason)
+	}
+	if m.vendor_id != nil {
+		fields = append(fields, vendorimportrow.FieldVendorID)
+	}
+	if m.done_at != nil {
+		fields = append(fields, vendorimportrow.FieldDoneAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VendorImportRowMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case vendorimportrow.FieldImportID:
+		return m.ImportID()
+	case vendorimportrow.FieldLine:
+		return m.Line()
+	case vendorimportrow.FieldVendorName:
+		return m.VendorName()
+	case vendorimportrow.FieldSubdomain:
+		return m.Subdomain()
+	case vendorimportrow.FieldOwnerName:
+		return m.OwnerName()
+	case vendorimportrow.FieldOwnerEmail:
+		return m.OwnerEmail()
+	case vendorimportrow.FieldOwnerPhone:
+		return m.OwnerPhone()
+	case vendorimportrow.FieldBusinessAddress:
+		return m.BusinessAddress()
+	case vendorimportrow.FieldBusinessCity:
+		return m.BusinessCity()
+	case vendorimportrow.FieldBusinessPostalCode:
+		return m.BusinessPostalCode()
+	case vendorimportrow.FieldBusinessCountry:
+		return m.BusinessCountry()
+	case vendorimportrow.FieldLetzshopCsvURL:
+		return m.LetzshopCsvURL()
+	case vendorimportrow.FieldPasswordHash:
+		return m.PasswordHash()
+	case vendorimportrow.FieldOutcome:
+		return m.Outcome()
+	case vendorimportrow.FieldReason:
+		return m.Reason()
+	case vendorimportrow.FieldVendorID:
+		return m.VendorID()
+	case vendorimportrow.FieldDoneAt:
+		return m.DoneAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VendorImportRowMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case vendorimportrow.FieldImportID:
+		return m.OldImportID(ctx)
+	case vendorimportrow.FieldLine:
+		return m.OldLine(ctx)
+	case vendorimportrow.FieldVendorName:
+		return m.OldVendorName(ctx)
+	case vendorimportrow.FieldSubdomain:
+		return m.OldSubdomain(ctx)
+	case vendorimportrow.FieldOwnerName:
+		return m.OldOwnerName(ctx)
+	case vendorimportrow.FieldOwnerEmail:
+		return m.OldOwnerEmail(ctx)
+	case vendorimportrow.FieldOwnerPhone:
+		return m.OldOwnerPhone(ctx)
+	case vendorimportrow.FieldBusinessAddress:
+		return m.OldBusinessAddress(ctx)
+	case vendorimportrow.FieldBusinessCity:
+		return m.OldBusinessCity(ctx)
+	case vendorimportrow.FieldBusinessPostalCode:
+		return m.OldBusinessPostalCode(ctx)
+	case vendorimportrow.FieldBusinessCountry:
+		return m.OldBusinessCountry(ctx)
+	case vendorimportrow.FieldLetzshopCsvURL:
+		return m.OldLetzshopCsvURL(ctx)
+	case vendorimportrow.FieldPasswordHash:
+		return m.OldPasswordHash(ctx)
+	case vendorimportrow.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case vendorimportrow.FieldReason:
+		return m.OldReason(ctx)
+	case vendorimportrow.FieldVendorID:
+		return m.OldVendorID(ctx)
+	case vendorimportrow.FieldDoneAt:
+		return m.OldDoneAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown VendorImportRow field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorImportRowMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case vendorimportrow.FieldImportID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportID(v)
+		return nil
+	case vendorimportrow.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLine(v)
+		return nil
+	case vendorimportrow.FieldVendorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendorName(v)
+		return nil
+	case vendorimportrow.FieldSubdomain:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubdomain(v)
+		return nil
+	case vendorimportrow.FieldOwnerName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerName(v)
+		return nil
+	case vendorimportrow.FieldOwnerEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerEmail(v)
+		return nil
+	case vendorimportrow.FieldOwnerPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwnerPhone(v)
+		return nil
+	case vendorimportrow.FieldBusinessAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBusinessAddress(v)
+		return nil
+	case vendorimportrow.FieldBusinessCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBusinessCity(v)
+		return nil
+	case vendorimportrow.FieldBusinessPostalCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBusinessPostalCode(v)
+		return nil
+	case vendorimportrow.FieldBusinessCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBusinessCountry(v)
+		return nil
+	case vendorimportrow.FieldLetzshopCsvURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLetzshopCsvURL(v)
+		return nil
+	case vendorimportrow.FieldPasswordHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordHash(v)
+		return nil
+	case vendorimportrow.FieldOutcome:
+		v, ok := value.(vendorimportrow.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case vendorimportrow.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case vendorimportrow.FieldVendorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendorID(v)
+		return nil
+	case vendorimportrow.FieldDoneAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDoneAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VendorImportRowMutation) AddedFields() []string {
+	var fields []string
+	if m.addline != nil {
+		fields = append(fields, vendorimportrow.FieldLine)
+	}
+	if m.addvendor_id != nil {
+		fields = append(fields, vendorimportrow.FieldVendorID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VendorImportRowMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case vendorimportrow.FieldLine:
+		return m.AddedLine()
+	case vendorimportrow.FieldVendorID:
+		return m.AddedVendorID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VendorImportRowMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case vendorimportrow.FieldLine:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLine(v)
+		return nil
+	case vendorimportrow.FieldVendorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVendorID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VendorImportRowMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(vendorimportrow.FieldVendorID) {
+		fields = append(fields, vendorimportrow.FieldVendorID)
+	}
+	if m.FieldCleared(vendorimportrow.FieldDoneAt) {
+		fields = append(fields, vendorimportrow.FieldDoneAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VendorImportRowMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VendorImportRowMutation) ClearField(name string) error {
+	switch name {
+	case vendorimportrow.FieldVendorID:
+		m.ClearVendorID()
+		return nil
+	case vendorimportrow.FieldDoneAt:
+		m.ClearDoneAt()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VendorImportRowMutation) ResetField(name string) error {
+	switch name {
+	case vendorimportrow.FieldImportID:
+		m.ResetImportID()
+		return nil
+	case vendorimportrow.FieldLine:
+		m.ResetLine()
+		return nil
+	case vendorimportrow.FieldVendorName:
+		m.ResetVendorName()
+		return nil
+	case vendorimportrow.FieldSubdomain:
+		m.ResetSubdomain()
+		return nil
+	case vendorimportrow.FieldOwnerName:
+		m.ResetOwnerName()
+		return nil
+	case vendorimportrow.FieldOwnerEmail:
+		m.ResetOwnerEmail()
+		return nil
+	case vendorimportrow.FieldOwnerPhone:
+		m.ResetOwnerPhone()
+		return nil
+	case vendorimportrow.FieldBusinessAddress:
+		m.ResetBusinessAddress()
+		return nil
+	case vendorimportrow.FieldBusinessCity:
+		m.ResetBusinessCity()
+		return nil
+	case vendorimportrow.FieldBusinessPostalCode:
+		m.ResetBusinessPostalCode()
+		return nil
+	case vendorimportrow.FieldBusinessCountry:
+		m.ResetBusinessCountry()
+		return nil
+	case vendorimportrow.FieldLetzshopCsvURL:
+		m.ResetLetzshopCsvURL()
+		return nil
+	case vendorimportrow.FieldPasswordHash:
+		m.ResetPasswordHash()
+		return nil
+	case vendorimportrow.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case vendorimportrow.FieldReason:
+		m.ResetReason()
+		return nil
+	case vendorimportrow.FieldVendorID:
+		m.ResetVendorID()
+		return nil
+	case vendorimportrow.FieldDoneAt:
+		m.ResetDoneAt()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VendorImportRowMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m._import != nil {
+		edges = append(edges, vendorimportrow.EdgeImport)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VendorImportRowMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case vendorimportrow.EdgeImport:
+		if id := m._import; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VendorImportRowMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VendorImportRowMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VendorImportRowMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleared_import {
+		edges = append(edges, vendorimportrow.EdgeImport)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VendorImportRowMutation) EdgeCleared(name string) bool {
+	switch name {
+	case vendorimportrow.EdgeImport:
+		return m.cleared_import
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VendorImportRowMutation) ClearEdge(name string) error {
+	switch name {
+	case vendorimportrow.EdgeImport:
+		m.ClearImport()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VendorImportRowMutation) ResetEdge(name string) error {
+	switch name {
+	case vendorimportrow.EdgeImport:
+		m.ResetImport()
+		return nil
+	}
+	return fmt.Errorf("unknown VendorImportRow edge %s", name)
 }

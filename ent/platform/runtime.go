@@ -17,6 +17,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/user"
 	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
+	"github.com/bazaar/bazaar/ent/platform/vendorimport"
+	"github.com/bazaar/bazaar/ent/platform/vendorimportrow"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -442,4 +444,130 @@ func init() {
 	vendordomainDescCreatedAt := vendordomainFields[4].Descriptor()
 	// vendordomain.DefaultCreatedAt holds the default value on creation for the created_at field.
 	vendordomain.DefaultCreatedAt = vendordomainDescCreatedAt.Default.(func() time.Time)
+	vendorimportFields := schema.VendorImport{}.Fields()
+	_ = vendorimportFields
+	// vendorimportDescActorEmail is the schema descriptor for actor_email field.
+	vendorimportDescActorEmail := vendorimportFields[1].Descriptor()
+	// vendorimport.DefaultActorEmail holds the default value on creation for the actor_email field.
+	vendorimport.DefaultActorEmail = vendorimportDescActorEmail.Default.(string)
+	// vendorimport.ActorEmailValidator is a validator for the "actor_email" field. It is called by the builders before save.
+	vendorimport.ActorEmailValidator = vendorimportDescActorEmail.Validators[0].(func(string) error)
+	// vendorimportDescActorIP is the schema descriptor for actor_ip field.
+	vendorimportDescActorIP := vendorimportFields[2].Descriptor()
+	// vendorimport.DefaultActorIP holds the default value on creation for the actor_ip field.
+	vendorimport.DefaultActorIP = vendorimportDescActorIP.Default.(string)
+	// vendorimport.ActorIPValidator is a validator for the "actor_ip" field. It is called by the builders before save.
+	vendorimport.ActorIPValidator = vendorimportDescActorIP.Validators[0].(func(string) error)
+	// vendorimportDescRequestID is the schema descriptor for request_id field.
+	vendorimportDescRequestID := vendorimportFields[3].Descriptor()
+	// vendorimport.DefaultRequestID holds the default value on creation for the request_id field.
+	vendorimport.DefaultRequestID = vendorimportDescRequestID.Default.(string)
+	// vendorimport.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	vendorimport.RequestIDValidator = vendorimportDescRequestID.Validators[0].(func(string) error)
+	// vendorimportDescFileName is the schema descriptor for file_name field.
+	vendorimportDescFileName := vendorimportFields[4].Descriptor()
+	// vendorimport.DefaultFileName holds the default value on creation for the file_name field.
+	vendorimport.DefaultFileName = vendorimportDescFileName.Default.(string)
+	// vendorimport.FileNameValidator is a validator for the "file_name" field. It is called by the builders before save.
+	vendorimport.FileNameValidator = vendorimportDescFileName.Validators[0].(func(string) error)
+	// vendorimportDescFileSha256 is the schema descriptor for file_sha256 field.
+	vendorimportDescFileSha256 := vendorimportFields[5].Descriptor()
+	// vendorimport.FileSha256Validator is a validator for the "file_sha256" field. It is called by the builders before save.
+	vendorimport.FileSha256Validator = vendorimportDescFileSha256.Validators[0].(func(string) error)
+	// vendorimportDescRows is the schema descriptor for rows field.
+	vendorimportDescRows := vendorimportFields[7].Descriptor()
+	// vendorimport.DefaultRows holds the default value on creation for the rows field.
+	vendorimport.DefaultRows = vendorimportDescRows.Default.(int)
+	// vendorimportDescRowsDone is the schema descriptor for rows_done field.
+	vendorimportDescRowsDone := vendorimportFields[8].Descriptor()
+	// vendorimport.DefaultRowsDone holds the default value on creation for the rows_done field.
+	vendorimport.DefaultRowsDone = vendorimportDescRowsDone.Default.(int)
+	// vendorimportDescCreated is the schema descriptor for created field.
+	vendorimportDescCreated := vendorimportFields[9].Descriptor()
+	// vendorimport.DefaultCreated holds the default value on creation for the created field.
+	vendorimport.DefaultCreated = vendorimportDescCreated.Default.(int)
+	// vendorimportDescUnchanged is the schema descriptor for unchanged field.
+	vendorimportDescUnchanged := vendorimportFields[10].Descriptor()
+	// vendorimport.DefaultUnchanged holds the default value on creation for the unchanged field.
+	vendorimport.DefaultUnchanged = vendorimportDescUnchanged.Default.(int)
+	// vendorimportDescFailed is the schema descriptor for failed field.
+	vendorimportDescFailed := vendorimportFields[11].Descriptor()
+	// vendorimport.DefaultFailed holds the default value on creation for the failed field.
+	vendorimport.DefaultFailed = vendorimportDescFailed.Default.(int)
+	// vendorimportDescCreatedAt is the schema descriptor for created_at field.
+	vendorimportDescCreatedAt := vendorimportFields[12].Descriptor()
+	// vendorimport.DefaultCreatedAt holds the default value on creation for the created_at field.
+	vendorimport.DefaultCreatedAt = vendorimportDescCreatedAt.Default.(func() time.Time)
+	vendorimportrowFields := schema.VendorImportRow{}.Fields()
+	_ = vendorimportrowFields
+	// vendorimportrowDescVendorName is the schema descriptor for vendor_name field.
+	vendorimportrowDescVendorName := vendorimportrowFields[2].Descriptor()
+	// vendorimportrow.DefaultVendorName holds the default value on creation for the vendor_name field.
+	vendorimportrow.DefaultVendorName = vendorimportrowDescVendorName.Default.(string)
+	// vendorimportrow.VendorNameValidator is a validator for the "vendor_name" field. It is called by the builders before save.
+	vendorimportrow.VendorNameValidator = vendorimportrowDescVendorName.Validators[0].(func(string) error)
+	// vendorimportrowDescSubdomain is the schema descriptor for subdomain field.
+	vendorimportrowDescSubdomain := vendorimportrowFields[3].Descriptor()
+	// vendorimportrow.DefaultSubdomain holds the default value on creation for the subdomain field.
+	vendorimportrow.DefaultSubdomain = vendorimportrowDescSubdomain.Default.(string)
+	// vendorimportrow.SubdomainValidator is a validator for the "subdomain" field. It is called by the builders before save.
+	vendorimportrow.SubdomainValidator = vendorimportrowDescSubdomain.Validators[0].(func(string) error)
+	// vendorimportrowDescOwnerName is the schema descriptor for owner_name field.
+	vendorimportrowDescOwnerName := vendorimportrowFields[4].Descriptor()
+	// vendorimportrow.DefaultOwnerName holds the default value on creation for the owner_name field.
+	vendorimportrow.DefaultOwnerName = vendorimportrowDescOwnerName.Default.(string)
+	// vendorimportrow.OwnerNameValidator is a validator for the "owner_name" field. It is called by the builders before save.
+	vendorimportrow.OwnerNameValidator = vendorimportrowDescOwnerName.Validators[0].(func(string) error)
+	// vendorimportrowDescOwnerEmail is the schema descriptor for owner_email field.
+	vendorimportrowDescOwnerEmail := vendorimportrowFields[5].Descriptor()
+	// vendorimportrow.DefaultOwnerEmail holds the default value on creation for the owner_email field.
+	vendorimportrow.DefaultOwnerEmail = vendorimportrowDescOwnerEmail.Default.(string)
+	// vendorimportrow.OwnerEmailValidator is a validator for the "owner_email" field. It is called by the builders before save.
+	vendorimportrow.OwnerEmailValidator = vendorimportrowDescOwnerEmail.Validators[0].(func(string) error)
+	// vendorimportrowDescOwnerPhone is the schema descriptor for owner_phone field.
+	vendorimportrowDescOwnerPhone := vendorimportrowFields[6].Descriptor()
+	// vendorimportrow.DefaultOwnerPhone holds the default value on creation for the owner_phone field.
+	vendorimportrow.DefaultOwnerPhone = vendorimportrowDescOwnerPhone.Default.(string)
+	// vendorimportrow.OwnerPhoneValidator is a validator for the "owner_phone" field. It is called by the builders before save.
+	vendorimportrow.OwnerPhoneValidator = vendorimportrowDescOwnerPhone.Validators[0].(func(string) error)
+	// vendorimportrowDescBusinessAddress is the schema descriptor for business_address field.
+	vendorimportrowDescBusinessAddress := vendorimportrowFields[7].Descriptor()
+	// vendorimportrow.DefaultBusinessAddress holds the default value on creation for the business_address field.
+	vendorimportrow.DefaultBusinessAddress = vendorimportrowDescBusinessAddress.Default.(string)
+	// vendorimportrow.BusinessAddressValidator is a validator for the "business_address" field. It is called by the builders before save.
+	vendorimportrow.BusinessAddressValidator = vendorimportrowDescBusinessAddress.Validators[0].(func(string) error)
+	// vendorimportrowDescBusinessCity is the schema descriptor for business_city field.
+	vendorimportrowDescBusinessCity := vendorimportrowFields[8].Descriptor()
+	// vendorimportrow.DefaultBusinessCity holds the default value on creation for the business_city field.
+	vendorimportrow.DefaultBusinessCity = vendorimportrowDescBusinessCity.Default.(string)
+	// vendorimportrow.BusinessCityValidator is a validator for the "business_city" field. It is called by the builders before save.
+	vendorimportrow.BusinessCityValidator = vendorimportrowDescBusinessCity.Validators[0].(func(string) error)
+	// vendorimportrowDescBusinessPostalCode is the schema descriptor for business_postal_code field.
+	vendorimportrowDescBusinessPostalCode := vendorimportrowFields[9].Descriptor()
+	// vendorimportrow.DefaultBusinessPostalCode holds the default value on creation for the business_postal_code field.
+	vendorimportrow.DefaultBusinessPostalCode = vendorimportrowDescBusinessPostalCode.Default.(string)
+	// vendorimportrow.BusinessPostalCodeValidator is a validator for the "business_postal_code" field. It is called by the builders before save.
+	vendorimportrow.BusinessPostalCodeValidator = vendorimportrowDescBusinessPostalCode.Validators[0].(func(string) error)
+	// vendorimportrowDescBusinessCountry is the schema descriptor for business_country field.
+	vendorimportrowDescBusinessCountry := vendorimportrowFields[10].Descriptor()
+	// vendorimportrow.DefaultBusinessCountry holds the default value on creation for the business_country field.
+	vendorimportrow.DefaultBusinessCountry = vendorimportrowDescBusinessCountry.Default.(string)
+	// vendorimportrow.BusinessCountryValidator is a validator for the "business_country" field. It is called by the builders before save.
+	vendorimportrow.BusinessCountryValidator = vendorimportrowDescBusinessCountry.Validators[0].(func(string) error)
+	// vendorimportrowDescLetzshopCsvURL is the schema descriptor for letzshop_csv_url field.
+	vendorimportrowDescLetzshopCsvURL := vendorimportrowFields[11].Descriptor()
+	// vendorimportrow.DefaultLetzshopCsvURL holds the default value on creation for the letzshop_csv_url field.
+	vendorimportrow.DefaultLetzshopCsvURL = vendorimportrowDescLetzshopCsvURL.Default.(string)
+	// vendorimportrow.LetzshopCsvURLValidator is a validator for the "letzshop_csv_url" field. It is called by the builders before save.
+	vendorimportrow.LetzshopCsvURLValidator = vendorimportrowDescLetzshopCsvURL.Validators[0].(func(string) error)
+	// vendorimportrowDescPasswordHash is the schema descriptor for password_hash field.
+	vendorimportrowDescPasswordHash := vendorimportrowFields[12].Descriptor()
+	// vendorimportrow.DefaultPasswordHash holds the default value on creation for the password_hash field.
+	vendorimportrow.DefaultPasswordHash = vendorimportrowDescPasswordHash.Default.(string)
+	// vendorimportrowDescReason is the schema descriptor for reason field.
+	vendorimportrowDescReason := vendorimportrowFields[14].Descriptor()
+	// vendorimportrow.DefaultReason holds the default value on creation for the reason field.
+	vendorimportrow.DefaultReason = vendorimportrowDescReason.Default.(string)
+	// vendorimportrow.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	vendorimportrow.ReasonValidator = vendorimportrowDescReason.Validators[0].(func(string) error)
 }

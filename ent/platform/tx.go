@@ -36,6 +36,10 @@ type Tx struct {
 	Vendor *VendorClient
 	// VendorDomain is the client for interacting with the VendorDomain builders.
 	VendorDomain *VendorDomainClient
+	// VendorImport is the client for interacting with the VendorImport builders.
+	VendorImport *VendorImportClient
+	// VendorImportRow is the client for interacting with the VendorImportRow builders.
+	VendorImportRow *VendorImportRowClient
 
 	// lazily loaded.
 	client     *Client
@@ -178,6 +182,8 @@ func (tx *Tx) init() {
 	tx.User = NewUserClient(tx.config)
 	tx.Vendor = NewVendorClient(tx.config)
 	tx.VendorDomain = NewVendorDomainClient(tx.config)
+	tx.VendorImport = NewVendorImportClient(tx.config)
+	tx.VendorImportRow = NewVendorImportRowClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -11,17 +11,25 @@ import (
 
 	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-// Vendors builds the vendor service, giving Owners through tm and feeds
-// through market.
-func Vendors(db *tenantdb.DB, links vendor.Links, tm *team.Service, market *marketplace.Service, log *slog.Logger) *vendor.Service {
-	return vendor.New(db, vendor.Options{Links: links, Owner: ownerWith(tm), Feeds: feedsWith{db, market}}, log)
+// Vendors builds the vendor service with o's links and limits, giving
+// Owners through tm, feeds through market, and checking and hashing bulk
+// files' initial passwords with identity's policy and hasher.
+func Vendors(db *tenantdb.DB, o vendor.Options, tm *team.Service, market *marketplace.Service, hasher *identity.Hasher, log *slog.Logger) *vendor.Service {
+	o.Owner, o.Feeds, o.Passwords = ownerWith(tm), feedsWith{db, market}, passwords{hasher}
+	return vendor.New(db, o, log)
 }
+
+// passwords are identity's policy and hasher.
+type passwords struct{ *identity.Hasher }
+
+func (passwords) Validate(password, email string) error { return identity.ValidatePassword(password, email) }
 
 // CatalogSync lets an import bring the catalogue's published products
 // along.
@@ -37,7 +45,7 @@ func CatalogSync(cat *catalog.Service) marketplace.SyncFunc {
 func ownerWith(tm *team.Service) vendor.OwnerFunc {
 	return func(ctx context.Context, t *tenantdb.Tenant, by vendor.Actor, o vendor.Owner, link func(string) string) (vendor.OwnerGrant, error) {
 		g, err := tm.GrantOwner(ctx, t, team.Actor{UserID: by.UserID, Email: by.Email, IP: by.IP, RequestID: by.RequestID},
-			team.NewOwner{Email: o.Email, FirstName: o.FirstName}, link)
+			team.NewOwner{Email: o.Email, FirstName: o.FirstName, LastName: o.LastName, PasswordHash: o.PasswordHash}, link)
 		return vendor.OwnerGrant(g), err
 	}
 }

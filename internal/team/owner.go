@@ -21,12 +21,19 @@ import (
 type NewOwner struct {
 	Email     string
 	FirstName string // greets them in the invitation mail
+	LastName  string
+	// PasswordHash, when set, is an initial password's hash (a bulk file's
+	// initial_password, hashed on arrival): a new e-mail then gets an
+	// account with it at once, to be changed at first sign-in, instead of
+	// an invitation.
+	PasswordHash string
 }
 
 // What GrantOwner did.
 const (
 	OwnerMember    = "member"    // an existing account became Owner
 	OwnerInvited   = "invited"   // an Owner invitation was mailed
+	OwnerAccount   = "account"   // an account was made with the initial password, to be changed at first sign-in
 	OwnerUnchanged = "unchanged" // they were Owner, or invited as Owner, already
 )
 
@@ -66,6 +73,8 @@ func (s *Service) GrantOwner(ctx context.Context, t *tenantdb.Tenant, by Actor, 
 	err := s.platformTx(ctx, func(tx *platform.Tx) error {
 		u, err := tx.User.Query().Where(user.Email(email)).Only(ctx)
 		switch {
+		case platform.IsNotFound(err) && o.PasswordHash != "":
+			err = s.accountOwner(ctx, tx, t, by, email, o, ownerID, &g)
 		case platform.IsNotFound(err):
 			err = s.inviteOwner(ctx, tx, t, by, email, o.FirstName, ownerID, link, &g)
 		case err == nil:
@@ -83,7 +92,7 @@ func (s *Service) GrantOwner(ctx context.Context, t *tenantdb.Tenant, by Actor, 
 	if err != nil {
 		return OwnerGrant{}, err
 	}
-	if g.Outcome == OwnerMember {
+	if g.Outcome == OwnerMember || g.Outcome == OwnerAccount {
 		s.policies.Invalidate(t.ID) // other instances follow the version bumped in the transaction
 	}
 	return g, nil
@@ -113,6 +122,29 @@ func (s *Service) makeOwner(ctx context.Context, tx *platform.Tx, t *tenantdb.Te
 	}
 	g.Outcome = OwnerMember
 	return s.membersChanged(ctx, tx, t.ID)
+}
+
+// accountOwner makes an account with the initial password's hash, which
+// its user must change at first sign-in, and makes it Owner of t.
+func (s *Service) accountOwner(ctx context.Context, tx *platform.Tx, t *tenantdb.Tenant, by Actor, email string, o NewOwner, ownerID int, g *OwnerGrant) error {
+	u, err := tx.User.Create().SetEmail(email).SetFirstName(clipName(o.FirstName)).SetLastName(clipName(o.LastName)).
+		SetPasswordHash(o.PasswordHash).SetMustChangePassword(true).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.makeOwner(ctx, tx, t, by, u, ownerID, g); err != nil {
+		return err
+	}
+	g.Outcome = OwnerAccount
+	return nil
+}
+
+func clipName(n string) string {
+	n = strings.TrimSpace(n)
+	if len(n) > 100 || hasControl(n) {
+		return ""
+	}
+	return n
 }
 
 // inviteOwner mails an Owner invitation to an e-mail that has no account,

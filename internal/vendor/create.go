@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/bazaar/bazaar/ent/platform"
-	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/locale"
 	"github.com/bazaar/bazaar/internal/mail"
@@ -54,12 +51,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewVendor) (*Created, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.db.Provision(ctx, nv, func(ctx context.Context, tx *platform.Tx, _, after *platform.Vendor) error {
-		return audit.Platform(ctx, tx.Client(), audit.Event{
-			ActorID: a.UserID, ActorEmail: a.Email, Action: "vendor.create", TargetType: "vendor", TargetID: strconv.Itoa(after.ID),
-			VendorID: after.ID, After: auditView(after), IP: a.IP, RequestID: a.RequestID,
-		})
-	})
+	t, err := s.db.Provision(ctx, nv, s.createAudit(a))
 	if err != nil {
 		return nil, renameSlug(err)
 	}

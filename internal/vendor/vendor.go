@@ -34,6 +34,10 @@ type Owner struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	Phone     string `json:"phone"`
+	// PasswordHash is a bulk file's initial password, hashed on arrival: a
+	// new e-mail then gets an account with it (to be changed at first
+	// sign-in) instead of an invitation. Never read from a request.
+	PasswordHash string `json:"-"`
 }
 
 // OwnerGrant is what giving a vendor its Owner did: "member" (an existing
@@ -88,20 +92,36 @@ type LastImport struct {
 // platform side (Members is filled in here).
 type FiguresFunc func(ctx context.Context, vendorIDs []int) (map[int]Figures, error)
 
+// Passwords checks and hashes a bulk file's initial passwords (identity's
+// policy and hasher).
+type Passwords interface {
+	Validate(password, email string) error
+	Hash(ctx context.Context, password string) (string, error)
+}
+
+// Enqueuer starts the queue job that runs a bulk vendor import.
+type Enqueuer interface {
+	EnqueueBulk(ctx context.Context, importID int) error
+}
+
 // Options configure the Service. Owner and Feeds are needed to create
-// vendors with an owner and feeds; Figures, to list products and imports.
+// vendors with an owner and feeds; Figures, to list products and imports;
+// Passwords and Bulk, for bulk vendor files.
 type Options struct {
-	Links   Links
-	Owner   OwnerFunc
-	Feeds   Feeds
-	Figures FiguresFunc
+	Links     Links
+	Owner     OwnerFunc
+	Feeds     Feeds
+	Figures   FiguresFunc
+	Passwords Passwords
+	Bulk      BulkLimits
 }
 
 // Service manages vendors on the platform.
 type Service struct {
-	db  *tenantdb.DB
-	o   Options
-	log *slog.Logger
+	db    *tenantdb.DB
+	o     Options
+	log   *slog.Logger
+	queue Enqueuer // nil: bulk imports are run by the caller (the command line)
 }
 
 // New builds the Service.
@@ -111,6 +131,9 @@ func New(db *tenantdb.DB, o Options, log *slog.Logger) *Service {
 	}
 	return &Service{db: db, o: o, log: log}
 }
+
+// UseQueue makes bulk imports run on the queue (serve).
+func (s *Service) UseQueue(q Enqueuer) { s.queue = q }
 
 // platformTx runs fn in a platform transaction, committing when it returns
 // nil.

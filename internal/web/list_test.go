@@ -19,6 +19,7 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -39,6 +40,8 @@ var notLists = []string{
 	"/api/v1/marketplace/imports/:id/errors.csv", // streamed CSV, every refused line
 	"/api/v1/marketplace/products/:id",
 	"/api/v1/admin/vendors/:id",
+	"/api/v1/admin/vendors/bulk-imports/:id",
+	"/api/v1/admin/vendors/bulk-imports/:id/report.csv",
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of
@@ -61,6 +64,7 @@ type listFixture struct {
 	jobA, jobB   int // jobA has five rows of each report, jobB one
 	slug         string
 	shopID       int
+	bulkID       int // a bulk vendor import of five (refused) lines
 	owner, admin string
 }
 
@@ -172,6 +176,15 @@ func newListFixture(t *testing.T) *listFixture {
 		t.Fatal(err)
 	}
 	fx.admin = ts.login(t, "admin."+base, adminEmail).access
+	var bulk []vendor.BulkRow
+	for i := range 5 {
+		bulk = append(bulk, vendor.BulkRow{Line: i + 2, VendorName: "Listed", Subdomain: fmt.Sprintf("Not_A_Slug_%d", i)})
+	}
+	imp, err := ts.vendors.StartBulk(ctx, vendor.Actor{Email: adminEmail}, "lines.csv", [32]byte{}, bulk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.bulkID = imp.ID
 	return fx
 }
 
@@ -201,6 +214,8 @@ func (fx *listFixture) routes() []listRoute {
 			token: fx.admin, max: 200},
 		{route: "/api/v1/admin/vendors/:id/members", family: "members", host: "admin." + base,
 			path: fmt.Sprintf("/api/v1/admin/vendors/%d/members", fx.shopID), token: fx.admin, max: 500},
+		{route: "/api/v1/admin/vendors/bulk-imports/:id/lines", family: "admin/bulk-lines", host: "admin." + base,
+			path: fmt.Sprintf("/api/v1/admin/vendors/bulk-imports/%d/lines", fx.bulkID), token: fx.admin, max: 1000},
 	}
 }
 

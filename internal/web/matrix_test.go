@@ -194,16 +194,20 @@ func TestPermissionMatrix(t *testing.T) {
 	})
 	adminRows := maps.Clone(account)
 	maps.Copy(adminRows, map[string]row{
-		"GET /api/v1/admin/audit":                {nil, http.StatusOK, superOnly},
-		"GET /api/v1/admin/vendors":              {nil, http.StatusOK, superOnly},
-		"POST /api/v1/admin/vendors":             {map[string]any{}, http.StatusBadRequest, superOnly},
-		"GET /api/v1/admin/vendors/:id":          {nil, http.StatusNotFound, superOnly},
-		"PUT /api/v1/admin/vendors/:id":          {map[string]any{}, http.StatusNotFound, superOnly},
-		"POST /api/v1/admin/vendors/:id/suspend": {map[string]any{}, http.StatusBadRequest, superOnly},
-		"POST /api/v1/admin/vendors/:id/resume":  {nil, http.StatusNotFound, superOnly},
-		"POST /api/v1/admin/vendors/:id/owner":   {map[string]any{"email": ""}, http.StatusBadRequest, superOnly},
-		"DELETE /api/v1/admin/vendors/:id":       {nil, http.StatusNotFound, superOnly},
-		"GET /api/v1/admin/vendors/:id/members":  {nil, http.StatusNotFound, superOnly},
+		"GET /api/v1/admin/audit":                               {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/vendors":                             {nil, http.StatusOK, superOnly},
+		"POST /api/v1/admin/vendors":                            {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/vendors/:id":                         {nil, http.StatusNotFound, superOnly},
+		"PUT /api/v1/admin/vendors/:id":                         {map[string]any{}, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/vendors/:id/suspend":                {map[string]any{}, http.StatusBadRequest, superOnly},
+		"POST /api/v1/admin/vendors/:id/resume":                 {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/vendors/:id/owner":                  {map[string]any{"email": ""}, http.StatusBadRequest, superOnly},
+		"DELETE /api/v1/admin/vendors/:id":                      {nil, http.StatusNotFound, superOnly},
+		"GET /api/v1/admin/vendors/:id/members":                 {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/vendors/bulk-import":                {nil, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/vendors/bulk-imports/:id":            {nil, http.StatusNotFound, superOnly},
+		"GET /api/v1/admin/vendors/bulk-imports/:id/lines":      {nil, http.StatusNotFound, superOnly},
+		"GET /api/v1/admin/vendors/bulk-imports/:id/report.csv": {nil, http.StatusNotFound, superOnly},
 	})
 
 	db := tenanttest.Open(t)

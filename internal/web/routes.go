@@ -68,7 +68,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	admin := &adminHandlers{audit: svc.Audit}
-	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team}
+	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),

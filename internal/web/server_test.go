@@ -137,14 +137,17 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 		su.market(&mo)
 	}
 	ts.market = marketplace.New(db, mo, compose.CatalogSync(cat), log)
-	if su.queue {
-		ts.queue = startQueue(t, db, ts.market)
-	}
 	srvLog := log
 	if su.log != nil {
 		srvLog = su.log
 	}
-	ts.vendors = compose.Vendors(db, vendor.Links{Base: &url.URL{Scheme: "http", Host: base}, PathRouting: su.opts.PathRouting}, tm, ts.market, log)
+	ts.vendors = compose.Vendors(db, vendor.Options{
+		Links: vendor.Links{Base: &url.URL{Scheme: "http", Host: base}, PathRouting: su.opts.PathRouting},
+		Bulk:  vendor.BulkLimits{MaxBytes: 256 << 10, MaxRows: 500},
+	}, tm, ts.market, ids.Hasher(), log)
+	if su.queue {
+		ts.queue = startQueue(t, db, ts.market, ts.vendors)
+	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
 		Vendors: ts.vendors,
@@ -161,7 +164,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 
 // startQueue runs a River client with the import workers on db until the
 // test ends.
-func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service) *queue.Client {
+func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor.Service) *queue.Client {
 	t.Helper()
 	pool, err := db.OpenSidePool(context.Background(), "queue", 8)
 	if err != nil {
@@ -173,12 +176,14 @@ func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service) *queue.Cl
 	}
 	workers := river.NewWorkers()
 	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
+	periodic = append(periodic, v.Register(workers, time.Second)...)
 	c, err := queue.New(pool, workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
 		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.UseQueue(marketplace.Queue{Client: c})
+	v.UseQueue(vendor.Queue{Client: c})
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bufio"
+	"context"
+	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,14 +18,20 @@ import (
 // vendorHandlers are the super admins' vendor management on the admin site.
 type vendorHandlers struct {
 	caller
-	vendors *vendor.Service
-	team    *team.Service
+	vendors        *vendor.Service
+	team           *team.Service
+	log            *slog.Logger
+	requestTimeout time.Duration // bounds a streamed report, as a request
 }
 
 func (h *vendorHandlers) routes() []route {
 	return []route{
 		{"GET", "/api/v1/admin/vendors", SuperAdmin, noTx, h.list},
 		{"POST", "/api/v1/admin/vendors", SuperAdmin, noTx, h.create},
+		{"POST", "/api/v1/admin/vendors/bulk-import", SuperAdmin, noTx, h.bulkImport},
+		{"GET", "/api/v1/admin/vendors/bulk-imports/:id", SuperAdmin, noTx, h.bulk},
+		{"GET", "/api/v1/admin/vendors/bulk-imports/:id/lines", SuperAdmin, noTx, h.bulkLines},
+		{"GET", "/api/v1/admin/vendors/bulk-imports/:id/report.csv", SuperAdmin, noTx, h.bulkReport},
 		{"GET", "/api/v1/admin/vendors/:id", SuperAdmin, noTx, h.get},
 		{"PUT", "/api/v1/admin/vendors/:id", SuperAdmin, noTx, h.update},
 		{"POST", "/api/v1/admin/vendors/:id/suspend", SuperAdmin, noTx, h.suspend},
@@ -192,4 +202,99 @@ func (h *vendorHandlers) members(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(pg)
+}
+
+// bulkImport answers POST /api/v1/admin/vendors/bulk-import: a bulk vendor
+// CSV as the multipart field "file". With ?dry_run=true every row is
+// checked and reported and nothing is written (200); otherwise the import
+// is recorded and queued (202, Location of its progress).
+func (h *vendorHandlers) bulkImport(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	dry := queryBool(c, "dry_run", bad)
+	if err := fault.Fields("invalid parameters", bad); err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return fault.Fields("no file", map[string]string{"file": "send the CSV as the multipart form field \"file\""})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, sum, err := h.vendors.ReadBulk(f)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	if dry != nil && *dry {
+		report, err := h.vendors.CheckBulk(ctx, rows)
+		if err != nil {
+			return err
+		}
+		return c.JSON(report)
+	}
+	imp, err := h.vendors.StartBulk(ctx, h.admin(c), strings.Clone(fh.Filename), sum, rows)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/admin/vendors/bulk-imports/" + strconv.Itoa(imp.ID))
+	return c.Status(fiber.StatusAccepted).JSON(imp)
+}
+
+// bulk answers GET /api/v1/admin/vendors/bulk-imports/:id: status, counts,
+// progress.
+func (h *vendorHandlers) bulk(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	imp, err := h.vendors.Bulk(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(imp)
+}
+
+// bulkLines answers GET /api/v1/admin/vendors/bulk-imports/:id/lines: the
+// rows and their outcomes (?outcome=, limit, cursor).
+func (h *vendorHandlers) bulkLines(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	bad := map[string]string{}
+	r := pageRequest(c, vendor.BulkLineLimits, bad)
+	if err := fault.Fields("invalid listing parameters", bad); err != nil {
+		return err
+	}
+	pg, err := h.vendors.BulkLinesPage(c.UserContext(), id, strings.Clone(c.Query("outcome")), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pg)
+}
+
+// bulkReport answers GET /api/v1/admin/vendors/bulk-imports/:id/report.csv,
+// streamed after the handler returns.
+func (h *vendorHandlers) bulkReport(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.vendors.Bulk(c.UserContext(), id); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="vendor-import-`+strconv.Itoa(id)+`.csv"`)
+	timeout, log, reqID := h.requestTimeout, h.log, requestID(c)
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := h.vendors.WriteBulkReport(ctx, id, w); err != nil {
+			log.Error("bulk import report cut short", "request_id", reqID, "err", err)
+		}
+	})
+	return nil
 }

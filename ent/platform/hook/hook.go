@@ -141,6 +141,30 @@ func (f VendorDomainFunc) Mutate(ctx context.Context, m platform.Mutation) (plat
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.VendorDomainMutation", m)
 }
 
+// The VendorImportFunc type is an adapter to allow the use of ordinary
+// function as VendorImport mutator.
+type VendorImportFunc func(context.Context, *platform.VendorImportMutation) (platform.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VendorImportFunc) Mutate(ctx context.Context, m platform.Mutation) (platform.Value, error) {
+	if mv, ok := m.(*platform.VendorImportMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.VendorImportMutation", m)
+}
+
+// The VendorImportRowFunc type is an adapter to allow the use of ordinary
+// function as VendorImportRow mutator.
+type VendorImportRowFunc func(context.Context, *platform.VendorImportRowMutation) (platform.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VendorImportRowFunc) Mutate(ctx context.Context, m platform.Mutation) (platform.Value, error) {
+	if mv, ok := m.(*platform.VendorImportRowMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.VendorImportRowMutation", m)
+}
+
 // Condition is a hook condition function.
 type Condition func(context.Context, platform.Mutation) bool
 

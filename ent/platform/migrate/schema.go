@@ -348,6 +348,80 @@ var (
 			},
 		},
 	}
+	// VendorImportsColumns holds the columns for the "vendor_imports" table.
+	VendorImportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "actor_email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "actor_ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "request_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "file_name", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "file_sha256", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "succeeded", "partially_failed", "failed"}, Default: "queued"},
+		{Name: "rows", Type: field.TypeInt, Default: 0},
+		{Name: "rows_done", Type: field.TypeInt, Default: 0},
+		{Name: "created", Type: field.TypeInt, Default: 0},
+		{Name: "unchanged", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// VendorImportsTable holds the schema information for the "vendor_imports" table.
+	VendorImportsTable = &schema.Table{
+		Name:       "vendor_imports",
+		Columns:    VendorImportsColumns,
+		PrimaryKey: []*schema.Column{VendorImportsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "vendorimport_status",
+				Unique:  false,
+				Columns: []*schema.Column{VendorImportsColumns[7]},
+			},
+		},
+	}
+	// VendorImportRowsColumns holds the columns for the "vendor_import_rows" table.
+	VendorImportRowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "line", Type: field.TypeInt},
+		{Name: "vendor_name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "subdomain", Type: field.TypeString, Size: 63, Default: ""},
+		{Name: "owner_name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "owner_email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "owner_phone", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "business_address", Type: field.TypeString, Size: 300, Default: ""},
+		{Name: "business_city", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "business_postal_code", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "business_country", Type: field.TypeString, Size: 2, Default: ""},
+		{Name: "letzshop_csv_url", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "password_hash", Type: field.TypeString, Default: ""},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"pending", "created", "unchanged", "failed"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "vendor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "done_at", Type: field.TypeTime, Nullable: true},
+		{Name: "import_id", Type: field.TypeInt},
+	}
+	// VendorImportRowsTable holds the schema information for the "vendor_import_rows" table.
+	VendorImportRowsTable = &schema.Table{
+		Name:       "vendor_import_rows",
+		Columns:    VendorImportRowsColumns,
+		PrimaryKey: []*schema.Column{VendorImportRowsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "vendor_import_rows_vendor_imports_lines",
+				Columns:    []*schema.Column{VendorImportRowsColumns[17]},
+				RefColumns: []*schema.Column{VendorImportsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "vendorimportrow_import_id_line",
+				Unique:  true,
+				Columns: []*schema.Column{VendorImportRowsColumns[17], VendorImportRowsColumns[1]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
@@ -361,6 +435,8 @@ var (
 		UsersTable,
 		VendorsTable,
 		VendorDomainsTable,
+		VendorImportsTable,
+		VendorImportRowsTable,
 	}
 )
 
@@ -371,4 +447,5 @@ func init() {
 	RefreshTokensTable.ForeignKeys[0].RefTable = SessionsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	VendorDomainsTable.ForeignKeys[0].RefTable = VendorsTable
+	VendorImportRowsTable.ForeignKeys[0].RefTable = VendorImportsTable
 }

@@ -38,3 +38,9 @@ type Vendor func(*sql.Selector)
 
 // VendorDomain is the predicate function for vendordomain builders.
 type VendorDomain func(*sql.Selector)
+
+// VendorImport is the predicate function for vendorimport builders.
+type VendorImport func(*sql.Selector)
+
+// VendorImportRow is the predicate function for vendorimportrow builders.
+type VendorImportRow func(*sql.Selector)
