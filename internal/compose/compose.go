@@ -29,7 +29,9 @@ func Vendors(db *tenantdb.DB, o vendor.Options, tm *team.Service, market *market
 // passwords are identity's policy and hasher.
 type passwords struct{ *identity.Hasher }
 
-func (passwords) Validate(password, email string) error { return identity.ValidatePassword(password, email) }
+func (passwords) Validate(password, email string) error {
+	return identity.ValidatePassword(password, email)
+}
 
 // CatalogSync lets an import bring the catalogue's published products
 // along.
