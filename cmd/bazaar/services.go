@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/internal/web"
 )
 
@@ -32,6 +33,7 @@ type services struct {
 	market   *marketplace.Service
 	audit    *audit.Service
 	outbox   *mail.Outbox
+	vendor   *vendor.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -39,6 +41,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox,
+		Vendor: s.vendor,
 	}
 }
 
@@ -82,6 +85,7 @@ func (a *app) services() (*services, error) {
 		market:   marketplace.New(a.db, a.importOptions(nil), syncWith(cat), a.log),
 		audit:    audit.New(a.db),
 		outbox:   mail.NewOutbox(a.db),
+		vendor:   vendor.New(a.db, vendor.Options{}, a.log),
 	}, nil
 }
 

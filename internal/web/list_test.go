@@ -38,6 +38,7 @@ var notLists = []string{
 	"/api/v1/marketplace/imports/:id",
 	"/api/v1/marketplace/imports/:id/errors.csv", // streamed CSV, every refused line
 	"/api/v1/marketplace/products/:id",
+	"/api/v1/settings",
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of

@@ -15,6 +15,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/public"
 )
 
@@ -47,6 +48,7 @@ type Services struct {
 	Market   *marketplace.Service
 	Audit    *audit.Service
 	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
+	Vendor   *vendor.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -65,13 +67,14 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	teams := &teamHandlers{caller: s.caller, team: svc.Team}
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendor}
 	admin := &adminHandlers{audit: svc.Audit}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}
 }
 

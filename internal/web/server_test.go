@@ -29,6 +29,7 @@ import (
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -145,6 +146,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
+		Vendor: vendor.New(db, vendor.Options{}, log),
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
