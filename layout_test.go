@@ -69,7 +69,8 @@ var narrow = map[string]struct {
 	tests bool // the rule covers _test.go files too
 }{
 	// The platform client, as the application role: services that read
-	// platform tables (accounts, memberships, invitations, mail, audit).
+	// platform tables (accounts, memberships, invitations, mail, audit, a
+	// shop's settings).
 	"Platform": {files: []string{
 		"internal/audit/list.go",
 		"internal/authz/adapter.go", "internal/authz/authorizer.go",
@@ -80,8 +81,8 @@ var narrow = map[string]struct {
 		"internal/mail/mail.go", "internal/mail/sender.go",
 		"internal/marketplace/config.go",
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
-		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/vendor.go",
-		"internal/vendor/view.go",
+		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
+		"internal/vendor/vendor.go", "internal/vendor/view.go",
 	}},
 	// A session for advisory locks: the vendor's import lock, a bulk import's run.
 	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go", "internal/vendor/bulkrun.go"}},

@@ -1,6 +1,7 @@
-// Package locale names the languages a shop is written in and the currencies
-// it prices in, by their ISO codes, so that every layer — the catalogue, the
-// import configuration, the configuration file — accepts the same ones.
+// Package locale names the languages a shop is written in, the currencies
+// it prices in and the countries it is in, by their ISO codes, so that every
+// layer — the catalogue, the import configuration, the shop's settings, the
+// configuration file — accepts the same ones.
 package locale
 
 // IsLanguage reports whether s is a language code as Bazaar stores it: ISO

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/team"
+	"github.com/bazaar/bazaar/internal/vendor"
 )
 
 // caller describes who sends a request, in the terms the services and the
@@ -25,6 +26,15 @@ func (cl caller) actor(c *fiber.Ctx) team.Actor {
 	}
 	if acc := memberAccess(c); acc != nil {
 		a.Permissions = acc.Permissions
+	}
+	return a
+}
+
+// vendorActor describes the caller to the vendor service.
+func (cl caller) vendorActor(c *fiber.Ctx) vendor.Actor {
+	a := vendor.Actor{IP: cl.clientIP(c), RequestID: requestID(c)}
+	if p := principalOf(c); p != nil {
+		a.UserID, a.Email = p.UserID, p.Email
 	}
 	return a
 }

@@ -59,6 +59,7 @@ var fuzzReads = []fuzzRoute{
 	{"GET", "/api/v1/auth/me", "", false},
 	{"GET", "/accept-invite", "", true},
 	{"GET", "/reset-password", "", true},
+	{"GET", "/api/v1/settings", "", false},
 }
 
 // fuzzWrites are the endpoints that take a JSON body. Logout and the
@@ -81,6 +82,7 @@ var fuzzWrites = []fuzzRoute{
 	{"POST", "/api/v1/auth/register", "", true},
 	{"POST", "/api/v1/auth/password-reset", "", true},
 	{"POST", "/api/v1/auth/password-reset/confirm", "", true},
+	{"PUT", "/api/v1/settings", "", false},
 }
 
 // fuzzShop is one worker's shop, served in process.
@@ -300,6 +302,8 @@ func FuzzVendorWrite(f *testing.F) {
 		{at("POST", "/api/v1/auth/register"), "", "", `{"token":"abc","password":"long enough password","first_name":"A","last_name":"B"}`},
 		{at("POST", "/api/v1/auth/password-reset"), "", "", `{"email":"nobody@fuzz.test"}`},
 		{at("POST", "/api/v1/auth/password-reset/confirm"), "", "", `{"token":"abc","password":"long enough password"}`},
+		{at("PUT", "/api/v1/settings"), "", "", `{"name":"Fuzz shop","enabled_languages":["fr","de"],"default_language":"de","currency":"EUR","theme_config":{"colors":{"primary":"#123"},"logo_url":"https://x.test/l.png","font":"serif"}}`},
+		{at("PUT", "/api/v1/settings"), "", "", `{"theme_config":{"colors":{"primary":1e400,"x\u0000":[]},"font":{}},"business_country":"\u00e9"}`},
 	} {
 		f.Add(seed.route, seed.id, seed.query, []byte(seed.body))
 	}

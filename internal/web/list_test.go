@@ -42,6 +42,7 @@ var notLists = []string{
 	"/api/v1/admin/vendors/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id/report.csv",
+	"/api/v1/settings",
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of

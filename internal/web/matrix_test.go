@@ -105,6 +105,7 @@ func TestPermissionMatrix(t *testing.T) {
 	importsView := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: deny, otherVendor: deny, anonymous: deny}
 	importsTrigger := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	importsConfigure := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	settingsEdit := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 
 	vendorRows := map[string]row{
 		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
@@ -169,6 +170,9 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/marketplace/products":                  {nil, http.StatusOK, importsView},
 		"POST /api/v1/marketplace/products/select":          {map[string]any{"ids": []int{999999}, "selected": true}, http.StatusBadRequest, productsCreate},
 		"GET /api/v1/marketplace/products/:id":              {nil, http.StatusNotFound, importsView},
+
+		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
 	}
 
 	// The platform and the admin site belong to no shop: their callers are a

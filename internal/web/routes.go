@@ -67,6 +67,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	teams := &teamHandlers{caller: s.caller, team: svc.Team}
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
 	admin := &adminHandlers{audit: svc.Audit}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
@@ -74,7 +75,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}
 }
 

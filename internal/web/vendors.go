@@ -42,15 +42,6 @@ func (h *vendorHandlers) routes() []route {
 	}
 }
 
-// admin describes the super admin acting to the vendor service.
-func (cl caller) admin(c *fiber.Ctx) vendor.Actor {
-	a := vendor.Actor{IP: cl.clientIP(c), RequestID: requestID(c)}
-	if p := principalOf(c); p != nil {
-		a.UserID, a.Email = p.UserID, p.Email
-	}
-	return a
-}
-
 // list answers GET /api/v1/admin/vendors: q, status, sort, limit, cursor.
 func (h *vendorHandlers) list(c *fiber.Ctx) error {
 	bad := map[string]string{}
@@ -74,7 +65,7 @@ func (h *vendorHandlers) create(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	out, err := h.vendors.Create(c.UserContext(), h.admin(c), in)
+	out, err := h.vendors.Create(c.UserContext(), h.vendorActor(c), in)
 	if err != nil {
 		return err
 	}
@@ -105,7 +96,7 @@ func (h *vendorHandlers) update(c *fiber.Ctx) error {
 	if err := bind(c, &e); err != nil {
 		return err
 	}
-	v, err := h.vendors.Update(c.UserContext(), h.admin(c), id, e)
+	v, err := h.vendors.Update(c.UserContext(), h.vendorActor(c), id, e)
 	if err != nil {
 		return err
 	}
@@ -126,7 +117,7 @@ func (h *vendorHandlers) suspend(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	v, err := h.vendors.Suspend(c.UserContext(), h.admin(c), id, in.Reason)
+	v, err := h.vendors.Suspend(c.UserContext(), h.vendorActor(c), id, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -144,7 +135,7 @@ func (h *vendorHandlers) resume(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	v, err := h.vendors.Resume(c.UserContext(), h.admin(c), id, in.Reason)
+	v, err := h.vendors.Resume(c.UserContext(), h.vendorActor(c), id, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -163,7 +154,7 @@ func (h *vendorHandlers) owner(c *fiber.Ctx) error {
 	if err := bind(c, &o); err != nil {
 		return err
 	}
-	g, err := h.vendors.SetOwner(c.UserContext(), h.admin(c), id, o)
+	g, err := h.vendors.SetOwner(c.UserContext(), h.vendorActor(c), id, o)
 	if err != nil {
 		return err
 	}
@@ -176,7 +167,7 @@ func (h *vendorHandlers) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.vendors.Delete(c.UserContext(), h.admin(c), id, strings.Clone(c.Query("confirm"))); err != nil {
+	if err := h.vendors.Delete(c.UserContext(), h.vendorActor(c), id, strings.Clone(c.Query("confirm"))); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -235,7 +226,7 @@ func (h *vendorHandlers) bulkImport(c *fiber.Ctx) error {
 		}
 		return c.JSON(report)
 	}
-	imp, err := h.vendors.StartBulk(ctx, h.admin(c), strings.Clone(fh.Filename), sum, rows)
+	imp, err := h.vendors.StartBulk(ctx, h.vendorActor(c), strings.Clone(fh.Filename), sum, rows)
 	if err != nil {
 		return err
 	}
