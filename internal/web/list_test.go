@@ -57,6 +57,7 @@ type listRoute struct {
 type listFixture struct {
 	ts           *testServer
 	host         string
+	vendorID     int
 	jobA, jobB   int // jobA has five rows of each report, jobB one
 	owner, admin string
 }
@@ -67,7 +68,7 @@ func newListFixture(t *testing.T) *listFixture {
 	db := tenanttest.Open(t)
 	shop := tenanttest.Tenant(t, db, "lists")
 	ts := startServer(t, db, defaultOptions(), nil)
-	fx := &listFixture{ts: ts, host: hostOf(shop)}
+	fx := &listFixture{ts: ts, host: hostOf(shop), vendorID: shop.ID}
 	email := "owner@" + shop.Slug + ".test"
 	ts.join(t, shop, ts.user(t, email).ID, "owner")
 	// Four more members, two inactive: members list active ones first.
@@ -191,6 +192,10 @@ func (fx *listFixture) routes() []listRoute {
 		v("/api/v1/teams/audit", "audit", "/api/v1/teams/audit", 500, "before"),
 		{route: "/api/v1/admin/audit", family: "admin/audit", host: "admin." + base, path: "/api/v1/admin/audit?action=test.listed",
 			token: fx.admin, max: 500, old: "before"},
+		// Every vendor's import jobs, read here for the fixture's shop alone
+		// (the package's other tests import too).
+		{route: "/api/v1/admin/marketplace/import-jobs", family: "admin/import-jobs", host: "admin." + base,
+			path: fmt.Sprintf("/api/v1/admin/marketplace/import-jobs?vendor=%d", fx.vendorID), token: fx.admin, max: 200},
 	}
 }
 

@@ -193,7 +193,9 @@ func TestPermissionMatrix(t *testing.T) {
 	})
 	adminRows := maps.Clone(account)
 	maps.Copy(adminRows, map[string]row{
-		"GET /api/v1/admin/audit": {nil, http.StatusOK, who{superAdmin: allow, owner: deny, anonymous: deny}},
+		"GET /api/v1/admin/audit":                        {nil, http.StatusOK, who{superAdmin: allow, owner: deny, anonymous: deny}},
+		"GET /api/v1/admin/marketplace/import-jobs":      {nil, http.StatusOK, who{superAdmin: allow, owner: deny, anonymous: deny}},
+		"POST /api/v1/admin/marketplace/trigger-imports": {map[string]any{}, http.StatusBadRequest, who{superAdmin: allow, owner: deny, anonymous: deny}},
 	})
 
 	db := tenanttest.Open(t)

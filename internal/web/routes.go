@@ -66,10 +66,11 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	admin := &adminHandlers{audit: svc.Audit}
+	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), monitor.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes()),
 	}
