@@ -233,7 +233,8 @@ func roleStatements(qr string) []string {
 }
 
 // grantStatements give the role its schema's tables, sequences and functions,
-// present and future, and nothing else.
+// present and future, and nothing else. (Its rows of ReportsSchema need no
+// grant of its own: see reports.go.)
 func grantStatements(qs, qr string) []string {
 	return []string{
 		`GRANT USAGE ON SCHEMA ` + qs + ` TO ` + qr,
@@ -308,8 +309,8 @@ func (db *DB) SetStatus(ctx context.Context, slug string, status Status, reason 
 	return db.TenantBySlug(ctx, slug)
 }
 
-// Delete drops a vendor's schema (with all its data), its role and its registry
-// row, in one transaction with also.
+// Delete drops a vendor's schema (with all its data), its role, its reports
+// (ReportsSchema) and its registry row, in one transaction with also.
 func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 	t, err := db.TenantBySlug(ctx, slug)
 	if err != nil {
@@ -331,6 +332,9 @@ func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 			`RESET ROLE`,
 			`DROP ROLE `+qr,
 		); err != nil {
+			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
+		}
+		if err := deleteReports(ctx, tx, t.Role); err != nil {
 			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
 		}
 		before, err := tx.Vendor.Get(ctx, t.ID)

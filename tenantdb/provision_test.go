@@ -77,6 +77,14 @@ func TestProvision(t *testing.T) {
 			{fmt.Sprintf(`SELECT has_table_privilege('%s', '%s.products', 'SELECT')`, a.Role, b.Schema), false},
 			{fmt.Sprintf(`SELECT has_schema_privilege('%s', 'platform', 'USAGE')`, a.Role), false},
 			{fmt.Sprintf(`SELECT has_database_privilege('%s', current_database(), 'TEMPORARY')`, a.Role), false},
+			// Its reports, and no more of them (RLS keeps it to its own rows).
+			{fmt.Sprintf(`SELECT has_schema_privilege('%s', 'tenant_reports', 'USAGE')`, a.Role), true},
+			{fmt.Sprintf(`SELECT has_schema_privilege('%s', 'tenant_reports', 'CREATE')`, a.Role), false},
+			{fmt.Sprintf(`SELECT has_table_privilege('%s', 'tenant_reports.import_jobs', 'SELECT,INSERT,UPDATE')`, a.Role), true},
+			{fmt.Sprintf(`SELECT has_table_privilege('%s', 'tenant_reports.vendor_figures', 'SELECT,INSERT,UPDATE')`, a.Role), true},
+			{fmt.Sprintf(`SELECT has_table_privilege('%s', 'tenant_reports.import_jobs', 'DELETE')`, a.Role), false},
+			{fmt.Sprintf(`SELECT has_table_privilege('%s', 'tenant_reports.vendor_figures', 'DELETE')`, a.Role), false},
+			{fmt.Sprintf(`SELECT has_table_privilege('%s', 'tenant_reports.import_jobs', 'TRUNCATE')`, a.Role), false},
 		}
 		for _, c := range checks {
 			var got bool

@@ -204,6 +204,9 @@ func (db *DB) dropSpare(ctx context.Context, name string) error {
 		`SET LOCAL ROLE `+qr, `DROP OWNED BY `+qr, `RESET ROLE`, `DROP ROLE `+qr); err != nil {
 		return fmt.Errorf("tenantdb: drop old spare %s: %w", name, err)
 	}
+	if err := deleteReports(ctx, tx, db.spareRole(name)); err != nil {
+		return fmt.Errorf("tenantdb: drop old spare %s: %w", name, err)
+	}
 	return tx.Commit()
 }
 
@@ -237,6 +240,11 @@ func (db *DB) claimSpare(ctx context.Context, tx execQuerier, schema, role strin
 			`ALTER SCHEMA `+quoteIdent(name)+` RENAME TO `+quoteIdent(schema),
 			`ALTER ROLE `+quoteIdent(db.spareRole(name))+` RENAME TO `+quoteIdent(role),
 		); err != nil {
+			return false, err
+		}
+		// Its reports (the product count its migration wrote) are keyed by
+		// the role's name: they move with it.
+		if err := renameReports(ctx, tx, db.spareRole(name), role); err != nil {
 			return false, err
 		}
 		return true, nil

@@ -6,9 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
+	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
@@ -398,4 +403,161 @@ func TestApplicationName(t *testing.T) {
 	if got := name(tenantdb.Pool(named)); got != "pinned" {
 		t.Errorf("an application_name in the URL must win: %q", got)
 	}
+}
+
+// rawRows runs SQL inside the bound transaction of ctx and says how many rows
+// it affected.
+func rawRows(ctx context.Context, query string) (int64, error) {
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := c.ExecContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// The one platform-side place a tenant role writes, tenant_reports, has a
+// wall of its own, PostgreSQL's row level security on the role's name: inside
+// A's bound transaction A reads, adds and changes only rows of its own role;
+// B's rows are invisible and out of reach, a row claiming B's role is
+// refused, and nobody deletes. The application role reads every vendor's.
+func TestReportsWall(t *testing.T) {
+	db := tenanttest.Open(t)
+	raw := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
+	ctx := context.Background()
+	a := tenanttest.Tenant(t, db, "reports-a")
+	b := tenanttest.Tenant(t, db, "reports-b")
+	for _, tn := range []*tenantdb.Tenant{a, b} {
+		addProduct(t, db, tn, "SKU-1", "a product")
+		must(t, db.Tx(ctx, tn, func(ctx context.Context) error {
+			c, err := tenantdb.Current(ctx)
+			if err != nil {
+				return err
+			}
+			return c.ImportJob.Create().SetLanguages([]schema.LanguageRun{}).Exec(ctx)
+		}))
+	}
+	tables := []string{"tenant_reports.import_jobs", "tenant_reports.vendor_figures"}
+	roles := func(t *testing.T, q interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}, ctx context.Context, table string) []string {
+		t.Helper()
+		rows, err := q.QueryContext(ctx, `SELECT db_role FROM `+table+` WHERE db_role = ANY($1) ORDER BY db_role`, pq.Array([]string{a.Role, b.Role}))
+		must(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var r string
+			must(t, rows.Scan(&r))
+			out = append(out, r)
+		}
+		must(t, rows.Err())
+		return out
+	}
+
+	t.Run("SeesOnlyItsOwnRows", func(t *testing.T) {
+		for _, table := range tables {
+			must(t, db.ReadTx(ctx, a, func(ctx context.Context) error {
+				c, err := tenantdb.Current(ctx)
+				if err != nil {
+					return err
+				}
+				if got := roles(t, c, ctx, table); !slices.Equal(got, []string{a.Role}) {
+					t.Errorf("A reads %s of %v, want only its own (%s)", table, got, a.Role)
+				}
+				return nil
+			}))
+		}
+	})
+
+	t.Run("OtherTenantsRowsAreOutOfReach", func(t *testing.T) {
+		for _, q := range []string{
+			fmt.Sprintf(`UPDATE tenant_reports.import_jobs SET status = 'failed', error = 'pwned' WHERE db_role = '%s'`, b.Role),
+			fmt.Sprintf(`UPDATE tenant_reports.vendor_figures SET products = 999 WHERE db_role = '%s'`, b.Role),
+			`UPDATE tenant_reports.vendor_figures SET products = products WHERE true`, // every row it can see: its own
+		} {
+			var n int64
+			must(t, db.Tx(ctx, a, func(ctx context.Context) (err error) { n, err = rawRows(ctx, q); return err }))
+			if want := int64(0); strings.Contains(q, "WHERE true") {
+				want = 1
+				if n != want {
+					t.Errorf("%s changed %d rows, want %d (its own)", q, n, want)
+				}
+			} else if n != want {
+				t.Errorf("%s changed %d of B's rows", q, n)
+			}
+		}
+		var status string
+		var products int
+		must(t, raw.QueryRowContext(ctx, `SELECT j.status, f.products FROM tenant_reports.import_jobs j, tenant_reports.vendor_figures f
+			WHERE j.db_role = $1 AND f.db_role = $1`, b.Role).Scan(&status, &products))
+		if status != "queued" || products != 1 {
+			t.Errorf("B's reports are now %s, %d products; want queued, 1", status, products)
+		}
+	})
+
+	refused := []struct{ name, query string }{
+		{"InsertAsAnotherTenant", fmt.Sprintf(`INSERT INTO tenant_reports.import_jobs (db_role, job_id, status, created_at)
+			VALUES ('%s', 999999, 'succeeded', now())`, b.Role)},
+		{"InsertFiguresAsAnotherTenant", fmt.Sprintf(`INSERT INTO tenant_reports.vendor_figures (db_role, products) VALUES ('%s', 1)`, b.Role)},
+		{"MoveOwnRowToAnotherTenant", fmt.Sprintf(`UPDATE tenant_reports.import_jobs SET db_role = '%s'`, b.Role)},
+		{"MoveOwnFiguresToAnotherTenant", fmt.Sprintf(`UPDATE tenant_reports.vendor_figures SET db_role = '%s'`, b.Role)},
+		{"DeleteJobs", `DELETE FROM tenant_reports.import_jobs`},
+		{"DeleteFigures", `DELETE FROM tenant_reports.vendor_figures`},
+		{"Truncate", `TRUNCATE tenant_reports.import_jobs`},
+		{"CreateThere", `CREATE TABLE tenant_reports.sneaky (id int)`},
+	}
+	for _, r := range refused {
+		t.Run("Refused/"+r.name, func(t *testing.T) {
+			err := db.Tx(ctx, a, func(ctx context.Context) error { return rawExec(ctx, r.query) })
+			if got := sqlStateOf(err); got != "42501" {
+				t.Fatalf("%s: err = %v (SQLSTATE %q), want 42501 (permission denied or row level security)", r.query, err, got)
+			}
+		})
+	}
+
+	t.Run("WritesItsOwnRows", func(t *testing.T) {
+		rollback := errors.New("roll back")
+		err := db.Tx(ctx, a, func(ctx context.Context) error {
+			if err := rawExec(ctx, fmt.Sprintf(`INSERT INTO tenant_reports.import_jobs (db_role, job_id, status, created_at)
+				VALUES ('%s', 999999, 'succeeded', now())`, a.Role)); err != nil {
+				return err
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatalf("A writing a row of its own: %v", err)
+		}
+	})
+
+	t.Run("ApplicationRoleSeesEveryTenant", func(t *testing.T) {
+		for _, table := range tables {
+			if got := roles(t, raw, ctx, table); !slices.Equal(got, slices.Sorted(slices.Values([]string{a.Role, b.Role}))) {
+				t.Errorf("the application role reads %s of %v, want both tenants", table, got)
+			}
+		}
+	})
+
+	// Work on a tenant's tables as any role but its own reports nothing: RLS
+	// would not stop the owner, so the triggers check who is writing.
+	t.Run("OtherRolesReportNothing", func(t *testing.T) {
+		_, err := raw.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %q.products (sku, title, price_cents, currency, status, created_at, updated_at)
+			VALUES ('BY-APP', '{}', 1, 'EUR', 'draft', now(), now())`, a.Schema))
+		must(t, err)
+		_, err = raw.ExecContext(ctx, fmt.Sprintf(`UPDATE %q.import_jobs SET status = 'cancelled'`, a.Schema))
+		must(t, err)
+		var products, strays int
+		var status string
+		must(t, raw.QueryRowContext(ctx, `SELECT products FROM tenant_reports.vendor_figures WHERE db_role = $1`, a.Role).Scan(&products))
+		must(t, raw.QueryRowContext(ctx, `SELECT status FROM tenant_reports.import_jobs WHERE db_role = $1`, a.Role).Scan(&status))
+		must(t, raw.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM tenant_reports.vendor_figures WHERE db_role = current_user)
+			+ (SELECT count(*) FROM tenant_reports.import_jobs WHERE db_role = current_user)`).Scan(&strays))
+		if products != 1 || status != "queued" || strays != 0 {
+			t.Errorf("after the application role wrote A's tables: A reports %d products and a %s job, %d rows under the application role; want 1, queued, 0",
+				products, status, strays)
+		}
+	})
 }

@@ -22,8 +22,28 @@ import (
 // Owners through tm, feeds through market, and checking and hashing bulk
 // files' initial passwords with identity's policy and hasher.
 func Vendors(db *tenantdb.DB, o vendor.Options, tm *team.Service, market *marketplace.Service, hasher *identity.Hasher, log *slog.Logger) *vendor.Service {
-	o.Owner, o.Feeds, o.Passwords = ownerWith(tm), feedsWith{db, market}, passwords{hasher}
+	o.Owner, o.Feeds, o.Passwords, o.Figures = ownerWith(tm), feedsWith{db, market}, passwords{hasher}, figuresWith(market)
 	return vendor.New(db, o, log)
+}
+
+// figuresWith reads each vendor's products and last import from what the
+// shops report about themselves (tenant_reports), for the vendor list.
+func figuresWith(market *marketplace.Service) vendor.FiguresFunc {
+	return func(ctx context.Context, ids []int) (map[int]vendor.Figures, error) {
+		fs, err := market.Figures(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int]vendor.Figures, len(fs))
+		for id, f := range fs {
+			v := vendor.Figures{Products: int(f.Products)}
+			if l := f.LastImport; l != nil {
+				v.LastImport = &vendor.LastImport{JobID: l.JobID, Status: l.Status, CreatedAt: l.CreatedAt, FinishedAt: l.FinishedAt}
+			}
+			out[id] = v
+		}
+		return out, nil
+	}
 }
 
 // passwords are identity's policy and hasher.

@@ -62,6 +62,7 @@ type listRoute struct {
 type listFixture struct {
 	ts           *testServer
 	host         string
+	vendorID     int
 	jobA, jobB   int // jobA has five rows of each report, jobB one
 	slug         string
 	shopID       int

@@ -70,10 +70,11 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
 	admin := &adminHandlers{audit: svc.Audit}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}

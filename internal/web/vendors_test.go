@@ -97,8 +97,12 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	shop.send(t, scenario{name: "the feeds were configured", as: "owner", method: "GET", path: "/api/v1/marketplace/config",
 		wantStatus: http.StatusOK, want: []string{`"language":"fr"`, slug + `/fr.csv`, `"schedule":"daily"`, `"active":true`}})
 
-	admin.send(t, scenario{name: "the list shows the vendor with its Owner", as: "root", method: "GET",
-		path: "/api/v1/admin/vendors?q=" + slug, wantStatus: http.StatusOK, want: []string{`"slug":"` + slug + `"`, `"members":1`}})
+	shop.send(t, scenario{name: "owner adds a product", as: "owner", method: "POST", path: "/api/v1/products",
+		body:       map[string]any{"sku": "FIRST", "title": map[string]string{"fr": "Premier"}, "price_cents": 1000},
+		wantStatus: http.StatusCreated})
+	admin.send(t, scenario{name: "the list shows the vendor with its Owner and product", as: "root", method: "GET",
+		path: "/api/v1/admin/vendors?q=" + slug, wantStatus: http.StatusOK,
+		want: []string{`"slug":"` + slug + `"`, `"members":1`, `"products":1`, `"last_import":null`}})
 	trail := admin.send(t, scenario{name: "audit", as: "root", method: "GET", path: "/api/v1/admin/audit?limit=50", wantStatus: http.StatusOK})
 	for _, action := range []string{"vendor.create", "vendor.owner_grant"} {
 		if !strings.Contains(string(trail.body), `"action":"`+action+`"`) {
