@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +70,51 @@ func BenchmarkServeStart(b *testing.B) {
 	b.StopTimer()
 	slices.Sort(times)
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
+}
+
+// BenchmarkBulkOnboard measures `bazaar vendors import` of a bulk CSV of
+// 100 and of 1,000 new vendors, each with a feed and an Owner invited by
+// mail: the whole run (check, record, provision, feed, invitation queued),
+// per vendor. Each size starts from a fresh database at its defaults (two
+// spare schemas ready).
+func BenchmarkBulkOnboard(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("vendors=%d", n), func(b *testing.B) {
+			var total time.Duration
+			for range b.N {
+				b.StopTimer()
+				d := tenanttest.NewDatabase(b)
+				b.Setenv("BAZAAR_ENV", "development")
+				b.Setenv("BAZAAR_DATABASE_URL", d.URL)
+				b.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
+				b.Setenv("BAZAAR_LOG_LEVEL", "error")
+				if err := run(context.Background(), []string{"migrate"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+					b.Fatal(err)
+				}
+				var csv strings.Builder
+				csv.WriteString("vendor_name,subdomain,owner_name,owner_email,owner_phone,business_address,business_city,business_postal_code,business_country,letzshop_csv_url,initial_password\n")
+				for i := range n {
+					fmt.Fprintf(&csv, "Bench Shop %d,bench-%04d,Owner %d,owner%d@bench.test,+352 000,1 rue du Banc,Luxembourg,L-1111,LU,https://letzshop.example/bench/%d.csv,\n", i, i, i, i, i)
+				}
+				file := filepath.Join(b.TempDir(), "vendors.csv")
+				if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
+					b.Fatal(err)
+				}
+				var out bytes.Buffer
+				b.StartTimer()
+				start := time.Now()
+				if err := run(context.Background(), []string{"vendors", "import", file}, &out, &out); err != nil {
+					b.Fatalf("%v\n%s", err, out.String())
+				}
+				total += time.Since(start)
+				b.StopTimer()
+				if !strings.Contains(out.String(), fmt.Sprintf("%d created, 0 unchanged, 0 failed", n)) {
+					b.Fatalf("import: %s", out.String())
+				}
+			}
+			per := total / time.Duration(b.N)
+			b.ReportMetric(per.Seconds(), "s/run")
+			b.ReportMetric(float64(per.Microseconds())/1000/float64(n), "ms/vendor")
+		})
+	}
 }

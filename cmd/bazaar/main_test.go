@@ -140,7 +140,7 @@ func TestServeAnswersAndShutsDown(t *testing.T) {
 	d := tenanttest.NewDatabase(t)
 	c := newCLIOn(t, d)
 	// A database never migrated: serve refuses to start.
-	if _, err := tenanttest.SQL(t, d).Exec(`DROP SCHEMA platform CASCADE`); err != nil {
+	if _, err := tenanttest.SQL(t, d).Exec(`DROP SCHEMA platform CASCADE; DROP SCHEMA tenant_reports CASCADE`); err != nil {
 		t.Fatal(err)
 	}
 	c.fails("run `bazaar migrate` first", "serve")

@@ -62,7 +62,6 @@ type listRoute struct {
 type listFixture struct {
 	ts           *testServer
 	host         string
-	vendorID     int
 	jobA, jobB   int // jobA has five rows of each report, jobB one
 	slug         string
 	shopID       int
@@ -216,6 +215,10 @@ func (fx *listFixture) routes() []listRoute {
 			token: fx.admin, max: 200},
 		{route: "/api/v1/admin/vendors/:id/members", family: "members", host: "admin." + base,
 			path: fmt.Sprintf("/api/v1/admin/vendors/%d/members", fx.shopID), token: fx.admin, max: 500},
+		// Every vendor's import jobs, read here for the fixture's shop alone
+		// (the package's other tests import too).
+		{route: "/api/v1/admin/marketplace/import-jobs", family: "admin/import-jobs", host: "admin." + base,
+			path: fmt.Sprintf("/api/v1/admin/marketplace/import-jobs?vendor=%d", fx.shopID), token: fx.admin, max: 200},
 		{route: "/api/v1/admin/vendors/bulk-imports/:id/lines", family: "admin/bulk-lines", host: "admin." + base,
 			path: fmt.Sprintf("/api/v1/admin/vendors/bulk-imports/%d/lines", fx.bulkID), token: fx.admin, max: 1000},
 	}
