@@ -88,8 +88,9 @@ func (a *app) services() (*services, error) {
 		audit:    audit.New(a.db),
 		outbox:   mail.NewOutbox(a.db),
 		vendors: compose.Vendors(a.db, vendor.Options{
-			Links: vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
-			Bulk:  vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
+			Links:  vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
+			Bulk:   vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
+			Spares: a.cfg.Tenant.SpareSchemas,
 		}, tm, market, id.Hasher(), a.log),
 	}, nil
 }

@@ -61,6 +61,9 @@ func (s *Service) RunBulk(ctx context.Context, id int, progress func(BulkImport)
 			return err
 		}
 	}
+	if s.o.Spares > 0 {
+		defer s.keepSpares(ctx, s.o.Spares)()
+	}
 	a := Actor{Email: imp.ActorEmail, IP: imp.ActorIP, RequestID: imp.RequestID}
 	if imp.CreatedBy != nil {
 		a.UserID = *imp.CreatedBy
@@ -223,4 +226,29 @@ func (s *Service) UnfinishedBulk(ctx context.Context) ([]int, error) {
 	return s.db.Platform().VendorImport.Query().
 		Where(vendorimport.StatusIn(vendorimport.StatusQueued, vendorimport.StatusRunning)).
 		Order(vendorimport.ByID()).IDs(ctx)
+}
+
+// keepSpares tops the spare schemas up beside a bulk run until the returned
+// stop is called: while this run claims a spare for each vendor (a rename),
+// another backend makes the next one (the DDL), instead of each row paying
+// for its schema's DDL itself.
+func (s *Service) keepSpares(ctx context.Context, n int) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			made, err := s.db.FillSpares(ctx, n)
+			if err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "topping up spare schemas beside a bulk import", "err", err)
+			}
+			if made == 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -114,6 +114,9 @@ type Options struct {
 	Figures   FiguresFunc
 	Passwords Passwords
 	Bulk      BulkLimits
+	// Spares is how many spare schemas a bulk run keeps ready beside it
+	// (tenant.spare_schemas); 0 leaves them to the server's top-up.
+	Spares int
 }
 
 // Service manages vendors on the platform.

@@ -316,6 +316,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{VendorsColumns[13]},
 			},
+			{
+				Name:    "vendor_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{VendorsColumns[22], VendorsColumns[0]},
+			},
+			{
+				Name:    "vendor_name_id",
+				Unique:  false,
+				Columns: []*schema.Column{VendorsColumns[2], VendorsColumns[0]},
+			},
 		},
 	}
 	// VendorDomainsColumns holds the columns for the "vendor_domains" table.

@@ -81,5 +81,8 @@ func (Vendor) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("next_import_at"),
 		index.Fields("status"),
+		// The super admins' list pages on (sort column, id).
+		index.Fields("created_at", "id"),
+		index.Fields("name", "id"),
 	}
 }
