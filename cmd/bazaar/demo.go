@@ -85,6 +85,9 @@ func demoCmd() *cobra.Command {
 				}
 				fmt.Fprintf(out, "  %-28s %s\n", u.Email, where)
 			}
+			fmt.Fprintln(out, "\nTry bulk onboarding with demo/vendors.csv (four vendors, one of them Atelier Demo, unchanged):\n"+
+				"  bazaar vendors import demo/vendors.csv --dry-run\n"+
+				"  or as admin@bazaar.test: POST http://admin.localhost:8080/api/v1/admin/vendors/bulk-import (multipart field \"file\")")
 			return nil
 		}),
 	}
