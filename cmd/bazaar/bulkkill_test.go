@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -45,25 +44,7 @@ func TestBulkImportSurvivesAKilledServer(t *testing.T) {
 		}
 		return *b
 	}
-	server := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(),
-			"BAZAAR_TEST_CHILD=serve",
-			"BAZAAR_ENV=development",
-			"BAZAAR_DATABASE_URL="+d.URL,
-			"BAZAAR_DATABASE_ROLE_PREFIX="+d.RolePrefix,
-			"BAZAAR_HTTP_ADDR=127.0.0.1:0",
-			"BAZAAR_LOG_LEVEL=warn",
-			"BAZAAR_ONBOARDING_RESUME_CHECK=250ms",
-			"BAZAAR_QUEUE_POLL_INTERVAL=100ms",
-		)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		return cmd
-	}
+	server := func() *exec.Cmd { return serveChild(t, d, "BAZAAR_ONBOARDING_RESUME_CHECK=250ms") }
 
 	first := server()
 	deadline := time.Now().Add(90 * time.Second)

@@ -96,27 +96,13 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 		return j
 	}
 	server := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(),
-			"BAZAAR_TEST_CHILD=serve",
-			"BAZAAR_ENV=development",
-			"BAZAAR_DATABASE_URL="+d.URL,
-			"BAZAAR_DATABASE_ROLE_PREFIX="+d.RolePrefix,
-			"BAZAAR_HTTP_ADDR=127.0.0.1:0",
-			"BAZAAR_LOG_LEVEL=warn",
+		return serveChild(t, d,
 			"BAZAAR_IMPORTS_ALLOW_NETWORKS=127.0.0.1/32",
 			"BAZAAR_IMPORTS_BATCH_SIZE=100",
 			"BAZAAR_IMPORTS_PROGRESS_INTERVAL=1ms",
 			"BAZAAR_IMPORTS_RESUME_CHECK=250ms",
 			"BAZAAR_IMPORTS_RESUME_GRACE=250ms",
-			"BAZAAR_QUEUE_POLL_INTERVAL=100ms",
 		)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		return cmd
 	}
 
 	first := server()
@@ -207,4 +193,27 @@ func TestImportSurvivesAKilledServer(t *testing.T) {
 	if err != nil || staged != rows {
 		t.Errorf("staged products %d (%v), want %d", staged, err, rows)
 	}
+}
+
+// serveChild runs this test binary as `bazaar serve` on d (a process of its
+// own, to be killed outright), with env added to the test's settings; it is
+// killed when the test ends if it is still running.
+func serveChild(t *testing.T, d *tenanttest.Database, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(),
+		"BAZAAR_TEST_CHILD=serve",
+		"BAZAAR_ENV=development",
+		"BAZAAR_DATABASE_URL="+d.URL,
+		"BAZAAR_DATABASE_ROLE_PREFIX="+d.RolePrefix,
+		"BAZAAR_HTTP_ADDR=127.0.0.1:0",
+		"BAZAAR_LOG_LEVEL=warn",
+		"BAZAAR_QUEUE_POLL_INTERVAL=100ms",
+	), env...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
 }
