@@ -452,3 +452,31 @@ func deref(p *int64) any {
 	}
 	return *p
 }
+
+// TestSystemRollupRunsOnTheQueue: the rollup is a periodic job of the queue
+// that runs when the queue starts, so a fresh deployment has today's row at
+// once.
+func TestSystemRollupRunsOnTheQueue(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	db := tenanttest.OpenDatabase(t, d)
+	tn := tenanttest.Tenant(t, db, "sys-queue")
+	addProduct(t, db, tn, "Q-1", "one")
+	start(t, db, setup{opts: defaultOptions(), queue: true})
+	raw := tenanttest.SQL(t, d)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Today's row (yesterday's, should midnight have passed meanwhile).
+		var rows int
+		if err := raw.QueryRow(`SELECT count(*) FROM platform.platform_daily_figures
+			WHERE day >= (now() AT TIME ZONE 'UTC')::date - 1 AND products = 1`).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no rollup of today with the shop's product after 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
