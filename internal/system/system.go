@@ -45,6 +45,7 @@ type Service struct {
 	log    *slog.Logger
 	build  Build
 	now    func() time.Time // the clock; tests move it
+	size   sizeCache        // the database's size, measured at most every sizeEvery
 
 	// The tables read, qualified.
 	riverJobs string

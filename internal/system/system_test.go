@@ -1,6 +1,8 @@
 package system
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +85,60 @@ func TestRange(t *testing.T) {
 			if !strings.Contains(fe.Fields[field], word) {
 				t.Errorf("Range(%q, %q): %s = %q, want it to say %q", tt.from, tt.to, field, fe.Fields[field], word)
 			}
+		}
+	}
+}
+
+// TestSizeCache: the database's size is measured by the first report, then
+// answered from the last measure, measured again in the background once it
+// is older than sizeEvery — one measure at a time, a failed one keeping the
+// last.
+func TestSizeCache(t *testing.T) {
+	var c sizeCache
+	ctx := context.Background()
+	measures := make(chan int64, 10)
+	measure := func(context.Context) (int64, error) {
+		n := <-measures
+		if n < 0 {
+			return 0, errors.New("no answer")
+		}
+		return n, nil
+	}
+	measures <- 100
+	if n, at, err := c.get(ctx, measure); err != nil || n != 100 || time.Since(at) > time.Second {
+		t.Fatalf("first: %d at %v, %v", n, at, err)
+	}
+	if n, _, _ := c.get(ctx, measure); n != 100 {
+		t.Fatalf("cached: %d", n)
+	}
+	c.mu.Lock()
+	c.at = c.at.Add(-sizeEvery - time.Second)
+	old := c.at
+	c.mu.Unlock()
+	// Stale: answered at once from the last measure, one measure started.
+	for range 3 {
+		if n, at, _ := c.get(ctx, measure); n != 100 || !at.Equal(old) {
+			t.Fatalf("stale: %d at %v", n, at)
+		}
+	}
+	measures <- -1 // that measure fails: the last one stays, and a next call tries again
+	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return !c.refreshing })
+	c.get(ctx, measure)
+	measures <- 200
+	waitFor(t, func() bool {
+		n, _, _ := c.get(ctx, func(context.Context) (int64, error) { return 0, nil })
+		return n == 200
+	})
+	if len(measures) != 0 {
+		t.Errorf("%d measures left unread: one too few taken", len(measures))
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting")
 		}
 	}
 }

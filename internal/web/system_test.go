@@ -178,7 +178,7 @@ func TestSystemHealth(t *testing.T) {
 
 	db := h.Database
 	want("database", [2]any{db.Status, db.Reachable}, [2]any{system.OK, true})
-	if !strings.HasPrefix(db.ServerVersion, "1") || db.SizeBytes <= 0 || db.Connections < 1 || db.MaxConnections < db.Connections || db.LatencyMS <= 0 {
+	if !strings.HasPrefix(db.ServerVersion, "1") || db.SizeBytes <= 0 || db.SizeMeasuredAt == nil || db.Connections < 1 || db.MaxConnections < db.Connections || db.LatencyMS <= 0 {
 		t.Errorf("database figures: %+v", db)
 	}
 
