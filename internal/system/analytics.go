@@ -25,7 +25,7 @@ type Analytics struct {
 	Vendors  VendorCounts `json:"vendors"`
 	// Days are every day of the range, in order. A day without a rollup
 	// row — before the platform's first record, past today, or while no
-	// instance ran the queue — is answered explicitly: recorded false, its
+	// rollup has run yet — is answered explicitly: recorded false, its
 	// counts 0 and its product total null.
 	Days   []Day  `json:"days"`
 	Totals Totals `json:"totals"`
