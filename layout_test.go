@@ -31,6 +31,7 @@ var roles = map[string]string{
 	"internal/identity":    "domain",
 	"internal/team":        "domain",
 	"internal/vendor":      "domain",
+	"internal/system":      "domain", // the platform's health and analytics; imports no domain
 
 	// Composes domains from outside, as the web layer and cmd do.
 	"internal/demo":    "composer",
@@ -84,6 +85,9 @@ var narrow = map[string]struct {
 		// (tenant_reports), with the platform's vendors; starting imports
 		// across vendors, recorded in the platform's trail.
 		"internal/marketplace/monitor.go", "internal/marketplace/triggermany.go",
+		// The platform's health and analytics: the registry, the queue's
+		// tables, what the vendors' schemas report; the daily rollups.
+		"internal/system/analytics.go", "internal/system/health.go", "internal/system/queue.go", "internal/system/rollup.go",
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
 		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
 		"internal/vendor/vendor.go", "internal/vendor/view.go",

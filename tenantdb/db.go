@@ -213,6 +213,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) 
 func PlatformSchemaConfig() platform.SchemaConfig {
 	return platform.SchemaConfig{
 		AuditEvent:      PlatformSchema,
+		DailyFigure:     PlatformSchema,
 		Invitation:      PlatformSchema,
 		LoginThrottle:   PlatformSchema,
 		Membership:      PlatformSchema,

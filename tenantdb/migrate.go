@@ -69,6 +69,19 @@ func (db *DB) PlatformCurrent(ctx context.Context) (bool, error) {
 	return err == nil && len(todo) == 0, err
 }
 
+// PlatformLatest is the newest platform migration this binary knows.
+func (db *DB) PlatformLatest() string { return db.platformSrc.Latest() }
+
+// PlatformApplied is the newest migration applied to the platform schema
+// ("" when none is, or the schema has no revision table yet).
+func (db *DB) PlatformApplied(ctx context.Context) (string, error) {
+	done, err := readApplied(ctx, db.pool, PlatformSchema)
+	if isUndefined(err) {
+		return "", nil
+	}
+	return done.newest(), err
+}
+
 // TenantLatest is the newest tenant migration this binary knows.
 func (db *DB) TenantLatest() string { return db.tenantSrc.Latest() }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
+	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/internal/web"
@@ -35,6 +36,7 @@ type services struct {
 	audit    *audit.Service
 	outbox   *mail.Outbox
 	vendors  *vendor.Service
+	system   *system.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -42,6 +44,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
+		System: s.system,
 	}
 }
 
@@ -92,6 +95,9 @@ func (a *app) services() (*services, error) {
 			Bulk:   vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
 			Spares: a.cfg.Tenant.SpareSchemas,
 		}, tm, market, id.Hasher(), a.log),
+		system: system.New(a.db, system.Options{
+			QueueSchema: a.cfg.Queue.Schema, SpareSchemas: a.cfg.Tenant.SpareSchemas, MailMaxAttempts: a.cfg.Mail.MaxAttempts,
+		}, a.log),
 	}, nil
 }
 
@@ -128,6 +134,7 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 		Timeout: im.JobTimeout, ScheduleCheck: im.ScheduleCheck, ResumeCheck: im.ResumeCheck, ResumeGrace: im.ResumeGrace,
 	})
 	periodic = append(periodic, svc.vendors.Register(workers, a.cfg.Onboard.ResumeCheck)...)
+	periodic = append(periodic, svc.system.Register(workers)...) // the daily figures, hourly
 	// The producer, the completer, the elector, the maintenance services
 	// and the inserts of requests share it; the jobs' own work uses the
 	// main pool.

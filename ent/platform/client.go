@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/ent/platform/dailyfigure"
 	"github.com/bazaar/bazaar/ent/platform/invitation"
 	"github.com/bazaar/bazaar/ent/platform/loginthrottle"
 	"github.com/bazaar/bazaar/ent/platform/membership"
@@ -41,6 +42,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// DailyFigure is the client for interacting with the DailyFigure builders.
+	DailyFigure *DailyFigureClient
 	// Invitation is the client for interacting with the Invitation builders.
 	Invitation *InvitationClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -77,6 +80,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.DailyFigure = NewDailyFigureClient(c.config)
 	c.Invitation = NewInvitationClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Membership = NewMembershipClient(c.config)
@@ -184,6 +188,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:             ctx,
 		config:          cfg,
 		AuditEvent:      NewAuditEventClient(cfg),
+		DailyFigure:     NewDailyFigureClient(cfg),
 		Invitation:      NewInvitationClient(cfg),
 		LoginThrottle:   NewLoginThrottleClient(cfg),
 		Membership:      NewMembershipClient(cfg),
@@ -216,6 +221,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:             ctx,
 		config:          cfg,
 		AuditEvent:      NewAuditEventClient(cfg),
+		DailyFigure:     NewDailyFigureClient(cfg),
 		Invitation:      NewInvitationClient(cfg),
 		LoginThrottle:   NewLoginThrottleClient(cfg),
 		Membership:      NewMembershipClient(cfg),
@@ -257,9 +263,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.Invitation, c.LoginThrottle, c.Membership, c.OutboxMail,
-		c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain,
-		c.VendorImport, c.VendorImportRow,
+		c.AuditEvent, c.DailyFigure, c.Invitation, c.LoginThrottle, c.Membership,
+		c.OutboxMail, c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor,
+		c.VendorDomain, c.VendorImport, c.VendorImportRow,
 	} {
 		n.Use(hooks...)
 	}
@@ -269,9 +275,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.Invitation, c.LoginThrottle, c.Membership, c.OutboxMail,
-		c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain,
-		c.VendorImport, c.VendorImportRow,
+		c.AuditEvent, c.DailyFigure, c.Invitation, c.LoginThrottle, c.Membership,
+		c.OutboxMail, c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor,
+		c.VendorDomain, c.VendorImport, c.VendorImportRow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -282,6 +288,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *DailyFigureMutation:
+		return c.DailyFigure.mutate(ctx, m)
 	case *InvitationMutation:
 		return c.Invitation.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -441,6 +449,139 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("platform: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// DailyFigureClient is a client for the DailyFigure schema.
+type DailyFigureClient struct {
+	config
+}
+
+// NewDailyFigureClient returns a client for the DailyFigure from the given config.
+func NewDailyFigureClient(c config) *DailyFigureClient {
+	return &DailyFigureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dailyfigure.Hooks(f(g(h())))`.
+func (c *DailyFigureClient) Use(hooks ...Hook) {
+	c.hooks.DailyFigure = append(c.hooks.DailyFigure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dailyfigure.Intercept(f(g(h())))`.
+func (c *DailyFigureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DailyFigure = append(c.inters.DailyFigure, interceptors...)
+}
+
+// Create returns a builder for creating a DailyFigure entity.
+func (c *DailyFigureClient) Create() *DailyFigureCreate {
+	mutation := newDailyFigureMutation(c.config, OpCreate)
+	return &DailyFigureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DailyFigure entities.
+func (c *DailyFigureClient) CreateBulk(builders ...*DailyFigureCreate) *DailyFigureCreateBulk {
+	return &DailyFigureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DailyFigureClient) MapCreateBulk(slice any, setFunc func(*DailyFigureCreate, int)) *DailyFigureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DailyFigureCreateBulk{err: fmt.Errorf("calling to DailyFigureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DailyFigureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DailyFigureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DailyFigure.
+func (c *DailyFigureClient) Update() *DailyFigureUpdate {
+	mutation := newDailyFigureMutation(c.config, OpUpdate)
+	return &DailyFigureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DailyFigureClient) UpdateOne(_m *DailyFigure) *DailyFigureUpdateOne {
+	mutation := newDailyFigureMutation(c.config, OpUpdateOne, withDailyFigure(_m))
+	return &DailyFigureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DailyFigureClient) UpdateOneID(id int) *DailyFigureUpdateOne {
+	mutation := newDailyFigureMutation(c.config, OpUpdateOne, withDailyFigureID(id))
+	return &DailyFigureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DailyFigure.
+func (c *DailyFigureClient) Delete() *DailyFigureDelete {
+	mutation := newDailyFigureMutation(c.config, OpDelete)
+	return &DailyFigureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DailyFigureClient) DeleteOne(_m *DailyFigure) *DailyFigureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DailyFigureClient) DeleteOneID(id int) *DailyFigureDeleteOne {
+	builder := c.Delete().Where(dailyfigure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DailyFigureDeleteOne{builder}
+}
+
+// Query returns a query builder for DailyFigure.
+func (c *DailyFigureClient) Query() *DailyFigureQuery {
+	return &DailyFigureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDailyFigure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DailyFigure entity by its id.
+func (c *DailyFigureClient) Get(ctx context.Context, id int) (*DailyFigure, error) {
+	return c.Query().Where(dailyfigure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DailyFigureClient) GetX(ctx context.Context, id int) *DailyFigure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DailyFigureClient) Hooks() []Hook {
+	return c.hooks.DailyFigure
+}
+
+// Interceptors returns the client interceptors.
+func (c *DailyFigureClient) Interceptors() []Interceptor {
+	return c.inters.DailyFigure
+}
+
+func (c *DailyFigureClient) mutate(ctx context.Context, m *DailyFigureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DailyFigureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DailyFigureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DailyFigureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DailyFigureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("platform: unknown DailyFigure mutation op: %q", m.Op())
 	}
 }
 
@@ -2309,13 +2450,13 @@ func (c *VendorImportRowClient) mutate(ctx context.Context, m *VendorImportRowMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, Invitation, LoginThrottle, Membership, OutboxMail, PasswordReset,
-		RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
+		AuditEvent, DailyFigure, Invitation, LoginThrottle, Membership, OutboxMail,
+		PasswordReset, RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
 		VendorImportRow []ent.Hook
 	}
 	inters struct {
-		AuditEvent, Invitation, LoginThrottle, Membership, OutboxMail, PasswordReset,
-		RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
+		AuditEvent, DailyFigure, Invitation, LoginThrottle, Membership, OutboxMail,
+		PasswordReset, RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
 		VendorImportRow []ent.Interceptor
 	}
 )

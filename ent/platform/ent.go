@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/ent/platform/dailyfigure"
 	"github.com/bazaar/bazaar/ent/platform/invitation"
 	"github.com/bazaar/bazaar/ent/platform/loginthrottle"
 	"github.com/bazaar/bazaar/ent/platform/membership"
@@ -86,6 +87,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditevent.Table:      auditevent.ValidColumn,
+			dailyfigure.Table:     dailyfigure.ValidColumn,
 			invitation.Table:      invitation.ValidColumn,
 			loginthrottle.Table:   loginthrottle.ValidColumn,
 			membership.Table:      membership.ValidColumn,

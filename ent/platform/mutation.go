@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/ent/platform/dailyfigure"
 	"github.com/bazaar/bazaar/ent/platform/invitation"
 	"github.com/bazaar/bazaar/ent/platform/loginthrottle"
 	"github.com/bazaar/bazaar/ent/platform/membership"
@@ -37,6 +38,7 @@ const (
 
 	// Node types.
 	TypeAuditEvent      = "AuditEvent"
+	TypeDailyFigure     = "DailyFigure"
 	TypeInvitation      = "Invitation"
 	TypeLoginThrottle   = "LoginThrottle"
 	TypeMembership      = "Membership"
@@ -1065,6 +1067,1181 @@ func (m *AuditEventMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
+// DailyFigureMutation represents an operation that mutates the DailyFigure nodes in the graph.
+type DailyFigureMutation struct {
+	config
+	op                          Op
+	typ                         string
+	id                          *int
+	day                         *time.Time
+	signups                     *int
+	addsignups                  *int
+	vendors_new                 *int
+	addvendors_new              *int
+	imports_started             *int
+	addimports_started          *int
+	imports_succeeded           *int
+	addimports_succeeded        *int
+	imports_partially_failed    *int
+	addimports_partially_failed *int
+	imports_failed              *int
+	addimports_failed           *int
+	imports_cancelled           *int
+	addimports_cancelled        *int
+	products                    *int64
+	addproducts                 *int64
+	products_at                 *time.Time
+	updated_at                  *time.Time
+	clearedFields               map[string]struct{}
+	done                        bool
+	oldValue                    func(context.Context) (*DailyFigure, error)
+	predicates                  []predicate.DailyFigure
+}
+
+var _ ent.Mutation = (*DailyFigureMutation)(nil)
+
+// dailyfigureOption allows management of the mutation configuration using functional options.
+type dailyfigureOption func(*DailyFigureMutation)
+
+// newDailyFigureMutation creates new mutation for the DailyFigure entity.
+func newDailyFigureMutation(c config, op Op, opts ...dailyfigureOption) *DailyFigureMutation {
+	m := &DailyFigureMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDailyFigure,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDailyFigureID sets the ID field of the mutation.
+func withDailyFigureID(id int) dailyfigureOption {
+	return func(m *DailyFigureMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DailyFigure
+		)
+		m.oldValue = func(ctx context.Context) (*DailyFigure, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DailyFigure.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDailyFigure sets the old DailyFigure of the mutation.
+func withDailyFigure(node *DailyFigure) dailyfigureOption {
+	return func(m *DailyFigureMutation) {
+		m.oldValue = func(context.Context) (*DailyFigure, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DailyFigureMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DailyFigureMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("platform: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DailyFigureMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DailyFigureMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DailyFigure.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDay sets the "day" field.
+func (m *DailyFigureMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *DailyFigureMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *DailyFigureMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetSignups sets the "signups" field.
+func (m *DailyFigureMutation) SetSignups(i int) {
+	m.signups = &i
+	m.addsignups = nil
+}
+
+// Signups returns the value of the "signups" field in the mutation.
+func (m *DailyFigureMutation) Signups() (r int, exists bool) {
+	v := m.signups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignups returns the old "signups" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldSignups(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignups is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignups requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignups: %w", err)
+	}
+	return oldValue.Signups, nil
+}
+
+// AddSignups adds i to the "signups" field.
+func (m *DailyFigureMutation) AddSignups(i int) {
+	if m.addsignups != nil {
+		*m.addsignups += i
+	} else {
+		m.addsignups = &i
+	}
+}
+
+// AddedSignups returns the value that was added to the "signups" field in this mutation.
+func (m *DailyFigureMutation) AddedSignups() (r int, exists bool) {
+	v := m.addsignups
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSignups resets all changes to the "signups" field.
+func (m *DailyFigureMutation) ResetSignups() {
+	m.signups = nil
+	m.addsignups = nil
+}
+
+// SetVendorsNew sets the "vendors_new" field.
+func (m *DailyFigureMutation) SetVendorsNew(i int) {
+	m.vendors_new = &i
+	m.addvendors_new = nil
+}
+
+// VendorsNew returns the value of the "vendors_new" field in the mutation.
+func (m *DailyFigureMutation) VendorsNew() (r int, exists bool) {
+	v := m.vendors_new
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendorsNew returns the old "vendors_new" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldVendorsNew(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendorsNew is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendorsNew requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendorsNew: %w", err)
+	}
+	return oldValue.VendorsNew, nil
+}
+
+// AddVendorsNew adds i to the "vendors_new" field.
+func (m *DailyFigureMutation) AddVendorsNew(i int) {
+	if m.addvendors_new != nil {
+		*m.addvendors_new += i
+	} else {
+		m.addvendors_new = &i
+	}
+}
+
+// AddedVendorsNew returns the value that was added to the "vendors_new" field in this mutation.
+func (m *DailyFigureMutation) AddedVendorsNew() (r int, exists bool) {
+	v := m.addvendors_new
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVendorsNew resets all changes to the "vendors_new" field.
+func (m *DailyFigureMutation) ResetVendorsNew() {
+	m.vendors_new = nil
+	m.addvendors_new = nil
+}
+
+// SetImportsStarted sets the "imports_started" field.
+func (m *DailyFigureMutation) SetImportsStarted(i int) {
+	m.imports_started = &i
+	m.addimports_started = nil
+}
+
+// ImportsStarted returns the value of the "imports_started" field in the mutation.
+func (m *DailyFigureMutation) ImportsStarted() (r int, exists bool) {
+	v := m.imports_started
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportsStarted returns the old "imports_started" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldImportsStarted(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportsStarted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportsStarted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportsStarted: %w", err)
+	}
+	return oldValue.ImportsStarted, nil
+}
+
+// AddImportsStarted adds i to the "imports_started" field.
+func (m *DailyFigureMutation) AddImportsStarted(i int) {
+	if m.addimports_started != nil {
+		*m.addimports_started += i
+	} else {
+		m.addimports_started = &i
+	}
+}
+
+// AddedImportsStarted returns the value that was added to the "imports_started" field in this mutation.
+func (m *DailyFigureMutation) AddedImportsStarted() (r int, exists bool) {
+	v := m.addimports_started
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImportsStarted resets all changes to the "imports_started" field.
+func (m *DailyFigureMutation) ResetImportsStarted() {
+	m.imports_started = nil
+	m.addimports_started = nil
+}
+
+// SetImportsSucceeded sets the "imports_succeeded" field.
+func (m *DailyFigureMutation) SetImportsSucceeded(i int) {
+	m.imports_succeeded = &i
+	m.addimports_succeeded = nil
+}
+
+// ImportsSucceeded returns the value of the "imports_succeeded" field in the mutation.
+func (m *DailyFigureMutation) ImportsSucceeded() (r int, exists bool) {
+	v := m.imports_succeeded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportsSucceeded returns the old "imports_succeeded" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldImportsSucceeded(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportsSucceeded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportsSucceeded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportsSucceeded: %w", err)
+	}
+	return oldValue.ImportsSucceeded, nil
+}
+
+// AddImportsSucceeded adds i to the "imports_succeeded" field.
+func (m *DailyFigureMutation) AddImportsSucceeded(i int) {
+	if m.addimports_succeeded != nil {
+		*m.addimports_succeeded += i
+	} else {
+		m.addimports_succeeded = &i
+	}
+}
+
+// AddedImportsSucceeded returns the value that was added to the "imports_succeeded" field in this mutation.
+func (m *DailyFigureMutation) AddedImportsSucceeded() (r int, exists bool) {
+	v := m.addimports_succeeded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImportsSucceeded resets all changes to the "imports_succeeded" field.
+func (m *DailyFigureMutation) ResetImportsSucceeded() {
+	m.imports_succeeded = nil
+	m.addimports_succeeded = nil
+}
+
+// SetImportsPartiallyFailed sets the "imports_partially_failed" field.
+func (m *DailyFigureMutation) SetImportsPartiallyFailed(i int) {
+	m.imports_partially_failed = &i
+	m.addimports_partially_failed = nil
+}
+
+// ImportsPartiallyFailed returns the value of the "imports_partially_failed" field in the mutation.
+func (m *DailyFigureMutation) ImportsPartiallyFailed() (r int, exists bool) {
+	v := m.imports_partially_failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportsPartiallyFailed returns the old "imports_partially_failed" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldImportsPartiallyFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportsPartiallyFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportsPartiallyFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportsPartiallyFailed: %w", err)
+	}
+	return oldValue.ImportsPartiallyFailed, nil
+}
+
+// AddImportsPartiallyFailed adds i to the "imports_partially_failed" field.
+func (m *DailyFigureMutation) AddImportsPartiallyFailed(i int) {
+	if m.addimports_partially_failed != nil {
+		*m.addimports_partially_failed += i
+	} else {
+		m.addimports_partially_failed = &i
+	}
+}
+
+// AddedImportsPartiallyFailed returns the value that was added to the "imports_partially_failed" field in this mutation.
+func (m *DailyFigureMutation) AddedImportsPartiallyFailed() (r int, exists bool) {
+	v := m.addimports_partially_failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImportsPartiallyFailed resets all changes to the "imports_partially_failed" field.
+func (m *DailyFigureMutation) ResetImportsPartiallyFailed() {
+	m.imports_partially_failed = nil
+	m.addimports_partially_failed = nil
+}
+
+// SetImportsFailed sets the "imports_failed" field.
+func (m *DailyFigureMutation) SetImportsFailed(i int) {
+	m.imports_failed = &i
+	m.addimports_failed = nil
+}
+
+// ImportsFailed returns the value of the "imports_failed" field in the mutation.
+func (m *DailyFigureMutation) ImportsFailed() (r int, exists bool) {
+	v := m.imports_failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportsFailed returns the old "imports_failed" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldImportsFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportsFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportsFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportsFailed: %w", err)
+	}
+	return oldValue.ImportsFailed, nil
+}
+
+// AddImportsFailed adds i to the "imports_failed" field.
+func (m *DailyFigureMutation) AddImportsFailed(i int) {
+	if m.addimports_failed != nil {
+		*m.addimports_failed += i
+	} else {
+		m.addimports_failed = &i
+	}
+}
+
+// AddedImportsFailed returns the value that was added to the "imports_failed" field in this mutation.
+func (m *DailyFigureMutation) AddedImportsFailed() (r int, exists bool) {
+	v := m.addimports_failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImportsFailed resets all changes to the "imports_failed" field.
+func (m *DailyFigureMutation) ResetImportsFailed() {
+	m.imports_failed = nil
+	m.addimports_failed = nil
+}
+
+// SetImportsCancelled sets the "imports_cancelled" field.
+func (m *DailyFigureMutation) SetImportsCancelled(i int) {
+	m.imports_cancelled = &i
+	m.addimports_cancelled = nil
+}
+
+// ImportsCancelled returns the value of the "imports_cancelled" field in the mutation.
+func (m *DailyFigureMutation) ImportsCancelled() (r int, exists bool) {
+	v := m.imports_cancelled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportsCancelled returns the old "imports_cancelled" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldImportsCancelled(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportsCancelled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportsCancelled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportsCancelled: %w", err)
+	}
+	return oldValue.ImportsCancelled, nil
+}
+
+// AddImportsCancelled adds i to the "imports_cancelled" field.
+func (m *DailyFigureMutation) AddImportsCancelled(i int) {
+	if m.addimports_cancelled != nil {
+		*m.addimports_cancelled += i
+	} else {
+		m.addimports_cancelled = &i
+	}
+}
+
+// AddedImportsCancelled returns the value that was added to the "imports_cancelled" field in this mutation.
+func (m *DailyFigureMutation) AddedImportsCancelled() (r int, exists bool) {
+	v := m.addimports_cancelled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImportsCancelled resets all changes to the "imports_cancelled" field.
+func (m *DailyFigureMutation) ResetImportsCancelled() {
+	m.imports_cancelled = nil
+	m.addimports_cancelled = nil
+}
+
+// SetProducts sets the "products" field.
+func (m *DailyFigureMutation) SetProducts(i int64) {
+	m.products = &i
+	m.addproducts = nil
+}
+
+// Products returns the value of the "products" field in the mutation.
+func (m *DailyFigureMutation) Products() (r int64, exists bool) {
+	v := m.products
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProducts returns the old "products" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldProducts(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProducts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProducts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProducts: %w", err)
+	}
+	return oldValue.Products, nil
+}
+
+// AddProducts adds i to the "products" field.
+func (m *DailyFigureMutation) AddProducts(i int64) {
+	if m.addproducts != nil {
+		*m.addproducts += i
+	} else {
+		m.addproducts = &i
+	}
+}
+
+// AddedProducts returns the value that was added to the "products" field in this mutation.
+func (m *DailyFigureMutation) AddedProducts() (r int64, exists bool) {
+	v := m.addproducts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearProducts clears the value of the "products" field.
+func (m *DailyFigureMutation) ClearProducts() {
+	m.products = nil
+	m.addproducts = nil
+	m.clearedFields[dailyfigure.FieldProducts] = struct{}{}
+}
+
+// ProductsCleared returns if the "products" field was cleared in this mutation.
+func (m *DailyFigureMutation) ProductsCleared() bool {
+	_, ok := m.clearedFields[dailyfigure.FieldProducts]
+	return ok
+}
+
+// ResetProducts resets all changes to the "products" field.
+func (m *DailyFigureMutation) ResetProducts() {
+	m.products = nil
+	m.addproducts = nil
+	delete(m.clearedFields, dailyfigure.FieldProducts)
+}
+
+// SetProductsAt sets the "products_at" field.
+func (m *DailyFigureMutation) SetProductsAt(t time.Time) {
+	m.products_at = &t
+}
+
+// ProductsAt returns the value of the "products_at" field in the mutation.
+func (m *DailyFigureMutation) ProductsAt() (r time.Time, exists bool) {
+	v := m.products_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductsAt returns the old "products_at" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldProductsAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductsAt: %w", err)
+	}
+	return oldValue.ProductsAt, nil
+}
+
+// ClearProductsAt clears the value of the "products_at" field.
+func (m *DailyFigureMutation) ClearProductsAt() {
+	m.products_at = nil
+	m.clearedFields[dailyfigure.FieldProductsAt] = struct{}{}
+}
+
+// ProductsAtCleared returns if the "products_at" field was cleared in this mutation.
+func (m *DailyFigureMutation) ProductsAtCleared() bool {
+	_, ok := m.clearedFields[dailyfigure.FieldProductsAt]
+	return ok
+}
+
+// ResetProductsAt resets all changes to the "products_at" field.
+func (m *DailyFigureMutation) ResetProductsAt() {
+	m.products_at = nil
+	delete(m.clearedFields, dailyfigure.FieldProductsAt)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DailyFigureMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DailyFigureMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DailyFigure entity.
+// If the DailyFigure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyFigureMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DailyFigureMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the DailyFigureMutation builder.
+func (m *DailyFigureMutation) Where(ps ...predicate.DailyFigure) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DailyFigureMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DailyFigureMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DailyFigure, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DailyFigureMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DailyFigureMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DailyFigure).
+func (m *DailyFigureMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DailyFigureMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.day != nil {
+		fields = append(fields, dailyfigure.FieldDay)
+	}
+	if m.signups != nil {
+		fields = append(fields, dailyfigure.FieldSignups)
+	}
+	if m.vendors_new != nil {
+		fields = append(fields, dailyfigure.FieldVendorsNew)
+	}
+	if m.imports_started != nil {
+		fields = append(fields, dailyfigure.FieldImportsStarted)
+	}
+	if m.imports_succeeded != nil {
+		fields = append(fields, dailyfigure.FieldImportsSucceeded)
+	}
+	if m.imports_partially_failed != nil {
+		fields = append(fields, dailyfigure.FieldImportsPartiallyFailed)
+	}
+	if m.imports_failed != nil {
+		fields = append(fields, dailyfigure.FieldImportsFailed)
+	}
+	if m.imports_cancelled != nil {
+		fields = append(fields, dailyfigure.FieldImportsCancelled)
+	}
+	if m.products != nil {
+		fields = append(fields, dailyfigure.FieldProducts)
+	}
+	if m.products_at != nil {
+		fields = append(fields, dailyfigure.FieldProductsAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, dailyfigure.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DailyFigureMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case dailyfigure.FieldDay:
+		return m.Day()
+	case dailyfigure.FieldSignups:
+		return m.Signups()
+	case dailyfigure.FieldVendorsNew:
+		return m.VendorsNew()
+	case dailyfigure.FieldImportsStarted:
+		return m.ImportsStarted()
+	case dailyfigure.FieldImportsSucceeded:
+		return m.ImportsSucceeded()
+	case dailyfigure.FieldImportsPartiallyFailed:
+		return m.ImportsPartiallyFailed()
+	case dailyfigure.FieldImportsFailed:
+		return m.ImportsFailed()
+	case dailyfigure.FieldImportsCancelled:
+		return m.ImportsCancelled()
+	case dailyfigure.FieldProducts:
+		return m.Products()
+	case dailyfigure.FieldProductsAt:
+		return m.ProductsAt()
+	case dailyfigure.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DailyFigureMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case dailyfigure.FieldDay:
+		return m.OldDay(ctx)
+	case dailyfigure.FieldSignups:
+		return m.OldSignups(ctx)
+	case dailyfigure.FieldVendorsNew:
+		return m.OldVendorsNew(ctx)
+	case dailyfigure.FieldImportsStarted:
+		return m.OldImportsStarted(ctx)
+	case dailyfigure.FieldImportsSucceeded:
+		return m.OldImportsSucceeded(ctx)
+	case dailyfigure.FieldImportsPartiallyFailed:
+		return m.OldImportsPartiallyFailed(ctx)
+	case dailyfigure.FieldImportsFailed:
+		return m.OldImportsFailed(ctx)
+	case dailyfigure.FieldImportsCancelled:
+		return m.OldImportsCancelled(ctx)
+	case dailyfigure.FieldProducts:
+		return m.OldProducts(ctx)
+	case dailyfigure.FieldProductsAt:
+		return m.OldProductsAt(ctx)
+	case dailyfigure.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DailyFigure field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DailyFigureMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case dailyfigure.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case dailyfigure.FieldSignups:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignups(v)
+		return nil
+	case dailyfigure.FieldVendorsNew:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendorsNew(v)
+		return nil
+	case dailyfigure.FieldImportsStarted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportsStarted(v)
+		return nil
+	case dailyfigure.FieldImportsSucceeded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportsSucceeded(v)
+		return nil
+	case dailyfigure.FieldImportsPartiallyFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportsPartiallyFailed(v)
+		return nil
+	case dailyfigure.FieldImportsFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportsFailed(v)
+		return nil
+	case dailyfigure.FieldImportsCancelled:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportsCancelled(v)
+		return nil
+	case dailyfigure.FieldProducts:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProducts(v)
+		return nil
+	case dailyfigure.FieldProductsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductsAt(v)
+		return nil
+	case dailyfigure.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DailyFigure field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DailyFigureMutation) AddedFields() []string {
+	var fields []string
+	if m.addsignups != nil {
+		fields = append(fields, dailyfigure.FieldSignups)
+	}
+	if m.addvendors_new != nil {
+		fields = append(fields, dailyfigure.FieldVendorsNew)
+	}
+	if m.addimports_started != nil {
+		fields = append(fields, dailyfigure.FieldImportsStarted)
+	}
+	if m.addimports_succeeded != nil {
+		fields = append(fields, dailyfigure.FieldImportsSucceeded)
+	}
+	if m.addimports_partially_failed != nil {
+		fields = append(fields, dailyfigure.FieldImportsPartiallyFailed)
+	}
+	if m.addimports_failed != nil {
+		fields = append(fields, dailyfigure.FieldImportsFailed)
+	}
+	if m.addimports_cancelled != nil {
+		fields = append(fields, dailyfigure.FieldImportsCancelled)
+	}
+	if m.addproducts != nil {
+		fields = append(fields, dailyfigure.FieldProducts)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DailyFigureMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case dailyfigure.FieldSignups:
+		return m.AddedSignups()
+	case dailyfigure.FieldVendorsNew:
+		return m.AddedVendorsNew()
+	case dailyfigure.FieldImportsStarted:
+		return m.AddedImportsStarted()
+	case dailyfigure.FieldImportsSucceeded:
+		return m.AddedImportsSucceeded()
+	case dailyfigure.FieldImportsPartiallyFailed:
+		return m.AddedImportsPartiallyFailed()
+	case dailyfigure.FieldImportsFailed:
+		return m.AddedImportsFailed()
+	case dailyfigure.FieldImportsCancelled:
+		return m.AddedImportsCancelled()
+	case dailyfigure.FieldProducts:
+		return m.AddedProducts()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DailyFigureMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case dailyfigure.FieldSignups:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSignups(v)
+		return nil
+	case dailyfigure.FieldVendorsNew:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVendorsNew(v)
+		return nil
+	case dailyfigure.FieldImportsStarted:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImportsStarted(v)
+		return nil
+	case dailyfigure.FieldImportsSucceeded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImportsSucceeded(v)
+		return nil
+	case dailyfigure.FieldImportsPartiallyFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImportsPartiallyFailed(v)
+		return nil
+	case dailyfigure.FieldImportsFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImportsFailed(v)
+		return nil
+	case dailyfigure.FieldImportsCancelled:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImportsCancelled(v)
+		return nil
+	case dailyfigure.FieldProducts:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProducts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DailyFigure numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DailyFigureMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(dailyfigure.FieldProducts) {
+		fields = append(fields, dailyfigure.FieldProducts)
+	}
+	if m.FieldCleared(dailyfigure.FieldProductsAt) {
+		fields = append(fields, dailyfigure.FieldProductsAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DailyFigureMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DailyFigureMutation) ClearField(name string) error {
+	switch name {
+	case dailyfigure.FieldProducts:
+		m.ClearProducts()
+		return nil
+	case dailyfigure.FieldProductsAt:
+		m.ClearProductsAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DailyFigure nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DailyFigureMutation) ResetField(name string) error {
+	switch name {
+	case dailyfigure.FieldDay:
+		m.ResetDay()
+		return nil
+	case dailyfigure.FieldSignups:
+		m.ResetSignups()
+		return nil
+	case dailyfigure.FieldVendorsNew:
+		m.ResetVendorsNew()
+		return nil
+	case dailyfigure.FieldImportsStarted:
+		m.ResetImportsStarted()
+		return nil
+	case dailyfigure.FieldImportsSucceeded:
+		m.ResetImportsSucceeded()
+		return nil
+	case dailyfigure.FieldImportsPartiallyFailed:
+		m.ResetImportsPartiallyFailed()
+		return nil
+	case dailyfigure.FieldImportsFailed:
+		m.ResetImportsFailed()
+		return nil
+	case dailyfigure.FieldImportsCancelled:
+		m.ResetImportsCancelled()
+		return nil
+	case dailyfigure.FieldProducts:
+		m.ResetProducts()
+		return nil
+	case dailyfigure.FieldProductsAt:
+		m.ResetProductsAt()
+		return nil
+	case dailyfigure.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DailyFigure field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DailyFigureMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DailyFigureMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DailyFigureMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DailyFigureMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DailyFigureMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DailyFigureMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DailyFigureMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DailyFigure unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DailyFigureMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DailyFigure edge %s", name)
 }
 
 // InvitationMutation represents an operation that mutates the Invitation nodes in the graph.

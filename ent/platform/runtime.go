@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bazaar/bazaar/ent/platform/auditevent"
+	"github.com/bazaar/bazaar/ent/platform/dailyfigure"
 	"github.com/bazaar/bazaar/ent/platform/invitation"
 	"github.com/bazaar/bazaar/ent/platform/loginthrottle"
 	"github.com/bazaar/bazaar/ent/platform/membership"
@@ -82,6 +83,36 @@ func init() {
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
 	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	dailyfigureFields := schema.DailyFigure{}.Fields()
+	_ = dailyfigureFields
+	// dailyfigureDescSignups is the schema descriptor for signups field.
+	dailyfigureDescSignups := dailyfigureFields[1].Descriptor()
+	// dailyfigure.DefaultSignups holds the default value on creation for the signups field.
+	dailyfigure.DefaultSignups = dailyfigureDescSignups.Default.(int)
+	// dailyfigureDescVendorsNew is the schema descriptor for vendors_new field.
+	dailyfigureDescVendorsNew := dailyfigureFields[2].Descriptor()
+	// dailyfigure.DefaultVendorsNew holds the default value on creation for the vendors_new field.
+	dailyfigure.DefaultVendorsNew = dailyfigureDescVendorsNew.Default.(int)
+	// dailyfigureDescImportsStarted is the schema descriptor for imports_started field.
+	dailyfigureDescImportsStarted := dailyfigureFields[3].Descriptor()
+	// dailyfigure.DefaultImportsStarted holds the default value on creation for the imports_started field.
+	dailyfigure.DefaultImportsStarted = dailyfigureDescImportsStarted.Default.(int)
+	// dailyfigureDescImportsSucceeded is the schema descriptor for imports_succeeded field.
+	dailyfigureDescImportsSucceeded := dailyfigureFields[4].Descriptor()
+	// dailyfigure.DefaultImportsSucceeded holds the default value on creation for the imports_succeeded field.
+	dailyfigure.DefaultImportsSucceeded = dailyfigureDescImportsSucceeded.Default.(int)
+	// dailyfigureDescImportsPartiallyFailed is the schema descriptor for imports_partially_failed field.
+	dailyfigureDescImportsPartiallyFailed := dailyfigureFields[5].Descriptor()
+	// dailyfigure.DefaultImportsPartiallyFailed holds the default value on creation for the imports_partially_failed field.
+	dailyfigure.DefaultImportsPartiallyFailed = dailyfigureDescImportsPartiallyFailed.Default.(int)
+	// dailyfigureDescImportsFailed is the schema descriptor for imports_failed field.
+	dailyfigureDescImportsFailed := dailyfigureFields[6].Descriptor()
+	// dailyfigure.DefaultImportsFailed holds the default value on creation for the imports_failed field.
+	dailyfigure.DefaultImportsFailed = dailyfigureDescImportsFailed.Default.(int)
+	// dailyfigureDescImportsCancelled is the schema descriptor for imports_cancelled field.
+	dailyfigureDescImportsCancelled := dailyfigureFields[7].Descriptor()
+	// dailyfigure.DefaultImportsCancelled holds the default value on creation for the imports_cancelled field.
+	dailyfigure.DefaultImportsCancelled = dailyfigureDescImportsCancelled.Default.(int)
 	invitationFields := schema.Invitation{}.Fields()
 	_ = invitationFields
 	// invitationDescEmail is the schema descriptor for email field.

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/lib/pq"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
@@ -155,4 +156,59 @@ func (o *Outbox) Recent(ctx context.Context, n int) ([]Outgoing, error) {
 		}
 	}
 	return out, nil
+}
+
+// outboxTable is the outbox, qualified, for the queries ent does not build.
+var outboxTable = pq.QuoteIdentifier(tenantdb.PlatformSchema) + ".outbox_mails"
+
+// Backlog is how the outbox's delivery goes, for the super admins' health
+// report.
+type Backlog struct {
+	Waiting       int        // not sent, still to be tried
+	OldestWaiting *time.Time // when the oldest of them was enqueued; nil: none waits
+	Retrying      int        // waiting after at least one failed attempt
+	GivenUp       int        // left unsent after the last attempt allowed
+	GivenUpRecent int        // of those, enqueued in the last 7 days
+	SentLastHour  int
+	// LastError is a failure's reason as the sender recorded it (user-safe:
+	// the SMTP password is never in it): that of the failed unsent mail due
+	// last, which is most often the newest failure (the outbox keeps no
+	// failure time); empty when no unsent mail has failed.
+	LastError string
+}
+
+// Backlog reads the outbox's figures at now; maxAttempts is the senders'
+// (mail.max_attempts): a mail that failed that many times is given up. One
+// query over the unsent mails and those sent in the last hour (the outbox's
+// index on sent_at finds both).
+func (o *Outbox) Backlog(ctx context.Context, maxAttempts int, now time.Time) (Backlog, error) {
+	var b Backlog
+	var oldest sql.NullTime
+	rows, err := o.db.Platform().QueryContext(ctx, `SELECT
+			count(*) FILTER (WHERE sent_at IS NULL AND attempts < $1),
+			min(created_at) FILTER (WHERE sent_at IS NULL AND attempts < $1),
+			count(*) FILTER (WHERE sent_at IS NULL AND attempts < $1 AND attempts > 0),
+			count(*) FILTER (WHERE sent_at IS NULL AND attempts >= $1),
+			count(*) FILTER (WHERE sent_at IS NULL AND attempts >= $1 AND created_at >= $2),
+			count(*) FILTER (WHERE sent_at >= $3),
+			coalesce((SELECT last_error FROM `+outboxTable+` WHERE sent_at IS NULL AND attempts > 0
+				ORDER BY next_attempt_at DESC, id DESC LIMIT 1), '')
+		FROM `+outboxTable+` WHERE sent_at IS NULL OR sent_at >= $3`,
+		maxAttempts, now.Add(-7*24*time.Hour), now.Add(-time.Hour))
+	if err != nil {
+		return b, fmt.Errorf("mail: backlog: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&b.Waiting, &oldest, &b.Retrying, &b.GivenUp, &b.GivenUpRecent, &b.SentLastHour, &b.LastError); err != nil {
+			return b, fmt.Errorf("mail: backlog: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("mail: backlog: %w", err)
+	}
+	if oldest.Valid {
+		b.OldestWaiting = &oldest.Time
+	}
+	return b, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
@@ -142,4 +143,59 @@ func TestEnqueue(t *testing.T) {
 			t.Fatalf("Recent(0) = %v, %v", got, err)
 		}
 	})
+}
+
+// TestBacklog: the outbox's figures — waiting (and since when), retrying,
+// given up (recently or long ago), sent in the last hour, the newest
+// failure's reason.
+func TestBacklog(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	db := tenanttest.OpenDatabase(t, d)
+	ctx := context.Background()
+	now := time.Now()
+	if b, err := NewOutbox(db).Backlog(ctx, 3, now); err != nil || b != (Backlog{}) {
+		t.Fatalf("empty outbox: %+v, %v", b, err)
+	}
+	enqueue(t, db, invitation("a@shop.test"), invitation("b@shop.test"), invitation("c@shop.test"),
+		invitation("d@shop.test"), invitation("e@shop.test"), invitation("f@shop.test"), invitation("g@shop.test"))
+	ms := outbox(t, db)
+	set := func(i int, u func(*platform.OutboxMailUpdateOne)) {
+		up := db.Platform().OutboxMail.UpdateOneID(ms[i].ID)
+		u(up)
+		if err := up.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 0 waits, never tried; 1 waits after a failure; 2 was given up, 3 too
+	// but long ago; 4 and 5 went out in the last hour, 6 before.
+	set(1, func(u *platform.OutboxMailUpdateOne) {
+		u.SetAttempts(1).SetLastError("older failure").SetNextAttemptAt(now.Add(time.Minute))
+	})
+	set(2, func(u *platform.OutboxMailUpdateOne) {
+		u.SetAttempts(3).SetLastError("the mail server refused the connection").SetNextAttemptAt(now.Add(2 * time.Minute))
+	})
+	set(3, func(u *platform.OutboxMailUpdateOne) {
+		u.SetAttempts(3).SetLastError("long ago").SetNextAttemptAt(now.Add(-8 * 24 * time.Hour))
+	})
+	set(4, func(u *platform.OutboxMailUpdateOne) { u.SetSentAt(now.Add(-10 * time.Minute)) })
+	set(5, func(u *platform.OutboxMailUpdateOne) { u.SetSentAt(now.Add(-time.Minute)) })
+	set(6, func(u *platform.OutboxMailUpdateOne) { u.SetSentAt(now.Add(-2 * time.Hour)) })
+	// created_at is immutable to ent: the waiting mail's and the old
+	// given-up one's are set behind its back.
+	oldest := now.Add(-2 * time.Hour).Truncate(time.Microsecond)
+	raw := tenanttest.SQL(t, d)
+	if _, err := raw.ExecContext(ctx, `UPDATE platform.outbox_mails SET created_at = $2 WHERE id = $1`, ms[0].ID, oldest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `UPDATE platform.outbox_mails SET created_at = $2 WHERE id = $1`, ms[3].ID, now.Add(-9*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewOutbox(db).Backlog(ctx, 3, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Waiting != 2 || b.Retrying != 1 || b.GivenUp != 2 || b.GivenUpRecent != 1 || b.SentLastHour != 2 ||
+		b.LastError != "the mail server refused the connection" || b.OldestWaiting == nil || !b.OldestWaiting.Equal(oldest) {
+		t.Errorf("backlog: %+v (oldest waiting %v, want %v)", b, b.OldestWaiting, oldest)
+	}
 }

@@ -43,6 +43,8 @@ var notLists = []string{
 	"/api/v1/admin/vendors/bulk-imports/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id/report.csv",
 	"/api/v1/settings",
+	"/api/v1/admin/system/health",    // one report
+	"/api/v1/admin/system/analytics", // one report over a range of days
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of

@@ -214,6 +214,8 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/admin/vendors/bulk-imports/:id/report.csv": {nil, http.StatusNotFound, superOnly},
 		"GET /api/v1/admin/marketplace/import-jobs":             {nil, http.StatusOK, superOnly},
 		"POST /api/v1/admin/marketplace/trigger-imports":        {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/system/health":                       {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/system/analytics":                    {nil, http.StatusOK, superOnly},
 	})
 
 	db := tenanttest.Open(t)

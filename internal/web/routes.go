@@ -14,6 +14,7 @@ import (
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/public"
@@ -49,6 +50,7 @@ type Services struct {
 	Audit    *audit.Service
 	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
 	Vendors  *vendor.Service
+	System   *system.Service // the platform's health and analytics
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -71,10 +73,11 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	admin := &adminHandlers{audit: svc.Audit}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
+	sys := &systemHandlers{system: svc.System}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}

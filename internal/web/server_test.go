@@ -30,6 +30,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/queue"
+	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/tenantdb"
@@ -47,6 +48,7 @@ type testServer struct {
 	sender  *mail.Sender // nil unless the setup names an SMTP address
 	market  *marketplace.Service
 	vendors *vendor.Service
+	system  *system.Service
 	queue   *queue.Client // nil unless the setup asks for one
 	client  *http.Client
 }
@@ -145,12 +147,13 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 		Links: vendor.Links{Base: &url.URL{Scheme: "http", Host: base}, PathRouting: su.opts.PathRouting},
 		Bulk:  vendor.BulkLimits{MaxBytes: 256 << 10, MaxRows: 500},
 	}, tm, ts.market, ids.Hasher(), log)
+	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	if su.queue {
-		ts.queue = startQueue(t, db, ts.market, ts.vendors)
+		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors,
+		Vendors: ts.vendors, System: ts.system,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -164,7 +167,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 
 // startQueue runs a River client with the import workers on db until the
 // test ends.
-func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor.Service) *queue.Client {
+func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor.Service, sys *system.Service) *queue.Client {
 	t.Helper()
 	pool, err := db.OpenSidePool(context.Background(), "queue", 8)
 	if err != nil {
@@ -177,6 +180,7 @@ func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor
 	workers := river.NewWorkers()
 	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
 	periodic = append(periodic, v.Register(workers, time.Second)...)
+	periodic = append(periodic, sys.Register(workers)...)
 	c, err := queue.New(pool, workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
 		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
 	if err != nil {

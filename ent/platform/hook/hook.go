@@ -21,6 +21,18 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m platform.Mutation) (platfo
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.AuditEventMutation", m)
 }
 
+// The DailyFigureFunc type is an adapter to allow the use of ordinary
+// function as DailyFigure mutator.
+type DailyFigureFunc func(context.Context, *platform.DailyFigureMutation) (platform.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DailyFigureFunc) Mutate(ctx context.Context, m platform.Mutation) (platform.Value, error) {
+	if mv, ok := m.(*platform.DailyFigureMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.DailyFigureMutation", m)
+}
+
 // The InvitationFunc type is an adapter to allow the use of ordinary
 // function as Invitation mutator.
 type InvitationFunc func(context.Context, *platform.InvitationMutation) (platform.Value, error)

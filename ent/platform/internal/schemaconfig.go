@@ -8,6 +8,7 @@ import "context"
 // that can be passed at runtime.
 type SchemaConfig struct {
 	AuditEvent      string // AuditEvent table.
+	DailyFigure     string // DailyFigure table.
 	Invitation      string // Invitation table.
 	LoginThrottle   string // LoginThrottle table.
 	Membership      string // Membership table.

@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -43,6 +44,34 @@ var (
 				Name:    "auditevent_actor_id_at",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1]},
+			},
+		},
+	}
+	// PlatformDailyFiguresColumns holds the columns for the "platform_daily_figures" table.
+	PlatformDailyFiguresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "day", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "signups", Type: field.TypeInt, Default: 0},
+		{Name: "vendors_new", Type: field.TypeInt, Default: 0},
+		{Name: "imports_started", Type: field.TypeInt, Default: 0},
+		{Name: "imports_succeeded", Type: field.TypeInt, Default: 0},
+		{Name: "imports_partially_failed", Type: field.TypeInt, Default: 0},
+		{Name: "imports_failed", Type: field.TypeInt, Default: 0},
+		{Name: "imports_cancelled", Type: field.TypeInt, Default: 0},
+		{Name: "products", Type: field.TypeInt64, Nullable: true},
+		{Name: "products_at", Type: field.TypeTime, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// PlatformDailyFiguresTable holds the schema information for the "platform_daily_figures" table.
+	PlatformDailyFiguresTable = &schema.Table{
+		Name:       "platform_daily_figures",
+		Columns:    PlatformDailyFiguresColumns,
+		PrimaryKey: []*schema.Column{PlatformDailyFiguresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dailyfigure_day",
+				Unique:  true,
+				Columns: []*schema.Column{PlatformDailyFiguresColumns[1]},
 			},
 		},
 	}
@@ -435,6 +464,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
+		PlatformDailyFiguresTable,
 		InvitationsTable,
 		LoginThrottlesTable,
 		MembershipsTable,
@@ -451,6 +481,9 @@ var (
 )
 
 func init() {
+	PlatformDailyFiguresTable.Annotation = &entsql.Annotation{
+		Table: "platform_daily_figures",
+	}
 	InvitationsTable.ForeignKeys[0].RefTable = VendorsTable
 	MembershipsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[1].RefTable = VendorsTable
