@@ -152,7 +152,7 @@ func databaseUnavailable(err error) bool {
 // for a retry (a *RetryError), failed, or left to the queue (the worker is
 // stopping: a context error).
 func (s *Service) attemptFailed(ctx context.Context, t *tenantdb.Tenant, j *tenant.ImportJob, err error, log *slog.Logger) error {
-	if errors.Is(context.Cause(ctx), errCancelled) {
+	if errors.Is(context.Cause(ctx), errCancelled) || errors.Is(err, errCancelled) {
 		log.Info("import cancelled")
 		return s.finishCancelled(ctx, t, j.ID)
 	}

@@ -313,14 +313,22 @@ func (a *attempt) importLanguage(ctx context.Context, i int) error {
 		if err := saveSource(ctx, l.Language, l.URL, d, a.j.ID, false); err != nil {
 			return err
 		}
-		// The language's outcome commits with its rows.
+		// The language's outcome commits with its rows — unless a cancel was
+		// asked for meanwhile: the file's rows are then rolled back, so an
+		// accepted cancel never lets a file through that the watch (which
+		// looks every CancelCheck) had no time to stop. Locking the job row
+		// here orders the two: a cancel committed first is seen; one asked
+		// after waits for this commit and stops the next file.
 		c, err := tenantdb.Current(ctx)
 		if err != nil {
 			return err
 		}
-		jr, err := c.ImportJob.Get(ctx, a.j.ID)
+		jr, err := lockJob(ctx, c, a.j.ID)
 		if err != nil {
 			return err
+		}
+		if jr.CancelRequested {
+			return errCancelled
 		}
 		langs := jr.Languages
 		done := time.Now()
