@@ -42,6 +42,7 @@ var notLists = []string{
 	"/api/v1/admin/vendors/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id/report.csv",
+	"/api/v1/admin/audit/export", // streamed CSV, the filtered trail
 	"/api/v1/settings",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days

@@ -199,6 +199,7 @@ func TestPermissionMatrix(t *testing.T) {
 	adminRows := maps.Clone(account)
 	maps.Copy(adminRows, map[string]row{
 		"GET /api/v1/admin/audit":                               {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/audit/export":                        {nil, http.StatusOK, superOnly},
 		"GET /api/v1/admin/vendors":                             {nil, http.StatusOK, superOnly},
 		"POST /api/v1/admin/vendors":                            {map[string]any{}, http.StatusBadRequest, superOnly},
 		"GET /api/v1/admin/vendors/:id":                         {nil, http.StatusNotFound, superOnly},

@@ -45,6 +45,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[2], AuditEventsColumns[1]},
 			},
+			{
+				Name:    "auditevent_vendor_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[11], AuditEventsColumns[0]},
+			},
+			{
+				Name:    "auditevent_actor_email_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[3], AuditEventsColumns[0]},
+			},
 		},
 	}
 	// PlatformDailyFiguresColumns holds the columns for the "platform_daily_figures" table.

@@ -33,5 +33,8 @@ func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("action", "at"),
 		index.Fields("actor_id", "at"),
+		// The super admins' filters, each read newest first (by id).
+		index.Fields("vendor_id", "id"),
+		index.Fields("actor_email", "id"),
 	}
 }
