@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/bazaar/bazaar"
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -35,13 +36,14 @@ type services struct {
 	audit    *audit.Service
 	outbox   *mail.Outbox
 	vendors  *vendor.Service
+	accounts *account.Service
 }
 
 // web are the services the web layer's routes are served by.
 func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
-		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
+		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors, Accounts: s.accounts,
 	}
 }
 
@@ -91,6 +93,7 @@ func (a *app) services() (*services, error) {
 			Links: vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
 			Bulk:  vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
 		}, tm, market, id.Hasher(), a.log),
+		accounts: compose.Accounts(a.db, account.Options{Base: a.cfg.PublicBase()}, id, a.log),
 	}, nil
 }
 
@@ -127,6 +130,8 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 		Timeout: im.JobTimeout, ScheduleCheck: im.ScheduleCheck, ResumeCheck: im.ResumeCheck, ResumeGrace: im.ResumeGrace,
 	})
 	periodic = append(periodic, svc.vendors.Register(workers, a.cfg.Onboard.ResumeCheck)...)
+	// Mass password resets resume on the same check as bulk onboarding.
+	periodic = append(periodic, svc.accounts.Register(workers, a.cfg.Onboard.ResumeCheck)...)
 	// The producer, the completer, the elector, the maintenance services
 	// and the inserts of requests share it; the jobs' own work uses the
 	// main pool.
@@ -144,6 +149,7 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	}
 	svc.market.UseQueue(marketplace.Queue{Client: client})
 	svc.vendors.UseQueue(vendor.Queue{Client: client})
+	svc.accounts.UseQueue(account.Queue{Client: client})
 	return client, pool, nil
 }
 

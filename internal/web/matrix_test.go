@@ -214,6 +214,12 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/admin/vendors/bulk-imports/:id/report.csv": {nil, http.StatusNotFound, superOnly},
 		"GET /api/v1/admin/marketplace/import-jobs":             {nil, http.StatusOK, superOnly},
 		"POST /api/v1/admin/marketplace/trigger-imports":        {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/users":                               {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/users/:id":                           {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/users/:id/deactivate":               {map[string]any{}, http.StatusBadRequest, superOnly},
+		"POST /api/v1/admin/users/:id/reactivate":               {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/users/password-reset":               {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/users/password-resets/:id":           {nil, http.StatusNotFound, superOnly},
 	})
 
 	db := tenanttest.Open(t)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -49,6 +50,7 @@ type Services struct {
 	Audit    *audit.Service
 	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
 	Vendors  *vendor.Service
+	Accounts *account.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -71,10 +73,11 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	admin := &adminHandlers{audit: svc.Audit}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
+	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}
