@@ -32,6 +32,7 @@ var roles = map[string]string{
 	"internal/team":        "domain",
 	"internal/vendor":      "domain",
 	"internal/system":      "domain", // the platform's health and analytics; imports no domain
+	"internal/account":     "domain",
 
 	// Composes domains from outside, as the web layer and cmd do.
 	"internal/demo":    "composer",
@@ -73,6 +74,10 @@ var narrow = map[string]struct {
 	// platform tables (accounts, memberships, invitations, mail, audit, a
 	// shop's settings).
 	"Platform": {files: []string{
+		// The super admins' oversight of accounts: the list, an account with
+		// its memberships, deactivation, mass password resets and their run.
+		"internal/account/account.go", "internal/account/list.go", "internal/account/reset.go",
+		"internal/account/resetrun.go",
 		"internal/audit/list.go",
 		"internal/authz/adapter.go", "internal/authz/authorizer.go",
 		"internal/demo/users.go",
@@ -92,8 +97,10 @@ var narrow = map[string]struct {
 		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
 		"internal/vendor/vendor.go", "internal/vendor/view.go",
 	}},
-	// A session for advisory locks: the vendor's import lock, a bulk import's run.
-	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go", "internal/vendor/bulkrun.go"}},
+	// A session for advisory locks: the vendor's import lock, a bulk import's
+	// run, a mass password reset's run.
+	"LockSession": {files: []string{"internal/marketplace/run.go", "internal/marketplace/worker.go", "internal/vendor/bulkrun.go",
+		"internal/account/resetrun.go"}},
 	// A pool of its own: the job queue.
 	"OpenSidePool": {files: []string{"cmd/bazaar/services.go"}},
 	// No wall at all: the benchmarks' baseline, and the test of its refusal.

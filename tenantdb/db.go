@@ -212,20 +212,22 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) 
 // PlatformSchemaConfig qualifies every platform table with PlatformSchema.
 func PlatformSchemaConfig() platform.SchemaConfig {
 	return platform.SchemaConfig{
-		AuditEvent:      PlatformSchema,
-		DailyFigure:     PlatformSchema,
-		Invitation:      PlatformSchema,
-		LoginThrottle:   PlatformSchema,
-		Membership:      PlatformSchema,
-		OutboxMail:      PlatformSchema,
-		PasswordReset:   PlatformSchema,
-		RefreshToken:    PlatformSchema,
-		Session:         PlatformSchema,
-		User:            PlatformSchema,
-		Vendor:          PlatformSchema,
-		VendorDomain:    PlatformSchema,
-		VendorImport:    PlatformSchema,
-		VendorImportRow: PlatformSchema,
+		AuditEvent:           PlatformSchema,
+		DailyFigure:          PlatformSchema,
+		Invitation:           PlatformSchema,
+		LoginThrottle:        PlatformSchema,
+		Membership:           PlatformSchema,
+		OutboxMail:           PlatformSchema,
+		PasswordReset:        PlatformSchema,
+		PasswordResetJob:     PlatformSchema,
+		PasswordResetJobUser: PlatformSchema,
+		RefreshToken:         PlatformSchema,
+		Session:              PlatformSchema,
+		User:                 PlatformSchema,
+		Vendor:               PlatformSchema,
+		VendorDomain:         PlatformSchema,
+		VendorImport:         PlatformSchema,
+		VendorImportRow:      PlatformSchema,
 	}
 }
 

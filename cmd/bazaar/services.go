@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/bazaar/bazaar"
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -37,6 +38,7 @@ type services struct {
 	outbox   *mail.Outbox
 	vendors  *vendor.Service
 	system   *system.Service
+	accounts *account.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -44,7 +46,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
-		System: s.system,
+		System: s.system, Accounts: s.accounts,
 	}
 }
 
@@ -98,6 +100,7 @@ func (a *app) services() (*services, error) {
 		system: system.New(a.db, system.Options{
 			QueueSchema: a.cfg.Queue.Schema, SpareSchemas: a.cfg.Tenant.SpareSchemas, MailMaxAttempts: a.cfg.Mail.MaxAttempts,
 		}, a.log),
+		accounts: compose.Accounts(a.db, account.Options{Base: a.cfg.PublicBase()}, id, a.log),
 	}, nil
 }
 
@@ -135,6 +138,8 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	})
 	periodic = append(periodic, svc.vendors.Register(workers, a.cfg.Onboard.ResumeCheck)...)
 	periodic = append(periodic, svc.system.Register(workers)...) // the daily figures, hourly
+	// Mass password resets resume on the same check as bulk onboarding.
+	periodic = append(periodic, svc.accounts.Register(workers, a.cfg.Onboard.ResumeCheck)...)
 	// The producer, the completer, the elector, the maintenance services
 	// and the inserts of requests share it; the jobs' own work uses the
 	// main pool.
@@ -152,6 +157,7 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	}
 	svc.market.UseQueue(marketplace.Queue{Client: client})
 	svc.vendors.UseQueue(vendor.Queue{Client: client})
+	svc.accounts.UseQueue(account.Queue{Client: client})
 	return client, pool, nil
 }
 

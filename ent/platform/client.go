@@ -22,6 +22,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
 	"github.com/bazaar/bazaar/ent/platform/passwordreset"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjob"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjobuser"
 	"github.com/bazaar/bazaar/ent/platform/refreshtoken"
 	"github.com/bazaar/bazaar/ent/platform/session"
 	"github.com/bazaar/bazaar/ent/platform/user"
@@ -54,6 +56,10 @@ type Client struct {
 	OutboxMail *OutboxMailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
+	// PasswordResetJob is the client for interacting with the PasswordResetJob builders.
+	PasswordResetJob *PasswordResetJobClient
+	// PasswordResetJobUser is the client for interacting with the PasswordResetJobUser builders.
+	PasswordResetJobUser *PasswordResetJobUserClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Session is the client for interacting with the Session builders.
@@ -86,6 +92,8 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.OutboxMail = NewOutboxMailClient(c.config)
 	c.PasswordReset = NewPasswordResetClient(c.config)
+	c.PasswordResetJob = NewPasswordResetJobClient(c.config)
+	c.PasswordResetJobUser = NewPasswordResetJobUserClient(c.config)
 	c.RefreshToken = NewRefreshTokenClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -185,22 +193,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		AuditEvent:      NewAuditEventClient(cfg),
-		DailyFigure:     NewDailyFigureClient(cfg),
-		Invitation:      NewInvitationClient(cfg),
-		LoginThrottle:   NewLoginThrottleClient(cfg),
-		Membership:      NewMembershipClient(cfg),
-		OutboxMail:      NewOutboxMailClient(cfg),
-		PasswordReset:   NewPasswordResetClient(cfg),
-		RefreshToken:    NewRefreshTokenClient(cfg),
-		Session:         NewSessionClient(cfg),
-		User:            NewUserClient(cfg),
-		Vendor:          NewVendorClient(cfg),
-		VendorDomain:    NewVendorDomainClient(cfg),
-		VendorImport:    NewVendorImportClient(cfg),
-		VendorImportRow: NewVendorImportRowClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		AuditEvent:           NewAuditEventClient(cfg),
+		DailyFigure:          NewDailyFigureClient(cfg),
+		Invitation:           NewInvitationClient(cfg),
+		LoginThrottle:        NewLoginThrottleClient(cfg),
+		Membership:           NewMembershipClient(cfg),
+		OutboxMail:           NewOutboxMailClient(cfg),
+		PasswordReset:        NewPasswordResetClient(cfg),
+		PasswordResetJob:     NewPasswordResetJobClient(cfg),
+		PasswordResetJobUser: NewPasswordResetJobUserClient(cfg),
+		RefreshToken:         NewRefreshTokenClient(cfg),
+		Session:              NewSessionClient(cfg),
+		User:                 NewUserClient(cfg),
+		Vendor:               NewVendorClient(cfg),
+		VendorDomain:         NewVendorDomainClient(cfg),
+		VendorImport:         NewVendorImportClient(cfg),
+		VendorImportRow:      NewVendorImportRowClient(cfg),
 	}, nil
 }
 
@@ -218,22 +228,24 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		AuditEvent:      NewAuditEventClient(cfg),
-		DailyFigure:     NewDailyFigureClient(cfg),
-		Invitation:      NewInvitationClient(cfg),
-		LoginThrottle:   NewLoginThrottleClient(cfg),
-		Membership:      NewMembershipClient(cfg),
-		OutboxMail:      NewOutboxMailClient(cfg),
-		PasswordReset:   NewPasswordResetClient(cfg),
-		RefreshToken:    NewRefreshTokenClient(cfg),
-		Session:         NewSessionClient(cfg),
-		User:            NewUserClient(cfg),
-		Vendor:          NewVendorClient(cfg),
-		VendorDomain:    NewVendorDomainClient(cfg),
-		VendorImport:    NewVendorImportClient(cfg),
-		VendorImportRow: NewVendorImportRowClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		AuditEvent:           NewAuditEventClient(cfg),
+		DailyFigure:          NewDailyFigureClient(cfg),
+		Invitation:           NewInvitationClient(cfg),
+		LoginThrottle:        NewLoginThrottleClient(cfg),
+		Membership:           NewMembershipClient(cfg),
+		OutboxMail:           NewOutboxMailClient(cfg),
+		PasswordReset:        NewPasswordResetClient(cfg),
+		PasswordResetJob:     NewPasswordResetJobClient(cfg),
+		PasswordResetJobUser: NewPasswordResetJobUserClient(cfg),
+		RefreshToken:         NewRefreshTokenClient(cfg),
+		Session:              NewSessionClient(cfg),
+		User:                 NewUserClient(cfg),
+		Vendor:               NewVendorClient(cfg),
+		VendorDomain:         NewVendorDomainClient(cfg),
+		VendorImport:         NewVendorImportClient(cfg),
+		VendorImportRow:      NewVendorImportRowClient(cfg),
 	}, nil
 }
 
@@ -264,8 +276,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AuditEvent, c.DailyFigure, c.Invitation, c.LoginThrottle, c.Membership,
-		c.OutboxMail, c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor,
-		c.VendorDomain, c.VendorImport, c.VendorImportRow,
+		c.OutboxMail, c.PasswordReset, c.PasswordResetJob, c.PasswordResetJobUser,
+		c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain, c.VendorImport,
+		c.VendorImportRow,
 	} {
 		n.Use(hooks...)
 	}
@@ -276,8 +289,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AuditEvent, c.DailyFigure, c.Invitation, c.LoginThrottle, c.Membership,
-		c.OutboxMail, c.PasswordReset, c.RefreshToken, c.Session, c.User, c.Vendor,
-		c.VendorDomain, c.VendorImport, c.VendorImportRow,
+		c.OutboxMail, c.PasswordReset, c.PasswordResetJob, c.PasswordResetJobUser,
+		c.RefreshToken, c.Session, c.User, c.Vendor, c.VendorDomain, c.VendorImport,
+		c.VendorImportRow,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -300,6 +314,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OutboxMail.mutate(ctx, m)
 	case *PasswordResetMutation:
 		return c.PasswordReset.mutate(ctx, m)
+	case *PasswordResetJobMutation:
+		return c.PasswordResetJob.mutate(ctx, m)
+	case *PasswordResetJobUserMutation:
+		return c.PasswordResetJobUser.mutate(ctx, m)
 	case *RefreshTokenMutation:
 		return c.RefreshToken.mutate(ctx, m)
 	case *SessionMutation:
@@ -1304,6 +1322,310 @@ func (c *PasswordResetClient) mutate(ctx context.Context, m *PasswordResetMutati
 		return (&PasswordResetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("platform: unknown PasswordReset mutation op: %q", m.Op())
+	}
+}
+
+// PasswordResetJobClient is a client for the PasswordResetJob schema.
+type PasswordResetJobClient struct {
+	config
+}
+
+// NewPasswordResetJobClient returns a client for the PasswordResetJob from the given config.
+func NewPasswordResetJobClient(c config) *PasswordResetJobClient {
+	return &PasswordResetJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passwordresetjob.Hooks(f(g(h())))`.
+func (c *PasswordResetJobClient) Use(hooks ...Hook) {
+	c.hooks.PasswordResetJob = append(c.hooks.PasswordResetJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passwordresetjob.Intercept(f(g(h())))`.
+func (c *PasswordResetJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PasswordResetJob = append(c.inters.PasswordResetJob, interceptors...)
+}
+
+// Create returns a builder for creating a PasswordResetJob entity.
+func (c *PasswordResetJobClient) Create() *PasswordResetJobCreate {
+	mutation := newPasswordResetJobMutation(c.config, OpCreate)
+	return &PasswordResetJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PasswordResetJob entities.
+func (c *PasswordResetJobClient) CreateBulk(builders ...*PasswordResetJobCreate) *PasswordResetJobCreateBulk {
+	return &PasswordResetJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasswordResetJobClient) MapCreateBulk(slice any, setFunc func(*PasswordResetJobCreate, int)) *PasswordResetJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasswordResetJobCreateBulk{err: fmt.Errorf("calling to PasswordResetJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasswordResetJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasswordResetJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PasswordResetJob.
+func (c *PasswordResetJobClient) Update() *PasswordResetJobUpdate {
+	mutation := newPasswordResetJobMutation(c.config, OpUpdate)
+	return &PasswordResetJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasswordResetJobClient) UpdateOne(_m *PasswordResetJob) *PasswordResetJobUpdateOne {
+	mutation := newPasswordResetJobMutation(c.config, OpUpdateOne, withPasswordResetJob(_m))
+	return &PasswordResetJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasswordResetJobClient) UpdateOneID(id int) *PasswordResetJobUpdateOne {
+	mutation := newPasswordResetJobMutation(c.config, OpUpdateOne, withPasswordResetJobID(id))
+	return &PasswordResetJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PasswordResetJob.
+func (c *PasswordResetJobClient) Delete() *PasswordResetJobDelete {
+	mutation := newPasswordResetJobMutation(c.config, OpDelete)
+	return &PasswordResetJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasswordResetJobClient) DeleteOne(_m *PasswordResetJob) *PasswordResetJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasswordResetJobClient) DeleteOneID(id int) *PasswordResetJobDeleteOne {
+	builder := c.Delete().Where(passwordresetjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasswordResetJobDeleteOne{builder}
+}
+
+// Query returns a query builder for PasswordResetJob.
+func (c *PasswordResetJobClient) Query() *PasswordResetJobQuery {
+	return &PasswordResetJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasswordResetJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PasswordResetJob entity by its id.
+func (c *PasswordResetJobClient) Get(ctx context.Context, id int) (*PasswordResetJob, error) {
+	return c.Query().Where(passwordresetjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasswordResetJobClient) GetX(ctx context.Context, id int) *PasswordResetJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAccounts queries the accounts edge of a PasswordResetJob.
+func (c *PasswordResetJobClient) QueryAccounts(_m *PasswordResetJob) *PasswordResetJobUserQuery {
+	query := (&PasswordResetJobUserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passwordresetjob.Table, passwordresetjob.FieldID, id),
+			sqlgraph.To(passwordresetjobuser.Table, passwordresetjobuser.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, passwordresetjob.AccountsTable, passwordresetjob.AccountsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.PasswordResetJobUser
+		step.Edge.Schema = schemaConfig.PasswordResetJobUser
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PasswordResetJobClient) Hooks() []Hook {
+	return c.hooks.PasswordResetJob
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasswordResetJobClient) Interceptors() []Interceptor {
+	return c.inters.PasswordResetJob
+}
+
+func (c *PasswordResetJobClient) mutate(ctx context.Context, m *PasswordResetJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasswordResetJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasswordResetJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasswordResetJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasswordResetJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("platform: unknown PasswordResetJob mutation op: %q", m.Op())
+	}
+}
+
+// PasswordResetJobUserClient is a client for the PasswordResetJobUser schema.
+type PasswordResetJobUserClient struct {
+	config
+}
+
+// NewPasswordResetJobUserClient returns a client for the PasswordResetJobUser from the given config.
+func NewPasswordResetJobUserClient(c config) *PasswordResetJobUserClient {
+	return &PasswordResetJobUserClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passwordresetjobuser.Hooks(f(g(h())))`.
+func (c *PasswordResetJobUserClient) Use(hooks ...Hook) {
+	c.hooks.PasswordResetJobUser = append(c.hooks.PasswordResetJobUser, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passwordresetjobuser.Intercept(f(g(h())))`.
+func (c *PasswordResetJobUserClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PasswordResetJobUser = append(c.inters.PasswordResetJobUser, interceptors...)
+}
+
+// Create returns a builder for creating a PasswordResetJobUser entity.
+func (c *PasswordResetJobUserClient) Create() *PasswordResetJobUserCreate {
+	mutation := newPasswordResetJobUserMutation(c.config, OpCreate)
+	return &PasswordResetJobUserCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PasswordResetJobUser entities.
+func (c *PasswordResetJobUserClient) CreateBulk(builders ...*PasswordResetJobUserCreate) *PasswordResetJobUserCreateBulk {
+	return &PasswordResetJobUserCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasswordResetJobUserClient) MapCreateBulk(slice any, setFunc func(*PasswordResetJobUserCreate, int)) *PasswordResetJobUserCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasswordResetJobUserCreateBulk{err: fmt.Errorf("calling to PasswordResetJobUserClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasswordResetJobUserCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasswordResetJobUserCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PasswordResetJobUser.
+func (c *PasswordResetJobUserClient) Update() *PasswordResetJobUserUpdate {
+	mutation := newPasswordResetJobUserMutation(c.config, OpUpdate)
+	return &PasswordResetJobUserUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasswordResetJobUserClient) UpdateOne(_m *PasswordResetJobUser) *PasswordResetJobUserUpdateOne {
+	mutation := newPasswordResetJobUserMutation(c.config, OpUpdateOne, withPasswordResetJobUser(_m))
+	return &PasswordResetJobUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasswordResetJobUserClient) UpdateOneID(id int) *PasswordResetJobUserUpdateOne {
+	mutation := newPasswordResetJobUserMutation(c.config, OpUpdateOne, withPasswordResetJobUserID(id))
+	return &PasswordResetJobUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PasswordResetJobUser.
+func (c *PasswordResetJobUserClient) Delete() *PasswordResetJobUserDelete {
+	mutation := newPasswordResetJobUserMutation(c.config, OpDelete)
+	return &PasswordResetJobUserDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasswordResetJobUserClient) DeleteOne(_m *PasswordResetJobUser) *PasswordResetJobUserDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasswordResetJobUserClient) DeleteOneID(id int) *PasswordResetJobUserDeleteOne {
+	builder := c.Delete().Where(passwordresetjobuser.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasswordResetJobUserDeleteOne{builder}
+}
+
+// Query returns a query builder for PasswordResetJobUser.
+func (c *PasswordResetJobUserClient) Query() *PasswordResetJobUserQuery {
+	return &PasswordResetJobUserQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasswordResetJobUser},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PasswordResetJobUser entity by its id.
+func (c *PasswordResetJobUserClient) Get(ctx context.Context, id int) (*PasswordResetJobUser, error) {
+	return c.Query().Where(passwordresetjobuser.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasswordResetJobUserClient) GetX(ctx context.Context, id int) *PasswordResetJobUser {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryJob queries the job edge of a PasswordResetJobUser.
+func (c *PasswordResetJobUserClient) QueryJob(_m *PasswordResetJobUser) *PasswordResetJobQuery {
+	query := (&PasswordResetJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passwordresetjobuser.Table, passwordresetjobuser.FieldID, id),
+			sqlgraph.To(passwordresetjob.Table, passwordresetjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, passwordresetjobuser.JobTable, passwordresetjobuser.JobColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.PasswordResetJob
+		step.Edge.Schema = schemaConfig.PasswordResetJobUser
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PasswordResetJobUserClient) Hooks() []Hook {
+	return c.hooks.PasswordResetJobUser
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasswordResetJobUserClient) Interceptors() []Interceptor {
+	return c.inters.PasswordResetJobUser
+}
+
+func (c *PasswordResetJobUserClient) mutate(ctx context.Context, m *PasswordResetJobUserMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasswordResetJobUserCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasswordResetJobUserUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasswordResetJobUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasswordResetJobUserDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("platform: unknown PasswordResetJobUser mutation op: %q", m.Op())
 	}
 }
 
@@ -2451,13 +2773,13 @@ func (c *VendorImportRowClient) mutate(ctx context.Context, m *VendorImportRowMu
 type (
 	hooks struct {
 		AuditEvent, DailyFigure, Invitation, LoginThrottle, Membership, OutboxMail,
-		PasswordReset, RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
-		VendorImportRow []ent.Hook
+		PasswordReset, PasswordResetJob, PasswordResetJobUser, RefreshToken, Session,
+		User, Vendor, VendorDomain, VendorImport, VendorImportRow []ent.Hook
 	}
 	inters struct {
 		AuditEvent, DailyFigure, Invitation, LoginThrottle, Membership, OutboxMail,
-		PasswordReset, RefreshToken, Session, User, Vendor, VendorDomain, VendorImport,
-		VendorImportRow []ent.Interceptor
+		PasswordReset, PasswordResetJob, PasswordResetJobUser, RefreshToken, Session,
+		User, Vendor, VendorDomain, VendorImport, VendorImportRow []ent.Interceptor
 	}
 )
 

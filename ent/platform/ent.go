@@ -19,6 +19,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
 	"github.com/bazaar/bazaar/ent/platform/passwordreset"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjob"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjobuser"
 	"github.com/bazaar/bazaar/ent/platform/refreshtoken"
 	"github.com/bazaar/bazaar/ent/platform/session"
 	"github.com/bazaar/bazaar/ent/platform/user"
@@ -86,20 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditevent.Table:      auditevent.ValidColumn,
-			dailyfigure.Table:     dailyfigure.ValidColumn,
-			invitation.Table:      invitation.ValidColumn,
-			loginthrottle.Table:   loginthrottle.ValidColumn,
-			membership.Table:      membership.ValidColumn,
-			outboxmail.Table:      outboxmail.ValidColumn,
-			passwordreset.Table:   passwordreset.ValidColumn,
-			refreshtoken.Table:    refreshtoken.ValidColumn,
-			session.Table:         session.ValidColumn,
-			user.Table:            user.ValidColumn,
-			vendor.Table:          vendor.ValidColumn,
-			vendordomain.Table:    vendordomain.ValidColumn,
-			vendorimport.Table:    vendorimport.ValidColumn,
-			vendorimportrow.Table: vendorimportrow.ValidColumn,
+			auditevent.Table:           auditevent.ValidColumn,
+			dailyfigure.Table:          dailyfigure.ValidColumn,
+			invitation.Table:           invitation.ValidColumn,
+			loginthrottle.Table:        loginthrottle.ValidColumn,
+			membership.Table:           membership.ValidColumn,
+			outboxmail.Table:           outboxmail.ValidColumn,
+			passwordreset.Table:        passwordreset.ValidColumn,
+			passwordresetjob.Table:     passwordresetjob.ValidColumn,
+			passwordresetjobuser.Table: passwordresetjobuser.ValidColumn,
+			refreshtoken.Table:         refreshtoken.ValidColumn,
+			session.Table:              session.ValidColumn,
+			user.Table:                 user.ValidColumn,
+			vendor.Table:               vendor.ValidColumn,
+			vendordomain.Table:         vendordomain.ValidColumn,
+			vendorimport.Table:         vendorimport.ValidColumn,
+			vendorimportrow.Table:      vendorimportrow.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -18,6 +18,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
 	"github.com/bazaar/bazaar/ent/platform/passwordreset"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjob"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjobuser"
 	"github.com/bazaar/bazaar/ent/platform/predicate"
 	"github.com/bazaar/bazaar/ent/platform/refreshtoken"
 	"github.com/bazaar/bazaar/ent/platform/session"
@@ -37,20 +39,22 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditEvent      = "AuditEvent"
-	TypeDailyFigure     = "DailyFigure"
-	TypeInvitation      = "Invitation"
-	TypeLoginThrottle   = "LoginThrottle"
-	TypeMembership      = "Membership"
-	TypeOutboxMail      = "OutboxMail"
-	TypePasswordReset   = "PasswordReset"
-	TypeRefreshToken    = "RefreshToken"
-	TypeSession         = "Session"
-	TypeUser            = "User"
-	TypeVendor          = "Vendor"
-	TypeVendorDomain    = "VendorDomain"
-	TypeVendorImport    = "VendorImport"
-	TypeVendorImportRow = "VendorImportRow"
+	TypeAuditEvent           = "AuditEvent"
+	TypeDailyFigure          = "DailyFigure"
+	TypeInvitation           = "Invitation"
+	TypeLoginThrottle        = "LoginThrottle"
+	TypeMembership           = "Membership"
+	TypeOutboxMail           = "OutboxMail"
+	TypePasswordReset        = "PasswordReset"
+	TypePasswordResetJob     = "PasswordResetJob"
+	TypePasswordResetJobUser = "PasswordResetJobUser"
+	TypeRefreshToken         = "RefreshToken"
+	TypeSession              = "Session"
+	TypeUser                 = "User"
+	TypeVendor               = "Vendor"
+	TypeVendorDomain         = "VendorDomain"
+	TypeVendorImport         = "VendorImport"
+	TypeVendorImportRow      = "VendorImportRow"
 )
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -6270,6 +6274,2043 @@ func (m *PasswordResetMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PasswordResetMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PasswordReset edge %s", name)
+}
+
+// PasswordResetJobMutation represents an operation that mutates the PasswordResetJob nodes in the graph.
+type PasswordResetJobMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_by      *int
+	addcreated_by   *int
+	actor_email     *string
+	actor_ip        *string
+	request_id      *string
+	scope           *passwordresetjob.Scope
+	vendor_id       *int
+	addvendor_id    *int
+	status          *passwordresetjob.Status
+	users           *int
+	addusers        *int
+	_done           *int
+	add_done        *int
+	reset           *int
+	addreset        *int
+	skipped         *int
+	addskipped      *int
+	created_at      *time.Time
+	started_at      *time.Time
+	finished_at     *time.Time
+	clearedFields   map[string]struct{}
+	accounts        map[int]struct{}
+	removedaccounts map[int]struct{}
+	clearedaccounts bool
+	done            bool
+	oldValue        func(context.Context) (*PasswordResetJob, error)
+	predicates      []predicate.PasswordResetJob
+}
+
+var _ ent.Mutation = (*PasswordResetJobMutation)(nil)
+
+// passwordresetjobOption allows management of the mutation configuration using functional options.
+type passwordresetjobOption func(*PasswordResetJobMutation)
+
+// newPasswordResetJobMutation creates new mutation for the PasswordResetJob entity.
+func newPasswordResetJobMutation(c config, op Op, opts ...passwordresetjobOption) *PasswordResetJobMutation {
+	m := &PasswordResetJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePasswordResetJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPasswordResetJobID sets the ID field of the mutation.
+func withPasswordResetJobID(id int) passwordresetjobOption {
+	return func(m *PasswordResetJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PasswordResetJob
+		)
+		m.oldValue = func(ctx context.Context) (*PasswordResetJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PasswordResetJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPasswordResetJob sets the old PasswordResetJob of the mutation.
+func withPasswordResetJob(node *PasswordResetJob) passwordresetjobOption {
+	return func(m *PasswordResetJobMutation) {
+		m.oldValue = func(context.Context) (*PasswordResetJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PasswordResetJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PasswordResetJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("platform: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PasswordResetJobMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PasswordResetJobMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PasswordResetJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *PasswordResetJobMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *PasswordResetJobMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *PasswordResetJobMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *PasswordResetJobMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *PasswordResetJobMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+}
+
+// SetActorEmail sets the "actor_email" field.
+func (m *PasswordResetJobMutation) SetActorEmail(s string) {
+	m.actor_email = &s
+}
+
+// ActorEmail returns the value of the "actor_email" field in the mutation.
+func (m *PasswordResetJobMutation) ActorEmail() (r string, exists bool) {
+	v := m.actor_email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorEmail returns the old "actor_email" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldActorEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorEmail: %w", err)
+	}
+	return oldValue.ActorEmail, nil
+}
+
+// ResetActorEmail resets all changes to the "actor_email" field.
+func (m *PasswordResetJobMutation) ResetActorEmail() {
+	m.actor_email = nil
+}
+
+// SetActorIP sets the "actor_ip" field.
+func (m *PasswordResetJobMutation) SetActorIP(s string) {
+	m.actor_ip = &s
+}
+
+// ActorIP returns the value of the "actor_ip" field in the mutation.
+func (m *PasswordResetJobMutation) ActorIP() (r string, exists bool) {
+	v := m.actor_ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorIP returns the old "actor_ip" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldActorIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorIP: %w", err)
+	}
+	return oldValue.ActorIP, nil
+}
+
+// ResetActorIP resets all changes to the "actor_ip" field.
+func (m *PasswordResetJobMutation) ResetActorIP() {
+	m.actor_ip = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *PasswordResetJobMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *PasswordResetJobMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *PasswordResetJobMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *PasswordResetJobMutation) SetScope(pa passwordresetjob.Scope) {
+	m.scope = &pa
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *PasswordResetJobMutation) Scope() (r passwordresetjob.Scope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldScope(ctx context.Context) (v passwordresetjob.Scope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *PasswordResetJobMutation) ResetScope() {
+	m.scope = nil
+}
+
+// SetVendorID sets the "vendor_id" field.
+func (m *PasswordResetJobMutation) SetVendorID(i int) {
+	m.vendor_id = &i
+	m.addvendor_id = nil
+}
+
+// VendorID returns the value of the "vendor_id" field in the mutation.
+func (m *PasswordResetJobMutation) VendorID() (r int, exists bool) {
+	v := m.vendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVendorID returns the old "vendor_id" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldVendorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVendorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVendorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVendorID: %w", err)
+	}
+	return oldValue.VendorID, nil
+}
+
+// AddVendorID adds i to the "vendor_id" field.
+func (m *PasswordResetJobMutation) AddVendorID(i int) {
+	if m.addvendor_id != nil {
+		*m.addvendor_id += i
+	} else {
+		m.addvendor_id = &i
+	}
+}
+
+// AddedVendorID returns the value that was added to the "vendor_id" field in this mutation.
+func (m *PasswordResetJobMutation) AddedVendorID() (r int, exists bool) {
+	v := m.addvendor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearVendorID clears the value of the "vendor_id" field.
+func (m *PasswordResetJobMutation) ClearVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	m.clearedFields[passwordresetjob.FieldVendorID] = struct{}{}
+}
+
+// VendorIDCleared returns if the "vendor_id" field was cleared in this mutation.
+func (m *PasswordResetJobMutation) VendorIDCleared() bool {
+	_, ok := m.clearedFields[passwordresetjob.FieldVendorID]
+	return ok
+}
+
+// ResetVendorID resets all changes to the "vendor_id" field.
+func (m *PasswordResetJobMutation) ResetVendorID() {
+	m.vendor_id = nil
+	m.addvendor_id = nil
+	delete(m.clearedFields, passwordresetjob.FieldVendorID)
+}
+
+// SetStatus sets the "status" field.
+func (m *PasswordResetJobMutation) SetStatus(pa passwordresetjob.Status) {
+	m.status = &pa
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PasswordResetJobMutation) Status() (r passwordresetjob.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldStatus(ctx context.Context) (v passwordresetjob.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PasswordResetJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetUsers sets the "users" field.
+func (m *PasswordResetJobMutation) SetUsers(i int) {
+	m.users = &i
+	m.addusers = nil
+}
+
+// Users returns the value of the "users" field in the mutation.
+func (m *PasswordResetJobMutation) Users() (r int, exists bool) {
+	v := m.users
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsers returns the old "users" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldUsers(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsers: %w", err)
+	}
+	return oldValue.Users, nil
+}
+
+// AddUsers adds i to the "users" field.
+func (m *PasswordResetJobMutation) AddUsers(i int) {
+	if m.addusers != nil {
+		*m.addusers += i
+	} else {
+		m.addusers = &i
+	}
+}
+
+// AddedUsers returns the value that was added to the "users" field in this mutation.
+func (m *PasswordResetJobMutation) AddedUsers() (r int, exists bool) {
+	v := m.addusers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsers resets all changes to the "users" field.
+func (m *PasswordResetJobMutation) ResetUsers() {
+	m.users = nil
+	m.addusers = nil
+}
+
+// SetDone sets the "done" field.
+func (m *PasswordResetJobMutation) SetDone(i int) {
+	m._done = &i
+	m.add_done = nil
+}
+
+// Done returns the value of the "done" field in the mutation.
+func (m *PasswordResetJobMutation) Done() (r int, exists bool) {
+	v := m._done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDone returns the old "done" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDone: %w", err)
+	}
+	return oldValue.Done, nil
+}
+
+// AddDone adds i to the "done" field.
+func (m *PasswordResetJobMutation) AddDone(i int) {
+	if m.add_done != nil {
+		*m.add_done += i
+	} else {
+		m.add_done = &i
+	}
+}
+
+// AddedDone returns the value that was added to the "done" field in this mutation.
+func (m *PasswordResetJobMutation) AddedDone() (r int, exists bool) {
+	v := m.add_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDone resets all changes to the "done" field.
+func (m *PasswordResetJobMutation) ResetDone() {
+	m._done = nil
+	m.add_done = nil
+}
+
+// SetReset sets the "reset" field.
+func (m *PasswordResetJobMutation) SetReset(i int) {
+	m.reset = &i
+	m.addreset = nil
+}
+
+// Reset returns the value of the "reset" field in the mutation.
+func (m *PasswordResetJobMutation) Reset() (r int, exists bool) {
+	v := m.reset
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReset returns the old "reset" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldReset(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReset is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReset requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReset: %w", err)
+	}
+	return oldValue.Reset, nil
+}
+
+// AddReset adds i to the "reset" field.
+func (m *PasswordResetJobMutation) AddReset(i int) {
+	if m.addreset != nil {
+		*m.addreset += i
+	} else {
+		m.addreset = &i
+	}
+}
+
+// AddedReset returns the value that was added to the "reset" field in this mutation.
+func (m *PasswordResetJobMutation) AddedReset() (r int, exists bool) {
+	v := m.addreset
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReset resets all changes to the "reset" field.
+func (m *PasswordResetJobMutation) ResetReset() {
+	m.reset = nil
+	m.addreset = nil
+}
+
+// SetSkipped sets the "skipped" field.
+func (m *PasswordResetJobMutation) SetSkipped(i int) {
+	m.skipped = &i
+	m.addskipped = nil
+}
+
+// Skipped returns the value of the "skipped" field in the mutation.
+func (m *PasswordResetJobMutation) Skipped() (r int, exists bool) {
+	v := m.skipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkipped returns the old "skipped" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldSkipped(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkipped is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkipped requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkipped: %w", err)
+	}
+	return oldValue.Skipped, nil
+}
+
+// AddSkipped adds i to the "skipped" field.
+func (m *PasswordResetJobMutation) AddSkipped(i int) {
+	if m.addskipped != nil {
+		*m.addskipped += i
+	} else {
+		m.addskipped = &i
+	}
+}
+
+// AddedSkipped returns the value that was added to the "skipped" field in this mutation.
+func (m *PasswordResetJobMutation) AddedSkipped() (r int, exists bool) {
+	v := m.addskipped
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkipped resets all changes to the "skipped" field.
+func (m *PasswordResetJobMutation) ResetSkipped() {
+	m.skipped = nil
+	m.addskipped = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PasswordResetJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PasswordResetJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PasswordResetJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *PasswordResetJobMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *PasswordResetJobMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *PasswordResetJobMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[passwordresetjob.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *PasswordResetJobMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[passwordresetjob.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *PasswordResetJobMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, passwordresetjob.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *PasswordResetJobMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *PasswordResetJobMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the PasswordResetJob entity.
+// If the PasswordResetJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *PasswordResetJobMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[passwordresetjob.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *PasswordResetJobMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[passwordresetjob.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *PasswordResetJobMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, passwordresetjob.FieldFinishedAt)
+}
+
+// AddAccountIDs adds the "accounts" edge to the PasswordResetJobUser entity by ids.
+func (m *PasswordResetJobMutation) AddAccountIDs(ids ...int) {
+	if m.accounts == nil {
+		m.accounts = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.accounts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAccounts clears the "accounts" edge to the PasswordResetJobUser entity.
+func (m *PasswordResetJobMutation) ClearAccounts() {
+	m.clearedaccounts = true
+}
+
+// AccountsCleared reports if the "accounts" edge to the PasswordResetJobUser entity was cleared.
+func (m *PasswordResetJobMutation) AccountsCleared() bool {
+	return m.clearedaccounts
+}
+
+// RemoveAccountIDs removes the "accounts" edge to the PasswordResetJobUser entity by IDs.
+func (m *PasswordResetJobMutation) RemoveAccountIDs(ids ...int) {
+	if m.removedaccounts == nil {
+		m.removedaccounts = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.accounts, ids[i])
+		m.removedaccounts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAccounts returns the removed IDs of the "accounts" edge to the PasswordResetJobUser entity.
+func (m *PasswordResetJobMutation) RemovedAccountsIDs() (ids []int) {
+	for id := range m.removedaccounts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AccountsIDs returns the "accounts" edge IDs in the mutation.
+func (m *PasswordResetJobMutation) AccountsIDs() (ids []int) {
+	for id := range m.accounts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAccounts resets all changes to the "accounts" edge.
+func (m *PasswordResetJobMutation) ResetAccounts() {
+	m.accounts = nil
+	m.clearedaccounts = false
+	m.removedaccounts = nil
+}
+
+// Where appends a list predicates to the PasswordResetJobMutation builder.
+func (m *PasswordResetJobMutation) Where(ps ...predicate.PasswordResetJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PasswordResetJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PasswordResetJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PasswordResetJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PasswordResetJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PasswordResetJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PasswordResetJob).
+func (m *PasswordResetJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PasswordResetJobMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_by != nil {
+		fields = append(fields, passwordresetjob.FieldCreatedBy)
+	}
+	if m.actor_email != nil {
+		fields = append(fields, passwordresetjob.FieldActorEmail)
+	}
+	if m.actor_ip != nil {
+		fields = append(fields, passwordresetjob.FieldActorIP)
+	}
+	if m.request_id != nil {
+		fields = append(fields, passwordresetjob.FieldRequestID)
+	}
+	if m.scope != nil {
+		fields = append(fields, passwordresetjob.FieldScope)
+	}
+	if m.vendor_id != nil {
+		fields = append(fields, passwordresetjob.FieldVendorID)
+	}
+	if m.status != nil {
+		fields = append(fields, passwordresetjob.FieldStatus)
+	}
+	if m.users != nil {
+		fields = append(fields, passwordresetjob.FieldUsers)
+	}
+	if m._done != nil {
+		fields = append(fields, passwordresetjob.FieldDone)
+	}
+	if m.reset != nil {
+		fields = append(fields, passwordresetjob.FieldReset)
+	}
+	if m.skipped != nil {
+		fields = append(fields, passwordresetjob.FieldSkipped)
+	}
+	if m.created_at != nil {
+		fields = append(fields, passwordresetjob.FieldCreatedAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, passwordresetjob.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, passwordresetjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PasswordResetJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		return m.CreatedBy()
+	case passwordresetjob.FieldActorEmail:
+		return m.ActorEmail()
+	case passwordresetjob.FieldActorIP:
+		return m.ActorIP()
+	case passwordresetjob.FieldRequestID:
+		return m.RequestID()
+	case passwordresetjob.FieldScope:
+		return m.Scope()
+	case passwordresetjob.FieldVendorID:
+		return m.VendorID()
+	case passwordresetjob.FieldStatus:
+		return m.Status()
+	case passwordresetjob.FieldUsers:
+		return m.Users()
+	case passwordresetjob.FieldDone:
+		return m.Done()
+	case passwordresetjob.FieldReset:
+		return m.Reset()
+	case passwordresetjob.FieldSkipped:
+		return m.Skipped()
+	case passwordresetjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case passwordresetjob.FieldStartedAt:
+		return m.StartedAt()
+	case passwordresetjob.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PasswordResetJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case passwordresetjob.FieldActorEmail:
+		return m.OldActorEmail(ctx)
+	case passwordresetjob.FieldActorIP:
+		return m.OldActorIP(ctx)
+	case passwordresetjob.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case passwordresetjob.FieldScope:
+		return m.OldScope(ctx)
+	case passwordresetjob.FieldVendorID:
+		return m.OldVendorID(ctx)
+	case passwordresetjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case passwordresetjob.FieldUsers:
+		return m.OldUsers(ctx)
+	case passwordresetjob.FieldDone:
+		return m.OldDone(ctx)
+	case passwordresetjob.FieldReset:
+		return m.OldReset(ctx)
+	case passwordresetjob.FieldSkipped:
+		return m.OldSkipped(ctx)
+	case passwordresetjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case passwordresetjob.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case passwordresetjob.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PasswordResetJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case passwordresetjob.FieldActorEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorEmail(v)
+		return nil
+	case passwordresetjob.FieldActorIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorIP(v)
+		return nil
+	case passwordresetjob.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case passwordresetjob.FieldScope:
+		v, ok := value.(passwordresetjob.Scope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case passwordresetjob.FieldVendorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVendorID(v)
+		return nil
+	case passwordresetjob.FieldStatus:
+		v, ok := value.(passwordresetjob.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case passwordresetjob.FieldUsers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsers(v)
+		return nil
+	case passwordresetjob.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDone(v)
+		return nil
+	case passwordresetjob.FieldReset:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReset(v)
+		return nil
+	case passwordresetjob.FieldSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkipped(v)
+		return nil
+	case passwordresetjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case passwordresetjob.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case passwordresetjob.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PasswordResetJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addcreated_by != nil {
+		fields = append(fields, passwordresetjob.FieldCreatedBy)
+	}
+	if m.addvendor_id != nil {
+		fields = append(fields, passwordresetjob.FieldVendorID)
+	}
+	if m.addusers != nil {
+		fields = append(fields, passwordresetjob.FieldUsers)
+	}
+	if m.add_done != nil {
+		fields = append(fields, passwordresetjob.FieldDone)
+	}
+	if m.addreset != nil {
+		fields = append(fields, passwordresetjob.FieldReset)
+	}
+	if m.addskipped != nil {
+		fields = append(fields, passwordresetjob.FieldSkipped)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PasswordResetJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	case passwordresetjob.FieldVendorID:
+		return m.AddedVendorID()
+	case passwordresetjob.FieldUsers:
+		return m.AddedUsers()
+	case passwordresetjob.FieldDone:
+		return m.AddedDone()
+	case passwordresetjob.FieldReset:
+		return m.AddedReset()
+	case passwordresetjob.FieldSkipped:
+		return m.AddedSkipped()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	case passwordresetjob.FieldVendorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVendorID(v)
+		return nil
+	case passwordresetjob.FieldUsers:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsers(v)
+		return nil
+	case passwordresetjob.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDone(v)
+		return nil
+	case passwordresetjob.FieldReset:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReset(v)
+		return nil
+	case passwordresetjob.FieldSkipped:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkipped(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PasswordResetJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(passwordresetjob.FieldVendorID) {
+		fields = append(fields, passwordresetjob.FieldVendorID)
+	}
+	if m.FieldCleared(passwordresetjob.FieldStartedAt) {
+		fields = append(fields, passwordresetjob.FieldStartedAt)
+	}
+	if m.FieldCleared(passwordresetjob.FieldFinishedAt) {
+		fields = append(fields, passwordresetjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PasswordResetJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PasswordResetJobMutation) ClearField(name string) error {
+	switch name {
+	case passwordresetjob.FieldVendorID:
+		m.ClearVendorID()
+		return nil
+	case passwordresetjob.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case passwordresetjob.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PasswordResetJobMutation) ResetField(name string) error {
+	switch name {
+	case passwordresetjob.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case passwordresetjob.FieldActorEmail:
+		m.ResetActorEmail()
+		return nil
+	case passwordresetjob.FieldActorIP:
+		m.ResetActorIP()
+		return nil
+	case passwordresetjob.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case passwordresetjob.FieldScope:
+		m.ResetScope()
+		return nil
+	case passwordresetjob.FieldVendorID:
+		m.ResetVendorID()
+		return nil
+	case passwordresetjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case passwordresetjob.FieldUsers:
+		m.ResetUsers()
+		return nil
+	case passwordresetjob.FieldDone:
+		m.ResetDone()
+		return nil
+	case passwordresetjob.FieldReset:
+		m.ResetReset()
+		return nil
+	case passwordresetjob.FieldSkipped:
+		m.ResetSkipped()
+		return nil
+	case passwordresetjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case passwordresetjob.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case passwordresetjob.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PasswordResetJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.accounts != nil {
+		edges = append(edges, passwordresetjob.EdgeAccounts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PasswordResetJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case passwordresetjob.EdgeAccounts:
+		ids := make([]ent.Value, 0, len(m.accounts))
+		for id := range m.accounts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PasswordResetJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedaccounts != nil {
+		edges = append(edges, passwordresetjob.EdgeAccounts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PasswordResetJobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case passwordresetjob.EdgeAccounts:
+		ids := make([]ent.Value, 0, len(m.removedaccounts))
+		for id := range m.removedaccounts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PasswordResetJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedaccounts {
+		edges = append(edges, passwordresetjob.EdgeAccounts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PasswordResetJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case passwordresetjob.EdgeAccounts:
+		return m.clearedaccounts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PasswordResetJobMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PasswordResetJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PasswordResetJobMutation) ResetEdge(name string) error {
+	switch name {
+	case passwordresetjob.EdgeAccounts:
+		m.ResetAccounts()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJob edge %s", name)
+}
+
+// PasswordResetJobUserMutation represents an operation that mutates the PasswordResetJobUser nodes in the graph.
+type PasswordResetJobUserMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	user_id       *int
+	adduser_id    *int
+	outcome       *passwordresetjobuser.Outcome
+	reason        *string
+	done_at       *time.Time
+	clearedFields map[string]struct{}
+	job           *int
+	clearedjob    bool
+	done          bool
+	oldValue      func(context.Context) (*PasswordResetJobUser, error)
+	predicates    []predicate.PasswordResetJobUser
+}
+
+var _ ent.Mutation = (*PasswordResetJobUserMutation)(nil)
+
+// passwordresetjobuserOption allows management of the mutation configuration using functional options.
+type passwordresetjobuserOption func(*PasswordResetJobUserMutation)
+
+// newPasswordResetJobUserMutation creates new mutation for the PasswordResetJobUser entity.
+func newPasswordResetJobUserMutation(c config, op Op, opts ...passwordresetjobuserOption) *PasswordResetJobUserMutation {
+	m := &PasswordResetJobUserMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePasswordResetJobUser,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPasswordResetJobUserID sets the ID field of the mutation.
+func withPasswordResetJobUserID(id int) passwordresetjobuserOption {
+	return func(m *PasswordResetJobUserMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PasswordResetJobUser
+		)
+		m.oldValue = func(ctx context.Context) (*PasswordResetJobUser, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PasswordResetJobUser.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPasswordResetJobUser sets the old PasswordResetJobUser of the mutation.
+func withPasswordResetJobUser(node *PasswordResetJobUser) passwordresetjobuserOption {
+	return func(m *PasswordResetJobUserMutation) {
+		m.oldValue = func(context.Context) (*PasswordResetJobUser, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PasswordResetJobUserMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PasswordResetJobUserMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("platform: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PasswordResetJobUserMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PasswordResetJobUserMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PasswordResetJobUser.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJobID sets the "job_id" field.
+func (m *PasswordResetJobUserMutation) SetJobID(i int) {
+	m.job = &i
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *PasswordResetJobUserMutation) JobID() (r int, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the PasswordResetJobUser entity.
+// If the PasswordResetJobUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobUserMutation) OldJobID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *PasswordResetJobUserMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *PasswordResetJobUserMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *PasswordResetJobUserMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the PasswordResetJobUser entity.
+// If the PasswordResetJobUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobUserMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *PasswordResetJobUserMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *PasswordResetJobUserMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *PasswordResetJobUserMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *PasswordResetJobUserMutation) SetOutcome(pa passwordresetjobuser.Outcome) {
+	m.outcome = &pa
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *PasswordResetJobUserMutation) Outcome() (r passwordresetjobuser.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the PasswordResetJobUser entity.
+// If the PasswordResetJobUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobUserMutation) OldOutcome(ctx context.Context) (v passwordresetjobuser.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *PasswordResetJobUserMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PasswordResetJobUserMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PasswordResetJobUserMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the PasswordResetJobUser entity.
+// If the PasswordResetJobUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobUserMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PasswordResetJobUserMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetDoneAt sets the "done_at" field.
+func (m *PasswordResetJobUserMutation) SetDoneAt(t time.Time) {
+	m.done_at = &t
+}
+
+// DoneAt returns the value of the "done_at" field in the mutation.
+func (m *PasswordResetJobUserMutation) DoneAt() (r time.Time, exists bool) {
+	v := m.done_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDoneAt returns the old "done_at" field's value of the PasswordResetJobUser entity.
+// If the PasswordResetJobUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PasswordResetJobUserMutation) OldDoneAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDoneAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDoneAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDoneAt: %w", err)
+	}
+	return oldValue.DoneAt, nil
+}
+
+// ClearDoneAt clears the value of the "done_at" field.
+func (m *PasswordResetJobUserMutation) ClearDoneAt() {
+	m.done_at = nil
+	m.clearedFields[passwordresetjobuser.FieldDoneAt] = struct{}{}
+}
+
+// DoneAtCleared returns if the "done_at" field was cleared in this mutation.
+func (m *PasswordResetJobUserMutation) DoneAtCleared() bool {
+	_, ok := m.clearedFields[passwordresetjobuser.FieldDoneAt]
+	return ok
+}
+
+// ResetDoneAt resets all changes to the "done_at" field.
+func (m *PasswordResetJobUserMutation) ResetDoneAt() {
+	m.done_at = nil
+	delete(m.clearedFields, passwordresetjobuser.FieldDoneAt)
+}
+
+// ClearJob clears the "job" edge to the PasswordResetJob entity.
+func (m *PasswordResetJobUserMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[passwordresetjobuser.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the PasswordResetJob entity was cleared.
+func (m *PasswordResetJobUserMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *PasswordResetJobUserMutation) JobIDs() (ids []int) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *PasswordResetJobUserMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the PasswordResetJobUserMutation builder.
+func (m *PasswordResetJobUserMutation) Where(ps ...predicate.PasswordResetJobUser) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PasswordResetJobUserMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PasswordResetJobUserMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PasswordResetJobUser, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PasswordResetJobUserMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PasswordResetJobUserMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PasswordResetJobUser).
+func (m *PasswordResetJobUserMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PasswordResetJobUserMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.job != nil {
+		fields = append(fields, passwordresetjobuser.FieldJobID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, passwordresetjobuser.FieldUserID)
+	}
+	if m.outcome != nil {
+		fields = append(fields, passwordresetjobuser.FieldOutcome)
+	}
+	if m.reason != nil {
+		fields = append(fields, passwordresetjobuser.FieldReason)
+	}
+	if m.done_at != nil {
+		fields = append(fields, passwordresetjobuser.FieldDoneAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PasswordResetJobUserMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case passwordresetjobuser.FieldJobID:
+		return m.JobID()
+	case passwordresetjobuser.FieldUserID:
+		return m.UserID()
+	case passwordresetjobuser.FieldOutcome:
+		return m.Outcome()
+	case passwordresetjobuser.FieldReason:
+		return m.Reason()
+	case passwordresetjobuser.FieldDoneAt:
+		return m.DoneAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PasswordResetJobUserMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case passwordresetjobuser.FieldJobID:
+		return m.OldJobID(ctx)
+	case passwordresetjobuser.FieldUserID:
+		return m.OldUserID(ctx)
+	case passwordresetjobuser.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case passwordresetjobuser.FieldReason:
+		return m.OldReason(ctx)
+	case passwordresetjobuser.FieldDoneAt:
+		return m.OldDoneAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PasswordResetJobUser field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetJobUserMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case passwordresetjobuser.FieldJobID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case passwordresetjobuser.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case passwordresetjobuser.FieldOutcome:
+		v, ok := value.(passwordresetjobuser.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case passwordresetjobuser.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case passwordresetjobuser.FieldDoneAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDoneAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PasswordResetJobUserMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, passwordresetjobuser.FieldUserID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PasswordResetJobUserMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case passwordresetjobuser.FieldUserID:
+		return m.AddedUserID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PasswordResetJobUserMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case passwordresetjobuser.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PasswordResetJobUserMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(passwordresetjobuser.FieldDoneAt) {
+		fields = append(fields, passwordresetjobuser.FieldDoneAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PasswordResetJobUserMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PasswordResetJobUserMutation) ClearField(name string) error {
+	switch name {
+	case passwordresetjobuser.FieldDoneAt:
+		m.ClearDoneAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PasswordResetJobUserMutation) ResetField(name string) error {
+	switch name {
+	case passwordresetjobuser.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case passwordresetjobuser.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case passwordresetjobuser.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case passwordresetjobuser.FieldReason:
+		m.ResetReason()
+		return nil
+	case passwordresetjobuser.FieldDoneAt:
+		m.ResetDoneAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PasswordResetJobUserMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.job != nil {
+		edges = append(edges, passwordresetjobuser.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PasswordResetJobUserMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case passwordresetjobuser.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PasswordResetJobUserMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PasswordResetJobUserMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PasswordResetJobUserMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedjob {
+		edges = append(edges, passwordresetjobuser.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PasswordResetJobUserMutation) EdgeCleared(name string) bool {
+	switch name {
+	case passwordresetjobuser.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PasswordResetJobUserMutation) ClearEdge(name string) error {
+	switch name {
+	case passwordresetjobuser.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PasswordResetJobUserMutation) ResetEdge(name string) error {
+	switch name {
+	case passwordresetjobuser.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown PasswordResetJobUser edge %s", name)
 }
 
 // RefreshTokenMutation represents an operation that mutates the RefreshToken nodes in the graph.

@@ -12,6 +12,8 @@ import (
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/platform/outboxmail"
 	"github.com/bazaar/bazaar/ent/platform/passwordreset"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjob"
+	"github.com/bazaar/bazaar/ent/platform/passwordresetjobuser"
 	"github.com/bazaar/bazaar/ent/platform/refreshtoken"
 	"github.com/bazaar/bazaar/ent/platform/schema"
 	"github.com/bazaar/bazaar/ent/platform/session"
@@ -257,6 +259,54 @@ func init() {
 	passwordresetDescCreatedAt := passwordresetFields[5].Descriptor()
 	// passwordreset.DefaultCreatedAt holds the default value on creation for the created_at field.
 	passwordreset.DefaultCreatedAt = passwordresetDescCreatedAt.Default.(func() time.Time)
+	passwordresetjobFields := schema.PasswordResetJob{}.Fields()
+	_ = passwordresetjobFields
+	// passwordresetjobDescActorEmail is the schema descriptor for actor_email field.
+	passwordresetjobDescActorEmail := passwordresetjobFields[1].Descriptor()
+	// passwordresetjob.DefaultActorEmail holds the default value on creation for the actor_email field.
+	passwordresetjob.DefaultActorEmail = passwordresetjobDescActorEmail.Default.(string)
+	// passwordresetjob.ActorEmailValidator is a validator for the "actor_email" field. It is called by the builders before save.
+	passwordresetjob.ActorEmailValidator = passwordresetjobDescActorEmail.Validators[0].(func(string) error)
+	// passwordresetjobDescActorIP is the schema descriptor for actor_ip field.
+	passwordresetjobDescActorIP := passwordresetjobFields[2].Descriptor()
+	// passwordresetjob.DefaultActorIP holds the default value on creation for the actor_ip field.
+	passwordresetjob.DefaultActorIP = passwordresetjobDescActorIP.Default.(string)
+	// passwordresetjob.ActorIPValidator is a validator for the "actor_ip" field. It is called by the builders before save.
+	passwordresetjob.ActorIPValidator = passwordresetjobDescActorIP.Validators[0].(func(string) error)
+	// passwordresetjobDescRequestID is the schema descriptor for request_id field.
+	passwordresetjobDescRequestID := passwordresetjobFields[3].Descriptor()
+	// passwordresetjob.DefaultRequestID holds the default value on creation for the request_id field.
+	passwordresetjob.DefaultRequestID = passwordresetjobDescRequestID.Default.(string)
+	// passwordresetjob.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	passwordresetjob.RequestIDValidator = passwordresetjobDescRequestID.Validators[0].(func(string) error)
+	// passwordresetjobDescUsers is the schema descriptor for users field.
+	passwordresetjobDescUsers := passwordresetjobFields[7].Descriptor()
+	// passwordresetjob.DefaultUsers holds the default value on creation for the users field.
+	passwordresetjob.DefaultUsers = passwordresetjobDescUsers.Default.(int)
+	// passwordresetjobDescDone is the schema descriptor for done field.
+	passwordresetjobDescDone := passwordresetjobFields[8].Descriptor()
+	// passwordresetjob.DefaultDone holds the default value on creation for the done field.
+	passwordresetjob.DefaultDone = passwordresetjobDescDone.Default.(int)
+	// passwordresetjobDescReset is the schema descriptor for reset field.
+	passwordresetjobDescReset := passwordresetjobFields[9].Descriptor()
+	// passwordresetjob.DefaultReset holds the default value on creation for the reset field.
+	passwordresetjob.DefaultReset = passwordresetjobDescReset.Default.(int)
+	// passwordresetjobDescSkipped is the schema descriptor for skipped field.
+	passwordresetjobDescSkipped := passwordresetjobFields[10].Descriptor()
+	// passwordresetjob.DefaultSkipped holds the default value on creation for the skipped field.
+	passwordresetjob.DefaultSkipped = passwordresetjobDescSkipped.Default.(int)
+	// passwordresetjobDescCreatedAt is the schema descriptor for created_at field.
+	passwordresetjobDescCreatedAt := passwordresetjobFields[11].Descriptor()
+	// passwordresetjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passwordresetjob.DefaultCreatedAt = passwordresetjobDescCreatedAt.Default.(func() time.Time)
+	passwordresetjobuserFields := schema.PasswordResetJobUser{}.Fields()
+	_ = passwordresetjobuserFields
+	// passwordresetjobuserDescReason is the schema descriptor for reason field.
+	passwordresetjobuserDescReason := passwordresetjobuserFields[3].Descriptor()
+	// passwordresetjobuser.DefaultReason holds the default value on creation for the reason field.
+	passwordresetjobuser.DefaultReason = passwordresetjobuserDescReason.Default.(string)
+	// passwordresetjobuser.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	passwordresetjobuser.ReasonValidator = passwordresetjobuserDescReason.Validators[0].(func(string) error)
 	refreshtokenFields := schema.RefreshToken{}.Fields()
 	_ = refreshtokenFields
 	// refreshtokenDescCreatedAt is the schema descriptor for created_at field.

@@ -28,6 +28,10 @@ type Tx struct {
 	OutboxMail *OutboxMailClient
 	// PasswordReset is the client for interacting with the PasswordReset builders.
 	PasswordReset *PasswordResetClient
+	// PasswordResetJob is the client for interacting with the PasswordResetJob builders.
+	PasswordResetJob *PasswordResetJobClient
+	// PasswordResetJobUser is the client for interacting with the PasswordResetJobUser builders.
+	PasswordResetJobUser *PasswordResetJobUserClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Session is the client for interacting with the Session builders.
@@ -180,6 +184,8 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.OutboxMail = NewOutboxMailClient(tx.config)
 	tx.PasswordReset = NewPasswordResetClient(tx.config)
+	tx.PasswordResetJob = NewPasswordResetJobClient(tx.config)
+	tx.PasswordResetJobUser = NewPasswordResetJobUserClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -1,7 +1,9 @@
 // Package compose joins domains that must not import one another, for cmd
 // and for the tests that build the same services: the vendor service gets
-// its Owners from the team and its feeds from the marketplace, and an
-// import brings the catalogue's published products along.
+// its Owners from the team and its feeds from the marketplace, an import
+// brings the catalogue's published products along, and the super admins'
+// account oversight ends sessions and forces password resets through
+// identity.
 package compose
 
 import (
@@ -9,7 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/marketplace"
@@ -110,4 +114,24 @@ func (f feedsWith) Save(ctx context.Context, t *tenantdb.Tenant, by int, feeds [
 		_, err := f.market.SetConfig(ctx, by, f.config(feeds))
 		return err
 	})
+}
+
+// Accounts builds the account oversight with o's links, ending sessions and
+// forcing password resets through identity.
+func Accounts(db *tenantdb.DB, o account.Options, ids *identity.Service, log *slog.Logger) *account.Service {
+	o.Accounts = accountsWith{ids}
+	return account.New(db, o, log)
+}
+
+// accountsWith are identity's operations on an account, for the account
+// oversight.
+type accountsWith struct{ ids *identity.Service }
+
+func (a accountsWith) RevokeAllSessions(ctx context.Context, tx *platform.Tx, userID int, reason string) error {
+	return a.ids.RevokeAllSessions(ctx, tx, userID, reason)
+}
+
+func (a accountsWith) ForceReset(ctx context.Context, tx *platform.Tx, userID int, by account.Actor, reason string, link func(string) string) error {
+	return a.ids.ForcePasswordReset(ctx, tx, userID,
+		identity.ResetBy{UserID: by.UserID, Email: by.Email, IP: by.IP, RequestID: by.RequestID, Reason: reason}, link)
 }

@@ -39,27 +39,102 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 		if err != nil {
 			return err
 		}
-		token, hash := newSecret()
-		if err := tx.PasswordReset.Create().
-			SetUserID(u.ID).SetTokenHash(hash).SetExpiresAt(time.Now().Add(s.o.ResetTTL)).SetIP(clip(m.IP, 64)).
-			Exec(ctx); err != nil {
-			return err
-		}
 		if err := audit.Platform(ctx, tx.Client(), audit.Event{
 			ActorID: u.ID, ActorEmail: u.Email, Action: "auth.password_reset_requested", TargetType: "user", TargetID: strconv.Itoa(u.ID),
 			IP: m.IP, RequestID: m.RequestID, VendorID: m.VendorID,
 		}); err != nil {
 			return err
 		}
-		return mail.Enqueue(ctx, tx, mail.Message{
-			Kind:    "password_reset",
-			To:      u.Email,
-			Subject: "Reset your Bazaar password",
-			Body: fmt.Sprintf("Hello %s,\r\n\r\nSomeone (hopefully you) asked to reset the password of your Bazaar account.\r\n"+
+		return s.mailResetLink(ctx, tx, u, m.IP, link, func(url string) string {
+			return fmt.Sprintf("Hello %s,\r\n\r\nSomeone (hopefully you) asked to reset the password of your Bazaar account.\r\n"+
 				"Open this link within %s to choose a new one:\r\n\r\n%s\r\n\r\n"+
 				"If it was not you, ignore this mail: your password stays as it is.\r\n",
-				firstNonEmpty(u.FirstName, u.Email), s.o.ResetTTL, link(token)),
+				firstNonEmpty(u.FirstName, u.Email), s.o.ResetTTL, url)
 		})
+	})
+}
+
+// mailResetLink makes a single-use reset link for u, valid ResetTTL, and
+// queues the mail that carries it (body makes the text around the URL) in
+// tx: the link exists exactly when its mail does. Only the token's SHA-256
+// is stored; no password is ever part of the mail.
+func (s *Service) mailResetLink(ctx context.Context, tx *platform.Tx, u *platform.User, ip string, link func(token string) string, body func(url string) string) error {
+	token, hash := newSecret()
+	if err := tx.PasswordReset.Create().
+		SetUserID(u.ID).SetTokenHash(hash).SetExpiresAt(time.Now().Add(s.o.ResetTTL)).SetIP(clip(ip, 64)).
+		Exec(ctx); err != nil {
+		return err
+	}
+	return mail.Enqueue(ctx, tx, mail.Message{
+		Kind:    "password_reset",
+		To:      u.Email,
+		Subject: "Reset your Bazaar password",
+		Body:    body(link(token)),
+	})
+}
+
+// ResetBy is who forces a password reset on an account, for its audit
+// record: a super admin, and what they did it with (a mass reset job).
+type ResetBy struct {
+	UserID    int
+	Email     string
+	IP        string
+	RequestID string
+	Reason    string // recorded with the event, e.g. "password reset job 12"
+}
+
+// ForcePasswordReset is a password reset someone else decided for account
+// userID (a super admin's mass reset): the account must choose a new
+// password (must_change_password), every session of it ends and every
+// access token issued so far is refused on its next request, on every
+// instance; and a single-use reset link is mailed through the outbox. The
+// password itself is not changed and never travels: the user follows the
+// link, or signs in and is held to their own account's routes until they
+// choose one. It is recorded as auth.password_reset_requested, with the
+// super admin as the actor.
+//
+// It runs in tx when given — the caller's transaction, so that the reset
+// commits with whatever records it — or in a transaction of its own. An
+// account that does not exist is not found; an inactive one is a conflict
+// (its links would be refused).
+func (s *Service) ForcePasswordReset(ctx context.Context, tx *platform.Tx, userID int, by ResetBy, link func(token string) string) error {
+	if tx == nil {
+		return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {
+			return s.ForcePasswordReset(ctx, tx, userID, by, link)
+		})
+	}
+	u, err := tx.User.Query().Where(user.ID(userID)).ForUpdate().Only(ctx)
+	if platform.IsNotFound(err) {
+		return fault.New(fault.NotFound, "no account %d", userID)
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Active {
+		return fault.New(fault.Conflict, "account %d is deactivated", userID)
+	}
+	if err := tx.User.UpdateOne(u).SetMustChangePassword(true).Exec(ctx); err != nil {
+		return err
+	}
+	if err := s.RevokeAllSessions(ctx, tx, u.ID, "password_reset_forced"); err != nil {
+		return err
+	}
+	after := map[string]any{"forced": true, "must_change_password": true, "sessions_revoked": true}
+	if by.Reason != "" {
+		after["reason"] = by.Reason
+	}
+	if err := audit.Platform(ctx, tx.Client(), audit.Event{
+		ActorID: by.UserID, ActorEmail: by.Email, Action: "auth.password_reset_requested", TargetType: "user", TargetID: strconv.Itoa(u.ID),
+		Before: map[string]any{"must_change_password": u.MustChangePassword}, After: after, IP: by.IP, RequestID: by.RequestID,
+	}); err != nil {
+		return err
+	}
+	return s.mailResetLink(ctx, tx, u, by.IP, link, func(url string) string {
+		return fmt.Sprintf("Hello %s,\r\n\r\nA Bazaar administrator has reset the password of your account: you have been "+
+			"signed out everywhere, and you must choose a new password before you go on.\r\n"+
+			"Open this link within %s to choose it:\r\n\r\n%s\r\n\r\n"+
+			"Once it has expired, ask for a new password reset link.\r\n",
+			firstNonEmpty(u.FirstName, u.Email), s.o.ResetTTL, url)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
@@ -33,6 +34,15 @@ func (cl caller) actor(c *fiber.Ctx) team.Actor {
 // vendorActor describes the caller to the vendor service.
 func (cl caller) vendorActor(c *fiber.Ctx) vendor.Actor {
 	a := vendor.Actor{IP: cl.clientIP(c), RequestID: requestID(c)}
+	if p := principalOf(c); p != nil {
+		a.UserID, a.Email = p.UserID, p.Email
+	}
+	return a
+}
+
+// accountActor describes the caller to the account oversight.
+func (cl caller) accountActor(c *fiber.Ctx) account.Actor {
+	a := account.Actor{IP: cl.clientIP(c), RequestID: requestID(c)}
 	if p := principalOf(c); p != nil {
 		a.UserID, a.Email = p.UserID, p.Email
 	}

@@ -49,7 +49,7 @@ func TestScheduledImportRuns(t *testing.T) {
 	if _, err := pool.ExecContext(ctx, `UPDATE platform.vendors SET next_import_at = now() - interval '1 minute' WHERE id = $1`, shop.ID); err != nil {
 		t.Fatal(err)
 	}
-	ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system)
+	ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := ts.do(t, req{method: "GET", host: host, path: "/api/v1/marketplace/imports", token: tok})

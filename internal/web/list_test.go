@@ -43,6 +43,8 @@ var notLists = []string{
 	"/api/v1/admin/vendors/bulk-imports/:id",
 	"/api/v1/admin/vendors/bulk-imports/:id/report.csv",
 	"/api/v1/admin/audit/export", // streamed CSV, the filtered trail
+	"/api/v1/admin/users/:id",
+	"/api/v1/admin/users/password-resets/:id",
 	"/api/v1/settings",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days
@@ -224,6 +226,9 @@ func (fx *listFixture) routes() []listRoute {
 			path: fmt.Sprintf("/api/v1/admin/marketplace/import-jobs?vendor=%d", fx.shopID), token: fx.admin, max: 200},
 		{route: "/api/v1/admin/vendors/bulk-imports/:id/lines", family: "admin/bulk-lines", host: "admin." + base,
 			path: fmt.Sprintf("/api/v1/admin/vendors/bulk-imports/%d/lines", fx.bulkID), token: fx.admin, max: 1000},
+		// The owner, four members and the super admin: their e-mails hold the slug.
+		{route: "/api/v1/admin/users", family: "admin/users", host: "admin." + base, path: "/api/v1/admin/users?q=" + fx.slug,
+			token: fx.admin, max: 200},
 	}
 }
 

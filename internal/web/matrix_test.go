@@ -217,6 +217,12 @@ func TestPermissionMatrix(t *testing.T) {
 		"POST /api/v1/admin/marketplace/trigger-imports":        {map[string]any{}, http.StatusBadRequest, superOnly},
 		"GET /api/v1/admin/system/health":                       {nil, http.StatusOK, superOnly},
 		"GET /api/v1/admin/system/analytics":                    {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/users":                               {nil, http.StatusOK, superOnly},
+		"GET /api/v1/admin/users/:id":                           {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/users/:id/deactivate":               {map[string]any{}, http.StatusBadRequest, superOnly},
+		"POST /api/v1/admin/users/:id/reactivate":               {nil, http.StatusNotFound, superOnly},
+		"POST /api/v1/admin/users/password-reset":               {map[string]any{}, http.StatusBadRequest, superOnly},
+		"GET /api/v1/admin/users/password-resets/:id":           {nil, http.StatusNotFound, superOnly},
 	})
 
 	db := tenanttest.Open(t)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/valyala/fasthttp"
 
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -51,6 +52,7 @@ type Services struct {
 	Outbox   *mail.Outbox // listed at /dev/mails with DevPages
 	Vendors  *vendor.Service
 	System   *system.Service // the platform's health and analytics
+	Accounts *account.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -74,10 +76,11 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
 	sys := &systemHandlers{system: svc.System}
+	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes()),
+		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes()),
 	}

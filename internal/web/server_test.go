@@ -21,6 +21,7 @@ import (
 	"github.com/bazaar/bazaar"
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/internal/account"
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
@@ -39,18 +40,19 @@ import (
 // testServer is a real listener on loopback serving the real app with the
 // real services.
 type testServer struct {
-	db      *tenantdb.DB
-	srv     *server
-	addr    string
-	ids     *identity.Service
-	authz   *authz.Authorizer
-	team    *team.Service
-	sender  *mail.Sender // nil unless the setup names an SMTP address
-	market  *marketplace.Service
-	vendors *vendor.Service
-	system  *system.Service
-	queue   *queue.Client // nil unless the setup asks for one
-	client  *http.Client
+	db       *tenantdb.DB
+	srv      *server
+	addr     string
+	ids      *identity.Service
+	authz    *authz.Authorizer
+	team     *team.Service
+	sender   *mail.Sender // nil unless the setup names an SMTP address
+	market   *marketplace.Service
+	vendors  *vendor.Service
+	system   *system.Service
+	accounts *account.Service
+	queue    *queue.Client // nil unless the setup asks for one
+	client   *http.Client
 }
 
 // setup varies a test server.
@@ -148,12 +150,13 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 		Bulk:  vendor.BulkLimits{MaxBytes: 256 << 10, MaxRows: 500},
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
+	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
 	if su.queue {
-		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system)
+		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -167,7 +170,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 
 // startQueue runs a River client with the import workers on db until the
 // test ends.
-func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor.Service, sys *system.Service) *queue.Client {
+func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor.Service, sys *system.Service, a *account.Service) *queue.Client {
 	t.Helper()
 	pool, err := db.OpenSidePool(context.Background(), "queue", 8)
 	if err != nil {
@@ -181,6 +184,7 @@ func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor
 	periodic := m.Register(workers, marketplace.WorkerOptions{ResumeCheck: 200 * time.Millisecond, ResumeGrace: 100 * time.Millisecond})
 	periodic = append(periodic, v.Register(workers, time.Second)...)
 	periodic = append(periodic, sys.Register(workers)...)
+	periodic = append(periodic, a.Register(workers, time.Second)...)
 	c, err := queue.New(pool, workers, queue.Options{Schema: "river", Workers: 2, PollInterval: 100 * time.Millisecond,
 		PeriodicJobs: periodic, Consume: true, JobTimeout: time.Minute})
 	if err != nil {
@@ -188,6 +192,7 @@ func startQueue(t testing.TB, db *tenantdb.DB, m *marketplace.Service, v *vendor
 	}
 	m.UseQueue(marketplace.Queue{Client: c})
 	v.UseQueue(vendor.Queue{Client: c})
+	a.UseQueue(account.Queue{Client: c})
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

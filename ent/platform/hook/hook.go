@@ -93,6 +93,30 @@ func (f PasswordResetFunc) Mutate(ctx context.Context, m platform.Mutation) (pla
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.PasswordResetMutation", m)
 }
 
+// The PasswordResetJobFunc type is an adapter to allow the use of ordinary
+// function as PasswordResetJob mutator.
+type PasswordResetJobFunc func(context.Context, *platform.PasswordResetJobMutation) (platform.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PasswordResetJobFunc) Mutate(ctx context.Context, m platform.Mutation) (platform.Value, error) {
+	if mv, ok := m.(*platform.PasswordResetJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.PasswordResetJobMutation", m)
+}
+
+// The PasswordResetJobUserFunc type is an adapter to allow the use of ordinary
+// function as PasswordResetJobUser mutator.
+type PasswordResetJobUserFunc func(context.Context, *platform.PasswordResetJobUserMutation) (platform.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PasswordResetJobUserFunc) Mutate(ctx context.Context, m platform.Mutation) (platform.Value, error) {
+	if mv, ok := m.(*platform.PasswordResetJobUserMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *platform.PasswordResetJobUserMutation", m)
+}
+
 // The RefreshTokenFunc type is an adapter to allow the use of ordinary
 // function as RefreshToken mutator.
 type RefreshTokenFunc func(context.Context, *platform.RefreshTokenMutation) (platform.Value, error)

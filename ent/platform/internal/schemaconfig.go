@@ -7,20 +7,22 @@ import "context"
 // SchemaConfig represents alternative schema names for all tables
 // that can be passed at runtime.
 type SchemaConfig struct {
-	AuditEvent      string // AuditEvent table.
-	DailyFigure     string // DailyFigure table.
-	Invitation      string // Invitation table.
-	LoginThrottle   string // LoginThrottle table.
-	Membership      string // Membership table.
-	OutboxMail      string // OutboxMail table.
-	PasswordReset   string // PasswordReset table.
-	RefreshToken    string // RefreshToken table.
-	Session         string // Session table.
-	User            string // User table.
-	Vendor          string // Vendor table.
-	VendorDomain    string // VendorDomain table.
-	VendorImport    string // VendorImport table.
-	VendorImportRow string // VendorImportRow table.
+	AuditEvent           string // AuditEvent table.
+	DailyFigure          string // DailyFigure table.
+	Invitation           string // Invitation table.
+	LoginThrottle        string // LoginThrottle table.
+	Membership           string // Membership table.
+	OutboxMail           string // OutboxMail table.
+	PasswordReset        string // PasswordReset table.
+	PasswordResetJob     string // PasswordResetJob table.
+	PasswordResetJobUser string // PasswordResetJobUser table.
+	RefreshToken         string // RefreshToken table.
+	Session              string // Session table.
+	User                 string // User table.
+	Vendor               string // Vendor table.
+	VendorDomain         string // VendorDomain table.
+	VendorImport         string // VendorImport table.
+	VendorImportRow      string // VendorImportRow table.
 }
 
 type schemaCtxKey struct{}

@@ -235,6 +235,67 @@ var (
 			},
 		},
 	}
+	// PasswordResetJobsColumns holds the columns for the "password_reset_jobs" table.
+	PasswordResetJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_by", Type: field.TypeInt},
+		{Name: "actor_email", Type: field.TypeString, Size: 254, Default: ""},
+		{Name: "actor_ip", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "request_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "scope", Type: field.TypeEnum, Enums: []string{"users", "vendor", "all"}},
+		{Name: "vendor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "succeeded"}, Default: "queued"},
+		{Name: "users", Type: field.TypeInt, Default: 0},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "reset", Type: field.TypeInt, Default: 0},
+		{Name: "skipped", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// PasswordResetJobsTable holds the schema information for the "password_reset_jobs" table.
+	PasswordResetJobsTable = &schema.Table{
+		Name:       "password_reset_jobs",
+		Columns:    PasswordResetJobsColumns,
+		PrimaryKey: []*schema.Column{PasswordResetJobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passwordresetjob_status",
+				Unique:  false,
+				Columns: []*schema.Column{PasswordResetJobsColumns[7]},
+			},
+		},
+	}
+	// PasswordResetJobUsersColumns holds the columns for the "password_reset_job_users" table.
+	PasswordResetJobUsersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"pending", "reset", "skipped"}, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "done_at", Type: field.TypeTime, Nullable: true},
+		{Name: "job_id", Type: field.TypeInt},
+	}
+	// PasswordResetJobUsersTable holds the schema information for the "password_reset_job_users" table.
+	PasswordResetJobUsersTable = &schema.Table{
+		Name:       "password_reset_job_users",
+		Columns:    PasswordResetJobUsersColumns,
+		PrimaryKey: []*schema.Column{PasswordResetJobUsersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "password_reset_job_users_password_reset_jobs_accounts",
+				Columns:    []*schema.Column{PasswordResetJobUsersColumns[5]},
+				RefColumns: []*schema.Column{PasswordResetJobsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passwordresetjobuser_job_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{PasswordResetJobUsersColumns[5], PasswordResetJobUsersColumns[1]},
+			},
+		},
+	}
 	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.
 	RefreshTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -480,6 +541,8 @@ var (
 		MembershipsTable,
 		OutboxMailsTable,
 		PasswordResetsTable,
+		PasswordResetJobsTable,
+		PasswordResetJobUsersTable,
 		RefreshTokensTable,
 		SessionsTable,
 		UsersTable,
@@ -497,6 +560,7 @@ func init() {
 	InvitationsTable.ForeignKeys[0].RefTable = VendorsTable
 	MembershipsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[1].RefTable = VendorsTable
+	PasswordResetJobUsersTable.ForeignKeys[0].RefTable = PasswordResetJobsTable
 	RefreshTokensTable.ForeignKeys[0].RefTable = SessionsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	VendorDomainsTable.ForeignKeys[0].RefTable = VendorsTable

@@ -27,6 +27,12 @@ type OutboxMail func(*sql.Selector)
 // PasswordReset is the predicate function for passwordreset builders.
 type PasswordReset func(*sql.Selector)
 
+// PasswordResetJob is the predicate function for passwordresetjob builders.
+type PasswordResetJob func(*sql.Selector)
+
+// PasswordResetJobUser is the predicate function for passwordresetjobuser builders.
+type PasswordResetJobUser func(*sql.Selector)
+
 // RefreshToken is the predicate function for refreshtoken builders.
 type RefreshToken func(*sql.Selector)
 
