@@ -120,3 +120,25 @@ func pageRequest(c *fiber.Ctx, b page.Bounds, bad map[string]string, retired ...
 	}
 	return r
 }
+
+// reason is the body of a status change (suspend, resume, deactivate,
+// reactivate): why, for the audit trail.
+type reason struct {
+	Reason string `json:"reason"`
+}
+
+// idAndReason reads a status change: the path's id and the body's reason
+// (the body may be left out when the reason is optional).
+func idAndReason(c *fiber.Ctx, optional bool) (int, string, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return 0, "", err
+	}
+	var in reason
+	if !optional || len(c.Body()) > 0 {
+		if err := bind(c, &in); err != nil {
+			return 0, "", err
+		}
+	}
+	return id, in.Reason, nil
+}

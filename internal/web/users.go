@@ -62,15 +62,11 @@ func (h *userHandlers) get(c *fiber.Ctx) error {
 
 // deactivate answers POST /api/v1/admin/users/:id/deactivate {reason}.
 func (h *userHandlers) deactivate(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, why, err := idAndReason(c, false)
 	if err != nil {
 		return err
 	}
-	var in reason
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	d, err := h.accounts.Deactivate(c.UserContext(), h.accountActor(c), id, in.Reason)
+	d, err := h.accounts.Deactivate(c.UserContext(), h.accountActor(c), id, why)
 	if err != nil {
 		return err
 	}
@@ -79,17 +75,11 @@ func (h *userHandlers) deactivate(c *fiber.Ctx) error {
 
 // reactivate answers POST /api/v1/admin/users/:id/reactivate {reason?}.
 func (h *userHandlers) reactivate(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, why, err := idAndReason(c, true)
 	if err != nil {
 		return err
 	}
-	var in reason
-	if len(c.Body()) > 0 {
-		if err := bind(c, &in); err != nil {
-			return err
-		}
-	}
-	d, err := h.accounts.Reactivate(c.UserContext(), h.accountActor(c), id, in.Reason)
+	d, err := h.accounts.Reactivate(c.UserContext(), h.accountActor(c), id, why)
 	if err != nil {
 		return err
 	}

@@ -103,21 +103,12 @@ func (h *vendorHandlers) update(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
-// reason is the body of suspend and resume.
-type reason struct {
-	Reason string `json:"reason"`
-}
-
 func (h *vendorHandlers) suspend(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, why, err := idAndReason(c, false)
 	if err != nil {
 		return err
 	}
-	var in reason
-	if err := bind(c, &in); err != nil {
-		return err
-	}
-	v, err := h.vendors.Suspend(c.UserContext(), h.vendorActor(c), id, in.Reason)
+	v, err := h.vendors.Suspend(c.UserContext(), h.vendorActor(c), id, why)
 	if err != nil {
 		return err
 	}
@@ -125,17 +116,11 @@ func (h *vendorHandlers) suspend(c *fiber.Ctx) error {
 }
 
 func (h *vendorHandlers) resume(c *fiber.Ctx) error {
-	id, err := idParam(c)
+	id, why, err := idAndReason(c, true)
 	if err != nil {
 		return err
 	}
-	var in reason
-	if len(c.Body()) > 0 {
-		if err := bind(c, &in); err != nil {
-			return err
-		}
-	}
-	v, err := h.vendors.Resume(c.UserContext(), h.vendorActor(c), id, in.Reason)
+	v, err := h.vendors.Resume(c.UserContext(), h.vendorActor(c), id, why)
 	if err != nil {
 		return err
 	}
