@@ -94,7 +94,7 @@ var narrow = map[string]struct {
 		// tables, what the vendors' schemas report; the daily rollups.
 		"internal/system/analytics.go", "internal/system/health.go", "internal/system/queue.go", "internal/system/rollup.go",
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
-		"internal/vendor/bulk.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
+		"internal/vendor/bulk.go", "internal/vendor/bulkreport.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
 		"internal/vendor/vendor.go", "internal/vendor/view.go",
 	}},
 	// A session for advisory locks: the vendor's import lock, a bulk import's
