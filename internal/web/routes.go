@@ -72,8 +72,9 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
-	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log}
-	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log, writeTimeout: s.opts.WriteTimeout}
+	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log,
+		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
 	monitor := &monitorHandlers{caller: s.caller, market: svc.Market}
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}

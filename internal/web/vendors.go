@@ -1,8 +1,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -22,6 +22,7 @@ type vendorHandlers struct {
 	team           *team.Service
 	log            *slog.Logger
 	requestTimeout time.Duration // bounds a streamed report, as a request
+	writeTimeout   time.Duration // http.write_timeout, moved on as a report streams
 }
 
 func (h *vendorHandlers) routes() []route {
@@ -264,13 +265,8 @@ func (h *vendorHandlers) bulkReport(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="vendor-import-`+strconv.Itoa(id)+`.csv"`)
-	timeout, log, reqID := h.requestTimeout, h.log, requestID(c)
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := h.vendors.WriteBulkReport(ctx, id, w); err != nil {
-			log.Error("bulk import report cut short", "request_id", reqID, "err", err)
-		}
+	download(c, h.log, h.writeTimeout, h.requestTimeout, "bulk import report", func(ctx context.Context, w io.Writer) error {
+		return h.vendors.WriteBulkReport(ctx, id, w)
 	})
 	return nil
 }
