@@ -1,8 +1,8 @@
 package web
 
 import (
-	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
@@ -26,6 +26,7 @@ type marketHandlers struct {
 	db             Database
 	log            *slog.Logger
 	requestTimeout time.Duration
+	writeTimeout   time.Duration // http.write_timeout, moved on as the download streams
 }
 
 // routes: literal paths come before the :id ones they would otherwise match.
@@ -288,15 +289,8 @@ func (h *marketHandlers) importErrorsCSV(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="import-`+strconv.Itoa(id)+`-errors.csv"`)
-	timeout, log, reqID := h.requestTimeout, h.log, requestID(c)
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		// The request's context ends with the handler: this one is the
-		// stream's own, bounded like a request.
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := h.market.WriteRowErrorsCSV(ctx, t, id, w); err != nil {
-			log.Error("row errors download cut short", "request_id", reqID, "err", err)
-		}
+	download(c, h.log, h.writeTimeout, h.requestTimeout, "row errors download", func(ctx context.Context, w io.Writer) error {
+		return h.market.WriteRowErrorsCSV(ctx, t, id, w)
 	})
 	return nil
 }

@@ -70,7 +70,8 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 		secureCookies: s.opts.SecureCookies, pathRouting: s.opts.PathRouting, baseDomain: s.opts.BaseDomain}
 	teams := &teamHandlers{caller: s.caller, team: svc.Team}
 	products := &catalogHandlers{caller: s.caller, catalog: svc.Catalog}
-	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log, requestTimeout: s.opts.RequestTimeout}
+	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log,
+		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
 	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log, writeTimeout: s.opts.WriteTimeout}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log,
