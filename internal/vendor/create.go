@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/bazaar/bazaar/internal/fault"
-	"github.com/bazaar/bazaar/internal/locale"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -117,8 +116,18 @@ func (s *Service) check(in NewVendor) (tenantdb.NewVendor, []Feed, error) {
 			bad[k] = v
 		}
 	}
-	for k, v := range checkBusinessText(in.Business) {
-		bad[k] = v
+	// Name and business details by the shop settings' rules (they are the
+	// same fields), which say more than tenantdb's.
+	b := in.Business
+	if _, err := (Edit{Name: &in.Name, Email: &b.Email, Phone: &b.Phone, Address: &b.Address, City: &b.City,
+		PostalCode: &b.PostalCode, Country: &b.Country}).settings().apply(Settings{}); err != nil {
+		fe, ok := fault.As(err)
+		if !ok {
+			return nv, nil, err
+		}
+		for k, v := range fe.Fields {
+			bad[k] = v
+		}
 	}
 	if o := in.Owner; o != nil {
 		if msg := mail.AddressProblem(strings.ToLower(strings.TrimSpace(o.Email))); msg != "" {
@@ -162,27 +171,6 @@ func (s *Service) check(in NewVendor) (tenantdb.NewVendor, []Feed, error) {
 // defaultLanguage is a new shop's language until its settings say otherwise
 // (the platform schema's default).
 const defaultLanguage = "fr"
-
-// checkBusinessText bounds the business fields the registry stores, and
-// knows the country codes (tenantdb checks only their form).
-func checkBusinessText(b Business) map[string]string {
-	bad := map[string]string{}
-	if c := strings.TrimSpace(b.Country); c != "" && !locale.IsCountry(c) {
-		bad["business_country"] = "must be an ISO 3166-1 alpha-2 country code such as LU"
-	}
-	for name, f := range map[string]struct {
-		v   string
-		max int
-	}{
-		"business_phone": {b.Phone, 50}, "business_address": {b.Address, 300},
-		"business_city": {b.City, 100}, "business_postal_code": {b.PostalCode, 20},
-	} {
-		if len(strings.TrimSpace(f.v)) > f.max {
-			bad[name] = fmt.Sprintf("must be at most %d characters", f.max)
-		}
-	}
-	return bad
-}
 
 // renameSlug names tenantdb's slug problems by the API's name for it.
 func renameSlug(err error) error {

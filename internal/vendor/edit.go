@@ -37,28 +37,14 @@ func (s *Service) Update(ctx context.Context, a Actor, id int, e Edit) (*Vendor,
 		if err != nil {
 			return err
 		}
-		// Check the edited vendor as a whole, as provisioning does.
-		nv := tenantdb.NewVendor{Slug: v.Slug, Name: pick(e.Name, v.Name), BusinessEmail: pick(e.Email, v.BusinessEmail),
-			BusinessPhone: pick(e.Phone, v.BusinessPhone), BusinessAddress: pick(e.Address, v.BusinessAddress),
-			BusinessCity: pick(e.City, v.BusinessCity), BusinessPostalCode: pick(e.PostalCode, v.BusinessPostalCode),
-			BusinessCountry: pick(e.Country, v.BusinessCountry)}
-		bad := checkBusinessText(Business{Phone: nv.BusinessPhone, Address: nv.BusinessAddress, City: nv.BusinessCity,
-			PostalCode: nv.BusinessPostalCode, Country: nv.BusinessCountry})
-		if err := nv.Validate(); err != nil {
-			fe, ok := fault.As(err)
-			if !ok {
-				return err
-			}
-			for k, m := range fe.Fields {
-				bad[k] = m // tenantdb's word on a country's form comes last
-			}
-		}
-		if err := fault.Fields("the vendor is not valid", bad); err != nil {
+		// The same rules as the shop's own settings for the same fields.
+		next, err := e.settings().apply(settingsOf(v))
+		if err != nil {
 			return err
 		}
-		after, err := v.Update().SetName(nv.Name).SetBusinessEmail(nv.BusinessEmail).SetBusinessPhone(nv.BusinessPhone).
-			SetBusinessAddress(nv.BusinessAddress).SetBusinessCity(nv.BusinessCity).
-			SetBusinessPostalCode(nv.BusinessPostalCode).SetBusinessCountry(nv.BusinessCountry).Save(ctx)
+		after, err := v.Update().SetName(next.Name).SetBusinessEmail(next.BusinessEmail).SetBusinessPhone(next.BusinessPhone).
+			SetBusinessAddress(next.BusinessAddress).SetBusinessCity(next.BusinessCity).
+			SetBusinessPostalCode(next.BusinessPostalCode).SetBusinessCountry(next.BusinessCountry).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -80,11 +66,11 @@ func (s *Service) Update(ctx context.Context, a Actor, id int, e Edit) (*Vendor,
 	return s.Get(ctx, id)
 }
 
-func pick(p *string, old string) string {
-	if p == nil {
-		return old
-	}
-	return strings.TrimSpace(*p)
+// settings is e as a change of settings: the fields a super admin edits are
+// some of the shop's own, checked by one set of rules.
+func (e Edit) settings() SettingsInput {
+	return SettingsInput{Name: e.Name, BusinessEmail: e.Email, BusinessPhone: e.Phone, BusinessAddress: e.Address,
+		BusinessCity: e.City, BusinessPostalCode: e.PostalCode, BusinessCountry: e.Country}
 }
 
 // maxReason bounds a suspension's reason (the registry's column).
