@@ -96,15 +96,10 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput, link Link
 		if pending {
 			return &fault.Error{Kind: fault.Conflict, Code: "already_invited", Message: "an invitation to this email is pending; resend or revoke it"}
 		}
-		token, hash := newToken()
-		inv, err := tx.Invitation.Create().
-			SetVendorID(t.ID).SetEmail(email).SetRoleID(r.ID).SetInvitedBy(a.UserID).
-			SetTokenHash(hash).SetExpiresAt(time.Now().Add(s.o.InviteTTL)).
-			Save(ctx)
+		inv, err := s.invite(ctx, tx, t, email, r.ID, a.UserID, func(token string) mail.Message {
+			return s.invitationMail(t, a, email, r.Name, link(token))
+		})
 		if err != nil {
-			return err
-		}
-		if err := mail.Enqueue(ctx, tx, s.invitationMail(t, a, email, r.Name, link(token))); err != nil {
 			return err
 		}
 		out = invitationOf(inv, roles)
@@ -118,6 +113,21 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput, link Link
 		return nil, err
 	}
 	return &out, nil
+}
+
+// invite records an invitation to email with role roleID and queues its
+// mail (made from the token, which only the mail holds) in tx.
+func (s *Service) invite(ctx context.Context, tx *platform.Tx, t *tenantdb.Tenant, email string, roleID, by int,
+	message func(token string) mail.Message) (*platform.Invitation, error) {
+	token, hash := newToken()
+	inv, err := tx.Invitation.Create().
+		SetVendorID(t.ID).SetEmail(email).SetRoleID(roleID).SetInvitedBy(by).
+		SetTokenHash(hash).SetExpiresAt(time.Now().Add(s.o.InviteTTL)).
+		Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return inv, mail.Enqueue(ctx, tx, message(token))
 }
 
 func (s *Service) invitationMail(t *tenantdb.Tenant, a Actor, email, roleName, url string) mail.Message {

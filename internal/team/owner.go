@@ -161,15 +161,10 @@ func (s *Service) inviteOwner(ctx context.Context, tx *platform.Tx, t *tenantdb.
 	if !platform.IsNotFound(err) {
 		return err
 	}
-	token, hash := newToken()
-	inv, err := tx.Invitation.Create().
-		SetVendorID(t.ID).SetEmail(email).SetRoleID(ownerID).SetInvitedBy(by.UserID).
-		SetTokenHash(hash).SetExpiresAt(time.Now().Add(s.o.InviteTTL)).
-		Save(ctx)
+	inv, err := s.invite(ctx, tx, t, email, ownerID, by.UserID, func(token string) mail.Message {
+		return s.ownerMail(t, email, firstName, link(token))
+	})
 	if err != nil {
-		return err
-	}
-	if err := mail.Enqueue(ctx, tx, s.ownerMail(t, email, firstName, link(token))); err != nil {
 		return err
 	}
 	g.Outcome, g.InvitationID = OwnerInvited, inv.ID
