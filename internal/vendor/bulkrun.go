@@ -68,9 +68,11 @@ func (s *Service) RunBulk(ctx context.Context, id int, progress func(BulkImport)
 	if imp.CreatedBy != nil {
 		a.UserID = *imp.CreatedBy
 	}
-	for {
+	// after is the last line handled: each query starts past it, so a long
+	// file is walked once rather than rescanned from its first line per row.
+	for after := 0; ; {
 		row, err := s.db.Platform().VendorImportRow.Query().
-			Where(vendorimportrow.ImportID(id), vendorimportrow.OutcomeEQ(vendorimportrow.OutcomePending)).
+			Where(vendorimportrow.ImportID(id), vendorimportrow.LineGT(after), vendorimportrow.OutcomeEQ(vendorimportrow.OutcomePending)).
 			Order(vendorimportrow.ByLine()).First(ctx)
 		if platform.IsNotFound(err) {
 			break
@@ -78,6 +80,7 @@ func (s *Service) RunBulk(ctx context.Context, id int, progress func(BulkImport)
 		if err != nil {
 			return err
 		}
+		after = row.Line
 		outcome, reason, err := s.onboardRow(ctx, a, row)
 		if err != nil {
 			return fmt.Errorf("vendor: bulk import %d, line %d: %w", id, row.Line, err)
