@@ -33,6 +33,9 @@ var roles = map[string]string{
 	"internal/vendor":      "domain",
 	"internal/system":      "domain", // the platform's health and analytics; imports no domain
 	"internal/account":     "domain",
+	"internal/customer":    "domain",
+	"internal/order":       "domain",
+	"internal/payment":     "domain",
 
 	// Composes domains from outside, as the web layer and cmd do.
 	"internal/demo":    "composer",

@@ -17,7 +17,7 @@ import "context"
 const ReportsSchema = "tenant_reports"
 
 // reportTables are ReportsSchema's tables, keyed by the tenant role's name.
-var reportTables = []string{"import_jobs", "vendor_figures"}
+var reportTables = []string{"import_jobs", "vendor_figures", "mails"}
 
 // renameReports moves a role's reports to its new name (a claimed spare's
 // placeholder role becomes the vendor's), in the caller's transaction.

@@ -16,15 +16,28 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/cart"
+	"github.com/bazaar/bazaar/ent/tenant/cartline"
+	"github.com/bazaar/bazaar/ent/tenant/customer"
+	"github.com/bazaar/bazaar/ent/tenant/customersession"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importconfig"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
 	"github.com/bazaar/bazaar/ent/tenant/importsource"
+	"github.com/bazaar/bazaar/ent/tenant/order"
+	"github.com/bazaar/bazaar/ent/tenant/ordercounter"
+	"github.com/bazaar/bazaar/ent/tenant/orderevent"
+	"github.com/bazaar/bazaar/ent/tenant/orderline"
+	"github.com/bazaar/bazaar/ent/tenant/paymentaccount"
+	"github.com/bazaar/bazaar/ent/tenant/paymentevent"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/productsalesday"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/salesday"
+	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 
@@ -40,6 +53,14 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Cart is the client for interacting with the Cart builders.
+	Cart *CartClient
+	// CartLine is the client for interacting with the CartLine builders.
+	CartLine *CartLineClient
+	// Customer is the client for interacting with the Customer builders.
+	Customer *CustomerClient
+	// CustomerSession is the client for interacting with the CustomerSession builders.
+	CustomerSession *CustomerSessionClient
 	// ImportChange is the client for interacting with the ImportChange builders.
 	ImportChange *ImportChangeClient
 	// ImportConfig is the client for interacting with the ImportConfig builders.
@@ -52,12 +73,30 @@ type Client struct {
 	ImportRowError *ImportRowErrorClient
 	// ImportSource is the client for interacting with the ImportSource builders.
 	ImportSource *ImportSourceClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderCounter is the client for interacting with the OrderCounter builders.
+	OrderCounter *OrderCounterClient
+	// OrderEvent is the client for interacting with the OrderEvent builders.
+	OrderEvent *OrderEventClient
+	// OrderLine is the client for interacting with the OrderLine builders.
+	OrderLine *OrderLineClient
+	// PaymentAccount is the client for interacting with the PaymentAccount builders.
+	PaymentAccount *PaymentAccountClient
+	// PaymentEvent is the client for interacting with the PaymentEvent builders.
+	PaymentEvent *PaymentEventClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// ProductDrift is the client for interacting with the ProductDrift builders.
 	ProductDrift *ProductDriftClient
+	// ProductSalesDay is the client for interacting with the ProductSalesDay builders.
+	ProductSalesDay *ProductSalesDayClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// SalesDay is the client for interacting with the SalesDay builders.
+	SalesDay *SalesDayClient
+	// ShippingMethod is the client for interacting with the ShippingMethod builders.
+	ShippingMethod *ShippingMethodClient
 	// StagedProduct is the client for interacting with the StagedProduct builders.
 	StagedProduct *StagedProductClient
 	// StagedSelection is the client for interacting with the StagedSelection builders.
@@ -74,15 +113,28 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.Cart = NewCartClient(c.config)
+	c.CartLine = NewCartLineClient(c.config)
+	c.Customer = NewCustomerClient(c.config)
+	c.CustomerSession = NewCustomerSessionClient(c.config)
 	c.ImportChange = NewImportChangeClient(c.config)
 	c.ImportConfig = NewImportConfigClient(c.config)
 	c.ImportDisagreement = NewImportDisagreementClient(c.config)
 	c.ImportJob = NewImportJobClient(c.config)
 	c.ImportRowError = NewImportRowErrorClient(c.config)
 	c.ImportSource = NewImportSourceClient(c.config)
+	c.Order = NewOrderClient(c.config)
+	c.OrderCounter = NewOrderCounterClient(c.config)
+	c.OrderEvent = NewOrderEventClient(c.config)
+	c.OrderLine = NewOrderLineClient(c.config)
+	c.PaymentAccount = NewPaymentAccountClient(c.config)
+	c.PaymentEvent = NewPaymentEventClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.ProductDrift = NewProductDriftClient(c.config)
+	c.ProductSalesDay = NewProductSalesDayClient(c.config)
 	c.Role = NewRoleClient(c.config)
+	c.SalesDay = NewSalesDayClient(c.config)
+	c.ShippingMethod = NewShippingMethodClient(c.config)
 	c.StagedProduct = NewStagedProductClient(c.config)
 	c.StagedSelection = NewStagedSelectionClient(c.config)
 }
@@ -180,15 +232,28 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                ctx,
 		config:             cfg,
 		AuditEvent:         NewAuditEventClient(cfg),
+		Cart:               NewCartClient(cfg),
+		CartLine:           NewCartLineClient(cfg),
+		Customer:           NewCustomerClient(cfg),
+		CustomerSession:    NewCustomerSessionClient(cfg),
 		ImportChange:       NewImportChangeClient(cfg),
 		ImportConfig:       NewImportConfigClient(cfg),
 		ImportDisagreement: NewImportDisagreementClient(cfg),
 		ImportJob:          NewImportJobClient(cfg),
 		ImportRowError:     NewImportRowErrorClient(cfg),
 		ImportSource:       NewImportSourceClient(cfg),
+		Order:              NewOrderClient(cfg),
+		OrderCounter:       NewOrderCounterClient(cfg),
+		OrderEvent:         NewOrderEventClient(cfg),
+		OrderLine:          NewOrderLineClient(cfg),
+		PaymentAccount:     NewPaymentAccountClient(cfg),
+		PaymentEvent:       NewPaymentEventClient(cfg),
 		Product:            NewProductClient(cfg),
 		ProductDrift:       NewProductDriftClient(cfg),
+		ProductSalesDay:    NewProductSalesDayClient(cfg),
 		Role:               NewRoleClient(cfg),
+		SalesDay:           NewSalesDayClient(cfg),
+		ShippingMethod:     NewShippingMethodClient(cfg),
 		StagedProduct:      NewStagedProductClient(cfg),
 		StagedSelection:    NewStagedSelectionClient(cfg),
 	}, nil
@@ -211,15 +276,28 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                ctx,
 		config:             cfg,
 		AuditEvent:         NewAuditEventClient(cfg),
+		Cart:               NewCartClient(cfg),
+		CartLine:           NewCartLineClient(cfg),
+		Customer:           NewCustomerClient(cfg),
+		CustomerSession:    NewCustomerSessionClient(cfg),
 		ImportChange:       NewImportChangeClient(cfg),
 		ImportConfig:       NewImportConfigClient(cfg),
 		ImportDisagreement: NewImportDisagreementClient(cfg),
 		ImportJob:          NewImportJobClient(cfg),
 		ImportRowError:     NewImportRowErrorClient(cfg),
 		ImportSource:       NewImportSourceClient(cfg),
+		Order:              NewOrderClient(cfg),
+		OrderCounter:       NewOrderCounterClient(cfg),
+		OrderEvent:         NewOrderEventClient(cfg),
+		OrderLine:          NewOrderLineClient(cfg),
+		PaymentAccount:     NewPaymentAccountClient(cfg),
+		PaymentEvent:       NewPaymentEventClient(cfg),
 		Product:            NewProductClient(cfg),
 		ProductDrift:       NewProductDriftClient(cfg),
+		ProductSalesDay:    NewProductSalesDayClient(cfg),
 		Role:               NewRoleClient(cfg),
+		SalesDay:           NewSalesDayClient(cfg),
+		ShippingMethod:     NewShippingMethodClient(cfg),
 		StagedProduct:      NewStagedProductClient(cfg),
 		StagedSelection:    NewStagedSelectionClient(cfg),
 	}, nil
@@ -251,9 +329,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEvent, c.ImportChange, c.ImportConfig, c.ImportDisagreement, c.ImportJob,
-		c.ImportRowError, c.ImportSource, c.Product, c.ProductDrift, c.Role,
-		c.StagedProduct, c.StagedSelection,
+		c.AuditEvent, c.Cart, c.CartLine, c.Customer, c.CustomerSession, c.ImportChange,
+		c.ImportConfig, c.ImportDisagreement, c.ImportJob, c.ImportRowError,
+		c.ImportSource, c.Order, c.OrderCounter, c.OrderEvent, c.OrderLine,
+		c.PaymentAccount, c.PaymentEvent, c.Product, c.ProductDrift, c.ProductSalesDay,
+		c.Role, c.SalesDay, c.ShippingMethod, c.StagedProduct, c.StagedSelection,
 	} {
 		n.Use(hooks...)
 	}
@@ -263,9 +343,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEvent, c.ImportChange, c.ImportConfig, c.ImportDisagreement, c.ImportJob,
-		c.ImportRowError, c.ImportSource, c.Product, c.ProductDrift, c.Role,
-		c.StagedProduct, c.StagedSelection,
+		c.AuditEvent, c.Cart, c.CartLine, c.Customer, c.CustomerSession, c.ImportChange,
+		c.ImportConfig, c.ImportDisagreement, c.ImportJob, c.ImportRowError,
+		c.ImportSource, c.Order, c.OrderCounter, c.OrderEvent, c.OrderLine,
+		c.PaymentAccount, c.PaymentEvent, c.Product, c.ProductDrift, c.ProductSalesDay,
+		c.Role, c.SalesDay, c.ShippingMethod, c.StagedProduct, c.StagedSelection,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -276,6 +358,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *CartMutation:
+		return c.Cart.mutate(ctx, m)
+	case *CartLineMutation:
+		return c.CartLine.mutate(ctx, m)
+	case *CustomerMutation:
+		return c.Customer.mutate(ctx, m)
+	case *CustomerSessionMutation:
+		return c.CustomerSession.mutate(ctx, m)
 	case *ImportChangeMutation:
 		return c.ImportChange.mutate(ctx, m)
 	case *ImportConfigMutation:
@@ -288,12 +378,30 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ImportRowError.mutate(ctx, m)
 	case *ImportSourceMutation:
 		return c.ImportSource.mutate(ctx, m)
+	case *OrderMutation:
+		return c.Order.mutate(ctx, m)
+	case *OrderCounterMutation:
+		return c.OrderCounter.mutate(ctx, m)
+	case *OrderEventMutation:
+		return c.OrderEvent.mutate(ctx, m)
+	case *OrderLineMutation:
+		return c.OrderLine.mutate(ctx, m)
+	case *PaymentAccountMutation:
+		return c.PaymentAccount.mutate(ctx, m)
+	case *PaymentEventMutation:
+		return c.PaymentEvent.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
 	case *ProductDriftMutation:
 		return c.ProductDrift.mutate(ctx, m)
+	case *ProductSalesDayMutation:
+		return c.ProductSalesDay.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
+	case *SalesDayMutation:
+		return c.SalesDay.mutate(ctx, m)
+	case *ShippingMethodMutation:
+		return c.ShippingMethod.mutate(ctx, m)
 	case *StagedProductMutation:
 		return c.StagedProduct.mutate(ctx, m)
 	case *StagedSelectionMutation:
@@ -433,6 +541,633 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("tenant: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// CartClient is a client for the Cart schema.
+type CartClient struct {
+	config
+}
+
+// NewCartClient returns a client for the Cart from the given config.
+func NewCartClient(c config) *CartClient {
+	return &CartClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cart.Hooks(f(g(h())))`.
+func (c *CartClient) Use(hooks ...Hook) {
+	c.hooks.Cart = append(c.hooks.Cart, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cart.Intercept(f(g(h())))`.
+func (c *CartClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Cart = append(c.inters.Cart, interceptors...)
+}
+
+// Create returns a builder for creating a Cart entity.
+func (c *CartClient) Create() *CartCreate {
+	mutation := newCartMutation(c.config, OpCreate)
+	return &CartCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Cart entities.
+func (c *CartClient) CreateBulk(builders ...*CartCreate) *CartCreateBulk {
+	return &CartCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CartClient) MapCreateBulk(slice any, setFunc func(*CartCreate, int)) *CartCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CartCreateBulk{err: fmt.Errorf("calling to CartClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CartCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CartCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Cart.
+func (c *CartClient) Update() *CartUpdate {
+	mutation := newCartMutation(c.config, OpUpdate)
+	return &CartUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CartClient) UpdateOne(_m *Cart) *CartUpdateOne {
+	mutation := newCartMutation(c.config, OpUpdateOne, withCart(_m))
+	return &CartUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CartClient) UpdateOneID(id int) *CartUpdateOne {
+	mutation := newCartMutation(c.config, OpUpdateOne, withCartID(id))
+	return &CartUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Cart.
+func (c *CartClient) Delete() *CartDelete {
+	mutation := newCartMutation(c.config, OpDelete)
+	return &CartDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CartClient) DeleteOne(_m *Cart) *CartDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CartClient) DeleteOneID(id int) *CartDeleteOne {
+	builder := c.Delete().Where(cart.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CartDeleteOne{builder}
+}
+
+// Query returns a query builder for Cart.
+func (c *CartClient) Query() *CartQuery {
+	return &CartQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCart},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Cart entity by its id.
+func (c *CartClient) Get(ctx context.Context, id int) (*Cart, error) {
+	return c.Query().Where(cart.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CartClient) GetX(ctx context.Context, id int) *Cart {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLines queries the lines edge of a Cart.
+func (c *CartClient) QueryLines(_m *Cart) *CartLineQuery {
+	query := (&CartLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cart.Table, cart.FieldID, id),
+			sqlgraph.To(cartline.Table, cartline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cart.LinesTable, cart.LinesColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.CartLine
+		step.Edge.Schema = schemaConfig.CartLine
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CartClient) Hooks() []Hook {
+	return c.hooks.Cart
+}
+
+// Interceptors returns the client interceptors.
+func (c *CartClient) Interceptors() []Interceptor {
+	return c.inters.Cart
+}
+
+func (c *CartClient) mutate(ctx context.Context, m *CartMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CartCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CartUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CartUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CartDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown Cart mutation op: %q", m.Op())
+	}
+}
+
+// CartLineClient is a client for the CartLine schema.
+type CartLineClient struct {
+	config
+}
+
+// NewCartLineClient returns a client for the CartLine from the given config.
+func NewCartLineClient(c config) *CartLineClient {
+	return &CartLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cartline.Hooks(f(g(h())))`.
+func (c *CartLineClient) Use(hooks ...Hook) {
+	c.hooks.CartLine = append(c.hooks.CartLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cartline.Intercept(f(g(h())))`.
+func (c *CartLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CartLine = append(c.inters.CartLine, interceptors...)
+}
+
+// Create returns a builder for creating a CartLine entity.
+func (c *CartLineClient) Create() *CartLineCreate {
+	mutation := newCartLineMutation(c.config, OpCreate)
+	return &CartLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CartLine entities.
+func (c *CartLineClient) CreateBulk(builders ...*CartLineCreate) *CartLineCreateBulk {
+	return &CartLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CartLineClient) MapCreateBulk(slice any, setFunc func(*CartLineCreate, int)) *CartLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CartLineCreateBulk{err: fmt.Errorf("calling to CartLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CartLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CartLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CartLine.
+func (c *CartLineClient) Update() *CartLineUpdate {
+	mutation := newCartLineMutation(c.config, OpUpdate)
+	return &CartLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CartLineClient) UpdateOne(_m *CartLine) *CartLineUpdateOne {
+	mutation := newCartLineMutation(c.config, OpUpdateOne, withCartLine(_m))
+	return &CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CartLineClient) UpdateOneID(id int) *CartLineUpdateOne {
+	mutation := newCartLineMutation(c.config, OpUpdateOne, withCartLineID(id))
+	return &CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CartLine.
+func (c *CartLineClient) Delete() *CartLineDelete {
+	mutation := newCartLineMutation(c.config, OpDelete)
+	return &CartLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CartLineClient) DeleteOne(_m *CartLine) *CartLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CartLineClient) DeleteOneID(id int) *CartLineDeleteOne {
+	builder := c.Delete().Where(cartline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CartLineDeleteOne{builder}
+}
+
+// Query returns a query builder for CartLine.
+func (c *CartLineClient) Query() *CartLineQuery {
+	return &CartLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCartLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CartLine entity by its id.
+func (c *CartLineClient) Get(ctx context.Context, id int) (*CartLine, error) {
+	return c.Query().Where(cartline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CartLineClient) GetX(ctx context.Context, id int) *CartLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCart queries the cart edge of a CartLine.
+func (c *CartLineClient) QueryCart(_m *CartLine) *CartQuery {
+	query := (&CartClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cartline.Table, cartline.FieldID, id),
+			sqlgraph.To(cart.Table, cart.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cartline.CartTable, cartline.CartColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Cart
+		step.Edge.Schema = schemaConfig.CartLine
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CartLineClient) Hooks() []Hook {
+	return c.hooks.CartLine
+}
+
+// Interceptors returns the client interceptors.
+func (c *CartLineClient) Interceptors() []Interceptor {
+	return c.inters.CartLine
+}
+
+func (c *CartLineClient) mutate(ctx context.Context, m *CartLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CartLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CartLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CartLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CartLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown CartLine mutation op: %q", m.Op())
+	}
+}
+
+// CustomerClient is a client for the Customer schema.
+type CustomerClient struct {
+	config
+}
+
+// NewCustomerClient returns a client for the Customer from the given config.
+func NewCustomerClient(c config) *CustomerClient {
+	return &CustomerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customer.Hooks(f(g(h())))`.
+func (c *CustomerClient) Use(hooks ...Hook) {
+	c.hooks.Customer = append(c.hooks.Customer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customer.Intercept(f(g(h())))`.
+func (c *CustomerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Customer = append(c.inters.Customer, interceptors...)
+}
+
+// Create returns a builder for creating a Customer entity.
+func (c *CustomerClient) Create() *CustomerCreate {
+	mutation := newCustomerMutation(c.config, OpCreate)
+	return &CustomerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Customer entities.
+func (c *CustomerClient) CreateBulk(builders ...*CustomerCreate) *CustomerCreateBulk {
+	return &CustomerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerClient) MapCreateBulk(slice any, setFunc func(*CustomerCreate, int)) *CustomerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerCreateBulk{err: fmt.Errorf("calling to CustomerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Customer.
+func (c *CustomerClient) Update() *CustomerUpdate {
+	mutation := newCustomerMutation(c.config, OpUpdate)
+	return &CustomerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerClient) UpdateOne(_m *Customer) *CustomerUpdateOne {
+	mutation := newCustomerMutation(c.config, OpUpdateOne, withCustomer(_m))
+	return &CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerClient) UpdateOneID(id int) *CustomerUpdateOne {
+	mutation := newCustomerMutation(c.config, OpUpdateOne, withCustomerID(id))
+	return &CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Customer.
+func (c *CustomerClient) Delete() *CustomerDelete {
+	mutation := newCustomerMutation(c.config, OpDelete)
+	return &CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerClient) DeleteOne(_m *Customer) *CustomerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerClient) DeleteOneID(id int) *CustomerDeleteOne {
+	builder := c.Delete().Where(customer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerDeleteOne{builder}
+}
+
+// Query returns a query builder for Customer.
+func (c *CustomerClient) Query() *CustomerQuery {
+	return &CustomerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Customer entity by its id.
+func (c *CustomerClient) Get(ctx context.Context, id int) (*Customer, error) {
+	return c.Query().Where(customer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerClient) GetX(ctx context.Context, id int) *Customer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySessions queries the sessions edge of a Customer.
+func (c *CustomerClient) QuerySessions(_m *Customer) *CustomerSessionQuery {
+	query := (&CustomerSessionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(customersession.Table, customersession.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.SessionsTable, customer.SessionsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.CustomerSession
+		step.Edge.Schema = schemaConfig.CustomerSession
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOrders queries the orders edge of a Customer.
+func (c *CustomerClient) QueryOrders(_m *Customer) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.OrdersTable, customer.OrdersColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Order
+		step.Edge.Schema = schemaConfig.Order
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerClient) Hooks() []Hook {
+	return c.hooks.Customer
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerClient) Interceptors() []Interceptor {
+	return c.inters.Customer
+}
+
+func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// CustomerSessionClient is a client for the CustomerSession schema.
+type CustomerSessionClient struct {
+	config
+}
+
+// NewCustomerSessionClient returns a client for the CustomerSession from the given config.
+func NewCustomerSessionClient(c config) *CustomerSessionClient {
+	return &CustomerSessionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `customersession.Hooks(f(g(h())))`.
+func (c *CustomerSessionClient) Use(hooks ...Hook) {
+	c.hooks.CustomerSession = append(c.hooks.CustomerSession, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `customersession.Intercept(f(g(h())))`.
+func (c *CustomerSessionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CustomerSession = append(c.inters.CustomerSession, interceptors...)
+}
+
+// Create returns a builder for creating a CustomerSession entity.
+func (c *CustomerSessionClient) Create() *CustomerSessionCreate {
+	mutation := newCustomerSessionMutation(c.config, OpCreate)
+	return &CustomerSessionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CustomerSession entities.
+func (c *CustomerSessionClient) CreateBulk(builders ...*CustomerSessionCreate) *CustomerSessionCreateBulk {
+	return &CustomerSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CustomerSessionClient) MapCreateBulk(slice any, setFunc func(*CustomerSessionCreate, int)) *CustomerSessionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CustomerSessionCreateBulk{err: fmt.Errorf("calling to CustomerSessionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CustomerSessionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CustomerSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CustomerSession.
+func (c *CustomerSessionClient) Update() *CustomerSessionUpdate {
+	mutation := newCustomerSessionMutation(c.config, OpUpdate)
+	return &CustomerSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CustomerSessionClient) UpdateOne(_m *CustomerSession) *CustomerSessionUpdateOne {
+	mutation := newCustomerSessionMutation(c.config, OpUpdateOne, withCustomerSession(_m))
+	return &CustomerSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CustomerSessionClient) UpdateOneID(id int) *CustomerSessionUpdateOne {
+	mutation := newCustomerSessionMutation(c.config, OpUpdateOne, withCustomerSessionID(id))
+	return &CustomerSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CustomerSession.
+func (c *CustomerSessionClient) Delete() *CustomerSessionDelete {
+	mutation := newCustomerSessionMutation(c.config, OpDelete)
+	return &CustomerSessionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CustomerSessionClient) DeleteOne(_m *CustomerSession) *CustomerSessionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CustomerSessionClient) DeleteOneID(id int) *CustomerSessionDeleteOne {
+	builder := c.Delete().Where(customersession.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CustomerSessionDeleteOne{builder}
+}
+
+// Query returns a query builder for CustomerSession.
+func (c *CustomerSessionClient) Query() *CustomerSessionQuery {
+	return &CustomerSessionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCustomerSession},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CustomerSession entity by its id.
+func (c *CustomerSessionClient) Get(ctx context.Context, id int) (*CustomerSession, error) {
+	return c.Query().Where(customersession.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CustomerSessionClient) GetX(ctx context.Context, id int) *CustomerSession {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a CustomerSession.
+func (c *CustomerSessionClient) QueryCustomer(_m *CustomerSession) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersession.Table, customersession.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customersession.CustomerTable, customersession.CustomerColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Customer
+		step.Edge.Schema = schemaConfig.CustomerSession
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CustomerSessionClient) Hooks() []Hook {
+	return c.hooks.CustomerSession
+}
+
+// Interceptors returns the client interceptors.
+func (c *CustomerSessionClient) Interceptors() []Interceptor {
+	return c.inters.CustomerSession
+}
+
+func (c *CustomerSessionClient) mutate(ctx context.Context, m *CustomerSessionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CustomerSessionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CustomerSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CustomerSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CustomerSessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown CustomerSession mutation op: %q", m.Op())
 	}
 }
 
@@ -1310,6 +2045,899 @@ func (c *ImportSourceClient) mutate(ctx context.Context, m *ImportSourceMutation
 	}
 }
 
+// OrderClient is a client for the Order schema.
+type OrderClient struct {
+	config
+}
+
+// NewOrderClient returns a client for the Order from the given config.
+func NewOrderClient(c config) *OrderClient {
+	return &OrderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `order.Hooks(f(g(h())))`.
+func (c *OrderClient) Use(hooks ...Hook) {
+	c.hooks.Order = append(c.hooks.Order, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `order.Intercept(f(g(h())))`.
+func (c *OrderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Order = append(c.inters.Order, interceptors...)
+}
+
+// Create returns a builder for creating a Order entity.
+func (c *OrderClient) Create() *OrderCreate {
+	mutation := newOrderMutation(c.config, OpCreate)
+	return &OrderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Order entities.
+func (c *OrderClient) CreateBulk(builders ...*OrderCreate) *OrderCreateBulk {
+	return &OrderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderClient) MapCreateBulk(slice any, setFunc func(*OrderCreate, int)) *OrderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderCreateBulk{err: fmt.Errorf("calling to OrderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Order.
+func (c *OrderClient) Update() *OrderUpdate {
+	mutation := newOrderMutation(c.config, OpUpdate)
+	return &OrderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderClient) UpdateOne(_m *Order) *OrderUpdateOne {
+	mutation := newOrderMutation(c.config, OpUpdateOne, withOrder(_m))
+	return &OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderClient) UpdateOneID(id int) *OrderUpdateOne {
+	mutation := newOrderMutation(c.config, OpUpdateOne, withOrderID(id))
+	return &OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Order.
+func (c *OrderClient) Delete() *OrderDelete {
+	mutation := newOrderMutation(c.config, OpDelete)
+	return &OrderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderClient) DeleteOne(_m *Order) *OrderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderClient) DeleteOneID(id int) *OrderDeleteOne {
+	builder := c.Delete().Where(order.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderDeleteOne{builder}
+}
+
+// Query returns a query builder for Order.
+func (c *OrderClient) Query() *OrderQuery {
+	return &OrderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrder},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Order entity by its id.
+func (c *OrderClient) Get(ctx context.Context, id int) (*Order, error) {
+	return c.Query().Where(order.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderClient) GetX(ctx context.Context, id int) *Order {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a Order.
+func (c *OrderClient) QueryCustomer(_m *Order) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, order.CustomerTable, order.CustomerColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Customer
+		step.Edge.Schema = schemaConfig.Order
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLines queries the lines edge of a Order.
+func (c *OrderClient) QueryLines(_m *Order) *OrderLineQuery {
+	query := (&OrderLineClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(orderline.Table, orderline.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.LinesTable, order.LinesColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.OrderLine
+		step.Edge.Schema = schemaConfig.OrderLine
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEvents queries the events edge of a Order.
+func (c *OrderClient) QueryEvents(_m *Order) *OrderEventQuery {
+	query := (&OrderEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(order.Table, order.FieldID, id),
+			sqlgraph.To(orderevent.Table, orderevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, order.EventsTable, order.EventsColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.OrderEvent
+		step.Edge.Schema = schemaConfig.OrderEvent
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderClient) Hooks() []Hook {
+	return c.hooks.Order
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderClient) Interceptors() []Interceptor {
+	return c.inters.Order
+}
+
+func (c *OrderClient) mutate(ctx context.Context, m *OrderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown Order mutation op: %q", m.Op())
+	}
+}
+
+// OrderCounterClient is a client for the OrderCounter schema.
+type OrderCounterClient struct {
+	config
+}
+
+// NewOrderCounterClient returns a client for the OrderCounter from the given config.
+func NewOrderCounterClient(c config) *OrderCounterClient {
+	return &OrderCounterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ordercounter.Hooks(f(g(h())))`.
+func (c *OrderCounterClient) Use(hooks ...Hook) {
+	c.hooks.OrderCounter = append(c.hooks.OrderCounter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ordercounter.Intercept(f(g(h())))`.
+func (c *OrderCounterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrderCounter = append(c.inters.OrderCounter, interceptors...)
+}
+
+// Create returns a builder for creating a OrderCounter entity.
+func (c *OrderCounterClient) Create() *OrderCounterCreate {
+	mutation := newOrderCounterMutation(c.config, OpCreate)
+	return &OrderCounterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrderCounter entities.
+func (c *OrderCounterClient) CreateBulk(builders ...*OrderCounterCreate) *OrderCounterCreateBulk {
+	return &OrderCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderCounterClient) MapCreateBulk(slice any, setFunc func(*OrderCounterCreate, int)) *OrderCounterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderCounterCreateBulk{err: fmt.Errorf("calling to OrderCounterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderCounterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrderCounter.
+func (c *OrderCounterClient) Update() *OrderCounterUpdate {
+	mutation := newOrderCounterMutation(c.config, OpUpdate)
+	return &OrderCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderCounterClient) UpdateOne(_m *OrderCounter) *OrderCounterUpdateOne {
+	mutation := newOrderCounterMutation(c.config, OpUpdateOne, withOrderCounter(_m))
+	return &OrderCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderCounterClient) UpdateOneID(id int) *OrderCounterUpdateOne {
+	mutation := newOrderCounterMutation(c.config, OpUpdateOne, withOrderCounterID(id))
+	return &OrderCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrderCounter.
+func (c *OrderCounterClient) Delete() *OrderCounterDelete {
+	mutation := newOrderCounterMutation(c.config, OpDelete)
+	return &OrderCounterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderCounterClient) DeleteOne(_m *OrderCounter) *OrderCounterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderCounterClient) DeleteOneID(id int) *OrderCounterDeleteOne {
+	builder := c.Delete().Where(ordercounter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderCounterDeleteOne{builder}
+}
+
+// Query returns a query builder for OrderCounter.
+func (c *OrderCounterClient) Query() *OrderCounterQuery {
+	return &OrderCounterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrderCounter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrderCounter entity by its id.
+func (c *OrderCounterClient) Get(ctx context.Context, id int) (*OrderCounter, error) {
+	return c.Query().Where(ordercounter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderCounterClient) GetX(ctx context.Context, id int) *OrderCounter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OrderCounterClient) Hooks() []Hook {
+	return c.hooks.OrderCounter
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderCounterClient) Interceptors() []Interceptor {
+	return c.inters.OrderCounter
+}
+
+func (c *OrderCounterClient) mutate(ctx context.Context, m *OrderCounterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderCounterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown OrderCounter mutation op: %q", m.Op())
+	}
+}
+
+// OrderEventClient is a client for the OrderEvent schema.
+type OrderEventClient struct {
+	config
+}
+
+// NewOrderEventClient returns a client for the OrderEvent from the given config.
+func NewOrderEventClient(c config) *OrderEventClient {
+	return &OrderEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orderevent.Hooks(f(g(h())))`.
+func (c *OrderEventClient) Use(hooks ...Hook) {
+	c.hooks.OrderEvent = append(c.hooks.OrderEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orderevent.Intercept(f(g(h())))`.
+func (c *OrderEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrderEvent = append(c.inters.OrderEvent, interceptors...)
+}
+
+// Create returns a builder for creating a OrderEvent entity.
+func (c *OrderEventClient) Create() *OrderEventCreate {
+	mutation := newOrderEventMutation(c.config, OpCreate)
+	return &OrderEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrderEvent entities.
+func (c *OrderEventClient) CreateBulk(builders ...*OrderEventCreate) *OrderEventCreateBulk {
+	return &OrderEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderEventClient) MapCreateBulk(slice any, setFunc func(*OrderEventCreate, int)) *OrderEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderEventCreateBulk{err: fmt.Errorf("calling to OrderEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrderEvent.
+func (c *OrderEventClient) Update() *OrderEventUpdate {
+	mutation := newOrderEventMutation(c.config, OpUpdate)
+	return &OrderEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderEventClient) UpdateOne(_m *OrderEvent) *OrderEventUpdateOne {
+	mutation := newOrderEventMutation(c.config, OpUpdateOne, withOrderEvent(_m))
+	return &OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderEventClient) UpdateOneID(id int) *OrderEventUpdateOne {
+	mutation := newOrderEventMutation(c.config, OpUpdateOne, withOrderEventID(id))
+	return &OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrderEvent.
+func (c *OrderEventClient) Delete() *OrderEventDelete {
+	mutation := newOrderEventMutation(c.config, OpDelete)
+	return &OrderEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderEventClient) DeleteOne(_m *OrderEvent) *OrderEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderEventClient) DeleteOneID(id int) *OrderEventDeleteOne {
+	builder := c.Delete().Where(orderevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderEventDeleteOne{builder}
+}
+
+// Query returns a query builder for OrderEvent.
+func (c *OrderEventClient) Query() *OrderEventQuery {
+	return &OrderEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrderEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrderEvent entity by its id.
+func (c *OrderEventClient) Get(ctx context.Context, id int) (*OrderEvent, error) {
+	return c.Query().Where(orderevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderEventClient) GetX(ctx context.Context, id int) *OrderEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a OrderEvent.
+func (c *OrderEventClient) QueryOrder(_m *OrderEvent) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderevent.Table, orderevent.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderevent.OrderTable, orderevent.OrderColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Order
+		step.Edge.Schema = schemaConfig.OrderEvent
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderEventClient) Hooks() []Hook {
+	return c.hooks.OrderEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderEventClient) Interceptors() []Interceptor {
+	return c.inters.OrderEvent
+}
+
+func (c *OrderEventClient) mutate(ctx context.Context, m *OrderEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown OrderEvent mutation op: %q", m.Op())
+	}
+}
+
+// OrderLineClient is a client for the OrderLine schema.
+type OrderLineClient struct {
+	config
+}
+
+// NewOrderLineClient returns a client for the OrderLine from the given config.
+func NewOrderLineClient(c config) *OrderLineClient {
+	return &OrderLineClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `orderline.Hooks(f(g(h())))`.
+func (c *OrderLineClient) Use(hooks ...Hook) {
+	c.hooks.OrderLine = append(c.hooks.OrderLine, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `orderline.Intercept(f(g(h())))`.
+func (c *OrderLineClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OrderLine = append(c.inters.OrderLine, interceptors...)
+}
+
+// Create returns a builder for creating a OrderLine entity.
+func (c *OrderLineClient) Create() *OrderLineCreate {
+	mutation := newOrderLineMutation(c.config, OpCreate)
+	return &OrderLineCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OrderLine entities.
+func (c *OrderLineClient) CreateBulk(builders ...*OrderLineCreate) *OrderLineCreateBulk {
+	return &OrderLineCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OrderLineClient) MapCreateBulk(slice any, setFunc func(*OrderLineCreate, int)) *OrderLineCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OrderLineCreateBulk{err: fmt.Errorf("calling to OrderLineClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OrderLineCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OrderLineCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OrderLine.
+func (c *OrderLineClient) Update() *OrderLineUpdate {
+	mutation := newOrderLineMutation(c.config, OpUpdate)
+	return &OrderLineUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OrderLineClient) UpdateOne(_m *OrderLine) *OrderLineUpdateOne {
+	mutation := newOrderLineMutation(c.config, OpUpdateOne, withOrderLine(_m))
+	return &OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OrderLineClient) UpdateOneID(id int) *OrderLineUpdateOne {
+	mutation := newOrderLineMutation(c.config, OpUpdateOne, withOrderLineID(id))
+	return &OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OrderLine.
+func (c *OrderLineClient) Delete() *OrderLineDelete {
+	mutation := newOrderLineMutation(c.config, OpDelete)
+	return &OrderLineDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OrderLineClient) DeleteOne(_m *OrderLine) *OrderLineDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OrderLineClient) DeleteOneID(id int) *OrderLineDeleteOne {
+	builder := c.Delete().Where(orderline.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OrderLineDeleteOne{builder}
+}
+
+// Query returns a query builder for OrderLine.
+func (c *OrderLineClient) Query() *OrderLineQuery {
+	return &OrderLineQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOrderLine},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OrderLine entity by its id.
+func (c *OrderLineClient) Get(ctx context.Context, id int) (*OrderLine, error) {
+	return c.Query().Where(orderline.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OrderLineClient) GetX(ctx context.Context, id int) *OrderLine {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrder queries the order edge of a OrderLine.
+func (c *OrderLineClient) QueryOrder(_m *OrderLine) *OrderQuery {
+	query := (&OrderClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(orderline.Table, orderline.FieldID, id),
+			sqlgraph.To(order.Table, order.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, orderline.OrderTable, orderline.OrderColumn),
+		)
+		schemaConfig := _m.schemaConfig
+		step.To.Schema = schemaConfig.Order
+		step.Edge.Schema = schemaConfig.OrderLine
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OrderLineClient) Hooks() []Hook {
+	return c.hooks.OrderLine
+}
+
+// Interceptors returns the client interceptors.
+func (c *OrderLineClient) Interceptors() []Interceptor {
+	return c.inters.OrderLine
+}
+
+func (c *OrderLineClient) mutate(ctx context.Context, m *OrderLineMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OrderLineCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OrderLineUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OrderLineUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OrderLineDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown OrderLine mutation op: %q", m.Op())
+	}
+}
+
+// PaymentAccountClient is a client for the PaymentAccount schema.
+type PaymentAccountClient struct {
+	config
+}
+
+// NewPaymentAccountClient returns a client for the PaymentAccount from the given config.
+func NewPaymentAccountClient(c config) *PaymentAccountClient {
+	return &PaymentAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `paymentaccount.Hooks(f(g(h())))`.
+func (c *PaymentAccountClient) Use(hooks ...Hook) {
+	c.hooks.PaymentAccount = append(c.hooks.PaymentAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `paymentaccount.Intercept(f(g(h())))`.
+func (c *PaymentAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PaymentAccount = append(c.inters.PaymentAccount, interceptors...)
+}
+
+// Create returns a builder for creating a PaymentAccount entity.
+func (c *PaymentAccountClient) Create() *PaymentAccountCreate {
+	mutation := newPaymentAccountMutation(c.config, OpCreate)
+	return &PaymentAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PaymentAccount entities.
+func (c *PaymentAccountClient) CreateBulk(builders ...*PaymentAccountCreate) *PaymentAccountCreateBulk {
+	return &PaymentAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PaymentAccountClient) MapCreateBulk(slice any, setFunc func(*PaymentAccountCreate, int)) *PaymentAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PaymentAccountCreateBulk{err: fmt.Errorf("calling to PaymentAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PaymentAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PaymentAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PaymentAccount.
+func (c *PaymentAccountClient) Update() *PaymentAccountUpdate {
+	mutation := newPaymentAccountMutation(c.config, OpUpdate)
+	return &PaymentAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PaymentAccountClient) UpdateOne(_m *PaymentAccount) *PaymentAccountUpdateOne {
+	mutation := newPaymentAccountMutation(c.config, OpUpdateOne, withPaymentAccount(_m))
+	return &PaymentAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PaymentAccountClient) UpdateOneID(id int) *PaymentAccountUpdateOne {
+	mutation := newPaymentAccountMutation(c.config, OpUpdateOne, withPaymentAccountID(id))
+	return &PaymentAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PaymentAccount.
+func (c *PaymentAccountClient) Delete() *PaymentAccountDelete {
+	mutation := newPaymentAccountMutation(c.config, OpDelete)
+	return &PaymentAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PaymentAccountClient) DeleteOne(_m *PaymentAccount) *PaymentAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PaymentAccountClient) DeleteOneID(id int) *PaymentAccountDeleteOne {
+	builder := c.Delete().Where(paymentaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PaymentAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for PaymentAccount.
+func (c *PaymentAccountClient) Query() *PaymentAccountQuery {
+	return &PaymentAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePaymentAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PaymentAccount entity by its id.
+func (c *PaymentAccountClient) Get(ctx context.Context, id int) (*PaymentAccount, error) {
+	return c.Query().Where(paymentaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PaymentAccountClient) GetX(ctx context.Context, id int) *PaymentAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PaymentAccountClient) Hooks() []Hook {
+	return c.hooks.PaymentAccount
+}
+
+// Interceptors returns the client interceptors.
+func (c *PaymentAccountClient) Interceptors() []Interceptor {
+	return c.inters.PaymentAccount
+}
+
+func (c *PaymentAccountClient) mutate(ctx context.Context, m *PaymentAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PaymentAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PaymentAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PaymentAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PaymentAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown PaymentAccount mutation op: %q", m.Op())
+	}
+}
+
+// PaymentEventClient is a client for the PaymentEvent schema.
+type PaymentEventClient struct {
+	config
+}
+
+// NewPaymentEventClient returns a client for the PaymentEvent from the given config.
+func NewPaymentEventClient(c config) *PaymentEventClient {
+	return &PaymentEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `paymentevent.Hooks(f(g(h())))`.
+func (c *PaymentEventClient) Use(hooks ...Hook) {
+	c.hooks.PaymentEvent = append(c.hooks.PaymentEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `paymentevent.Intercept(f(g(h())))`.
+func (c *PaymentEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PaymentEvent = append(c.inters.PaymentEvent, interceptors...)
+}
+
+// Create returns a builder for creating a PaymentEvent entity.
+func (c *PaymentEventClient) Create() *PaymentEventCreate {
+	mutation := newPaymentEventMutation(c.config, OpCreate)
+	return &PaymentEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PaymentEvent entities.
+func (c *PaymentEventClient) CreateBulk(builders ...*PaymentEventCreate) *PaymentEventCreateBulk {
+	return &PaymentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PaymentEventClient) MapCreateBulk(slice any, setFunc func(*PaymentEventCreate, int)) *PaymentEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PaymentEventCreateBulk{err: fmt.Errorf("calling to PaymentEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PaymentEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PaymentEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PaymentEvent.
+func (c *PaymentEventClient) Update() *PaymentEventUpdate {
+	mutation := newPaymentEventMutation(c.config, OpUpdate)
+	return &PaymentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PaymentEventClient) UpdateOne(_m *PaymentEvent) *PaymentEventUpdateOne {
+	mutation := newPaymentEventMutation(c.config, OpUpdateOne, withPaymentEvent(_m))
+	return &PaymentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PaymentEventClient) UpdateOneID(id int) *PaymentEventUpdateOne {
+	mutation := newPaymentEventMutation(c.config, OpUpdateOne, withPaymentEventID(id))
+	return &PaymentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PaymentEvent.
+func (c *PaymentEventClient) Delete() *PaymentEventDelete {
+	mutation := newPaymentEventMutation(c.config, OpDelete)
+	return &PaymentEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PaymentEventClient) DeleteOne(_m *PaymentEvent) *PaymentEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PaymentEventClient) DeleteOneID(id int) *PaymentEventDeleteOne {
+	builder := c.Delete().Where(paymentevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PaymentEventDeleteOne{builder}
+}
+
+// Query returns a query builder for PaymentEvent.
+func (c *PaymentEventClient) Query() *PaymentEventQuery {
+	return &PaymentEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePaymentEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PaymentEvent entity by its id.
+func (c *PaymentEventClient) Get(ctx context.Context, id int) (*PaymentEvent, error) {
+	return c.Query().Where(paymentevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PaymentEventClient) GetX(ctx context.Context, id int) *PaymentEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PaymentEventClient) Hooks() []Hook {
+	return c.hooks.PaymentEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *PaymentEventClient) Interceptors() []Interceptor {
+	return c.inters.PaymentEvent
+}
+
+func (c *PaymentEventClient) mutate(ctx context.Context, m *PaymentEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PaymentEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PaymentEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PaymentEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PaymentEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown PaymentEvent mutation op: %q", m.Op())
+	}
+}
+
 // ProductClient is a client for the Product schema.
 type ProductClient struct {
 	config
@@ -1633,6 +3261,139 @@ func (c *ProductDriftClient) mutate(ctx context.Context, m *ProductDriftMutation
 	}
 }
 
+// ProductSalesDayClient is a client for the ProductSalesDay schema.
+type ProductSalesDayClient struct {
+	config
+}
+
+// NewProductSalesDayClient returns a client for the ProductSalesDay from the given config.
+func NewProductSalesDayClient(c config) *ProductSalesDayClient {
+	return &ProductSalesDayClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `productsalesday.Hooks(f(g(h())))`.
+func (c *ProductSalesDayClient) Use(hooks ...Hook) {
+	c.hooks.ProductSalesDay = append(c.hooks.ProductSalesDay, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `productsalesday.Intercept(f(g(h())))`.
+func (c *ProductSalesDayClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProductSalesDay = append(c.inters.ProductSalesDay, interceptors...)
+}
+
+// Create returns a builder for creating a ProductSalesDay entity.
+func (c *ProductSalesDayClient) Create() *ProductSalesDayCreate {
+	mutation := newProductSalesDayMutation(c.config, OpCreate)
+	return &ProductSalesDayCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProductSalesDay entities.
+func (c *ProductSalesDayClient) CreateBulk(builders ...*ProductSalesDayCreate) *ProductSalesDayCreateBulk {
+	return &ProductSalesDayCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProductSalesDayClient) MapCreateBulk(slice any, setFunc func(*ProductSalesDayCreate, int)) *ProductSalesDayCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProductSalesDayCreateBulk{err: fmt.Errorf("calling to ProductSalesDayClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProductSalesDayCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProductSalesDayCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProductSalesDay.
+func (c *ProductSalesDayClient) Update() *ProductSalesDayUpdate {
+	mutation := newProductSalesDayMutation(c.config, OpUpdate)
+	return &ProductSalesDayUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProductSalesDayClient) UpdateOne(_m *ProductSalesDay) *ProductSalesDayUpdateOne {
+	mutation := newProductSalesDayMutation(c.config, OpUpdateOne, withProductSalesDay(_m))
+	return &ProductSalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProductSalesDayClient) UpdateOneID(id int) *ProductSalesDayUpdateOne {
+	mutation := newProductSalesDayMutation(c.config, OpUpdateOne, withProductSalesDayID(id))
+	return &ProductSalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProductSalesDay.
+func (c *ProductSalesDayClient) Delete() *ProductSalesDayDelete {
+	mutation := newProductSalesDayMutation(c.config, OpDelete)
+	return &ProductSalesDayDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProductSalesDayClient) DeleteOne(_m *ProductSalesDay) *ProductSalesDayDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProductSalesDayClient) DeleteOneID(id int) *ProductSalesDayDeleteOne {
+	builder := c.Delete().Where(productsalesday.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProductSalesDayDeleteOne{builder}
+}
+
+// Query returns a query builder for ProductSalesDay.
+func (c *ProductSalesDayClient) Query() *ProductSalesDayQuery {
+	return &ProductSalesDayQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProductSalesDay},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProductSalesDay entity by its id.
+func (c *ProductSalesDayClient) Get(ctx context.Context, id int) (*ProductSalesDay, error) {
+	return c.Query().Where(productsalesday.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProductSalesDayClient) GetX(ctx context.Context, id int) *ProductSalesDay {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProductSalesDayClient) Hooks() []Hook {
+	return c.hooks.ProductSalesDay
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProductSalesDayClient) Interceptors() []Interceptor {
+	return c.inters.ProductSalesDay
+}
+
+func (c *ProductSalesDayClient) mutate(ctx context.Context, m *ProductSalesDayMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProductSalesDayCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProductSalesDayUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProductSalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProductSalesDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ProductSalesDay mutation op: %q", m.Op())
+	}
+}
+
 // RoleClient is a client for the Role schema.
 type RoleClient struct {
 	config
@@ -1763,6 +3524,272 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 		return (&RoleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("tenant: unknown Role mutation op: %q", m.Op())
+	}
+}
+
+// SalesDayClient is a client for the SalesDay schema.
+type SalesDayClient struct {
+	config
+}
+
+// NewSalesDayClient returns a client for the SalesDay from the given config.
+func NewSalesDayClient(c config) *SalesDayClient {
+	return &SalesDayClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `salesday.Hooks(f(g(h())))`.
+func (c *SalesDayClient) Use(hooks ...Hook) {
+	c.hooks.SalesDay = append(c.hooks.SalesDay, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `salesday.Intercept(f(g(h())))`.
+func (c *SalesDayClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SalesDay = append(c.inters.SalesDay, interceptors...)
+}
+
+// Create returns a builder for creating a SalesDay entity.
+func (c *SalesDayClient) Create() *SalesDayCreate {
+	mutation := newSalesDayMutation(c.config, OpCreate)
+	return &SalesDayCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SalesDay entities.
+func (c *SalesDayClient) CreateBulk(builders ...*SalesDayCreate) *SalesDayCreateBulk {
+	return &SalesDayCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SalesDayClient) MapCreateBulk(slice any, setFunc func(*SalesDayCreate, int)) *SalesDayCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SalesDayCreateBulk{err: fmt.Errorf("calling to SalesDayClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SalesDayCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SalesDayCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SalesDay.
+func (c *SalesDayClient) Update() *SalesDayUpdate {
+	mutation := newSalesDayMutation(c.config, OpUpdate)
+	return &SalesDayUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SalesDayClient) UpdateOne(_m *SalesDay) *SalesDayUpdateOne {
+	mutation := newSalesDayMutation(c.config, OpUpdateOne, withSalesDay(_m))
+	return &SalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SalesDayClient) UpdateOneID(id int) *SalesDayUpdateOne {
+	mutation := newSalesDayMutation(c.config, OpUpdateOne, withSalesDayID(id))
+	return &SalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SalesDay.
+func (c *SalesDayClient) Delete() *SalesDayDelete {
+	mutation := newSalesDayMutation(c.config, OpDelete)
+	return &SalesDayDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SalesDayClient) DeleteOne(_m *SalesDay) *SalesDayDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SalesDayClient) DeleteOneID(id int) *SalesDayDeleteOne {
+	builder := c.Delete().Where(salesday.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SalesDayDeleteOne{builder}
+}
+
+// Query returns a query builder for SalesDay.
+func (c *SalesDayClient) Query() *SalesDayQuery {
+	return &SalesDayQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSalesDay},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SalesDay entity by its id.
+func (c *SalesDayClient) Get(ctx context.Context, id int) (*SalesDay, error) {
+	return c.Query().Where(salesday.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SalesDayClient) GetX(ctx context.Context, id int) *SalesDay {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SalesDayClient) Hooks() []Hook {
+	return c.hooks.SalesDay
+}
+
+// Interceptors returns the client interceptors.
+func (c *SalesDayClient) Interceptors() []Interceptor {
+	return c.inters.SalesDay
+}
+
+func (c *SalesDayClient) mutate(ctx context.Context, m *SalesDayMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SalesDayCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SalesDayUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SalesDayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SalesDayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown SalesDay mutation op: %q", m.Op())
+	}
+}
+
+// ShippingMethodClient is a client for the ShippingMethod schema.
+type ShippingMethodClient struct {
+	config
+}
+
+// NewShippingMethodClient returns a client for the ShippingMethod from the given config.
+func NewShippingMethodClient(c config) *ShippingMethodClient {
+	return &ShippingMethodClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `shippingmethod.Hooks(f(g(h())))`.
+func (c *ShippingMethodClient) Use(hooks ...Hook) {
+	c.hooks.ShippingMethod = append(c.hooks.ShippingMethod, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `shippingmethod.Intercept(f(g(h())))`.
+func (c *ShippingMethodClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ShippingMethod = append(c.inters.ShippingMethod, interceptors...)
+}
+
+// Create returns a builder for creating a ShippingMethod entity.
+func (c *ShippingMethodClient) Create() *ShippingMethodCreate {
+	mutation := newShippingMethodMutation(c.config, OpCreate)
+	return &ShippingMethodCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ShippingMethod entities.
+func (c *ShippingMethodClient) CreateBulk(builders ...*ShippingMethodCreate) *ShippingMethodCreateBulk {
+	return &ShippingMethodCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ShippingMethodClient) MapCreateBulk(slice any, setFunc func(*ShippingMethodCreate, int)) *ShippingMethodCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ShippingMethodCreateBulk{err: fmt.Errorf("calling to ShippingMethodClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ShippingMethodCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ShippingMethodCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ShippingMethod.
+func (c *ShippingMethodClient) Update() *ShippingMethodUpdate {
+	mutation := newShippingMethodMutation(c.config, OpUpdate)
+	return &ShippingMethodUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ShippingMethodClient) UpdateOne(_m *ShippingMethod) *ShippingMethodUpdateOne {
+	mutation := newShippingMethodMutation(c.config, OpUpdateOne, withShippingMethod(_m))
+	return &ShippingMethodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ShippingMethodClient) UpdateOneID(id int) *ShippingMethodUpdateOne {
+	mutation := newShippingMethodMutation(c.config, OpUpdateOne, withShippingMethodID(id))
+	return &ShippingMethodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ShippingMethod.
+func (c *ShippingMethodClient) Delete() *ShippingMethodDelete {
+	mutation := newShippingMethodMutation(c.config, OpDelete)
+	return &ShippingMethodDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ShippingMethodClient) DeleteOne(_m *ShippingMethod) *ShippingMethodDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ShippingMethodClient) DeleteOneID(id int) *ShippingMethodDeleteOne {
+	builder := c.Delete().Where(shippingmethod.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ShippingMethodDeleteOne{builder}
+}
+
+// Query returns a query builder for ShippingMethod.
+func (c *ShippingMethodClient) Query() *ShippingMethodQuery {
+	return &ShippingMethodQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeShippingMethod},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ShippingMethod entity by its id.
+func (c *ShippingMethodClient) Get(ctx context.Context, id int) (*ShippingMethod, error) {
+	return c.Query().Where(shippingmethod.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ShippingMethodClient) GetX(ctx context.Context, id int) *ShippingMethod {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ShippingMethodClient) Hooks() []Hook {
+	return c.hooks.ShippingMethod
+}
+
+// Interceptors returns the client interceptors.
+func (c *ShippingMethodClient) Interceptors() []Interceptor {
+	return c.inters.ShippingMethod
+}
+
+func (c *ShippingMethodClient) mutate(ctx context.Context, m *ShippingMethodMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ShippingMethodCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ShippingMethodUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ShippingMethodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ShippingMethodDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("tenant: unknown ShippingMethod mutation op: %q", m.Op())
 	}
 }
 
@@ -2092,14 +4119,18 @@ func (c *StagedSelectionClient) mutate(ctx context.Context, m *StagedSelectionMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEvent, ImportChange, ImportConfig, ImportDisagreement, ImportJob,
-		ImportRowError, ImportSource, Product, ProductDrift, Role, StagedProduct,
-		StagedSelection []ent.Hook
+		AuditEvent, Cart, CartLine, Customer, CustomerSession, ImportChange,
+		ImportConfig, ImportDisagreement, ImportJob, ImportRowError, ImportSource,
+		Order, OrderCounter, OrderEvent, OrderLine, PaymentAccount, PaymentEvent,
+		Product, ProductDrift, ProductSalesDay, Role, SalesDay, ShippingMethod,
+		StagedProduct, StagedSelection []ent.Hook
 	}
 	inters struct {
-		AuditEvent, ImportChange, ImportConfig, ImportDisagreement, ImportJob,
-		ImportRowError, ImportSource, Product, ProductDrift, Role, StagedProduct,
-		StagedSelection []ent.Interceptor
+		AuditEvent, Cart, CartLine, Customer, CustomerSession, ImportChange,
+		ImportConfig, ImportDisagreement, ImportJob, ImportRowError, ImportSource,
+		Order, OrderCounter, OrderEvent, OrderLine, PaymentAccount, PaymentEvent,
+		Product, ProductDrift, ProductSalesDay, Role, SalesDay, ShippingMethod,
+		StagedProduct, StagedSelection []ent.Interceptor
 	}
 )
 

@@ -13,15 +13,28 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/cart"
+	"github.com/bazaar/bazaar/ent/tenant/cartline"
+	"github.com/bazaar/bazaar/ent/tenant/customer"
+	"github.com/bazaar/bazaar/ent/tenant/customersession"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importconfig"
 	"github.com/bazaar/bazaar/ent/tenant/importdisagreement"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
 	"github.com/bazaar/bazaar/ent/tenant/importsource"
+	"github.com/bazaar/bazaar/ent/tenant/order"
+	"github.com/bazaar/bazaar/ent/tenant/ordercounter"
+	"github.com/bazaar/bazaar/ent/tenant/orderevent"
+	"github.com/bazaar/bazaar/ent/tenant/orderline"
+	"github.com/bazaar/bazaar/ent/tenant/paymentaccount"
+	"github.com/bazaar/bazaar/ent/tenant/paymentevent"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/productsalesday"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/salesday"
+	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 )
@@ -85,15 +98,28 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditevent.Table:         auditevent.ValidColumn,
+			cart.Table:               cart.ValidColumn,
+			cartline.Table:           cartline.ValidColumn,
+			customer.Table:           customer.ValidColumn,
+			customersession.Table:    customersession.ValidColumn,
 			importchange.Table:       importchange.ValidColumn,
 			importconfig.Table:       importconfig.ValidColumn,
 			importdisagreement.Table: importdisagreement.ValidColumn,
 			importjob.Table:          importjob.ValidColumn,
 			importrowerror.Table:     importrowerror.ValidColumn,
 			importsource.Table:       importsource.ValidColumn,
+			order.Table:              order.ValidColumn,
+			ordercounter.Table:       ordercounter.ValidColumn,
+			orderevent.Table:         orderevent.ValidColumn,
+			orderline.Table:          orderline.ValidColumn,
+			paymentaccount.Table:     paymentaccount.ValidColumn,
+			paymentevent.Table:       paymentevent.ValidColumn,
 			product.Table:            product.ValidColumn,
 			productdrift.Table:       productdrift.ValidColumn,
+			productsalesday.Table:    productsalesday.ValidColumn,
 			role.Table:               role.ValidColumn,
+			salesday.Table:           salesday.ValidColumn,
+			shippingmethod.Table:     shippingmethod.ValidColumn,
 			stagedproduct.Table:      stagedproduct.ValidColumn,
 			stagedselection.Table:    stagedselection.ValidColumn,
 		})

@@ -6,15 +6,28 @@ import (
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant/auditevent"
+	"github.com/bazaar/bazaar/ent/tenant/cart"
+	"github.com/bazaar/bazaar/ent/tenant/cartline"
+	"github.com/bazaar/bazaar/ent/tenant/customer"
+	"github.com/bazaar/bazaar/ent/tenant/customersession"
 	"github.com/bazaar/bazaar/ent/tenant/importchange"
 	"github.com/bazaar/bazaar/ent/tenant/importconfig"
 	"github.com/bazaar/bazaar/ent/tenant/importjob"
 	"github.com/bazaar/bazaar/ent/tenant/importrowerror"
 	"github.com/bazaar/bazaar/ent/tenant/importsource"
+	"github.com/bazaar/bazaar/ent/tenant/order"
+	"github.com/bazaar/bazaar/ent/tenant/ordercounter"
+	"github.com/bazaar/bazaar/ent/tenant/orderevent"
+	"github.com/bazaar/bazaar/ent/tenant/orderline"
+	"github.com/bazaar/bazaar/ent/tenant/paymentaccount"
+	"github.com/bazaar/bazaar/ent/tenant/paymentevent"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/ent/tenant/productdrift"
+	"github.com/bazaar/bazaar/ent/tenant/productsalesday"
 	"github.com/bazaar/bazaar/ent/tenant/role"
+	"github.com/bazaar/bazaar/ent/tenant/salesday"
 	"github.com/bazaar/bazaar/ent/tenant/schema"
+	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/ent/tenant/stagedproduct"
 	"github.com/bazaar/bazaar/ent/tenant/stagedselection"
 )
@@ -80,6 +93,112 @@ func init() {
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
 	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	cartFields := schema.Cart{}.Fields()
+	_ = cartFields
+	// cartDescTokenHash is the schema descriptor for token_hash field.
+	cartDescTokenHash := cartFields[0].Descriptor()
+	// cart.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	cart.TokenHashValidator = cartDescTokenHash.Validators[0].(func([]byte) error)
+	// cartDescCreatedAt is the schema descriptor for created_at field.
+	cartDescCreatedAt := cartFields[3].Descriptor()
+	// cart.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cart.DefaultCreatedAt = cartDescCreatedAt.Default.(func() time.Time)
+	// cartDescUpdatedAt is the schema descriptor for updated_at field.
+	cartDescUpdatedAt := cartFields[4].Descriptor()
+	// cart.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cart.DefaultUpdatedAt = cartDescUpdatedAt.Default.(func() time.Time)
+	// cart.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cart.UpdateDefaultUpdatedAt = cartDescUpdatedAt.UpdateDefault.(func() time.Time)
+	cartlineFields := schema.CartLine{}.Fields()
+	_ = cartlineFields
+	// cartlineDescQuantity is the schema descriptor for quantity field.
+	cartlineDescQuantity := cartlineFields[2].Descriptor()
+	// cartline.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	cartline.QuantityValidator = cartlineDescQuantity.Validators[0].(func(int) error)
+	// cartlineDescSeenPriceCents is the schema descriptor for seen_price_cents field.
+	cartlineDescSeenPriceCents := cartlineFields[3].Descriptor()
+	// cartline.SeenPriceCentsValidator is a validator for the "seen_price_cents" field. It is called by the builders before save.
+	cartline.SeenPriceCentsValidator = cartlineDescSeenPriceCents.Validators[0].(func(int64) error)
+	// cartlineDescSeenAvailable is the schema descriptor for seen_available field.
+	cartlineDescSeenAvailable := cartlineFields[4].Descriptor()
+	// cartline.DefaultSeenAvailable holds the default value on creation for the seen_available field.
+	cartline.DefaultSeenAvailable = cartlineDescSeenAvailable.Default.(bool)
+	// cartlineDescAddedAt is the schema descriptor for added_at field.
+	cartlineDescAddedAt := cartlineFields[5].Descriptor()
+	// cartline.DefaultAddedAt holds the default value on creation for the added_at field.
+	cartline.DefaultAddedAt = cartlineDescAddedAt.Default.(func() time.Time)
+	customerFields := schema.Customer{}.Fields()
+	_ = customerFields
+	// customerDescEmail is the schema descriptor for email field.
+	customerDescEmail := customerFields[0].Descriptor()
+	// customer.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	customer.EmailValidator = func() func(string) error {
+		validators := customerDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// customerDescHasAccount is the schema descriptor for has_account field.
+	customerDescHasAccount := customerFields[2].Descriptor()
+	// customer.DefaultHasAccount holds the default value on creation for the has_account field.
+	customer.DefaultHasAccount = customerDescHasAccount.Default.(bool)
+	// customerDescFirstName is the schema descriptor for first_name field.
+	customerDescFirstName := customerFields[3].Descriptor()
+	// customer.DefaultFirstName holds the default value on creation for the first_name field.
+	customer.DefaultFirstName = customerDescFirstName.Default.(string)
+	// customer.FirstNameValidator is a validator for the "first_name" field. It is called by the builders before save.
+	customer.FirstNameValidator = customerDescFirstName.Validators[0].(func(string) error)
+	// customerDescLastName is the schema descriptor for last_name field.
+	customerDescLastName := customerFields[4].Descriptor()
+	// customer.DefaultLastName holds the default value on creation for the last_name field.
+	customer.DefaultLastName = customerDescLastName.Default.(string)
+	// customer.LastNameValidator is a validator for the "last_name" field. It is called by the builders before save.
+	customer.LastNameValidator = customerDescLastName.Validators[0].(func(string) error)
+	// customerDescPhone is the schema descriptor for phone field.
+	customerDescPhone := customerFields[5].Descriptor()
+	// customer.DefaultPhone holds the default value on creation for the phone field.
+	customer.DefaultPhone = customerDescPhone.Default.(string)
+	// customer.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
+	customer.PhoneValidator = customerDescPhone.Validators[0].(func(string) error)
+	// customerDescLanguage is the schema descriptor for language field.
+	customerDescLanguage := customerFields[6].Descriptor()
+	// customer.DefaultLanguage holds the default value on creation for the language field.
+	customer.DefaultLanguage = customerDescLanguage.Default.(string)
+	// customer.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	customer.LanguageValidator = customerDescLanguage.Validators[0].(func(string) error)
+	// customerDescFailedLogins is the schema descriptor for failed_logins field.
+	customerDescFailedLogins := customerFields[8].Descriptor()
+	// customer.DefaultFailedLogins holds the default value on creation for the failed_logins field.
+	customer.DefaultFailedLogins = customerDescFailedLogins.Default.(int)
+	// customerDescCreatedAt is the schema descriptor for created_at field.
+	customerDescCreatedAt := customerFields[11].Descriptor()
+	// customer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customer.DefaultCreatedAt = customerDescCreatedAt.Default.(func() time.Time)
+	// customerDescUpdatedAt is the schema descriptor for updated_at field.
+	customerDescUpdatedAt := customerFields[12].Descriptor()
+	// customer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	customer.DefaultUpdatedAt = customerDescUpdatedAt.Default.(func() time.Time)
+	// customer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	customer.UpdateDefaultUpdatedAt = customerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	customersessionFields := schema.CustomerSession{}.Fields()
+	_ = customersessionFields
+	// customersessionDescTokenHash is the schema descriptor for token_hash field.
+	customersessionDescTokenHash := customersessionFields[0].Descriptor()
+	// customersession.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	customersession.TokenHashValidator = customersessionDescTokenHash.Validators[0].(func([]byte) error)
+	// customersessionDescCreatedAt is the schema descriptor for created_at field.
+	customersessionDescCreatedAt := customersessionFields[3].Descriptor()
+	// customersession.DefaultCreatedAt holds the default value on creation for the created_at field.
+	customersession.DefaultCreatedAt = customersessionDescCreatedAt.Default.(func() time.Time)
 	importchangeFields := schema.ImportChange{}.Fields()
 	_ = importchangeFields
 	// importchangeDescLanguage is the schema descriptor for language field.
@@ -220,6 +339,302 @@ func init() {
 	importsourceDescSha256 := importsourceFields[4].Descriptor()
 	// importsource.DefaultSha256 holds the default value on creation for the sha256 field.
 	importsource.DefaultSha256 = importsourceDescSha256.Default.(string)
+	orderFields := schema.Order{}.Fields()
+	_ = orderFields
+	// orderDescNumber is the schema descriptor for number field.
+	orderDescNumber := orderFields[0].Descriptor()
+	// order.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	order.NumberValidator = orderDescNumber.Validators[0].(func(int64) error)
+	// orderDescGuest is the schema descriptor for guest field.
+	orderDescGuest := orderFields[4].Descriptor()
+	// order.DefaultGuest holds the default value on creation for the guest field.
+	order.DefaultGuest = orderDescGuest.Default.(bool)
+	// orderDescEmail is the schema descriptor for email field.
+	orderDescEmail := orderFields[5].Descriptor()
+	// order.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	order.EmailValidator = func() func(string) error {
+		validators := orderDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescLanguage is the schema descriptor for language field.
+	orderDescLanguage := orderFields[6].Descriptor()
+	// order.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	order.LanguageValidator = orderDescLanguage.Validators[0].(func(string) error)
+	// orderDescShippingMethod is the schema descriptor for shipping_method field.
+	orderDescShippingMethod := orderFields[9].Descriptor()
+	// order.ShippingMethodValidator is a validator for the "shipping_method" field. It is called by the builders before save.
+	order.ShippingMethodValidator = orderDescShippingMethod.Validators[0].(func(string) error)
+	// orderDescShippingName is the schema descriptor for shipping_name field.
+	orderDescShippingName := orderFields[10].Descriptor()
+	// order.DefaultShippingName holds the default value on creation for the shipping_name field.
+	order.DefaultShippingName = orderDescShippingName.Default.(string)
+	// order.ShippingNameValidator is a validator for the "shipping_name" field. It is called by the builders before save.
+	order.ShippingNameValidator = orderDescShippingName.Validators[0].(func(string) error)
+	// orderDescShippingCents is the schema descriptor for shipping_cents field.
+	orderDescShippingCents := orderFields[11].Descriptor()
+	// order.ShippingCentsValidator is a validator for the "shipping_cents" field. It is called by the builders before save.
+	order.ShippingCentsValidator = orderDescShippingCents.Validators[0].(func(int64) error)
+	// orderDescShippingVatBp is the schema descriptor for shipping_vat_bp field.
+	orderDescShippingVatBp := orderFields[12].Descriptor()
+	// order.ShippingVatBpValidator is a validator for the "shipping_vat_bp" field. It is called by the builders before save.
+	order.ShippingVatBpValidator = func() func(int) error {
+		validators := orderDescShippingVatBp.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(shipping_vat_bp int) error {
+			for _, fn := range fns {
+				if err := fn(shipping_vat_bp); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescSubtotalCents is the schema descriptor for subtotal_cents field.
+	orderDescSubtotalCents := orderFields[13].Descriptor()
+	// order.SubtotalCentsValidator is a validator for the "subtotal_cents" field. It is called by the builders before save.
+	order.SubtotalCentsValidator = orderDescSubtotalCents.Validators[0].(func(int64) error)
+	// orderDescVatCents is the schema descriptor for vat_cents field.
+	orderDescVatCents := orderFields[14].Descriptor()
+	// order.VatCentsValidator is a validator for the "vat_cents" field. It is called by the builders before save.
+	order.VatCentsValidator = orderDescVatCents.Validators[0].(func(int64) error)
+	// orderDescTotalCents is the schema descriptor for total_cents field.
+	orderDescTotalCents := orderFields[15].Descriptor()
+	// order.TotalCentsValidator is a validator for the "total_cents" field. It is called by the builders before save.
+	order.TotalCentsValidator = orderDescTotalCents.Validators[0].(func(int64) error)
+	// orderDescCurrency is the schema descriptor for currency field.
+	orderDescCurrency := orderFields[17].Descriptor()
+	// order.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	order.CurrencyValidator = func() func(string) error {
+		validators := orderDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescUnits is the schema descriptor for units field.
+	orderDescUnits := orderFields[18].Descriptor()
+	// order.UnitsValidator is a validator for the "units" field. It is called by the builders before save.
+	order.UnitsValidator = orderDescUnits.Validators[0].(func(int) error)
+	// orderDescPaymentMethod is the schema descriptor for payment_method field.
+	orderDescPaymentMethod := orderFields[19].Descriptor()
+	// order.PaymentMethodValidator is a validator for the "payment_method" field. It is called by the builders before save.
+	order.PaymentMethodValidator = orderDescPaymentMethod.Validators[0].(func(string) error)
+	// orderDescPaymentRef is the schema descriptor for payment_ref field.
+	orderDescPaymentRef := orderFields[20].Descriptor()
+	// order.DefaultPaymentRef holds the default value on creation for the payment_ref field.
+	order.DefaultPaymentRef = orderDescPaymentRef.Default.(string)
+	// order.PaymentRefValidator is a validator for the "payment_ref" field. It is called by the builders before save.
+	order.PaymentRefValidator = orderDescPaymentRef.Validators[0].(func(string) error)
+	// orderDescRefundedCents is the schema descriptor for refunded_cents field.
+	orderDescRefundedCents := orderFields[21].Descriptor()
+	// order.DefaultRefundedCents holds the default value on creation for the refunded_cents field.
+	order.DefaultRefundedCents = orderDescRefundedCents.Default.(int64)
+	// order.RefundedCentsValidator is a validator for the "refunded_cents" field. It is called by the builders before save.
+	order.RefundedCentsValidator = orderDescRefundedCents.Validators[0].(func(int64) error)
+	// orderDescTrackingNumber is the schema descriptor for tracking_number field.
+	orderDescTrackingNumber := orderFields[22].Descriptor()
+	// order.DefaultTrackingNumber holds the default value on creation for the tracking_number field.
+	order.DefaultTrackingNumber = orderDescTrackingNumber.Default.(string)
+	// order.TrackingNumberValidator is a validator for the "tracking_number" field. It is called by the builders before save.
+	order.TrackingNumberValidator = orderDescTrackingNumber.Validators[0].(func(string) error)
+	// orderDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	orderDescIdempotencyKey := orderFields[23].Descriptor()
+	// order.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	order.IdempotencyKeyValidator = orderDescIdempotencyKey.Validators[0].(func(string) error)
+	// orderDescCreatedBy is the schema descriptor for created_by field.
+	orderDescCreatedBy := orderFields[26].Descriptor()
+	// order.DefaultCreatedBy holds the default value on creation for the created_by field.
+	order.DefaultCreatedBy = orderDescCreatedBy.Default.(int)
+	// orderDescStockReleased is the schema descriptor for stock_released field.
+	orderDescStockReleased := orderFields[27].Descriptor()
+	// order.DefaultStockReleased holds the default value on creation for the stock_released field.
+	order.DefaultStockReleased = orderDescStockReleased.Default.(bool)
+	// orderDescCreatedAt is the schema descriptor for created_at field.
+	orderDescCreatedAt := orderFields[33].Descriptor()
+	// order.DefaultCreatedAt holds the default value on creation for the created_at field.
+	order.DefaultCreatedAt = orderDescCreatedAt.Default.(func() time.Time)
+	// orderDescUpdatedAt is the schema descriptor for updated_at field.
+	orderDescUpdatedAt := orderFields[34].Descriptor()
+	// order.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
+	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	ordercounterFields := schema.OrderCounter{}.Fields()
+	_ = ordercounterFields
+	// ordercounterDescName is the schema descriptor for name field.
+	ordercounterDescName := ordercounterFields[0].Descriptor()
+	// ordercounter.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	ordercounter.NameValidator = func() func(string) error {
+		validators := ordercounterDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ordercounterDescLast is the schema descriptor for last field.
+	ordercounterDescLast := ordercounterFields[1].Descriptor()
+	// ordercounter.DefaultLast holds the default value on creation for the last field.
+	ordercounter.DefaultLast = ordercounterDescLast.Default.(int64)
+	ordereventFields := schema.OrderEvent{}.Fields()
+	_ = ordereventFields
+	// ordereventDescKind is the schema descriptor for kind field.
+	ordereventDescKind := ordereventFields[1].Descriptor()
+	// orderevent.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	orderevent.KindValidator = ordereventDescKind.Validators[0].(func(string) error)
+	// ordereventDescFromStatus is the schema descriptor for from_status field.
+	ordereventDescFromStatus := ordereventFields[2].Descriptor()
+	// orderevent.DefaultFromStatus holds the default value on creation for the from_status field.
+	orderevent.DefaultFromStatus = ordereventDescFromStatus.Default.(string)
+	// orderevent.FromStatusValidator is a validator for the "from_status" field. It is called by the builders before save.
+	orderevent.FromStatusValidator = ordereventDescFromStatus.Validators[0].(func(string) error)
+	// ordereventDescToStatus is the schema descriptor for to_status field.
+	ordereventDescToStatus := ordereventFields[3].Descriptor()
+	// orderevent.DefaultToStatus holds the default value on creation for the to_status field.
+	orderevent.DefaultToStatus = ordereventDescToStatus.Default.(string)
+	// orderevent.ToStatusValidator is a validator for the "to_status" field. It is called by the builders before save.
+	orderevent.ToStatusValidator = ordereventDescToStatus.Validators[0].(func(string) error)
+	// ordereventDescAmountCents is the schema descriptor for amount_cents field.
+	ordereventDescAmountCents := ordereventFields[4].Descriptor()
+	// orderevent.DefaultAmountCents holds the default value on creation for the amount_cents field.
+	orderevent.DefaultAmountCents = ordereventDescAmountCents.Default.(int64)
+	// ordereventDescNote is the schema descriptor for note field.
+	ordereventDescNote := ordereventFields[5].Descriptor()
+	// orderevent.DefaultNote holds the default value on creation for the note field.
+	orderevent.DefaultNote = ordereventDescNote.Default.(string)
+	// orderevent.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	orderevent.NoteValidator = ordereventDescNote.Validators[0].(func(string) error)
+	// ordereventDescActor is the schema descriptor for actor field.
+	ordereventDescActor := ordereventFields[6].Descriptor()
+	// orderevent.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	orderevent.ActorValidator = ordereventDescActor.Validators[0].(func(string) error)
+	// ordereventDescCreatedAt is the schema descriptor for created_at field.
+	ordereventDescCreatedAt := ordereventFields[7].Descriptor()
+	// orderevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	orderevent.DefaultCreatedAt = ordereventDescCreatedAt.Default.(func() time.Time)
+	orderlineFields := schema.OrderLine{}.Fields()
+	_ = orderlineFields
+	// orderlineDescSku is the schema descriptor for sku field.
+	orderlineDescSku := orderlineFields[2].Descriptor()
+	// orderline.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	orderline.SkuValidator = orderlineDescSku.Validators[0].(func(string) error)
+	// orderlineDescTitle is the schema descriptor for title field.
+	orderlineDescTitle := orderlineFields[3].Descriptor()
+	// orderline.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	orderline.TitleValidator = orderlineDescTitle.Validators[0].(func(string) error)
+	// orderlineDescQuantity is the schema descriptor for quantity field.
+	orderlineDescQuantity := orderlineFields[4].Descriptor()
+	// orderline.QuantityValidator is a validator for the "quantity" field. It is called by the builders before save.
+	orderline.QuantityValidator = orderlineDescQuantity.Validators[0].(func(int) error)
+	// orderlineDescUnitPriceCents is the schema descriptor for unit_price_cents field.
+	orderlineDescUnitPriceCents := orderlineFields[5].Descriptor()
+	// orderline.UnitPriceCentsValidator is a validator for the "unit_price_cents" field. It is called by the builders before save.
+	orderline.UnitPriceCentsValidator = orderlineDescUnitPriceCents.Validators[0].(func(int64) error)
+	// orderlineDescVatRateBp is the schema descriptor for vat_rate_bp field.
+	orderlineDescVatRateBp := orderlineFields[6].Descriptor()
+	// orderline.VatRateBpValidator is a validator for the "vat_rate_bp" field. It is called by the builders before save.
+	orderline.VatRateBpValidator = func() func(int) error {
+		validators := orderlineDescVatRateBp.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(vat_rate_bp int) error {
+			for _, fn := range fns {
+				if err := fn(vat_rate_bp); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderlineDescTotalCents is the schema descriptor for total_cents field.
+	orderlineDescTotalCents := orderlineFields[7].Descriptor()
+	// orderline.TotalCentsValidator is a validator for the "total_cents" field. It is called by the builders before save.
+	orderline.TotalCentsValidator = orderlineDescTotalCents.Validators[0].(func(int64) error)
+	// orderlineDescVatCents is the schema descriptor for vat_cents field.
+	orderlineDescVatCents := orderlineFields[8].Descriptor()
+	// orderline.VatCentsValidator is a validator for the "vat_cents" field. It is called by the builders before save.
+	orderline.VatCentsValidator = orderlineDescVatCents.Validators[0].(func(int64) error)
+	paymentaccountFields := schema.PaymentAccount{}.Fields()
+	_ = paymentaccountFields
+	// paymentaccountDescProvider is the schema descriptor for provider field.
+	paymentaccountDescProvider := paymentaccountFields[0].Descriptor()
+	// paymentaccount.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	paymentaccount.ProviderValidator = paymentaccountDescProvider.Validators[0].(func(string) error)
+	// paymentaccountDescEnabled is the schema descriptor for enabled field.
+	paymentaccountDescEnabled := paymentaccountFields[1].Descriptor()
+	// paymentaccount.DefaultEnabled holds the default value on creation for the enabled field.
+	paymentaccount.DefaultEnabled = paymentaccountDescEnabled.Default.(bool)
+	// paymentaccountDescPublishableKey is the schema descriptor for publishable_key field.
+	paymentaccountDescPublishableKey := paymentaccountFields[2].Descriptor()
+	// paymentaccount.DefaultPublishableKey holds the default value on creation for the publishable_key field.
+	paymentaccount.DefaultPublishableKey = paymentaccountDescPublishableKey.Default.(string)
+	// paymentaccount.PublishableKeyValidator is a validator for the "publishable_key" field. It is called by the builders before save.
+	paymentaccount.PublishableKeyValidator = paymentaccountDescPublishableKey.Validators[0].(func(string) error)
+	// paymentaccountDescSecretKeyHint is the schema descriptor for secret_key_hint field.
+	paymentaccountDescSecretKeyHint := paymentaccountFields[5].Descriptor()
+	// paymentaccount.DefaultSecretKeyHint holds the default value on creation for the secret_key_hint field.
+	paymentaccount.DefaultSecretKeyHint = paymentaccountDescSecretKeyHint.Default.(string)
+	// paymentaccount.SecretKeyHintValidator is a validator for the "secret_key_hint" field. It is called by the builders before save.
+	paymentaccount.SecretKeyHintValidator = paymentaccountDescSecretKeyHint.Validators[0].(func(string) error)
+	// paymentaccountDescUpdatedAt is the schema descriptor for updated_at field.
+	paymentaccountDescUpdatedAt := paymentaccountFields[6].Descriptor()
+	// paymentaccount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	paymentaccount.DefaultUpdatedAt = paymentaccountDescUpdatedAt.Default.(func() time.Time)
+	// paymentaccount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	paymentaccount.UpdateDefaultUpdatedAt = paymentaccountDescUpdatedAt.UpdateDefault.(func() time.Time)
+	paymenteventFields := schema.PaymentEvent{}.Fields()
+	_ = paymenteventFields
+	// paymenteventDescProvider is the schema descriptor for provider field.
+	paymenteventDescProvider := paymenteventFields[0].Descriptor()
+	// paymentevent.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	paymentevent.ProviderValidator = paymenteventDescProvider.Validators[0].(func(string) error)
+	// paymenteventDescEventID is the schema descriptor for event_id field.
+	paymenteventDescEventID := paymenteventFields[1].Descriptor()
+	// paymentevent.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	paymentevent.EventIDValidator = paymenteventDescEventID.Validators[0].(func(string) error)
+	// paymenteventDescType is the schema descriptor for type field.
+	paymenteventDescType := paymenteventFields[2].Descriptor()
+	// paymentevent.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	paymentevent.TypeValidator = paymenteventDescType.Validators[0].(func(string) error)
+	// paymenteventDescOutcome is the schema descriptor for outcome field.
+	paymenteventDescOutcome := paymenteventFields[4].Descriptor()
+	// paymentevent.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	paymentevent.OutcomeValidator = paymenteventDescOutcome.Validators[0].(func(string) error)
+	// paymenteventDescCreatedAt is the schema descriptor for created_at field.
+	paymenteventDescCreatedAt := paymenteventFields[5].Descriptor()
+	// paymentevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	paymentevent.DefaultCreatedAt = paymenteventDescCreatedAt.Default.(func() time.Time)
 	productFields := schema.Product{}.Fields()
 	_ = productFields
 	// productDescSku is the schema descriptor for sku field.
@@ -328,6 +743,24 @@ func init() {
 	productdriftDescDetectedAt := productdriftFields[6].Descriptor()
 	// productdrift.DefaultDetectedAt holds the default value on creation for the detected_at field.
 	productdrift.DefaultDetectedAt = productdriftDescDetectedAt.Default.(func() time.Time)
+	productsalesdayFields := schema.ProductSalesDay{}.Fields()
+	_ = productsalesdayFields
+	// productsalesdayDescSku is the schema descriptor for sku field.
+	productsalesdayDescSku := productsalesdayFields[2].Descriptor()
+	// productsalesday.SkuValidator is a validator for the "sku" field. It is called by the builders before save.
+	productsalesday.SkuValidator = productsalesdayDescSku.Validators[0].(func(string) error)
+	// productsalesdayDescTitle is the schema descriptor for title field.
+	productsalesdayDescTitle := productsalesdayFields[3].Descriptor()
+	// productsalesday.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	productsalesday.TitleValidator = productsalesdayDescTitle.Validators[0].(func(string) error)
+	// productsalesdayDescUnits is the schema descriptor for units field.
+	productsalesdayDescUnits := productsalesdayFields[4].Descriptor()
+	// productsalesday.DefaultUnits holds the default value on creation for the units field.
+	productsalesday.DefaultUnits = productsalesdayDescUnits.Default.(int64)
+	// productsalesdayDescRevenueCents is the schema descriptor for revenue_cents field.
+	productsalesdayDescRevenueCents := productsalesdayFields[5].Descriptor()
+	// productsalesday.DefaultRevenueCents holds the default value on creation for the revenue_cents field.
+	productsalesday.DefaultRevenueCents = productsalesdayDescRevenueCents.Default.(int64)
 	roleFields := schema.Role{}.Fields()
 	_ = roleFields
 	// roleDescName is the schema descriptor for name field.
@@ -364,6 +797,62 @@ func init() {
 	role.DefaultUpdatedAt = roleDescUpdatedAt.Default.(func() time.Time)
 	// role.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	role.UpdateDefaultUpdatedAt = roleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	salesdayFields := schema.SalesDay{}.Fields()
+	_ = salesdayFields
+	// salesdayDescOrders is the schema descriptor for orders field.
+	salesdayDescOrders := salesdayFields[1].Descriptor()
+	// salesday.DefaultOrders holds the default value on creation for the orders field.
+	salesday.DefaultOrders = salesdayDescOrders.Default.(int64)
+	// salesdayDescRevenueCents is the schema descriptor for revenue_cents field.
+	salesdayDescRevenueCents := salesdayFields[2].Descriptor()
+	// salesday.DefaultRevenueCents holds the default value on creation for the revenue_cents field.
+	salesday.DefaultRevenueCents = salesdayDescRevenueCents.Default.(int64)
+	// salesdayDescUnits is the schema descriptor for units field.
+	salesdayDescUnits := salesdayFields[3].Descriptor()
+	// salesday.DefaultUnits holds the default value on creation for the units field.
+	salesday.DefaultUnits = salesdayDescUnits.Default.(int64)
+	// salesdayDescCarts is the schema descriptor for carts field.
+	salesdayDescCarts := salesdayFields[4].Descriptor()
+	// salesday.DefaultCarts holds the default value on creation for the carts field.
+	salesday.DefaultCarts = salesdayDescCarts.Default.(int64)
+	shippingmethodFields := schema.ShippingMethod{}.Fields()
+	_ = shippingmethodFields
+	// shippingmethodDescCode is the schema descriptor for code field.
+	shippingmethodDescCode := shippingmethodFields[0].Descriptor()
+	// shippingmethod.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	shippingmethod.CodeValidator = func() func(string) error {
+		validators := shippingmethodDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// shippingmethodDescPriceCents is the schema descriptor for price_cents field.
+	shippingmethodDescPriceCents := shippingmethodFields[3].Descriptor()
+	// shippingmethod.DefaultPriceCents holds the default value on creation for the price_cents field.
+	shippingmethod.DefaultPriceCents = shippingmethodDescPriceCents.Default.(int64)
+	// shippingmethod.PriceCentsValidator is a validator for the "price_cents" field. It is called by the builders before save.
+	shippingmethod.PriceCentsValidator = shippingmethodDescPriceCents.Validators[0].(func(int64) error)
+	// shippingmethodDescFreeAboveCents is the schema descriptor for free_above_cents field.
+	shippingmethodDescFreeAboveCents := shippingmethodFields[4].Descriptor()
+	// shippingmethod.FreeAboveCentsValidator is a validator for the "free_above_cents" field. It is called by the builders before save.
+	shippingmethod.FreeAboveCentsValidator = shippingmethodDescFreeAboveCents.Validators[0].(func(int64) error)
+	// shippingmethodDescActive is the schema descriptor for active field.
+	shippingmethodDescActive := shippingmethodFields[5].Descriptor()
+	// shippingmethod.DefaultActive holds the default value on creation for the active field.
+	shippingmethod.DefaultActive = shippingmethodDescActive.Default.(bool)
+	// shippingmethodDescPosition is the schema descriptor for position field.
+	shippingmethodDescPosition := shippingmethodFields[6].Descriptor()
+	// shippingmethod.DefaultPosition holds the default value on creation for the position field.
+	shippingmethod.DefaultPosition = shippingmethodDescPosition.Default.(int)
 	stagedproductFields := schema.StagedProduct{}.Fields()
 	_ = stagedproductFields
 	// stagedproductDescFeedID is the schema descriptor for feed_id field.

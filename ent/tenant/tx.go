@@ -16,6 +16,14 @@ type Tx struct {
 	config
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Cart is the client for interacting with the Cart builders.
+	Cart *CartClient
+	// CartLine is the client for interacting with the CartLine builders.
+	CartLine *CartLineClient
+	// Customer is the client for interacting with the Customer builders.
+	Customer *CustomerClient
+	// CustomerSession is the client for interacting with the CustomerSession builders.
+	CustomerSession *CustomerSessionClient
 	// ImportChange is the client for interacting with the ImportChange builders.
 	ImportChange *ImportChangeClient
 	// ImportConfig is the client for interacting with the ImportConfig builders.
@@ -28,12 +36,30 @@ type Tx struct {
 	ImportRowError *ImportRowErrorClient
 	// ImportSource is the client for interacting with the ImportSource builders.
 	ImportSource *ImportSourceClient
+	// Order is the client for interacting with the Order builders.
+	Order *OrderClient
+	// OrderCounter is the client for interacting with the OrderCounter builders.
+	OrderCounter *OrderCounterClient
+	// OrderEvent is the client for interacting with the OrderEvent builders.
+	OrderEvent *OrderEventClient
+	// OrderLine is the client for interacting with the OrderLine builders.
+	OrderLine *OrderLineClient
+	// PaymentAccount is the client for interacting with the PaymentAccount builders.
+	PaymentAccount *PaymentAccountClient
+	// PaymentEvent is the client for interacting with the PaymentEvent builders.
+	PaymentEvent *PaymentEventClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// ProductDrift is the client for interacting with the ProductDrift builders.
 	ProductDrift *ProductDriftClient
+	// ProductSalesDay is the client for interacting with the ProductSalesDay builders.
+	ProductSalesDay *ProductSalesDayClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// SalesDay is the client for interacting with the SalesDay builders.
+	SalesDay *SalesDayClient
+	// ShippingMethod is the client for interacting with the ShippingMethod builders.
+	ShippingMethod *ShippingMethodClient
 	// StagedProduct is the client for interacting with the StagedProduct builders.
 	StagedProduct *StagedProductClient
 	// StagedSelection is the client for interacting with the StagedSelection builders.
@@ -170,15 +196,28 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.Cart = NewCartClient(tx.config)
+	tx.CartLine = NewCartLineClient(tx.config)
+	tx.Customer = NewCustomerClient(tx.config)
+	tx.CustomerSession = NewCustomerSessionClient(tx.config)
 	tx.ImportChange = NewImportChangeClient(tx.config)
 	tx.ImportConfig = NewImportConfigClient(tx.config)
 	tx.ImportDisagreement = NewImportDisagreementClient(tx.config)
 	tx.ImportJob = NewImportJobClient(tx.config)
 	tx.ImportRowError = NewImportRowErrorClient(tx.config)
 	tx.ImportSource = NewImportSourceClient(tx.config)
+	tx.Order = NewOrderClient(tx.config)
+	tx.OrderCounter = NewOrderCounterClient(tx.config)
+	tx.OrderEvent = NewOrderEventClient(tx.config)
+	tx.OrderLine = NewOrderLineClient(tx.config)
+	tx.PaymentAccount = NewPaymentAccountClient(tx.config)
+	tx.PaymentEvent = NewPaymentEventClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.ProductDrift = NewProductDriftClient(tx.config)
+	tx.ProductSalesDay = NewProductSalesDayClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.SalesDay = NewSalesDayClient(tx.config)
+	tx.ShippingMethod = NewShippingMethodClient(tx.config)
 	tx.StagedProduct = NewStagedProductClient(tx.config)
 	tx.StagedSelection = NewStagedSelectionClient(tx.config)
 }

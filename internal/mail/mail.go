@@ -144,6 +144,9 @@ func (o *Outbox) Recent(ctx context.Context, n int) ([]Outgoing, error) {
 	if n <= 0 {
 		return []Outgoing{}, nil
 	}
+	if _, err := o.Collect(ctx); err != nil {
+		return nil, fmt.Errorf("mail: collect the shops' mails: %w", err)
+	}
 	rows, err := o.db.Platform().OutboxMail.Query().Order(outboxmail.ByID(sql.OrderDesc())).Limit(n).All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mail: recent: %w", err)

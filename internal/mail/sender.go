@@ -183,6 +183,9 @@ func (s *Sender) Flush(ctx context.Context) (sent int, err error) {
 // pass is Flush, also reporting whether it used its whole batch (so more mail
 // may be due).
 func (s *Sender) pass(ctx context.Context) (sent int, full bool, err error) {
+	if _, err := collect(ctx, s.db); err != nil {
+		return 0, false, err
+	}
 	after := 0 // claims go up in id order, so a pass never tries a mail twice
 	for range s.o.BatchSize {
 		r, err := s.next(ctx, after)

@@ -26,6 +26,8 @@ const (
 	accessAuthenticated                   // any signed-in user (their own account)
 	accessPermission                      // a member holding the requirement in this vendor
 	accessSuperAdmin                      // a platform super admin (admin site)
+	accessShopper                         // anyone on a shop: its cart, signed in as its customer or not
+	accessCustomer                        // a customer signed in to this shop (its own account)
 )
 
 // The kinds of access.
@@ -33,6 +35,11 @@ var (
 	Public        = Access{kind: accessPublic}
 	Authenticated = Access{kind: accessAuthenticated}
 	SuperAdmin    = Access{kind: accessSuperAdmin}
+	// Shopper and Customer are the shop's callers, a realm apart from the
+	// team's: they are known by the shop's cookies (shopper.go), never by a
+	// team token, and a customer session grants nothing on a team route.
+	Shopper  = Access{kind: accessShopper}
+	Customer = Access{kind: accessCustomer}
 )
 
 // Permission demands any one of perms in the request's vendor.
@@ -48,6 +55,10 @@ func (a Access) String() string {
 		return "authenticated"
 	case accessSuperAdmin:
 		return "super admin"
+	case accessShopper:
+		return "shopper"
+	case accessCustomer:
+		return "customer"
 	case accessPermission:
 		return a.req.String()
 	}
@@ -104,8 +115,8 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 // next one — and keeps the caller's access for the handler.
 func (s *server) guard(a Access) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if a.kind == accessPublic {
-			return c.Next()
+		if a.kind == accessPublic || a.kind == accessShopper || a.kind == accessCustomer {
+			return c.Next() // shoppers are known once the shop's transaction is open (shopper.go)
 		}
 		p := principalOf(c)
 		if p == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/bazaar/bazaar/internal/audit"
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
@@ -53,6 +54,8 @@ type Services struct {
 	Vendors  *vendor.Service
 	System   *system.Service // the platform's health and analytics
 	Accounts *account.Service
+	// Customers are the shops' shoppers (their own realm: shopper.go).
+	Customers *customer.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -136,6 +139,12 @@ func (s *server) siteApp(table []route) *fiber.App {
 			chain = append(chain, s.tenantTx(readOnly))
 		case writeTx:
 			chain = append(chain, s.tenantTx(!readOnly))
+		}
+		if r.Access.kind == accessShopper || r.Access.kind == accessCustomer {
+			if r.Tx == noTx {
+				panic("web: shopper route " + r.Method + " " + r.Path + " needs a tenant transaction to know its shopper")
+			}
+			chain = append(chain, s.shopper(r.Access))
 		}
 		app.Add(r.Method, r.Path, append(chain, r.Handler)...)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bazaar/bazaar/internal/authz"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -70,16 +71,17 @@ type Deps struct {
 }
 
 type server struct {
-	caller   // the client's address, for the access log and the host check
-	opts     Options
-	log      *slog.Logger
-	db       Database
-	resolver *tenantdb.Resolver
-	identity *identity.Service                    // authenticate
-	authz    *authz.Authorizer                    // guard
-	tables   map[SiteKind][]route                 // every site's route table (routes.go)
-	app      *fiber.App                           // host-independent routes, then site resolution
-	sites    map[SiteKind]fasthttp.RequestHandler // one app per kind of site
+	caller    // the client's address, for the access log and the host check
+	opts      Options
+	log       *slog.Logger
+	db        Database
+	resolver  *tenantdb.Resolver
+	identity  *identity.Service                    // authenticate
+	authz     *authz.Authorizer                    // guard
+	customers *customer.Service                    // shopper
+	tables    map[SiteKind][]route                 // every site's route table (routes.go)
+	app       *fiber.App                           // host-independent routes, then site resolution
+	sites     map[SiteKind]fasthttp.RequestHandler // one app per kind of site
 
 	devFeeds    fs.FS
 	extraRoutes func(s *server, vendor fiber.Router) // tests add vendor routes with it
@@ -102,6 +104,7 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 		devFeeds:    d.DevFeeds,
 		identity:    d.Services.Identity,
 		authz:       d.Services.Authz,
+		customers:   d.Services.Customers,
 		extraRoutes: extra,
 		caller:      caller{trustedProxies: trustedNets(opts.TrustedProxies)},
 	}

@@ -21,6 +21,54 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.AuditEventMutation", m)
 }
 
+// The CartFunc type is an adapter to allow the use of ordinary
+// function as Cart mutator.
+type CartFunc func(context.Context, *tenant.CartMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CartFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.CartMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.CartMutation", m)
+}
+
+// The CartLineFunc type is an adapter to allow the use of ordinary
+// function as CartLine mutator.
+type CartLineFunc func(context.Context, *tenant.CartLineMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CartLineFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.CartLineMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.CartLineMutation", m)
+}
+
+// The CustomerFunc type is an adapter to allow the use of ordinary
+// function as Customer mutator.
+type CustomerFunc func(context.Context, *tenant.CustomerMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CustomerFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.CustomerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.CustomerMutation", m)
+}
+
+// The CustomerSessionFunc type is an adapter to allow the use of ordinary
+// function as CustomerSession mutator.
+type CustomerSessionFunc func(context.Context, *tenant.CustomerSessionMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CustomerSessionFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.CustomerSessionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.CustomerSessionMutation", m)
+}
+
 // The ImportChangeFunc type is an adapter to allow the use of ordinary
 // function as ImportChange mutator.
 type ImportChangeFunc func(context.Context, *tenant.ImportChangeMutation) (tenant.Value, error)
@@ -93,6 +141,78 @@ func (f ImportSourceFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ImportSourceMutation", m)
 }
 
+// The OrderFunc type is an adapter to allow the use of ordinary
+// function as Order mutator.
+type OrderFunc func(context.Context, *tenant.OrderMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrderFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.OrderMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.OrderMutation", m)
+}
+
+// The OrderCounterFunc type is an adapter to allow the use of ordinary
+// function as OrderCounter mutator.
+type OrderCounterFunc func(context.Context, *tenant.OrderCounterMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrderCounterFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.OrderCounterMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.OrderCounterMutation", m)
+}
+
+// The OrderEventFunc type is an adapter to allow the use of ordinary
+// function as OrderEvent mutator.
+type OrderEventFunc func(context.Context, *tenant.OrderEventMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrderEventFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.OrderEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.OrderEventMutation", m)
+}
+
+// The OrderLineFunc type is an adapter to allow the use of ordinary
+// function as OrderLine mutator.
+type OrderLineFunc func(context.Context, *tenant.OrderLineMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OrderLineFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.OrderLineMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.OrderLineMutation", m)
+}
+
+// The PaymentAccountFunc type is an adapter to allow the use of ordinary
+// function as PaymentAccount mutator.
+type PaymentAccountFunc func(context.Context, *tenant.PaymentAccountMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PaymentAccountFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.PaymentAccountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.PaymentAccountMutation", m)
+}
+
+// The PaymentEventFunc type is an adapter to allow the use of ordinary
+// function as PaymentEvent mutator.
+type PaymentEventFunc func(context.Context, *tenant.PaymentEventMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PaymentEventFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.PaymentEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.PaymentEventMutation", m)
+}
+
 // The ProductFunc type is an adapter to allow the use of ordinary
 // function as Product mutator.
 type ProductFunc func(context.Context, *tenant.ProductMutation) (tenant.Value, error)
@@ -117,6 +237,18 @@ func (f ProductDriftFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ProductDriftMutation", m)
 }
 
+// The ProductSalesDayFunc type is an adapter to allow the use of ordinary
+// function as ProductSalesDay mutator.
+type ProductSalesDayFunc func(context.Context, *tenant.ProductSalesDayMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ProductSalesDayFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ProductSalesDayMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ProductSalesDayMutation", m)
+}
+
 // The RoleFunc type is an adapter to allow the use of ordinary
 // function as Role mutator.
 type RoleFunc func(context.Context, *tenant.RoleMutation) (tenant.Value, error)
@@ -127,6 +259,30 @@ func (f RoleFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.RoleMutation", m)
+}
+
+// The SalesDayFunc type is an adapter to allow the use of ordinary
+// function as SalesDay mutator.
+type SalesDayFunc func(context.Context, *tenant.SalesDayMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SalesDayFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.SalesDayMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.SalesDayMutation", m)
+}
+
+// The ShippingMethodFunc type is an adapter to allow the use of ordinary
+// function as ShippingMethod mutator.
+type ShippingMethodFunc func(context.Context, *tenant.ShippingMethodMutation) (tenant.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ShippingMethodFunc) Mutate(ctx context.Context, m tenant.Mutation) (tenant.Value, error) {
+	if mv, ok := m.(*tenant.ShippingMethodMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *tenant.ShippingMethodMutation", m)
 }
 
 // The StagedProductFunc type is an adapter to allow the use of ordinary

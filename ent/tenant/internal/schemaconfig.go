@@ -8,15 +8,28 @@ import "context"
 // that can be passed at runtime.
 type SchemaConfig struct {
 	AuditEvent         string // AuditEvent table.
+	Cart               string // Cart table.
+	CartLine           string // CartLine table.
+	Customer           string // Customer table.
+	CustomerSession    string // CustomerSession table.
 	ImportChange       string // ImportChange table.
 	ImportConfig       string // ImportConfig table.
 	ImportDisagreement string // ImportDisagreement table.
 	ImportJob          string // ImportJob table.
 	ImportRowError     string // ImportRowError table.
 	ImportSource       string // ImportSource table.
+	Order              string // Order table.
+	OrderCounter       string // OrderCounter table.
+	OrderEvent         string // OrderEvent table.
+	OrderLine          string // OrderLine table.
+	PaymentAccount     string // PaymentAccount table.
+	PaymentEvent       string // PaymentEvent table.
 	Product            string // Product table.
 	ProductDrift       string // ProductDrift table.
+	ProductSalesDay    string // ProductSalesDay table.
 	Role               string // Role table.
+	SalesDay           string // SalesDay table.
+	ShippingMethod     string // ShippingMethod table.
 	StagedProduct      string // StagedProduct table.
 	StagedSelection    string // StagedSelection table.
 }

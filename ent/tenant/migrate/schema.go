@@ -35,6 +35,130 @@ var (
 			},
 		},
 	}
+	// CartsColumns holds the columns for the "carts" table.
+	CartsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
+		{Name: "order_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// CartsTable holds the schema information for the "carts" table.
+	CartsTable = &schema.Table{
+		Name:       "carts",
+		Columns:    CartsColumns,
+		PrimaryKey: []*schema.Column{CartsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cart_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CartsColumns[2]},
+			},
+			{
+				Name:    "cart_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{CartsColumns[5]},
+			},
+		},
+	}
+	// CartLinesColumns holds the columns for the "cart_lines" table.
+	CartLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "seen_price_cents", Type: field.TypeInt64},
+		{Name: "seen_available", Type: field.TypeBool, Default: true},
+		{Name: "added_at", Type: field.TypeTime},
+		{Name: "cart_id", Type: field.TypeInt},
+	}
+	// CartLinesTable holds the schema information for the "cart_lines" table.
+	CartLinesTable = &schema.Table{
+		Name:       "cart_lines",
+		Columns:    CartLinesColumns,
+		PrimaryKey: []*schema.Column{CartLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "cart_lines_carts_lines",
+				Columns:    []*schema.Column{CartLinesColumns[6]},
+				RefColumns: []*schema.Column{CartsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cartline_cart_id_product_id",
+				Unique:  true,
+				Columns: []*schema.Column{CartLinesColumns[6], CartLinesColumns[1]},
+			},
+		},
+	}
+	// CustomersColumns holds the columns for the "customers" table.
+	CustomersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "email", Type: field.TypeString, Unique: true, Size: 254},
+		{Name: "password_hash", Type: field.TypeString, Nullable: true},
+		{Name: "has_account", Type: field.TypeBool, Default: false},
+		{Name: "first_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "last_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "phone", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "language", Type: field.TypeString, Size: 8, Default: ""},
+		{Name: "addresses", Type: field.TypeJSON, Nullable: true},
+		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_login_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// CustomersTable holds the schema information for the "customers" table.
+	CustomersTable = &schema.Table{
+		Name:       "customers",
+		Columns:    CustomersColumns,
+		PrimaryKey: []*schema.Column{CustomersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customer_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[12]},
+			},
+		},
+	}
+	// CustomerSessionsColumns holds the columns for the "customer_sessions" table.
+	CustomerSessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"session", "reset"}, Default: "session"},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "customer_id", Type: field.TypeInt},
+	}
+	// CustomerSessionsTable holds the schema information for the "customer_sessions" table.
+	CustomerSessionsTable = &schema.Table{
+		Name:       "customer_sessions",
+		Columns:    CustomerSessionsColumns,
+		PrimaryKey: []*schema.Column{CustomerSessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_sessions_customers_sessions",
+				Columns:    []*schema.Column{CustomerSessionsColumns[6]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "customersession_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerSessionsColumns[6]},
+			},
+			{
+				Name:    "customersession_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerSessionsColumns[4]},
+			},
+		},
+	}
 	// ImportChangesColumns holds the columns for the "import_changes" table.
 	ImportChangesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -195,6 +319,210 @@ var (
 		Columns:    ImportSourcesColumns,
 		PrimaryKey: []*schema.Column{ImportSourcesColumns[0]},
 	}
+	// OrdersColumns holds the columns for the "orders" table.
+	OrdersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "number", Type: field.TypeInt64, Unique: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending_payment", "paid", "fulfilled", "completed", "cancelled", "refunded"}, Default: "pending_payment"},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"shop", "staff"}, Default: "shop"},
+		{Name: "guest", Type: field.TypeBool, Default: true},
+		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "language", Type: field.TypeString, Size: 8},
+		{Name: "billing_address", Type: field.TypeJSON},
+		{Name: "shipping_address", Type: field.TypeJSON, Nullable: true},
+		{Name: "shipping_method", Type: field.TypeString, Size: 50},
+		{Name: "shipping_name", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "shipping_cents", Type: field.TypeInt64},
+		{Name: "shipping_vat_bp", Type: field.TypeInt},
+		{Name: "subtotal_cents", Type: field.TypeInt64},
+		{Name: "vat_cents", Type: field.TypeInt64},
+		{Name: "total_cents", Type: field.TypeInt64},
+		{Name: "vat_breakdown", Type: field.TypeJSON},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "units", Type: field.TypeInt},
+		{Name: "payment_method", Type: field.TypeString, Size: 30},
+		{Name: "payment_ref", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "refunded_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "tracking_number", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "idempotency_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 100},
+		{Name: "request_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "cart_id", Type: field.TypeInt, Nullable: true},
+		{Name: "created_by", Type: field.TypeInt, Default: 0},
+		{Name: "stock_released", Type: field.TypeBool, Default: false},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "paid_at", Type: field.TypeTime, Nullable: true},
+		{Name: "fulfilled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "cancelled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "customer_id", Type: field.TypeInt, Nullable: true},
+	}
+	// OrdersTable holds the schema information for the "orders" table.
+	OrdersTable = &schema.Table{
+		Name:       "orders",
+		Columns:    OrdersColumns,
+		PrimaryKey: []*schema.Column{OrdersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "orders_customers_orders",
+				Columns:    []*schema.Column{OrdersColumns[35]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "order_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[33]},
+			},
+			{
+				Name:    "order_status_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[2], OrdersColumns[33]},
+			},
+			{
+				Name:    "order_customer_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[35], OrdersColumns[33]},
+			},
+			{
+				Name:    "order_payment_ref",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[20]},
+			},
+			{
+				Name:    "order_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrdersColumns[28]},
+			},
+		},
+	}
+	// OrderCountersColumns holds the columns for the "order_counters" table.
+	OrderCountersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 30},
+		{Name: "last", Type: field.TypeInt64, Default: 0},
+	}
+	// OrderCountersTable holds the schema information for the "order_counters" table.
+	OrderCountersTable = &schema.Table{
+		Name:       "order_counters",
+		Columns:    OrderCountersColumns,
+		PrimaryKey: []*schema.Column{OrderCountersColumns[0]},
+	}
+	// OrderEventsColumns holds the columns for the "order_events" table.
+	OrderEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString, Size: 30},
+		{Name: "from_status", Type: field.TypeString, Size: 30, Default: ""},
+		{Name: "to_status", Type: field.TypeString, Size: 30, Default: ""},
+		{Name: "amount_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "note", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "actor", Type: field.TypeString, Size: 300},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// OrderEventsTable holds the schema information for the "order_events" table.
+	OrderEventsTable = &schema.Table{
+		Name:       "order_events",
+		Columns:    OrderEventsColumns,
+		PrimaryKey: []*schema.Column{OrderEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_events_orders_events",
+				Columns:    []*schema.Column{OrderEventsColumns[8]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderevent_order_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OrderEventsColumns[8], OrderEventsColumns[7]},
+			},
+		},
+	}
+	// OrderLinesColumns holds the columns for the "order_lines" table.
+	OrderLinesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "sku", Type: field.TypeString, Size: 50},
+		{Name: "title", Type: field.TypeString, Size: 500},
+		{Name: "quantity", Type: field.TypeInt},
+		{Name: "unit_price_cents", Type: field.TypeInt64},
+		{Name: "vat_rate_bp", Type: field.TypeInt},
+		{Name: "total_cents", Type: field.TypeInt64},
+		{Name: "vat_cents", Type: field.TypeInt64},
+		{Name: "order_id", Type: field.TypeInt},
+	}
+	// OrderLinesTable holds the schema information for the "order_lines" table.
+	OrderLinesTable = &schema.Table{
+		Name:       "order_lines",
+		Columns:    OrderLinesColumns,
+		PrimaryKey: []*schema.Column{OrderLinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "order_lines_orders_lines",
+				Columns:    []*schema.Column{OrderLinesColumns[9]},
+				RefColumns: []*schema.Column{OrdersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "orderline_order_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderLinesColumns[9]},
+			},
+			{
+				Name:    "orderline_product_id",
+				Unique:  false,
+				Columns: []*schema.Column{OrderLinesColumns[1]},
+			},
+		},
+	}
+	// PaymentAccountsColumns holds the columns for the "payment_accounts" table.
+	PaymentAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString, Unique: true, Size: 30},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "publishable_key", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "secret_key_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "webhook_secret_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "secret_key_hint", Type: field.TypeString, Size: 20, Default: ""},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// PaymentAccountsTable holds the schema information for the "payment_accounts" table.
+	PaymentAccountsTable = &schema.Table{
+		Name:       "payment_accounts",
+		Columns:    PaymentAccountsColumns,
+		PrimaryKey: []*schema.Column{PaymentAccountsColumns[0]},
+	}
+	// PaymentEventsColumns holds the columns for the "payment_events" table.
+	PaymentEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString, Size: 30},
+		{Name: "event_id", Type: field.TypeString, Size: 255},
+		{Name: "type", Type: field.TypeString, Size: 100},
+		{Name: "order_id", Type: field.TypeInt, Nullable: true},
+		{Name: "outcome", Type: field.TypeString, Size: 100},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// PaymentEventsTable holds the schema information for the "payment_events" table.
+	PaymentEventsTable = &schema.Table{
+		Name:       "payment_events",
+		Columns:    PaymentEventsColumns,
+		PrimaryKey: []*schema.Column{PaymentEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "paymentevent_provider_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{PaymentEventsColumns[1], PaymentEventsColumns[2]},
+			},
+		},
+	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -290,6 +618,29 @@ var (
 			},
 		},
 	}
+	// ProductSalesDaysColumns holds the columns for the "product_sales_days" table.
+	ProductSalesDaysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "day", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "product_id", Type: field.TypeInt},
+		{Name: "sku", Type: field.TypeString, Size: 50},
+		{Name: "title", Type: field.TypeString, Size: 500},
+		{Name: "units", Type: field.TypeInt64, Default: 0},
+		{Name: "revenue_cents", Type: field.TypeInt64, Default: 0},
+	}
+	// ProductSalesDaysTable holds the schema information for the "product_sales_days" table.
+	ProductSalesDaysTable = &schema.Table{
+		Name:       "product_sales_days",
+		Columns:    ProductSalesDaysColumns,
+		PrimaryKey: []*schema.Column{ProductSalesDaysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "productsalesday_day_product_id",
+				Unique:  true,
+				Columns: []*schema.Column{ProductSalesDaysColumns[1], ProductSalesDaysColumns[2]},
+			},
+		},
+	}
 	// RolesColumns holds the columns for the "roles" table.
 	RolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -305,6 +656,38 @@ var (
 		Name:       "roles",
 		Columns:    RolesColumns,
 		PrimaryKey: []*schema.Column{RolesColumns[0]},
+	}
+	// SalesDaysColumns holds the columns for the "sales_days" table.
+	SalesDaysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "day", Type: field.TypeTime, Unique: true, SchemaType: map[string]string{"postgres": "date"}},
+		{Name: "orders", Type: field.TypeInt64, Default: 0},
+		{Name: "revenue_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "units", Type: field.TypeInt64, Default: 0},
+		{Name: "carts", Type: field.TypeInt64, Default: 0},
+	}
+	// SalesDaysTable holds the schema information for the "sales_days" table.
+	SalesDaysTable = &schema.Table{
+		Name:       "sales_days",
+		Columns:    SalesDaysColumns,
+		PrimaryKey: []*schema.Column{SalesDaysColumns[0]},
+	}
+	// ShippingMethodsColumns holds the columns for the "shipping_methods" table.
+	ShippingMethodsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 50},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"flat", "free_above", "pickup"}},
+		{Name: "name", Type: field.TypeJSON},
+		{Name: "price_cents", Type: field.TypeInt64, Default: 0},
+		{Name: "free_above_cents", Type: field.TypeInt64, Nullable: true},
+		{Name: "active", Type: field.TypeBool, Default: true},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+	}
+	// ShippingMethodsTable holds the schema information for the "shipping_methods" table.
+	ShippingMethodsTable = &schema.Table{
+		Name:       "shipping_methods",
+		Columns:    ShippingMethodsColumns,
+		PrimaryKey: []*schema.Column{ShippingMethodsColumns[0]},
 	}
 	// StagedProductsColumns holds the columns for the "staged_products" table.
 	StagedProductsColumns = []*schema.Column{
@@ -361,23 +744,41 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEventsTable,
+		CartsTable,
+		CartLinesTable,
+		CustomersTable,
+		CustomerSessionsTable,
 		ImportChangesTable,
 		ImportConfigsTable,
 		ImportDisagreementsTable,
 		ImportJobsTable,
 		ImportRowErrorsTable,
 		ImportSourcesTable,
+		OrdersTable,
+		OrderCountersTable,
+		OrderEventsTable,
+		OrderLinesTable,
+		PaymentAccountsTable,
+		PaymentEventsTable,
 		ProductsTable,
 		ProductDriftsTable,
+		ProductSalesDaysTable,
 		RolesTable,
+		SalesDaysTable,
+		ShippingMethodsTable,
 		StagedProductsTable,
 		StagedSelectionsTable,
 	}
 )
 
 func init() {
+	CartLinesTable.ForeignKeys[0].RefTable = CartsTable
+	CustomerSessionsTable.ForeignKeys[0].RefTable = CustomersTable
 	ImportDisagreementsTable.ForeignKeys[0].RefTable = ImportJobsTable
 	ImportRowErrorsTable.ForeignKeys[0].RefTable = ImportJobsTable
+	OrdersTable.ForeignKeys[0].RefTable = CustomersTable
+	OrderEventsTable.ForeignKeys[0].RefTable = OrdersTable
+	OrderLinesTable.ForeignKeys[0].RefTable = OrdersTable
 	ProductsTable.ForeignKeys[0].RefTable = StagedProductsTable
 	ProductDriftsTable.ForeignKeys[0].RefTable = ProductsTable
 	StagedSelectionsTable.ForeignKeys[0].RefTable = StagedProductsTable

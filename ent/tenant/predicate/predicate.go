@@ -9,6 +9,18 @@ import (
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// Cart is the predicate function for cart builders.
+type Cart func(*sql.Selector)
+
+// CartLine is the predicate function for cartline builders.
+type CartLine func(*sql.Selector)
+
+// Customer is the predicate function for customer builders.
+type Customer func(*sql.Selector)
+
+// CustomerSession is the predicate function for customersession builders.
+type CustomerSession func(*sql.Selector)
+
 // ImportChange is the predicate function for importchange builders.
 type ImportChange func(*sql.Selector)
 
@@ -27,14 +39,41 @@ type ImportRowError func(*sql.Selector)
 // ImportSource is the predicate function for importsource builders.
 type ImportSource func(*sql.Selector)
 
+// Order is the predicate function for order builders.
+type Order func(*sql.Selector)
+
+// OrderCounter is the predicate function for ordercounter builders.
+type OrderCounter func(*sql.Selector)
+
+// OrderEvent is the predicate function for orderevent builders.
+type OrderEvent func(*sql.Selector)
+
+// OrderLine is the predicate function for orderline builders.
+type OrderLine func(*sql.Selector)
+
+// PaymentAccount is the predicate function for paymentaccount builders.
+type PaymentAccount func(*sql.Selector)
+
+// PaymentEvent is the predicate function for paymentevent builders.
+type PaymentEvent func(*sql.Selector)
+
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
 
 // ProductDrift is the predicate function for productdrift builders.
 type ProductDrift func(*sql.Selector)
 
+// ProductSalesDay is the predicate function for productsalesday builders.
+type ProductSalesDay func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// SalesDay is the predicate function for salesday builders.
+type SalesDay func(*sql.Selector)
+
+// ShippingMethod is the predicate function for shippingmethod builders.
+type ShippingMethod func(*sql.Selector)
 
 // StagedProduct is the predicate function for stagedproduct builders.
 type StagedProduct func(*sql.Selector)
