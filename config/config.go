@@ -8,6 +8,7 @@ package config
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -46,6 +47,8 @@ type Config struct {
 	Imports  Imports  `mapstructure:"imports"`
 	Queue    Queue    `mapstructure:"queue"`
 	Onboard  Onboard  `mapstructure:"onboarding"`
+	Shop     Shop     `mapstructure:"shop"`
+	Payments Payments `mapstructure:"payments"`
 	Log      Log      `mapstructure:"log"`
 }
 
@@ -194,6 +197,33 @@ type Onboard struct {
 	MaxFileBytes int           `mapstructure:"max_file_bytes"`
 	MaxRows      int           `mapstructure:"max_rows"`
 	ResumeCheck  time.Duration `mapstructure:"resume_check"`
+}
+
+// Shop configures selling: customers' sessions and sign-in throttling,
+// carts, checkout limits and how long an unpaid order holds its stock.
+type Shop struct {
+	CustomerSessionTTL    time.Duration `mapstructure:"customer_session_ttl"`
+	CustomerResetTTL      time.Duration `mapstructure:"customer_reset_ttl"`
+	CustomerLoginFailures int           `mapstructure:"customer_login_failures"` // failed sign-ins before an account is locked
+	CustomerLockout       time.Duration `mapstructure:"customer_lockout"`
+	CustomerLoginIPLimit  int           `mapstructure:"customer_login_ip_limit"` // sign-in attempts per client address per minute
+	CartTTL               time.Duration `mapstructure:"cart_ttl"`                // an untouched cart expires then
+	CartMaxLines          int           `mapstructure:"cart_max_lines"`
+	MaxQuantity           int           `mapstructure:"max_quantity"` // of one line
+	CardPaymentTTL        time.Duration `mapstructure:"card_payment_ttl"`
+	BankTransferTTL       time.Duration `mapstructure:"bank_transfer_ttl"`
+	SweepInterval         time.Duration `mapstructure:"sweep_interval"` // expired orders and carts are looked for this often
+	DefaultVATBP          int           `mapstructure:"default_vat_bp"` // a product without a VAT rate, in basis points
+}
+
+// Payments configures the payment providers. Key seals each vendor's
+// provider secrets at rest (AES-256-GCM); it is 32 bytes, base64.
+type Payments struct {
+	Key              string        `mapstructure:"key" secret:"true"`
+	StripeAPIURL     string        `mapstructure:"stripe_api_url"`
+	Timeout          time.Duration `mapstructure:"timeout"`
+	WebhookMaxBytes  int           `mapstructure:"webhook_max_bytes"`
+	WebhookTolerance time.Duration `mapstructure:"webhook_tolerance"` // how old a signed webhook may be
 }
 
 // Log configures structured logging.
@@ -356,7 +386,12 @@ func (c *Config) Validate() error {
 		"imports.job_timeout": c.Imports.JobTimeout, "imports.resume_check": c.Imports.ResumeCheck,
 		"imports.resume_grace": c.Imports.ResumeGrace, "queue.poll_interval": c.Queue.PollInterval,
 		"imports.backoff_base": c.Imports.BackoffBase, "imports.backoff_max": c.Imports.BackoffMax,
-		"imports.cancel_check": c.Imports.CancelCheck,
+		"imports.cancel_check":      c.Imports.CancelCheck,
+		"shop.customer_session_ttl": c.Shop.CustomerSessionTTL, "shop.customer_reset_ttl": c.Shop.CustomerResetTTL,
+		"shop.customer_lockout": c.Shop.CustomerLockout, "shop.cart_ttl": c.Shop.CartTTL,
+		"shop.card_payment_ttl": c.Shop.CardPaymentTTL, "shop.bank_transfer_ttl": c.Shop.BankTransferTTL,
+		"shop.sweep_interval": c.Shop.SweepInterval, "payments.timeout": c.Payments.Timeout,
+		"payments.webhook_tolerance": c.Payments.WebhookTolerance,
 	}
 	for _, k := range slices.Sorted(maps.Keys(positive)) {
 		if positive[k] <= 0 {
@@ -412,6 +447,7 @@ func (c *Config) Validate() error {
 		bad("tenant.spare_schemas", "must be 0 to 100 (got %d)", c.Tenant.SpareSchemas)
 	}
 	c.validateAuth(bad)
+	c.validateShop(bad)
 	c.validateMail(bad)
 	c.validateImports(bad)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
@@ -422,6 +458,41 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+func (c *Config) validateShop(bad func(key, format string, args ...any)) {
+	sh := c.Shop
+	atLeastOne := map[string]int{
+		"shop.customer_login_failures": sh.CustomerLoginFailures, "shop.customer_login_ip_limit": sh.CustomerLoginIPLimit,
+		"shop.cart_max_lines": sh.CartMaxLines, "shop.max_quantity": sh.MaxQuantity,
+	}
+	for _, k := range slices.Sorted(maps.Keys(atLeastOne)) {
+		if atLeastOne[k] < 1 {
+			bad(k, "must be at least 1 (got %d)", atLeastOne[k])
+		}
+	}
+	if sh.MaxQuantity > 100000 {
+		bad("shop.max_quantity", "must be at most 100000 (got %d)", sh.MaxQuantity)
+	}
+	if sh.DefaultVATBP < 0 || sh.DefaultVATBP > 10000 {
+		bad("shop.default_vat_bp", "must be 0 to 10000 basis points (17%% is 1700; got %d)", sh.DefaultVATBP)
+	}
+	p := c.Payments
+	if key, err := base64.StdEncoding.DecodeString(p.Key); err != nil || len(key) != 32 {
+		bad("payments.key", "must be 32 random bytes, base64 (openssl rand -base64 32); set BAZAAR_PAYMENTS_KEY")
+	} else if c.Env != "development" && p.Key == developmentPaymentsKey {
+		bad("payments.key", "the development key must not be used in %s", c.Env)
+	}
+	if u, err := url.Parse(p.StripeAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("payments.stripe_api_url", "must be an http(s) URL such as https://api.stripe.com (got %q)", p.StripeAPIURL)
+	}
+	if p.WebhookMaxBytes < 1024 || p.WebhookMaxBytes > c.HTTP.BodyLimit {
+		bad("payments.webhook_max_bytes", "must be 1024 bytes to http.body_limit (got %d)", p.WebhookMaxBytes)
+	}
+}
+
+// developmentPaymentsKey is development.yaml's payments.key, refused
+// elsewhere.
+const developmentPaymentsKey = "ZGV2ZWxvcG1lbnQtcGF5bWVudHMta2V5LTMyYnl0ZXM="
 
 func (c *Config) validateAuth(bad func(key, format string, args ...any)) {
 	a := c.Auth

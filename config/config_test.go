@@ -11,7 +11,10 @@ import (
 const testURL = "postgres://bazaar:s3cret-pw@db.internal:5432/bazaar?sslmode=require"
 
 // prodKeys is a signing key fit for staging and production.
-const prodKeys = "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef0123"
+const (
+	prodKeys     = "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef0123"
+	prodPayments = "BAZAAR_PAYMENTS_KEY=cHJvZHVjdGlvbi1wYXltZW50cy1rZXktMzItYnl0ZXM="
+)
 
 func TestLoadEnvironments(t *testing.T) {
 	tests := []struct {
@@ -23,8 +26,8 @@ func TestLoadEnvironments(t *testing.T) {
 	}{
 		{env: "", wantPath: true, wantFormat: "text", wantBaseDom: "localhost"},
 		{env: "development", wantPath: true, wantFormat: "text", wantBaseDom: "localhost"},
-		{env: "staging", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=staging.bazaar.lu", prodKeys, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "staging.bazaar.lu"},
-		{env: "production", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", prodKeys, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "bazaar.lu"},
+		{env: "staging", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=staging.bazaar.lu", prodKeys, prodPayments, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "staging.bazaar.lu"},
+		{env: "production", extra: []string{"BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", prodKeys, prodPayments, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, wantFormat: "json", wantBaseDom: "bazaar.lu"},
 	}
 	for _, tt := range tests {
 		t.Run("env="+tt.env, func(t *testing.T) {
@@ -136,6 +139,23 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"BAZAAR_ONBOARDING_MAX_FILE_BYTES=1500",
 		"BAZAAR_ONBOARDING_MAX_ROWS=10",
 		"BAZAAR_ONBOARDING_RESUME_CHECK=30s",
+		"BAZAAR_SHOP_CUSTOMER_SESSION_TTL=48h",
+		"BAZAAR_SHOP_CUSTOMER_RESET_TTL=20m",
+		"BAZAAR_SHOP_CUSTOMER_LOGIN_FAILURES=4",
+		"BAZAAR_SHOP_CUSTOMER_LOCKOUT=5m",
+		"BAZAAR_SHOP_CUSTOMER_LOGIN_IP_LIMIT=12",
+		"BAZAAR_SHOP_CART_TTL=24h",
+		"BAZAAR_SHOP_CART_MAX_LINES=20",
+		"BAZAAR_SHOP_MAX_QUANTITY=50",
+		"BAZAAR_SHOP_CARD_PAYMENT_TTL=30m",
+		"BAZAAR_SHOP_BANK_TRANSFER_TTL=72h",
+		"BAZAAR_SHOP_SWEEP_INTERVAL=1m",
+		"BAZAAR_SHOP_DEFAULT_VAT_BP=800",
+		prodPayments,
+		"BAZAAR_PAYMENTS_STRIPE_API_URL=http://127.0.0.1:12111",
+		"BAZAAR_PAYMENTS_TIMEOUT=5s",
+		"BAZAAR_PAYMENTS_WEBHOOK_MAX_BYTES=2000",
+		"BAZAAR_PAYMENTS_WEBHOOK_TOLERANCE=2m",
 	}
 	c, err := LoadFrom(env)
 	if err != nil {
@@ -155,10 +175,16 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"database.conn_max_idle_time": "1m0s", "database.statement_timeout": "0s", "database.role_prefix": "shop_",
 		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7", "tenant.spare_schemas": "5", "tenant.spare_interval": "10s",
 		"log.level": "warn", "log.format": "json",
-		"http.dev_pages":              "true",
-		"onboarding.max_file_bytes":   "1500",
-		"onboarding.max_rows":         "10",
-		"onboarding.resume_check":     "30s",
+		"http.dev_pages":            "true",
+		"onboarding.max_file_bytes": "1500",
+		"onboarding.max_rows":       "10",
+		"onboarding.resume_check":   "30s",
+		"shop.customer_session_ttl": "48h0m0s", "shop.customer_reset_ttl": "20m0s", "shop.customer_login_failures": "4",
+		"shop.customer_lockout": "5m0s", "shop.customer_login_ip_limit": "12", "shop.cart_ttl": "24h0m0s",
+		"shop.cart_max_lines": "20", "shop.max_quantity": "50", "shop.card_payment_ttl": "30m0s",
+		"shop.bank_transfer_ttl": "72h0m0s", "shop.sweep_interval": "1m0s", "shop.default_vat_bp": "800",
+		"payments.key": "xxxxx", "payments.stripe_api_url": "http://127.0.0.1:12111", "payments.timeout": "5s",
+		"payments.webhook_max_bytes": "2000", "payments.webhook_tolerance": "2m0s",
 		"auth.issuer":                 "shops",
 		"auth.signing_keys":           "xxxxx",
 		"auth.access_ttl":             "10m0s",
@@ -256,6 +282,9 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"public url on another host", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=https://evil.example"}, "http.public_url: must be on http.base_domain localhost"},
 		{"production needs signing keys", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu"}, "auth.signing_keys: is required"},
 		{"dev key in production", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=dev:development-signing-key-not-for-production-use"}, "the development key must not be used"},
+		{"dev payments key in production", []string{"BAZAAR_ENV=production", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", prodKeys, "BAZAAR_PAYMENTS_KEY=" + developmentPaymentsKey}, "payments.key: the development key must not be used"},
+		{"short payments key", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_PAYMENTS_KEY=c2hvcnQ="}, "payments.key: must be 32 random bytes"},
+		{"zero max quantity", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_SHOP_MAX_QUANTITY=0"}, "shop.max_quantity: must be at least 1"},
 		{"short key", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_AUTH_SIGNING_KEYS=k1:short"}, "auth.signing_keys: each key"},
 		{"long access tokens", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_AUTH_ACCESS_TTL=1h"}, "auth.access_ttl: must be at most 15m"},
 		{"bad allow network", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_IMPORTS_ALLOW_NETWORKS=localhost"}, `imports.allow_networks: "localhost" is not a CIDR`},
@@ -319,7 +348,7 @@ func TestPublicBase(t *testing.T) {
 		{[]string{"BAZAAR_DATABASE_URL=" + testURL}, "http://localhost:8080"},
 		{[]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_ADDR=:80"}, "http://localhost"},
 		{[]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=https://localhost:8443/"}, "https://localhost:8443"},
-		{[]string{"BAZAAR_ENV=staging", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef", "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, "https://bazaar.lu"},
+		{[]string{"BAZAAR_ENV=staging", "BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=bazaar.lu", "BAZAAR_AUTH_SIGNING_KEYS=k1:0123456789abcdef0123456789abcdef", prodPayments, "BAZAAR_MAIL_SMTP_HOST=smtp.bazaar.lu"}, "https://bazaar.lu"},
 	} {
 		c, err := LoadFrom(tt.env)
 		if err != nil {
