@@ -53,6 +53,7 @@ var roles = map[string]string{
 	"internal/mail":          "leaf",
 	"internal/mail/mailtest": "leaf",
 	"internal/page":          "leaf",
+	"internal/postal":        "leaf",
 	"internal/queue":         "leaf",
 }
 

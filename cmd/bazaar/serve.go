@@ -68,6 +68,7 @@ func serve(ctx context.Context, a *app) error {
 		RequestTimeout: h.RequestTimeout,
 		BodyLimit:      h.BodyLimit,
 		SecureCookies:  a.cfg.Auth.SecureCookies,
+		CartTTL:        a.cfg.Shop.CartTTL,
 		DevPages:       h.DevPages,
 		Input:          web.InputLimits{MaxQueryValue: h.MaxQueryValue, MaxJSONString: h.MaxJSONString, MaxUserAgent: h.MaxUserAgent},
 	}, web.Deps{

@@ -16,10 +16,12 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/compose"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/order"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
@@ -29,16 +31,18 @@ import (
 
 // services are the domain services built from the configuration.
 type services struct {
-	identity *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	catalog  *catalog.Service
-	market   *marketplace.Service
-	audit    *audit.Service
-	outbox   *mail.Outbox
-	vendors  *vendor.Service
-	system   *system.Service
-	accounts *account.Service
+	identity  *identity.Service
+	authz     *authz.Authorizer
+	team      *team.Service
+	catalog   *catalog.Service
+	market    *marketplace.Service
+	audit     *audit.Service
+	outbox    *mail.Outbox
+	vendors   *vendor.Service
+	system    *system.Service
+	accounts  *account.Service
+	customers *customer.Service
+	orders    *order.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -46,7 +50,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
-		System: s.system, Accounts: s.accounts,
+		System: s.system, Accounts: s.accounts, Customers: s.customers, Orders: s.orders,
 	}
 }
 
@@ -84,14 +88,22 @@ func (a *app) services() (*services, error) {
 	cat := catalog.New()
 	tm := team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log)
 	market := marketplace.New(a.db, a.importOptions(nil), compose.CatalogSync(cat), a.log)
+	sh := a.cfg.Shop
+	customers := customer.New(id.Hasher(), customer.Options{SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL}, a.log)
+	orders := compose.Orders(cat, customers, compose.BankTransferOnly{}, order.Options{
+		CartTTL: sh.CartTTL, CartMaxLines: sh.CartMaxLines, MaxQuantity: sh.MaxQuantity,
+		CardPaymentTTL: sh.CardPaymentTTL, BankTransferTTL: sh.BankTransferTTL, DefaultVATBP: sh.DefaultVATBP,
+	}, a.log)
 	return &services{
-		identity: id,
-		authz:    az,
-		team:     tm,
-		catalog:  cat,
-		market:   market,
-		audit:    audit.New(a.db),
-		outbox:   mail.NewOutbox(a.db),
+		customers: customers,
+		orders:    orders,
+		identity:  id,
+		authz:     az,
+		team:      tm,
+		catalog:   cat,
+		market:    market,
+		audit:     audit.New(a.db),
+		outbox:    mail.NewOutbox(a.db),
 		vendors: compose.Vendors(a.db, vendor.Options{
 			Links:  vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
 			Bulk:   vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
@@ -140,6 +152,8 @@ func (a *app) jobQueue(ctx context.Context, svc *services) (*queue.Client, *sql.
 	periodic = append(periodic, svc.system.Register(workers)...) // the daily figures, hourly
 	// Mass password resets resume on the same check as bulk onboarding.
 	periodic = append(periodic, svc.accounts.Register(workers, a.cfg.Onboard.ResumeCheck)...)
+	// Unpaid orders past their deadline, abandoned carts.
+	periodic = append(periodic, svc.orders.Register(workers, a.db, a.cfg.Shop.SweepInterval)...)
 	// The producer, the completer, the elector, the maintenance services
 	// and the inserts of requests share it; the jobs' own work uses the
 	// main pool.

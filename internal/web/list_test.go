@@ -48,6 +48,9 @@ var notLists = []string{
 	"/api/v1/settings",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days
+	"/api/v1/shop/cart", "/api/v1/shop/checkout/options", "/api/v1/shop/account/orders/:number",
+	"/api/v1/orders/:id", "/api/v1/settings/shipping",
+	"/api/v1/analytics", // one report over a range of days
 }
 
 // listRoute is a list endpoint of the fixture, with what the tests need of
@@ -111,6 +114,12 @@ func newListFixture(t *testing.T) *listFixture {
 		var p struct{ ID int }
 		r.decode(t, &p)
 		productIDs = append(productIDs, p.ID)
+	}
+	for i := range 5 { // orders entered by the team
+		api("POST", "/api/v1/orders", map[string]any{"email": fmt.Sprintf("buyer%d@%s.test", i, shop.Slug),
+			"lines":           []map[string]any{{"product_id": productIDs[i], "quantity": 1}},
+			"billing_address": map[string]any{"name": "Anna Buyer", "line1": "1 rue du Marché", "postal_code": "L-1234", "city": "Luxembourg", "country": "LU"},
+			"shipping_method": "pickup", "payment_method": "paid"}, http.StatusCreated)
 	}
 	for i := range 2 {
 		api("POST", "/api/v1/teams/roles", map[string]any{"name": fmt.Sprintf("Lister %d", i), "permissions": []string{"products.view"}}, http.StatusCreated)
@@ -210,6 +219,7 @@ func (fx *listFixture) routes() []listRoute {
 		v("/api/v1/marketplace/imports/:id/errors", "errors", job("errors"), 200, "after"),
 		v("/api/v1/marketplace/imports/:id/disagreements", "disagreements", job("disagreements"), 200, "after"),
 		v("/api/v1/marketplace/products", "staged", "/api/v1/marketplace/products", 200, "after"),
+		v("/api/v1/orders", "orders", "/api/v1/orders", 100, ""),
 		v("/api/v1/teams/members", "members", "/api/v1/teams/members", 500, ""),
 		v("/api/v1/teams/invitations", "invitations", "/api/v1/teams/invitations", 500, ""),
 		v("/api/v1/teams/roles", "roles", "/api/v1/teams/roles", 500, ""),

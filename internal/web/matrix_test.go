@@ -59,8 +59,22 @@ func matrixDenied(r *resp) bool {
 		return true
 	case r.status == http.StatusForbidden && r.code() == "forbidden": // a super admin route's refusal
 		return true
+	case r.status == http.StatusUnauthorized && r.code() == "customer_unauthenticated": // a customer route's
+		return true
 	}
 	return false
+}
+
+// matrixPath fills a route's parameters (:id, :number, ...) with an id that
+// names nothing.
+func matrixPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		if strings.HasPrefix(part, ":") {
+			parts[i] = "999999"
+		}
+	}
+	return strings.Join(parts, "/")
 }
 
 // TestPermissionMatrix sends every route of every site — the vendor's, the
@@ -106,6 +120,13 @@ func TestPermissionMatrix(t *testing.T) {
 	importsTrigger := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	importsConfigure := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	settingsEdit := who{owner: allow, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	ordersView := who{owner: allow, manager: allow, editor: allow, viewer: allow, custom: deny, otherVendor: deny, anonymous: deny}
+	ordersCreate := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	ordersEdit := who{owner: allow, manager: allow, editor: allow, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	analyticsView := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	// A customer route is a shop customer's own account: no team member,
+	// whatever their role, is one by their team token.
+	customersOnly := who{owner: deny, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 
 	vendorRows := map[string]row{
 		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
@@ -173,6 +194,22 @@ func TestPermissionMatrix(t *testing.T) {
 
 		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
 		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+
+		"GET /api/v1/shop/cart":                      {nil, http.StatusOK, everyone},
+		"POST /api/v1/shop/cart/lines":               {map[string]any{"product_id": 0, "quantity": 0}, http.StatusBadRequest, everyone},
+		"PUT /api/v1/shop/cart/lines/:product_id":    {map[string]any{"quantity": 0}, http.StatusBadRequest, everyone},
+		"DELETE /api/v1/shop/cart/lines/:product_id": {nil, http.StatusNotFound, everyone},
+		"GET /api/v1/shop/checkout/options":          {nil, http.StatusOK, everyone},
+		"POST /api/v1/shop/checkout":                 {map[string]any{}, http.StatusBadRequest, everyone},
+		"GET /api/v1/shop/account/orders":            {nil, http.StatusOK, customersOnly},
+		"GET /api/v1/shop/account/orders/:number":    {nil, http.StatusNotFound, customersOnly},
+		"GET /api/v1/orders":                         {nil, http.StatusOK, ordersView},
+		"POST /api/v1/orders":                        {map[string]any{}, http.StatusBadRequest, ordersCreate},
+		"GET /api/v1/orders/:id":                     {nil, http.StatusNotFound, ordersView},
+		"PUT /api/v1/orders/:id":                     {map[string]any{"note": "checked"}, http.StatusNotFound, ordersEdit},
+		"GET /api/v1/analytics":                      {nil, http.StatusOK, analyticsView},
+		"GET /api/v1/settings/shipping":              {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings/shipping":              {map[string]any{"methods": []any{map[string]any{}}}, http.StatusBadRequest, settingsEdit},
 	}
 
 	// The platform and the admin site belong to no shop: their callers are a
@@ -255,6 +292,10 @@ func TestPermissionMatrix(t *testing.T) {
 			return c != anonymous
 		case accessSuperAdmin:
 			return c == superAdmin
+		case accessShopper:
+			return true // a shop's shoppers are anyone; a team token is not read there
+		case accessCustomer:
+			return false // only a customer session, which no caller here holds
 		case accessPermission:
 			perms, member := roleOfCaller[c]
 			return site == SiteVendor && member && matrixHoldsAny(perms, a.req)
@@ -361,8 +402,10 @@ func TestPermissionMatrix(t *testing.T) {
 	})
 
 	// refusal is the guard's answer to a caller it turns away.
-	refusal := func(site SiteKind, c string) (int, string) {
+	refusal := func(site SiteKind, c string, a Access) (int, string) {
 		switch {
+		case a.kind == accessCustomer:
+			return http.StatusUnauthorized, "customer_unauthenticated"
 		case c == anonymous:
 			return http.StatusUnauthorized, "unauthenticated"
 		case site != SiteVendor:
@@ -383,7 +426,7 @@ func TestPermissionMatrix(t *testing.T) {
 				t.Run(key, func(t *testing.T) {
 					for _, c := range site.callers {
 						t.Run(c, func(t *testing.T) {
-							got := ts.do(t, req{method: r.Method, host: site.host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
+							got := ts.do(t, req{method: r.Method, host: site.host, path: matrixPath(r.Path),
 								token: tokens[c], body: m.body})
 							denied := matrixDenied(got)
 							switch {
@@ -395,7 +438,7 @@ func TestPermissionMatrix(t *testing.T) {
 							case !m.want[c] && !denied:
 								t.Errorf("the guard let %s through to %s: %d %s", c, key, got.status, got.body)
 							case !m.want[c]:
-								if wantStatus, wantCode := refusal(site.kind, c); got.status != wantStatus || got.code() != wantCode {
+								if wantStatus, wantCode := refusal(site.kind, c, r.Access); got.status != wantStatus || got.code() != wantCode {
 									t.Errorf("%s refused on %s with %d %s, want %d %s", c, key, got.status, got.code(), wantStatus, wantCode)
 								}
 							}
@@ -423,7 +466,7 @@ func TestPermissionMatrix(t *testing.T) {
 						continue
 					}
 					t.Run(from.kind.String()+" "+key+" on "+on.kind.String(), func(t *testing.T) {
-						got := ts.do(t, req{method: r.Method, host: on.host, path: strings.ReplaceAll(r.Path, ":id", "999999"),
+						got := ts.do(t, req{method: r.Method, host: on.host, path: matrixPath(r.Path),
 							token: tokens[strongest[on.kind]], body: from.rows[key].body})
 						if !(got.status == http.StatusNotFound && got.code() == "not_found") &&
 							!(got.status == http.StatusMethodNotAllowed && got.code() == "method_not_allowed") {

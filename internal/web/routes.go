@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -16,6 +17,7 @@ import (
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/order"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
@@ -56,6 +58,7 @@ type Services struct {
 	Accounts *account.Service
 	// Customers are the shops' shoppers (their own realm: shopper.go).
 	Customers *customer.Service
+	Orders    *order.Service // carts, checkout, orders, shipping, sales figures
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -83,11 +86,14 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
+	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, vendors: svc.Vendors, secureCookies: s.opts.SecureCookies,
+		cartMaxAge: int(s.opts.CartTTL / time.Second)}
+	orders := &orderHandlers{caller: s.caller, orders: svc.Orders, vendors: svc.Vendors}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), shop.routes(), orders.routes()),
 	}
 }
 

@@ -33,6 +33,8 @@ type Options struct {
 	// SecureCookies marks session cookies Secure (HTTPS only). Browsers
 	// accept Secure cookies from http://localhost too.
 	SecureCookies bool
+	// CartTTL is how long an untouched cart lives, and so its cookie.
+	CartTTL time.Duration
 	// DevPages serves development helpers (the outgoing mail page, the
 	// demo's feeds).
 	DevPages bool

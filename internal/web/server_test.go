@@ -26,10 +26,12 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/compose"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/order"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
@@ -40,19 +42,21 @@ import (
 // testServer is a real listener on loopback serving the real app with the
 // real services.
 type testServer struct {
-	db       *tenantdb.DB
-	srv      *server
-	addr     string
-	ids      *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	sender   *mail.Sender // nil unless the setup names an SMTP address
-	market   *marketplace.Service
-	vendors  *vendor.Service
-	system   *system.Service
-	accounts *account.Service
-	queue    *queue.Client // nil unless the setup asks for one
-	client   *http.Client
+	db        *tenantdb.DB
+	srv       *server
+	addr      string
+	ids       *identity.Service
+	authz     *authz.Authorizer
+	team      *team.Service
+	sender    *mail.Sender // nil unless the setup names an SMTP address
+	market    *marketplace.Service
+	vendors   *vendor.Service
+	system    *system.Service
+	accounts  *account.Service
+	customers *customer.Service
+	orders    *order.Service
+	queue     *queue.Client // nil unless the setup asks for one
+	client    *http.Client
 }
 
 // setup varies a test server.
@@ -64,6 +68,8 @@ type setup struct {
 	log      *slog.Logger               // the server's log (default: discarded)
 	market   func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
 	queue    bool                       // run imports on a real queue (River) beside the server
+	orders   func(*order.Options)       // adjust the order options
+	payments order.Payments             // the payment providers (default: bank transfer only)
 }
 
 // testMarketOptions allow the loopback feed servers tests start, and save
@@ -151,12 +157,22 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
+	ts.customers = customer.New(ids.Hasher(), customer.Options{}, log)
+	oo := order.Options{}
+	if su.orders != nil {
+		su.orders(&oo)
+	}
+	pay := su.payments
+	if pay == nil {
+		pay = compose.BankTransferOnly{}
+	}
+	ts.orders = compose.Orders(cat, ts.customers, pay, oo, log)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customers, Orders: ts.orders,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

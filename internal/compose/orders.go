@@ -1,0 +1,71 @@
+package compose
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/bazaar/bazaar/internal/catalog"
+	"github.com/bazaar/bazaar/internal/customer"
+	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/order"
+)
+
+// Orders builds the order service on the catalogue (prices, titles and the
+// stock it owns), the shop's customers (a guest checkout's row) and the
+// payment providers.
+func Orders(cat *catalog.Service, customers *customer.Service, payments order.Payments, o order.Options, log *slog.Logger) *order.Service {
+	return order.New(orderCatalog{cat}, customers, payments, o, log)
+}
+
+// orderCatalog is the catalogue as orders see it.
+type orderCatalog struct{ cat *catalog.Service }
+
+func (oc orderCatalog) Items(ctx context.Context, ids []int) (map[int]order.Item, error) {
+	items, err := oc.cat.SaleItems(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]order.Item, len(items))
+	for id, it := range items {
+		out[id] = order.Item{ID: it.ID, SKU: it.SKU, Title: it.Title, PriceCents: it.UnitPrice(), Currency: it.Currency,
+			VATRateBP: it.VATRateBP, Stock: it.Stock}
+	}
+	return out, nil
+}
+
+func (oc orderCatalog) TakeStock(ctx context.Context, moves []order.StockMove) error {
+	err := oc.cat.TakeStock(ctx, stockMoves(moves))
+	if short, ok := catalog.IsShort(err); ok {
+		return &order.ShortError{ProductID: short.ProductID, Available: short.Available}
+	}
+	return err
+}
+
+func (oc orderCatalog) ReturnStock(ctx context.Context, moves []order.StockMove) error {
+	return oc.cat.ReturnStock(ctx, stockMoves(moves))
+}
+
+func stockMoves(moves []order.StockMove) []catalog.StockMove {
+	out := make([]catalog.StockMove, len(moves))
+	for i, m := range moves {
+		out[i] = catalog.StockMove{ProductID: m.ProductID, Quantity: m.Quantity}
+	}
+	return out
+}
+
+// BankTransferOnly are the payments of a platform without card payments:
+// every shop takes bank transfers, which the team marks paid.
+type BankTransferOnly struct{}
+
+// Methods offers bank transfer alone.
+func (BankTransferOnly) Methods(context.Context) ([]string, error) { return []string{order.BankTransfer}, nil }
+
+// StartCard is never called: no shop offers cards.
+func (BankTransferOnly) StartCard(context.Context, order.CardPayment) (order.CardStarted, error) {
+	return order.CardStarted{}, errNoCards
+}
+
+// Refund is never called: no order was paid by card.
+func (BankTransferOnly) Refund(context.Context, string, int64, string) error { return errNoCards }
+
+var errNoCards = fault.New(fault.Invalid, "this shop takes no card payments")
