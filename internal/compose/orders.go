@@ -58,7 +58,9 @@ func stockMoves(moves []order.StockMove) []catalog.StockMove {
 type BankTransferOnly struct{}
 
 // Methods offers bank transfer alone.
-func (BankTransferOnly) Methods(context.Context) ([]string, error) { return []string{order.BankTransfer}, nil }
+func (BankTransferOnly) Methods(context.Context) ([]string, error) {
+	return []string{order.BankTransfer}, nil
+}
 
 // StartCard is never called: no shop offers cards.
 func (BankTransferOnly) StartCard(context.Context, order.CardPayment) (order.CardStarted, error) {

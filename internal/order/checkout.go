@@ -14,8 +14,8 @@ import (
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/cartline"
-	"github.com/bazaar/bazaar/ent/tenant/orderevent"
 	entorder "github.com/bazaar/bazaar/ent/tenant/order"
+	"github.com/bazaar/bazaar/ent/tenant/orderevent"
 	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/postal"

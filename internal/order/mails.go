@@ -15,8 +15,8 @@ import (
 
 type mailText struct {
 	confirmSubject, confirmHello, confirmBody, total, payBank, payCard, pickup, shipTo, thanks string
-	statusSubject, statusBody                                                                 string
-	statuses                                                                                  map[string]string
+	statusSubject, statusBody                                                                  string
+	statuses                                                                                   map[string]string
 }
 
 var mailTexts = map[string]mailText{

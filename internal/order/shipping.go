@@ -176,4 +176,6 @@ var errNoShipping = &fault.Error{Kind: fault.Invalid, Code: "invalid", Message: 
 	Fields: map[string]string{"shipping_method": "is not a shipping method of this shop"}}
 
 // PaymentMethods are the payment methods the shop offers now.
-func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) { return s.payments.Methods(ctx) }
+func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) {
+	return s.payments.Methods(ctx)
+}
