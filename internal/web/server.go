@@ -98,6 +98,9 @@ func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router))
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 30 * time.Second
 	}
+	if opts.CartTTL <= 0 {
+		opts.CartTTL = 30 * 24 * time.Hour
+	}
 	s := &server{
 		opts:        opts,
 		log:         d.Log,
