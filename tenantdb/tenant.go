@@ -33,8 +33,21 @@ type Tenant struct {
 	Status        Status
 	SchemaVersion string
 	CreatedAt     time.Time
+	// What the shop's requests need of its settings, kept with the cached
+	// tenant so that a request never takes a second connection for them
+	// while it holds its bound transaction's (a burst of checkouts would
+	// otherwise take every connection of the pool and wait for one more).
+	Shop ShopSettings
 
 	bind *binding
+}
+
+// ShopSettings are the registry's settings a shop's requests read.
+type ShopSettings struct {
+	BusinessEmail    string
+	DefaultLanguage  string
+	EnabledLanguages []string
+	Currency         string
 }
 
 // Active reports whether the tenant may serve.
@@ -50,6 +63,8 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 		Status:        Status(v.Status),
 		SchemaVersion: v.SchemaVersion,
 		CreatedAt:     v.CreatedAt,
+		Shop: ShopSettings{BusinessEmail: v.BusinessEmail, DefaultLanguage: v.DefaultLanguage,
+			EnabledLanguages: v.EnabledLanguages, Currency: v.Currency},
 	}
 	t.bind = db.bindingFor(t.Schema, t.Role)
 	return t

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/product"
 )
 
@@ -32,8 +33,8 @@ func (e *ShortError) Error() string {
 }
 
 // TakeStock takes every move from stock, all or nothing, in the bound
-// transaction. Each product's count drops by a conditional UPDATE (stock
-// IS NULL — not tracked — or stock >= quantity), so two buyers of the last
+// transaction. Each product's count drops by a conditional UPDATE (stock >=
+// quantity; a product that tracks no stock is left alone), so two buyers of the last
 // unit cannot both have it: the second's UPDATE waits for the first's row
 // lock and then finds the condition false. Products are taken in id order,
 // so two carts holding the same products in another order cannot deadlock.
@@ -47,19 +48,28 @@ func (s *Service) TakeStock(ctx context.Context, moves []StockMove) error {
 	}
 	for _, m := range sortedMoves(moves) {
 		n, err := c.Product.Update().
-			Where(product.ID(m.ProductID), product.StatusEQ(product.StatusActive),
-				product.Or(product.StockIsNil(), product.StockGTE(m.Quantity))).
+			Where(product.ID(m.ProductID), product.StatusEQ(product.StatusActive), product.StockGTE(m.Quantity)).
 			AddStock(-m.Quantity).
 			Save(ctx)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			left := 0
-			if p, err := c.Product.Query().Where(product.ID(m.ProductID), product.StatusEQ(product.StatusActive)).Only(ctx); err == nil && p.Stock != nil {
-				left = *p.Stock
-			}
-			return &ShortError{ProductID: m.ProductID, Available: left}
+		if n == 1 {
+			continue
+		}
+		// Not taken: fine when the product does not track its stock (NULL,
+		// which ent's AddStock would have made a count: it adds to
+		// COALESCE(stock, 0)); short otherwise.
+		p, err := c.Product.Query().Where(product.ID(m.ProductID), product.StatusEQ(product.StatusActive)).Only(ctx)
+		switch {
+		case err == nil && p.Stock == nil:
+			continue
+		case err == nil:
+			return &ShortError{ProductID: m.ProductID, Available: *p.Stock}
+		case tenant.IsNotFound(err):
+			return &ShortError{ProductID: m.ProductID}
+		default:
+			return err
 		}
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
-	"github.com/bazaar/bazaar/internal/vendor"
 )
 
 // orderHandlers are the team's side of selling: the shop's orders (listed,
@@ -16,8 +15,7 @@ import (
 // change goes into the shop's audit trail and the order's history.
 type orderHandlers struct {
 	caller
-	orders  *order.Service
-	vendors *vendor.Service
+	orders *order.Service
 }
 
 func (h *orderHandlers) routes() []route {
@@ -81,7 +79,7 @@ func (h *orderHandlers) create(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	shop, err := shopOf(c, h.vendors)
+	shop, err := shopOf(c)
 	if err != nil {
 		return err
 	}
@@ -116,7 +114,7 @@ func (h *orderHandlers) update(c *fiber.Ctx) error {
 	if err := bind(c, &ch); err != nil {
 		return err
 	}
-	shop, err := shopOf(c, h.vendors)
+	shop, err := shopOf(c)
 	if err != nil {
 		return err
 	}

@@ -86,9 +86,9 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
-	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, vendors: svc.Vendors, secureCookies: s.opts.SecureCookies,
+	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, secureCookies: s.opts.SecureCookies,
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
-	orders := &orderHandlers{caller: s.caller, orders: svc.Orders, vendors: svc.Vendors}
+	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
-	"github.com/bazaar/bazaar/internal/vendor"
 )
 
 // shopHandlers are the shop's selling side for shoppers: the cart (kept on
@@ -17,7 +16,6 @@ import (
 type shopHandlers struct {
 	caller
 	orders        *order.Service
-	vendors       *vendor.Service
 	secureCookies bool
 	cartMaxAge    int // seconds the cart cookie lives: the cart's TTL
 }
@@ -36,18 +34,18 @@ func (h *shopHandlers) routes() []route {
 }
 
 // shopOf is what the order service needs to know of the request's shop,
-// read from its registry row in the platform schema.
-func shopOf(c *fiber.Ctx, vendors *vendor.Service) (order.Shop, error) {
-	st, err := vendors.Settings(c.UserContext())
-	if err != nil {
-		return order.Shop{}, err
+// from the resolved tenant (cached with it, and dropped from the cache when
+// the settings change): reading the registry row here would take a second
+// connection while the request holds its transaction's.
+func shopOf(c *fiber.Ctx) (order.Shop, error) {
+	site := siteOf(c)
+	if site == nil || site.Tenant == nil {
+		return order.Shop{}, fiber.ErrNotFound
 	}
-	base := c.Protocol() + "://" + requestHost(c)
-	if site := siteOf(c); site != nil {
-		base += site.BasePath
-	}
-	return order.Shop{Name: st.Name, Email: st.BusinessEmail, DefaultLanguage: st.DefaultLanguage,
-		Languages: st.EnabledLanguages, Currency: st.Currency, BaseURL: base}, nil
+	t := site.Tenant
+	return order.Shop{Name: t.Name, Email: t.Shop.BusinessEmail, DefaultLanguage: t.Shop.DefaultLanguage,
+		Languages: t.Shop.EnabledLanguages, Currency: t.Shop.Currency,
+		BaseURL: c.Protocol() + "://" + requestHost(c) + site.BasePath}, nil
 }
 
 // shopLanguage is the language a shopper reads in: ?lang= when given, else
@@ -150,7 +148,7 @@ func (h *shopHandlers) cartChanged(c *fiber.Ctx, ch *order.CartChange) error {
 // shipping and payment methods and languages, for the checkout form.
 func (h *shopHandlers) checkoutOptions(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	shop, err := shopOf(c, h.vendors)
+	shop, err := shopOf(c)
 	if err != nil {
 		return err
 	}
@@ -177,7 +175,7 @@ func (h *shopHandlers) checkout(c *fiber.Ctx) error {
 	if in.Language == "" {
 		in.Language = shopLanguage(c)
 	}
-	shop, err := shopOf(c, h.vendors)
+	shop, err := shopOf(c)
 	if err != nil {
 		return err
 	}
