@@ -55,6 +55,10 @@ func demoCmd() *cobra.Command {
 			if err := demo.SeedUsers(cmd.Context(), a.db, svc.identity); err != nil {
 				return err
 			}
+			sales, err := demo.SeedSales(cmd.Context(), a.db, svc.orders, svc.customers)
+			if err != nil {
+				return err
+			}
 			_, port, _ := net.SplitHostPort(a.cfg.HTTP.Addr)
 			out := cmd.OutOrStdout()
 			for _, s := range seeded {
@@ -70,6 +74,11 @@ func demoCmd() *cobra.Command {
 					fmt.Fprintf(out, "  or  http://%s:%s/vendor/%s/", a.cfg.HTTP.BaseDomain, port, s.Vendor.Slug)
 				}
 				fmt.Fprintln(out)
+			}
+			for _, s := range sales {
+				if s.Orders > 0 {
+					fmt.Fprintf(out, "%s: %d demo orders, one in each status\n", s.Vendor.Name, s.Orders)
+				}
 			}
 			fmt.Fprintf(out, "\nDemo accounts (password %q for each; sign in with POST /api/v1/auth/login on any host):\n", demo.Password)
 			for _, u := range demo.Users {
