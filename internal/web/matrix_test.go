@@ -173,6 +173,9 @@ func TestPermissionMatrix(t *testing.T) {
 
 		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
 		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+
+		"GET /api/v1/settings/payments": {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings/payments": {map[string]any{"secret_key": "not-a-key"}, http.StatusBadRequest, settingsEdit},
 	}
 
 	// The platform and the admin site belong to no shop: their callers are a

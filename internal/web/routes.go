@@ -16,6 +16,7 @@ import (
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/payment"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
@@ -56,6 +57,8 @@ type Services struct {
 	Accounts *account.Service
 	// Customers are the shops' shoppers (their own realm: shopper.go).
 	Customers *customer.Service
+	// Payments are the shops' payment settings and providers.
+	Payments *payment.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -76,6 +79,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log,
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
+	payments := &paymentHandlers{caller: s.caller, payments: svc.Payments}
 	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log, writeTimeout: s.opts.WriteTimeout}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log,
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
@@ -87,7 +91,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), payments.routes()),
 	}
 }
 

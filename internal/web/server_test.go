@@ -30,6 +30,7 @@ import (
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
+	"github.com/bazaar/bazaar/internal/payment"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
@@ -51,6 +52,7 @@ type testServer struct {
 	vendors  *vendor.Service
 	system   *system.Service
 	accounts *account.Service
+	payments *payment.Service
 	queue    *queue.Client // nil unless the setup asks for one
 	client   *http.Client
 }
@@ -73,6 +75,20 @@ func testMarketOptions() marketplace.Options {
 		Fetch:         fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Timeout: 30 * time.Second},
 		ProgressEvery: time.Nanosecond,
 	}
+}
+
+// testPayments is the payment service with a fixed sealing key; it reaches
+// no Stripe (the settings never call it): a test that pays sets its own.
+func testPayments(t testing.TB) *payment.Service {
+	t.Helper()
+	p, err := payment.New(payment.Options{
+		Key: []byte("test-payments-sealing-key-32byte"), StripeAPIURL: "http://127.0.0.1:1",
+		Timeout: 5 * time.Second, WebhookTolerance: 5 * time.Minute, WebhookMaxBytes: 64 << 10,
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // testKey signs access tokens in tests; oldKey is a retired key that still
@@ -151,12 +167,13 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
+	ts.payments = testPayments(t)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Payments: ts.payments,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
