@@ -63,7 +63,7 @@ func (s *Service) Webhook(ctx context.Context, payload []byte, signatureHeader s
 		return nil, err
 	}
 	if len(payload) > s.maxBytes {
-		return nil, &fault.Error{Kind: fault.TooLarge, Code: "too_large", Message: "the webhook payload is over " + strconv.Itoa(s.maxBytes) + " bytes"}
+		return nil, fault.New(fault.TooLarge, "the webhook payload is over %d bytes", s.maxBytes)
 	}
 	a, err := stripeAccount(ctx)
 	if err != nil {

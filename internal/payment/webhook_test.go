@@ -157,7 +157,39 @@ func TestSeen(t *testing.T) {
 	if !seen(a, "other", "evt_1", false) {
 		t.Error("another provider's event of the same id is not first")
 	}
-	err := a.tx(t, func(ctx context.Context) error {
+
+	// Two deliveries at once: the second waits on the first's uncommitted
+	// record and, once it commits, is not first.
+	ctx, txn, err := db.Begin(context.Background(), a.tn, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback()
+	if first, err := svc.Seen(ctx, "stripe", "evt_race", "payment_intent.succeeded", nil, "paid"); err != nil || !first {
+		t.Fatalf("the first delivery: %v, %v", first, err)
+	}
+	type outcome struct {
+		first bool
+		err   error
+	}
+	second := make(chan outcome)
+	go func() {
+		var o outcome
+		o.err = a.db.Tx(context.Background(), a.tn, func(ctx context.Context) error {
+			var err error
+			o.first, err = svc.Seen(ctx, "stripe", "evt_race", "payment_intent.succeeded", nil, "paid")
+			return err
+		})
+		second <- o
+	}()
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if o := <-second; o.err != nil || o.first {
+		t.Errorf("a delivery racing the first, which committed: first %v, %v; want false", o.first, o.err)
+	}
+
+	err = a.tx(t, func(ctx context.Context) error {
 		_, err := svc.Seen(ctx, "", strings.Repeat("x", 300), "t", nil, "")
 		return err
 	})
