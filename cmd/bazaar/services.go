@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"fmt"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -22,6 +24,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/payment"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
@@ -43,6 +46,7 @@ type services struct {
 	accounts  *account.Service
 	customers *customer.Service
 	orders    *order.Service
+	payments  *payment.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -50,7 +54,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
-		System: s.system, Accounts: s.accounts, Customers: s.customers, Orders: s.orders,
+		System: s.system, Accounts: s.accounts, Customers: s.customers, Orders: s.orders, Payments: s.payments,
 	}
 }
 
@@ -85,12 +89,16 @@ func (a *app) services() (*services, error) {
 	if err != nil {
 		return nil, err
 	}
+	pay, err := a.payments()
+	if err != nil {
+		return nil, err
+	}
 	cat := catalog.New()
 	tm := team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log)
 	market := marketplace.New(a.db, a.importOptions(nil), compose.CatalogSync(cat), a.log)
 	sh := a.cfg.Shop
 	customers := customer.New(id.Hasher(), customer.Options{SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL}, a.log)
-	orders := compose.Orders(cat, customers, compose.BankTransferOnly{}, order.Options{
+	orders := compose.Orders(cat, customers, compose.OrderPayments(pay), order.Options{
 		CartTTL: sh.CartTTL, CartMaxLines: sh.CartMaxLines, MaxQuantity: sh.MaxQuantity,
 		CardPaymentTTL: sh.CardPaymentTTL, BankTransferTTL: sh.BankTransferTTL, DefaultVATBP: sh.DefaultVATBP,
 	}, a.log)
@@ -113,7 +121,22 @@ func (a *app) services() (*services, error) {
 			QueueSchema: a.cfg.Queue.Schema, SpareSchemas: a.cfg.Tenant.SpareSchemas, MailMaxAttempts: a.cfg.Mail.MaxAttempts,
 		}, a.log),
 		accounts: compose.Accounts(a.db, account.Options{Base: a.cfg.PublicBase()}, id, a.log),
+		payments: pay,
 	}, nil
+}
+
+// payments builds the payment service from the payments configuration
+// (its key checked by config's validation).
+func (a *app) payments() (*payment.Service, error) {
+	p := a.cfg.Payments
+	key, err := base64.StdEncoding.DecodeString(p.Key)
+	if err != nil {
+		return nil, fmt.Errorf("payments.key: %w", err)
+	}
+	return payment.New(payment.Options{
+		Key: key, StripeAPIURL: p.StripeAPIURL, Timeout: p.Timeout,
+		WebhookTolerance: p.WebhookTolerance, WebhookMaxBytes: p.WebhookMaxBytes,
+	}, a.log)
 }
 
 // importOptions maps the imports configuration; extra networks are allowed

@@ -6,8 +6,8 @@ import (
 
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/customer"
-	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/payment"
 )
 
 // Orders builds the order service on the catalogue (prices, titles and the
@@ -53,21 +53,22 @@ func stockMoves(moves []order.StockMove) []catalog.StockMove {
 	return out
 }
 
-// BankTransferOnly are the payments of a platform without card payments:
-// every shop takes bank transfers, which the team marks paid.
-type BankTransferOnly struct{}
+// OrderPayments are the payment providers as orders see them.
+func OrderPayments(p *payment.Service) order.Payments { return orderPayments{p} }
 
-// Methods offers bank transfer alone.
-func (BankTransferOnly) Methods(context.Context) ([]string, error) {
-	return []string{order.BankTransfer}, nil
+type orderPayments struct{ p *payment.Service }
+
+func (op orderPayments) Methods(ctx context.Context) ([]string, error) { return op.p.Methods(ctx) }
+
+func (op orderPayments) StartCard(ctx context.Context, c order.CardPayment) (order.CardStarted, error) {
+	in, err := op.p.StartCard(ctx, payment.IntentRequest{AmountCents: c.AmountCents, Currency: c.Currency,
+		IdempotencyKey: c.IdempotencyKey, Description: c.Description, Email: c.Email, Metadata: c.Metadata})
+	if err != nil {
+		return order.CardStarted{}, err
+	}
+	return order.CardStarted{Ref: in.Ref, ClientSecret: in.ClientSecret, PublishableKey: in.PublishableKey}, nil
 }
 
-// StartCard is never called: no shop offers cards.
-func (BankTransferOnly) StartCard(context.Context, order.CardPayment) (order.CardStarted, error) {
-	return order.CardStarted{}, errNoCards
+func (op orderPayments) Refund(ctx context.Context, ref string, amountCents int64, key string) error {
+	return op.p.Refund(ctx, ref, amountCents, key)
 }
-
-// Refund is never called: no order was paid by card.
-func (BankTransferOnly) Refund(context.Context, string, int64, string) error { return errNoCards }
-
-var errNoCards = fault.New(fault.Invalid, "this shop takes no card payments")

@@ -46,6 +46,7 @@ var notLists = []string{
 	"/api/v1/admin/users/:id",
 	"/api/v1/admin/users/password-resets/:id",
 	"/api/v1/settings",
+	"/api/v1/settings/payments",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days
 	"/api/v1/shop/cart", "/api/v1/shop/checkout/options", "/api/v1/shop/account/orders/:number",

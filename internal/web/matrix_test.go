@@ -201,6 +201,7 @@ func TestPermissionMatrix(t *testing.T) {
 		"DELETE /api/v1/shop/cart/lines/:product_id": {nil, http.StatusNotFound, everyone},
 		"GET /api/v1/shop/checkout/options":          {nil, http.StatusOK, everyone},
 		"POST /api/v1/shop/checkout":                 {map[string]any{}, http.StatusBadRequest, everyone},
+		"POST /api/v1/shop/payments/stripe/webhook":  {map[string]any{}, http.StatusNotFound, everyone}, // no signing secret here
 		"GET /api/v1/shop/account/orders":            {nil, http.StatusOK, customersOnly},
 		"GET /api/v1/shop/account/orders/:number":    {nil, http.StatusNotFound, customersOnly},
 		"GET /api/v1/orders":                         {nil, http.StatusOK, ordersView},
@@ -210,6 +211,8 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/analytics":                      {nil, http.StatusOK, analyticsView},
 		"GET /api/v1/settings/shipping":              {nil, http.StatusOK, settingsEdit},
 		"PUT /api/v1/settings/shipping":              {map[string]any{"methods": []any{map[string]any{}}}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/settings/payments":              {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings/payments":              {map[string]any{"secret_key": "not-a-key"}, http.StatusBadRequest, settingsEdit},
 	}
 
 	// The platform and the admin site belong to no shop: their callers are a

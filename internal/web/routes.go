@@ -18,6 +18,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/payment"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
 	"github.com/bazaar/bazaar/internal/vendor"
@@ -59,6 +60,8 @@ type Services struct {
 	// Customers are the shops' shoppers (their own realm: shopper.go).
 	Customers *customer.Service
 	Orders    *order.Service // carts, checkout, orders, shipping, sales figures
+	// Payments are the shops' payment settings and providers.
+	Payments *payment.Service
 }
 
 // siteTables builds one handler group per domain, holding only the services
@@ -79,6 +82,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	imports := &marketHandlers{caller: s.caller, market: svc.Market, db: s.db, log: s.log,
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
+	payments := &paymentHandlers{caller: s.caller, payments: svc.Payments}
 	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log, writeTimeout: s.opts.WriteTimeout}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log,
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
@@ -86,14 +90,14 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
-	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, secureCookies: s.opts.SecureCookies,
+	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, payments: svc.Payments, secureCookies: s.opts.SecureCookies,
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
 	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes(), shop.routes(), orders.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), shop.routes(), orders.routes(), payments.routes()),
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/marketplace"
 	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/payment"
 	"github.com/bazaar/bazaar/internal/queue"
 	"github.com/bazaar/bazaar/internal/system"
 	"github.com/bazaar/bazaar/internal/team"
@@ -55,21 +56,22 @@ type testServer struct {
 	accounts  *account.Service
 	customers *customer.Service
 	orders    *order.Service
+	payments  *payment.Service
 	queue     *queue.Client // nil unless the setup asks for one
 	client    *http.Client
 }
 
 // setup varies a test server.
 type setup struct {
-	opts     Options
-	identity func(*identity.Options) // adjust identity options
-	smtpAddr string                  // deliver mail there (tests call flushMail)
-	extra    func(s *server, vendor fiber.Router)
-	log      *slog.Logger               // the server's log (default: discarded)
-	market   func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
-	queue    bool                       // run imports on a real queue (River) beside the server
-	orders   func(*order.Options)       // adjust the order options
-	payments order.Payments             // the payment providers (default: bank transfer only)
+	opts      Options
+	identity  func(*identity.Options) // adjust identity options
+	smtpAddr  string                  // deliver mail there (tests call flushMail)
+	extra     func(s *server, vendor fiber.Router)
+	log       *slog.Logger               // the server's log (default: discarded)
+	market    func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
+	queue     bool                       // run imports on a real queue (River) beside the server
+	orders    func(*order.Options)       // adjust the order options
+	stripeURL string                     // where Stripe is (stripetest.Start); none by default
 }
 
 // testMarketOptions allow the loopback feed servers tests start, and save
@@ -79,6 +81,23 @@ func testMarketOptions() marketplace.Options {
 		Fetch:         fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Timeout: 30 * time.Second},
 		ProgressEvery: time.Nanosecond,
 	}
+}
+
+// testPayments is the payment service with a fixed sealing key; it reaches
+// no Stripe (the settings never call it): a test that pays sets its own.
+func testPayments(t testing.TB, stripeURL string) *payment.Service {
+	t.Helper()
+	if stripeURL == "" {
+		stripeURL = "http://127.0.0.1:1" // nobody: a test that reaches Stripe says where
+	}
+	p, err := payment.New(payment.Options{
+		Key: []byte("test-payments-sealing-key-32byte"), StripeAPIURL: stripeURL,
+		Timeout: 5 * time.Second, WebhookTolerance: 5 * time.Minute, WebhookMaxBytes: 64 << 10,
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // testKey signs access tokens in tests; oldKey is a retired key that still
@@ -157,22 +176,19 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
+	ts.payments = testPayments(t, su.stripeURL)
 	ts.customers = customer.New(ids.Hasher(), customer.Options{}, log)
 	oo := order.Options{}
 	if su.orders != nil {
 		su.orders(&oo)
 	}
-	pay := su.payments
-	if pay == nil {
-		pay = compose.BankTransferOnly{}
-	}
-	ts.orders = compose.Orders(cat, ts.customers, pay, oo, log)
+	ts.orders = compose.Orders(cat, ts.customers, compose.OrderPayments(ts.payments), oo, log)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customers, Orders: ts.orders,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customers, Orders: ts.orders, Payments: ts.payments,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

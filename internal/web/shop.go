@@ -8,6 +8,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/payment"
 )
 
 // shopHandlers are the shop's selling side for shoppers: the cart (kept on
@@ -16,6 +17,7 @@ import (
 type shopHandlers struct {
 	caller
 	orders        *order.Service
+	payments      *payment.Service
 	secureCookies bool
 	cartMaxAge    int // seconds the cart cookie lives: the cart's TTL
 }
@@ -30,6 +32,9 @@ func (h *shopHandlers) routes() []route {
 		{"POST", "/api/v1/shop/checkout", Shopper, writeTx, h.checkout},
 		{"GET", "/api/v1/shop/account/orders", Customer, readTx, h.myOrders},
 		{"GET", "/api/v1/shop/account/orders/:number", Customer, readTx, h.myOrder},
+		// The shop's Stripe account calls here; the signature (the shop's
+		// own signing secret) is the caller's proof, the shop is the host's.
+		{"POST", "/api/v1/shop/payments/stripe/webhook", Public, writeTx, h.stripeWebhook},
 	}
 }
 
@@ -219,4 +224,39 @@ func (h *shopHandlers) myOrder(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// stripeWebhook answers POST /api/v1/shop/payments/stripe/webhook: Stripe
+// telling the shop about one of its payments. The event is verified with
+// the shop's signing secret, recorded once (a repeat or a replay is a 200
+// that changes nothing) and applied to the order it names, all in one
+// transaction; an event about a payment this shop does not have changes
+// nothing. Stripe retries any answer but a 2xx, so a refused signature is
+// a 400 and everything handled is a 200.
+func (h *shopHandlers) stripeWebhook(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	ev, err := h.payments.Webhook(ctx, c.Body(), strings.Clone(c.Get("Stripe-Signature")))
+	if err != nil {
+		return err
+	}
+	first, err := h.payments.Seen(ctx, ev.Provider, ev.ID, ev.Type, nil, "received")
+	if err != nil {
+		return err
+	}
+	if !first {
+		return c.JSON(fiber.Map{"received": true, "outcome": "duplicate"})
+	}
+	shop, err := shopOf(c)
+	if err != nil {
+		return err
+	}
+	orderID, outcome, err := h.orders.ApplyPayment(ctx, shop, order.PaymentEvent{Provider: ev.Provider, ID: ev.ID, Type: ev.Type,
+		Ref: ev.Ref, AmountCents: ev.AmountCents, Currency: ev.Currency})
+	if err != nil {
+		return err
+	}
+	if err := h.payments.Outcome(ctx, ev.Provider, ev.ID, orderID, outcome); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"received": true, "outcome": outcome})
 }
