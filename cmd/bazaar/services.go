@@ -16,6 +16,7 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/compose"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
@@ -39,6 +40,7 @@ type services struct {
 	vendors  *vendor.Service
 	system   *system.Service
 	accounts *account.Service
+	customer *customer.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -46,7 +48,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
-		System: s.system, Accounts: s.accounts,
+		System: s.system, Accounts: s.accounts, Customers: s.customer,
 	}
 }
 
@@ -82,6 +84,7 @@ func (a *app) services() (*services, error) {
 		return nil, err
 	}
 	cat := catalog.New()
+	sh := a.cfg.Shop
 	tm := team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log)
 	market := marketplace.New(a.db, a.importOptions(nil), compose.CatalogSync(cat), a.log)
 	return &services{
@@ -101,6 +104,12 @@ func (a *app) services() (*services, error) {
 			QueueSchema: a.cfg.Queue.Schema, SpareSchemas: a.cfg.Tenant.SpareSchemas, MailMaxAttempts: a.cfg.Mail.MaxAttempts,
 		}, a.log),
 		accounts: compose.Accounts(a.db, account.Options{Base: a.cfg.PublicBase()}, id, a.log),
+		// Shoppers' passwords are hashed like the team's (the same argon2id
+		// parameters and concurrency bound), in their own realm and tables.
+		customer: customer.New(id.Hasher(), customer.Options{
+			SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL,
+			LoginFailures: sh.CustomerLoginFailures, Lockout: sh.CustomerLockout, LoginIPLimit: sh.CustomerLoginIPLimit,
+		}, a.log),
 	}, nil
 }
 

@@ -83,11 +83,13 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
+	shopAccount := &customerHandlers{caller: s.caller, customers: svc.Customers, vendors: svc.Vendors, secureCookies: s.opts.SecureCookies}
+	customers := &teamCustomerHandlers{caller: s.caller, customers: svc.Customers}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
-		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes()),
+		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes()),
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/compose"
+	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fetch"
 	"github.com/bazaar/bazaar/internal/identity"
 	"github.com/bazaar/bazaar/internal/mail"
@@ -51,6 +52,7 @@ type testServer struct {
 	vendors  *vendor.Service
 	system   *system.Service
 	accounts *account.Service
+	customer *customer.Service
 	queue    *queue.Client // nil unless the setup asks for one
 	client   *http.Client
 }
@@ -64,6 +66,7 @@ type setup struct {
 	log      *slog.Logger               // the server's log (default: discarded)
 	market   func(*marketplace.Options) // adjust import options (tests allow their loopback feed server by default)
 	queue    bool                       // run imports on a real queue (River) beside the server
+	customer func(*customer.Options)    // adjust the shoppers' account options
 }
 
 // testMarketOptions allow the loopback feed servers tests start, and save
@@ -73,6 +76,12 @@ func testMarketOptions() marketplace.Options {
 		Fetch:         fetch.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, Timeout: 30 * time.Second},
 		ProgressEvery: time.Nanosecond,
 	}
+}
+
+// testCustomerOptions are the defaults' but for an address limit no test
+// reaches unless it means to (every test client is 127.0.0.1).
+func testCustomerOptions() customer.Options {
+	return customer.Options{SessionTTL: 48 * time.Hour, ResetTTL: time.Hour, LoginFailures: 5, Lockout: 15 * time.Minute, LoginIPLimit: 10000}
 }
 
 // testKey signs access tokens in tests; oldKey is a retired key that still
@@ -151,12 +160,17 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
+	co := testCustomerOptions()
+	if su.customer != nil {
+		su.customer(&co)
+	}
+	ts.customer = customer.New(ids.Hasher(), co, log)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customer,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
