@@ -2,8 +2,6 @@ package customer
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/customer"
@@ -57,7 +55,7 @@ func (s *Service) Register(ctx context.Context, in Registration, ip string) (*Si
 	if err != nil {
 		return nil, err
 	}
-	id, err := claim(ctx, email)
+	id, err := claim(ctx, c, email)
 	if err != nil {
 		return nil, err
 	}
@@ -75,54 +73,6 @@ func (s *Service) Register(ctx context.Context, in Registration, ip string) (*Si
 		return nil, err
 	}
 	return s.startSession(ctx, c, cu)
-}
-
-// Guest is the customer row of a checkout without an account: the one of
-// that e-mail, made when there is none. A guest's names follow their latest
-// checkout; an account's stay as its owner keeps them. It returns the
-// customer's id.
-func (s *Service) Guest(ctx context.Context, email, firstName, lastName string) (int, error) {
-	email = NormalizeEmail(email)
-	bad := fields{}
-	if p := emailProblem(email); p != "" {
-		bad["email"] = p
-	}
-	first := bad.text("first_name", firstName, maxName, false, nil)
-	last := bad.text("last_name", lastName, maxName, false, nil)
-	if err := fault.Fields("the customer is not valid", bad); err != nil {
-		return 0, err
-	}
-	c, err := tenantdb.Current(ctx)
-	if err != nil {
-		return 0, err
-	}
-	id, err := claim(ctx, email)
-	if err != nil {
-		return 0, err
-	}
-	if first != "" || last != "" {
-		err = c.Customer.Update().Where(customer.ID(id), customer.HasAccount(false)).
-			SetFirstName(first).SetLastName(last).Exec(ctx)
-	}
-	return id, err
-}
-
-// claim returns the id of the customer row of email, inserting a guest row
-// when there is none. Two requests claiming one new e-mail at once both get
-// the one row: the insert does nothing on a conflict (waiting for the other
-// transaction to end first), and the row is read again.
-func claim(ctx context.Context, email string) (int, error) {
-	tx, err := tenantdb.SQLTx(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var id int
-	err = tx.QueryRowContext(ctx, `INSERT INTO customers (email, has_account, first_name, last_name, phone, language, failed_logins, created_at, updated_at)
-VALUES ($1, false, '', '', '', '', 0, now(), now()) ON CONFLICT (email) DO NOTHING RETURNING id`, email).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE email = $1`, email).Scan(&id)
-	}
-	return id, err
 }
 
 // errLogin is the one answer to every failed sign-in: a wrong password, an
