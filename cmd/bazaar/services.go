@@ -30,17 +30,17 @@ import (
 
 // services are the domain services built from the configuration.
 type services struct {
-	identity *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	catalog  *catalog.Service
-	market   *marketplace.Service
-	audit    *audit.Service
-	outbox   *mail.Outbox
-	vendors  *vendor.Service
-	system   *system.Service
-	accounts *account.Service
-	customer *customer.Service
+	identity  *identity.Service
+	authz     *authz.Authorizer
+	team      *team.Service
+	catalog   *catalog.Service
+	market    *marketplace.Service
+	audit     *audit.Service
+	outbox    *mail.Outbox
+	vendors   *vendor.Service
+	system    *system.Service
+	accounts  *account.Service
+	customers *customer.Service
 }
 
 // web are the services the web layer's routes are served by.
@@ -48,7 +48,7 @@ func (s *services) web() web.Services {
 	return web.Services{
 		Identity: s.identity, Authz: s.authz, Team: s.team,
 		Catalog: s.catalog, Market: s.market, Audit: s.audit, Outbox: s.outbox, Vendors: s.vendors,
-		System: s.system, Accounts: s.accounts, Customers: s.customer,
+		System: s.system, Accounts: s.accounts, Customers: s.customers,
 	}
 }
 
@@ -106,7 +106,7 @@ func (a *app) services() (*services, error) {
 		accounts: compose.Accounts(a.db, account.Options{Base: a.cfg.PublicBase()}, id, a.log),
 		// Shoppers' passwords are hashed like the team's (the same argon2id
 		// parameters and concurrency bound), in their own realm and tables.
-		customer: customer.New(id.Hasher(), customer.Options{
+		customers: customer.New(id.Hasher(), customer.Options{
 			SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL,
 			LoginFailures: sh.CustomerLoginFailures, Lockout: sh.CustomerLockout, LoginIPLimit: sh.CustomerLoginIPLimit,
 		}, a.log),

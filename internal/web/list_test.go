@@ -159,7 +159,7 @@ func newListFixture(t *testing.T) *listFixture {
 		}
 		// Five customers: guests of checkouts, as the team lists them.
 		for i := range 5 {
-			if _, err := ts.customer.Guest(ctx, fmt.Sprintf("guest%d@%s.test", i, shop.Slug), "Guest", strconv.Itoa(i)); err != nil {
+			if _, err := ts.customers.Guest(ctx, fmt.Sprintf("guest%d@%s.test", i, shop.Slug), "Guest", strconv.Itoa(i)); err != nil {
 				return err
 			}
 		}

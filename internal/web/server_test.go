@@ -41,20 +41,20 @@ import (
 // testServer is a real listener on loopback serving the real app with the
 // real services.
 type testServer struct {
-	db       *tenantdb.DB
-	srv      *server
-	addr     string
-	ids      *identity.Service
-	authz    *authz.Authorizer
-	team     *team.Service
-	sender   *mail.Sender // nil unless the setup names an SMTP address
-	market   *marketplace.Service
-	vendors  *vendor.Service
-	system   *system.Service
-	accounts *account.Service
-	customer *customer.Service
-	queue    *queue.Client // nil unless the setup asks for one
-	client   *http.Client
+	db        *tenantdb.DB
+	srv       *server
+	addr      string
+	ids       *identity.Service
+	authz     *authz.Authorizer
+	team      *team.Service
+	sender    *mail.Sender // nil unless the setup names an SMTP address
+	market    *marketplace.Service
+	vendors   *vendor.Service
+	system    *system.Service
+	accounts  *account.Service
+	customers *customer.Service
+	queue     *queue.Client // nil unless the setup asks for one
+	client    *http.Client
 }
 
 // setup varies a test server.
@@ -164,13 +164,13 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	if su.customer != nil {
 		su.customer(&co)
 	}
-	ts.customer = customer.New(ids.Hasher(), co, log)
+	ts.customers = customer.New(ids.Hasher(), co, log)
 	if su.queue {
 		ts.queue = startQueue(t, db, ts.market, ts.vendors, ts.system, ts.accounts)
 	}
 	ts.srv = newServer(su.opts, Deps{Log: srvLog, DB: db, Resolver: r, Services: Services{
 		Identity: ids, Authz: az, Team: tm, Catalog: cat, Market: ts.market, Audit: audit.New(db), Outbox: mail.NewOutbox(db),
-		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customer,
+		Vendors: ts.vendors, System: ts.system, Accounts: ts.accounts, Customers: ts.customers,
 	}}, su.extra)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

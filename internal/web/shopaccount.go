@@ -135,18 +135,31 @@ func (h *customerHandlers) requestReset(c *fiber.Ctx) error {
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	m := customer.ResetMail{Link: func(token string) string {
-		return siteURL(c, "/account/reset-password?token="+url.QueryEscape(token))
-	}}
-	st, err := h.vendors.Settings(c.UserContext())
+	m, err := h.resetMail(c)
 	if err != nil {
 		return err
 	}
-	m.ShopName, m.Language = st.Name, st.DefaultLanguage
 	if err := h.customers.RequestReset(c.UserContext(), in.Email, h.clientIP(c), m); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "if the address has an account in this shop, a reset link is on its way"})
+}
+
+// resetMail is what a reset mail needs of the shop: its name and language,
+// and the link to the shop's reset page on the request's own host.
+//
+// The settings are read from the vendor's registry row, a platform query
+// beside the request's transaction (a second connection while it holds
+// one). Where the resolved tenant carries the shop's settings, read them
+// from there instead.
+func (h *customerHandlers) resetMail(c *fiber.Ctx) (customer.ResetMail, error) {
+	st, err := h.vendors.Settings(c.UserContext())
+	if err != nil {
+		return customer.ResetMail{}, err
+	}
+	return customer.ResetMail{ShopName: st.Name, Language: st.DefaultLanguage, Link: func(token string) string {
+		return siteURL(c, "/account/reset-password?token="+url.QueryEscape(token))
+	}}, nil
 }
 
 type customerResetConfirm struct {
