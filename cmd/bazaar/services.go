@@ -97,7 +97,12 @@ func (a *app) services() (*services, error) {
 	tm := team.New(a.db, id.Hasher(), az, team.Options{InviteTTL: c.InviteTTL}, a.log)
 	market := marketplace.New(a.db, a.importOptions(nil), compose.CatalogSync(cat), a.log)
 	sh := a.cfg.Shop
-	customers := customer.New(id.Hasher(), customer.Options{SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL}, a.log)
+	// Shoppers' passwords are hashed like the team's (the same argon2id
+	// parameters and concurrency bound), in their own realm and tables.
+	customers := customer.New(id.Hasher(), customer.Options{
+		SessionTTL: sh.CustomerSessionTTL, ResetTTL: sh.CustomerResetTTL,
+		LoginFailures: sh.CustomerLoginFailures, Lockout: sh.CustomerLockout, LoginIPLimit: sh.CustomerLoginIPLimit,
+	}, a.log)
 	orders := compose.Orders(cat, customers, compose.OrderPayments(pay), order.Options{
 		CartTTL: sh.CartTTL, CartMaxLines: sh.CartMaxLines, MaxQuantity: sh.MaxQuantity,
 		CardPaymentTTL: sh.CardPaymentTTL, BankTransferTTL: sh.BankTransferTTL, DefaultVATBP: sh.DefaultVATBP,

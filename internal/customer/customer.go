@@ -29,10 +29,18 @@ type Passwords interface {
 	Burn(ctx context.Context, password string) error
 }
 
-// Options configure the Service.
+// Options configure the Service. Zero values take the defaults named.
 type Options struct {
-	SessionTTL time.Duration // how long a shopper stays signed in (30 days by default)
-	ResetTTL   time.Duration // how long a reset link works (1 hour by default)
+	SessionTTL time.Duration // how long a shopper stays signed in (30 days)
+	ResetTTL   time.Duration // how long a reset link works (1 hour)
+	// LoginFailures wrong passwords in a row lock an account for Lockout
+	// (10, 15 minutes); a successful sign-in or a reset starts the count
+	// again.
+	LoginFailures int
+	Lockout       time.Duration
+	// LoginIPLimit is how many sign-ins, registrations and reset requests
+	// one client address may send a minute, whatever the shop (30).
+	LoginIPLimit int
 }
 
 // Service is the shop's customers.
@@ -41,6 +49,7 @@ type Service struct {
 	o         Options
 	log       *slog.Logger
 	now       func() time.Time
+	ips       *ipLimiter
 }
 
 // New builds the Service.
@@ -51,15 +60,28 @@ func New(passwords Passwords, o Options, log *slog.Logger) *Service {
 	if o.ResetTTL <= 0 {
 		o.ResetTTL = time.Hour
 	}
+	if o.LoginFailures <= 0 {
+		o.LoginFailures = 10
+	}
+	if o.Lockout <= 0 {
+		o.Lockout = 15 * time.Minute
+	}
+	if o.LoginIPLimit <= 0 {
+		o.LoginIPLimit = 30
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{passwords: passwords, o: o, log: log, now: time.Now}
+	return &Service{passwords: passwords, o: o, log: log, now: time.Now, ips: newIPLimiter(o.LoginIPLimit, time.Minute)}
 }
+
+// SessionTTL is how long a sign-in lasts (the cookie's lifetime).
+func (s *Service) SessionTTL() time.Duration { return s.o.SessionTTL }
 
 // Shopper is the signed-in customer of a request.
 type Shopper struct {
 	CustomerID int
+	SessionID  int // the session the request came with (a password change keeps it)
 	Email      string
 	FirstName  string
 	LastName   string
@@ -87,7 +109,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Shopper, error) {
 		return nil, err
 	}
 	cu := sess.Edges.Customer
-	return &Shopper{CustomerID: cu.ID, Email: cu.Email, FirstName: cu.FirstName, LastName: cu.LastName}, nil
+	return &Shopper{CustomerID: cu.ID, SessionID: sess.ID, Email: cu.Email, FirstName: cu.FirstName, LastName: cu.LastName}, nil
 }
 
 // newToken is a 256-bit random token and the hash stored for it.

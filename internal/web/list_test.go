@@ -47,6 +47,8 @@ var notLists = []string{
 	"/api/v1/admin/users/password-resets/:id",
 	"/api/v1/settings",
 	"/api/v1/settings/payments",
+	"/api/v1/shop/account/me", "/account/reset-password",
+	"/api/v1/customers/:id",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days
 	"/api/v1/shop/cart", "/api/v1/shop/checkout/options", "/api/v1/shop/account/orders/:number",
@@ -165,6 +167,12 @@ func newListFixture(t *testing.T) *listFixture {
 				}
 			}
 		}
+		// Five customers: guests of checkouts, as the team lists them.
+		for i := range 5 {
+			if _, err := ts.customers.Guest(ctx, fmt.Sprintf("guest%d@%s.test", i, shop.Slug), "Guest", strconv.Itoa(i)); err != nil {
+				return err
+			}
+		}
 		// Drift lists by detection time, then id: three reports detected at
 		// one instant, and ids that do not follow the times.
 		at := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
@@ -225,6 +233,7 @@ func (fx *listFixture) routes() []listRoute {
 		v("/api/v1/teams/invitations", "invitations", "/api/v1/teams/invitations", 500, ""),
 		v("/api/v1/teams/roles", "roles", "/api/v1/teams/roles", 500, ""),
 		v("/api/v1/teams/audit", "audit", "/api/v1/teams/audit", 500, "before"),
+		v("/api/v1/customers", "customers", "/api/v1/customers", 100, ""),
 		{route: "/api/v1/admin/audit", family: "admin/audit", host: "admin." + base, path: "/api/v1/admin/audit?action=test.listed",
 			token: fx.admin, max: 500, old: "before"},
 		{route: "/api/v1/admin/vendors", family: "admin/vendors", host: "admin." + base, path: "/api/v1/admin/vendors?q=" + fx.slug,

@@ -53,7 +53,7 @@ func matrixHoldsAny(perms, required []string) bool {
 // (a harmless request may still be refused by the handler: 400, 404).
 func matrixDenied(r *resp) bool {
 	switch {
-	case r.status == http.StatusUnauthorized && r.code() == "unauthenticated":
+	case r.status == http.StatusUnauthorized && (r.code() == "unauthenticated" || r.code() == "customer_unauthenticated"):
 		return true
 	case r.status == http.StatusForbidden && (r.code() == "not_a_member" || r.code() == "permission_denied"):
 		return true
@@ -83,6 +83,11 @@ func matrixPath(p string) string {
 // have a row, every row a route, and every row must agree with the route's
 // declared access and, on a shop, the seed's role table above. A route
 // answers on no site whose table does not list it.
+//
+// On a shop, one caller is no team member but a customer signed in to the
+// shop (its cookie, no bearer token): the shop's account routes (Customer)
+// admit it and nobody of the team, and everywhere else it is what an
+// anonymous caller is — a customer session is no team credential.
 func TestPermissionMatrix(t *testing.T) {
 	const (
 		owner       = "owner"
@@ -93,8 +98,9 @@ func TestPermissionMatrix(t *testing.T) {
 		otherVendor = "other_vendor_member"
 		anonymous   = "anonymous"
 		superAdmin  = "super_admin"
+		shopper     = "shop_customer"
 	)
-	callers := []string{owner, manager, editor, viewer, custom, otherVendor, anonymous}
+	callers := []string{owner, manager, editor, viewer, custom, otherVendor, anonymous, shopper}
 	roleOfCaller := map[string][]string{
 		owner: matrixSeedRoles["Owner"], manager: matrixSeedRoles["Manager"],
 		editor: matrixSeedRoles["Editor"], viewer: matrixSeedRoles["Viewer"], custom: matrixCustomRole,
@@ -124,9 +130,9 @@ func TestPermissionMatrix(t *testing.T) {
 	ordersCreate := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	ordersEdit := who{owner: allow, manager: allow, editor: allow, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
 	analyticsView := who{owner: allow, manager: allow, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
-	// A customer route is a shop customer's own account: no team member,
-	// whatever their role, is one by their team token.
-	customersOnly := who{owner: deny, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny}
+	// The shop's customer accounts: a signed-in customer's own routes admit
+	// the customer alone; no team member is one by their team token.
+	customerOnly := who{owner: deny, manager: deny, editor: deny, viewer: deny, custom: deny, otherVendor: deny, anonymous: deny, shopper: allow}
 
 	vendorRows := map[string]row{
 		"POST /api/v1/auth/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
@@ -195,24 +201,42 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
 		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
 
-		"GET /api/v1/shop/cart":                      {nil, http.StatusOK, everyone},
-		"POST /api/v1/shop/cart/lines":               {map[string]any{"product_id": 0, "quantity": 0}, http.StatusBadRequest, everyone},
-		"PUT /api/v1/shop/cart/lines/:product_id":    {map[string]any{"quantity": 0}, http.StatusBadRequest, everyone},
-		"DELETE /api/v1/shop/cart/lines/:product_id": {nil, http.StatusNotFound, everyone},
-		"GET /api/v1/shop/checkout/options":          {nil, http.StatusOK, everyone},
-		"POST /api/v1/shop/checkout":                 {map[string]any{}, http.StatusBadRequest, everyone},
-		"POST /api/v1/shop/payments/stripe/webhook":  {map[string]any{}, http.StatusNotFound, everyone}, // no signing secret here
-		"GET /api/v1/shop/account/orders":            {nil, http.StatusOK, customersOnly},
-		"GET /api/v1/shop/account/orders/:number":    {nil, http.StatusNotFound, customersOnly},
-		"GET /api/v1/orders":                         {nil, http.StatusOK, ordersView},
-		"POST /api/v1/orders":                        {map[string]any{}, http.StatusBadRequest, ordersCreate},
-		"GET /api/v1/orders/:id":                     {nil, http.StatusNotFound, ordersView},
-		"PUT /api/v1/orders/:id":                     {map[string]any{"note": "checked"}, http.StatusNotFound, ordersEdit},
-		"GET /api/v1/analytics":                      {nil, http.StatusOK, analyticsView},
-		"GET /api/v1/settings/shipping":              {nil, http.StatusOK, settingsEdit},
-		"PUT /api/v1/settings/shipping":              {map[string]any{"methods": []any{map[string]any{}}}, http.StatusBadRequest, settingsEdit},
-		"GET /api/v1/settings/payments":              {nil, http.StatusOK, settingsEdit},
-		"PUT /api/v1/settings/payments":              {map[string]any{"secret_key": "not-a-key"}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/shop/cart":                            {nil, http.StatusOK, everyone},
+		"POST /api/v1/shop/cart/lines":                     {map[string]any{"product_id": 0, "quantity": 0}, http.StatusBadRequest, everyone},
+		"PUT /api/v1/shop/cart/lines/:product_id":          {map[string]any{"quantity": 0}, http.StatusBadRequest, everyone},
+		"DELETE /api/v1/shop/cart/lines/:product_id":       {nil, http.StatusNotFound, everyone},
+		"GET /api/v1/shop/checkout/options":                {nil, http.StatusOK, everyone},
+		"POST /api/v1/shop/checkout":                       {map[string]any{}, http.StatusBadRequest, everyone},
+		"POST /api/v1/shop/payments/stripe/webhook":        {map[string]any{}, http.StatusNotFound, everyone}, // no signing secret here
+		"GET /api/v1/shop/account/orders":                  {nil, http.StatusOK, customerOnly},
+		"GET /api/v1/shop/account/orders/:number":          {nil, http.StatusNotFound, customerOnly},
+		"GET /api/v1/orders":                               {nil, http.StatusOK, ordersView},
+		"POST /api/v1/orders":                              {map[string]any{}, http.StatusBadRequest, ordersCreate},
+		"GET /api/v1/orders/:id":                           {nil, http.StatusNotFound, ordersView},
+		"PUT /api/v1/orders/:id":                           {map[string]any{"note": "checked"}, http.StatusNotFound, ordersEdit},
+		"GET /api/v1/analytics":                            {nil, http.StatusOK, analyticsView},
+		"GET /api/v1/settings/shipping":                    {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings/shipping":                    {map[string]any{"methods": []any{map[string]any{}}}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/settings/payments":                    {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings/payments":                    {map[string]any{"secret_key": "not-a-key"}, http.StatusBadRequest, settingsEdit},
+		"POST /api/v1/shop/account/register":               {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, everyone},
+		"POST /api/v1/shop/account/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
+		"POST /api/v1/shop/account/logout":                 {nil, http.StatusNoContent, everyone},
+		"GET /api/v1/shop/account/me":                      {nil, http.StatusOK, customerOnly},
+		"PUT /api/v1/shop/account/me":                      {map[string]any{"first_name": ""}, http.StatusBadRequest, customerOnly},
+		"POST /api/v1/shop/account/password":               {map[string]any{"current_password": "", "new_password": ""}, http.StatusBadRequest, customerOnly},
+		"POST /api/v1/shop/account/password-reset":         {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, everyone},
+		"POST /api/v1/shop/account/password-reset/confirm": {map[string]any{"token": "", "password": ""}, http.StatusBadRequest, everyone},
+		"GET /account/reset-password":                      {nil, http.StatusOK, everyone},
+		"GET /api/v1/customers":                            {nil, http.StatusOK, ordersView},
+		"GET /api/v1/customers/:id":                        {nil, http.StatusNotFound, ordersView},
+		"PUT /api/v1/customers/:id":                        {map[string]any{}, http.StatusNotFound, ordersEdit},
+	}
+	// Elsewhere the shop's customer is what an anonymous caller is.
+	for _, r := range vendorRows {
+		if _, ok := r.want[shopper]; !ok {
+			r.want[shopper] = r.want[anonymous]
+		}
 	}
 
 	// The platform and the admin site belong to no shop: their callers are a
@@ -289,16 +313,14 @@ func TestPermissionMatrix(t *testing.T) {
 	// implied is who a route's declared access lets through on a site.
 	implied := func(site SiteKind, c string, a Access) bool {
 		switch a.kind {
-		case accessPublic:
+		case accessPublic, accessShopper:
 			return true
+		case accessCustomer:
+			return c == shopper
 		case accessAuthenticated:
-			return c != anonymous
+			return c != anonymous && c != shopper
 		case accessSuperAdmin:
 			return c == superAdmin
-		case accessShopper:
-			return true // a shop's shoppers are anyone; a team token is not read there
-		case accessCustomer:
-			return false // only a customer session, which no caller here holds
 		case accessPermission:
 			perms, member := roleOfCaller[c]
 			return site == SiteVendor && member && matrixHoldsAny(perms, a.req)
@@ -367,6 +389,16 @@ func TestPermissionMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens[superAdmin] = ts.login(t, "admin."+base, rootEmail).access
+	// The shop's customer signs in afresh for each request: a logout among
+	// the harmless requests ends its session.
+	shopperEmail := "shopper@" + shop.Slug + ".test"
+	registerCustomer(t, ts, host, shopperEmail)
+	cookiesOf := func(t *testing.T, c string) []*http.Cookie {
+		if c != shopper {
+			return nil
+		}
+		return []*http.Cookie{signInCustomer(t, ts, host, shopperEmail)}
+	}
 
 	// The shop's default roles are the seed's, as the product states them.
 	t.Run("DefaultRolesAreTheSeed", func(t *testing.T) {
@@ -409,7 +441,7 @@ func TestPermissionMatrix(t *testing.T) {
 		switch {
 		case a.kind == accessCustomer:
 			return http.StatusUnauthorized, "customer_unauthenticated"
-		case c == anonymous:
+		case c == anonymous || c == shopper:
 			return http.StatusUnauthorized, "unauthenticated"
 		case site != SiteVendor:
 			return http.StatusForbidden, "forbidden"
@@ -430,7 +462,7 @@ func TestPermissionMatrix(t *testing.T) {
 					for _, c := range site.callers {
 						t.Run(c, func(t *testing.T) {
 							got := ts.do(t, req{method: r.Method, host: site.host, path: matrixPath(r.Path),
-								token: tokens[c], body: m.body})
+								token: tokens[c], body: m.body, cookies: cookiesOf(t, c)})
 							denied := matrixDenied(got)
 							switch {
 							case m.want[c] && denied:

@@ -113,8 +113,9 @@ func (s *server) withTimeout(c *fiber.Ctx) error {
 
 // tenantTx runs the rest of the chain in a transaction bound to the site's
 // tenant. It commits when the handler succeeded (no error, status < 400) and
-// rolls back otherwise, panics included; either way SET LOCAL has ended with
-// the transaction before the connection returns to the pool.
+// rolls back otherwise, panics included — unless the handler asked for a
+// refusal to be kept (keepRefusal); either way SET LOCAL has ended with the
+// transaction before the connection returns to the pool.
 func (s *server) tenantTx(readOnly bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		site := siteOf(c)
@@ -129,15 +130,27 @@ func (s *server) tenantTx(readOnly bool) fiber.Handler {
 		outer := c.UserContext()
 		c.SetUserContext(ctx)
 		defer c.SetUserContext(outer)
-		if err := c.Next(); err != nil {
+		err = c.Next()
+		if err != nil || c.Response().StatusCode() >= fiber.StatusBadRequest {
+			if kept, _ := c.Locals(keepRefusalKey).(bool); kept {
+				if cerr := txn.Commit(); cerr != nil {
+					return cerr // what the refusal was to record is lost: not the refusal's answer
+				}
+			}
 			return err
-		}
-		if c.Response().StatusCode() >= fiber.StatusBadRequest {
-			return nil
 		}
 		return txn.Commit()
 	}
 }
+
+const keepRefusalKey = "bazaar.keep_refusal"
+
+// keepRefusal has the request's transaction commit although the request is
+// refused. A password check uses it: a wrong password answers 401 (or 400)
+// and must still count against the account, or an attacker would get every
+// guess for free. Call it only where what the service wrote before refusing
+// is meant to last — the count of failures, nothing else.
+func keepRefusal(c *fiber.Ctx) { c.Locals(keepRefusalKey, true) }
 
 // withSecurityHeaders sets what every answer should carry: no MIME sniffing,
 // no framing by other sites (the sign-in, invitation and reset forms cannot

@@ -90,14 +90,16 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
+	shopAccount := &customerHandlers{caller: s.caller, customers: svc.Customers, vendors: svc.Vendors, secureCookies: s.opts.SecureCookies}
+	customers := &teamCustomerHandlers{caller: s.caller, customers: svc.Customers}
 	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, payments: svc.Payments, secureCookies: s.opts.SecureCookies,
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
 	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
-		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes(), shop.routes(), orders.routes(), payments.routes()),
+		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes()),
 	}
 }
 

@@ -72,6 +72,7 @@ type setup struct {
 	queue     bool                       // run imports on a real queue (River) beside the server
 	orders    func(*order.Options)       // adjust the order options
 	stripeURL string                     // where Stripe is (stripetest.Start); none by default
+	customer  func(*customer.Options)    // adjust the shoppers' account options
 }
 
 // testMarketOptions allow the loopback feed servers tests start, and save
@@ -98,6 +99,12 @@ func testPayments(t testing.TB, stripeURL string) *payment.Service {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// testCustomerOptions are the defaults' but for an address limit no test
+// reaches unless it means to (every test client is 127.0.0.1).
+func testCustomerOptions() customer.Options {
+	return customer.Options{SessionTTL: 48 * time.Hour, ResetTTL: time.Hour, LoginFailures: 5, Lockout: 15 * time.Minute, LoginIPLimit: 10000}
 }
 
 // testKey signs access tokens in tests; oldKey is a retired key that still
@@ -177,7 +184,11 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)
 	ts.payments = testPayments(t, su.stripeURL)
-	ts.customers = customer.New(ids.Hasher(), customer.Options{}, log)
+	co := testCustomerOptions()
+	if su.customer != nil {
+		su.customer(&co)
+	}
+	ts.customers = customer.New(ids.Hasher(), co, log)
 	oo := order.Options{}
 	if su.orders != nil {
 		su.orders(&oo)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -114,7 +115,9 @@ func setShopCookie(c *fiber.Ctx, secure bool, name, value string, maxAge int) {
 	ck := &fiber.Cookie{Name: name, Value: value, Path: path, HTTPOnly: true, Secure: secure,
 		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: maxAge}
 	if maxAge <= 0 {
-		ck.Value, ck.MaxAge = "", -1
+		// fasthttp writes no Max-Age of 0 or less: an expiry in the past is
+		// what deletes the cookie.
+		ck.Value, ck.MaxAge, ck.Expires = "", -1, time.Unix(0, 0)
 	}
 	c.Cookie(ck)
 }
