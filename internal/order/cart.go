@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -366,25 +365,16 @@ func (s *Service) AttachCart(ctx context.Context, token string, customerID int) 
 	return token, nil
 }
 
-// mergeInto moves from's lines into to and deletes from.
+// mergeInto moves from's lines into to (a product in both: the quantities
+// added, held to the maximum) and deletes from, in one statement each.
 func (s *Service) mergeInto(ctx context.Context, c *tenant.Client, to, from *tenant.Cart) error {
-	lines, err := c.CartLine.Query().Where(cartline.CartID(from.ID)).All(ctx)
+	_, err := c.ExecContext(ctx, `INSERT INTO "cart_lines" AS l ("cart_id", "product_id", "quantity", "seen_price_cents", "seen_available", "added_at")
+SELECT $1, "product_id", "quantity", "seen_price_cents", "seen_available", "added_at" FROM "cart_lines" WHERE "cart_id" = $2
+ON CONFLICT ("cart_id", "product_id") DO UPDATE SET "quantity" = LEAST(l."quantity" + EXCLUDED."quantity", $3)`,
+		to.ID, from.ID, s.o.MaxQuantity)
 	if err != nil {
 		return err
-	}
-	for _, l := range lines {
-		err := c.CartLine.Create().SetCartID(to.ID).SetProductID(l.ProductID).SetQuantity(l.Quantity).
-			SetSeenPriceCents(l.SeenPriceCents).SetSeenAvailable(l.SeenAvailable).
-			OnConflictColumns(cartline.FieldCartID, cartline.FieldProductID).
-			Update(func(u *tenant.CartLineUpsert) {
-				u.Set(cartline.FieldQuantity, sql.ExprP("LEAST(cart_lines.quantity + EXCLUDED.quantity, ?)", s.o.MaxQuantity))
-			}).Exec(ctx)
-		if err != nil {
-			return err
-		}
 	}
 	return c.Cart.DeleteOne(from).Exec(ctx)
 }
 
-// expireCartsBefore is when an untouched cart is gone.
-func (s *Service) cartDeadline() time.Time { return s.now().Add(-s.o.CartTTL) }

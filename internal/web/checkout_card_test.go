@@ -66,6 +66,9 @@ func TestCheckoutByCard(t *testing.T) {
 		t.Fatalf("payment methods %v", opts.Payment)
 	}
 	b.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": lamp, "quantity": 1})
+	// The shopper makes an account on the way: the cart comes along.
+	b.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register",
+		map[string]any{"email": "card@example.lu", "password": testPassword, "first_name": "Carla", "last_name": "Card"})
 	var placed placedOrder
 	body := checkoutBody("card@example.lu", "standard", "stripe")
 	body["language"] = "en"
@@ -129,6 +132,18 @@ func TestCheckoutByCard(t *testing.T) {
 	sc.send(t, scenario{name: "more than is left", as: "owner", method: "PUT", path: path,
 		body: map[string]any{"refund_cents": 8001}, wantStatus: http.StatusConflict, wantCode: "refund_too_large"})
 
+	// The customer follows the order in their account: fulfilled, with the
+	// tracking number and the refund, without the team's payment reference.
+	var mine order.View
+	b.must(t, http.StatusOK, "GET", "/api/v1/shop/account/orders/1", nil).decode(t, &mine)
+	if mine.Status != "fulfilled" || mine.TrackingNumber != "PX-1" || mine.RefundedCents != 900 || mine.PaymentRef != "" || len(mine.Allowed) != 0 {
+		t.Errorf("the customer's view: %+v", mine)
+	}
+	for _, e := range mine.History {
+		if strings.HasPrefix(e.Actor, "user:") {
+			t.Errorf("the customer sees who in the team acted: %+v", e)
+		}
+	}
 	ts.flushMail(t)
 	subjects := []string{}
 	for _, m := range smtp.To("card@example.lu") {
@@ -136,5 +151,49 @@ func TestCheckoutByCard(t *testing.T) {
 	}
 	if len(subjects) != 3 || !strings.Contains(subjects[0], "Your order 1") || !strings.Contains(subjects[1], "paid") || !strings.Contains(subjects[2], "sent") {
 		t.Errorf("the shopper's mails: %q", subjects)
+	}
+}
+
+// TestCartFollowsTheCustomer: a signed-in customer's cart is theirs in
+// another browser; signing in merges the browser's cart into it; signing
+// out leaves the cart with the account, not with the browser.
+func TestCartFollowsTheCustomer(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	shop := tenanttest.Tenant(t, db, "follow")
+	host := hostOf(shop)
+	tea := sell(t, db, shop, sale{sku: "TEA", price: 450})
+	cup := sell(t, db, shop, sale{sku: "CUP", price: 900})
+	login := map[string]any{"email": "fern@example.lu", "password": testPassword}
+
+	laptop := ts.browser(host)
+	laptop.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register",
+		map[string]any{"email": "fern@example.lu", "password": testPassword, "first_name": "Fern", "last_name": "Follow"})
+	laptop.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": tea, "quantity": 2})
+
+	phone := ts.browser(host) // anonymous first, with a cart of its own
+	phone.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": tea, "quantity": 1})
+	phone.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": cup, "quantity": 1})
+	phone.must(t, http.StatusOK, "POST", "/api/v1/shop/account/login", login)
+	var cart order.CartView
+	phone.must(t, http.StatusOK, "GET", "/api/v1/shop/cart", nil).decode(t, &cart)
+	got := map[string]int{}
+	for _, l := range cart.Lines {
+		got[l.SKU] = l.Quantity
+	}
+	if got["TEA"] != 3 || got["CUP"] != 1 || len(got) != 2 {
+		t.Fatalf("merged cart %v, want TEA 3 and CUP 1", got)
+	}
+	laptop.must(t, http.StatusOK, "GET", "/api/v1/shop/cart", nil).decode(t, &cart)
+	if len(cart.Lines) != 2 {
+		t.Errorf("the laptop sees %d lines of the customer's cart, want 2", len(cart.Lines))
+	}
+	phone.must(t, http.StatusNoContent, "POST", "/api/v1/shop/account/logout", nil)
+	if phone.jar[cartCookie] != nil {
+		t.Error("signing out left the customer's cart cookie in the browser")
+	}
+	phone.must(t, http.StatusOK, "GET", "/api/v1/shop/cart", nil).decode(t, &cart)
+	if len(cart.Lines) != 0 {
+		t.Errorf("after signing out the browser still shows %d lines", len(cart.Lines))
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/order"
+	"github.com/bazaar/bazaar/internal/page"
 )
 
 // teamCustomerHandlers are the team's view of the shop's customers: the
@@ -15,6 +17,7 @@ import (
 type teamCustomerHandlers struct {
 	caller
 	customers *customer.Service
+	orders    *order.Service // a customer's orders, with the customer
 }
 
 func (h *teamCustomerHandlers) routes() []route {
@@ -48,6 +51,15 @@ func (h *teamCustomerHandlers) list(c *fiber.Ctx) error {
 	return c.JSON(pg)
 }
 
+// customerWithOrders is one customer and the first page of their orders,
+// newest first (the rest: GET /api/v1/orders?customer={id}).
+type customerWithOrders struct {
+	*customer.Customer
+	Orders page.Page[order.Summary] `json:"orders"`
+}
+
+// get answers GET /api/v1/customers/{id}: the customer with their orders,
+// those placed as a guest with their e-mail included.
 func (h *teamCustomerHandlers) get(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
@@ -57,7 +69,11 @@ func (h *teamCustomerHandlers) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(cu)
+	os, err := h.orders.List(c.UserContext(), order.ListParams{CustomerID: id})
+	if err != nil {
+		return err
+	}
+	return c.JSON(customerWithOrders{Customer: cu, Orders: os})
 }
 
 func (h *teamCustomerHandlers) update(c *fiber.Ctx) error {

@@ -59,13 +59,14 @@ var notLists = []string{
 // listRoute is a list endpoint of the fixture, with what the tests need of
 // it.
 type listRoute struct {
-	route  string // the route table's path
-	family string // lists sharing one cursor (one listing, filtered differently)
-	host   string
-	path   string // with the fixture's ids and filters
-	token  string
-	max    int    // the list's largest limit
-	old    string // the paging parameter it read before cursors, if any
+	route   string // the route table's path
+	family  string // lists sharing one cursor (one listing, filtered differently)
+	host    string
+	path    string // with the fixture's ids and filters
+	token   string
+	cookies []*http.Cookie // a shop customer's session, for their own lists
+	max     int            // the list's largest limit
+	old     string         // the paging parameter it read before cursors, if any
 }
 
 // listFixture is a shop, and the platform's trail, in which every list holds
@@ -78,6 +79,7 @@ type listFixture struct {
 	shopID       int
 	bulkID       int // a bulk vendor import of five (refused) lines
 	owner, admin string
+	customer     []*http.Cookie // a customer of the shop with five orders of their own
 }
 
 func newListFixture(t *testing.T) *listFixture {
@@ -124,6 +126,15 @@ func newListFixture(t *testing.T) *listFixture {
 			"billing_address": map[string]any{"name": "Anna Buyer", "line1": "1 rue du Marché", "postal_code": "L-1234", "city": "Luxembourg", "country": "LU"},
 			"shipping_method": "pickup", "payment_method": "paid"}, http.StatusCreated)
 	}
+	// A customer of the shop with five orders placed while signed in.
+	shopper := ts.browser(fx.host)
+	shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register",
+		map[string]any{"email": "shopper@" + shop.Slug + ".test", "password": testPassword, "first_name": "Lou", "last_name": "Lister"})
+	for i := range 5 {
+		shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": productIDs[i], "quantity": 1})
+		shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("shopper@"+shop.Slug+".test", "pickup", "bank_transfer"))
+	}
+	fx.customer = []*http.Cookie{shopper.jar[customerCookie]}
 	for i := range 2 {
 		api("POST", "/api/v1/teams/roles", map[string]any{"name": fmt.Sprintf("Lister %d", i), "permissions": []string{"products.view"}}, http.StatusCreated)
 	}
@@ -229,6 +240,7 @@ func (fx *listFixture) routes() []listRoute {
 		v("/api/v1/marketplace/imports/:id/disagreements", "disagreements", job("disagreements"), 200, "after"),
 		v("/api/v1/marketplace/products", "staged", "/api/v1/marketplace/products", 200, "after"),
 		v("/api/v1/orders", "orders", "/api/v1/orders", 100, ""),
+		{route: "/api/v1/shop/account/orders", family: "orders", host: fx.host, path: "/api/v1/shop/account/orders", cookies: fx.customer, max: 100},
 		v("/api/v1/teams/members", "members", "/api/v1/teams/members", 500, ""),
 		v("/api/v1/teams/invitations", "invitations", "/api/v1/teams/invitations", 500, ""),
 		v("/api/v1/teams/roles", "roles", "/api/v1/teams/roles", 500, ""),
@@ -263,7 +275,7 @@ func (fx *listFixture) get(t *testing.T, l listRoute, params string) *resp {
 			path += "?" + params
 		}
 	}
-	return fx.ts.do(t, req{method: "GET", host: l.host, path: path, token: l.token})
+	return fx.ts.do(t, req{method: "GET", host: l.host, path: path, token: l.token, cookies: l.cookies})
 }
 
 // listPage is any list's answer, its items kept as sent.

@@ -90,8 +90,9 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	sys := &systemHandlers{system: svc.System}
 	users := &userHandlers{caller: s.caller, accounts: svc.Accounts}
 	pages := &pageHandlers{outbox: svc.Outbox, devPages: s.opts.DevPages}
-	shopAccount := &customerHandlers{caller: s.caller, customers: svc.Customers, vendors: svc.Vendors, secureCookies: s.opts.SecureCookies}
-	customers := &teamCustomerHandlers{caller: s.caller, customers: svc.Customers}
+	shopAccount := &customerHandlers{caller: s.caller, customers: svc.Customers, carts: svc.Orders, secureCookies: s.opts.SecureCookies,
+		cartMaxAge: int(s.opts.CartTTL / time.Second)}
+	customers := &teamCustomerHandlers{caller: s.caller, customers: svc.Customers, orders: svc.Orders}
 	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, payments: svc.Payments, secureCookies: s.opts.SecureCookies,
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
 	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}

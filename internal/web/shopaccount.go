@@ -1,13 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/customer"
-	"github.com/bazaar/bazaar/internal/vendor"
 )
 
 // customerHandlers are a shop's customer accounts on the shop's own host:
@@ -17,8 +17,14 @@ import (
 type customerHandlers struct {
 	caller
 	customers     *customer.Service
-	vendors       *vendor.Service // the shop's name and language, for reset mails
+	carts         cartOwner // the browser's cart becomes the signed-in customer's
 	secureCookies bool
+	cartMaxAge    int // seconds the cart cookie lives
+}
+
+// cartOwner gives a cart to a customer who signs in (order.Service).
+type cartOwner interface {
+	AttachCart(ctx context.Context, token string, customerID int) (string, error)
 }
 
 func (h *customerHandlers) routes() []route {
@@ -37,7 +43,17 @@ func (h *customerHandlers) routes() []route {
 
 // signIn answers a new session: the customer cookie, living as long as the
 // session, and the profile.
+// signIn sets the customer's session cookie and gives them the browser's
+// cart, merged with the one they left elsewhere (order.AttachCart); the cart
+// cookie then names the merged cart.
 func (h *customerHandlers) signIn(c *fiber.Ctx, status int, in *customer.SignedIn) error {
+	token, err := h.carts.AttachCart(c.UserContext(), shopperOf(c).CartToken, in.Profile.ID)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		setShopCookie(c, h.secureCookies, cartCookie, token, h.cartMaxAge)
+	}
 	setShopCookie(c, h.secureCookies, customerCookie, in.Token, int(h.customers.SessionTTL().Seconds()))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(status).JSON(in.Profile)
@@ -80,7 +96,10 @@ func (h *customerHandlers) logout(c *fiber.Ctx) error {
 	if err := h.customers.Logout(c.UserContext(), strings.Clone(c.Cookies(customerCookie))); err != nil {
 		return err
 	}
+	// The cart was theirs: it stays with the account, not with the browser
+	// the next person uses.
 	setShopCookie(c, h.secureCookies, customerCookie, "", 0)
+	setShopCookie(c, h.secureCookies, cartCookie, "", 0)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -145,19 +164,16 @@ func (h *customerHandlers) requestReset(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"status": "if the address has an account in this shop, a reset link is on its way"})
 }
 
-// resetMail is what a reset mail needs of the shop: its name and language,
-// and the link to the shop's reset page on the request's own host.
-//
-// The settings are read from the vendor's registry row, a platform query
-// beside the request's transaction (a second connection while it holds
-// one). Where the resolved tenant carries the shop's settings, read them
-// from there instead.
+// resetMail is what a reset mail needs of the shop: its name and language
+// (from the resolved tenant, so no second connection is taken beside the
+// request's transaction), and the link to the shop's reset page on the
+// request's own host.
 func (h *customerHandlers) resetMail(c *fiber.Ctx) (customer.ResetMail, error) {
-	st, err := h.vendors.Settings(c.UserContext())
+	shop, err := shopOf(c) // the cached tenant's: no second connection
 	if err != nil {
 		return customer.ResetMail{}, err
 	}
-	return customer.ResetMail{ShopName: st.Name, Language: st.DefaultLanguage, Link: func(token string) string {
+	return customer.ResetMail{ShopName: shop.Name, Language: shop.DefaultLanguage, Link: func(token string) string {
 		return siteURL(c, "/account/reset-password?token="+url.QueryEscape(token))
 	}}, nil
 }
