@@ -77,7 +77,8 @@ func demoCmd() *cobra.Command {
 			}
 			for _, s := range sales {
 				if s.Orders > 0 {
-					fmt.Fprintf(out, "%s: %d demo orders, one in each status\n", s.Vendor.Name, s.Orders)
+					fmt.Fprintf(out, "%s: %d demo orders, one in each status; customer account %s (password %q)\n",
+						s.Vendor.Name, s.Orders, s.Customer, demo.Password)
 				}
 			}
 			fmt.Fprintf(out, "\nDemo accounts (password %q for each; sign in with POST /api/v1/auth/login on any host):\n", demo.Password)

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/customer"
@@ -17,11 +18,13 @@ import (
 
 // SalesSeeded is what SeedSales made in one shop.
 type SalesSeeded struct {
-	Vendor Vendor
-	Orders int // 0: the shop had orders already
+	Vendor   Vendor
+	Orders   int    // 0: the shop had orders already
+	Customer string // the customer account made, signed in with Password
 }
 
-// demoBuyers place the demo orders (guests, by e-mail).
+// demoBuyers place the demo orders: the first has an account in each demo
+// shop (password Password) and orders signed in, the others as guests.
 var demoBuyers = []struct{ email, name string }{
 	{"marie.schmit@example.lu", "Marie Schmit"},
 	{"paul.weber@example.lu", "Paul Weber"},
@@ -61,9 +64,20 @@ func SeedSales(ctx context.Context, db *tenantdb.DB, orders *order.Service, cust
 			}
 			shop := order.Shop{Name: v.Name, DefaultLanguage: v.Languages[0], Languages: v.Languages, Currency: "EUR"}
 			staff := order.Actor{Kind: "system"}
+			first, _, _ := strings.Cut(demoBuyers[0].name, " ")
+			last := strings.TrimPrefix(demoBuyers[0].name, first+" ")
+			account, err := customers.Register(ctx, customer.Registration{Email: demoBuyers[0].email, Password: Password,
+				FirstName: first, LastName: last, Language: shop.DefaultLanguage}, "")
+			if err != nil {
+				return err
+			}
+			s.Customer = demoBuyers[0].email
 			for i, steps := range orderSteps {
 				buyer := demoBuyers[i%len(demoBuyers)]
 				ref := order.CartRef{}
+				if i%len(demoBuyers) == 0 {
+					ref.CustomerID = account.Profile.ID
+				}
 				ch, err := orders.AddLine(ctx, ref, shop.DefaultLanguage, ids[i%len(ids)], 1+i%2)
 				if err != nil {
 					return err

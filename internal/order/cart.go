@@ -377,4 +377,3 @@ ON CONFLICT ("cart_id", "product_id") DO UPDATE SET "quantity" = LEAST(l."quanti
 	}
 	return c.Cart.DeleteOne(from).Exec(ctx)
 }
-
