@@ -9,6 +9,7 @@ import (
 
 	"github.com/bazaar/bazaar/internal/locale"
 	"github.com/bazaar/bazaar/internal/mail"
+	"github.com/bazaar/bazaar/internal/postal"
 )
 
 // The rules a shopper's details are held to. They are the platform's rules
@@ -23,9 +24,6 @@ const (
 	maxName      = 100
 	maxPhone     = 50
 	maxAddresses = 10
-	maxLine      = 200 // an address's name, company and street lines
-	maxCity      = 100
-	maxPostal    = 20
 )
 
 // NormalizeEmail trims and lower-cases an address: a shop's customers are
@@ -98,43 +96,6 @@ func hasControl(s string) bool {
 	return false
 }
 
-// phoneProblem allows what people write phone numbers with: digits, spaces,
-// a leading +, hyphens, dots, slashes and parentheses, with 5 to 20 digits.
-func phoneProblem(s string) string {
-	digits := 0
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' && i == 0, strings.ContainsRune(" -./()", r):
-		default:
-			return "must be a phone number: digits, spaces, a leading + and - . / ( ) only"
-		}
-	}
-	if digits < 5 || digits > 20 {
-		return "must be a phone number of 5 to 20 digits"
-	}
-	return ""
-}
-
-// postalCodeProblem allows letters, digits, spaces and hyphens: the postal
-// codes of every country are written with them ("L-1234", "SW1A 1AA").
-func postalCodeProblem(s string) string {
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == ' ' || r == '-') {
-			return "must be letters, digits, spaces and hyphens only"
-		}
-	}
-	return ""
-}
-
-func countryProblem(s string) string {
-	if !locale.IsCountry(s) {
-		return "must be an ISO 3166-1 alpha-2 country code in upper case, such as LU"
-	}
-	return ""
-}
-
 func languageProblem(s string) string {
 	if !locale.KnownLanguage(s) {
 		return "must be an ISO 639-1 language code in lower case, such as fr"
@@ -142,17 +103,9 @@ func languageProblem(s string) string {
 	return ""
 }
 
-// Address is a postal address as a shopper gives it (billing or shipping).
-type Address struct {
-	Name       string `json:"name"`
-	Company    string `json:"company,omitempty"`
-	Line1      string `json:"line1"`
-	Line2      string `json:"line2,omitempty"`
-	PostalCode string `json:"postal_code"`
-	City       string `json:"city"`
-	Country    string `json:"country"` // ISO 3166-1 alpha-2, upper case
-	Phone      string `json:"phone,omitempty"`
-}
+// Address is a postal address as a shopper gives it (internal/postal's
+// rules, the same as an order's addresses).
+type Address = postal.Address
 
 // addresses checks a list of addresses, naming each bad field by its path
 // (addresses[1].country), and returns them trimmed.
@@ -163,17 +116,8 @@ func (bad fields) addresses(path string, in []Address) []Address {
 	}
 	out := make([]Address, len(in))
 	for i, a := range in {
-		p := fmt.Sprintf("%s[%d].", path, i)
-		out[i] = Address{
-			Name:       bad.text(p+"name", a.Name, maxLine, true, nil),
-			Company:    bad.text(p+"company", a.Company, maxLine, false, nil),
-			Line1:      bad.text(p+"line1", a.Line1, maxLine, true, nil),
-			Line2:      bad.text(p+"line2", a.Line2, maxLine, false, nil),
-			PostalCode: bad.text(p+"postal_code", a.PostalCode, maxPostal, true, postalCodeProblem),
-			City:       bad.text(p+"city", a.City, maxCity, true, nil),
-			Country:    bad.text(p+"country", a.Country, maxCity, true, countryProblem), // any length: the rule says what a code is
-			Phone:      bad.text(p+"phone", a.Phone, maxPhone, false, phoneProblem),
-		}
+		out[i] = postal.Clean(a)
+		postal.Check(out[i], fmt.Sprintf("%s[%d]", path, i), bad)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"github.com/bazaar/bazaar/internal/postal"
 	"slices"
 
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -38,7 +39,7 @@ func (in ProfileInput) check(namesRequired bool) (ProfileInput, error) {
 	}
 	out.FirstName = str("first_name", in.FirstName, maxName, namesRequired, nil)
 	out.LastName = str("last_name", in.LastName, maxName, namesRequired, nil)
-	out.Phone = str("phone", in.Phone, maxPhone, false, phoneProblem)
+	out.Phone = str("phone", in.Phone, maxPhone, false, postal.PhoneProblem)
 	out.Language = str("language", in.Language, maxName, false, languageProblem)
 	if in.Addresses != nil {
 		a := bad.addresses("addresses", *in.Addresses)
