@@ -10,7 +10,6 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant"
 	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/internal/audit"
-	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
@@ -170,12 +169,4 @@ var langPattern = regexp.MustCompile(`^[a-z]{2}$`)
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-var errNoShipping = &fault.Error{Kind: fault.Invalid, Code: "invalid", Message: "invalid checkout",
-	Fields: map[string]string{"shipping_method": "is not a shipping method of this shop"}}
-
-// PaymentMethods are the payment methods the shop offers now.
-func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) {
-	return s.payments.Methods(ctx)
 }

@@ -58,6 +58,16 @@ func TestCheckoutByCard(t *testing.T) {
 	lamp := sell(t, db, shop, sale{sku: "LAMP", price: 8900, vat: ptr(1700), stock: ptr(2)})
 
 	b := ts.browser(host)
+	var shelf struct {
+		Items []struct {
+			ID           int    `json:"id"`
+			Availability string `json:"availability"`
+		} `json:"items"`
+	}
+	b.must(t, http.StatusOK, "GET", "/api/v1/shop/products", nil).decode(t, &shelf)
+	if len(shelf.Items) != 1 || shelf.Items[0].ID != lamp || shelf.Items[0].Availability != "in_stock" {
+		t.Fatalf("browsing the shop: %+v", shelf)
+	}
 	var opts struct {
 		Payment []string `json:"payment_methods"`
 	}
