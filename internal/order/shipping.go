@@ -170,3 +170,6 @@ var langPattern = regexp.MustCompile(`^[a-z]{2}$`)
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
+
+// PaymentMethods are the payment methods the shop offers now.
+func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) { return s.payments.Methods(ctx) }
