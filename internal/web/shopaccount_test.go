@@ -149,7 +149,7 @@ func TestCustomerInputNamesEveryBadField(t *testing.T) {
 			wantStatus: http.StatusBadRequest, check: wantField("password", "email")},
 		{name: "Profile", method: "PUT", path: accountPath + "/me", cookies: cookies(me),
 			body: map[string]any{"first_name": "Ann\nLee", "last_name": " ", "phone": "call me", "language": "EN", "addresses": []map[string]any{
-				{"name": "Ann", "line1": "1 rue", "postal_code": "L@1234", "city": "Luxembourg", "country": "lu"},
+				{"name": "Ann", "line1": "1 rue", "postal_code": "L@1234", "city": "Luxembourg", "country": "LUX"},
 				{"name": "", "line1": "", "postal_code": "", "city": strings.Repeat("c", 101), "country": "XK", "phone": "12"},
 			}},
 			wantStatus: http.StatusBadRequest, check: every("first_name", "last_name", "phone", "language",
