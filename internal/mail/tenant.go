@@ -2,26 +2,41 @@ package mail
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-// EnqueueTenant writes m from inside a shop's bound transaction: the tenant
-// role may not touch the platform's outbox, so the mail goes to the shop's
-// hand-off table (tenant_reports.mails, in the tenant role's name; row level
-// security admits no other) and the senders move it into the outbox once it
-// has committed. NOTIFY, delivered at commit, wakes them. Like Enqueue, the
-// mail exists exactly when the shop's change commits.
-func EnqueueTenant(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
-		return err
+// EnqueueTenant writes ms from inside a shop's bound transaction: the
+// tenant role may not touch the platform's outbox, so the mails go to the
+// shop's hand-off table (tenant_reports.mails, in the tenant role's name;
+// row level security admits no other) and the senders move them into the
+// outbox once they have committed. NOTIFY, delivered at commit, wakes them.
+// Like Enqueue, a mail exists exactly when the shop's change commits. The
+// mails are written in one statement.
+func EnqueueTenant(ctx context.Context, ms ...Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 4*len(ms))
+	var values strings.Builder
+	for i, m := range ms {
+		if err := m.validate(); err != nil {
+			return err
+		}
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&values, "(current_user, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4)
+		args = append(args, m.Kind, m.To, m.Subject, m.Body)
 	}
 	tx, err := tenantdb.SQLTx(ctx)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO "`+tenantdb.ReportsSchema+`"."mails" ("db_role", "kind", "to", "subject", "body") VALUES (current_user, $1, $2, $3, $4)`,
-		m.Kind, m.To, m.Subject, m.Body); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO "`+tenantdb.ReportsSchema+`"."mails" ("db_role", "kind", "to", "subject", "body") VALUES `+values.String(), args...); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, notifyChannel)

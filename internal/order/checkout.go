@@ -76,9 +76,11 @@ func (s *Service) Checkout(ctx context.Context, a Actor, ref CartRef, shop Shop,
 	}
 	in.Email = normalEmail(in.Email)
 	lang := chooseLanguage(in.Language, shop)
-	methods, err := s.payments.Methods(ctx)
-	if err != nil {
-		return nil, err
+	methods := []string{BankTransfer} // every shop takes bank transfers; the others are asked for only when chosen
+	if in.PaymentMethod != BankTransfer {
+		if methods, err = s.payments.Methods(ctx); err != nil {
+			return nil, err
+		}
 	}
 	bad := map[string]string{}
 	if in.IdempotencyKey != "" && (len(in.IdempotencyKey) > maxIdempotencyKey || strings.ContainsFunc(in.IdempotencyKey, func(r rune) bool { return r < 0x21 || r > 0x7e })) {
@@ -416,22 +418,17 @@ func (s *Service) place(ctx context.Context, c *tenant.Client, p placement, shop
 			SetQuantity(l.Quantity).SetUnitPriceCents(l.UnitCents).SetVatRateBp(l.VATRateBP).
 			SetTotalCents(l.TotalCents).SetVatCents(l.VATCents)
 	}
-	if err := c.OrderLine.CreateBulk(lb...).Exec(ctx); err != nil {
+	if o.Edges.Lines, err = c.OrderLine.CreateBulk(lb...).Save(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.history(ctx, c, o.ID, p.actor, "placed", "", string(status), p.totals.Total, ""); err != nil {
-		return nil, err
-	}
+	events := []*tenant.OrderEventCreate{s.event(c, o.ID, p.actor, "placed", "", string(status), p.totals.Total, "")}
 	if p.paid {
-		if err := s.history(ctx, c, o.ID, p.actor, "payment", "", "", p.totals.Total, "paid at the shop"); err != nil {
-			return nil, err
-		}
+		events = append(events, s.event(c, o.ID, p.actor, "payment", "", "", p.totals.Total, "paid at the shop"))
+	}
+	if o.Edges.Events, err = c.OrderEvent.CreateBulk(events...).Save(ctx); err != nil {
+		return nil, err
 	}
 	if err := s.countSale(ctx, c, now, p.lines, p.totals, 1); err != nil {
-		return nil, err
-	}
-	o, err = c.Order.Query().Where(entorder.ID(o.ID)).WithLines().WithEvents(func(q *tenant.OrderEventQuery) { q.Order(orderevent.ByID()) }).Only(ctx)
-	if err != nil {
 		return nil, err
 	}
 	v := orderView(o)
@@ -455,8 +452,13 @@ func (s *Service) countSale(ctx context.Context, c *tenant.Client, at time.Time,
 
 // history adds an entry to an order's history.
 func (s *Service) history(ctx context.Context, c *tenant.Client, orderID int, a Actor, kind, from, to string, amount int64, note string) error {
+	return s.event(c, orderID, a, kind, from, to, amount, note).Exec(ctx)
+}
+
+// event is an entry of an order's history, to create.
+func (s *Service) event(c *tenant.Client, orderID int, a Actor, kind, from, to string, amount int64, note string) *tenant.OrderEventCreate {
 	return c.OrderEvent.Create().SetOrderID(orderID).SetKind(kind).SetFromStatus(from).SetToStatus(to).
-		SetAmountCents(amount).SetNote(note).SetActor(clipText(a.label(), 300)).SetCreatedAt(s.now()).Exec(ctx)
+		SetAmountCents(amount).SetNote(note).SetActor(clipText(a.label(), 300)).SetCreatedAt(s.now())
 }
 
 func clipText(s string, n int) string {

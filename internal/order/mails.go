@@ -81,10 +81,10 @@ func (s *Service) mailPlaced(ctx context.Context, v *View, shop Shop) error {
 	if shop.BaseURL != "" {
 		b.WriteString(shop.BaseURL + "\n")
 	}
-	err := mail.EnqueueTenant(ctx, mail.Message{Kind: "order_confirmation", To: v.Email,
-		Subject: clipText(fmt.Sprintf(t.confirmSubject, v.Number, shop.Name), 300), Body: b.String()})
-	if err != nil || shop.Email == "" {
-		return err
+	mails := []mail.Message{{Kind: "order_confirmation", To: v.Email,
+		Subject: clipText(fmt.Sprintf(t.confirmSubject, v.Number, shop.Name), 300), Body: b.String()}}
+	if shop.Email == "" {
+		return mail.EnqueueTenant(ctx, mails...)
 	}
 	var n strings.Builder
 	fmt.Fprintf(&n, "New order %d from %s: %s (%s).\n\n", v.Number, v.Email, money(v.TotalCents, v.Currency), v.PaymentMethod)
@@ -92,8 +92,9 @@ func (s *Service) mailPlaced(ctx context.Context, v *View, shop Shop) error {
 	if shop.BaseURL != "" {
 		fmt.Fprintf(&n, "\n%s/api/v1/orders/%d\n", shop.BaseURL, v.ID)
 	}
-	return mail.EnqueueTenant(ctx, mail.Message{Kind: "order_notice", To: shop.Email,
+	mails = append(mails, mail.Message{Kind: "order_notice", To: shop.Email,
 		Subject: clipText(fmt.Sprintf("New order %d: %s", v.Number, money(v.TotalCents, v.Currency)), 300), Body: n.String()})
+	return mail.EnqueueTenant(ctx, mails...)
 }
 
 // mailStatus tells the shopper their order moved on.

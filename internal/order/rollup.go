@@ -7,6 +7,8 @@ import (
 	"time"
 	_ "time/tzdata" // the shop's days are Luxembourg's, on any host
 
+	"github.com/lib/pq"
+
 	"github.com/bazaar/bazaar/ent/tenant"
 )
 
@@ -57,18 +59,23 @@ type productDelta struct {
 }
 
 func bumpProducts(ctx context.Context, c *tenant.Client, at time.Time, ds []productDelta) error {
-	day := dayOf(at)
-	for _, d := range ds {
-		_, err := c.ExecContext(ctx, `INSERT INTO "product_sales_days" AS s ("day", "product_id", "sku", "title", "units", "revenue_cents")
-VALUES ($1, $2, $3, $4, $5, $6)
+	if len(ds) == 0 {
+		return nil
+	}
+	// One statement for every product of the order, in product order (two
+	// orders of the same products lock their rows in the same order).
+	slices.SortFunc(ds, func(a, b productDelta) int { return a.productID - b.productID })
+	ids, skus, titles := make([]int64, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+	units, cents := make([]int64, len(ds)), make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i], skus[i], titles[i], units[i], cents[i] = int64(d.productID), d.sku, d.title, d.units, d.cents
+	}
+	_, err := c.ExecContext(ctx, `INSERT INTO "product_sales_days" AS s ("day", "product_id", "sku", "title", "units", "revenue_cents")
+SELECT $1, p, k, t, u, r FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS x(p, k, t, u, r)
 ON CONFLICT ("day", "product_id") DO UPDATE SET "units" = s."units" + EXCLUDED."units",
 	"revenue_cents" = s."revenue_cents" + EXCLUDED."revenue_cents", "sku" = EXCLUDED."sku", "title" = EXCLUDED."title"`,
-			day, d.productID, d.sku, d.title, d.units, d.cents)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		dayOf(at), pq.Array(ids), pq.Array(skus), pq.Array(titles), pq.Array(units), pq.Array(cents))
+	return err
 }
 
 // pick is the text of m in lang, else in the first language it has in a
