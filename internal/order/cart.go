@@ -261,10 +261,12 @@ func (s *Service) changeLine(ctx context.Context, ref CartRef, lang string, prod
 		if err != nil {
 			return nil, err
 		}
-	} else if err := line.Update().SetQuantity(want).SetSeenPriceCents(it.PriceCents).SetSeenAvailable(true).Exec(ctx); err != nil {
+	} else if err := c.CartLine.Update().Where(cartline.ID(line.ID)).SetQuantity(want).SetSeenPriceCents(it.PriceCents).SetSeenAvailable(true).Exec(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.Cart.UpdateOne(ct).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+	// Update().Where, not UpdateOne: ent's UpdateOne reads the row back,
+	// a round trip nothing here needs.
+	if err := c.Cart.Update().Where(entcart.ID(ct.ID)).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
 		return nil, err
 	}
 	if out.Cart, err = s.view(ctx, c, ct, lang); err != nil {
@@ -295,7 +297,7 @@ func (s *Service) RemoveLine(ctx context.Context, ref CartRef, lang string, prod
 	if n == 0 {
 		return nil, errNotInCart
 	}
-	if err := c.Cart.UpdateOne(ct).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+	if err := c.Cart.Update().Where(entcart.ID(ct.ID)).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
 		return nil, err
 	}
 	return s.view(ctx, c, ct, lang)
@@ -325,7 +327,7 @@ func (s *Service) newCart(ctx context.Context, c *tenant.Client, customerID int)
 
 func (s *Service) rekey(ctx context.Context, c *tenant.Client, ct *tenant.Cart) (string, error) {
 	token := newCartToken()
-	if err := c.Cart.UpdateOne(ct).SetTokenHash(hashToken(token)).Exec(ctx); err != nil {
+	if err := c.Cart.Update().Where(entcart.ID(ct.ID)).SetTokenHash(hashToken(token)).Exec(ctx); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -359,7 +361,7 @@ func (s *Service) AttachCart(ctx context.Context, token string, customerID int) 
 			return "", err
 		}
 	}
-	if err := c.Cart.UpdateOne(browser).SetCustomerID(customerID).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+	if err := c.Cart.Update().Where(entcart.ID(browser.ID)).SetCustomerID(customerID).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
 		return "", err
 	}
 	return token, nil

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bazaar/bazaar/ent/tenant"
+	entcart "github.com/bazaar/bazaar/ent/tenant/cart"
 	"github.com/bazaar/bazaar/ent/tenant/cartline"
 	entorder "github.com/bazaar/bazaar/ent/tenant/order"
 	"github.com/bazaar/bazaar/ent/tenant/orderevent"
@@ -180,7 +181,7 @@ func (s *Service) Checkout(ctx context.Context, a Actor, ref CartRef, shop Shop,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Cart.UpdateOne(ct).SetOrderID(o.ID).Exec(ctx); err != nil {
+	if err := c.Cart.Update().Where(entcart.ID(ct.ID)).SetOrderID(o.ID).Exec(ctx); err != nil {
 		return nil, err
 	}
 	if in.PaymentMethod == BankTransfer {

@@ -172,4 +172,6 @@ func hasControl(s string) bool {
 }
 
 // PaymentMethods are the payment methods the shop offers now.
-func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) { return s.payments.Methods(ctx) }
+func (s *Service) PaymentMethods(ctx context.Context) ([]string, error) {
+	return s.payments.Methods(ctx)
+}
