@@ -36,7 +36,7 @@ const analyticsOrders = 100_000
 func BenchmarkAnalytics(b *testing.B) {
 	ctx := context.Background()
 	db := tenanttest.Open(b)
-	ts := start(b, db, setup{opts: defaultOptions()})
+	ts := start(b, db, setup{opts: sellOptions()})
 	shop := tenanttest.Tenant(b, db, "figures")
 	raw := tenanttest.SQL(b, tenanttest.PackageDatabase(b))
 	began := time.Now()
@@ -67,7 +67,7 @@ func BenchmarkAnalytics(b *testing.B) {
 				x.q * p."price_cents" * p."vat_rate_bp" / (10000 + p."vat_rate_bp")
 			FROM ` + s + `."orders" o
 			CROSS JOIN LATERAL (SELECT DISTINCT ON (pid) pid, 1 + floor(random() * 3)::int AS q
-				FROM (SELECT 1 + floor(400 * power(random(), 3.5))::int AS pid FROM generate_series(1, 1 + (o."id" * 7) % 4)) r) x
+				FROM (SELECT 1 + floor(400 * power(random(), 4))::int AS pid FROM generate_series(1, 1 + (o."id" * 7) % 4)) r) x
 			JOIN ` + s + `."products" p ON p."id" = x.pid`,
 		`UPDATE ` + s + `."orders" o SET "subtotal_cents" = l.sub, "vat_cents" = l.vat, "units" = l.units,
 			"shipping_cents" = CASE WHEN l.sub >= 7500 THEN 0 ELSE 490 END,

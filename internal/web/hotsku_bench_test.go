@@ -40,7 +40,7 @@ func BenchmarkHotSKU(b *testing.B) {
 	ctx := context.Background()
 	db := tenanttest.Open(b, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = pool, pool })
 	raw := tenanttest.SQL(b, tenanttest.PackageDatabase(b))
-	ts := start(b, db, setup{opts: defaultOptions()})
+	ts := start(b, db, setup{opts: sellOptions()})
 	shop := tenanttest.Tenant(b, db, "hot")
 	host := hostOf(shop)
 	schema := pq.QuoteIdentifier(shop.Schema)
