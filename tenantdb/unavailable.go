@@ -61,3 +61,12 @@ func Unavailable(err error) (reason string, ok bool) {
 	}
 	return "", false
 }
+
+// Canceled reports whether err is PostgreSQL cancelling a statement
+// (SQLSTATE 57014): lib/pq asks for that when the statement's context ends
+// (the request's deadline), and statement_timeout ends a statement so. Either
+// way the work took too long: a timeout, not a failure of the code.
+func Canceled(err error) bool {
+	e := pq.As(err)
+	return e != nil && e.Code == "57014"
+}

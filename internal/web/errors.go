@@ -66,7 +66,7 @@ func classify(err error) (int, errorDetail, bool) {
 			return fe.Code, errorDetail{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(fe.Code)), " ", "_"), Message: strings.ToLower(http.StatusText(fe.Code))}, false
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || tenantdb.Canceled(err) {
 		return fiber.StatusServiceUnavailable, errorDetail{Code: "timeout", Message: "the request took too long"}, true
 	}
 	return fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error"}, true

@@ -196,8 +196,9 @@ func TestDatabaseOutageIs503(t *testing.T) {
 }
 
 // TestUnavailableErrorsMapTo503: what tenantdb.Unavailable recognises
-// becomes 503 "unavailable"; a request's own timeout, a constraint violation
-// or a plain bug do not.
+// becomes 503 "unavailable"; a request's own timeout (its deadline, or a
+// statement cancelled by it) is 503 "timeout"; a constraint violation or a
+// plain bug are 500.
 func TestUnavailableErrorsMapTo503(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	tests := []struct {
@@ -217,6 +218,9 @@ func TestUnavailableErrorsMapTo503(t *testing.T) {
 		{"ConnectionException", &pq.Error{Code: "08006"}, 503, "unavailable"},
 		{"JoinedWithARollbackError", errors.Join(errors.New("step failed"), driver.ErrBadConn), 503, "unavailable"},
 		{"RequestTimeout", fmt.Errorf("catalog: list: %w", context.DeadlineExceeded), 503, "timeout"},
+		// lib/pq cancels a statement whose context ended: PostgreSQL answers
+		// query_canceled, and the request took too long — not a bug.
+		{"StatementCanceledByTheDeadline", fmt.Errorf("order: checkout: %w", &pq.Error{Code: "57014", Message: "canceling statement due to user request"}), 503, "timeout"},
 		{"UniqueViolation", &pq.Error{Code: "23505"}, 500, "internal"},
 		{"NULInText", &pq.Error{Code: "22021"}, 500, "internal"},
 		{"Bug", errors.New("boom"), 500, "internal"},
