@@ -16,9 +16,10 @@ import (
 // order's own transaction: sales_days (orders, revenue, units, carts made)
 // and product_sales_days (units and revenue per product). The analytics then
 // read one row per day (and per product sold that day) instead of every
-// order. The rows are touched at the end of a checkout, just before commit,
-// so a day's row lock — the one thing all of a shop's checkouts share — is
-// held for the commit alone.
+// order. A checkout touches them last, just before commit, so a day's row
+// lock — the one thing all of a shop's checkouts share — is held for the
+// commit alone. (A new cart counts itself in the day's row when it is made,
+// mid-request: adding to a new cart holds that row a little longer.)
 
 // shopZone is where a shop's day starts and ends: Bazaar's shops are in
 // Luxembourg.
