@@ -19,6 +19,7 @@ import (
 	"github.com/bazaar/bazaar/ent/tenant/orderevent"
 	"github.com/bazaar/bazaar/ent/tenant/shippingmethod"
 	"github.com/bazaar/bazaar/internal/fault"
+	"github.com/bazaar/bazaar/internal/mail"
 	"github.com/bazaar/bazaar/internal/postal"
 	"github.com/bazaar/bazaar/tenantdb"
 )
@@ -129,17 +130,9 @@ func (s *Service) Checkout(ctx context.Context, a Actor, ref CartRef, shop Shop,
 	for i, l := range cartLines {
 		wants[i] = want{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	lines, currency, err := s.priceLines(ctx, wants, lang, shop.Currency)
+	lines, currency, t, err := s.priceOrder(ctx, wants, lang, shop.Currency, *method)
 	if err != nil {
 		return nil, err
-	}
-	subtotal := int64(0)
-	for _, l := range lines {
-		subtotal += l.UnitCents * int64(l.Quantity)
-	}
-	t, ok := price(lines, method.cost(subtotal), s.o.DefaultVATBP)
-	if !ok {
-		return nil, errTooLarge
 	}
 	if in.ExpectedTotalCents != nil && *in.ExpectedTotalCents != t.Total {
 		return nil, &fault.Error{Kind: fault.Conflict, Code: "total_changed",
@@ -241,6 +234,24 @@ func (s *Service) priceLines(ctx context.Context, wants []want, lang, shopCurren
 	return lines, currency, nil
 }
 
+// priceOrder prices wants from the catalogue and totals them with method's
+// shipping, which depends on the lines' own total (free above an amount).
+func (s *Service) priceOrder(ctx context.Context, wants []want, lang, shopCurrency string, method ShippingMethod) ([]pricedLine, string, totals, error) {
+	lines, currency, err := s.priceLines(ctx, wants, lang, shopCurrency)
+	if err != nil {
+		return nil, "", totals{}, err
+	}
+	goods, ok := price(lines, 0, s.o.DefaultVATBP) // the lines alone, bounded
+	if !ok {
+		return nil, "", totals{}, errTooLarge
+	}
+	t, ok := price(lines, method.cost(goods.Subtotal), s.o.DefaultVATBP)
+	if !ok {
+		return nil, "", totals{}, errTooLarge
+	}
+	return lines, currency, t, nil
+}
+
 // shippingMethod is the shop's active method code, nil when there is none.
 func (s *Service) shippingMethod(ctx context.Context, c *tenant.Client, code string) (*ShippingMethod, error) {
 	if code == "" {
@@ -278,15 +289,11 @@ func checkAddresses(billing, shipping *Address, m *ShippingMethod, bad map[strin
 	return b, sh
 }
 
-// checkEmail adds what is wrong with e-mail address e to bad.
+// checkEmail adds what is wrong with e-mail address e to bad, by the
+// outbox's rule for an address it can send to.
 func checkEmail(e string, bad map[string]string) {
-	local, domain, ok := strings.Cut(e, "@")
-	switch {
-	case e == "":
-		bad["email"] = "is required"
-	case len(e) > 254 || !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") ||
-		strings.HasSuffix(domain, ".") || strings.ContainsAny(e, " \t\r\n<>,;\"") || strings.Count(e, "@") != 1 || !utf8.ValidString(e):
-		bad["email"] = "must be an e-mail address such as anna@example.lu"
+	if msg := mail.AddressProblem(e); msg != "" {
+		bad["email"] = msg
 	}
 }
 

@@ -86,17 +86,9 @@ func (s *Service) CreateStaff(ctx context.Context, a Actor, shop Shop, in StaffI
 		return nil, err
 	}
 	lang := chooseLanguage(in.Language, shop)
-	lines, currency, err := s.priceLines(ctx, wants, lang, shop.Currency)
+	lines, currency, t, err := s.priceOrder(ctx, wants, lang, shop.Currency, *method)
 	if err != nil {
 		return nil, err
-	}
-	subtotal := int64(0)
-	for _, l := range lines {
-		subtotal += l.UnitCents * int64(l.Quantity)
-	}
-	t, ok := price(lines, method.cost(subtotal), s.o.DefaultVATBP)
-	if !ok {
-		return nil, errTooLarge
 	}
 	p := placement{lines: lines, totals: t, currency: currency, email: normalEmail(in.Email), lang: lang, billing: billing,
 		shipping: shipping, method: *method, payment: in.PaymentMethod, paid: in.PaymentMethod == PaidAtCounter,
