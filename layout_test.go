@@ -54,6 +54,7 @@ var roles = map[string]string{
 	"internal/mail/mailtest": "leaf",
 	"internal/page":          "leaf",
 	"internal/postal":        "leaf",
+	"internal/ratelimit":     "leaf",
 	"internal/queue":         "leaf",
 
 	// Test helpers that know no domain: stripe-mock for tests that talk to

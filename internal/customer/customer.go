@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"github.com/bazaar/bazaar/internal/ratelimit"
 	"log/slog"
 	"time"
 
@@ -49,7 +50,7 @@ type Service struct {
 	o         Options
 	log       *slog.Logger
 	now       func() time.Time
-	ips       *ipLimiter
+	ips       *ratelimit.Window
 }
 
 // New builds the Service.
@@ -72,7 +73,7 @@ func New(passwords Passwords, o Options, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{passwords: passwords, o: o, log: log, now: time.Now, ips: newIPLimiter(o.LoginIPLimit, time.Minute)}
+	return &Service{passwords: passwords, o: o, log: log, now: time.Now, ips: ratelimit.NewWindow(o.LoginIPLimit, time.Minute)}
 }
 
 // SessionTTL is how long a sign-in lasts (the cookie's lifetime).

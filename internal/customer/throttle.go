@@ -2,7 +2,6 @@ package customer
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant"
@@ -26,41 +25,11 @@ func errThrottled(wait time.Duration) error {
 
 // allow counts one attempt from ip against the address limit.
 func (s *Service) allow(ip string) error {
-	if ok, wait := s.ips.allow(ip, s.now()); !ok {
+	if ok, wait := s.ips.Allow(ip, s.now()); !ok {
 		s.log.Warn("shopper sign-in throttled", "limit", "address", "ip", ip)
 		return errThrottled(wait)
 	}
 	return nil
-}
-
-// ipLimiter is a fixed-window counter per address.
-type ipLimiter struct {
-	limit  int
-	window time.Duration
-
-	mu     sync.Mutex
-	start  time.Time
-	counts map[string]int
-}
-
-func newIPLimiter(limit int, window time.Duration) *ipLimiter {
-	return &ipLimiter{limit: limit, window: window, counts: map[string]int{}}
-}
-
-// allow counts one attempt from ip and reports whether it may go ahead, and
-// if not, how long until the window turns. The map is dropped with each
-// window, so it holds at most one minute's addresses.
-func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.window || now.Before(l.start) {
-		l.start, l.counts = now, map[string]int{}
-	}
-	if l.counts[ip] >= l.limit {
-		return false, l.start.Add(l.window).Sub(now)
-	}
-	l.counts[ip]++
-	return true, 0
 }
 
 // locked is how long cu stays locked (0: it is not).

@@ -19,7 +19,7 @@ var errLogin = &fault.Error{Kind: fault.Unauthenticated, Code: "invalid_credenti
 // does not reveal which emails have accounts.
 func (s *Service) Login(ctx context.Context, email, password string, m Meta) (*User, *Tokens, error) {
 	now := time.Now()
-	if ok, wait := s.ips.allow(m.IP, now); !ok {
+	if ok, wait := s.ips.Allow(m.IP, now); !ok {
 		s.log.WarnContext(ctx, "sign-in throttled", "limit", "address", "ip", m.IP, "request_id", m.RequestID)
 		return nil, nil, errThrottled(wait)
 	}

@@ -28,7 +28,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, m Meta
 	if err := ValidateEmail(email); err != nil {
 		return err
 	}
-	if ok, wait := s.ips.allow(m.IP, time.Now()); !ok {
+	if ok, wait := s.ips.Allow(m.IP, time.Now()); !ok {
 		return errThrottled(wait)
 	}
 	return s.withTx(ctx, func(ctx context.Context, tx *platform.Tx) error {

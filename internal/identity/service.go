@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"github.com/bazaar/bazaar/internal/ratelimit"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,7 @@ type Service struct {
 	log    *slog.Logger
 	hasher *Hasher
 	signer *tokenSigner
-	ips    *ipLimiter
+	ips    *ratelimit.Window
 
 	stmtMu    sync.Mutex
 	principal atomic.Pointer[sql.Stmt] // the per-request session check, prepared on first use
@@ -67,7 +68,7 @@ func New(db *tenantdb.DB, o Options, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{
 		db: db, o: o, log: log, hasher: h, signer: signer,
-		ips: newIPLimiter(o.Throttle.IPAttempts, o.Throttle.IPWindow),
+		ips: ratelimit.NewWindow(o.Throttle.IPAttempts, o.Throttle.IPWindow),
 	}, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -41,35 +40,6 @@ func (o ThrottleOptions) validate() error {
 // errThrottled is what a throttled client learns: to wait.
 func errThrottled(wait time.Duration) error {
 	return &fault.Error{Kind: fault.RateLimited, Code: "too_many_attempts", Message: "too many sign-in attempts; try again later", RetryAfter: wait}
-}
-
-// ipLimiter is a fixed-window counter per address.
-type ipLimiter struct {
-	limit  int
-	window time.Duration
-
-	mu     sync.Mutex
-	start  time.Time
-	counts map[string]int
-}
-
-func newIPLimiter(limit int, window time.Duration) *ipLimiter {
-	return &ipLimiter{limit: limit, window: window, start: time.Now(), counts: map[string]int{}}
-}
-
-// allow counts one attempt from ip and reports whether it may go ahead, and
-// if not, how long until the window turns.
-func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) >= l.window {
-		l.start, l.counts = now, map[string]int{}
-	}
-	if l.counts[ip] >= l.limit {
-		return false, l.start.Add(l.window).Sub(now)
-	}
-	l.counts[ip]++
-	return true, 0
 }
 
 // accountKey identifies an account for throttling without storing its email.
