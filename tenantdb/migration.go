@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"time"
 
@@ -93,6 +94,11 @@ func (s *Source) Latest() string {
 	return s.files[len(s.files)-1].version
 }
 
+// Has reports whether version is one of the source's migrations.
+func (s *Source) Has(version string) bool {
+	return slices.ContainsFunc(s.files, func(f sourceFile) bool { return f.version == version })
+}
+
 // applied maps each version recorded in a schema's revision table to its checksum.
 type applied map[string]string
 
@@ -122,6 +128,13 @@ func (s *Source) pending(done applied) ([]sourceFile, error) {
 // caller holds the schema's advisory lock and owns the transaction: either
 // every pending file is applied and recorded, or nothing is.
 func (s *Source) apply(ctx context.Context, tx execQuerier) (int, error) {
+	return s.applyThrough(ctx, tx, "")
+}
+
+// applyThrough is apply stopping after version upto ("" for every file): a
+// restore makes a schema at its backup's revision, fills it, then applies
+// the rest.
+func (s *Source) applyThrough(ctx context.Context, tx execQuerier, upto string) (int, error) {
 	if _, err := tx.ExecContext(ctx, createRevisionTable); err != nil {
 		return 0, fmt.Errorf("create %s: %w", revisionTable, err)
 	}
@@ -132,6 +145,9 @@ func (s *Source) apply(ctx context.Context, tx execQuerier) (int, error) {
 	todo, err := s.pending(done)
 	if err != nil {
 		return 0, err
+	}
+	if upto != "" {
+		todo = slices.DeleteFunc(todo, func(f sourceFile) bool { return f.version > upto })
 	}
 	for _, f := range todo {
 		start := time.Now()
