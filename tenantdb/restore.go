@@ -422,8 +422,10 @@ func (rs *restoring) platformTx(ctx context.Context) (*platform.Tx, error) {
 // joined is the driver.Tx of a transaction someone else ends.
 type joined struct{}
 
-func (joined) Commit() error   { return errors.New("tenantdb: the restore commits this transaction") }
-func (joined) Rollback() error { return errors.New("tenantdb: the restore rolls this transaction back") }
+func (joined) Commit() error { return errors.New("tenantdb: the restore commits this transaction") }
+func (joined) Rollback() error {
+	return errors.New("tenantdb: the restore rolls this transaction back")
+}
 
 var _ driver.Tx = joined{}
 
