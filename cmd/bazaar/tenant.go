@@ -19,13 +19,14 @@ import (
 func tenantCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Provision, inspect, suspend, resume and delete tenants",
+		Short: "Provision, inspect, suspend, resume, delete, back up and restore tenants",
 	}
 	cmd.AddCommand(tenantCreateCmd(), tenantListCmd(), tenantStatusCmd(),
 		tenantStatusChangeCmd("suspend", tenantdb.StatusSuspended),
 		tenantStatusChangeCmd("resume", tenantdb.StatusActive),
 		tenantDeleteCmd(),
-		tenantDomainCmd())
+		tenantDomainCmd(),
+		tenantBackupCmd(), tenantRestoreCmd(), tenantVerifyCmd())
 	return cmd
 }
 
