@@ -19,10 +19,6 @@ import (
 // dbaRollbackTimeout bounds the ROLLBACK of a failed DBA transaction.
 const dbaRollbackTimeout = 10 * time.Second
 
-// DefaultCluster names the PostgreSQL cluster of database.url, which holds
-// the platform schema and, until others are configured, every tenant.
-const DefaultCluster = "main"
-
 // Backup writes one tenant — every table of its schema and its platform
 // rows — to w as a backup file (package archive), from one consistent
 // snapshot: a read-only repeatable-read transaction on a connection of its
@@ -38,7 +34,11 @@ func (db *DB) Backup(ctx context.Context, slug string, w io.Writer) (*archive.He
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := db.openDBA(ctx, db.opts.URL, "backup")
+	cl, err := db.clusterOf(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := db.openDBA(ctx, cl.url, "backup")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -47,7 +47,16 @@ func (db *DB) Backup(ctx context.Context, slug string, w io.Writer) (*archive.He
 		return nil, nil, fmt.Errorf("tenantdb: backup %q: %w", slug, err)
 	}
 	defer c.rollback() // read-only: nothing to commit
-	h, p, err := db.backupHeader(ctx, c, t)
+	// The platform rows come from the same snapshot when the tenant is on the
+	// main cluster; from another, they are read just after it is taken.
+	reg := c
+	if cl.name != DefaultCluster {
+		if reg, err = db.openDBA(ctx, db.opts.URL, "backup"); err != nil {
+			return nil, nil, err
+		}
+		defer reg.Close()
+	}
+	h, p, err := db.backupHeader(ctx, c, reg, t, cl.name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: backup %q: %w", slug, err)
 	}
@@ -93,26 +102,26 @@ func copyStatement(schema string, t archive.Table, direction string) string {
 
 // backupHeader reads, in the backup's snapshot, what the file's header and
 // platform record hold.
-func (db *DB) backupHeader(ctx context.Context, c *dbaConn, t *Tenant) (*archive.Header, *archive.Platform, error) {
+func (db *DB) backupHeader(ctx context.Context, c, reg *dbaConn, t *Tenant, cluster string) (*archive.Header, *archive.Platform, error) {
 	done, err := readApplied(ctx, c, t.Schema)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the schema's revision: %w", err)
 	}
 	h := &archive.Header{Slug: t.Slug, VendorID: t.ID, Revision: done.newest(), Created: time.Now().UTC(),
-		Source: archive.Source{Cluster: DefaultCluster, Schema: t.Schema}}
+		Source: archive.Source{Cluster: cluster, Schema: t.Schema}}
 	var addr, port, dbname *string
 	if err := scanOne(ctx, c, `SELECT current_setting('server_version'), inet_server_addr()::text, inet_server_port()::text, current_database()`,
 		nil, &h.Source.ServerVersion, &addr, &port, &dbname); err != nil {
 		return nil, nil, err
 	}
-	h.Source.Server = serverAddress(db.opts.URL, addr, port)
+	h.Source.Server = serverAddress(db.clusters[cluster].url, addr, port)
 	if dbname != nil {
 		h.Source.Database = *dbname
 	}
-	if h.Tables, err = tenantTables(ctx, c, t.Schema, done.newest() == db.tenantSrc.Latest()); err != nil {
+	if h.Tables, _, err = tenantTables(ctx, c, t.Schema, done.newest() == db.tenantSrc.Latest()); err != nil {
 		return nil, nil, err
 	}
-	p, err := platformRows(ctx, c, t)
+	p, err := platformRows(ctx, reg, t)
 	return h, p, err
 }
 
@@ -129,14 +138,15 @@ func serverAddress(dsn string, addr, port *string) string {
 }
 
 // tenantTables lists a tenant schema's tables in restore order (referenced
-// before referencing), each with its columns in order. The schema's
-// revision table is not among them: a restore makes its own.
+// before referencing), each with its columns in order, and for each table
+// the tables it references. The schema's revision table is not among them:
+// a restore makes its own.
 //
 // A schema at this binary's newest migration has exactly the tables of the
 // ent schema (TestBackupSeesEveryTable holds the two together), looked up
 // by name through pg_class's index; one at another revision is listed from
 // the catalogue, a scan of pg_class that grows with the whole database.
-func tenantTables(ctx context.Context, q execQuerier, schema string, current bool) ([]archive.Table, error) {
+func tenantTables(ctx context.Context, q execQuerier, schema string, current bool) ([]archive.Table, map[string][]string, error) {
 	var rows interface {
 		Next() bool
 		Scan(...any) error
@@ -158,7 +168,7 @@ func tenantTables(ctx context.Context, q execQuerier, schema string, current boo
 			quoteIdent(schema), revisionTable)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byOID := map[int64]*archive.Table{}
 	var oids []int64
@@ -167,60 +177,70 @@ func tenantTables(ctx context.Context, q execQuerier, schema string, current boo
 		var name string
 		if err := rows.Scan(&oid, &name); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		byOID[oid] = &archive.Table{Name: name}
 		oids = append(oids, oid)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(oids) == 0 {
-		return nil, fmt.Errorf("schema %s has no tables", schema)
+		return nil, nil, fmt.Errorf("schema %s has no tables", schema)
 	}
 	cols, err := q.QueryContext(ctx, `SELECT attrelid::bigint, attname FROM pg_catalog.pg_attribute
 		WHERE attrelid = ANY($1::bigint[]::oid[]) AND attnum > 0 AND NOT attisdropped AND attgenerated = ''
 		ORDER BY attrelid, attnum`, oids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for cols.Next() {
 		var oid int64
 		var name string
 		if err := cols.Scan(&oid, &name); err != nil {
 			cols.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		byOID[oid].Columns = append(byOID[oid].Columns, name)
 	}
 	cols.Close()
 	if err := cols.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fks, err := q.QueryContext(ctx, `SELECT conrelid::bigint, confrelid::bigint FROM pg_catalog.pg_constraint
 		WHERE conrelid = ANY($1::bigint[]::oid[]) AND contype = 'f' AND confrelid <> conrelid`, oids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	refs := map[int64][]int64{}
 	for fks.Next() {
 		var from, to int64
 		if err := fks.Scan(&from, &to); err != nil {
 			fks.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		if _, ours := byOID[to]; !ours {
 			fks.Close()
-			return nil, fmt.Errorf("table %s references a table outside its schema", byOID[from].Name)
+			return nil, nil, fmt.Errorf("table %s references a table outside its schema", byOID[from].Name)
 		}
 		refs[from] = append(refs[from], to)
 	}
 	fks.Close()
 	if err := fks.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return restoreOrder(byOID, oids, refs)
+	ordered, err := restoreOrder(byOID, oids, refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	byName := map[string][]string{}
+	for from, tos := range refs {
+		for _, to := range tos {
+			byName[byOID[from].Name] = append(byName[byOID[from].Name], byOID[to].Name)
+		}
+	}
+	return ordered, byName, nil
 }
 
 // restoreOrder sorts tables so each comes after those it references (a

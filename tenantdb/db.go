@@ -45,6 +45,11 @@ type Options struct {
 	RolePrefix string
 	// MigrateParallel is how many tenants `migrate` works on at once.
 	MigrateParallel int
+	// Clusters names PostgreSQL clusters holding tenant schemas besides the
+	// main one (URL), by name; Placement names the cluster new tenants go
+	// to ("": the one holding the fewest). See cluster.go.
+	Clusters  map[string]string
+	Placement string
 	// AllowUnbound lets Unbound hand out contexts whose tenant client reads
 	// a tenant's tables with no binding at all. Benchmarks only: the
 	// baseline that prices the wall. Without it Unbound refuses, and Current
@@ -74,6 +79,7 @@ type DB struct {
 
 	platformSrc *Source
 	tenantSrc   *Source
+	clusters    map[string]*cluster // by name; DefaultCluster's pool is pool
 
 	faultHook func(step string) error // tests inject failures between provisioning steps
 }
@@ -127,7 +133,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("tenantdb: connect: %w", err)
 	}
 	drv := entsql.OpenDB(dialect.Postgres, pool)
-	return &DB{
+	db := &DB{
 		pool:        pool,
 		platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
 		drv:         drv,
@@ -135,7 +141,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		log:         opts.Logger,
 		platformSrc: platformSrc,
 		tenantSrc:   tenantSrc,
-	}, nil
+	}
+	if err := db.openClusters(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("tenantdb: %w", err)
+	}
+	return db, nil
 }
 
 // Platform is the client of the platform schema (vendors, users, sessions,
@@ -203,8 +214,11 @@ func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 // take no more than locks on it, and close it to return it to the pool.
 func (db *DB) LockSession(ctx context.Context) (*sql.Conn, error) { return db.pool.Conn(ctx) }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.pool.Close() }
+// Close closes the pools.
+func (db *DB) Close() error {
+	db.closeClusters()
+	return db.pool.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }

@@ -10,7 +10,7 @@ import (
 func SetFaultHook(db *DB, f func(step string) error) { db.faultHook = f }
 
 // ProvisionSteps are the step names Provision passes to the fault hook.
-var ProvisionSteps = []string{"lock", "register", "schema", "role", "grants", "migrate", "notify"}
+var ProvisionSteps = []string{"lock", "register", "orphan", "schema", "role", "grants", "migrate", "notify"}
 
 // Pool exposes the shared pool, to inspect connections after use.
 func Pool(db *DB) *sql.DB { return db.pool }

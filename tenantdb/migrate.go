@@ -9,10 +9,25 @@ import (
 	"time"
 )
 
-// MigratePlatform brings the platform schema up to date. Concurrent callers
-// serialise on an advisory lock; the second finds nothing to do.
+// MigratePlatform brings the platform schema up to date, on the main
+// cluster and then on every other (where only its tenant_reports schema is
+// used: see cluster.go); it returns the files applied on the main cluster.
+// Concurrent callers serialise on an advisory lock; the second finds
+// nothing to do.
 func (db *DB) MigratePlatform(ctx context.Context) (applied int, err error) {
-	tx, err := db.pool.BeginTx(ctx, nil)
+	if applied, err = db.migratePlatformOn(ctx, db.pool); err != nil {
+		return 0, err
+	}
+	for _, name := range db.Clusters()[1:] {
+		if _, err := db.migratePlatformOn(ctx, db.clusters[name].pool); err != nil {
+			return applied, fmt.Errorf("cluster %s: %w", name, err)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) migratePlatformOn(ctx context.Context, pool *sql.DB) (applied int, err error) {
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -174,7 +189,12 @@ func (db *DB) MigrateTenant(ctx context.Context, t *Tenant) TenantMigration {
 
 	// The cheap check: one read of the schema's revision table, no
 	// transaction, no lock. Most runs stop here for most tenants.
-	done, err := readApplied(ctx, db.pool, t.Schema)
+	c, err := db.clusterOf(t)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	done, err := readApplied(ctx, c.pool, t.Schema)
 	if err == nil {
 		var todo []sourceFile
 		todo, err = db.tenantSrc.pending(done)
@@ -198,7 +218,7 @@ func (db *DB) MigrateTenant(ctx context.Context, t *Tenant) TenantMigration {
 		return r
 	}
 	r.From = done.newest()
-	r.Applied, r.Err = db.migrateTenantTx(ctx, t)
+	r.Applied, r.Err = db.migrateTenantTx(ctx, c, t)
 	if r.Err != nil {
 		r.Applied = 0
 		db.recordMigrationError(ctx, t, r.Err)
@@ -208,8 +228,13 @@ func (db *DB) MigrateTenant(ctx context.Context, t *Tenant) TenantMigration {
 	return r
 }
 
-func (db *DB) migrateTenantTx(ctx context.Context, t *Tenant) (int, error) {
-	tx, err := db.pool.BeginTx(ctx, nil)
+// migrateTenantTx migrates t's schema in one transaction on its cluster.
+// On the main cluster the registry row is updated in the same transaction;
+// on another it is updated right after the schema's commit (a crash between
+// leaves the registry behind the schema, which the next run's cheap check
+// puts right).
+func (db *DB) migrateTenantTx(ctx context.Context, c *cluster, t *Tenant) (int, error) {
+	tx, err := c.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -229,13 +254,23 @@ func (db *DB) migrateTenantTx(ctx context.Context, t *Tenant) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx,
+	registry := execQuerier(tx)
+	if c.name != DefaultCluster {
+		if err := tx.Commit(); err != nil {
+			return 0, err
+		}
+		registry = db.pool
+	}
+	if _, err := registry.ExecContext(ctx,
 		`UPDATE `+quoteIdent(PlatformSchema)+`.vendors SET schema_version = $1, migration_error = '', updated_at = now() WHERE id = $2`,
 		db.tenantSrc.Latest(), t.ID); err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, t.Slug); err != nil {
+	if _, err := registry.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, t.Slug); err != nil {
 		return 0, err
+	}
+	if c.name != DefaultCluster {
+		return n, nil
 	}
 	return n, tx.Commit()
 }
@@ -278,7 +313,11 @@ func (db *DB) States(ctx context.Context) ([]TenantState, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			done, err := readApplied(ctx, db.pool, t.Schema)
+			var done applied
+			c, err := db.clusterOf(t)
+			if err == nil {
+				done, err = readApplied(ctx, c.pool, t.Schema)
+			}
 			st := TenantState{Tenant: t, Version: done.newest(), Applied: len(done), LastError: errs[t.ID], Err: err}
 			if err == nil {
 				todo, perr := db.tenantSrc.pending(done)

@@ -41,6 +41,9 @@ type NewVendor struct {
 	BusinessCity       string
 	BusinessPostalCode string
 	BusinessCountry    string
+	// Cluster names the cluster for its schema ("": Options.Placement, or
+	// the least loaded).
+	Cluster string
 }
 
 // Validate names every problem of nv (slug, name, business e-mail and country)
@@ -85,20 +88,37 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor, also ...Also) (*Tenan
 	if err := nv.Validate(); err != nil {
 		return nil, err
 	}
+	c, err := db.placement(ctx, nv.Cluster)
+	if err != nil {
+		return nil, err
+	}
 	tx, err := db.platform.Tx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: provision %q: %w", nv.Slug, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 
-	p := &provisioning{db: db, tx: tx, nv: nv,
+	p := &provisioning{db: db, tx: tx, x: tx, c: c, nv: nv,
 		schema: SchemaName(nv.Slug), role: RoleName(db.opts.RolePrefix, nv.Slug)}
+	// On another cluster the schema is made in a transaction there, which
+	// commits just before the registry's: a crash between the two leaves a
+	// schema no registry row names, which the next provisioning of the slug
+	// drops (orphan).
+	var ctx2 *sql.Tx
+	if c.name != DefaultCluster {
+		if ctx2, err = c.pool.BeginTx(ctx, nil); err != nil {
+			return nil, fmt.Errorf("tenantdb: provision %q on cluster %s: %w", nv.Slug, c.name, err)
+		}
+		defer ctx2.Rollback() //nolint:errcheck // no-op after Commit
+		p.x = ctx2
+	}
 	steps := []struct {
 		name string
 		run  func(ctx context.Context) error
 	}{
 		{"lock", p.lock},
 		{"register", p.register},
+		{"orphan", p.dropOrphan},
 		{"schema", p.makeSchema},
 		{"role", p.makeRole},
 		{"grants", p.grant},
@@ -125,17 +145,24 @@ func (db *DB) Provision(ctx context.Context, nv NewVendor, also ...Also) (*Tenan
 			}
 		}
 	}
+	if ctx2 != nil {
+		if err := ctx2.Commit(); err != nil {
+			return nil, provisionError(nv.Slug, "commit on cluster "+c.name, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, provisionError(nv.Slug, "commit", err)
 	}
-	db.log.InfoContext(ctx, "tenant provisioned", "tenant", nv.Slug, "schema", p.schema, "role", p.role)
+	db.log.InfoContext(ctx, "tenant provisioned", "tenant", nv.Slug, "schema", p.schema, "role", p.role, "cluster", c.name)
 	return db.TenantBySlug(ctx, nv.Slug)
 }
 
 // provisioning is one vendor's provisioning transaction, step by step.
 type provisioning struct {
 	db           *DB
-	tx           *platform.Tx
+	tx           *platform.Tx // the registry's, on the main cluster
+	x            execQuerier  // the schema's: tx, or a transaction on the tenant's cluster
+	c            *cluster
 	nv           NewVendor
 	schema, role string
 	claimed      bool // a spare schema (with its role and grants) was claimed
@@ -168,7 +195,37 @@ func (p *provisioning) register(ctx context.Context) error {
 		SetBusinessCountry(nv.BusinessCountry).
 		SetDbSchema(p.schema).
 		SetDbRole(p.role).
+		SetCluster(p.c.name).
 		Exec(ctx)
+}
+
+// dropOrphan drops, on another cluster, a schema and role of this slug's
+// names left by a provisioning that crashed between its two commits. The
+// slug has no registry row (register just made sure, under the slug's lock),
+// so nothing uses them.
+func (p *provisioning) dropOrphan(ctx context.Context) error {
+	if p.c.name == DefaultCluster {
+		return nil
+	}
+	var schema, role bool
+	if err := scanOne(ctx, p.x, `SELECT to_regnamespace($1) IS NOT NULL, to_regrole($2) IS NOT NULL`,
+		[]any{quoteIdent(p.schema), quoteIdent(p.role)}, &schema, &role); err != nil {
+		return err
+	}
+	qr := quoteIdent(p.role)
+	if schema {
+		p.db.log.WarnContext(ctx, "dropping an orphan schema of a crashed provisioning", "cluster", p.c.name, "schema", p.schema)
+		if err := execAll(ctx, p.x, `DROP SCHEMA `+quoteIdent(p.schema)+` CASCADE`); err != nil {
+			return err
+		}
+	}
+	if role {
+		if err := execAll(ctx, p.x, `SET LOCAL ROLE `+qr, `DROP OWNED BY `+qr, `RESET ROLE`, `DROP ROLE `+qr); err != nil {
+			return err
+		}
+		return deleteReports(ctx, p.x, p.role)
+	}
+	return nil
 }
 
 // makeSchema claims a spare schema, prepared ahead with every migration, by
@@ -176,13 +233,13 @@ func (p *provisioning) register(ctx context.Context) error {
 func (p *provisioning) makeSchema(ctx context.Context) error {
 	qs := quoteIdent(p.schema)
 	var err error
-	if p.claimed, err = p.db.claimSpare(ctx, p.tx, p.schema, p.role); err != nil || p.claimed {
+	if p.claimed, err = p.db.claimSpare(ctx, p.x, p.schema, p.role); err != nil || p.claimed {
 		if err == nil {
-			_, err = p.tx.ExecContext(ctx, `SET LOCAL search_path TO `+qs)
+			_, err = p.x.ExecContext(ctx, `SET LOCAL search_path TO `+qs)
 		}
 		return err
 	}
-	return execAll(ctx, p.tx, schemaStatements(qs)...)
+	return execAll(ctx, p.x, schemaStatements(qs)...)
 }
 
 // makeRole makes the tenant role, unless the claimed spare brought it.
@@ -190,7 +247,7 @@ func (p *provisioning) makeRole(ctx context.Context) error {
 	if p.claimed {
 		return nil
 	}
-	return execAll(ctx, p.tx, roleStatements(quoteIdent(p.role))...)
+	return execAll(ctx, p.x, roleStatements(quoteIdent(p.role))...)
 }
 
 // grant gives the tenant role its schema, unless the claimed spare's role
@@ -199,13 +256,13 @@ func (p *provisioning) grant(ctx context.Context) error {
 	if p.claimed {
 		return nil
 	}
-	return execAll(ctx, p.tx, grantStatements(quoteIdent(p.schema), quoteIdent(p.role))...)
+	return execAll(ctx, p.x, grantStatements(quoteIdent(p.schema), quoteIdent(p.role))...)
 }
 
 // migrate brings the schema to this binary's newest migration (a claimed
 // spare is there already) and records the version.
 func (p *provisioning) migrate(ctx context.Context) error {
-	if _, err := p.db.tenantSrc.apply(ctx, p.tx); err != nil {
+	if _, err := p.db.tenantSrc.apply(ctx, p.x); err != nil {
 		return err
 	}
 	return p.tx.Vendor.Update().Where(vendor.Slug(p.nv.Slug)).SetSchemaVersion(p.db.tenantSrc.Latest()).Exec(ctx)
@@ -316,26 +373,19 @@ func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 	if err != nil {
 		return err
 	}
-	qs, qr := quoteIdent(t.Schema), quoteIdent(t.Role)
-	return db.platformTx(ctx, func(tx *platform.Tx) error {
+	c, err := db.clusterOf(t)
+	if err != nil {
+		return err
+	}
+	local := c.name == DefaultCluster
+	err = db.platformTx(ctx, func(tx *platform.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockMigrate, t.ID); err != nil {
 			return err
 		}
-		if err := execAll(ctx, tx,
-			`DROP SCHEMA IF EXISTS `+qs+` CASCADE`,
-			// DROP OWNED needs the privileges of the role itself (the
-			// application role is only a NOINHERIT member): it removes
-			// anything else the role owns or was granted here, so the role can
-			// be dropped.
-			`SET LOCAL ROLE `+qr,
-			`DROP OWNED BY `+qr,
-			`RESET ROLE`,
-			`DROP ROLE `+qr,
-		); err != nil {
-			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
-		}
-		if err := deleteReports(ctx, tx, t.Role); err != nil {
-			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
+		if local {
+			if err := dropTenantObjects(ctx, tx, t.Schema, t.Role); err != nil {
+				return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
+			}
 		}
 		before, err := tx.Vendor.Get(ctx, t.ID)
 		if err != nil {
@@ -349,6 +399,44 @@ func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 		}
 		return runAlso(ctx, tx, also, before, nil)
 	})
+	if err != nil || local {
+		return err
+	}
+	// On another cluster the schema goes once the registry row has: a
+	// failure here leaves a schema nothing names, which a provisioning of the
+	// slug on that cluster drops (and the error says so now).
+	tx, err := c.pool.BeginTx(ctx, nil)
+	if err == nil {
+		defer tx.Rollback() //nolint:errcheck // no-op after Commit
+		if err = dropTenantObjects(ctx, tx, t.Schema, t.Role); err == nil {
+			err = tx.Commit()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("tenantdb: %q is deleted, but its schema %s on cluster %s is not (drop it by hand, or provision the slug there again): %w",
+			slug, t.Schema, c.name, err)
+	}
+	return nil
+}
+
+// dropTenantObjects drops a tenant's schema (with all its data), its role
+// and its reports, in the caller's transaction on the tenant's cluster.
+func dropTenantObjects(ctx context.Context, x execQuerier, schema, role string) error {
+	qr := quoteIdent(role)
+	if err := execAll(ctx, x,
+		`DROP SCHEMA IF EXISTS `+quoteIdent(schema)+` CASCADE`,
+		// DROP OWNED needs the privileges of the role itself (the
+		// application role is only a NOINHERIT member): it removes
+		// anything else the role owns or was granted here, so the role can
+		// be dropped.
+		`SET LOCAL ROLE `+qr,
+		`DROP OWNED BY `+qr,
+		`RESET ROLE`,
+		`DROP ROLE `+qr,
+	); err != nil {
+		return err
+	}
+	return deleteReports(ctx, x, role)
 }
 
 func runAlso(ctx context.Context, tx *platform.Tx, also []Also, before, after *platform.Vendor) error {

@@ -34,6 +34,9 @@ type RestoreOptions struct {
 	// Force restores over an existing vendor of that slug: its data, its
 	// settings and its team become the backup's, in one switch.
 	Force bool
+	// Cluster names the cluster of a new vendor's schema ("": placement as
+	// for a new vendor). A vendor restored over stays where it is.
+	Cluster string
 }
 
 // RestoreResult says what a restore did.
@@ -74,7 +77,7 @@ type RestoreResult struct {
 func (db *DB) Restore(ctx context.Context, src io.Reader, o RestoreOptions, also ...Also) (*RestoreResult, error) {
 	r, err := archive.NewReader(src)
 	if err != nil {
-		return nil, fault.Wrap(err, fault.Invalid, "%s", err.Error())
+		return nil, fileError(err)
 	}
 	defer r.Close()
 	h := r.Header()
@@ -97,13 +100,31 @@ func (db *DB) Restore(ctx context.Context, src io.Reader, o RestoreOptions, also
 	case err != nil:
 		existing = nil
 	}
-	c, err := db.openDBA(ctx, db.opts.URL, "restore")
+	var cl *cluster
+	if existing != nil {
+		if cl, err = db.clusterOf(existing); err != nil {
+			return nil, err
+		}
+		if o.Cluster != "" && o.Cluster != cl.name {
+			return nil, fault.New(fault.Invalid, "vendor %q lives on cluster %s: restore it there, then move it (bazaar tenant move)", slug, cl.name)
+		}
+	} else if cl, err = db.placement(ctx, o.Cluster); err != nil {
+		return nil, err
+	}
+	reg, err := db.openDBA(ctx, db.opts.URL, "restore")
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	defer reg.Close()
+	c := reg
+	if cl.name != DefaultCluster {
+		if c, err = db.openDBA(ctx, cl.url, "restore"); err != nil {
+			return nil, err
+		}
+		defer c.Close()
+	}
 	res := &RestoreResult{Header: h}
-	rs := &restoring{db: db, c: c, r: r, h: h, o: o, slug: slug, existing: existing, res: res}
+	rs := &restoring{db: db, c: c, reg: reg, cl: cl, r: r, h: h, o: o, slug: slug, existing: existing, res: res}
 	trash, err := rs.run(ctx, also)
 	if err != nil {
 		return nil, err
@@ -140,7 +161,9 @@ func (db *DB) restorable(h archive.Header) error {
 // restoring is one restore's transaction, step by step.
 type restoring struct {
 	db       *DB
-	c        *dbaConn
+	c        *dbaConn // on the tenant's cluster: the schema's transaction
+	reg      *dbaConn // on the main cluster: the registry's (c itself when the tenant is there)
+	cl       *cluster
 	r        *archive.Reader
 	h        archive.Header
 	o        RestoreOptions
@@ -149,28 +172,45 @@ type restoring struct {
 	res      *RestoreResult
 
 	schema, role string // where the data goes (final names, or work names when replacing)
-	oids         []int64
 }
 
 // run does the whole restore in one transaction and returns the schema to
 // drop after the commit ("" when none).
 func (rs *restoring) run(ctx context.Context, also []Also) (trash string, err error) {
-	c := rs.c
-	if _, err := c.ExecContext(ctx, `BEGIN`); err != nil {
+	c, reg := rs.c, rs.reg
+	split := c != reg
+	if _, err := reg.ExecContext(ctx, `BEGIN`); err != nil {
 		return "", err
 	}
 	defer func() {
 		if err != nil {
-			c.rollback()
+			reg.rollback()
 		}
 	}()
-	if _, err := c.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockProvision, rs.slug); err != nil {
+	if split {
+		if _, err := c.ExecContext(ctx, `BEGIN`); err != nil {
+			return "", err
+		}
+		defer func() {
+			if err != nil {
+				c.rollback()
+			}
+		}()
+	}
+	if _, err := reg.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockProvision, rs.slug); err != nil {
 		return "", err
 	}
 	if rs.existing != nil {
 		// The replaced tenant's migrations wait for the restore, and the
 		// restore for them.
 		if _, err := c.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockMigrate, rs.existing.ID); err != nil {
+			return "", err
+		}
+	} else if split {
+		// A restore or provisioning that crashed between its two commits
+		// may have left this slug's schema there, named by no registry row.
+		p := &provisioning{db: rs.db, x: c, c: rs.cl, schema: SchemaName(rs.slug), role: RoleName(rs.db.opts.RolePrefix, rs.slug)}
+		if err := p.dropOrphan(ctx); err != nil {
 			return "", err
 		}
 	}
@@ -203,7 +243,16 @@ func (rs *restoring) run(ctx context.Context, also []Also) (trash string, err er
 			return "", restoreError(rs.slug, "swap", err)
 		}
 	}
-	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
+	// The schema's cluster commits first: a crash before the registry's
+	// commit leaves a schema that no registry row names (dropped by the next
+	// restore or provisioning of the slug), never a registry row naming a
+	// schema that is not there.
+	if split {
+		if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
+			return "", restoreError(rs.slug, "commit on cluster "+rs.cl.name, err)
+		}
+	}
+	if _, err := reg.ExecContext(ctx, `COMMIT`); err != nil {
 		return "", restoreError(rs.slug, "commit", err)
 	}
 	return trash, nil
@@ -215,60 +264,77 @@ func restoreError(slug, step string, err error) error {
 	}
 	var ae *archive.Error
 	if errors.As(err, &ae) {
-		return fault.Wrap(err, fault.Invalid, "%s", ae.Error())
+		return fileError(ae)
 	}
 	return provisionError(slug, "restore: "+step, err)
+}
+
+// fileError is a problem of the backup file, as the error the operator sees:
+// its message says it all (which table, what is wrong).
+func fileError(err error) error {
+	var ae *archive.Error
+	if !errors.As(err, &ae) {
+		return err // reading the file failed (a disk error): not the file's content
+	}
+	return &fault.Error{Kind: fault.Invalid, Message: ae.Error()}
 }
 
 // makeSchema makes an empty schema at the backup's revision: a spare when
 // the revision is this binary's newest, else by running the migrations up
 // to it. When replacing a vendor it gets work names, swapped in at the end.
 func (rs *restoring) makeSchema(ctx context.Context) error {
-	db, c := rs.db, rs.c
+	db := rs.db
 	if rs.existing != nil {
 		w := workName()
 		rs.schema, rs.role = restorePrefix+w, db.opts.RolePrefix+"_"+restorePrefix+w
 	} else {
 		rs.schema, rs.role = SchemaName(rs.slug), RoleName(db.opts.RolePrefix, rs.slug)
 	}
-	qs, qr := quoteIdent(rs.schema), quoteIdent(rs.role)
+	return db.emptySchema(ctx, rs.c, rs.schema, rs.role, rs.h.Revision, rs.h.Tables)
+}
+
+// emptySchema makes, in x's transaction, a tenant schema and role at
+// revision with no rows: a spare renamed when revision is this binary's
+// newest, else made by the migrations up to it, then emptied of the rows
+// the migrations seed (the system roles, the order counter, the shipping
+// methods). It checks that the schema has exactly the tables and columns
+// of want: the same revision made both, so anything else is a damaged
+// header or a hand-altered source schema. The search_path is left on it.
+func (db *DB) emptySchema(ctx context.Context, x execQuerier, schema, role, revision string, want []archive.Table) error {
+	qs, qr := quoteIdent(schema), quoteIdent(role)
+	current := revision == db.tenantSrc.Latest()
 	claimed := false
-	if rs.h.Revision == db.tenantSrc.Latest() {
+	if current {
 		var err error
-		if claimed, err = db.claimSpare(ctx, c, rs.schema, rs.role); err != nil {
+		if claimed, err = db.claimSpare(ctx, x, schema, role); err != nil {
 			return err
 		}
 	}
 	if claimed {
-		if err := execAll(ctx, c, `SET LOCAL search_path TO `+qs); err != nil {
+		if err := execAll(ctx, x, `SET LOCAL search_path TO `+qs); err != nil {
 			return err
 		}
 	} else {
 		stmts := append(schemaStatements(qs), roleStatements(qr)...)
-		if err := execAll(ctx, c, append(stmts, grantStatements(qs, qr)...)...); err != nil {
+		if err := execAll(ctx, x, append(stmts, grantStatements(qs, qr)...)...); err != nil {
 			return err
 		}
-		if _, err := db.tenantSrc.applyThrough(ctx, c, rs.h.Revision); err != nil {
+		if _, err := db.tenantSrc.applyThrough(ctx, x, revision); err != nil {
 			return err
 		}
 	}
-	// The schema must have the backup's tables with the backup's columns:
-	// the same revision made both, so anything else is a damaged header or
-	// a hand-altered source schema.
-	tables, err := tenantTables(ctx, c, rs.schema, rs.h.Revision == db.tenantSrc.Latest())
+	tables, _, err := tenantTables(ctx, x, schema, current)
 	if err != nil {
 		return err
 	}
-	if err := sameTables(rs.h.Tables, tables); err != nil {
+	if err := sameTables(want, tables); err != nil {
 		return err
 	}
-	// The migrations seed rows (the system roles, the order counter, the
-	// shipping methods); the backup has its own.
 	names := make([]string, len(tables))
 	for i, t := range tables {
 		names[i] = qs + "." + quoteIdent(t.Name)
 	}
-	return execAll(ctx, c, `TRUNCATE `+strings.Join(names, ", "))
+	return execAll(ctx, x, `TRUNCATE `+strings.Join(names, ", "))
 }
 
 // sameTables compares the backup's tables with the schema's, by name and
@@ -415,7 +481,7 @@ func (rs *restoring) migrate(ctx context.Context) error {
 // whose explicit transaction it joins (its Commit and Rollback are the
 // restore's, not ent's).
 func (rs *restoring) platformTx(ctx context.Context) (*platform.Tx, error) {
-	tx := &entsql.Tx{Conn: entsql.Conn{ExecQuerier: rs.c}, Tx: joined{}}
+	tx := &entsql.Tx{Conn: entsql.Conn{ExecQuerier: rs.reg}, Tx: joined{}}
 	return platform.NewClient(platform.Driver(begun{rs.db.drv, tx}), platform.AlternateSchema(PlatformSchemaConfig())).BeginTx(ctx, nil)
 }
 
@@ -468,7 +534,7 @@ func (rs *restoring) register(ctx context.Context, also []Also) error {
 			SetThemeConfig(saved.ThemeConfig).
 			SetStatus(saved.Status).SetSuspendedReason(saved.SuspendedReason).SetNillableStatusChangedAt(saved.StatusChangedAt).
 			SetNillableNextImportAt(saved.NextImportAt).
-			SetDbSchema(rs.schema).SetDbRole(rs.role).SetSchemaVersion(rs.db.tenantSrc.Latest())
+			SetDbSchema(rs.schema).SetDbRole(rs.role).SetCluster(rs.cl.name).SetSchemaVersion(rs.db.tenantSrc.Latest())
 		if rs.o.As == "" {
 			create.SetCreatedAt(saved.CreatedAt)
 		}
@@ -486,7 +552,7 @@ func (rs *restoring) register(ctx context.Context, also []Also) error {
 			return err
 		}
 	}
-	if err := NotifyChanged(ctx, rs.c, rs.slug); err != nil {
+	if err := NotifyChanged(ctx, rs.reg, rs.slug); err != nil {
 		return err
 	}
 	return runAlso(ctx, tx, also, before, after)
@@ -573,7 +639,7 @@ func (rs *restoring) swap(ctx context.Context) (string, error) {
 	if err := renameReports(ctx, rs.c, rs.role, old.Role); err != nil {
 		return "", err
 	}
-	_, err := rs.c.ExecContext(ctx, `UPDATE `+quoteIdent(PlatformSchema)+`.vendors SET db_schema = $1, db_role = $2 WHERE id = $3`,
+	_, err := rs.reg.ExecContext(ctx, `UPDATE `+quoteIdent(PlatformSchema)+`.vendors SET db_schema = $1, db_role = $2 WHERE id = $3`,
 		old.Schema, old.Role, old.ID)
 	rs.res.Replaced = true
 	return trash, err

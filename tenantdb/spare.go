@@ -43,8 +43,26 @@ const (
 // are not atomic, and a provisioning may claim it (rename it away) between
 // the two. Spares of a newer binary are left alone: during a rolling deploy
 // the old instances must not destroy what the new ones prepare.
+//
+// Each cluster keeps its own spares (a tenant placed there claims one of
+// them); the count is per cluster.
 func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
-	conn, err := db.pool.Conn(ctx)
+	total := 0
+	for _, name := range db.Clusters() {
+		made, err := db.fillSparesOn(ctx, db.clusters[name], n)
+		total += made
+		if err != nil {
+			if name != DefaultCluster {
+				err = fmt.Errorf("cluster %s: %w", name, err)
+			}
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (db *DB) fillSparesOn(ctx context.Context, c *cluster, n int) (int, error) {
+	conn, err := c.pool.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("tenantdb: fill spares: %w", err)
 	}
@@ -69,14 +87,14 @@ func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
 		case spareCurrent:
 			current++
 		case spareOlder:
-			if err := db.dropSpare(ctx, name); err != nil {
+			if err := db.dropSpare(ctx, c, name); err != nil {
 				return 0, err
 			}
 		}
 	}
 	created := 0
 	for ; current+created < n; created++ {
-		if err := db.makeSpare(ctx); err != nil {
+		if err := db.makeSpare(ctx, c); err != nil {
 			return created, err
 		}
 	}
@@ -158,13 +176,13 @@ func (db *DB) inspectSpare(ctx context.Context, q execQuerier, name string) (spa
 // starts with prefix + "_" like this one.
 func (db *DB) spareRole(schema string) string { return db.opts.RolePrefix + "_" + schema }
 
-func (db *DB) makeSpare(ctx context.Context) error {
+func (db *DB) makeSpare(ctx context.Context, c *cluster) error {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return err
 	}
 	name := sparePrefix + hex.EncodeToString(b[:])
-	tx, err := db.pool.BeginTx(ctx, nil)
+	tx, err := c.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -184,8 +202,8 @@ func (db *DB) makeSpare(ctx context.Context) error {
 
 // dropSpare drops an older binary's spare, schema and role, unless it is
 // being claimed or has changed since it was judged.
-func (db *DB) dropSpare(ctx context.Context, name string) error {
-	tx, err := db.pool.BeginTx(ctx, nil)
+func (db *DB) dropSpare(ctx context.Context, c *cluster, name string) error {
+	tx, err := c.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

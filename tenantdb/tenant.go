@@ -32,7 +32,12 @@ type Tenant struct {
 	Role          string
 	Status        Status
 	SchemaVersion string
-	CreatedAt     time.Time
+	// Cluster names the PostgreSQL cluster holding the schema.
+	Cluster string
+	// FrozenAt is set while a move copies the shop's last changes: its
+	// writes are refused (and retried by clients), its reads served.
+	FrozenAt  *time.Time
+	CreatedAt time.Time
 	// What the shop's requests need of its settings, kept with the cached
 	// tenant so that a request never takes a second connection for them
 	// while it holds its bound transaction's (a burst of checkouts would
@@ -53,6 +58,10 @@ type ShopSettings struct {
 // Active reports whether the tenant may serve.
 func (t *Tenant) Active() bool { return t.Status == StatusActive }
 
+// Frozen reports whether the tenant's writes are refused for a moment (a
+// move is switching it to another cluster).
+func (t *Tenant) Frozen() bool { return t.FrozenAt != nil }
+
 func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 	t := &Tenant{
 		ID:            v.ID,
@@ -62,6 +71,8 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 		Role:          v.DbRole,
 		Status:        Status(v.Status),
 		SchemaVersion: v.SchemaVersion,
+		Cluster:       v.Cluster,
+		FrozenAt:      v.FrozenAt,
 		CreatedAt:     v.CreatedAt,
 		Shop: ShopSettings{BusinessEmail: v.BusinessEmail, DefaultLanguage: v.DefaultLanguage,
 			EnabledLanguages: v.EnabledLanguages, Currency: v.Currency},

@@ -95,10 +95,14 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	if _, ok := ctx.Value(boundKey{}).(*bound); ok {
 		return nil, nil, errors.New("tenantdb: a tenant transaction is already bound to this context")
 	}
+	c, err := db.clusterOf(t)
+	if err != nil {
+		return nil, nil, err
+	}
 	// The binding rides only on the context given to BeginTx, never on the
 	// context handed back, so platform work done later with that context is
 	// not bound by accident.
-	sqlTx, err := db.pool.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
+	sqlTx, err := c.pool.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}

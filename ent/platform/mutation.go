@@ -10890,6 +10890,8 @@ type VendorMutation struct {
 	status_changed_at       *time.Time
 	db_schema               *string
 	db_role                 *string
+	cluster                 *string
+	frozen_at               *time.Time
 	schema_version          *string
 	migration_error         *string
 	policy_version          *int64
@@ -11650,6 +11652,91 @@ func (m *VendorMutation) ResetDbRole() {
 	m.db_role = nil
 }
 
+// SetCluster sets the "cluster" field.
+func (m *VendorMutation) SetCluster(s string) {
+	m.cluster = &s
+}
+
+// Cluster returns the value of the "cluster" field in the mutation.
+func (m *VendorMutation) Cluster() (r string, exists bool) {
+	v := m.cluster
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCluster returns the old "cluster" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldCluster(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCluster is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCluster requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCluster: %w", err)
+	}
+	return oldValue.Cluster, nil
+}
+
+// ResetCluster resets all changes to the "cluster" field.
+func (m *VendorMutation) ResetCluster() {
+	m.cluster = nil
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (m *VendorMutation) SetFrozenAt(t time.Time) {
+	m.frozen_at = &t
+}
+
+// FrozenAt returns the value of the "frozen_at" field in the mutation.
+func (m *VendorMutation) FrozenAt() (r time.Time, exists bool) {
+	v := m.frozen_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFrozenAt returns the old "frozen_at" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldFrozenAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFrozenAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFrozenAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFrozenAt: %w", err)
+	}
+	return oldValue.FrozenAt, nil
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (m *VendorMutation) ClearFrozenAt() {
+	m.frozen_at = nil
+	m.clearedFields[vendor.FieldFrozenAt] = struct{}{}
+}
+
+// FrozenAtCleared returns if the "frozen_at" field was cleared in this mutation.
+func (m *VendorMutation) FrozenAtCleared() bool {
+	_, ok := m.clearedFields[vendor.FieldFrozenAt]
+	return ok
+}
+
+// ResetFrozenAt resets all changes to the "frozen_at" field.
+func (m *VendorMutation) ResetFrozenAt() {
+	m.frozen_at = nil
+	delete(m.clearedFields, vendor.FieldFrozenAt)
+}
+
 // SetSchemaVersion sets the "schema_version" field.
 func (m *VendorMutation) SetSchemaVersion(s string) {
 	m.schema_version = &s
@@ -12095,7 +12182,7 @@ func (m *VendorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *VendorMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 25)
 	if m.slug != nil {
 		fields = append(fields, vendor.FieldSlug)
 	}
@@ -12146,6 +12233,12 @@ func (m *VendorMutation) Fields() []string {
 	}
 	if m.db_role != nil {
 		fields = append(fields, vendor.FieldDbRole)
+	}
+	if m.cluster != nil {
+		fields = append(fields, vendor.FieldCluster)
+	}
+	if m.frozen_at != nil {
+		fields = append(fields, vendor.FieldFrozenAt)
 	}
 	if m.schema_version != nil {
 		fields = append(fields, vendor.FieldSchemaVersion)
@@ -12207,6 +12300,10 @@ func (m *VendorMutation) Field(name string) (ent.Value, bool) {
 		return m.DbSchema()
 	case vendor.FieldDbRole:
 		return m.DbRole()
+	case vendor.FieldCluster:
+		return m.Cluster()
+	case vendor.FieldFrozenAt:
+		return m.FrozenAt()
 	case vendor.FieldSchemaVersion:
 		return m.SchemaVersion()
 	case vendor.FieldMigrationError:
@@ -12262,6 +12359,10 @@ func (m *VendorMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldDbSchema(ctx)
 	case vendor.FieldDbRole:
 		return m.OldDbRole(ctx)
+	case vendor.FieldCluster:
+		return m.OldCluster(ctx)
+	case vendor.FieldFrozenAt:
+		return m.OldFrozenAt(ctx)
 	case vendor.FieldSchemaVersion:
 		return m.OldSchemaVersion(ctx)
 	case vendor.FieldMigrationError:
@@ -12402,6 +12503,20 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDbRole(v)
 		return nil
+	case vendor.FieldCluster:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCluster(v)
+		return nil
+	case vendor.FieldFrozenAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFrozenAt(v)
+		return nil
 	case vendor.FieldSchemaVersion:
 		v, ok := value.(string)
 		if !ok {
@@ -12492,6 +12607,9 @@ func (m *VendorMutation) ClearedFields() []string {
 	if m.FieldCleared(vendor.FieldStatusChangedAt) {
 		fields = append(fields, vendor.FieldStatusChangedAt)
 	}
+	if m.FieldCleared(vendor.FieldFrozenAt) {
+		fields = append(fields, vendor.FieldFrozenAt)
+	}
 	if m.FieldCleared(vendor.FieldNextImportAt) {
 		fields = append(fields, vendor.FieldNextImportAt)
 	}
@@ -12511,6 +12629,9 @@ func (m *VendorMutation) ClearField(name string) error {
 	switch name {
 	case vendor.FieldStatusChangedAt:
 		m.ClearStatusChangedAt()
+		return nil
+	case vendor.FieldFrozenAt:
+		m.ClearFrozenAt()
 		return nil
 	case vendor.FieldNextImportAt:
 		m.ClearNextImportAt()
@@ -12573,6 +12694,12 @@ func (m *VendorMutation) ResetField(name string) error {
 		return nil
 	case vendor.FieldDbRole:
 		m.ResetDbRole()
+		return nil
+	case vendor.FieldCluster:
+		m.ResetCluster()
+		return nil
+	case vendor.FieldFrozenAt:
+		m.ResetFrozenAt()
 		return nil
 	case vendor.FieldSchemaVersion:
 		m.ResetSchemaVersion()

@@ -489,24 +489,30 @@ func init() {
 	vendorDescDbRole := vendorFields[16].Descriptor()
 	// vendor.DbRoleValidator is a validator for the "db_role" field. It is called by the builders before save.
 	vendor.DbRoleValidator = vendorDescDbRole.Validators[0].(func(string) error)
+	// vendorDescCluster is the schema descriptor for cluster field.
+	vendorDescCluster := vendorFields[17].Descriptor()
+	// vendor.DefaultCluster holds the default value on creation for the cluster field.
+	vendor.DefaultCluster = vendorDescCluster.Default.(string)
+	// vendor.ClusterValidator is a validator for the "cluster" field. It is called by the builders before save.
+	vendor.ClusterValidator = vendorDescCluster.Validators[0].(func(string) error)
 	// vendorDescSchemaVersion is the schema descriptor for schema_version field.
-	vendorDescSchemaVersion := vendorFields[17].Descriptor()
+	vendorDescSchemaVersion := vendorFields[19].Descriptor()
 	// vendor.DefaultSchemaVersion holds the default value on creation for the schema_version field.
 	vendor.DefaultSchemaVersion = vendorDescSchemaVersion.Default.(string)
 	// vendorDescMigrationError is the schema descriptor for migration_error field.
-	vendorDescMigrationError := vendorFields[18].Descriptor()
+	vendorDescMigrationError := vendorFields[20].Descriptor()
 	// vendor.DefaultMigrationError holds the default value on creation for the migration_error field.
 	vendor.DefaultMigrationError = vendorDescMigrationError.Default.(string)
 	// vendorDescPolicyVersion is the schema descriptor for policy_version field.
-	vendorDescPolicyVersion := vendorFields[19].Descriptor()
+	vendorDescPolicyVersion := vendorFields[21].Descriptor()
 	// vendor.DefaultPolicyVersion holds the default value on creation for the policy_version field.
 	vendor.DefaultPolicyVersion = vendorDescPolicyVersion.Default.(int64)
 	// vendorDescCreatedAt is the schema descriptor for created_at field.
-	vendorDescCreatedAt := vendorFields[21].Descriptor()
+	vendorDescCreatedAt := vendorFields[23].Descriptor()
 	// vendor.DefaultCreatedAt holds the default value on creation for the created_at field.
 	vendor.DefaultCreatedAt = vendorDescCreatedAt.Default.(func() time.Time)
 	// vendorDescUpdatedAt is the schema descriptor for updated_at field.
-	vendorDescUpdatedAt := vendorFields[22].Descriptor()
+	vendorDescUpdatedAt := vendorFields[24].Descriptor()
 	// vendor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	vendor.DefaultUpdatedAt = vendorDescUpdatedAt.Default.(func() time.Time)
 	// vendor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

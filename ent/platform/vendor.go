@@ -52,6 +52,10 @@ type Vendor struct {
 	DbSchema string `json:"db_schema,omitempty"`
 	// DbRole holds the value of the "db_role" field.
 	DbRole string `json:"db_role,omitempty"`
+	// the PostgreSQL cluster holding the vendor's schema: main (database.url) or a name in database.clusters
+	Cluster string `json:"cluster,omitempty"`
+	// set while a move copies the last changes: the shop's writes are refused with 503 and retried, reads are served
+	FrozenAt *time.Time `json:"frozen_at,omitempty"`
 	// newest tenant migration applied; written in the migrating transaction
 	SchemaVersion string `json:"schema_version,omitempty"`
 	// last failed migration, empty when the schema is healthy
@@ -119,9 +123,9 @@ func (*Vendor) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case vendor.FieldID, vendor.FieldPolicyVersion:
 			values[i] = new(sql.NullInt64)
-		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldDefaultLanguage, vendor.FieldCurrency, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
+		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldDefaultLanguage, vendor.FieldCurrency, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldCluster, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
 			values[i] = new(sql.NullString)
-		case vendor.FieldStatusChangedAt, vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
+		case vendor.FieldStatusChangedAt, vendor.FieldFrozenAt, vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -250,6 +254,19 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field db_role", values[i])
 			} else if value.Valid {
 				_m.DbRole = value.String
+			}
+		case vendor.FieldCluster:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field cluster", values[i])
+			} else if value.Valid {
+				_m.Cluster = value.String
+			}
+		case vendor.FieldFrozenAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field frozen_at", values[i])
+			} else if value.Valid {
+				_m.FrozenAt = new(time.Time)
+				*_m.FrozenAt = value.Time
 			}
 		case vendor.FieldSchemaVersion:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -391,6 +408,14 @@ func (_m *Vendor) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("db_role=")
 	builder.WriteString(_m.DbRole)
+	builder.WriteString(", ")
+	builder.WriteString("cluster=")
+	builder.WriteString(_m.Cluster)
+	builder.WriteString(", ")
+	if v := _m.FrozenAt; v != nil {
+		builder.WriteString("frozen_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("schema_version=")
 	builder.WriteString(_m.SchemaVersion)

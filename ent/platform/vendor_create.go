@@ -215,6 +215,34 @@ func (_c *VendorCreate) SetDbRole(v string) *VendorCreate {
 	return _c
 }
 
+// SetCluster sets the "cluster" field.
+func (_c *VendorCreate) SetCluster(v string) *VendorCreate {
+	_c.mutation.SetCluster(v)
+	return _c
+}
+
+// SetNillableCluster sets the "cluster" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableCluster(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetCluster(*v)
+	}
+	return _c
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (_c *VendorCreate) SetFrozenAt(v time.Time) *VendorCreate {
+	_c.mutation.SetFrozenAt(v)
+	return _c
+}
+
+// SetNillableFrozenAt sets the "frozen_at" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableFrozenAt(v *time.Time) *VendorCreate {
+	if v != nil {
+		_c.SetFrozenAt(*v)
+	}
+	return _c
+}
+
 // SetSchemaVersion sets the "schema_version" field.
 func (_c *VendorCreate) SetSchemaVersion(v string) *VendorCreate {
 	_c.mutation.SetSchemaVersion(v)
@@ -427,6 +455,10 @@ func (_c *VendorCreate) defaults() {
 		v := vendor.DefaultSuspendedReason
 		_c.mutation.SetSuspendedReason(v)
 	}
+	if _, ok := _c.mutation.Cluster(); !ok {
+		v := vendor.DefaultCluster
+		_c.mutation.SetCluster(v)
+	}
 	if _, ok := _c.mutation.SchemaVersion(); !ok {
 		v := vendor.DefaultSchemaVersion
 		_c.mutation.SetSchemaVersion(v)
@@ -566,6 +598,14 @@ func (_c *VendorCreate) check() error {
 			return &ValidationError{Name: "db_role", err: fmt.Errorf(`platform: validator failed for field "Vendor.db_role": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Cluster(); !ok {
+		return &ValidationError{Name: "cluster", err: errors.New(`platform: missing required field "Vendor.cluster"`)}
+	}
+	if v, ok := _c.mutation.Cluster(); ok {
+		if err := vendor.ClusterValidator(v); err != nil {
+			return &ValidationError{Name: "cluster", err: fmt.Errorf(`platform: validator failed for field "Vendor.cluster": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.SchemaVersion(); !ok {
 		return &ValidationError{Name: "schema_version", err: errors.New(`platform: missing required field "Vendor.schema_version"`)}
 	}
@@ -676,6 +716,14 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DbRole(); ok {
 		_spec.SetField(vendor.FieldDbRole, field.TypeString, value)
 		_node.DbRole = value
+	}
+	if value, ok := _c.mutation.Cluster(); ok {
+		_spec.SetField(vendor.FieldCluster, field.TypeString, value)
+		_node.Cluster = value
+	}
+	if value, ok := _c.mutation.FrozenAt(); ok {
+		_spec.SetField(vendor.FieldFrozenAt, field.TypeTime, value)
+		_node.FrozenAt = &value
 	}
 	if value, ok := _c.mutation.SchemaVersion(); ok {
 		_spec.SetField(vendor.FieldSchemaVersion, field.TypeString, value)
@@ -975,6 +1023,36 @@ func (u *VendorUpsert) UpdateStatusChangedAt() *VendorUpsert {
 // ClearStatusChangedAt clears the value of the "status_changed_at" field.
 func (u *VendorUpsert) ClearStatusChangedAt() *VendorUpsert {
 	u.SetNull(vendor.FieldStatusChangedAt)
+	return u
+}
+
+// SetCluster sets the "cluster" field.
+func (u *VendorUpsert) SetCluster(v string) *VendorUpsert {
+	u.Set(vendor.FieldCluster, v)
+	return u
+}
+
+// UpdateCluster sets the "cluster" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateCluster() *VendorUpsert {
+	u.SetExcluded(vendor.FieldCluster)
+	return u
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (u *VendorUpsert) SetFrozenAt(v time.Time) *VendorUpsert {
+	u.Set(vendor.FieldFrozenAt, v)
+	return u
+}
+
+// UpdateFrozenAt sets the "frozen_at" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateFrozenAt() *VendorUpsert {
+	u.SetExcluded(vendor.FieldFrozenAt)
+	return u
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (u *VendorUpsert) ClearFrozenAt() *VendorUpsert {
+	u.SetNull(vendor.FieldFrozenAt)
 	return u
 }
 
@@ -1304,6 +1382,41 @@ func (u *VendorUpsertOne) UpdateStatusChangedAt() *VendorUpsertOne {
 func (u *VendorUpsertOne) ClearStatusChangedAt() *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
 		s.ClearStatusChangedAt()
+	})
+}
+
+// SetCluster sets the "cluster" field.
+func (u *VendorUpsertOne) SetCluster(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetCluster(v)
+	})
+}
+
+// UpdateCluster sets the "cluster" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateCluster() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateCluster()
+	})
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (u *VendorUpsertOne) SetFrozenAt(v time.Time) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetFrozenAt(v)
+	})
+}
+
+// UpdateFrozenAt sets the "frozen_at" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateFrozenAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateFrozenAt()
+	})
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (u *VendorUpsertOne) ClearFrozenAt() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearFrozenAt()
 	})
 }
 
@@ -1811,6 +1924,41 @@ func (u *VendorUpsertBulk) UpdateStatusChangedAt() *VendorUpsertBulk {
 func (u *VendorUpsertBulk) ClearStatusChangedAt() *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
 		s.ClearStatusChangedAt()
+	})
+}
+
+// SetCluster sets the "cluster" field.
+func (u *VendorUpsertBulk) SetCluster(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetCluster(v)
+	})
+}
+
+// UpdateCluster sets the "cluster" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateCluster() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateCluster()
+	})
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (u *VendorUpsertBulk) SetFrozenAt(v time.Time) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetFrozenAt(v)
+	})
+}
+
+// UpdateFrozenAt sets the "frozen_at" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateFrozenAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateFrozenAt()
+	})
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (u *VendorUpsertBulk) ClearFrozenAt() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.ClearFrozenAt()
 	})
 }
 

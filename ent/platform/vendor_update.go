@@ -226,6 +226,40 @@ func (_u *VendorUpdate) ClearStatusChangedAt() *VendorUpdate {
 	return _u
 }
 
+// SetCluster sets the "cluster" field.
+func (_u *VendorUpdate) SetCluster(v string) *VendorUpdate {
+	_u.mutation.SetCluster(v)
+	return _u
+}
+
+// SetNillableCluster sets the "cluster" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableCluster(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetCluster(*v)
+	}
+	return _u
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (_u *VendorUpdate) SetFrozenAt(v time.Time) *VendorUpdate {
+	_u.mutation.SetFrozenAt(v)
+	return _u
+}
+
+// SetNillableFrozenAt sets the "frozen_at" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableFrozenAt(v *time.Time) *VendorUpdate {
+	if v != nil {
+		_u.SetFrozenAt(*v)
+	}
+	return _u
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (_u *VendorUpdate) ClearFrozenAt() *VendorUpdate {
+	_u.mutation.ClearFrozenAt()
+	return _u
+}
+
 // SetSchemaVersion sets the "schema_version" field.
 func (_u *VendorUpdate) SetSchemaVersion(v string) *VendorUpdate {
 	_u.mutation.SetSchemaVersion(v)
@@ -507,6 +541,11 @@ func (_u *VendorUpdate) check() error {
 			return &ValidationError{Name: "suspended_reason", err: fmt.Errorf(`platform: validator failed for field "Vendor.suspended_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Cluster(); ok {
+		if err := vendor.ClusterValidator(v); err != nil {
+			return &ValidationError{Name: "cluster", err: fmt.Errorf(`platform: validator failed for field "Vendor.cluster": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -577,6 +616,15 @@ func (_u *VendorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.StatusChangedAtCleared() {
 		_spec.ClearField(vendor.FieldStatusChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Cluster(); ok {
+		_spec.SetField(vendor.FieldCluster, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FrozenAt(); ok {
+		_spec.SetField(vendor.FieldFrozenAt, field.TypeTime, value)
+	}
+	if _u.mutation.FrozenAtCleared() {
+		_spec.ClearField(vendor.FieldFrozenAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SchemaVersion(); ok {
 		_spec.SetField(vendor.FieldSchemaVersion, field.TypeString, value)
@@ -959,6 +1007,40 @@ func (_u *VendorUpdateOne) ClearStatusChangedAt() *VendorUpdateOne {
 	return _u
 }
 
+// SetCluster sets the "cluster" field.
+func (_u *VendorUpdateOne) SetCluster(v string) *VendorUpdateOne {
+	_u.mutation.SetCluster(v)
+	return _u
+}
+
+// SetNillableCluster sets the "cluster" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableCluster(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetCluster(*v)
+	}
+	return _u
+}
+
+// SetFrozenAt sets the "frozen_at" field.
+func (_u *VendorUpdateOne) SetFrozenAt(v time.Time) *VendorUpdateOne {
+	_u.mutation.SetFrozenAt(v)
+	return _u
+}
+
+// SetNillableFrozenAt sets the "frozen_at" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableFrozenAt(v *time.Time) *VendorUpdateOne {
+	if v != nil {
+		_u.SetFrozenAt(*v)
+	}
+	return _u
+}
+
+// ClearFrozenAt clears the value of the "frozen_at" field.
+func (_u *VendorUpdateOne) ClearFrozenAt() *VendorUpdateOne {
+	_u.mutation.ClearFrozenAt()
+	return _u
+}
+
 // SetSchemaVersion sets the "schema_version" field.
 func (_u *VendorUpdateOne) SetSchemaVersion(v string) *VendorUpdateOne {
 	_u.mutation.SetSchemaVersion(v)
@@ -1253,6 +1335,11 @@ func (_u *VendorUpdateOne) check() error {
 			return &ValidationError{Name: "suspended_reason", err: fmt.Errorf(`platform: validator failed for field "Vendor.suspended_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Cluster(); ok {
+		if err := vendor.ClusterValidator(v); err != nil {
+			return &ValidationError{Name: "cluster", err: fmt.Errorf(`platform: validator failed for field "Vendor.cluster": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1340,6 +1427,15 @@ func (_u *VendorUpdateOne) sqlSave(ctx context.Context) (_node *Vendor, err erro
 	}
 	if _u.mutation.StatusChangedAtCleared() {
 		_spec.ClearField(vendor.FieldStatusChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Cluster(); ok {
+		_spec.SetField(vendor.FieldCluster, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.FrozenAt(); ok {
+		_spec.SetField(vendor.FieldFrozenAt, field.TypeTime, value)
+	}
+	if _u.mutation.FrozenAtCleared() {
+		_spec.ClearField(vendor.FieldFrozenAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.SchemaVersion(); ok {
 		_spec.SetField(vendor.FieldSchemaVersion, field.TypeString, value)

@@ -178,9 +178,9 @@ func (r *Reader) check(m *Manifest) error {
 func compare(table, what string, want, got Sum) error {
 	switch {
 	case got.Rows != want.Rows:
-		return errorf(table, "%s has %d rows, the manifest says %d", what, got.Rows, want.Rows)
+		return errorf(table, "%s has %d rows, the manifest says %d (the file is damaged)", what, got.Rows, want.Rows)
 	case got.Bytes != want.Bytes:
-		return errorf(table, "%s has %d bytes, the manifest says %d", what, got.Bytes, want.Bytes)
+		return errorf(table, "%s has %d bytes, the manifest says %d (the file is damaged)", what, got.Bytes, want.Bytes)
 	case got.SHA256 != want.SHA256:
 		return errorf(table, "%s does not match its SHA-256 in the manifest (the file is damaged)", what)
 	}

@@ -393,6 +393,8 @@ var (
 		{Name: "status_changed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "db_schema", Type: field.TypeString, Unique: true, Size: 63},
 		{Name: "db_role", Type: field.TypeString, Unique: true, Size: 63},
+		{Name: "cluster", Type: field.TypeString, Size: 63, Default: "main"},
+		{Name: "frozen_at", Type: field.TypeTime, Nullable: true},
 		{Name: "schema_version", Type: field.TypeString, Default: ""},
 		{Name: "migration_error", Type: field.TypeString, Default: ""},
 		{Name: "policy_version", Type: field.TypeInt64, Default: 0},
@@ -409,7 +411,7 @@ var (
 			{
 				Name:    "vendor_next_import_at",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[21]},
+				Columns: []*schema.Column{VendorsColumns[23]},
 			},
 			{
 				Name:    "vendor_status",
@@ -419,7 +421,7 @@ var (
 			{
 				Name:    "vendor_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[22], VendorsColumns[0]},
+				Columns: []*schema.Column{VendorsColumns[24], VendorsColumns[0]},
 			},
 			{
 				Name:    "vendor_name_id",

@@ -51,6 +51,10 @@ func (Vendor) Fields() []ent.Field {
 			Comment("when it was last suspended or resumed"),
 		field.String("db_schema").Unique().Immutable().MaxLen(63),
 		field.String("db_role").Unique().Immutable().MaxLen(63),
+		field.String("cluster").Default("main").MaxLen(63).
+			Comment("the PostgreSQL cluster holding the vendor's schema: main (database.url) or a name in database.clusters"),
+		field.Time("frozen_at").Optional().Nillable().
+			Comment("set while a move copies the last changes: the shop's writes are refused with 503 and retried, reads are served"),
 		field.String("schema_version").Default("").
 			Comment("newest tenant migration applied; written in the migrating transaction"),
 		field.String("migration_error").Default("").

@@ -49,6 +49,10 @@ const (
 	FieldDbSchema = "db_schema"
 	// FieldDbRole holds the string denoting the db_role field in the database.
 	FieldDbRole = "db_role"
+	// FieldCluster holds the string denoting the cluster field in the database.
+	FieldCluster = "cluster"
+	// FieldFrozenAt holds the string denoting the frozen_at field in the database.
+	FieldFrozenAt = "frozen_at"
 	// FieldSchemaVersion holds the string denoting the schema_version field in the database.
 	FieldSchemaVersion = "schema_version"
 	// FieldMigrationError holds the string denoting the migration_error field in the database.
@@ -112,6 +116,8 @@ var Columns = []string{
 	FieldStatusChangedAt,
 	FieldDbSchema,
 	FieldDbRole,
+	FieldCluster,
+	FieldFrozenAt,
 	FieldSchemaVersion,
 	FieldMigrationError,
 	FieldPolicyVersion,
@@ -179,6 +185,10 @@ var (
 	DbSchemaValidator func(string) error
 	// DbRoleValidator is a validator for the "db_role" field. It is called by the builders before save.
 	DbRoleValidator func(string) error
+	// DefaultCluster holds the default value on creation for the "cluster" field.
+	DefaultCluster string
+	// ClusterValidator is a validator for the "cluster" field. It is called by the builders before save.
+	ClusterValidator func(string) error
 	// DefaultSchemaVersion holds the default value on creation for the "schema_version" field.
 	DefaultSchemaVersion string
 	// DefaultMigrationError holds the default value on creation for the "migration_error" field.
@@ -300,6 +310,16 @@ func ByDbSchema(opts ...sql.OrderTermOption) OrderOption {
 // ByDbRole orders the results by the db_role field.
 func ByDbRole(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDbRole, opts...).ToFunc()
+}
+
+// ByCluster orders the results by the cluster field.
+func ByCluster(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCluster, opts...).ToFunc()
+}
+
+// ByFrozenAt orders the results by the frozen_at field.
+func ByFrozenAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFrozenAt, opts...).ToFunc()
 }
 
 // BySchemaVersion orders the results by the schema_version field.

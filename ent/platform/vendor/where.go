@@ -126,6 +126,16 @@ func DbRole(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldDbRole, v))
 }
 
+// Cluster applies equality check predicate on the "cluster" field. It's identical to ClusterEQ.
+func Cluster(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldCluster, v))
+}
+
+// FrozenAt applies equality check predicate on the "frozen_at" field. It's identical to FrozenAtEQ.
+func FrozenAt(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldFrozenAt, v))
+}
+
 // SchemaVersion applies equality check predicate on the "schema_version" field. It's identical to SchemaVersionEQ.
 func SchemaVersion(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldSchemaVersion, v))
@@ -1069,6 +1079,121 @@ func DbRoleEqualFold(v string) predicate.Vendor {
 // DbRoleContainsFold applies the ContainsFold predicate on the "db_role" field.
 func DbRoleContainsFold(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldContainsFold(FieldDbRole, v))
+}
+
+// ClusterEQ applies the EQ predicate on the "cluster" field.
+func ClusterEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldCluster, v))
+}
+
+// ClusterNEQ applies the NEQ predicate on the "cluster" field.
+func ClusterNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldCluster, v))
+}
+
+// ClusterIn applies the In predicate on the "cluster" field.
+func ClusterIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldCluster, vs...))
+}
+
+// ClusterNotIn applies the NotIn predicate on the "cluster" field.
+func ClusterNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldCluster, vs...))
+}
+
+// ClusterGT applies the GT predicate on the "cluster" field.
+func ClusterGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldCluster, v))
+}
+
+// ClusterGTE applies the GTE predicate on the "cluster" field.
+func ClusterGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldCluster, v))
+}
+
+// ClusterLT applies the LT predicate on the "cluster" field.
+func ClusterLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldCluster, v))
+}
+
+// ClusterLTE applies the LTE predicate on the "cluster" field.
+func ClusterLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldCluster, v))
+}
+
+// ClusterContains applies the Contains predicate on the "cluster" field.
+func ClusterContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldCluster, v))
+}
+
+// ClusterHasPrefix applies the HasPrefix predicate on the "cluster" field.
+func ClusterHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldCluster, v))
+}
+
+// ClusterHasSuffix applies the HasSuffix predicate on the "cluster" field.
+func ClusterHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldCluster, v))
+}
+
+// ClusterEqualFold applies the EqualFold predicate on the "cluster" field.
+func ClusterEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldCluster, v))
+}
+
+// ClusterContainsFold applies the ContainsFold predicate on the "cluster" field.
+func ClusterContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldCluster, v))
+}
+
+// FrozenAtEQ applies the EQ predicate on the "frozen_at" field.
+func FrozenAtEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldFrozenAt, v))
+}
+
+// FrozenAtNEQ applies the NEQ predicate on the "frozen_at" field.
+func FrozenAtNEQ(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldFrozenAt, v))
+}
+
+// FrozenAtIn applies the In predicate on the "frozen_at" field.
+func FrozenAtIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldFrozenAt, vs...))
+}
+
+// FrozenAtNotIn applies the NotIn predicate on the "frozen_at" field.
+func FrozenAtNotIn(vs ...time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldFrozenAt, vs...))
+}
+
+// FrozenAtGT applies the GT predicate on the "frozen_at" field.
+func FrozenAtGT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldFrozenAt, v))
+}
+
+// FrozenAtGTE applies the GTE predicate on the "frozen_at" field.
+func FrozenAtGTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldFrozenAt, v))
+}
+
+// FrozenAtLT applies the LT predicate on the "frozen_at" field.
+func FrozenAtLT(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldFrozenAt, v))
+}
+
+// FrozenAtLTE applies the LTE predicate on the "frozen_at" field.
+func FrozenAtLTE(v time.Time) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldFrozenAt, v))
+}
+
+// FrozenAtIsNil applies the IsNil predicate on the "frozen_at" field.
+func FrozenAtIsNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldIsNull(FieldFrozenAt))
+}
+
+// FrozenAtNotNil applies the NotNil predicate on the "frozen_at" field.
+func FrozenAtNotNil() predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotNull(FieldFrozenAt))
 }
 
 // SchemaVersionEQ applies the EQ predicate on the "schema_version" field.
