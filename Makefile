@@ -12,13 +12,14 @@ WITH_DB := scripts/with-db
 run: build
 	$(WITH_DB) sh -c '$(BIN) migrate && $(BIN) demo && exec $(BIN) serve'
 
-## test: lint, then every test against real PostgreSQL
+## test: lint, then every test against real PostgreSQL (two local clusters:
+## the second for the tests of tenant moves between clusters)
 test: lint
-	$(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
+	BAZAAR_DEVDB_CLUSTERS=2 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
 
 ## bench: the benchmarks, each with its same-run baseline (see bench/)
 bench:
-	$(WITH_DB) bench/run
+	BAZAAR_DEVDB_CLUSTERS=2 $(WITH_DB) bench/run
 
 ## lint: gofmt, go.mod tidy (direct requirements marked as such), go vet
 lint:
@@ -43,12 +44,14 @@ build:
 
 db-stop:
 	scripts/devdb stop
+	DEVDB_INSTANCE=2 scripts/devdb stop
 db-status:
 	scripts/devdb status
 db-psql:
 	scripts/devdb psql
 db-destroy:
 	scripts/devdb destroy
+	DEVDB_INSTANCE=2 scripts/devdb destroy
 
 clean:
 	rm -rf bin

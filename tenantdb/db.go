@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -80,6 +81,9 @@ type DB struct {
 	platformSrc *Source
 	tenantSrc   *Source
 	clusters    map[string]*cluster // by name; DefaultCluster's pool is pool
+
+	fwdMu    sync.Mutex
+	fwdSince map[string]time.Time // per cluster: reports forwarded up to (ForwardReports)
 
 	faultHook func(step string) error // tests inject failures between provisioning steps
 }

@@ -21,3 +21,25 @@ func Pool(db *DB) *sql.DB { return db.pool }
 func HandMadeBinding(ctx context.Context, db *DB, t *Tenant) context.Context {
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: db.unboundClient(t)})
 }
+
+// SchemaExists reports whether the named cluster holds schema.
+func SchemaExists(ctx context.Context, db *DB, cluster, schema string) (bool, error) {
+	c, err := db.cluster(cluster)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = c.pool.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&ok)
+	return ok, err
+}
+
+// SchemasLike counts the named cluster's schemas whose name is LIKE pattern.
+func SchemasLike(ctx context.Context, db *DB, cluster, pattern string) (int, error) {
+	c, err := db.cluster(cluster)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = c.pool.QueryRowContext(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE $1`, pattern).Scan(&n)
+	return n, err
+}

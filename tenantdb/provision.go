@@ -386,6 +386,8 @@ func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 			if err := dropTenantObjects(ctx, tx, t.Schema, t.Role); err != nil {
 				return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
 			}
+		} else if err := deleteReports(ctx, tx, t.Role); err != nil { // what was forwarded here
+			return fmt.Errorf("tenantdb: delete %q: %w", slug, err)
 		}
 		before, err := tx.Vendor.Get(ctx, t.ID)
 		if err != nil {
@@ -422,8 +424,16 @@ func (db *DB) Delete(ctx context.Context, slug string, also ...Also) error {
 // dropTenantObjects drops a tenant's schema (with all its data), its role
 // and its reports, in the caller's transaction on the tenant's cluster.
 func dropTenantObjects(ctx context.Context, x execQuerier, schema, role string) error {
+	if err := dropSchemaAndRole(ctx, x, schema, role); err != nil {
+		return err
+	}
+	return deleteReports(ctx, x, role)
+}
+
+// dropSchemaAndRole drops a tenant's schema and role, not its reports.
+func dropSchemaAndRole(ctx context.Context, x execQuerier, schema, role string) error {
 	qr := quoteIdent(role)
-	if err := execAll(ctx, x,
+	return execAll(ctx, x,
 		`DROP SCHEMA IF EXISTS `+quoteIdent(schema)+` CASCADE`,
 		// DROP OWNED needs the privileges of the role itself (the
 		// application role is only a NOINHERIT member): it removes
@@ -433,10 +443,7 @@ func dropTenantObjects(ctx context.Context, x execQuerier, schema, role string) 
 		`DROP OWNED BY `+qr,
 		`RESET ROLE`,
 		`DROP ROLE `+qr,
-	); err != nil {
-		return err
-	}
-	return deleteReports(ctx, x, role)
+	)
 }
 
 func runAlso(ctx context.Context, tx *platform.Tx, also []Also, before, after *platform.Vendor) error {

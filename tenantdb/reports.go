@@ -1,6 +1,9 @@
 package tenantdb
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // ReportsSchema holds what tenants report about themselves — a summary row
 // per import job, the shop's product count — so that the super admins'
@@ -16,14 +19,31 @@ import "context"
 // apply to it, and reads them across vendors.
 const ReportsSchema = "tenant_reports"
 
-// reportTables are ReportsSchema's tables, keyed by the tenant role's name.
-var reportTables = []string{"import_jobs", "vendor_figures", "mails"}
+// reportTables are ReportsSchema's tables, keyed by the tenant role's name:
+// summaryTables describe the shop's data (its triggers keep them), mails
+// are what it hands off to be sent.
+var (
+	summaryTables = []string{"import_jobs", "vendor_figures"}
+	reportTables  = append(slices.Clone(summaryTables), "mails")
+)
 
 // renameReports moves a role's reports to its new name (a claimed spare's
 // placeholder role becomes the vendor's), in the caller's transaction.
 func renameReports(ctx context.Context, x execQuerier, from, to string) error {
 	for _, t := range reportTables {
 		if _, err := x.ExecContext(ctx, `UPDATE `+quoteIdent(ReportsSchema)+`.`+t+` SET db_role = $1 WHERE db_role = $2`, to, from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteSummaries removes a role's summary rows, not its pending mails:
+// a schema that takes the role's name (a restore, a move) brings summaries
+// of its own data, and the shop's mails are still to go.
+func deleteSummaries(ctx context.Context, x execQuerier, role string) error {
+	for _, t := range summaryTables {
+		if _, err := x.ExecContext(ctx, `DELETE FROM `+quoteIdent(ReportsSchema)+`.`+t+` WHERE db_role = $1`, role); err != nil {
 			return err
 		}
 	}

@@ -631,9 +631,9 @@ func (rs *restoring) swap(ctx context.Context) (string, error) {
 	); err != nil {
 		return "", err
 	}
-	// The reports are keyed by role name: the old shop's go, the restored
-	// shop's take the name.
-	if err := deleteReports(ctx, rs.c, old.Role); err != nil {
+	// The reports are keyed by role name: the old shop's summaries go (its
+	// pending mails stay to be sent), the restored shop's take the name.
+	if err := deleteSummaries(ctx, rs.c, old.Role); err != nil {
 		return "", err
 	}
 	if err := renameReports(ctx, rs.c, rs.role, old.Role); err != nil {

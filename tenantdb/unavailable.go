@@ -70,3 +70,13 @@ func Canceled(err error) bool {
 	e := pq.As(err)
 	return e != nil && e.Code == "57014"
 }
+
+// ReadOnly reports whether err is PostgreSQL refusing a tenant's write for
+// want of privilege (SQLSTATE 42501): a tenant role holds every privilege
+// on its tables except while a move freezes its writes (tenantdb.Move), so
+// the write is to be retried in a moment — a 503 with Retry-After, not a
+// failure. An instance that has not yet heard of the freeze meets it so.
+func ReadOnly(err error) bool {
+	e := pq.As(err)
+	return e != nil && e.Code == "42501"
+}

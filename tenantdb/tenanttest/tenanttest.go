@@ -43,14 +43,27 @@ var (
 
 	sweepOnce sync.Once
 	ownerMu   sync.Mutex
-	owner     *sql.Conn // holds an advisory lock on every database this process made
+	owners    = map[string]*sql.Conn{} // per server: holds an advisory lock on every database this process made there
+
+	secondMu   sync.Mutex
+	second     = map[string]string{} // test database name → URL of its twin on the second cluster
+	sweep2Once sync.Once
 )
+
+// EnvURL2 names the variable holding a second PostgreSQL cluster's URL, for
+// the tests of several clusters (make test starts a second local cluster).
+const EnvURL2 = "BAZAAR_TEST_DATABASE_URL_2"
+
+// SecondClusterName is the name the tests give the second cluster in
+// tenantdb.Options.Clusters.
+const SecondClusterName = "second"
 
 // Database is a database of the test process's own.
 type Database struct {
 	Name       string
 	URL        string
 	RolePrefix string
+	server     string // the admin URL of its server
 }
 
 // Options are tenantdb options for d, with small pools and fast migration.
@@ -157,7 +170,7 @@ func randomHex() string {
 // database describes the test database called name.
 func database(server, name string) (*Database, error) {
 	sum := sha256.Sum256([]byte(name))
-	d := &Database{Name: name, RolePrefix: "t" + hex.EncodeToString(sum[:])[:6] + "_"}
+	d := &Database{Name: name, RolePrefix: "t" + hex.EncodeToString(sum[:])[:6] + "_", server: server}
 	var err error
 	d.URL, err = withDatabase(server, name)
 	return d, err
@@ -180,6 +193,7 @@ func lockKey(name string) int64 {
 func claim(ctx context.Context, server, name string) error {
 	ownerMu.Lock()
 	defer ownerMu.Unlock()
+	owner := owners[server]
 	if owner == nil {
 		db, err := sql.Open("postgres", server)
 		if err != nil {
@@ -189,6 +203,7 @@ func claim(ctx context.Context, server, name string) error {
 		if owner, err = db.Conn(ctx); err != nil {
 			return err
 		}
+		owners[server] = owner
 	}
 	_, err := owner.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockKey(name))
 	return err
@@ -284,11 +299,7 @@ func create(ctx context.Context, name string) (*Database, error) {
 
 // drop removes the database and every role carrying its prefix.
 func drop(ctx context.Context, d *Database) error {
-	server, err := serverURL()
-	if err != nil {
-		return err
-	}
-	admin, err := sql.Open("postgres", server)
+	admin, err := sql.Open("postgres", d.server)
 	if err != nil {
 		return err
 	}
@@ -342,6 +353,57 @@ func withDatabase(server, name string) (string, error) {
 	q.Del("application_name") // the admin connections' name; tenantdb names its own
 	u.RawQuery = q.Encode()
 	return u.String(), nil
+}
+
+// SecondCluster gives d a twin database, of the same name, on the second
+// cluster (EnvURL2), migrated when d's DB is (tenantdb migrates every
+// cluster), and returns tenantdb options for d with it as cluster
+// SecondClusterName. It skips the test, saying why, without a second
+// cluster. The twin is dropped with d.
+func SecondCluster(t testing.TB, d *Database) tenantdb.Options {
+	t.Helper()
+	u := os.Getenv(EnvURL2)
+	if u == "" {
+		t.Skipf("%s is not set: make test starts a second local cluster for the tests of several clusters", EnvURL2)
+	}
+	server, err := named(u, "bazaar test admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secondMu.Lock()
+	defer secondMu.Unlock()
+	url2, ok := second[d.Name]
+	if !ok {
+		ctx := context.Background()
+		sweep2Once.Do(func() { err = sweep(ctx, server) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := database(server, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2.RolePrefix = d.RolePrefix
+		if err := claim(ctx, server, d.Name); err != nil {
+			t.Fatal(err)
+		}
+		admin, err := sql.Open("postgres", server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(d.Name)+" TEMPLATE template0"); err != nil {
+			t.Fatalf("tenanttest: create database %s on the second cluster: %v", d.Name, err)
+		}
+		mu.Lock()
+		created = append(created, d2)
+		mu.Unlock()
+		url2 = d2.URL
+		second[d.Name] = url2
+	}
+	o := d.Options()
+	o.Clusters = map[string]string{SecondClusterName: url2}
+	return o
 }
 
 // Open opens a tenantdb.DB on the package database; it is closed when the test
