@@ -84,6 +84,35 @@ type Database struct {
 	StatementTimeout time.Duration `mapstructure:"statement_timeout"`
 	RolePrefix       string        `mapstructure:"role_prefix"`
 	MigrateParallel  int           `mapstructure:"migrate_parallel"`
+	// Clusters names PostgreSQL clusters for tenant schemas besides url's
+	// (called main): "name=postgres://…" pairs separated by commas or
+	// spaces. See ClusterURLs.
+	Clusters string `mapstructure:"clusters" secret:"true"`
+}
+
+// ClusterURLs parses Clusters into name → URL; Validate has checked it.
+func (d Database) ClusterURLs() (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.FieldsFunc(d.Clusters, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		name, u, ok := strings.Cut(pair, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%q is not name=postgres://…", pair)
+		}
+		if err := tenantdb.ValidateClusterName(name); err != nil {
+			return nil, err
+		}
+		if name == tenantdb.DefaultCluster {
+			return nil, fmt.Errorf("%q is the name of database.url's cluster", name)
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "postgres" && pu.Scheme != "postgresql") {
+			return nil, fmt.Errorf("cluster %s: the URL must be a postgres:// URL", name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("cluster %s is named twice", name)
+		}
+		out[name] = u
+	}
+	return out, nil
 }
 
 // Tenant configures tenant resolution caching.
@@ -92,6 +121,15 @@ type Tenant struct {
 	CacheSize     int           `mapstructure:"cache_size"`
 	SpareSchemas  int           `mapstructure:"spare_schemas"`
 	SpareInterval time.Duration `mapstructure:"spare_interval"`
+	// Placement names the cluster new tenants go to: main, a name in
+	// database.clusters, or "" for the one holding the fewest tenants.
+	Placement string `mapstructure:"placement"`
+	// MoveDrainTimeout bounds how long a move, once it refuses a tenant's
+	// writes, waits for the writes already running to end before giving up.
+	MoveDrainTimeout time.Duration `mapstructure:"move_drain_timeout"`
+	// ReportInterval is how often the server brings what tenants on other
+	// clusters reported (import summaries, product counts, mails) to main.
+	ReportInterval time.Duration `mapstructure:"report_interval"`
 }
 
 // Auth configures sign-in, sessions, tokens and invitations.
@@ -374,6 +412,7 @@ func (c *Config) Validate() error {
 		"http.request_timeout": h.RequestTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
 		"database.conn_max_lifetime": c.Database.ConnMaxLifetime, "database.conn_max_idle_time": c.Database.ConnMaxIdleTime,
 		"tenant.cache_ttl": c.Tenant.CacheTTL, "tenant.spare_interval": c.Tenant.SpareInterval,
+		"tenant.move_drain_timeout": c.Tenant.MoveDrainTimeout, "tenant.report_interval": c.Tenant.ReportInterval,
 		"auth.access_ttl": c.Auth.AccessTTL, "auth.refresh_ttl": c.Auth.RefreshTTL, "auth.session_ttl": c.Auth.SessionTTL,
 		"auth.reset_ttl": c.Auth.ResetTTL, "auth.invite_ttl": c.Auth.InviteTTL, "auth.login_ip_window": c.Auth.LoginIPWindow,
 		"auth.login_account_window": c.Auth.LoginAccountWindow, "auth.login_backoff_base": c.Auth.LoginBackoffBase,
@@ -439,6 +478,11 @@ func (c *Config) Validate() error {
 	}
 	if d.MigrateParallel < 1 || d.MigrateParallel >= d.MaxOpenConns {
 		bad("database.migrate_parallel", "must be between 1 and database.max_open_conns-1 (got %d)", d.MigrateParallel)
+	}
+	if clusters, err := d.ClusterURLs(); err != nil {
+		bad("database.clusters", "%v (want name=postgres://… pairs, e.g. eu2=postgres://bazaar@db2/bazaar)", err)
+	} else if p := c.Tenant.Placement; p != "" && p != tenantdb.DefaultCluster && clusters[p] == "" {
+		bad("tenant.placement", "%q is neither main nor a cluster in database.clusters", p)
 	}
 	if c.Tenant.CacheSize < 1 {
 		bad("tenant.cache_size", "must be at least 1 (got %d)", c.Tenant.CacheSize)

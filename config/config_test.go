@@ -133,6 +133,10 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"BAZAAR_IMPORTS_BACKOFF_BASE=10s",
 		"BAZAAR_IMPORTS_BACKOFF_MAX=1m",
 		"BAZAAR_IMPORTS_CANCEL_CHECK=2s",
+		"BAZAAR_DATABASE_CLUSTERS=eu2=postgres://bazaar:hunter2@db2:5432/bazaar, eu3=postgres://bazaar@db3/bazaar",
+		"BAZAAR_TENANT_PLACEMENT=eu2",
+		"BAZAAR_TENANT_MOVE_DRAIN_TIMEOUT=3s",
+		"BAZAAR_TENANT_REPORT_INTERVAL=5s",
 		"BAZAAR_QUEUE_SCHEMA=jobs",
 		"BAZAAR_QUEUE_WORKERS=2",
 		"BAZAAR_QUEUE_POLL_INTERVAL=250ms",
@@ -174,6 +178,7 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"database.max_open_conns": "12", "database.max_idle_conns": "3", "database.conn_max_lifetime": "1h0m0s",
 		"database.conn_max_idle_time": "1m0s", "database.statement_timeout": "0s", "database.role_prefix": "shop_",
 		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7", "tenant.spare_schemas": "5", "tenant.spare_interval": "10s",
+		"database.clusters": "xxxxx", "tenant.placement": "eu2", "tenant.move_drain_timeout": "3s", "tenant.report_interval": "5s",
 		"log.level": "warn", "log.format": "json",
 		"http.dev_pages":            "true",
 		"onboarding.max_file_bytes": "1500",
@@ -295,6 +300,10 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"no import attempt", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_IMPORTS_MAX_ATTEMPTS=0"}, "imports.max_attempts: must be at least 1"},
 		{"backoff upside down", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_IMPORTS_BACKOFF_BASE=5m", "BAZAAR_IMPORTS_BACKOFF_MAX=1m"}, "imports.backoff_max: must be at least imports.backoff_base"},
 		{"smtp without host", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_MAIL_DRIVER=smtp"}, "mail.smtp_host: is required"},
+		{"cluster without a name", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABASE_CLUSTERS=postgres://db2/bazaar"}, "database.clusters: \"postgres://db2/bazaar\" is not name=postgres://"},
+		{"cluster named main", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABASE_CLUSTERS=main=postgres://db2/bazaar"}, "database.clusters: \"main\" is the name of database.url's cluster"},
+		{"cluster not postgres", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABASE_CLUSTERS=eu2=mysql://db2"}, "database.clusters: cluster eu2: the URL must be a postgres:// URL"},
+		{"placement on an unknown cluster", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_TENANT_PLACEMENT=eu9"}, `tenant.placement: "eu9" is neither main nor a cluster`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

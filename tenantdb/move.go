@@ -26,6 +26,11 @@ type MoveOptions struct {
 	// transactions already running to end (default 5 s); a move that cannot
 	// drain them gives up and the shop writes again.
 	DrainTimeout time.Duration
+	// Grace is how long the source stays, read-only, after the switch
+	// before it is dropped (default 5 s): an instance that resolved the shop
+	// just before the switch, or hears of it late, still reads it whole
+	// (its writes are refused and retried on the new cluster).
+	Grace time.Duration
 }
 
 // MoveResult says what a move did and how long the shop could not write.
@@ -82,6 +87,9 @@ func (db *DB) Move(ctx context.Context, slug string, o MoveOptions) (*MoveResult
 	start := time.Now()
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 5 * time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 5 * time.Second
 	}
 	t, err := db.TenantBySlug(ctx, slug)
 	if err != nil {
@@ -362,19 +370,28 @@ func (m *moving) freeze(ctx context.Context) error {
 	if err := execAll(ctx, m.s, `REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON `+names+` FROM `+quoteIdent(m.t.Role)); err != nil {
 		return err
 	}
-	// SHARE conflicts with the ROW EXCLUSIVE lock every write holds to its
-	// commit: granted, no write is running, and none can start (the grants
-	// are gone). Reads (ACCESS SHARE) pass.
-	if _, err := m.s.ExecContext(ctx, `BEGIN`); err != nil {
-		return err
-	}
-	defer m.s.rollback()
-	if err := execAll(ctx, m.s, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, m.o.DrainTimeout.Milliseconds()),
-		`LOCK TABLE `+names+` IN SHARE MODE`); err != nil {
-		if sqlState(err) == "55P03" {
-			return fault.New(fault.Unavailable, "writes running on %q did not end within %s; the shop writes again, try the move later", m.t.Slug, m.o.DrainTimeout)
+	// Wait for the writes already running. SHARE conflicts with the ROW
+	// EXCLUSIVE lock a write holds to its commit, so a SHARE lock granted on
+	// a table means no write that began before the REVOKE is still open on
+	// it, and none can begin after (each write statement checks its
+	// privileges once it holds its lock, and sees the REVOKE). One table at
+	// a time, each lock released at once: taking them all together would
+	// deadlock with a write that holds one table and wants the next. Reads
+	// (ACCESS SHARE) pass throughout.
+	deadline := time.Now().Add(m.o.DrainTimeout)
+	for _, tab := range m.tables {
+		left := time.Until(deadline).Milliseconds()
+		if left < 1 {
+			left = 1
 		}
-		return err
+		if _, err := m.s.ExecContext(ctx, fmt.Sprintf(`BEGIN; SET LOCAL lock_timeout = %d; LOCK TABLE %s.%s IN SHARE MODE; COMMIT`,
+			left, quoteIdent(m.t.Schema), quoteIdent(tab.Name))); err != nil {
+			m.s.rollback()
+			if sqlState(err) == "55P03" {
+				return fault.New(fault.Unavailable, "writes running on %q did not end within %s; the shop writes again, try the move later", m.t.Slug, m.o.DrainTimeout)
+			}
+			return err
+		}
 	}
 	return nil
 }
@@ -518,8 +535,15 @@ func (m *moving) switchRegistry(ctx context.Context) error {
 	return err
 }
 
-// retireSource drops the source schema, or keeps it renamed.
+// retireSource drops the source schema, or keeps it renamed, after the
+// grace period.
 func (m *moving) retireSource(ctx context.Context) error {
+	select {
+	case <-time.After(m.o.Grace):
+	case <-ctx.Done():
+		return fmt.Errorf("tenantdb: move %q: switched to %s; interrupted before its source on %s was dropped (run the move again to drop it): %w",
+			m.t.Slug, m.dst.name, m.src.name, ctx.Err())
+	}
 	return m.db.retire(ctx, m.s, m.src, m.t, m.o.KeepSource, m.res)
 }
 

@@ -87,6 +87,7 @@ func (a *app) close() { a.db.Close() }
 // migrate"…) names the connections in pg_stat_activity.
 func dbOptions(cfg *config.Config, log *slog.Logger, name string) tenantdb.Options {
 	d := cfg.Database
+	clusters, _ := d.ClusterURLs() // checked by config.Validate
 	return tenantdb.Options{
 		ApplicationName:  name,
 		URL:              d.URL,
@@ -98,6 +99,8 @@ func dbOptions(cfg *config.Config, log *slog.Logger, name string) tenantdb.Optio
 		StatementTimeout: d.StatementTimeout,
 		RolePrefix:       d.RolePrefix,
 		MigrateParallel:  d.MigrateParallel,
+		Clusters:         clusters,
+		Placement:        cfg.Tenant.Placement,
 		Logger:           log,
 	}
 }

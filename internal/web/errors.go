@@ -76,12 +76,28 @@ func classify(err error) (int, errorDetail, bool) {
 // cannot be reached: a PostgreSQL restart or fail-over takes seconds.
 const unavailableRetry = 5 * time.Second
 
+// movingRetry is the Retry-After of a write refused while the shop moves
+// to another database cluster: the freeze lasts a second or two.
+const movingRetry = 2 * time.Second
+
+// errMoving answers a write to a shop whose move is switching clusters
+// (tenantdb.Move): its reads are served, its writes wait a moment.
+var errMoving = &fault.Error{Kind: fault.Unavailable, Code: "moving",
+	Message: "the shop is being moved and takes no changes for a moment; try again in a few seconds", RetryAfter: movingRetry}
+
 // databaseDown is the 503 that asks the client to try again, with the
 // reason, when err says the database cannot be reached
 // (tenantdb.Unavailable), instead of the 500 of a failure; nil otherwise.
+// A write PostgreSQL refused for want of privilege is a move's freeze met
+// before this instance heard of it (tenantdb.ReadOnly): errMoving.
 func databaseDown(err error) (*fault.Error, string) {
 	if _, ok := fault.As(err); ok {
 		return nil, ""
+	}
+	if tenantdb.ReadOnly(err) {
+		e := *errMoving
+		e.Err = err
+		return &e, "the shop's writes are frozen for a move"
 	}
 	reason, ok := tenantdb.Unavailable(err)
 	if !ok {

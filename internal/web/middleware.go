@@ -122,6 +122,9 @@ func (s *server) tenantTx(readOnly bool) fiber.Handler {
 		if site == nil || site.Tenant == nil {
 			return fiber.ErrNotFound
 		}
+		if !readOnly && site.Tenant.Frozen() {
+			return errMoving
+		}
 		ctx, txn, err := s.db.Begin(c.UserContext(), site.Tenant, readOnly)
 		if err != nil {
 			return err
