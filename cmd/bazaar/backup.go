@@ -325,6 +325,7 @@ and role, without custom domains; its team only with --with-members.`,
 	f.StringVar(&o.As, "as", "", "restore as a new, independent vendor with this slug")
 	f.BoolVar(&o.WithMembers, "with-members", false, "with --as: give the copy the backup's team too")
 	f.BoolVar(&o.Force, "force", false, "replace the existing vendor's data, settings and team")
+	f.StringVar(&o.Cluster, "cluster", "", "the PostgreSQL cluster for a new vendor's schema (default: tenant.placement, else the least loaded)")
 	return cmd
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
 // The DBA's round trip on the command line: back up, verify, restore as a
@@ -54,4 +56,30 @@ func TestBackupRestoreCommands(t *testing.T) {
 		t.Fatalf("files: %v", names)
 	}
 	contains(t, c.ok("tenant", "backup", "--all", "--dir", all), "backed up 0 tenants", "3 already there")
+}
+
+// Several clusters on the command line: a shop moved to the second cluster
+// is listed there, backed up and migrated there; the refusals name the
+// clusters known.
+func TestMoveCommand(t *testing.T) {
+	d := tenanttest.NewDatabase(t)
+	o := tenanttest.SecondCluster(t, d)
+	c := newCLIOn(t, d)
+	t.Setenv("BAZAAR_DATABASE_CLUSTERS", tenanttest.SecondClusterName+"="+o.Clusters[tenanttest.SecondClusterName])
+	t.Setenv("BAZAAR_TENANT_PLACEMENT", "main")
+	c.ok("demo")
+	contains(t, c.ok("tenant", "clusters"), "main     2        all (tenant.placement)", tenanttest.SecondClusterName+"   0")
+	c.fails(`no cluster "far-away"`, "tenant", "move", "atelier-demo", "--to", "far-away")
+	c.fails("--to CLUSTER is required (clusters: main, second)", "tenant", "move", "atelier-demo")
+	contains(t, c.ok("tenant", "move", "atelier-demo", "--to", tenanttest.SecondClusterName, "--grace", "10ms"),
+		"moved atelier-demo from main to second", "verified", "writes refused for")
+	contains(t, c.ok("tenant", "list"), "atelier-demo", tenanttest.SecondClusterName)
+	contains(t, c.ok("tenant", "status"), "2 tenants, 0 behind")
+	contains(t, c.ok("migrate"), "tenants: 2")
+	file := filepath.Join(t.TempDir(), "far.bzbackup")
+	contains(t, c.ok("tenant", "backup", "atelier-demo", "--out", file), "backed up atelier-demo")
+	contains(t, c.ok("tenant", "verify", file), "from cluster second")
+	contains(t, c.ok("tenant", "create", "far-shop", "--name", "Far", "--cluster", tenanttest.SecondClusterName), "on cluster second")
+	contains(t, c.ok("tenant", "move", "atelier-demo", "--to", "main", "--grace", "10ms", "--keep-source"), "moved atelier-demo from second to main", "kept, read-only, as second:moved_")
+	contains(t, c.ok("tenant", "delete", "far-shop", "--force"), "deleted far-shop")
 }

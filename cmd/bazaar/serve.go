@@ -104,8 +104,29 @@ func serve(ctx context.Context, a *app) error {
 	// Spare schemas are topped up beside the server, so the next vendor's
 	// provisioning is a rename.
 	defer runBeside(ctx, a.topUpSpares)()
+	// What tenants on other clusters report reaches the main cluster.
+	if len(a.db.Clusters()) > 1 {
+		defer runBeside(ctx, a.forwardReports)()
+	}
 
 	return listenAndServe(ctx, a, app)
+}
+
+// forwardReports brings what tenants on other clusters report to the main
+// cluster every tenant.report_interval, until ctx ends.
+func (a *app) forwardReports(ctx context.Context) {
+	tick := time.NewTicker(a.cfg.Tenant.ReportInterval)
+	defer tick.Stop()
+	for {
+		if _, err := a.db.ForwardReports(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("forward tenant reports", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // runBeside runs fn in a goroutine of its own until the returned stop is

@@ -19,14 +19,15 @@ import (
 func tenantCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant",
-		Short: "Provision, inspect, suspend, resume, delete, back up and restore tenants",
+		Short: "Provision, inspect, suspend, resume, delete, back up, restore and move tenants",
 	}
 	cmd.AddCommand(tenantCreateCmd(), tenantListCmd(), tenantStatusCmd(),
 		tenantStatusChangeCmd("suspend", tenantdb.StatusSuspended),
 		tenantStatusChangeCmd("resume", tenantdb.StatusActive),
 		tenantDeleteCmd(),
 		tenantDomainCmd(),
-		tenantBackupCmd(), tenantRestoreCmd(), tenantVerifyCmd())
+		tenantBackupCmd(), tenantRestoreCmd(), tenantVerifyCmd(),
+		tenantMoveCmd(), tenantClustersCmd())
 	return cmd
 }
 
@@ -123,7 +124,7 @@ The creation is recorded in the platform audit trail as done by this operator.`,
 				return err
 			}
 			v := out.Vendor
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s (id %d, schema %s) at version %s: %s\n", v.Slug, v.ID, tenantdb.SchemaName(v.Slug), v.SchemaVersion, v.URL)
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s (id %d, schema %s on cluster %s) at version %s: %s\n", v.Slug, v.ID, tenantdb.SchemaName(v.Slug), v.Cluster, v.SchemaVersion, v.URL)
 			if g := out.Owner; g != nil {
 				switch g.Outcome {
 				case team.OwnerInvited:
@@ -153,6 +154,7 @@ The creation is recorded in the platform audit trail as done by this operator.`,
 	f.StringVar(&owner.FirstName, "owner-first-name", "", "the Owner's first name (greets them in the invitation)")
 	f.StringVar(&owner.LastName, "owner-last-name", "", "the Owner's last name")
 	f.StringArrayVar(&feeds, "feed", nil, "a Letzshop feed as LANG=URL (repeatable; the shop's default language's is primary)")
+	f.StringVar(&in.Cluster, "cluster", "", "the PostgreSQL cluster for its schema (default: tenant.placement, else the least loaded)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }
@@ -195,9 +197,13 @@ func tenantListCmd() *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "SLUG\tNAME\tSTATUS\tSCHEMA\tCREATED")
+			fmt.Fprintln(w, "SLUG\tNAME\tSTATUS\tSCHEMA\tCLUSTER\tCREATED")
 			for _, t := range ts {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, t.Status, t.Schema, t.CreatedAt.Format("2006-01-02"))
+				status := string(t.Status)
+				if t.Frozen() {
+					status += " (moving: writes frozen)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, status, t.Schema, t.Cluster, t.CreatedAt.Format("2006-01-02"))
 			}
 			return w.Flush()
 		}),

@@ -31,6 +31,9 @@ type NewVendor struct {
 	Business
 	Owner *Owner            `json:"owner"`
 	Feeds map[string]string `json:"feeds"`
+	// Cluster names the PostgreSQL cluster for its schema; empty: the
+	// configured placement.
+	Cluster string `json:"cluster"`
 }
 
 // Created is a created vendor with what was done for its Owner.
@@ -51,6 +54,11 @@ func (s *Service) Create(ctx context.Context, a Actor, in NewVendor) (*Created, 
 		return nil, err
 	}
 	t, err := s.db.Provision(ctx, nv, s.createAudit(a))
+	if nv.Cluster != "" && errors.Is(err, fault.ErrNotFound) {
+		if fe, ok := fault.As(err); ok {
+			return nil, fault.Fields("invalid vendor", map[string]string{"cluster": fe.Message})
+		}
+	}
 	if err != nil {
 		return nil, renameSlug(err)
 	}
@@ -102,6 +110,7 @@ func (s *Service) check(in NewVendor) (tenantdb.NewVendor, []Feed, error) {
 		BusinessEmail: strings.TrimSpace(in.Email), BusinessPhone: strings.TrimSpace(in.Phone),
 		BusinessAddress: strings.TrimSpace(in.Address), BusinessCity: strings.TrimSpace(in.City),
 		BusinessPostalCode: strings.TrimSpace(in.PostalCode), BusinessCountry: strings.TrimSpace(in.Country),
+		Cluster: strings.TrimSpace(in.Cluster),
 	}
 	bad := map[string]string{}
 	if err := nv.Validate(); err != nil {

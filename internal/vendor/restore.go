@@ -2,6 +2,7 @@ package vendor
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -20,4 +21,23 @@ func (s *Service) Restore(ctx context.Context, a Actor, src io.Reader, o tenantd
 			VendorID: after.ID, Before: auditView(before), After: auditView(after), IP: a.IP, RequestID: a.RequestID,
 		})
 	})
+}
+
+// Move moves a vendor's schema to another cluster while its shop serves
+// (tenantdb.Move) and records who moved it where in the platform audit
+// trail once it has.
+func (s *Service) Move(ctx context.Context, a Actor, slug string, o tenantdb.MoveOptions) (*tenantdb.MoveResult, error) {
+	res, err := s.db.Move(ctx, slug, o)
+	if err != nil {
+		return nil, err
+	}
+	id := res.Tenant.ID
+	if err := audit.Platform(ctx, s.db.Platform(), audit.Event{
+		ActorID: a.UserID, ActorEmail: a.Email, Action: "vendor.move", TargetType: "vendor", TargetID: strconv.Itoa(id), VendorID: id,
+		Before: map[string]any{"cluster": res.From}, After: map[string]any{"cluster": res.To, "frozen_ms": res.Frozen.Milliseconds()},
+		IP: a.IP, RequestID: a.RequestID,
+	}); err != nil {
+		return res, fmt.Errorf("moved, but the audit record failed: %w", err)
+	}
+	return res, nil
 }

@@ -27,6 +27,7 @@ type Vendor struct {
 	Currency         string    `json:"currency"`
 	SchemaVersion    string    `json:"schema_version"`
 	MigrationError   string    `json:"migration_error,omitempty"`
+	Cluster          string    `json:"cluster"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
 	Figures          Figures   `json:"figures"`
@@ -41,7 +42,7 @@ func (s *Service) view(v *platform.Vendor) Vendor {
 			City: v.BusinessCity, PostalCode: v.BusinessPostalCode, Country: v.BusinessCountry,
 		},
 		DefaultLanguage: v.DefaultLanguage, EnabledLanguages: v.EnabledLanguages, Currency: v.Currency,
-		SchemaVersion: v.SchemaVersion, MigrationError: v.MigrationError,
+		SchemaVersion: v.SchemaVersion, MigrationError: v.MigrationError, Cluster: v.Cluster,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
 	}
 }
