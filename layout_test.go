@@ -65,7 +65,8 @@ var roles = map[string]string{
 // imports lists, for the packages whose dependencies are few by design,
 // everything of this module they may import (prefixes end in "/").
 var imports = map[string][]string{
-	"tenantdb":            {"ent/platform", "ent/platform/", "ent/tenant", "ent/tenant/", "internal/cache", "internal/fault"},
+	"tenantdb":            {"ent/platform", "ent/platform/", "ent/tenant", "ent/tenant/", "internal/cache", "internal/fault", "tenantdb/archive"},
+	"tenantdb/archive":    {}, // the backup file format: knows no database
 	"tenantdb/tenanttest": {"tenantdb"},
 	"config":              {"internal/locale", "internal/queue", "tenantdb"}, // the owners of what it validates
 	"public":              {},
@@ -108,6 +109,9 @@ var narrow = map[string]struct {
 		"internal/team/invitation.go", "internal/team/member.go", "internal/team/role.go", "internal/team/team.go",
 		"internal/vendor/bulk.go", "internal/vendor/bulkreport.go", "internal/vendor/bulkrun.go", "internal/vendor/list.go", "internal/vendor/settings.go",
 		"internal/vendor/vendor.go", "internal/vendor/view.go",
+		// The audit record of a tenant moved between clusters (the move is
+		// tenantdb's, in transactions of its own).
+		"internal/vendor/dba.go",
 	}},
 	// A session for advisory locks: the vendor's import lock, a bulk import's
 	// run, a mass password reset's run.
