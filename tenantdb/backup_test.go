@@ -47,6 +47,7 @@ func fillShop(t *testing.T, db *tenantdb.DB, tn *tenantdb.Tenant, products int) 
 				SELECT p.id, p.sku, 'Product 1', 1, 1000, 1700, 1000, 170, o.id FROM products p, orders o WHERE p.sku = 'SKU-1'`,
 			`INSERT INTO import_jobs (languages, status, rows, created_at) VALUES ('["fr"]', 'succeeded', $1, now())`,
 			`INSERT INTO roles (name, description, permissions, created_at, updated_at) VALUES ('Photographer', 'takes pictures', '["products.view"]', now(), now())`,
+			`INSERT INTO payment_accounts (provider, publishable_key, secret_key_sealed, secret_key_hint, updated_at) VALUES ('stripe', 'pk_test_x', '\x01aa', '…1234', now())`,
 		} {
 			args := []any{}
 			if strings.Contains(q, "$1") {
@@ -128,9 +129,25 @@ func TestBackupRestore(t *testing.T) {
 		must(t, err)
 		t.Cleanup(func() { _ = db.Delete(ctx, copySlug) })
 		b := res.Tenant
-		if b.Schema == a.Schema || b.Role == a.Role || b.ID == a.ID || res.Members != 1 || res.Replaced {
+		if b.Schema == a.Schema || b.Role == a.Role || b.ID == a.ID || res.Members != 1 || res.Replaced || !res.PaymentsCleared {
 			t.Fatalf("copy = %+v, result %+v", b, res)
 		}
+		// The copy cannot open the original's sealed keys (bound to its
+		// vendor id): its card payments are off, the keys gone.
+		if n := count(t, db, b, `SELECT count(*) FROM payment_accounts WHERE enabled OR secret_key_sealed IS NOT NULL`); n != 0 {
+			t.Errorf("%d payment accounts of the copy still enabled or keyed", n)
+		}
+		// Put the row back as it was, to compare the rest.
+		var was string
+		must(t, sqlDB.QueryRowContext(ctx, `SELECT updated_at::text FROM `+a.Schema+`.payment_accounts`).Scan(&was))
+		must(t, db.Tx(ctx, b, func(ctx context.Context) error {
+			tx, err := tenantdb.SQLTx(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE payment_accounts SET enabled = true, secret_key_sealed = '\x01aa', secret_key_hint = '…1234', updated_at = $1`, was)
+			return err
+		}))
 		_, mb := backup(t, db, copySlug)
 		sameData(t, m, mb)
 		// Independently editable: a new product takes an id past the
@@ -193,6 +210,20 @@ func TestBackupRestore(t *testing.T) {
 		if members != 1 {
 			t.Errorf("%d memberships after the restore, want the backup's 1", members)
 		}
+		if res.PaymentsCleared {
+			t.Error("payment keys cleared, but the vendor kept its id")
+		}
+	})
+
+	t.Run("ADeletedVendorComesBackWithItsID", func(t *testing.T) {
+		must(t, db.Delete(ctx, a.Slug))
+		res, err := db.Restore(ctx, bytes.NewReader(file), tenantdb.RestoreOptions{})
+		must(t, err)
+		if res.Tenant.ID != a.ID || res.PaymentsCleared || res.Members != 1 {
+			t.Fatalf("restored %+v (result %+v), want vendor id %d back with its keys and team", res.Tenant, res, a.ID)
+		}
+		_, m3 := backup(t, db, a.Slug)
+		sameData(t, m, m3)
 	})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/bazaar/bazaar/ent/platform"
 	"github.com/bazaar/bazaar/ent/platform/membership"
 	"github.com/bazaar/bazaar/ent/platform/user"
+	"github.com/bazaar/bazaar/ent/platform/vendor"
 	"github.com/bazaar/bazaar/ent/platform/vendordomain"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/tenantdb/archive"
@@ -55,6 +56,9 @@ type RestoreResult struct {
 	Members        int
 	MissingMembers []string
 	TakenDomains   []string
+	// PaymentsCleared is true when the shop's payment keys could not come
+	// along (sealed to another vendor id) and were cleared.
+	PaymentsCleared bool
 }
 
 // Restore reads a backup and makes its vendor live, in one transaction on
@@ -541,10 +545,32 @@ func (rs *restoring) register(ctx context.Context, also []Also) error {
 		if after, err = create.Save(ctx); err != nil {
 			return err
 		}
+		if rs.o.As == "" && rs.h.VendorID > 0 {
+			// The vendor comes back under its old id when no other vendor has
+			// it: ids travel in audit records and bind its sealed payment
+			// keys. (The id sequence is past it: the id was handed out once.)
+			taken, err := tx.Vendor.Query().Where(vendor.ID(rs.h.VendorID)).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if !taken {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+quoteIdent(PlatformSchema)+`.vendors SET id = $1 WHERE id = $2`, rs.h.VendorID, after.ID); err != nil {
+					return err
+				}
+				if after, err = tx.Vendor.Get(ctx, rs.h.VendorID); err != nil {
+					return err
+				}
+			}
+		}
 		if rs.o.As == "" {
 			if err := rs.domains(ctx, tx, after.ID, p.Domains); err != nil {
 				return err
 			}
+		}
+	}
+	if after.ID != rs.h.VendorID {
+		if err := rs.unsealable(ctx); err != nil {
+			return err
 		}
 	}
 	if rs.o.As == "" || rs.o.WithMembers {
@@ -556,6 +582,23 @@ func (rs *restoring) register(ctx context.Context, also []Also) error {
 		return err
 	}
 	return runAlso(ctx, tx, also, before, after)
+}
+
+// unsealable switches off the restored shop's card payments and clears
+// their keys: they were sealed to the backup's vendor id (internal/payment
+// binds each sealed secret to its vendor), which this vendor does not have,
+// so they would not open — and a copy should not take the original's
+// payment account anyway.
+func (rs *restoring) unsealable(ctx context.Context) error {
+	r, err := rs.c.ExecContext(ctx, `UPDATE `+quoteIdent(rs.schema)+`.payment_accounts
+		SET enabled = false, secret_key_sealed = NULL, webhook_secret_sealed = NULL, secret_key_hint = '', updated_at = now()
+		WHERE secret_key_sealed IS NOT NULL OR webhook_secret_sealed IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	n, _ := r.RowsAffected()
+	rs.res.PaymentsCleared = n > 0
+	return nil
 }
 
 // settings copies a vendor's settings from the backup onto an update.

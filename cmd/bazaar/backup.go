@@ -312,6 +312,9 @@ and role, without custom domains; its team only with --with-members.`,
 			for _, e := range res.MissingMembers {
 				fmt.Fprintf(w, "  not restored: %s has no account on this platform (invite them again)\n", e)
 			}
+			if res.PaymentsCleared {
+				fmt.Fprintln(w, "  card payments are off: the Stripe keys were sealed to the original vendor; set them again (PUT /api/v1/settings/payments)")
+			}
 			for _, d := range res.TakenDomains {
 				fmt.Fprintf(w, "  not restored: domain %s belongs to another vendor now\n", d)
 			}
