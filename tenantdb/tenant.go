@@ -115,6 +115,14 @@ func (db *DB) bindingFor(schema, role string) *binding {
 	}
 }
 
+// Frozen reads from the registry whether a move has frozen t's writes now
+// (t itself may be a cached copy from before the freeze).
+func (db *DB) Frozen(ctx context.Context, t *Tenant) (bool, error) {
+	var frozen bool
+	err := db.pool.QueryRowContext(ctx, `SELECT frozen_at IS NOT NULL FROM `+quoteIdent(PlatformSchema)+`.vendors WHERE id = $1`, t.ID).Scan(&frozen)
+	return frozen, err
+}
+
 // TenantBySlug finds a tenant by its slug, whatever its status.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	if err := ValidateSlug(slug); err != nil {

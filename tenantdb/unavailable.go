@@ -71,11 +71,12 @@ func Canceled(err error) bool {
 	return e != nil && e.Code == "57014"
 }
 
-// ReadOnly reports whether err is PostgreSQL refusing a tenant's write for
-// want of privilege (SQLSTATE 42501): a tenant role holds every privilege
-// on its tables except while a move freezes its writes (tenantdb.Move), so
-// the write is to be retried in a moment — a 503 with Retry-After, not a
-// failure. An instance that has not yet heard of the freeze meets it so.
+// ReadOnly reports whether err is PostgreSQL refusing a tenant's work for
+// want of privilege (SQLSTATE 42501). A tenant role holds every privilege
+// on its tables except while a move freezes its writes (Move): an instance
+// that has not yet heard of the freeze meets it so, and the write is to be
+// retried in a moment. Anything else refused so is a bug (reaching past the
+// wall): ask DB.Frozen which it is.
 func ReadOnly(err error) bool {
 	e := pq.As(err)
 	return e != nil && e.Code == "42501"

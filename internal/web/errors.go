@@ -88,16 +88,9 @@ var errMoving = &fault.Error{Kind: fault.Unavailable, Code: "moving",
 // databaseDown is the 503 that asks the client to try again, with the
 // reason, when err says the database cannot be reached
 // (tenantdb.Unavailable), instead of the 500 of a failure; nil otherwise.
-// A write PostgreSQL refused for want of privilege is a move's freeze met
-// before this instance heard of it (tenantdb.ReadOnly): errMoving.
 func databaseDown(err error) (*fault.Error, string) {
 	if _, ok := fault.As(err); ok {
 		return nil, ""
-	}
-	if tenantdb.ReadOnly(err) {
-		e := *errMoving
-		e.Err = err
-		return &e, "the shop's writes are frozen for a move"
 	}
 	reason, ok := tenantdb.Unavailable(err)
 	if !ok {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/bazaar/bazaar/tenantdb"
 )
 
 const requestIDKey = "bazaar.request_id"
@@ -134,6 +136,16 @@ func (s *server) tenantTx(readOnly bool) fiber.Handler {
 		c.SetUserContext(ctx)
 		defer c.SetUserContext(outer)
 		err = c.Next()
+		if err != nil && !readOnly && tenantdb.ReadOnly(err) {
+			// PostgreSQL refused a write for want of privilege: a move froze
+			// the shop before this instance heard of it — or a bug, which
+			// stays a 500. The registry tells which.
+			if frozen, ferr := s.db.Frozen(outer, site.Tenant); ferr == nil && frozen {
+				moving := *errMoving
+				moving.Err = err
+				err = &moving
+			}
+		}
 		if err != nil || c.Response().StatusCode() >= fiber.StatusBadRequest {
 			if kept, _ := c.Locals(keepRefusalKey).(bool); kept {
 				if cerr := txn.Commit(); cerr != nil {

@@ -182,3 +182,45 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// A write PostgreSQL refuses for want of privilege is the freeze of a move
+// this instance has not heard of yet (503 moving, Retry-After) when the
+// registry says the shop is frozen — and a 500 that leaks nothing when it
+// does not (a reach past the wall is a bug, not a move).
+func TestRefusedWriteIsAMoveOnlyWhenFrozen(t *testing.T) {
+	d := tenanttest.PackageDatabase(t)
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	shop := tenanttest.Tenant(t, db, "refused")
+	token, _ := ts.member(t, shop, "editor")
+	admin := tenanttest.SQL(t, d)
+	ctx := context.Background()
+	// Behind the instance's back: no notification, so its cached tenant is
+	// not frozen.
+	if _, err := admin.ExecContext(ctx, `REVOKE INSERT ON `+shop.Schema+`.products FROM `+shop.Role); err != nil {
+		t.Fatal(err)
+	}
+	post := func() *resp {
+		return ts.do(t, req{method: "POST", host: hostOf(shop), path: "/api/v1/products", token: token,
+			body: map[string]any{"sku": "X-1", "title": map[string]string{"fr": "x"}, "price_cents": 100}})
+	}
+	if r := post(); r.status != http.StatusInternalServerError || strings.Contains(string(r.body), "permission") {
+		t.Fatalf("refused, not frozen: %d %s, want a bare 500", r.status, r.body)
+	}
+	if _, err := admin.ExecContext(ctx, `UPDATE platform.vendors SET frozen_at = now() WHERE id = $1`, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := post()
+	if r.status != http.StatusServiceUnavailable || errorCode(string(r.body)) != "moving" || r.header.Get("Retry-After") != "2" {
+		t.Fatalf("refused while frozen: %d %s (Retry-After %q), want 503 moving", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	if _, err := admin.ExecContext(ctx, `UPDATE platform.vendors SET frozen_at = NULL WHERE id = $1`, shop.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, `GRANT INSERT ON `+shop.Schema+`.products TO `+shop.Role); err != nil {
+		t.Fatal(err)
+	}
+	if r := post(); r.status != http.StatusCreated {
+		t.Fatalf("thawed: %d %s", r.status, r.body)
+	}
+}

@@ -53,6 +53,9 @@ type Database interface {
 	// ReadTx runs fn in a read-only transaction bound to t, for a handler
 	// that streams after its request's transaction would have ended.
 	ReadTx(ctx context.Context, t *tenantdb.Tenant, fn func(ctx context.Context) error) error
+	// Frozen reads from the registry whether a move froze t's writes
+	// (the tenant a request resolved may predate the freeze).
+	Frozen(ctx context.Context, t *tenantdb.Tenant) (bool, error)
 	// TenantLatest is the newest tenant migration this binary knows.
 	TenantLatest() string
 	Ping(ctx context.Context) error
