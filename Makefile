@@ -42,12 +42,15 @@ build:
 	$(GO) build -o $(BIN) ./cmd/bazaar
 
 db-stop:
+	scripts/pgbouncer stop
 	scripts/devdb stop
 db-status:
 	scripts/devdb status
+	scripts/pgbouncer status
 db-psql:
 	scripts/devdb psql
 db-destroy:
+	scripts/pgbouncer destroy
 	scripts/devdb destroy
 
 clean:
