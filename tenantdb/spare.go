@@ -44,7 +44,7 @@ const (
 // the two. Spares of a newer binary are left alone: during a rolling deploy
 // the old instances must not destroy what the new ones prepare.
 func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
-	conn, err := db.pool.Conn(ctx)
+	conn, err := db.session.Conn(ctx) // a session of its own: see session.go
 	if err != nil {
 		return 0, fmt.Errorf("tenantdb: fill spares: %w", err)
 	}
