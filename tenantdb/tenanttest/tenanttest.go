@@ -51,12 +51,20 @@ type Database struct {
 	Name       string
 	URL        string
 	RolePrefix string
+
+	// direct is the database's URL on the server itself when URL leads
+	// through PgBouncer (ThroughPgBouncer), empty otherwise.
+	direct string
 }
 
-// Options are tenantdb options for d, with small pools and fast migration.
+// Options are tenantdb options for d, with small pools and fast migration;
+// through PgBouncer, with what a transaction pooler needs (a session URL to
+// the server, no prepared statements).
 func (d *Database) Options() tenantdb.Options {
 	return tenantdb.Options{
 		URL:              d.URL,
+		SessionURL:       d.direct,
+		NoPrepare:        d.direct != "",
 		MaxOpenConns:     40,
 		MaxIdleConns:     40,
 		ConnMaxLifetime:  30 * time.Minute,
@@ -391,11 +399,12 @@ func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
 }
 
 // SQL opens a plain pool on d as the application role, for tests that need to
-// inspect or tamper with the database behind production code's back. It is
-// closed when the test ends.
+// inspect or tamper with the database behind production code's back — on the
+// server itself, also when d leads through PgBouncer. It is closed when the
+// test ends.
 func SQL(t testing.TB, d *Database) *sql.DB {
 	t.Helper()
-	u, err := named(d.URL, "bazaar test sql")
+	u, err := named(d.serverURL(), "bazaar test sql")
 	if err != nil {
 		t.Fatal(err)
 	}
