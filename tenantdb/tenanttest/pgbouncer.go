@@ -103,8 +103,8 @@ func setRoleTimeout(ctx context.Context, d *Database) error {
 	return nil
 }
 
-// serverURL is d's URL on the server itself.
-func (d *Database) serverURL() string {
+// directURL is d's URL on the server itself.
+func (d *Database) directURL() string {
 	if d.direct != "" {
 		return d.direct
 	}

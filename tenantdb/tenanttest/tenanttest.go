@@ -92,13 +92,23 @@ func Main(m *testing.M) {
 }
 
 // serverURL is the test server's URL, its connections named "bazaar test
-// admin" in pg_stat_activity.
+// admin" in pg_stat_activity and never bounded by a statement_timeout the
+// role may have in the server's database (as behind PgBouncer): dropping a
+// database of a thousand tenants takes longer than any request may.
 func serverURL() (string, error) {
 	u := os.Getenv(EnvURL)
 	if u == "" {
 		return "", fmt.Errorf("%s is not set: run the tests with `make test`, which starts a local PostgreSQL, or point it at a server where its role may CREATEDB and CREATEROLE", EnvURL)
 	}
-	return named(u, "bazaar test admin")
+	u, err := named(u, "bazaar test admin")
+	if err != nil {
+		return "", err
+	}
+	p, _ := url.Parse(u) // named parsed it
+	q := p.Query()
+	q.Set("statement_timeout", "0")
+	p.RawQuery = q.Encode()
+	return p.String(), nil
 }
 
 // named sets the application_name of connections to the URL u.
@@ -347,7 +357,8 @@ func withDatabase(server, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	q := u.Query()
-	q.Del("application_name") // the admin connections' name; tenantdb names its own
+	q.Del("application_name")  // the admin connections' name; tenantdb names its own
+	q.Del("statement_timeout") // the admin connections' none; tenantdb sets its own
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -404,7 +415,7 @@ func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
 // test ends.
 func SQL(t testing.TB, d *Database) *sql.DB {
 	t.Helper()
-	u, err := named(d.serverURL(), "bazaar test sql")
+	u, err := named(d.directURL(), "bazaar test sql")
 	if err != nil {
 		t.Fatal(err)
 	}
