@@ -1,6 +1,7 @@
 # Bazaar — see README.md. Every target that needs PostgreSQL runs through
 # scripts/with-db: it uses BAZAAR_DATABASE_URL when set, and otherwise starts
-# (and on later runs reuses) a project-local cluster in .data/postgres.
+# (and on later runs reuses) a project-local cluster in .data/postgres, with
+# PgBouncer in transaction mode in front of it for the tests (.data/pgbouncer).
 
 GO      ?= go
 BIN     := bin/bazaar
