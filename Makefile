@@ -1,6 +1,7 @@
 # Bazaar — see README.md. Every target that needs PostgreSQL runs through
 # scripts/with-db: it uses BAZAAR_DATABASE_URL when set, and otherwise starts
-# (and on later runs reuses) a project-local cluster in .data/postgres.
+# (and on later runs reuses) a project-local cluster in .data/postgres, with
+# PgBouncer in transaction mode in front of it for the tests (.data/pgbouncer).
 
 GO      ?= go
 BIN     := bin/bazaar
@@ -12,10 +13,11 @@ WITH_DB := scripts/with-db
 run: build
 	$(WITH_DB) sh -c '$(BIN) migrate && $(BIN) demo && exec $(BIN) serve'
 
-## test: lint, then every test against real PostgreSQL (two local clusters:
-## the second for the tests of tenant moves between clusters)
+## test: lint, then every test against real PostgreSQL (two local clusters,
+## the second for the tests of tenant moves between clusters, and PgBouncer in
+## front of the first, for the wall tests through a transaction pooler)
 test: lint
-	BAZAAR_DEVDB_CLUSTERS=2 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
+	BAZAAR_DEVDB_CLUSTERS=2 BAZAAR_DEVDB_PGBOUNCER=1 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
 
 ## bench: the benchmarks, each with its same-run baseline (see bench/)
 bench:
@@ -43,13 +45,16 @@ build:
 	$(GO) build -o $(BIN) ./cmd/bazaar
 
 db-stop:
+	scripts/pgbouncer stop
 	scripts/devdb stop
 	DEVDB_INSTANCE=2 scripts/devdb stop
 db-status:
 	scripts/devdb status
+	scripts/pgbouncer status
 db-psql:
 	scripts/devdb psql
 db-destroy:
+	scripts/pgbouncer destroy
 	scripts/devdb destroy
 	DEVDB_INSTANCE=2 scripts/devdb destroy
 

@@ -84,6 +84,13 @@ type Database struct {
 	StatementTimeout time.Duration `mapstructure:"statement_timeout"`
 	RolePrefix       string        `mapstructure:"role_prefix"`
 	MigrateParallel  int           `mapstructure:"migrate_parallel"`
+
+	// Behind a transaction pooler (URL is PgBouncer in transaction mode):
+	// SessionURL is for what needs a server session of its own (lock
+	// sessions, the job queue, LISTEN), and PreparedStatements is false
+	// unless the pooler keeps them.
+	SessionURL         string `mapstructure:"session_url" secret:"true"`
+	PreparedStatements bool   `mapstructure:"prepared_statements"`
 	// Clusters names PostgreSQL clusters for tenant schemas besides url's
 	// (called main): "name=postgres://…" pairs separated by commas or
 	// spaces. See ClusterURLs.
@@ -463,6 +470,13 @@ func (c *Config) Validate() error {
 	}
 	if u, err := url.Parse(d.ListenURL); d.ListenURL != "" && (err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql")) {
 		bad("database.listen_url", "must be a postgres:// URL or empty")
+	}
+	if u, err := url.Parse(d.SessionURL); d.SessionURL != "" && (err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql")) {
+		bad("database.session_url", "must be a postgres:// URL or empty")
+	} else if d.SessionURL != "" && d.URL != "" {
+		if err := tenantdb.CheckPooledURL(d.URL); err != nil {
+			bad("database.url", "%s (database.session_url is set, so database.url is taken for a transaction pooler)", err)
+		}
 	}
 	if d.MaxOpenConns < 2 {
 		bad("database.max_open_conns", "must be at least 2 (got %d)", d.MaxOpenConns)

@@ -48,7 +48,9 @@ func TestLoadEnvironments(t *testing.T) {
 
 func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 	env := []string{
-		"BAZAAR_DATABASE_URL=" + testURL,
+		"BAZAAR_DATABASE_URL=" + testURL + "&binary_parameters=yes",
+		"BAZAAR_DATABASE_SESSION_URL=postgres://session:pw@db:5432/bazaar",
+		"BAZAAR_DATABASE_PREPARED_STATEMENTS=false",
 		"BAZAAR_HTTP_ADDR=127.0.0.1:9999",
 		"BAZAAR_HTTP_BASE_DOMAIN=shops.example.com", "BAZAAR_HTTP_PUBLIC_URL=https://shops.example.com:8443",
 		"BAZAAR_HTTP_PATH_ROUTING=false",
@@ -177,7 +179,8 @@ func TestEveryKeyOverridableByEnvironment(t *testing.T) {
 		"database.listen_url":     "postgres://direct:xxxxx@db:5432/bazaar",
 		"database.max_open_conns": "12", "database.max_idle_conns": "3", "database.conn_max_lifetime": "1h0m0s",
 		"database.conn_max_idle_time": "1m0s", "database.statement_timeout": "0s", "database.role_prefix": "shop_",
-		"database.migrate_parallel": "2", "tenant.cache_ttl": "5s", "tenant.cache_size": "7", "tenant.spare_schemas": "5", "tenant.spare_interval": "10s",
+		"database.migrate_parallel": "2", "database.session_url": "postgres://session:xxxxx@db:5432/bazaar", "database.prepared_statements": "false",
+		"tenant.cache_ttl": "5s", "tenant.cache_size": "7", "tenant.spare_schemas": "5", "tenant.spare_interval": "10s",
 		"database.clusters": "xxxxx", "tenant.placement": "eu2", "tenant.move_drain_timeout": "3s", "tenant.report_interval": "5s",
 		"log.level": "warn", "log.format": "json",
 		"http.dev_pages":            "true",
@@ -280,6 +283,9 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"typo variable", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABSE_URL=x"}, "unknown variable BAZAAR_DATABSE_URL"},
 		{"bad base domain", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_BASE_DOMAIN=Shop_Example"}, "http.base_domain"},
 		{"not postgres", []string{"BAZAAR_DATABASE_URL=mysql://x"}, "database.url: must be a postgres:// URL"},
+		{"session url not postgres", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABASE_SESSION_URL=db:5432"}, "database.session_url: must be a postgres:// URL"},
+		{"pooled url without binary parameters", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DATABASE_SESSION_URL=postgres://db:5432/bazaar"},
+			"database.url: behind a transaction pooler it needs binary_parameters=yes"},
 		{"bulk file over the body limit", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_ONBOARDING_MAX_FILE_BYTES=99999999"}, "onboarding.max_file_bytes: must be 1024 bytes to http.body_limit"},
 		{"public url not http", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=ftp://localhost"}, "http.public_url: must be an http or https URL"},
 		{"public url with a path", []string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_HTTP_PUBLIC_URL=http://localhost:8080/shops"}, "http.public_url: must be an origin only"},

@@ -51,7 +51,7 @@ func (db *DB) Backup(ctx context.Context, slug string, w io.Writer) (*archive.He
 	// main cluster; from another, they are read just after it is taken.
 	reg := c
 	if cl.name != DefaultCluster {
-		if reg, err = db.openDBA(ctx, db.opts.URL, "backup"); err != nil {
+		if reg, err = db.openDBA(ctx, db.sessionURL(), "backup"); err != nil {
 			return nil, nil, err
 		}
 		defer reg.Close()

@@ -48,10 +48,14 @@ type cluster struct {
 }
 
 // openClusters opens a pool on each extra cluster, with the main pool's
-// settings. A cluster that does not answer is logged, not fatal: the
+// settings. Their URLs lead to PostgreSQL itself (or session-mode pools):
+// their pools serve session work too. A cluster that does not answer is logged, not fatal: the
 // tenants of the others serve.
 func (db *DB) openClusters(ctx context.Context) error {
-	db.clusters = map[string]*cluster{DefaultCluster: {name: DefaultCluster, url: db.opts.URL, pool: db.pool}}
+	// The main cluster's url is where the DBA's connections go (COPY streams
+	// and session locks): PostgreSQL itself even when the pool's URL is a
+	// transaction pooler (Options.SessionURL).
+	db.clusters = map[string]*cluster{DefaultCluster: {name: DefaultCluster, url: db.sessionURL(), pool: db.pool}}
 	names := make([]string, 0, len(db.opts.Clusters))
 	for name := range db.opts.Clusters {
 		names = append(names, name)

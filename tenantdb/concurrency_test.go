@@ -20,8 +20,13 @@ import (
 // cannot be served. Two faults were seen this way: PostgreSQL refusing SET
 // ROLE to a just-created tenant role on a backend whose membership cache had
 // gone stale (see bindingFor), and a top-up dropping as "stale" a spare that
-// a concurrent provisioning had just claimed.
+// a concurrent provisioning had just claimed. Directly and through PgBouncer,
+// where the bindings land on server connections shared by every instance.
 func TestProvisioningFromManyInstances(t *testing.T) {
+	tenanttest.EachRoute(t, testProvisioningFromManyInstances)
+}
+
+func testProvisioningFromManyInstances(t *testing.T, route tenanttest.Route) {
 	const (
 		instances      = 3
 		provisioners   = 2  // per instance
@@ -29,7 +34,7 @@ func TestProvisioningFromManyInstances(t *testing.T) {
 		binders        = 8
 		spares         = 2
 	)
-	d := tenanttest.NewDatabase(t)
+	d := route(tenanttest.NewDatabase(t))
 	dbs := make([]*tenantdb.DB, instances)
 	for i := range dbs {
 		dbs[i] = tenanttest.OpenDatabase(t, d)

@@ -32,7 +32,7 @@ import (
 // Options configure a DB.
 type Options struct {
 	URL             string
-	ListenURL       string // for LISTEN/NOTIFY; empty: URL
+	ListenURL       string // for LISTEN/NOTIFY; empty: SessionURL, then URL
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration // recycle backends: each tenant schema touched grows a backend's catalogue cache
@@ -51,6 +51,18 @@ type Options struct {
 	// to ("": the one holding the fewest). See cluster.go.
 	Clusters  map[string]string
 	Placement string
+	// SessionURL leads to real sessions (PostgreSQL itself, or a session-mode
+	// pool) for what outlives a transaction — session advisory locks, the
+	// job queue, LISTEN; empty: URL. Set it when URL is a transaction pooler
+	// (PgBouncer in transaction mode); URL must then carry
+	// binary_parameters=yes (see pooler.go and session.go).
+	SessionURL string
+	// NoPrepare makes Prepare hand out statements sent whole at each
+	// execution instead of prepared ones: behind a transaction pooler without
+	// prepared statement support (PgBouncer before 1.21, or its
+	// max_prepared_statements at 0) a named statement prepared on one server
+	// connection is missing on the next, or another client's is there.
+	NoPrepare bool
 	// AllowUnbound lets Unbound hand out contexts whose tenant client reads
 	// a tenant's tables with no binding at all. Benchmarks only: the
 	// baseline that prices the wall. Without it Unbound refuses, and Current
@@ -73,6 +85,7 @@ type Options struct {
 // transactions.
 type DB struct {
 	pool     *sql.DB
+	session  *sql.DB          // session work (session.go): pool, or a pool on Options.SessionURL
 	platform *platform.Client // schema-qualified platform queries, as the application role
 	drv      *entsql.Driver   // the ent driver over pool
 	opts     Options
@@ -92,6 +105,11 @@ type DB struct {
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.URL == "" {
 		return nil, errors.New("tenantdb: no database URL")
+	}
+	if opts.SessionURL != "" {
+		if err := CheckPooledURL(opts.URL); err != nil {
+			return nil, fmt.Errorf("tenantdb: database URL: %w", err)
+		}
 	}
 	if err := ValidateRolePrefix(opts.RolePrefix); err != nil {
 		return nil, fmt.Errorf("tenantdb: %w", err)
@@ -136,9 +154,19 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("tenantdb: connect: %w", err)
 	}
+	if err := checkStatementTimeout(ctx, pool, opts); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	session, err := openSession(ctx, pool, opts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	drv := entsql.OpenDB(dialect.Postgres, pool)
 	db := &DB{
 		pool:        pool,
+		session:     session,
 		platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
 		drv:         drv,
 		opts:        opts,
@@ -162,11 +190,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 func (db *DB) Platform() *platform.Client { return db.platform }
 
 // ListenURL is the connection string for LISTEN sessions (lib/pq's Listener):
-// Options.ListenURL, or Options.URL when that is empty, named "<name> listen".
+// Options.ListenURL, or where session work goes when that is empty
+// (SessionURL, then URL), named "<name> listen".
 func (db *DB) ListenURL() string {
 	u := db.opts.ListenURL
 	if u == "" {
-		u = db.opts.URL
+		u = db.sessionURL()
 	}
 	if named, err := withSessionSettings(u, db.opts.ApplicationName+" listen", 0); err == nil {
 		return named
@@ -178,9 +207,10 @@ func (db *DB) ListenURL() string {
 // its tables outside every tenant and must not compete with requests for
 // connections (the job queue). Its connections are named "<name> <purpose>"
 // and carry the pool's statement timeout; nothing on them is ever bound to a
-// tenant. The caller closes it.
+// tenant. It connects where session work goes (SessionURL, then URL). The
+// caller closes it.
 func (db *DB) OpenSidePool(ctx context.Context, purpose string, maxConns int) (*sql.DB, error) {
-	dsn, err := withSessionSettings(db.opts.URL, db.opts.ApplicationName+" "+purpose, db.opts.StatementTimeout)
+	dsn, err := withSessionSettings(db.sessionURL(), db.opts.ApplicationName+" "+purpose, db.opts.StatementTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -205,22 +235,35 @@ func (db *DB) OpenSidePool(ctx context.Context, purpose string, maxConns int) (*
 // per execution where lib/pq's unprepared queries with parameters cost two
 // (Parse/Describe, then Bind/Execute): worth it for what every request runs.
 // Behind PgBouncer in transaction mode this needs its prepared statement
-// support (max_prepared_statements, PgBouncer ≥ 1.21). Never for tenant work:
-// it would run outside any binding.
-func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
-	return db.pool.PrepareContext(ctx, query)
+// support (max_prepared_statements, PgBouncer ≥ 1.21); without it open the
+// DB with NoPrepare, and the statement is sent whole each time (one round
+// trip too, with binary_parameters=yes). Never for tenant work: it would run
+// outside any binding.
+func (db *DB) Prepare(ctx context.Context, query string) (*Stmt, error) {
+	if db.opts.NoPrepare {
+		return &Stmt{pool: db.pool, query: query}, nil
+	}
+	st, err := db.pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &Stmt{prepared: st}, nil
 }
 
-// LockSession checks out one connection of the pool for session-level advisory
-// locks, which belong to a connection rather than a transaction (a vendor's
-// import lock: held for a whole import, gone with a killed worker's
-// connection). It is never bound to a tenant and is no way to tenant data:
-// take no more than locks on it, and close it to return it to the pool.
-func (db *DB) LockSession(ctx context.Context) (*sql.Conn, error) { return db.pool.Conn(ctx) }
+// LockSession checks out one connection for session-level advisory locks,
+// which belong to a connection rather than a transaction (a vendor's import
+// lock: held for a whole import, gone with a killed worker's connection): of
+// the pool, or of the session pool when Options.SessionURL is set. It is
+// never bound to a tenant and is no way to tenant data: take no more than
+// locks on it, and close it to return it to its pool.
+func (db *DB) LockSession(ctx context.Context) (*sql.Conn, error) { return db.session.Conn(ctx) }
 
-// Close closes the pools.
+// Close closes the pools (the clusters', and the session pool).
 func (db *DB) Close() error {
 	db.closeClusters()
+	if db.session != db.pool {
+		db.session.Close()
+	}
 	return db.pool.Close()
 }
 

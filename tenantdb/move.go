@@ -103,7 +103,7 @@ func (db *DB) Move(ctx context.Context, slug string, o MoveOptions) (*MoveResult
 	if err != nil {
 		return nil, err
 	}
-	reg, err := db.openDBA(ctx, db.opts.URL, "move")
+	reg, err := db.openDBA(ctx, db.sessionURL(), "move")
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,7 @@ func (db *DB) Restore(ctx context.Context, src io.Reader, o RestoreOptions, also
 	} else if cl, err = db.placement(ctx, o.Cluster); err != nil {
 		return nil, err
 	}
-	reg, err := db.openDBA(ctx, db.opts.URL, "restore")
+	reg, err := db.openDBA(ctx, db.sessionURL(), "restore")
 	if err != nil {
 		return nil, err
 	}

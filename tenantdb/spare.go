@@ -62,7 +62,13 @@ func (db *DB) FillSpares(ctx context.Context, n int) (int, error) {
 }
 
 func (db *DB) fillSparesOn(ctx context.Context, c *cluster, n int) (int, error) {
-	conn, err := c.pool.Conn(ctx)
+	// A session of its own (see session.go): on the main cluster the session
+	// pool; another cluster's URL leads to PostgreSQL itself.
+	sessions := c.pool
+	if c.name == DefaultCluster {
+		sessions = db.session
+	}
+	conn, err := sessions.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("tenantdb: fill spares: %w", err)
 	}

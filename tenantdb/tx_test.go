@@ -44,9 +44,11 @@ func insertProduct(ctx context.Context, db *tenantdb.DB, tn *tenantdb.Tenant, sk
 }
 
 // The wall is PostgreSQL's own: even SQL that names another schema outright
-// is refused inside a bound transaction.
-func TestWall(t *testing.T) {
-	db := tenanttest.Open(t)
+// is refused inside a bound transaction — directly and through PgBouncer.
+func TestWall(t *testing.T) { tenanttest.EachRoute(t, testWall) }
+
+func testWall(t *testing.T, route tenanttest.Route) {
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)))
 	ctx := context.Background()
 	a := tenanttest.Tenant(t, db, "wall-a")
 	b := tenanttest.Tenant(t, db, "wall-b")
@@ -126,8 +128,11 @@ func TestWall(t *testing.T) {
 // benchmarks, and a context bound to one tenant does no work for another.
 // (The platform client is out of the web layer's reach at compile time:
 // it holds a web.Database, not a *DB.)
-func TestUnboundIsRefused(t *testing.T) {
-	db := tenanttest.Open(t)
+func TestUnboundIsRefused(t *testing.T) { tenanttest.EachRoute(t, testUnboundIsRefused) }
+
+func testUnboundIsRefused(t *testing.T, route tenanttest.Route) {
+	d := route(tenanttest.PackageDatabase(t))
+	db := tenanttest.OpenDatabase(t, d)
 	ctx := context.Background()
 	a := tenanttest.Tenant(t, db, "unbound-a")
 	b := tenanttest.Tenant(t, db, "unbound-b")
@@ -159,7 +164,7 @@ func TestUnboundIsRefused(t *testing.T) {
 	})
 
 	t.Run("UnboundWithTheOption", func(t *testing.T) {
-		bench := tenanttest.Open(t, func(o *tenantdb.Options) { o.AllowUnbound = true })
+		bench := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.AllowUnbound = true })
 		uctx, err := bench.Unbound(ctx, a)
 		must(t, err)
 		c, err := tenantdb.Current(uctx)
@@ -187,16 +192,28 @@ func TestUnboundIsRefused(t *testing.T) {
 	})
 }
 
-func idleConnStates(t *testing.T, db *tenantdb.DB) []tenantdb.SessionState {
+// pooledStates reads the state of every connection db's work may be handed
+// next: the pool's idle ones, or through PgBouncer every server connection it
+// holds to d.
+func pooledStates(t *testing.T, db *tenantdb.DB, d *tenanttest.Database) []tenantdb.SessionState {
 	t.Helper()
-	states, err := db.IdleSessions(context.Background())
-	must(t, err)
+	states := tenanttest.PooledSessions(t, db, d)
+	if len(states) == 0 {
+		t.Fatal("no connection to inspect")
+	}
 	return states
 }
 
-func defaultState(t *testing.T, db *tenantdb.DB) tenantdb.SessionState {
+// defaultState is the state of a connection straight to the server that has
+// never been bound. Through PgBouncer the server connections must look the
+// same: the statement timeout there is the role's setting in the database,
+// and it is the one the connection would have set.
+func defaultState(t *testing.T) tenantdb.SessionState {
 	t.Helper()
-	states := idleConnStates(t, db)
+	fresh := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	must(t, fresh.Ping(context.Background()))
+	states, err := fresh.IdleSessions(context.Background())
+	must(t, err)
 	if len(states) == 0 {
 		t.Fatal("no idle connection to learn the defaults from")
 	}
@@ -204,16 +221,18 @@ func defaultState(t *testing.T, db *tenantdb.DB) tenantdb.SessionState {
 }
 
 // Nothing tenant-specific survives a transaction on its connection, however
-// the transaction ends.
+// the transaction ends — nor on PgBouncer's server connections.
 func TestNothingSurvivesTheTransaction(t *testing.T) {
-	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	tenanttest.EachRoute(t, testNothingSurvivesTheTransaction)
+}
+
+func testNothingSurvivesTheTransaction(t *testing.T, route tenanttest.Route) {
+	d := route(tenanttest.PackageDatabase(t))
+	db := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
 	ctx := context.Background()
 	tn := tenanttest.Tenant(t, db, "leak")
 	must(t, db.Tx(ctx, tn, func(context.Context) error { return nil }))
-	// Learn the defaults from a connection that has never been bound.
-	fresh := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
-	must(t, fresh.Ping(ctx))
-	want := defaultState(t, fresh)
+	want := defaultState(t)
 	if want.Role != "none" || want.InTransaction {
 		t.Fatalf("unexpected defaults %+v", want)
 	}
@@ -262,7 +281,7 @@ func TestNothingSurvivesTheTransaction(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			_ = e.run()
 			must(t, db.Ping(ctx)) // ensure a connection is back in the pool
-			for _, got := range idleConnStates(t, db) {
+			for _, got := range pooledStates(t, db, d) {
 				if got != want {
 					t.Fatalf("connection after %s: %+v, want %+v", e.name, got, want)
 				}
@@ -274,7 +293,12 @@ func TestNothingSurvivesTheTransaction(t *testing.T) {
 // A binding that cannot be established (its role is gone) fails clearly and
 // leaves no transaction open on the connection.
 func TestBindFailureLeavesConnectionClean(t *testing.T) {
-	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	tenanttest.EachRoute(t, testBindFailureLeavesConnectionClean)
+}
+
+func testBindFailureLeavesConnectionClean(t *testing.T, route tenanttest.Route) {
+	d := route(tenanttest.PackageDatabase(t))
+	db := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
 	ctx := context.Background()
 	tn := tenanttest.Tenant(t, db, "norole")
 	// A tenant value not obtained from the DB has no binding and is refused.
@@ -289,7 +313,7 @@ func TestBindFailureLeavesConnectionClean(t *testing.T) {
 	if err == nil {
 		t.Fatal("bound to a role that does not exist")
 	}
-	for _, s := range idleConnStates(t, db) {
+	for _, s := range pooledStates(t, db, d) {
 		if s.InTransaction || s.Role != "none" {
 			t.Fatalf("connection left %+v", s)
 		}
@@ -333,7 +357,11 @@ func TestAfterCommit(t *testing.T) {
 // err") while the context lives, and closes the connection once it has ended.
 // The connector never lets lib/pq arm one.
 func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
-	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	tenanttest.EachRoute(t, testAlternatingTransactionsOnOneConnection)
+}
+
+func testAlternatingTransactionsOnOneConnection(t *testing.T, route tenanttest.Route) {
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)), func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
 	tn := tenanttest.Tenant(t, db, "alt")
 	read := func(ctx context.Context) error {
 		c, err := tenantdb.Current(ctx)
@@ -360,8 +388,12 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 
 // TestApplicationName: every connection says which program opened it — the
 // pool's, the LISTEN session's and a side pool's — unless the URL names it.
-func TestApplicationName(t *testing.T) {
-	d := tenanttest.PackageDatabase(t)
+// Through PgBouncer too: it passes application_name on to the server
+// connection it lends.
+func TestApplicationName(t *testing.T) { tenanttest.EachRoute(t, testApplicationName) }
+
+func testApplicationName(t *testing.T, route tenanttest.Route) {
+	d := route(tenanttest.PackageDatabase(t))
 	ctx := context.Background()
 	name := func(q interface {
 		QueryRowContext(context.Context, string, ...any) *sql.Row
@@ -424,9 +456,13 @@ func rawRows(ctx context.Context, query string) (int64, error) {
 // A's bound transaction A reads, adds and changes only rows of its own role;
 // B's rows are invisible and out of reach, a row claiming B's role is
 // refused, and nobody deletes. The application role reads every vendor's.
-func TestReportsWall(t *testing.T) {
-	db := tenanttest.Open(t)
-	raw := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
+// Directly and through PgBouncer.
+func TestReportsWall(t *testing.T) { tenanttest.EachRoute(t, testReportsWall) }
+
+func testReportsWall(t *testing.T, route tenanttest.Route) {
+	d := route(tenanttest.PackageDatabase(t))
+	db := tenanttest.OpenDatabase(t, d)
+	raw := tenanttest.SQL(t, d)
 	ctx := context.Background()
 	a := tenanttest.Tenant(t, db, "reports-a")
 	b := tenanttest.Tenant(t, db, "reports-b")

@@ -92,6 +92,8 @@ func dbOptions(cfg *config.Config, log *slog.Logger, name string) tenantdb.Optio
 		ApplicationName:  name,
 		URL:              d.URL,
 		ListenURL:        d.ListenURL,
+		SessionURL:       d.SessionURL,
+		NoPrepare:        !d.PreparedStatements,
 		MaxOpenConns:     d.MaxOpenConns,
 		MaxIdleConns:     d.MaxIdleConns,
 		ConnMaxLifetime:  d.ConnMaxLifetime,

@@ -79,7 +79,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, vendorID int) 
 
 // principalStmt prepares principalSQL on first use (one round trip per
 // request instead of two; see tenantdb.DB.Prepare).
-func (s *Service) principalStmt(ctx context.Context) (*sql.Stmt, error) {
+func (s *Service) principalStmt(ctx context.Context) (*tenantdb.Stmt, error) {
 	if st := s.principal.Load(); st != nil {
 		return st, nil
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"github.com/bazaar/bazaar/internal/ratelimit"
@@ -44,7 +43,7 @@ type Service struct {
 	ips    *ratelimit.Window
 
 	stmtMu    sync.Mutex
-	principal atomic.Pointer[sql.Stmt] // the per-request session check, prepared on first use
+	principal atomic.Pointer[tenantdb.Stmt] // the per-request session check, prepared on first use
 }
 
 // New builds the Service.

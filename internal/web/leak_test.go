@@ -66,8 +66,12 @@ func leakRoutes(s *server, vendor fiber.Router) {
 // TestNoLeakThroughThePool sends thousands of requests for many tenants at
 // once, mixed with handlers that fail, panic, or whose client gives up, and
 // checks that every answer is the right tenant's, that no failed handler's
-// write survives, and that every pooled connection is back to its defaults.
-func TestNoLeakThroughThePool(t *testing.T) {
+// write survives, and that every pooled connection is back to its defaults —
+// directly, and through PgBouncer, where every server connection it holds
+// has served many clients' requests.
+func TestNoLeakThroughThePool(t *testing.T) { tenanttest.EachRoute(t, testNoLeakThroughThePool) }
+
+func testNoLeakThroughThePool(t *testing.T, route tenanttest.Route) {
 	const (
 		tenants     = 50
 		requests    = 5000
@@ -76,7 +80,7 @@ func TestNoLeakThroughThePool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("provisions 50 tenants and sends 5,000 requests")
 	}
-	d := tenanttest.NewDatabase(t)
+	d := route(tenanttest.NewDatabase(t))
 	db := tenanttest.OpenDatabase(t, d, func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 24, 24 })
 	ctx := context.Background()
 	ts := make([]*tenantdb.Tenant, tenants)
@@ -207,16 +211,14 @@ func TestNoLeakThroughThePool(t *testing.T) {
 		}
 	}
 
-	// Every idle connection of the server's pool: default search_path, the
-	// application role, no transaction.
+	// Every idle connection of the server's pool (through PgBouncer, every
+	// server connection it holds): default search_path, the application
+	// role, no transaction.
 	var wantPath, wantUser string
 	if err := raw.QueryRow(`SELECT current_setting('search_path'), current_user`).Scan(&wantPath, &wantUser); err != nil {
 		t.Fatal(err)
 	}
-	sessions, err := db.IdleSessions(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions := tenanttest.PooledSessions(t, db, d)
 	if len(sessions) == 0 {
 		t.Fatal("no idle connections to inspect")
 	}

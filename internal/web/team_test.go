@@ -523,9 +523,12 @@ func TestTeamRoles(t *testing.T) {
 }
 
 // TestTeamAudit checks that team changes are recorded, with who, what and
-// which request, in the shop's own trail and in no other shop's.
-func TestTeamAudit(t *testing.T) {
-	db := tenanttest.Open(t)
+// which request, in the shop's own trail and in no other shop's — directly
+// and through PgBouncer.
+func TestTeamAudit(t *testing.T) { tenanttest.EachRoute(t, testTeamAudit) }
+
+func testTeamAudit(t *testing.T, route tenanttest.Route) {
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)))
 	ts := startServer(t, db, defaultOptions(), nil)
 	a := newTeamShop(t, ts, "audit-a")
 	owner := a.add(t, ts, "owner", "owner")
@@ -635,9 +638,12 @@ func TestTeamAudit(t *testing.T) {
 }
 
 // TestTeamIsolation checks that a shop's Owner cannot reach another shop's
-// members through their own shop by membership id.
-func TestTeamIsolation(t *testing.T) {
-	db := tenanttest.Open(t)
+// members through their own shop by membership id — directly and through
+// PgBouncer.
+func TestTeamIsolation(t *testing.T) { tenanttest.EachRoute(t, testTeamIsolation) }
+
+func testTeamIsolation(t *testing.T, route tenanttest.Route) {
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)))
 	ts := startServer(t, db, defaultOptions(), nil)
 	a := newTeamShop(t, ts, "iso-a")
 	a.add(t, ts, "owner", "owner")

@@ -61,8 +61,12 @@ func errorCode(body string) string {
 
 func hostOf(tn *tenantdb.Tenant) string { return tn.Slug + "." + base }
 
-func TestSiteResolution(t *testing.T) {
-	db := tenanttest.Open(t)
+// TestSiteResolution: each host reaches its own shop and nothing else —
+// directly and through PgBouncer.
+func TestSiteResolution(t *testing.T) { tenanttest.EachRoute(t, testSiteResolution) }
+
+func testSiteResolution(t *testing.T, route tenanttest.Route) {
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)))
 	ctx := context.Background()
 	a := tenanttest.Tenant(t, db, "alpha")
 	b := tenanttest.Tenant(t, db, "beta")

@@ -64,12 +64,20 @@ type Database struct {
 	URL        string
 	RolePrefix string
 	server     string // the admin URL of its server
+
+	// direct is the database's URL on the server itself when URL leads
+	// through PgBouncer (ThroughPgBouncer), empty otherwise.
+	direct string
 }
 
-// Options are tenantdb options for d, with small pools and fast migration.
+// Options are tenantdb options for d, with small pools and fast migration;
+// through PgBouncer, with what a transaction pooler needs (a session URL to
+// the server, no prepared statements).
 func (d *Database) Options() tenantdb.Options {
 	return tenantdb.Options{
 		URL:              d.URL,
+		SessionURL:       d.direct,
+		NoPrepare:        d.direct != "",
 		MaxOpenConns:     40,
 		MaxIdleConns:     40,
 		ConnMaxLifetime:  30 * time.Minute,
@@ -97,13 +105,23 @@ func Main(m *testing.M) {
 }
 
 // serverURL is the test server's URL, its connections named "bazaar test
-// admin" in pg_stat_activity.
+// admin" in pg_stat_activity and never bounded by a statement_timeout the
+// role may have in the server's database (as behind PgBouncer): dropping a
+// database of a thousand tenants takes longer than any request may.
 func serverURL() (string, error) {
 	u := os.Getenv(EnvURL)
 	if u == "" {
 		return "", fmt.Errorf("%s is not set: run the tests with `make test`, which starts a local PostgreSQL, or point it at a server where its role may CREATEDB and CREATEROLE", EnvURL)
 	}
-	return named(u, "bazaar test admin")
+	u, err := named(u, "bazaar test admin")
+	if err != nil {
+		return "", err
+	}
+	p, _ := url.Parse(u) // named parsed it
+	q := p.Query()
+	q.Set("statement_timeout", "0")
+	p.RawQuery = q.Encode()
+	return p.String(), nil
 }
 
 // named sets the application_name of connections to the URL u.
@@ -350,7 +368,8 @@ func withDatabase(server, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	q := u.Query()
-	q.Del("application_name") // the admin connections' name; tenantdb names its own
+	q.Del("application_name")  // the admin connections' name; tenantdb names its own
+	q.Del("statement_timeout") // the admin connections' none; tenantdb sets its own
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
@@ -453,11 +472,12 @@ func Tenant(t testing.TB, db *tenantdb.DB, prefix string) *tenantdb.Tenant {
 }
 
 // SQL opens a plain pool on d as the application role, for tests that need to
-// inspect or tamper with the database behind production code's back. It is
-// closed when the test ends.
+// inspect or tamper with the database behind production code's back — on the
+// server itself, also when d leads through PgBouncer. It is closed when the
+// test ends.
 func SQL(t testing.TB, d *Database) *sql.DB {
 	t.Helper()
-	u, err := named(d.URL, "bazaar test sql")
+	u, err := named(d.directURL(), "bazaar test sql")
 	if err != nil {
 		t.Fatal(err)
 	}
