@@ -283,8 +283,9 @@ const (
 	FileVar = "BAZAAR_CONFIG" // optional YAML file layered over the defaults
 )
 
-// notKeys are BAZAAR_* variables read by others (scripts, tests), not by Load.
-var notKeys = []string{EnvVar, FileVar, "BAZAAR_TEST_"}
+// notKeys are BAZAAR_* variables read by others (scripts, tests), not by Load:
+// BAZAAR_DEVDB_* by scripts/with-db (make test sets them).
+var notKeys = []string{EnvVar, FileVar, "BAZAAR_TEST_", "BAZAAR_DEVDB_"}
 
 // Load builds the configuration from the process environment.
 func Load() (*Config, error) { return LoadFrom(os.Environ()) }

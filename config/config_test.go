@@ -374,3 +374,15 @@ func TestPublicBase(t *testing.T) {
 		}
 	}
 }
+
+// The scripts' own variables (scripts/with-db's BAZAAR_DEVDB_*, the tests'
+// BAZAAR_TEST_*) are not configuration keys, and not refused as unknown ones.
+func TestScriptVariablesAreNotKeys(t *testing.T) {
+	if _, err := LoadFrom([]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DEVDB_CLUSTERS=2", "BAZAAR_DEVDB_PGBOUNCER=1",
+		"BAZAAR_TEST_DATABASE_URL_2=postgres://x@y/z"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFrom([]string{"BAZAAR_DATABASE_URL=" + testURL, "BAZAAR_DEVDBX=1"}); err == nil {
+		t.Fatal("BAZAAR_DEVDBX accepted: only the BAZAAR_DEVDB_ prefix is the scripts'")
+	}
+}
