@@ -256,10 +256,13 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 		{"AnotherFormat", []byte("PGDMP\x01\x0e\x00 a pg_dump custom-format file"), "not a Bazaar tenant backup"},
 		{"NewerSchema", futFile, "newer Bazaar"},
 	}
+	// Roles are cluster-wide (other packages' tests make theirs meanwhile):
+	// count this database's, by their prefix.
 	state := func() string {
 		var s string
 		must(t, tenanttest.SQL(t, d).QueryRowContext(ctx, `SELECT (SELECT count(*) FROM platform.vendors)::text || '/' ||
-			(SELECT count(*) FROM pg_namespace)::text || '/' || (SELECT count(*) FROM pg_roles)::text`).Scan(&s))
+			(SELECT count(*) FROM pg_namespace)::text || '/' || (SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1))::text`,
+			d.RolePrefix).Scan(&s))
 		return s
 	}
 	before := state()
