@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,13 +73,17 @@ func backup(t *testing.T, db *tenantdb.DB, slug string) ([]byte, *archive.Manife
 	return buf.Bytes(), m
 }
 
-// sameData compares two manifests table by table.
-func sameData(t *testing.T, a, b *archive.Manifest) {
+// sameData compares two manifests table by table, but for the tables
+// named in except.
+func sameData(t *testing.T, a, b *archive.Manifest, except ...string) {
 	t.Helper()
 	if len(a.Tables) != len(b.Tables) {
 		t.Fatalf("%d tables vs %d", len(a.Tables), len(b.Tables))
 	}
 	for _, ta := range a.Tables {
+		if slices.Contains(except, ta.Name) {
+			continue
+		}
 		tb, ok := b.Table(ta.Name)
 		if !ok || tb.Rows != ta.Rows || tb.SHA256 != ta.SHA256 {
 			t.Errorf("table %s: %+v, then %+v", ta.Name, ta.Sum, tb.Sum)
@@ -449,7 +454,8 @@ func TestRestoreKilledMidwayLeavesNothing(t *testing.T) {
 	must(t, err)
 	t.Cleanup(func() { _ = db.Delete(ctx, slug) })
 	_, m2 := backup(t, db, res.Tenant.Slug)
-	sameData(t, m, m2)
+	// A copy's sealed payment keys are cleared (TestBackupRestore).
+	sameData(t, m, m2, "payment_accounts")
 }
 
 // A backup of a current schema lists its tables from the ent schema, by
