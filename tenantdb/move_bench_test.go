@@ -35,24 +35,7 @@ func BenchmarkMove(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := db.Tx(ctx, tn, func(ctx context.Context) error {
-		tx, err := tenantdb.SQLTx(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO products (sku, title, description, price_cents, currency, status, stock, brand, created_at, updated_at)
-			SELECT 'SKU-' || g, jsonb_build_object('fr', 'Produit ' || g, 'en', 'Product ' || g),
-				jsonb_build_object('fr', repeat('Une description assez longue. ', 8)), 100 + g, 'EUR', 'active', g % 50, 'Brand', now(), now()
-			FROM generate_series(1, 10000) g;
-			INSERT INTO staged_products (feed_id, title, brand, availability, price_cents, currency, items, raw, seen, created_job, changed_job, updated_at)
-			SELECT 'FEED-' || g, 'Staged ' || g, 'Brand', 'in stock', 100 + g, 'EUR', '[]',
-				jsonb_build_object('title', 'Staged ' || g, 'description', repeat('Raw feed text. ', 40)), '{}', 1, 1, now()
-			FROM generate_series(1, 50000) g`)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
+	benchShop(b, db, tn)
 	if _, err := db.FillSpares(ctx, 2); err != nil {
 		b.Fatal(err)
 	}
