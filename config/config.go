@@ -75,12 +75,20 @@ type HTTP struct {
 
 // Database configures the PostgreSQL pool and tenant naming.
 type Database struct {
-	URL              string        `mapstructure:"url" secret:"true"`
-	ListenURL        string        `mapstructure:"listen_url" secret:"true"`
-	MaxOpenConns     int           `mapstructure:"max_open_conns"`
-	MaxIdleConns     int           `mapstructure:"max_idle_conns"`
-	ConnMaxLifetime  time.Duration `mapstructure:"conn_max_lifetime"`
-	ConnMaxIdleTime  time.Duration `mapstructure:"conn_max_idle_time"`
+	URL             string        `mapstructure:"url" secret:"true"`
+	ListenURL       string        `mapstructure:"listen_url" secret:"true"`
+	MaxOpenConns    int           `mapstructure:"max_open_conns"`
+	MaxIdleConns    int           `mapstructure:"max_idle_conns"`
+	ConnMaxLifetime time.Duration `mapstructure:"conn_max_lifetime"`
+	ConnMaxIdleTime time.Duration `mapstructure:"conn_max_idle_time"`
+	// MaxTenantsPerConn retires a pooled connection once it has served more
+	// distinct tenants than this (0: only conn_max_lifetime retires it).
+	MaxTenantsPerConn int `mapstructure:"max_tenants_per_conn"`
+	// TenantLanes small pools of LaneConns connections each carry tenant
+	// transactions, a tenant always to the same one unless it is busy
+	// (0: tenant transactions share the max_open_conns pool).
+	TenantLanes      int           `mapstructure:"tenant_lanes"`
+	LaneConns        int           `mapstructure:"lane_conns"`
 	StatementTimeout time.Duration `mapstructure:"statement_timeout"`
 	RolePrefix       string        `mapstructure:"role_prefix"`
 	MigrateParallel  int           `mapstructure:"migrate_parallel"`
@@ -484,6 +492,15 @@ func (c *Config) Validate() error {
 	}
 	if d.MaxIdleConns < 0 || d.MaxIdleConns > d.MaxOpenConns {
 		bad("database.max_idle_conns", "must be between 0 and database.max_open_conns (got %d)", d.MaxIdleConns)
+	}
+	if d.MaxTenantsPerConn < 0 {
+		bad("database.max_tenants_per_conn", "must be 0 (no bound) or more (got %d)", d.MaxTenantsPerConn)
+	}
+	if d.TenantLanes < 0 || d.TenantLanes > 1000 {
+		bad("database.tenant_lanes", "must be 0 (no lanes) to 1000 (got %d)", d.TenantLanes)
+	}
+	if d.TenantLanes > 0 && (d.LaneConns < 1 || d.LaneConns > 100) {
+		bad("database.lane_conns", "must be 1 to 100 when database.tenant_lanes is set (got %d)", d.LaneConns)
 	}
 	if d.StatementTimeout < 0 {
 		bad("database.statement_timeout", "must not be negative")

@@ -42,9 +42,11 @@ func ValidateClusterName(name string) error {
 
 // cluster is one PostgreSQL cluster and this process's pool on it.
 type cluster struct {
-	name string
-	url  string
-	pool *sql.DB
+	name  string
+	url   string
+	pool  *sql.DB
+	conns *connector // the pool's, which counts the connections it retired
+	lanes []*lane    // tenant transactions' pools, when Options.TenantLanes > 0
 }
 
 // openClusters opens a pool on each extra cluster, with the main pool's
@@ -55,7 +57,8 @@ func (db *DB) openClusters(ctx context.Context) error {
 	// The main cluster's url is where the DBA's connections go (COPY streams
 	// and session locks): PostgreSQL itself even when the pool's URL is a
 	// transaction pooler (Options.SessionURL).
-	db.clusters = map[string]*cluster{DefaultCluster: {name: DefaultCluster, url: db.sessionURL(), pool: db.pool}}
+	db.clusters = map[string]*cluster{DefaultCluster: {name: DefaultCluster, url: db.sessionURL(), pool: db.pool, conns: db.conns,
+		lanes: db.openLanes(db.conns)}}
 	names := make([]string, 0, len(db.opts.Clusters))
 	for name := range db.opts.Clusters {
 		names = append(names, name)
@@ -73,7 +76,7 @@ func (db *DB) openClusters(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", name, err)
 		}
-		c, err := newConnector(dsn)
+		c, err := newConnector(dsn, db.opts.MaxTenantsPerConn)
 		if err != nil {
 			return fmt.Errorf("cluster %s: database URL: %w", name, err)
 		}
@@ -85,7 +88,7 @@ func (db *DB) openClusters(ctx context.Context) error {
 		if err := pool.PingContext(ctx); err != nil {
 			db.log.WarnContext(ctx, "a database cluster does not answer; its tenants will not serve until it does", "cluster", name, "err", err)
 		}
-		db.clusters[name] = &cluster{name: name, url: u, pool: pool}
+		db.clusters[name] = &cluster{name: name, url: u, pool: pool, conns: c, lanes: db.openLanes(c)}
 	}
 	return nil
 }
@@ -176,5 +179,16 @@ func (db *DB) closeClusters() {
 		if name != DefaultCluster {
 			_ = c.pool.Close()
 		}
+		for _, l := range c.lanes {
+			_ = l.pool.Close()
+		}
 	}
+}
+
+// openLanes opens a cluster's lanes as configured (none by default).
+func (db *DB) openLanes(c *connector) []*lane {
+	if db.opts.TenantLanes <= 0 {
+		return nil
+	}
+	return openLanes(c, db.opts.TenantLanes, max(db.opts.LaneConns, 1), db.opts)
 }

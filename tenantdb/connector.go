@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/lib/pq"
 )
@@ -16,6 +17,11 @@ type binding struct {
 	// rw and ro are the complete statements that open the transaction and bind
 	// it, read-write and read-only; see Tenant.prepare.
 	rw, ro string
+	// schema names the tenant, for the connection's count of tenants
+	// touched (connector.maxTenants).
+	schema string
+	// lane is the tenant's home lane (lanes.go).
+	lane int
 }
 
 type bindingKey struct{}
@@ -26,16 +32,30 @@ type bindingKey struct{}
 // query — instead of two (measured ~5% more throughput; BenchmarkBind). SET
 // LOCAL ends with the transaction, so no tenant state can outlive it on a
 // pooled connection.
+//
+// Its second addition bounds PostgreSQL's memory: a backend caches the
+// catalogue entries (relcache, catcache, plans) of every tenant schema it
+// has touched and never gives them back while it lives — ~45 kB per tenant,
+// measured (BenchmarkTenantMemory), so a backend that has served 5,000
+// random shops holds ~250 MB. With maxTenants > 0 a connection that has been
+// bound to more than maxTenants distinct tenants is retired when it next
+// returns to the pool (IsValid answers false; database/sql closes it and
+// opens a fresh one when needed), so no backend holds more than maxTenants
+// tenants' entries whatever the number of tenants on the cluster.
 type connector struct {
-	pq *pq.Connector
+	pq         *pq.Connector
+	maxTenants int
+	retired    atomic.Int64 // connections retired for touching too many tenants
 }
 
-func newConnector(dsn string) (*connector, error) {
+// newConnector is lib/pq's connector for dsn; maxTenants > 0 retires
+// connections bound to more tenants than that (0: never).
+func newConnector(dsn string, maxTenants int) (*connector, error) {
 	c, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return &connector{pq: c}, nil
+	return &connector{pq: c, maxTenants: maxTenants}, nil
 }
 
 func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -43,7 +63,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(inner)
+	return newConn(inner, c)
 }
 
 func (c *connector) Driver() driver.Driver { return c.pq.Driver() }
@@ -65,16 +85,48 @@ type pqConn interface {
 
 type conn struct {
 	pqConn
+	owner *connector
+	// tenants holds the schemas this connection has been bound to, while
+	// the connector bounds them; retire is set once there are more than it
+	// allows. database/sql uses a connection from one goroutine at a time,
+	// so neither needs a lock.
+	tenants map[string]struct{}
+	retire  bool
 }
 
-func newConn(inner driver.Conn) (driver.Conn, error) {
+func newConn(inner driver.Conn, owner *connector) (driver.Conn, error) {
 	pc, ok := inner.(pqConn)
 	if !ok {
 		inner.Close()
 		return nil, fmt.Errorf("tenantdb: lib/pq connection %T lacks a required method", inner)
 	}
-	return &conn{pqConn: pc}, nil
+	return &conn{pqConn: pc, owner: owner}, nil
 }
+
+// touch counts the tenant a transaction is bound to, marking the connection
+// for retirement once it has seen more than its connector allows. The
+// transaction itself runs: retiring a connection is never worth refusing
+// or delaying a request.
+func (c *conn) touch(schema string) {
+	max := c.owner.maxTenants
+	if max <= 0 || c.retire {
+		return
+	}
+	if c.tenants == nil {
+		c.tenants = make(map[string]struct{}, max+1)
+	}
+	c.tenants[schema] = struct{}{}
+	if len(c.tenants) > max {
+		c.retire = true
+		c.tenants = nil
+		c.owner.retired.Add(1)
+	}
+}
+
+// IsValid is asked by database/sql before a connection goes back to the
+// pool: false closes it, ending its backend and the catalogue cache it
+// grew.
+func (c *conn) IsValid() bool { return !c.retire && c.pqConn.IsValid() }
 
 // BeginTx opens a transaction; with a binding in ctx it is bound in the same
 // round trip. No transaction arms lib/pq's cancel watcher for its whole life:
@@ -93,6 +145,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if sql.IsolationLevel(opts.Isolation) != sql.LevelDefault {
 		return nil, errors.New("tenantdb: tenant transactions use the default isolation level")
 	}
+	c.touch(b.schema)
 	q := b.rw
 	if opts.ReadOnly {
 		q = b.ro

@@ -37,6 +37,16 @@ type Options struct {
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration // recycle backends: each tenant schema touched grows a backend's catalogue cache
 	ConnMaxIdleTime time.Duration
+	// MaxTenantsPerConn retires a pooled connection once it has been bound
+	// to more distinct tenants than this (0: never), bounding each
+	// backend's catalogue cache whatever the number of tenants; see
+	// connector.
+	MaxTenantsPerConn int
+	// TenantLanes > 0 steers each tenant's transactions to a home lane: one
+	// of TenantLanes small pools of LaneConns connections each on every
+	// cluster (the main pool then carries platform work only); see lanes.go.
+	TenantLanes int
+	LaneConns   int
 	// StatementTimeout bounds every statement (0: none). It is a session
 	// setting of every pooled connection, sent at connect time, so binding a
 	// transaction costs no extra statement; migrations lift it for themselves.
@@ -85,6 +95,7 @@ type Options struct {
 // transactions.
 type DB struct {
 	pool     *sql.DB
+	conns    *connector       // pool's connector
 	session  *sql.DB          // session work (session.go): pool, or a pool on Options.SessionURL
 	platform *platform.Client // schema-qualified platform queries, as the application role
 	drv      *entsql.Driver   // the ent driver over pool
@@ -141,7 +152,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := newConnector(dsn)
+	c, err := newConnector(dsn, opts.MaxTenantsPerConn)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
 	}
@@ -166,6 +177,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	drv := entsql.OpenDB(dialect.Postgres, pool)
 	db := &DB{
 		pool:        pool,
+		conns:       c,
 		session:     session,
 		platform:    platform.NewClient(platform.Driver(drv), platform.AlternateSchema(PlatformSchemaConfig())),
 		drv:         drv,
@@ -214,7 +226,7 @@ func (db *DB) OpenSidePool(ctx context.Context, purpose string, maxConns int) (*
 	if err != nil {
 		return nil, err
 	}
-	c, err := newConnector(dsn) // the pool's own, so transactions behave alike on both
+	c, err := newConnector(dsn, 0) // the pool's own, so transactions behave alike on both
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: database URL: %w", err)
 	}
@@ -339,10 +351,22 @@ type SessionState struct {
 // database/sql hands out idle connections before it opens new ones, so holding
 // Idle of them visits each.
 func (db *DB) IdleSessions(ctx context.Context) ([]SessionState, error) {
-	n := db.pool.Stats().Idle
+	var out []SessionState
+	for _, pool := range db.clusters[DefaultCluster].pools() {
+		s, err := idleSessions(ctx, pool)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s...)
+	}
+	return out, nil
+}
+
+func idleSessions(ctx context.Context, pool *sql.DB) ([]SessionState, error) {
+	n := pool.Stats().Idle
 	out := make([]SessionState, 0, n)
 	for range n {
-		conn, err := db.pool.Conn(ctx)
+		conn, err := pool.Conn(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,25 @@ func SetFaultHook(db *DB, f func(step string) error) { db.faultHook = f }
 // ProvisionSteps are the step names Provision passes to the fault hook.
 var ProvisionSteps = []string{"lock", "register", "orphan", "schema", "role", "grants", "migrate", "notify"}
 
+// RetiredConns counts the pooled connections retired, on every cluster, for
+// having been bound to more than Options.MaxTenantsPerConn tenants.
+func RetiredConns(db *DB) int64 {
+	var n int64
+	for _, c := range db.clusters {
+		n += c.conns.retired.Load()
+	}
+	return n
+}
+
+// LaneInUse counts the transactions begun and not finished on t's home lane.
+func LaneInUse(db *DB, t *Tenant) int {
+	c, err := db.clusterOf(t)
+	if err != nil || len(c.lanes) == 0 {
+		return 0
+	}
+	return int(c.lanes[t.bind.lane].inUse.Load())
+}
+
 // Pool exposes the shared pool, to inspect connections after use.
 func Pool(db *DB) *sql.DB { return db.pool }
 

@@ -45,7 +45,7 @@ func openSession(ctx context.Context, pool *sql.DB, opts Options) (*sql.DB, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := newConnector(dsn)
+	c, err := newConnector(dsn, 0)
 	if err != nil {
 		return nil, fmt.Errorf("tenantdb: session URL: %w", err)
 	}

@@ -109,10 +109,15 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 func (db *DB) bindingFor(schema, role string) *binding {
 	sets := fmt.Sprintf("; SELECT FROM pg_catalog.pg_auth_members LIMIT 0; SET LOCAL search_path TO %s, pg_temp; SET LOCAL ROLE %s",
 		quoteIdent(schema), quoteIdent(role))
-	return &binding{
-		rw: "BEGIN READ WRITE" + sets,
-		ro: "BEGIN READ ONLY" + sets,
+	b := &binding{
+		rw:     "BEGIN READ WRITE" + sets,
+		ro:     "BEGIN READ ONLY" + sets,
+		schema: schema,
 	}
+	if db.opts.TenantLanes > 0 {
+		b.lane = laneOf(schema, db.opts.TenantLanes)
+	}
+	return b
 }
 
 // Frozen reads from the registry whether a move has frozen t's writes now

@@ -83,6 +83,7 @@ type Txn struct {
 	sqlTx       *sql.Tx
 	done        bool
 	afterCommit []func()
+	release     func() // gives back the lane (lanes.go)
 }
 
 // Begin opens a transaction bound to t and returns a context carrying its
@@ -102,7 +103,7 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	// The binding rides only on the context given to BeginTx, never on the
 	// context handed back, so platform work done later with that context is
 	// not bound by accident.
-	sqlTx, err := c.pool.BeginTx(context.WithValue(ctx, bindingKey{}, t.bind), &sql.TxOptions{ReadOnly: readOnly})
+	sqlTx, release, err := c.begin(context.WithValue(ctx, bindingKey{}, t.bind), t.bind.lane, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
@@ -111,9 +112,10 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	tx, err := tenant.NewClient(tenant.Driver(begun{db.drv, &entsql.Tx{Conn: entsql.Conn{ExecQuerier: sqlTx}, Tx: sqlTx}})).BeginTx(ctx, nil)
 	if err != nil {
 		_ = sqlTx.Rollback()
+		release()
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
-	txn := &Txn{tx: tx, sqlTx: sqlTx}
+	txn := &Txn{tx: tx, sqlTx: sqlTx, release: release}
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client(), txn: txn}), txn, nil
 }
 
@@ -135,7 +137,9 @@ func (x *Txn) Commit() error {
 		return errors.New("tenantdb: transaction already finished")
 	}
 	x.done = true
-	if err := x.tx.Commit(); err != nil {
+	err := x.tx.Commit()
+	x.release()
+	if err != nil {
 		return err
 	}
 	for _, fn := range x.afterCommit {
@@ -150,6 +154,7 @@ func (x *Txn) Rollback() error {
 		return nil
 	}
 	x.done = true
+	defer x.release()
 	return x.tx.Rollback()
 }
 

@@ -361,7 +361,10 @@ func TestAlternatingTransactionsOnOneConnection(t *testing.T) {
 }
 
 func testAlternatingTransactionsOnOneConnection(t *testing.T, route tenanttest.Route) {
-	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)), func(o *tenantdb.Options) { o.MaxOpenConns, o.MaxIdleConns = 1, 1 })
+	db := tenanttest.OpenDatabase(t, route(tenanttest.PackageDatabase(t)), func(o *tenantdb.Options) {
+		o.MaxOpenConns, o.MaxIdleConns = 1, 1
+		o.TenantLanes = 0 // platform and tenant transactions on the one connection
+	})
 	tn := tenanttest.Tenant(t, db, "alt")
 	read := func(ctx context.Context) error {
 		c, err := tenantdb.Current(ctx)
@@ -596,4 +599,142 @@ func testReportsWall(t *testing.T, route tenanttest.Route) {
 				products, status, strays)
 		}
 	})
+}
+
+// TestConnectionRetiredAfterMaxTenants: a pooled connection bound to more
+// distinct tenants than MaxTenantsPerConn serves that transaction and is
+// then closed — its backend, with the catalogue cache it grew, ends — while
+// one that keeps to its tenants lives on.
+func TestConnectionRetiredAfterMaxTenants(t *testing.T) {
+	db := tenanttest.Open(t, func(o *tenantdb.Options) {
+		o.TenantLanes, o.LaneConns = 1, 1 // one connection: every tenant transaction shares it
+		o.MaxTenantsPerConn = 3
+	})
+	ctx := context.Background()
+	var tenants []*tenantdb.Tenant
+	for range 4 {
+		tenants = append(tenants, tenanttest.Tenant(t, db, "retire"))
+	}
+	backend := func(tn *tenantdb.Tenant) int {
+		t.Helper()
+		var pid int
+		must(t, db.ReadTx(ctx, tn, func(ctx context.Context) error {
+			c, err := tenantdb.Current(ctx)
+			if err != nil {
+				return err
+			}
+			return queryRow(ctx, c, `SELECT pg_backend_pid()`, &pid)
+		}))
+		return pid
+	}
+	first := backend(tenants[0])
+	// Three tenants, again and again: the same backend.
+	for range 3 {
+		for _, tn := range tenants[:3] {
+			if pid := backend(tn); pid != first {
+				t.Fatalf("backend %d after %d within 3 tenants: retired too early", pid, first)
+			}
+		}
+	}
+	if n := tenantdb.RetiredConns(db); n != 0 {
+		t.Fatalf("%d connections retired within the bound", n)
+	}
+	// A fourth is served on it, then it goes.
+	if pid := backend(tenants[3]); pid != first {
+		t.Fatalf("the fourth tenant was served on backend %d, want %d (the connection retires after serving it)", pid, first)
+	}
+	next := backend(tenants[0])
+	if next == first {
+		t.Fatalf("backend %d still serves after its fourth tenant", first)
+	}
+	if n := tenantdb.RetiredConns(db); n != 1 {
+		t.Fatalf("%d connections retired, want 1", n)
+	}
+	// The backend exits once it reads the client's goodbye: wait for it.
+	admin := tenanttest.SQL(t, tenanttest.PackageDatabase(t))
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		var alive bool
+		must(t, admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, first).Scan(&alive))
+		if !alive {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("backend %d is still connected 30 s after its connection was retired", first)
+		}
+	}
+}
+
+// TestLanesSteerATenant: with lanes a tenant's transactions go to its home
+// lane — the same backend, one after another — and spill to another lane
+// only when its home lane has as many waiting as it has connections.
+func TestLanesSteerATenant(t *testing.T) {
+	db := tenanttest.Open(t, func(o *tenantdb.Options) { o.TenantLanes, o.LaneConns = 4, 1 })
+	ctx := context.Background()
+	tn := tenanttest.Tenant(t, db, "lane")
+	pidIn := func(ctx context.Context) int {
+		t.Helper()
+		c, err := tenantdb.Current(ctx)
+		must(t, err)
+		var pid int
+		must(t, queryRow(ctx, c, `SELECT pg_backend_pid()`, &pid))
+		return pid
+	}
+	backend := func() (pid int) {
+		t.Helper()
+		must(t, db.ReadTx(ctx, tn, func(ctx context.Context) error { pid = pidIn(ctx); return nil }))
+		return pid
+	}
+	home := backend()
+	for range 20 {
+		if pid := backend(); pid != home {
+			t.Fatalf("a tenant's transaction went to backend %d, its lane's is %d", pid, home)
+		}
+	}
+	// Hold the lane's one connection; a second transaction waits for it.
+	ctx1, tx1, err := db.Begin(ctx, tn, true)
+	must(t, err)
+	if pid := pidIn(ctx1); pid != home {
+		t.Fatalf("backend %d, want the lane's %d", pid, home)
+	}
+	second := make(chan int, 1)
+	go func() {
+		ctx2, tx2, err := db.Begin(ctx, tn, true)
+		if err != nil {
+			t.Error(err)
+			second <- 0
+			return
+		}
+		pid := pidIn(ctx2)
+		if err := tx2.Rollback(); err != nil {
+			t.Error(err)
+		}
+		second <- pid
+	}()
+	for tenantdb.LaneInUse(db, tn) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// A third spills to another lane and runs now, while the first holds
+	// the home lane.
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second) // it would wait for ever
+	defer cancel()
+	ctx3, tx3, err := db.Begin(wait, tn, true)
+	if err != nil {
+		t.Fatalf("the third transaction, with the home lane busy: %v (it should have spilled to another lane)", err)
+	}
+	if pid := pidIn(ctx3); pid == home {
+		t.Fatal("the third transaction waited for the busy home lane instead of spilling")
+	}
+	must(t, tx3.Rollback())
+	select {
+	case pid := <-second:
+		t.Fatalf("the second transaction ran (backend %d) while the first held the lane's one connection", pid)
+	default:
+	}
+	must(t, tx1.Rollback())
+	if pid := <-second; pid != home {
+		t.Fatalf("the second transaction ran on backend %d, want its lane's %d", pid, home)
+	}
+	if n := tenantdb.LaneInUse(db, tn); n != 0 {
+		t.Fatalf("%d transactions still counted on the lane after all ended", n)
+	}
 }

@@ -75,17 +75,22 @@ type Database struct {
 // the server, no prepared statements).
 func (d *Database) Options() tenantdb.Options {
 	return tenantdb.Options{
-		URL:              d.URL,
-		SessionURL:       d.direct,
-		NoPrepare:        d.direct != "",
-		MaxOpenConns:     40,
-		MaxIdleConns:     40,
-		ConnMaxLifetime:  30 * time.Minute,
-		ConnMaxIdleTime:  5 * time.Minute,
-		StatementTimeout: 30 * time.Second,
-		RolePrefix:       d.RolePrefix,
-		MigrateParallel:  4,
-		ApplicationName:  "bazaar test",
+		URL:          d.URL,
+		SessionURL:   d.direct,
+		NoPrepare:    d.direct != "",
+		MaxOpenConns: 40,
+		MaxIdleConns: 40,
+		// Tenant transactions take the path production's defaults give
+		// them: lanes, connections retired after many tenants.
+		TenantLanes:       4,
+		LaneConns:         4,
+		MaxTenantsPerConn: 200,
+		ConnMaxLifetime:   30 * time.Minute,
+		ConnMaxIdleTime:   5 * time.Minute,
+		StatementTimeout:  30 * time.Second,
+		RolePrefix:        d.RolePrefix,
+		MigrateParallel:   4,
+		ApplicationName:   "bazaar test",
 	}
 }
 
