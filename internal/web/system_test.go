@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,10 @@ func (fx *systemFixture) refusals(path string) []scenario {
 // 10 minutes, an import running — answers each section with its figures,
 // status and reason, and the worst as the whole's. Neither SQL, a stack,
 // a schema name nor the connection string appears anywhere in it.
+// slowRoundTrip is the database section's warning of a slow round trip,
+// which a loaded test machine may earn it.
+var slowRoundTrip = regexp.MustCompile(`database: a round trip took [0-9.]+[µm]?s \(over 100ms\)`)
+
 func TestSystemHealth(t *testing.T) {
 	fx := newSystemFixture(t)
 	ctx := context.Background()
@@ -172,12 +177,18 @@ func TestSystemHealth(t *testing.T) {
 	// Every section that is not ok, the failures first.
 	if !strings.HasPrefix(h.Reason, "tenants: 1 tenant's last migration failed; 2 tenants are behind") ||
 		!strings.Contains(h.Reason, "; queue: the oldest job") || !strings.Contains(h.Reason, "; spares: 1 of 2") || !strings.Contains(h.Reason, "; mail: ") ||
-		strings.Contains(h.Reason, "database:") || strings.Contains(h.Reason, "imports:") {
+		strings.Contains(slowRoundTrip.ReplaceAllString(h.Reason, ""), "database:") || strings.Contains(h.Reason, "imports:") {
 		t.Errorf("reason %q", h.Reason)
 	}
 
 	db := h.Database
-	want("database", [2]any{db.Status, db.Reachable}, [2]any{system.OK, true})
+	// One round trip over 100 ms is a warning; on a loaded test machine
+	// that is the machine's doing, not this test's subject.
+	dbStatus := db.Status
+	if dbStatus == system.Warn && slowRoundTrip.MatchString("database: "+db.Reason) && !strings.Contains(db.Reason, ";") {
+		dbStatus = system.OK
+	}
+	want("database", [2]any{dbStatus, db.Reachable}, [2]any{system.OK, true})
 	if !strings.HasPrefix(db.ServerVersion, "1") || db.SizeBytes <= 0 || db.SizeMeasuredAt == nil || db.Connections < 1 || db.MaxConnections < db.Connections || db.LatencyMS <= 0 {
 		t.Errorf("database figures: %+v", db)
 	}
