@@ -35,9 +35,9 @@ type bindingKey struct{}
 //
 // Its second addition bounds PostgreSQL's memory: a backend caches the
 // catalogue entries (relcache, catcache, plans) of every tenant schema it
-// has touched and never gives them back while it lives — ~45 kB per tenant,
-// measured (BenchmarkTenantMemory), so a backend that has served 5,000
-// random shops holds ~250 MB. With maxTenants > 0 a connection that has been
+// has touched and never gives them back while it lives — ~90 kB per tenant
+// for a shop request's three tables, measured (BenchmarkTenantMemory), so a
+// backend that has served 5,000 random shops holds ~450 MB. With maxTenants > 0 a connection that has been
 // bound to more than maxTenants distinct tenants is retired when it next
 // returns to the pool (IsValid answers false; database/sql closes it and
 // opens a fresh one when needed), so no backend holds more than maxTenants

@@ -16,16 +16,22 @@ import (
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
+// fleetEnv points the bazaar command at a fleet's database, as a
+// development deployment, quiet.
+func fleetEnv(b *testing.B, d *tenanttest.Database) {
+	b.Setenv("BAZAAR_ENV", "development")
+	b.Setenv("BAZAAR_DATABASE_URL", d.URL)
+	b.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
+	b.Setenv("BAZAAR_LOG_LEVEL", "error")
+}
+
 // BenchmarkServeStart measures `bazaar serve` from the call until the server
 // answers a shop request, with 1,000 tenants in the database. Nothing is
 // loaded per tenant at start (tenants are resolved on first request), so the
 // count should not matter.
 func BenchmarkServeStart(b *testing.B) {
 	d, tenants := tenanttest.Fleet(b, "start", 1000, 1)
-	b.Setenv("BAZAAR_ENV", "development")
-	b.Setenv("BAZAAR_DATABASE_URL", d.URL)
-	b.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
-	b.Setenv("BAZAAR_LOG_LEVEL", "error")
+	fleetEnv(b, d)
 	// As a deployment would have: the job queue's tables and the spares.
 	if err := run(context.Background(), []string{"migrate"}, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		b.Fatal(err)
@@ -125,10 +131,7 @@ func BenchmarkBulkOnboard(b *testing.B) {
 // in the same run.
 func BenchmarkBackupAll(b *testing.B) {
 	d, _ := tenanttest.Fleet(b, "bkall", 1000, 100)
-	b.Setenv("BAZAAR_ENV", "development")
-	b.Setenv("BAZAAR_DATABASE_URL", d.URL)
-	b.Setenv("BAZAAR_DATABASE_ROLE_PREFIX", d.RolePrefix)
-	b.Setenv("BAZAAR_LOG_LEVEL", "error")
+	fleetEnv(b, d)
 	var serial float64
 	for _, p := range []int{1, 2, 4, 8} {
 		b.Run(fmt.Sprintf("parallel=%d", p), func(b *testing.B) {
