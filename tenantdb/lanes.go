@@ -63,6 +63,7 @@ func (c *cluster) begin(ctx context.Context, home int, opts *sql.TxOptions) (*sq
 		tx, err := c.pool.BeginTx(ctx, opts)
 		return tx, func() {}, err
 	}
+	home %= len(c.lanes) // a Tenant made by a DB with more lanes still has a home here
 	l := c.lanes[home]
 	for i := range len(c.lanes) {
 		cand := c.lanes[(home+i)%len(c.lanes)]
