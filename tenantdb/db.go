@@ -346,8 +346,8 @@ type SessionState struct {
 	InTransaction    bool
 }
 
-// IdleSessions checks out every idle connection of the pool at once and reads
-// its session state, to prove that no tenant binding outlived its transaction.
+// IdleSessions checks out every idle connection of the main cluster's pools
+// (the platform pool and the lanes) at once and reads its session state, to prove that no tenant binding outlived its transaction.
 // database/sql hands out idle connections before it opens new ones, so holding
 // Idle of them visits each.
 func (db *DB) IdleSessions(ctx context.Context) ([]SessionState, error) {
