@@ -57,11 +57,12 @@ func laneOf(schema string, n int) int {
 // begin opens a transaction for a tenant whose home lane is home: there,
 // or on the next lane with a short queue when home's is long (counting what
 // this process has begun, a heuristic: a race costs one wait, never
-// correctness). The returned func releases the lane; call it once.
-func (c *cluster) begin(ctx context.Context, home int, opts *sql.TxOptions) (*sql.Tx, func(), error) {
+// correctness). The lane it took (nil without lanes) must be given back
+// with done once the transaction ends.
+func (c *cluster) begin(ctx context.Context, home int, opts *sql.TxOptions) (*sql.Tx, *lane, error) {
 	if len(c.lanes) == 0 {
 		tx, err := c.pool.BeginTx(ctx, opts)
-		return tx, func() {}, err
+		return tx, nil, err
 	}
 	home %= len(c.lanes) // a Tenant made by a DB with more lanes still has a home here
 	l := c.lanes[home]
@@ -75,15 +76,17 @@ func (c *cluster) begin(ctx context.Context, home int, opts *sql.TxOptions) (*sq
 	l.inUse.Add(1)
 	tx, err := l.pool.BeginTx(ctx, opts)
 	if err != nil {
-		l.inUse.Add(-1)
+		l.done()
 		return nil, nil, err
 	}
-	var once atomic.Bool
-	return tx, func() {
-		if once.CompareAndSwap(false, true) {
-			l.inUse.Add(-1)
-		}
-	}, nil
+	return tx, l, nil
+}
+
+// done gives back a lane a transaction took; nil (no lanes) is a no-op.
+func (l *lane) done() {
+	if l != nil {
+		l.inUse.Add(-1)
+	}
 }
 
 // pools are the cluster's pools: the main one, then its lanes.

@@ -83,7 +83,7 @@ type Txn struct {
 	sqlTx       *sql.Tx
 	done        bool
 	afterCommit []func()
-	release     func() // gives back the lane (lanes.go)
+	lane        *lane // given back when the transaction ends (lanes.go)
 }
 
 // Begin opens a transaction bound to t and returns a context carrying its
@@ -103,7 +103,7 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	// The binding rides only on the context given to BeginTx, never on the
 	// context handed back, so platform work done later with that context is
 	// not bound by accident.
-	sqlTx, release, err := c.begin(context.WithValue(ctx, bindingKey{}, t.bind), t.bind.lane, &sql.TxOptions{ReadOnly: readOnly})
+	sqlTx, lane, err := c.begin(context.WithValue(ctx, bindingKey{}, t.bind), t.bind.lane, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
@@ -112,10 +112,10 @@ func (db *DB) Begin(ctx context.Context, t *Tenant, readOnly bool) (context.Cont
 	tx, err := tenant.NewClient(tenant.Driver(begun{db.drv, &entsql.Tx{Conn: entsql.Conn{ExecQuerier: sqlTx}, Tx: sqlTx}})).BeginTx(ctx, nil)
 	if err != nil {
 		_ = sqlTx.Rollback()
-		release()
+		lane.done()
 		return nil, nil, fmt.Errorf("tenantdb: begin transaction for %q: %w", t.Slug, err)
 	}
-	txn := &Txn{tx: tx, sqlTx: sqlTx, release: release}
+	txn := &Txn{tx: tx, sqlTx: sqlTx, lane: lane}
 	return context.WithValue(ctx, boundKey{}, &bound{tenant: t, client: tx.Client(), txn: txn}), txn, nil
 }
 
@@ -138,7 +138,7 @@ func (x *Txn) Commit() error {
 	}
 	x.done = true
 	err := x.tx.Commit()
-	x.release()
+	x.lane.done()
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (x *Txn) Rollback() error {
 		return nil
 	}
 	x.done = true
-	defer x.release()
+	defer x.lane.done()
 	return x.tx.Rollback()
 }
 
