@@ -12,15 +12,19 @@ import (
 //go:embed static
 var staticFiles embed.FS
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/shop/*.html
 var templateFiles embed.FS
 
-// Static is served under /static/.
+// Static holds the files served, fingerprinted, under AssetPrefix.
 var Static fs.FS = mustSub(staticFiles, "static")
 
 // Templates are the server-rendered pages. Shop pages are rendered on the
-// server so that their content is in the HTML crawlers receive.
-var Templates = template.Must(template.New("").ParseFS(templateFiles, "templates/*.html"))
+// server so that their content is in the HTML crawlers receive; they are
+// named by their path under templates/ ("shop/product.html").
+var Templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"asset": AssetURL,
+	"inc":   func(i int) int { return i + 1 },
+}).ParseFS(templateFiles, "templates/*.html", "templates/shop/*.html"))
 
 // Render executes a page template into memory, so a template error never
 // leaves half a page on the wire.

@@ -53,6 +53,12 @@ type ShopSettings struct {
 	DefaultLanguage  string
 	EnabledLanguages []string
 	Currency         string
+	// Where shoppers reach the business (the shop front's footer); the
+	// country is also the address forms' first choice.
+	BusinessPhone, BusinessAddress, BusinessPostalCode, BusinessCity, BusinessCountry string
+	// Theme is the registry's theme_config as stored (checked when it was
+	// written); the shop front reads its colours, logo and font.
+	Theme map[string]any
 }
 
 // Active reports whether the tenant may serve.
@@ -74,8 +80,10 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 		Cluster:       v.Cluster,
 		FrozenAt:      v.FrozenAt,
 		CreatedAt:     v.CreatedAt,
-		Shop: ShopSettings{BusinessEmail: v.BusinessEmail, DefaultLanguage: v.DefaultLanguage,
-			EnabledLanguages: v.EnabledLanguages, Currency: v.Currency},
+		Shop: ShopSettings{BusinessEmail: v.BusinessEmail, BusinessPhone: v.BusinessPhone, BusinessAddress: v.BusinessAddress,
+			BusinessPostalCode: v.BusinessPostalCode, BusinessCity: v.BusinessCity, BusinessCountry: v.BusinessCountry,
+			DefaultLanguage:  v.DefaultLanguage,
+			EnabledLanguages: v.EnabledLanguages, Currency: v.Currency, Theme: v.ThemeConfig},
 	}
 	t.bind = db.bindingFor(t.Schema, t.Role)
 	return t

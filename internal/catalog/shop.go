@@ -1,5 +1,15 @@
 package catalog
 
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/bazaar/bazaar/ent/tenant/product"
+)
+
 // ShopProduct is what a shopper sees of a product: what it is, what it costs
 // and whether it can be had — nothing of how the vendor runs the catalogue
 // (status, stock counts, where it was imported from, what was overridden).
@@ -58,4 +68,72 @@ func (p ShopProduct) SalePrice() string {
 		return ""
 	}
 	return money(*p.SalePriceCents, p.Currency)
+}
+
+// GetShop is one product as a shopper sees it: an active one, else not
+// found (a draft or archived product has no page).
+func (s *Service) GetShop(ctx context.Context, id int) (ShopProduct, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return ShopProduct{}, err
+	}
+	p, err := c.Product.Query().Where(product.ID(id), product.StatusEQ(product.StatusActive)).Only(ctx)
+	if err != nil {
+		return ShopProduct{}, notFound(err, "product")
+	}
+	return shopView(view(p)), nil
+}
+
+// MaxBrands bounds the brands a shop's filter offers.
+const MaxBrands = 200
+
+// Brands are the brands of the shop's active products, in alphabetical
+// order, at most MaxBrands: the choices of the shop's brand filter.
+func (s *Service) Brands(ctx context.Context) ([]string, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = c.Product.Query().Where(product.StatusEQ(product.StatusActive), product.BrandNEQ("")).
+		Unique(true).Order(product.ByBrand()).Limit(MaxBrands).Select(product.FieldBrand).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: brands: %w", err)
+	}
+	return out, nil
+}
+
+// MaxSitemap bounds a shop's sitemap: the protocol's limit of URLs in one
+// file.
+const MaxSitemap = 50000
+
+// Listed is an active product's id and when it last changed, for the
+// shop's sitemap.
+type Listed struct {
+	ID        int
+	UpdatedAt time.Time
+}
+
+// Sitemap lists the shop's active products, newest change first, at most
+// MaxSitemap.
+func (s *Service) Sitemap(ctx context.Context) ([]Listed, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID        int       `json:"id"`
+		UpdatedAt time.Time `json:"updated_at"`
+	}
+	err = c.Product.Query().Where(product.StatusEQ(product.StatusActive)).
+		Order(product.ByUpdatedAt(sql.OrderDesc()), product.ByID()).Limit(MaxSitemap).
+		Select(product.FieldID, product.FieldUpdatedAt).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: sitemap: %w", err)
+	}
+	out := make([]Listed, len(rows))
+	for i, r := range rows {
+		out[i] = Listed(r)
+	}
+	return out, nil
 }

@@ -118,6 +118,31 @@ func (s *Service) Cart(ctx context.Context, ref CartRef, lang string) (*CartView
 	return s.view(ctx, c, ct, lang)
 }
 
+// CartUnits is how many units the caller's cart holds, for the shop's
+// header: one query, no pricing.
+func (s *Service) CartUnits(ctx context.Context, ref CartRef) (int, error) {
+	if ref.Token == "" && ref.CustomerID == 0 {
+		return 0, nil
+	}
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ct, err := s.findCart(ctx, c, ref, false)
+	if err != nil || ct == nil {
+		return 0, err
+	}
+	qs, err := c.CartLine.Query().Where(cartline.CartID(ct.ID)).Select(cartline.FieldQuantity).Ints(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("order: cart units: %w", err)
+	}
+	n := 0
+	for _, q := range qs {
+		n += q
+	}
+	return n, nil
+}
+
 // view prices cart ct from the catalogue now.
 func (s *Service) view(ctx context.Context, c *tenant.Client, ct *tenant.Cart, lang string) (*CartView, error) {
 	v := &CartView{Lines: []CartLine{}}

@@ -245,7 +245,7 @@ func (s *Service) priceOrder(ctx context.Context, wants []want, lang, shopCurren
 	if !ok {
 		return nil, "", totals{}, errTooLarge
 	}
-	t, ok := price(lines, method.cost(goods.Subtotal), s.o.DefaultVATBP)
+	t, ok := price(lines, method.Cost(goods.Subtotal), s.o.DefaultVATBP)
 	if !ok {
 		return nil, "", totals{}, errTooLarge
 	}

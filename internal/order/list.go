@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 
 	"github.com/bazaar/bazaar/ent/tenant"
+	entcart "github.com/bazaar/bazaar/ent/tenant/cart"
 	entorder "github.com/bazaar/bazaar/ent/tenant/order"
 	"github.com/bazaar/bazaar/ent/tenant/orderevent"
 	"github.com/bazaar/bazaar/internal/audit"
@@ -141,6 +143,45 @@ func (s *Service) ShopperOrder(ctx context.Context, customerID int, number int64
 	}
 	o, err := c.Order.Query().Where(entorder.Number(number), entorder.CustomerID(customerID), entorder.Guest(false)).
 		Only(ctx)
+	if tenant.IsNotFound(err) {
+		return nil, errNoOrder
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.get(ctx, c, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return v.ForShopper(), nil
+}
+
+// Receipt is order number as the shopper who placed it sees it: a
+// signed-in customer's own order, or the order the shopper's cart became (the
+// cart cookie names the converted cart, so a guest sees their confirmation
+// and nobody else's). Anything else is not found.
+func (s *Service) Receipt(ctx context.Context, ref CartRef, number int64) (*View, error) {
+	if ref.CustomerID != 0 {
+		v, err := s.ShopperOrder(ctx, ref.CustomerID, number)
+		if err == nil || !errors.Is(err, errNoOrder) {
+			return v, err
+		}
+	}
+	if ref.Token == "" || len(ref.Token) > 128 {
+		return nil, errNoOrder
+	}
+	c, err := tenantdb.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := c.Cart.Query().Where(entcart.TokenHash(hashToken(ref.Token)), entcart.OrderIDNotNil()).Only(ctx)
+	if tenant.IsNotFound(err) {
+		return nil, errNoOrder
+	}
+	if err != nil {
+		return nil, err
+	}
+	o, err := c.Order.Query().Where(entorder.ID(*ct.OrderID), entorder.Number(number)).Only(ctx)
 	if tenant.IsNotFound(err) {
 		return nil, errNoOrder
 	}

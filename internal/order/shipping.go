@@ -30,8 +30,8 @@ const (
 	ShipPickup    = "pickup"
 )
 
-// cost is what the method charges for lines of subtotal (VAT included).
-func (m ShippingMethod) cost(subtotal int64) int64 {
+// Cost is what the method charges for lines of subtotal (VAT included).
+func (m ShippingMethod) Cost(subtotal int64) int64 {
 	switch m.Kind {
 	case ShipPickup:
 		return 0

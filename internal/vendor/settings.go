@@ -77,7 +77,7 @@ func settingsOf(v *platform.Vendor) Settings {
 		Name: v.Name, BusinessEmail: v.BusinessEmail, BusinessPhone: v.BusinessPhone,
 		BusinessAddress: v.BusinessAddress, BusinessCity: v.BusinessCity, BusinessPostalCode: v.BusinessPostalCode,
 		BusinessCountry: v.BusinessCountry, DefaultLanguage: v.DefaultLanguage, EnabledLanguages: langs,
-		Currency: v.Currency, ThemeConfig: themeOf(v.ThemeConfig),
+		Currency: v.Currency, ThemeConfig: ThemeOf(v.ThemeConfig),
 	}
 }
 

@@ -181,9 +181,10 @@ func logoProblem(s string) string {
 	return ""
 }
 
-// themeOf reads a stored theme_config. Stored themes were checked when they
-// were written; anything else in one is left out.
-func themeOf(stored map[string]any) Theme {
+// ThemeOf reads a stored theme_config (tenantdb.ShopSettings.Theme). Stored
+// themes were checked when they were written; anything else in one is left
+// out.
+func ThemeOf(stored map[string]any) Theme {
 	var th Theme
 	if b, err := json.Marshal(stored); err == nil {
 		_ = json.Unmarshal(b, &th)

@@ -6,8 +6,6 @@ import (
 	"github.com/bazaar/bazaar/internal/authz"
 	"github.com/bazaar/bazaar/internal/catalog"
 	"github.com/bazaar/bazaar/internal/fault"
-	"github.com/bazaar/bazaar/public"
-	"github.com/bazaar/bazaar/tenantdb"
 )
 
 // catalogHandlers serve the catalogue: the shop front shoppers see, and the
@@ -21,7 +19,6 @@ type catalogHandlers struct {
 // shopRoutes are the shop front, public.
 func (h *catalogHandlers) shopRoutes() []route {
 	return []route{
-		{"GET", "/", Public, readTx, h.shopHome},
 		{"GET", "/api/v1/shop/products", Public, readTx, h.shopProducts},
 	}
 }
@@ -81,29 +78,6 @@ func (h *catalogHandlers) shopProducts(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(pg)
-}
-
-// shopHome renders the shop's home page with its first products, on the
-// server, so the content is in the HTML crawlers receive.
-func (h *catalogHandlers) shopHome(c *fiber.Ctx) error {
-	t, err := tenantdb.CurrentTenant(c.UserContext())
-	if err != nil {
-		return err
-	}
-	pg, err := h.catalog.ListShop(c.UserContext(), catalog.ListParams{Limit: catalog.MaxLimit})
-	if err != nil {
-		return err
-	}
-	html, err := public.Render("shop_home.html", map[string]any{
-		"Title":    t.Name,
-		"ShopName": t.Name,
-		"Products": pg.Items,
-	})
-	if err != nil {
-		return err
-	}
-	c.Type("html", "utf-8")
-	return c.Send(html)
 }
 
 func (h *catalogHandlers) getProduct(c *fiber.Ctx) error {

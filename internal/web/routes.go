@@ -96,11 +96,13 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	shop := &shopHandlers{caller: s.caller, orders: svc.Orders, payments: svc.Payments, secureCookies: s.opts.SecureCookies,
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
 	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}
+	front := &storefront{caller: s.caller, catalog: svc.Catalog, orders: svc.Orders, customers: svc.Customers}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
-			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes()),
+			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes(),
+			front.routes()),
 	}
 }
 
@@ -120,7 +122,7 @@ func (s *server) routes() {
 
 	app.Get("/api/v1/health", s.health)
 	app.Get("/api/v1/health/ready", s.ready)
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(public.Static), MaxAge: 3600}))
+	app.Get(public.AssetPrefix+"*", asset)
 	if s.opts.DevPages && s.devFeeds != nil {
 		app.Use("/dev/feeds", filesystem.New(filesystem.Config{Root: http.FS(s.devFeeds)}))
 	}

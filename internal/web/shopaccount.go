@@ -37,12 +37,9 @@ func (h *customerHandlers) routes() []route {
 		{"POST", "/api/v1/shop/account/password", Customer, writeTx, h.changePassword},
 		{"POST", "/api/v1/shop/account/password-reset", Shopper, writeTx, h.requestReset},
 		{"POST", "/api/v1/shop/account/password-reset/confirm", Shopper, writeTx, h.confirmReset},
-		{"GET", "/account/reset-password", Public, noTx, h.resetPage},
 	}
 }
 
-// signIn answers a new session: the customer cookie, living as long as the
-// session, and the profile.
 // signIn sets the customer's session cookie and gives them the browser's
 // cart, merged with the one they left elsewhere (order.AttachCart); the cart
 // cookie then names the merged cart.
@@ -195,14 +192,4 @@ func (h *customerHandlers) confirmReset(c *fiber.Ctx) error {
 		return err
 	}
 	return h.signIn(c, fiber.StatusOK, s)
-}
-
-// resetPage is where a customer's reset mail leads: a form that sends the
-// token and the new password to confirmReset.
-func (h *customerHandlers) resetPage(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("Referrer-Policy", "no-referrer") // the token is in this page's URL
-	return render(c, "shop_reset_password.html", map[string]any{
-		"Title": "Reset your password", "Token": strings.Clone(c.Query("token")), "Base": siteOf(c).BasePath,
-	})
 }

@@ -39,6 +39,10 @@ type Site struct {
 	Host     string           // normalised: lower case, no port, no trailing dot
 	Tenant   *tenantdb.Tenant // for SiteVendor
 	BasePath string           // "/vendor/<slug>" under path routing, else ""
+	// Lang is the shop language a path prefix named ("/fr/products"): one
+	// of the shop's enabled languages. "" is the shop's default language,
+	// whose pages have no prefix.
+	Lang string
 }
 
 const siteKey = "bazaar.site"
@@ -131,11 +135,35 @@ func (s *server) resolveSite(c *fiber.Ctx) error {
 			return &fault.Error{Kind: fault.Unavailable, Code: "vendor_upgrading", Message: "this shop is being upgraded; try again in a minute"}
 		}
 	}
+	if site.Tenant != nil {
+		if lang, rest, ok := langPrefix(path, site.Tenant.Shop.EnabledLanguages); ok {
+			site.Lang, path = lang, rest
+		}
+	}
 	c.Locals(siteKey, site)
-	if site.BasePath != "" {
+	if site.BasePath != "" || site.Lang != "" {
 		c.Request().URI().SetPath(path)
 	}
 	return c.Next()
+}
+
+// langPrefix splits "/fr/rest" (or "/fr") into "fr" and "/rest" when fr is
+// one of the shop's languages. Only the shop's own languages are prefixes,
+// so no other path ("/api/…", "/products") is ever taken for one.
+func langPrefix(path string, langs []string) (lang, rest string, ok bool) {
+	if len(path) < 3 || path[0] != '/' || (len(path) > 3 && path[3] != '/') {
+		return "", "", false
+	}
+	for _, l := range langs {
+		if path[1:3] == l {
+			rest = path[3:]
+			if rest == "" {
+				rest = "/"
+			}
+			return l, rest, true
+		}
+	}
+	return "", "", false
 }
 
 // notFoundShop keeps "no such vendor" a 404 even when the label is a reserved
