@@ -15,9 +15,11 @@ run: build
 
 ## test: lint, then every test against real PostgreSQL (two local clusters,
 ## the second for the tests of tenant moves between clusters, and PgBouncer in
-## front of the first, for the wall tests through a transaction pooler)
+## front of the first, for the wall tests through a transaction pooler), the
+## browser tests in headless Chromium among them (scripts/chromium prints its
+## path, installing Debian's chromium package first when none is found)
 test: lint
-	BAZAAR_DEVDB_CLUSTERS=2 BAZAAR_DEVDB_PGBOUNCER=1 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
+	BAZAAR_TEST_CHROMIUM="$$(scripts/chromium path)" BAZAAR_DEVDB_CLUSTERS=2 BAZAAR_DEVDB_PGBOUNCER=1 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
 
 ## bench: the benchmarks, each with its same-run baseline (see bench/)
 bench:

@@ -58,8 +58,9 @@ var roles = map[string]string{
 	"internal/queue":         "leaf",
 
 	// Test helpers that know no domain: stripe-mock for tests that talk to
-	// Stripe.
+	// Stripe; headless Chromium for tests that walk the pages.
 	"internal/payment/stripetest": "leaf",
+	"internal/browsertest":        "leaf",
 }
 
 // imports lists, for the packages whose dependencies are few by design,
@@ -201,6 +202,8 @@ func forbidden(pkg, role, dep string) string {
 		return "only cmd/* imports config: everything else is handed its settings"
 	case dep == "internal/web" && role != "cmd":
 		return "only cmd/* imports internal/web"
+	case dep == "internal/browsertest":
+		return "only _test.go files import internal/browsertest: it would build chromedp into the program"
 	case role == "web" && depRole == "ent":
 		return "internal/web builds no ent queries: services do, and return view types"
 	case role == "domain" && depRole == "domain":
