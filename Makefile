@@ -19,7 +19,8 @@ run: build
 ## browser tests in headless Chromium among them (scripts/chromium prints its
 ## path, installing Debian's chromium package first when none is found)
 test: lint
-	BAZAAR_TEST_CHROMIUM="$$(scripts/chromium path)" BAZAAR_DEVDB_CLUSTERS=2 BAZAAR_DEVDB_PGBOUNCER=1 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
+	chromium="$$(scripts/chromium path)" && \
+	BAZAAR_TEST_CHROMIUM="$$chromium" BAZAAR_DEVDB_CLUSTERS=2 BAZAAR_DEVDB_PGBOUNCER=1 $(WITH_DB) $(GO) test -count=1 -race -timeout 30m ./...
 
 ## bench: the benchmarks, each with its same-run baseline (see bench/)
 bench:

@@ -21,8 +21,8 @@ const minContrast = 4.6
 // shop must stay readable whatever they pick, so each colour is used only
 // where it reaches AA contrast: text on a background it fails against is
 // moved toward the text colour until it passes, and the text on a coloured
-// button or header is black or white, whichever contrasts more (one of the
-// two always reaches 4.58:1).
+// button or header is black or white, whichever contrasts more (see
+// onColor).
 func (th Theme) CSS() string {
 	color := func(k string) rgb {
 		if v, ok := th.Colors[k]; ok {
@@ -113,14 +113,17 @@ func mix(a, b rgb, t float64) rgb {
 	return rgb{a.r + (b.r-a.r)*t, a.g + (b.g-a.g)*t, a.b + (b.b-a.b)*t}
 }
 
-// onColor is the text colour for a surface of colour c: near-black or
-// white, whichever contrasts more.
+// onColor is the text colour for a surface of colour c: black or white,
+// whichever contrasts more. One of the two always reaches 4.58:1 (the
+// colour whose contrast with both is equal, luminance 0.179, is where
+// neither can do better); any grey short of black would fall under 4.5 on
+// some mid-tone surfaces.
 func onColor(c rgb) rgb {
-	dark := rgb{0.07, 0.07, 0.07}
-	if contrast(dark, c) >= contrast(rgb{1, 1, 1}, c) {
-		return dark
+	black, white := rgb{0, 0, 0}, rgb{1, 1, 1}
+	if contrast(black, c) >= contrast(white, c) {
+		return black
 	}
-	return rgb{1, 1, 1}
+	return white
 }
 
 // readable is c moved toward fg, by the least step that gives it AA

@@ -48,6 +48,9 @@ var notLists = []string{
 	"/api/v1/settings",
 	"/api/v1/settings/payments",
 	"/api/v1/shop/account/me", "/account/reset-password",
+	// The shop front's pages (the product list is a page of the shop, with
+	// its own paging links; its API twin /api/v1/shop/products is a list).
+	"/products", "/products/:id", "/cart", "/checkout", "/orders/:number", "/account", "/sitemap.xml", "/robots.txt", "/theme/:file",
 	"/api/v1/customers/:id",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days

@@ -209,14 +209,15 @@ func (h *storefront) products(c *fiber.Ctx) error {
 
 // productView is the product page's content.
 type productView struct {
-	ID                                  int
-	Name, Brand, SKU, GTIN, Description string
-	VATNote                             string
-	Images                              []string
-	Price                               priceView
-	InStock                             bool
-	Variants                            []variantLink
-	Shipping                            []string
+	ID                     int
+	Name, Brand, SKU, GTIN string
+	Description            template.HTML // feedHTML: simple formatting kept, anything else as text
+	VATNote                string
+	Images                 []string
+	Price                  priceView
+	InStock                bool
+	Variants               []variantLink
+	Shipping               []string
 }
 
 type variantLink struct {
@@ -244,7 +245,7 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	}
 	lang := p.Lang
 	v := productView{ID: it.ID, Name: it.Name(lang), Brand: it.Brand, SKU: it.SKU, GTIN: it.GTIN,
-		Description: pickText(it.Description, lang), Images: it.Images, Price: priceOf(p, it), InStock: it.Availability == catalog.InStock,
+		Description: feedHTML(pickText(it.Description, lang)), Images: it.Images, Price: priceOf(p, it), InStock: it.Availability == catalog.InStock,
 		VATNote: p.T("product.vat")}
 	if it.VATRateBP != nil {
 		v.VATNote = p.Tf("product.vat_rate", vatRate(*it.VATRateBP, lang))
@@ -274,7 +275,8 @@ func (h *storefront) product(c *fiber.Ctx) error {
 		v.Shipping = append(v.Shipping, shippingNote(p, m, it.Currency))
 	}
 	p.Title = v.Name + " · " + p.Shop.Name
-	p.Description = summary(v.Description, 160)
+	desc := pickText(it.Description, lang)
+	p.Description = summary(stripTags(desc), 160)
 	p.OG = ogInfo{Type: "product", PriceCurrency: it.Currency}
 	paid := it.PriceCents
 	if it.OnSale() {
@@ -284,7 +286,7 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	if len(it.Images) > 0 {
 		p.OG.Image = it.Images[0]
 	}
-	ld, err := productLD(it, v, p.Canonical, paid)
+	ld, err := productLD(it, v, stripTags(desc), p.Canonical, paid)
 	if err != nil {
 		return err
 	}
@@ -347,7 +349,7 @@ func shippingNote(p *shopPage, m order.ShippingMethod, currency string) string {
 
 // productLD is the product's schema.org Product in JSON-LD, for search
 // engines: what it is, its price as sold, its availability.
-func productLD(it catalog.ShopProduct, v productView, url string, paid int64) (template.JS, error) {
+func productLD(it catalog.ShopProduct, v productView, desc, url string, paid int64) (template.JS, error) {
 	avail := "https://schema.org/InStock"
 	if !v.InStock {
 		avail = "https://schema.org/OutOfStock"
@@ -357,8 +359,8 @@ func productLD(it catalog.ShopProduct, v productView, url string, paid int64) (t
 		"offers": map[string]any{"@type": "Offer", "url": url, "price": decimal(paid), "priceCurrency": it.Currency,
 			"availability": avail, "itemCondition": "https://schema.org/NewCondition"},
 	}
-	if v.Description != "" {
-		doc["description"] = v.Description
+	if desc != "" {
+		doc["description"] = desc
 	}
 	if len(v.Images) > 0 {
 		doc["image"] = v.Images

@@ -116,7 +116,7 @@ func testSiteResolution(t *testing.T, route tenanttest.Route) {
 		{name: "PathFormA", host: base, path: "/vendor/" + a.Slug + products, wantStatus: 200, want: "Alpha thing", wantNot: "Beta"},
 		{name: "PathFormB", host: base, path: "/vendor/" + b.Slug + products, wantStatus: 200, want: "Beta thing", wantNot: "Alpha"},
 		{name: "CustomDomain", host: verifiedHost, path: products, wantStatus: 200, want: "Alpha thing", wantNot: "Beta"},
-		{name: "ShopHomeIsServerRendered", host: hostOf(a), path: "/", wantStatus: 200, want: "<h2>Alpha thing</h2>", wantNot: "Beta"},
+		{name: "ShopHomeIsServerRendered", host: hostOf(a), path: "/", wantStatus: 200, want: `<h3 class="card-title">Alpha thing</h3>`, wantNot: "Beta"},
 		{name: "UpperCaseAndPort", host: strings.ToUpper(hostOf(a)) + ":8080", path: products, wantStatus: 200, want: "Alpha thing"},
 		{name: "TrailingDot", host: hostOf(b) + ".", path: products, wantStatus: 200, want: "Beta thing"},
 		{name: "TrailingDotAndPort", host: hostOf(b) + ".:443", path: products, wantStatus: 200, want: "Beta thing"},
