@@ -37,7 +37,7 @@ func TestThemeTextIsAlwaysReadable(t *testing.T) {
 		{},
 		{Colors: map[string]string{"background": "#ffffff", "text": "#eeeeee", "primary": "#ffff00", "accent": "#ffe000"}}, // all too light
 		{Colors: map[string]string{"background": "#000000", "text": "#111111", "primary": "#000080", "accent": "#330000"}}, // all too dark
-		{Colors: map[string]string{"background": "#777777", "text": "#888888"}},                                          // mid-grey on mid-grey
+		{Colors: map[string]string{"background": "#777777", "text": "#888888"}},                                            // mid-grey on mid-grey
 	}
 	for range 500 {
 		themes = append(themes, Theme{Colors: map[string]string{"background": hex(), "text": hex(), "primary": hex(), "secondary": hex(), "accent": hex()}})
