@@ -38,17 +38,21 @@ func Feeds() fs.FS {
 	return sub
 }
 
-// Vendor is a demo vendor and the languages of its feed (the first is primary).
+// Vendor is a demo vendor, the languages of its feed and its shop (the
+// first is primary) and its shop's theme.
 type Vendor struct {
 	Slug, Name string
 	Languages  []string
+	Theme      map[string]any
 }
 
 // Vendors are the demo vendors: two shops holding the same SKUs, which shows
 // the wall between them (each sees only its own rows).
 var Vendors = []Vendor{
-	{Slug: "atelier-demo", Name: "Atelier Demo", Languages: []string{"en", "fr", "de"}},
-	{Slug: "boutique-lux", Name: "Boutique Lux", Languages: []string{"fr", "de"}},
+	{Slug: "atelier-demo", Name: "Atelier Demo", Languages: []string{"en", "fr", "de"},
+		Theme: map[string]any{"colors": map[string]any{"primary": "#1f4e79", "accent": "#c0392b"}, "font": "humanist"}},
+	{Slug: "boutique-lux", Name: "Boutique Lux", Languages: []string{"fr", "de"},
+		Theme: map[string]any{"colors": map[string]any{"primary": "#7b2d5b", "secondary": "#f3e6ee", "accent": "#a4508b", "background": "#fffaf5"}, "font": "serif"}},
 }
 
 // Seeded reports what Seed did for one vendor.
@@ -92,6 +96,9 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		if err != nil {
 			return out, fmt.Errorf("demo: vendor %s: %w", v.Slug, err)
 		}
+		if err := shopSettings(ctx, db, t, v); err != nil {
+			return out, fmt.Errorf("demo: settings of %s: %w", v.Slug, err)
+		}
 		if s.Import, err = importFeeds(ctx, db, market, t, v, feedBase); err != nil {
 			return out, fmt.Errorf("demo: import for %s: %w", v.Slug, err)
 		}
@@ -134,6 +141,18 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// shopSettings gives a demo shop the languages of its feed, the primary
+// first, and a look of its own — once: a shop whose theme is set (by an
+// earlier run, or by someone trying the settings) keeps its settings.
+func shopSettings(ctx context.Context, db *tenantdb.DB, t *tenantdb.Tenant, v Vendor) error {
+	row, err := db.Platform().Vendor.Get(ctx, t.ID)
+	if err != nil || len(row.ThemeConfig) > 0 {
+		return err
+	}
+	return row.Update().SetDefaultLanguage(v.Languages[0]).SetEnabledLanguages(v.Languages).
+		SetThemeConfig(v.Theme).SetBusinessEmail("hello@" + v.Slug + ".test").Exec(ctx)
 }
 
 func feedConfig(v Vendor, base string) marketplace.Config {

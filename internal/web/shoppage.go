@@ -10,8 +10,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/internal/customer"
+	"github.com/bazaar/bazaar/internal/order"
 	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/public"
 )
@@ -256,7 +256,7 @@ type addressFields struct {
 	Page       *shopPage
 	Prefix, ID string // the inputs' name prefix and id prefix
 	Section    string // the autocomplete section: billing, shipping
-	Value      schema.Address
+	Value      order.Address
 	Countries  []countryOption
 }
 
@@ -272,7 +272,7 @@ var shipCountries = strings.Fields("AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR
 // AddressFields builds the inputs of an address named prefix (the API's
 // field path), with value filled in when given, its country the shop's own
 // when not.
-func (p *shopPage) AddressFields(prefix, id string, value *schema.Address) addressFields {
+func (p *shopPage) AddressFields(prefix, id string, value *order.Address) addressFields {
 	a := addressFields{Page: p, Prefix: prefix, ID: id, Section: "billing"}
 	if strings.HasPrefix(prefix, "shipping") {
 		a.Section = "shipping"

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/bazaar/bazaar/ent/tenant/schema"
 	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
@@ -95,7 +94,7 @@ func (h *storefront) checkout(c *fiber.Ctx) error {
 		Lines    []cartLineView
 		Subtotal string
 		Email    string
-		Address  *schema.Address
+		Address  *order.Address
 		Shipping []shipChoice
 		Payments []payChoice
 	}{Lines: h.cartLines(p, v), Subtotal: p.Money(v.SubtotalCents, v.Currency)}
@@ -123,7 +122,7 @@ func (h *storefront) checkout(c *fiber.Ctx) error {
 			a := me.Addresses[0]
 			body.Address = &a
 		} else {
-			body.Address = &schema.Address{Name: strings.TrimSpace(me.FirstName + " " + me.LastName)}
+			body.Address = &order.Address{Name: strings.TrimSpace(me.FirstName + " " + me.LastName)}
 		}
 	}
 	p.Title, p.NoIndex = p.T("checkout.title")+" · "+p.Shop.Name, true
@@ -139,8 +138,8 @@ type receiptView struct {
 	Subtotal, Shipping, ShippingName, Total, Refunded string
 	VAT                                               []string
 	Lines                                             []cartLineView
-	Billing                                           schema.Address
-	ShipTo                                            *schema.Address
+	Billing                                           order.Address
+	ShipTo                                            *order.Address
 }
 
 // receipt shows an order to the shopper who placed it (order.Receipt says
@@ -201,7 +200,7 @@ func (h *storefront) account(c *fiber.Ctx) error {
 	p.Title, p.NoIndex = p.T("account.title")+" · "+p.Shop.Name, true
 	body := struct {
 		Profile *customer.Profile
-		Address *schema.Address
+		Address *order.Address
 		Orders  []accountOrder
 	}{}
 	if sh := shopperOf(c); sh.Customer != nil {
