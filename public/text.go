@@ -47,12 +47,3 @@ func Text(lang string) (map[string]string, string) {
 	}
 	return texts[TextFallback], TextFallback
 }
-
-// TextLanguages are the languages the interface is translated into.
-func TextLanguages() []string {
-	out := make([]string, 0, len(texts))
-	for l := range texts {
-		out = append(out, l)
-	}
-	return out
-}

@@ -148,18 +148,6 @@ func (h *storefront) newShopPage(c *fiber.Ctx, section, path string) (*shopPage,
 	return p, nil
 }
 
-// postalLine is an address on one line: "1 Rue X, 1234 City".
-func postalLine(street, postalCode, city string) string {
-	place := strings.TrimSpace(postalCode + " " + city)
-	switch {
-	case street == "":
-		return place
-	case place == "":
-		return street
-	}
-	return street + ", " + place
-}
-
 // scriptKeys are the strings shop.js shows itself.
 var scriptKeys = []string{"cart.added", "cart.view", "checkout.pay", "done", "error.generic", "error.network"}
 
@@ -207,47 +195,6 @@ func (p *shopPage) Href(path string) string {
 // Money formats an amount as the page's language writes it.
 func (p *shopPage) Money(cents int64, currency string) string {
 	return formatMoney(cents, currency, p.Lang)
-}
-
-var currencySymbols = map[string]string{"EUR": "€", "GBP": "£", "USD": "$"}
-
-// formatMoney writes "€1,234.50" in English and "1 234,50 €" in French and
-// "1.234,50 €" in German (and the languages that write it so).
-func formatMoney(cents int64, currency, lang string) string {
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	whole, frac := fmt.Sprint(cents/100), fmt.Sprintf("%02d", cents%100)
-	group, dec := ",", "."
-	switch lang {
-	case "fr":
-		group, dec = "\u202f", ","
-	case "de", "lb", "nl", "it", "es", "pt":
-		group, dec = ".", ","
-	}
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(group)
-		}
-		b.WriteRune(r)
-	}
-	num := b.String() + dec + frac
-	if neg {
-		num = "-" + num
-	}
-	sym, ok := currencySymbols[currency]
-	if !ok {
-		sym = currency
-	}
-	if lang == "en" {
-		if ok {
-			return sym + num
-		}
-		return sym + " " + num
-	}
-	return num + "\u00a0" + sym
 }
 
 // addressFields are the inputs of one address form (the "address_fields"

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -132,12 +131,16 @@ func (h *storefront) products(c *fiber.Ctx) error {
 	}
 	params := catalog.ListParams{Limit: productsPerPage, Query: f.Query, Brand: f.Brand, Cursor: f.Cursor, Sort: "-created"}
 	var bad []string
+	known := false
 	for _, s := range shopSorts {
 		if s.value == f.Sort {
-			params.Sort = s.sort
+			params.Sort, known = s.sort, true
 		}
 	}
-	if f.Sort == "" {
+	if !known {
+		if f.Sort != "" {
+			bad = append(bad, "sort")
+		}
 		f.Sort = "newest"
 	}
 	whole := func(name, v string) *int64 {
@@ -294,46 +297,6 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	p.Body = v
 	return sendPage(c, "shop/product.html", p, pageCSP(false))
 }
-
-// pickText is a translation in lang, else in any language the text has.
-func pickText(m map[string]string, lang string) string {
-	return catalog.ShopProduct{Title: m}.Name(lang)
-}
-
-// summary is s cut at a word to at most n characters, for a description.
-func summary(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	cut := string(r[:n])
-	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
-		cut = cut[:i]
-	}
-	return cut + "…"
-}
-
-// vatRate writes a rate in basis points as a percentage: "17 %" in French,
-// "17%" otherwise, "8.5%" / "8,5 %" with a fraction.
-func vatRate(bp int, lang string) string {
-	s := strconv.Itoa(bp / 100)
-	if frac := bp % 100; frac != 0 {
-		f := strings.TrimRight(fmt.Sprintf("%02d", frac), "0")
-		sep := "."
-		if lang != "en" {
-			sep = ","
-		}
-		s += sep + f
-	}
-	if lang == "fr" {
-		return s + "\u00a0%"
-	}
-	return s + "%"
-}
-
-// decimal writes cents as "24.90": the form JSON-LD and Open Graph take.
-func decimal(cents int64) string { return fmt.Sprintf("%d.%02d", cents/100, cents%100) }
 
 func shippingNote(p *shopPage, m order.ShippingMethod, currency string) string {
 	name := pickText(m.Name, p.Lang)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	entproduct "github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/browsertest"
@@ -390,6 +391,47 @@ func TestReturningCustomerSeesTheirOrder(t *testing.T) {
 	if resp.Status != http.StatusNotFound {
 		t.Errorf("someone else's receipt: %d", resp.Status)
 	}
+}
+
+// TestShopByKeyboard: a shopper without a mouse skips to the content,
+// sees where the focus is, and puts a product in the cart with the keys.
+func TestShopByKeyboard(t *testing.T) {
+	f := newFrontShop(t)
+	p := browsertest.New(t).Page(t, 1440)
+	p.Open(t, fmt.Sprintf("%s/en/products/%d", f.origin, f.scarf))
+	focused := func() string {
+		return evalString(t, p, `(() => { const e = document.activeElement, s = getComputedStyle(e), r = e.getBoundingClientRect();
+			return [e.tagName.toLowerCase() + (e.className ? "." + e.className.split(" ")[0] : "") + (e.id ? "#" + e.id : ""),
+				s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2 ? "outlined" : "no-outline",
+				r.bottom > 0 && r.top < innerHeight ? "in-view" : "out-of-view"].join(" "); })()`)
+	}
+	p.Run(t, chromedp.KeyEvent(kb.Tab))
+	if got := focused(); got != "a.skip-link outlined in-view" {
+		t.Errorf("first Tab: %q, want the skip link, visible and outlined", got)
+	}
+	p.Run(t, chromedp.KeyEvent(kb.Enter))
+	if got := evalString(t, p, `document.activeElement.id`); got != "main" {
+		t.Errorf("the skip link took the focus to %q, want main", got)
+	}
+	// On from the content to the add-to-cart button, every stop outlined.
+	var stops []string
+	for range 40 {
+		p.Run(t, chromedp.KeyEvent(kb.Tab))
+		got := focused()
+		stops = append(stops, got)
+		if !strings.Contains(got, " outlined") {
+			t.Errorf("focus on %q shows no outline", got)
+		}
+		if strings.HasPrefix(got, "button.button") {
+			break
+		}
+	}
+	if last := stops[len(stops)-1]; !strings.HasPrefix(last, "button.button") {
+		t.Fatalf("Tab never reached the add-to-cart button: %v", stops)
+	}
+	p.Run(t, chromedp.KeyEvent(kb.Enter))
+	f.waitText(t, p, "[data-cart-count]", "1")
+	p.NoProblems(t)
 }
 
 // TestHostileFeedTextIsShownAsText: a product imported from a feed whose
