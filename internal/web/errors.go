@@ -126,6 +126,13 @@ func (s *server) handleError(c *fiber.Ctx, err error) {
 	case status == fiber.StatusServiceUnavailable:
 		c.Set(fiber.HeaderRetryAfter, "30")
 	}
+	if wantsHTML(c) && detail.Code == errSuspended.Code {
+		if page, err := closedPage(c); err == nil {
+			c.Type("html", "utf-8")
+			_ = c.Send(page)
+			return
+		}
+	}
 	if wantsHTML(c) {
 		page, err := public.Render("error.html", map[string]any{
 			"Title": http.StatusText(status), "Status": status, "Message": detail.Message, "RequestID": detail.RequestID,
@@ -145,6 +152,20 @@ func wantsHTML(c *fiber.Ctx) bool {
 		return false
 	}
 	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+}
+
+// closedPage is a suspended shop's page for browsers: the shop's name and
+// that it is closed for now, in the shop's default language. Nothing of the
+// shop is served meanwhile (not its theme either), so it is plain.
+func closedPage(c *fiber.Ctx) ([]byte, error) {
+	site := siteOf(c)
+	if site == nil || site.Tenant == nil {
+		return nil, errSuspended
+	}
+	text, lang := public.Text(site.Tenant.Shop.DefaultLanguage)
+	return public.Render("shop/closed.html", map[string]any{
+		"Lang": lang, "Name": site.Tenant.Name, "Title": text["closed.title"], "Body": text["closed.body"],
+	})
 }
 
 // fiberErrorHandler is Fiber's last resort (errors outside our middleware,

@@ -129,7 +129,8 @@ func (s *server) resolveSite(c *fiber.Ctx) error {
 	}
 	if t := site.Tenant; t != nil {
 		if !t.Active() {
-			return &fault.Error{Kind: fault.Forbidden, Code: "vendor_suspended", Message: "this shop is suspended"}
+			c.Locals(siteKey, site) // the error page names the shop, in its language
+			return errSuspended
 		}
 		if t.SchemaVersion < s.db.TenantLatest() {
 			return &fault.Error{Kind: fault.Unavailable, Code: "vendor_upgrading", Message: "this shop is being upgraded; try again in a minute"}
@@ -165,6 +166,10 @@ func langPrefix(path string, langs []string) (lang, rest string, ok bool) {
 	}
 	return "", "", false
 }
+
+// errSuspended answers every request to a suspended shop; browsers get the
+// shop's closed page (closedPage).
+var errSuspended = &fault.Error{Kind: fault.Forbidden, Code: "vendor_suspended", Message: "this shop is suspended"}
 
 // notFoundShop keeps "no such vendor" a 404 even when the label is a reserved
 // word (www, api…), while malformed labels stay a 400 that says what is wrong.

@@ -470,7 +470,8 @@ func TestHostileFeedTextIsShownAsText(t *testing.T) {
 // TestEveryShopPageInTheBrowser opens every page of the shop at a phone's
 // width and a desktop's: axe-core finds no serious or critical
 // accessibility violation, nothing breaks the CSP or throws, nothing is
-// wider than the screen, and a screenshot of each goes to .screenshots/.
+// wider than the screen, and a screenshot of each goes to .screenshots/;
+// last, the shop suspended, its closed page.
 func TestEveryShopPageInTheBrowser(t *testing.T) {
 	f := newFrontShop(t)
 	host := hostOf(f.tn)
@@ -524,5 +525,19 @@ func TestEveryShopPageInTheBrowser(t *testing.T) {
 				p.NoProblems(t)
 			})
 		}
+	}
+	// A suspended shop's page (a 403, so the browser logs the status: no
+	// NoProblems here).
+	if _, err := f.db.SetStatus(context.Background(), f.tn.Slug, tenantdb.StatusSuspended, "test"); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyStatus(t, f.ts, host, "/products", http.StatusForbidden)
+	for _, width := range []int{375, 1440} {
+		p := browsertest.New(t).Page(t, width)
+		if resp := browsertest.Get(t, p, chromedp.NavigateResponse(f.origin+"/")); resp.Status != http.StatusForbidden {
+			t.Errorf("suspended shop: %d", resp.Status)
+		}
+		p.NoSeriousViolations(t)
+		p.Screenshot(t, "shop-suspended")
 	}
 }

@@ -199,9 +199,14 @@ func TestShopPagesForCrawlers(t *testing.T) {
 		}
 		eventuallyStatus(t, f.ts, hostOf(f.tn), "/products", http.StatusForbidden)
 		r := f.get(t, "/")
-		if r.status != http.StatusForbidden || !strings.Contains(string(r.body), "this shop is suspended") ||
-			!strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		if r.status != http.StatusForbidden || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 			t.Errorf("suspended shop: %d %s", r.status, r.body)
+		}
+		mustContain(t, "the suspended shop's page", string(r.body),
+			`<html lang="fr">`, "<h1>Épicerie Front</h1>", "Cette boutique est fermée pour le moment.")
+		// The API says so in its own words.
+		if r := f.ts.do(t, req{method: "GET", host: hostOf(f.tn), path: "/api/v1/shop/products"}); r.code() != "vendor_suspended" {
+			t.Errorf("suspended shop's API: %d %s", r.status, r.body)
 		}
 	})
 }
