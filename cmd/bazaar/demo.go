@@ -35,19 +35,20 @@ func demoCmd() *cobra.Command {
 			// command; only this command's importer may reach that address.
 			feedCtx, stopFeeds := context.WithCancel(cmd.Context())
 			defer stopFeeds()
-			base, err := demo.FeedServer(feedCtx)
+			// In development the server serves the same feeds (/dev/feeds/)
+			// and may reach itself: the demo shops can import again there,
+			// and their pictures are the server's too.
+			later, pictures := "", ""
+			if a.cfg.HTTP.DevPages {
+				_, port, _ := net.SplitHostPort(a.cfg.HTTP.Addr)
+				later, pictures = "http://127.0.0.1:"+port+"/dev/feeds", devPictures(port)
+			}
+			base, err := demo.FeedServer(feedCtx, pictures)
 			if err != nil {
 				return err
 			}
 			loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 			market := marketplace.New(a.db, a.importOptions(loopback), compose.CatalogSync(svc.catalog), a.log)
-			// In development the server serves the same feeds (/dev/feeds/)
-			// and may reach itself: the demo shops can import again there.
-			later := ""
-			if a.cfg.HTTP.DevPages {
-				_, port, _ := net.SplitHostPort(a.cfg.HTTP.Addr)
-				later = "http://127.0.0.1:" + port + "/dev/feeds"
-			}
 			seeded, err := demo.Seed(cmd.Context(), a.db, market, svc.catalog, base, later)
 			if err != nil {
 				return err
@@ -102,3 +103,8 @@ func demoCmd() *cobra.Command {
 		}),
 	}
 }
+
+// devPictures is where a development server's demo pictures are, as a
+// shopper's browser reaches them (localhost, like the shops' *.localhost
+// hosts).
+func devPictures(port string) string { return "http://localhost:" + port + "/dev/feeds" }

@@ -58,6 +58,7 @@ func serve(ctx context.Context, a *app) error {
 	defer listener.Close()
 
 	h := a.cfg.HTTP
+	_, port, _ := net.SplitHostPort(h.Addr)
 	app := web.New(web.Options{
 		BaseDomain:     h.BaseDomain,
 		PathRouting:    h.PathRouting,
@@ -76,7 +77,7 @@ func serve(ctx context.Context, a *app) error {
 		DB:       a.db,
 		Resolver: resolver,
 		Services: svc.web(),
-		DevFeeds: demo.Feeds(),
+		DevFeeds: demo.Feeds(devPictures(port)),
 	})
 
 	// The mail sender runs beside the server and stops with it; mail it has

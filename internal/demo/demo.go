@@ -14,6 +14,9 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"regexp"
+	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant/product"
@@ -26,16 +29,48 @@ import (
 	"github.com/bazaar/bazaar/tenantdb"
 )
 
-//go:embed feeds/*.tsv
+//go:embed feeds/*.tsv feeds/img/*.svg
 var feeds embed.FS
 
-// Feeds are the sample feeds, sample-<lang>.tsv.
-func Feeds() fs.FS {
+// samplePictures is where the sample feeds say their pictures are: a host
+// a machine without internet cannot reach.
+const samplePictures = "https://img.example.lu/"
+
+// Feeds are the sample feeds, sample-<lang>.tsv, and pictures for their
+// products, img/<name>.svg. With pictures set (where img/ is served, e.g.
+// the server's /dev/feeds), the feeds link those pictures instead of the
+// sample host's, so the demo shops show their products on a machine with no
+// internet.
+func Feeds(pictures string) fs.FS {
 	sub, err := fs.Sub(feeds, "feeds")
 	if err != nil {
 		panic(err) // the directory is embedded above
 	}
-	return sub
+	if pictures == "" {
+		return sub
+	}
+	return pictureFeeds{FS: sub, base: pictures + "/img/"}
+}
+
+// pictureFeeds serves the feeds with their picture links rewritten.
+type pictureFeeds struct {
+	fs.FS
+	base string
+}
+
+var samplePicture = regexp.MustCompile(regexp.QuoteMeta(samplePictures) + `([a-z0-9-]+)\.jpg`)
+
+func (p pictureFeeds) Open(name string) (fs.File, error) {
+	if !strings.HasSuffix(name, ".tsv") {
+		return p.FS.Open(name)
+	}
+	b, err := fs.ReadFile(p.FS, name)
+	if err != nil {
+		return nil, err
+	}
+	b = samplePicture.ReplaceAll(b, []byte(p.base+"${1}.svg"))
+	// A MapFS file is the fs.File a file server wants (it seeks).
+	return fstest.MapFS{name: &fstest.MapFile{Data: b, Mode: 0o444}}.Open(name)
 }
 
 // Vendor is a demo vendor, the languages of its feed and its shop (the
@@ -63,14 +98,14 @@ type Seeded struct {
 	Products int // in the catalogue now
 }
 
-// FeedServer serves the sample feeds on a loopback port until ctx ends;
-// their URLs are base + "/sample-<lang>.tsv".
-func FeedServer(ctx context.Context) (base string, err error) {
+// FeedServer serves the sample feeds (Feeds(pictures)) on a loopback port
+// until ctx ends; their URLs are base + "/sample-<lang>.tsv".
+func FeedServer(ctx context.Context, pictures string) (base string, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: http.FileServerFS(Feeds()), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: http.FileServerFS(Feeds(pictures)), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck // ends with Close
 	go func() {
 		<-ctx.Done()

@@ -1,6 +1,9 @@
 package demo
 
 import (
+	"io/fs"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/bazaar/bazaar/internal/letzshop"
@@ -35,5 +38,34 @@ func TestFeedsAreReadable(t *testing.T) {
 			}
 			f.Close()
 		}
+	}
+}
+
+// TestFeedsLinkTheirOwnPictures: served for a development server, the feeds
+// link pictures the demo has (and serves beside them), not the sample host's.
+func TestFeedsLinkTheirOwnPictures(t *testing.T) {
+	fsys := Feeds("http://localhost:8080/dev/feeds")
+	for _, v := range Vendors {
+		for _, l := range v.Languages {
+			b, err := fs.ReadFile(fsys, "sample-"+l+".tsv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), samplePictures) {
+				t.Errorf("%s still links %s", l, samplePictures)
+			}
+			links := regexp.MustCompile(`http://localhost:8080/dev/feeds/(img/[a-z0-9-]+\.svg)`).FindAllStringSubmatch(string(b), -1)
+			if len(links) < 4 {
+				t.Errorf("%s links %d pictures, want at least 4", l, len(links))
+			}
+			for _, m := range links {
+				if _, err := fs.Stat(fsys, m[1]); err != nil {
+					t.Errorf("%s links %s, which the demo lacks: %v", l, m[1], err)
+				}
+			}
+		}
+	}
+	if b, _ := fs.ReadFile(Feeds(""), "sample-en.tsv"); !strings.Contains(string(b), samplePictures) {
+		t.Error("without a picture base the feeds changed")
 	}
 }
