@@ -78,6 +78,14 @@ func TestShopPagesForCrawlers(t *testing.T) {
 		}
 	})
 
+	t.Run("PathRoutingKeepsItsPrefix", func(t *testing.T) {
+		prefix := "/vendor/" + f.tn.Slug
+		r := f.ts.do(t, req{method: "GET", host: base, path: fmt.Sprintf("%s/de/products/%d", prefix, f.scarf), header: map[string]string{"Accept": "text/html"}})
+		mustContain(t, "the product page by path", string(r.body), `<html lang="de">`, "<h1>Roter Schal</h1>",
+			`href="`+prefix+`/de/cart"`, `href="`+prefix+`/theme/`, `"api":"`+prefix+`","base":"`+prefix+`/de"`,
+			fmt.Sprintf(`hreflang="fr" href="http://%s%s/products/%d"`, base, prefix, f.scarf))
+	})
+
 	t.Run("ProductDataForSearchEngines", func(t *testing.T) {
 		body := string(f.get(t, fmt.Sprintf("/en/products/%d", f.scarf)).body)
 		m := regexp.MustCompile(`<script type="application/ld\+json">(.*?)</script>`).FindStringSubmatch(body)
