@@ -12,7 +12,6 @@ import (
 
 	"github.com/bazaar/bazaar/internal/customer"
 	"github.com/bazaar/bazaar/internal/order"
-	"github.com/bazaar/bazaar/internal/vendor"
 	"github.com/bazaar/bazaar/public"
 )
 
@@ -107,15 +106,17 @@ func shopLangs(c *fiber.Ctx) langs {
 func (h *storefront) newShopPage(c *fiber.Ctx, section, path string) (*shopPage, error) {
 	ls := shopLangs(c)
 	t := siteOf(c).Tenant
-	text, textLang := public.Text(ls.current)
+	text, _ := public.Text(ls.current)
+	th := themeOf(t.Shop.Theme)
 	p := &shopPage{
 		Lang: ls.current, Section: section, text: text, lang: ls,
-		origin:   c.Protocol() + "://" + requestHost(c),
-		ThemeURL: ls.basePath + themePath(t.Shop.Theme),
+		origin: c.Protocol() + "://" + requestHost(c),
+		// The stylesheet's URL names its content: cached for good, and a
+		// changed theme is a new URL.
+		ThemeURL: ls.basePath + "/theme/" + th.hash + ".css",
 		OGLocale: ogLocale(ls.current),
 	}
-	th := vendor.ThemeOf(t.Shop.Theme)
-	p.Shop = shopInfo{Name: t.Name, LogoURL: th.LogoURL, Email: t.Shop.BusinessEmail, Phone: t.Shop.BusinessPhone,
+	p.Shop = shopInfo{Name: t.Name, LogoURL: th.logo, Email: t.Shop.BusinessEmail, Phone: t.Shop.BusinessPhone,
 		Address: postalLine(t.Shop.BusinessAddress, t.Shop.BusinessPostalCode, t.Shop.BusinessCity), Country: t.Shop.BusinessCountry}
 	for _, l := range ls.enabled {
 		u := p.origin + ls.prefix(l) + path
@@ -139,7 +140,7 @@ func (h *storefront) newShopPage(c *fiber.Ctx, section, path string) (*shopPage,
 	}
 	p.CartUnits = units
 	data, err := json.Marshal(map[string]any{
-		"lang": ls.current, "text_lang": textLang, "base": ls.prefix(ls.current), "api": ls.basePath, "text": scriptText(text),
+		"lang": ls.current, "base": ls.prefix(ls.current), "api": ls.basePath, "text": scriptText(text),
 	})
 	if err != nil {
 		return nil, err

@@ -92,9 +92,11 @@ var themes = struct {
 
 const maxThemes = 10000
 
-type themeCSS struct{ hash, css string }
+// themeCSS is a theme as the shop front uses it: its stylesheet, the hash
+// naming it, and the logo.
+type themeCSS struct{ hash, css, logo string }
 
-// themeOf is a stored theme's stylesheet and the hash that names it.
+// themeOf is a stored theme as the shop front uses it (memoised).
 func themeOf(stored map[string]any) themeCSS {
 	key := fmt.Sprint(stored) // fmt prints a map's keys sorted: one key per theme
 	themes.Lock()
@@ -102,20 +104,15 @@ func themeOf(stored map[string]any) themeCSS {
 	if t, ok := themes.byStored[key]; ok {
 		return t
 	}
-	css := vendor.ThemeOf(stored).CSS()
+	th := vendor.ThemeOf(stored)
+	css := th.CSS()
 	sum := sha256.Sum256([]byte(css))
-	t := themeCSS{hash: hex.EncodeToString(sum[:8]), css: css}
+	t := themeCSS{hash: hex.EncodeToString(sum[:8]), css: css, logo: th.LogoURL}
 	if len(themes.byStored) >= maxThemes {
 		clear(themes.byStored)
 	}
 	themes.byStored[key] = t
 	return t
-}
-
-// themePath is the URL path of a theme's stylesheet: /theme/<hash>.css, so
-// it may be cached for good and a changed theme is a new URL.
-func themePath(stored map[string]any) string {
-	return "/theme/" + themeOf(stored).hash + ".css"
 }
 
 // theme answers /theme/<hash>.css: the shop's theme as CSS variables. The
