@@ -11,8 +11,8 @@ import (
 // BenchmarkShopLatency measures what shoppers wait for on 1,000 shops with
 // 32 clients at once over loopback HTTP, each request for a random shop: a
 // mix of browsing — the product list (GET /api/v1/shop/products?limit=20,
-// 35%) and the shop's home page rendered on the server (GET /, its first
-// 100 products, 15%) — and cart requests — the cart priced now (GET
+// 35%) and the shop's home page rendered on the server (GET /, its 8
+// newest products, 15%) — and cart requests — the cart priced now (GET
 // /api/v1/shop/cart with the cart cookie, 30%) and a product put in it
 // (POST /api/v1/shop/cart/lines, 20%: half in a cart the client already
 // holds, half in a shop where it may hold none, which makes a cart). It

@@ -278,8 +278,8 @@ func (h *storefront) product(c *fiber.Ctx) error {
 		v.Shipping = append(v.Shipping, shippingNote(p, m, it.Currency))
 	}
 	p.Title = v.Name + " · " + p.Shop.Name
-	desc := pickText(it.Description, lang)
-	p.Description = summary(stripTags(desc), 160)
+	desc := stripTags(pickText(it.Description, lang))
+	p.Description = summary(desc, 160)
 	p.OG = ogInfo{Type: "product", PriceCurrency: it.Currency}
 	paid := it.PriceCents
 	if it.OnSale() {
@@ -289,7 +289,7 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	if len(it.Images) > 0 {
 		p.OG.Image = it.Images[0]
 	}
-	ld, err := productLD(it, v, stripTags(desc), p.Canonical, paid)
+	ld, err := productLD(it, v, desc, p.Canonical, paid)
 	if err != nil {
 		return err
 	}
