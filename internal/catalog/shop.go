@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/bazaar/bazaar/ent/tenant/product"
+	"github.com/bazaar/bazaar/internal/fault"
 )
 
 // ShopProduct is what a shopper sees of a product: what it is, what it costs
@@ -70,18 +71,42 @@ func (p ShopProduct) SalePrice() string {
 	return money(*p.SalePriceCents, p.Currency)
 }
 
-// GetShop is one product as a shopper sees it: an active one, else not
-// found (a draft or archived product has no page).
-func (s *Service) GetShop(ctx context.Context, id int) (ShopProduct, error) {
+// GetShopGroup is an active product with the active products of its item
+// group (itself among them, by SKU; at most limit of them), in one query:
+// the product page's content. A product in no group comes alone.
+func (s *Service) GetShopGroup(ctx context.Context, id, limit int) (ShopProduct, []ShopProduct, error) {
 	c, err := client(ctx)
 	if err != nil {
-		return ShopProduct{}, err
+		return ShopProduct{}, nil, err
 	}
-	p, err := c.Product.Query().Where(product.ID(id), product.StatusEQ(product.StatusActive)).Only(ctx)
+	rows, err := c.Product.Query().Where(product.StatusEQ(product.StatusActive), func(s *sql.Selector) {
+		// The product itself, or one of its group: the group is read in a
+		// subquery, so the page costs one round trip.
+		group := sql.Select(product.FieldItemGroupID).From(sql.Table(product.Table)).
+			Where(sql.And(sql.EQ(product.FieldID, id), sql.NEQ(product.FieldItemGroupID, "")))
+		s.Where(sql.Or(sql.EQ(s.C(product.FieldID), id), sql.In(s.C(product.FieldItemGroupID), group)))
+	}).Order(product.BySku(), product.ByID()).Limit(limit + 1).All(ctx)
 	if err != nil {
-		return ShopProduct{}, notFound(err, "product")
+		return ShopProduct{}, nil, fmt.Errorf("catalog: product and group: %w", err)
 	}
-	return shopView(view(p)), nil
+	var self *ShopProduct
+	group := make([]ShopProduct, 0, len(rows))
+	for _, r := range rows {
+		v := shopView(view(r))
+		if r.ID == id {
+			self = &v
+		}
+		if len(group) < limit || r.ID == id {
+			group = append(group, v)
+		}
+	}
+	if self == nil {
+		return ShopProduct{}, nil, fault.New(fault.NotFound, "product not found")
+	}
+	if len(group) > limit { // the product itself came past the limit
+		group = group[len(group)-limit:]
+	}
+	return *self, group, nil
 }
 
 // MaxBrands bounds the brands a shop's filter offers.

@@ -237,7 +237,7 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return fault.New(fault.NotFound, "no such product")
 	}
-	it, err := h.catalog.GetShop(ctx, id)
+	it, group, err := h.catalog.GetShopGroup(ctx, id, maxVariants)
 	if err != nil {
 		return err
 	}
@@ -253,21 +253,15 @@ func (h *storefront) product(c *fiber.Ctx) error {
 	if it.VATRateBP != nil {
 		v.VATNote = p.Tf("product.vat_rate", vatRate(*it.VATRateBP, lang))
 	}
-	if it.ItemGroupID != "" {
-		group, err := h.catalog.ListShop(ctx, catalog.ListParams{Group: it.ItemGroupID, Limit: maxVariants, Sort: "sku"})
-		if err != nil {
-			return err
-		}
-		if len(group.Items) > 1 {
-			for _, g := range group.Items {
-				pr := priceOf(p, g)
-				price := pr.Regular
-				if pr.Sale != "" {
-					price = pr.Sale
-				}
-				v.Variants = append(v.Variants, variantLink{URL: p.Href("/products/" + strconv.Itoa(g.ID)), Name: g.Name(lang),
-					Price: price, InStock: g.Availability == catalog.InStock, Current: g.ID == it.ID})
+	if len(group) > 1 {
+		for _, g := range group {
+			pr := priceOf(p, g)
+			price := pr.Regular
+			if pr.Sale != "" {
+				price = pr.Sale
 			}
+			v.Variants = append(v.Variants, variantLink{URL: p.Href("/products/" + strconv.Itoa(g.ID)), Name: g.Name(lang),
+				Price: price, InStock: g.Availability == catalog.InStock, Current: g.ID == it.ID})
 		}
 	}
 	methods, err := h.orders.ShippingMethods(ctx, true)
