@@ -141,15 +141,20 @@ func (s *Service) ShopperOrder(ctx context.Context, customerID int, number int64
 	if err != nil {
 		return nil, err
 	}
-	o, err := c.Order.Query().Where(entorder.Number(number), entorder.CustomerID(customerID), entorder.Guest(false)).
-		Only(ctx)
+	return s.forShopper(ctx, c, c.Order.Query().Where(entorder.Number(number), entorder.CustomerID(customerID), entorder.Guest(false)))
+}
+
+// forShopper is the one order q finds, as a shopper sees it; none is
+// errNoOrder.
+func (s *Service) forShopper(ctx context.Context, c *tenant.Client, q *tenant.OrderQuery) (*View, error) {
+	id, err := q.OnlyID(ctx)
 	if tenant.IsNotFound(err) {
 		return nil, errNoOrder
 	}
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.get(ctx, c, o.ID)
+	v, err := s.get(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -181,18 +186,7 @@ func (s *Service) Receipt(ctx context.Context, ref CartRef, number int64) (*View
 	if err != nil {
 		return nil, err
 	}
-	o, err := c.Order.Query().Where(entorder.ID(*ct.OrderID), entorder.Number(number)).Only(ctx)
-	if tenant.IsNotFound(err) {
-		return nil, errNoOrder
-	}
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.get(ctx, c, o.ID)
-	if err != nil {
-		return nil, err
-	}
-	return v.ForShopper(), nil
+	return s.forShopper(ctx, c, c.Order.Query().Where(entorder.ID(*ct.OrderID), entorder.Number(number)))
 }
 
 func auditVendor(ctx context.Context, e audit.Event) error { return audit.Vendor(ctx, e) }

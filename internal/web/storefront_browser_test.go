@@ -354,26 +354,44 @@ func (f *frontShop) waitText(t *testing.T, p *browsertest.Page, sel, want string
 	}
 }
 
+// shopperPassword is the browser tests' customers' password.
+const shopperPassword = "a long enough secret"
+
+// customerWithOrder registers a customer over the shop's API and places an
+// order as them (qty of product, by bank transfer); the returned client holds
+// their cookies.
+func (f *frontShop) customerWithOrder(t *testing.T, email, first, last string, product, qty int, shipping string) *browser {
+	t.Helper()
+	api := f.ts.browser(hostOf(f.tn))
+	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register", map[string]any{
+		"email": email, "password": shopperPassword, "first_name": first, "last_name": last})
+	api.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": product, "quantity": qty})
+	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody(email, shipping, "bank_transfer"))
+	return api
+}
+
+// signIn fills in and sends the sign-in form of the account page p shows,
+// and waits for the greeting.
+func (f *frontShop) signIn(t *testing.T, p *browsertest.Page, email, greeting string) {
+	t.Helper()
+	p.Run(t,
+		chromedp.SetValue(chromedp.CSS("#l-email"), email),
+		chromedp.SetValue(chromedp.CSS("#l-password"), shopperPassword),
+		chromedp.Click(chromedp.CSS(`form[data-action="/api/v1/shop/account/login"] button`)),
+	)
+	f.waitText(t, p, "h1", greeting)
+}
+
 // TestReturningCustomerSeesTheirOrder: a customer who bought while signed
 // in comes back on another device, signs in on the account page and finds
 // the order there.
 func TestReturningCustomerSeesTheirOrder(t *testing.T) {
 	f := newFrontShop(t)
-	host := hostOf(f.tn)
-	api := f.ts.browser(host)
-	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register", map[string]any{
-		"email": "marie@example.lu", "password": "a long enough secret", "first_name": "Marie", "last_name": "Schmit"})
-	api.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": f.book, "quantity": 2})
-	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("marie@example.lu", "pickup", "bank_transfer"))
+	f.customerWithOrder(t, "marie@example.lu", "Marie", "Schmit", f.book, 2, "pickup")
 
 	p := browsertest.New(t).Page(t, 375)
 	p.Open(t, f.origin+"/de/account")
-	p.Run(t,
-		chromedp.SetValue(chromedp.CSS("#l-email"), "marie@example.lu"),
-		chromedp.SetValue(chromedp.CSS("#l-password"), "a long enough secret"),
-		chromedp.Click(chromedp.CSS(`form[data-action="/api/v1/shop/account/login"] button`)),
-	)
-	f.waitText(t, p, "h1", "Hallo Marie")
+	f.signIn(t, p, "marie@example.lu", "Hallo Marie")
 	if s := p.Text(t, "main"); !strings.Contains(s, "#1") || !strings.Contains(s, "Zahlung ausstehend") {
 		t.Errorf("account: %q", s)
 	}
@@ -475,12 +493,9 @@ func TestHostileFeedTextIsShownAsText(t *testing.T) {
 func TestEveryShopPageInTheBrowser(t *testing.T) {
 	f := newFrontShop(t)
 	host := hostOf(f.tn)
-	// A customer with an order, for the account and receipt pages.
-	api := f.ts.browser(host)
-	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/account/register", map[string]any{
-		"email": "jo@example.lu", "password": "a long enough secret", "first_name": "Jo", "last_name": "Weber"})
-	api.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": f.scarf, "quantity": 1})
-	api.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("jo@example.lu", "standard", "bank_transfer"))
+	// A customer with an order, for the account and receipt pages, and a
+	// cart again.
+	api := f.customerWithOrder(t, "jo@example.lu", "Jo", "Weber", f.scarf, 1, "standard")
 	api.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": f.book, "quantity": 1})
 	api.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": f.scarf, "quantity": 2})
 
@@ -504,11 +519,7 @@ func TestEveryShopPageInTheBrowser(t *testing.T) {
 		signedIn := b.Page(t, width)
 		// The signed-in shopper's cookies, in this browser.
 		signedIn.Open(t, f.origin+"/en/account")
-		signedIn.Run(t,
-			chromedp.SetValue(chromedp.CSS("#l-email"), "jo@example.lu"),
-			chromedp.SetValue(chromedp.CSS("#l-password"), "a long enough secret"),
-			chromedp.Click(chromedp.CSS(`form[data-action="/api/v1/shop/account/login"] button`)))
-		f.waitText(t, signedIn, "h1", "Hello Jo")
+		f.signIn(t, signedIn, "jo@example.lu", "Hello Jo")
 		anon := browsertest.New(t).Page(t, width)
 		for _, pg := range pages {
 			t.Run(fmt.Sprintf("%s-%d", pg.name, width), func(t *testing.T) {
