@@ -91,7 +91,8 @@ var narrow = map[string]struct {
 		"internal/account/resetrun.go",
 		"internal/audit/list.go",
 		"internal/authz/adapter.go", "internal/authz/authorizer.go",
-		"internal/demo/users.go",
+		// The demo's accounts, and its shops' first settings.
+		"internal/demo/settings.go", "internal/demo/users.go",
 		"internal/identity/login.go", "internal/identity/principal.go", "internal/identity/reset.go",
 		"internal/identity/service.go", "internal/identity/session.go", "internal/identity/throttle.go",
 		"internal/identity/user.go",

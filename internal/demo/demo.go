@@ -178,18 +178,6 @@ func Seed(ctx context.Context, db *tenantdb.DB, market *marketplace.Service, cat
 	return out, nil
 }
 
-// shopSettings gives a demo shop the languages of its feed, the primary
-// first, and a look of its own — once: a shop whose theme is set (by an
-// earlier run, or by someone trying the settings) keeps its settings.
-func shopSettings(ctx context.Context, db *tenantdb.DB, t *tenantdb.Tenant, v Vendor) error {
-	row, err := db.Platform().Vendor.Get(ctx, t.ID)
-	if err != nil || len(row.ThemeConfig) > 0 {
-		return err
-	}
-	return row.Update().SetDefaultLanguage(v.Languages[0]).SetEnabledLanguages(v.Languages).
-		SetThemeConfig(v.Theme).SetBusinessEmail("hello@" + v.Slug + ".test").Exec(ctx)
-}
-
 func feedConfig(v Vendor, base string) marketplace.Config {
 	cfg := marketplace.Config{Schedule: marketplace.ScheduleOff, Active: true}
 	for _, l := range v.Languages {

@@ -257,9 +257,8 @@ func TestShopperBuysInTheBrowser(t *testing.T) {
 	if vat := p.Text(t, ".vat"); vat != "Includes 17% VAT" {
 		t.Errorf("VAT note %q", vat)
 	}
-	if n := evalString(t, p, `String([...document.querySelectorAll(".images img")].filter(i => i.complete && i.naturalWidth > 0).length)`); n != "2" {
-		t.Errorf("%s pictures loaded, want 2", n)
-	}
+	// The second picture loads lazily: give it a moment.
+	f.waitEval(t, p, `String([...document.querySelectorAll(".images img")].filter(i => i.complete && i.naturalWidth > 0).length)`, "2")
 	if v := p.Text(t, ".variants"); !strings.Contains(v, "Blue scarf") {
 		t.Errorf("variants %q", v)
 	}
@@ -341,14 +340,20 @@ func TestShopperBuysInTheBrowser(t *testing.T) {
 // waitText waits until the element's text is want.
 func (f *frontShop) waitText(t *testing.T, p *browsertest.Page, sel, want string) {
 	t.Helper()
+	f.waitEval(t, p, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel), want)
+}
+
+// waitEval waits until the JavaScript expression js gives want.
+func (f *frontShop) waitEval(t *testing.T, p *browsertest.Page, js, want string) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		got := evalString(t, p, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel))
+		got := evalString(t, p, js)
 		if got == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s reads %q, want %q", sel, got, want)
+			t.Fatalf("%s gives %q, want %q", js, got, want)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
