@@ -12,7 +12,7 @@ import (
 //go:embed static
 var staticFiles embed.FS
 
-//go:embed templates/*.html templates/shop/*.html
+//go:embed templates/*.html templates/shop/*.html templates/admin/*.html
 var templateFiles embed.FS
 
 // Static holds the files served, fingerprinted, under AssetPrefix.
@@ -24,7 +24,7 @@ var Static fs.FS = mustSub(staticFiles, "static")
 var Templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"asset": AssetURL,
 	"inc":   func(i int) int { return i + 1 },
-}).ParseFS(templateFiles, "templates/*.html", "templates/shop/*.html"))
+}).ParseFS(templateFiles, "templates/*.html", "templates/shop/*.html", "templates/admin/*.html"))
 
 // Render executes a page template into memory, so a template error never
 // leaves half a page on the wire.

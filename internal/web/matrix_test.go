@@ -237,6 +237,7 @@ func TestPermissionMatrix(t *testing.T) {
 		"GET /sitemap.xml":                                 {nil, http.StatusOK, everyone},
 		"GET /robots.txt":                                  {nil, http.StatusOK, everyone},
 		"GET /theme/:file":                                 {nil, http.StatusOK, everyone},
+		"GET /admin":                                       {nil, http.StatusOK, everyone}, // the page; its API checks
 		"GET /api/v1/customers":                            {nil, http.StatusOK, ordersView},
 		"GET /api/v1/customers/:id":                        {nil, http.StatusNotFound, ordersView},
 		"PUT /api/v1/customers/:id":                        {map[string]any{}, http.StatusNotFound, ordersEdit},

@@ -97,12 +97,13 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 		cartMaxAge: int(s.opts.CartTTL / time.Second)}
 	orders := &orderHandlers{caller: s.caller, orders: svc.Orders}
 	front := &storefront{caller: s.caller, catalog: svc.Catalog, orders: svc.Orders, customers: svc.Customers}
+	office := &backoffice{}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
 		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes(),
-			front.routes()),
+			front.routes(), office.routes()),
 	}
 }
 
