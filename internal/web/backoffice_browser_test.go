@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -80,4 +81,67 @@ func TestBackOfficeSignInAndRoles(t *testing.T) {
 			p.NoProblems(t)
 		})
 	}
+}
+
+// TestBackOfficeEditorFulfilsAnOrder: an Editor finds a paid order in the
+// list, opens it, marks it fulfilled with a tracking number — the order
+// API says so — while a Viewer sees the same order with no control to
+// change it.
+func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	tn := tenanttest.Tenant(t, db, "fulfil")
+	host := hostOf(tn)
+	_, port, _ := net.SplitHostPort(ts.addr)
+	origin := "http://" + host + ":" + port
+	book := sell(t, db, tn, sale{sku: "BOOK", price: 2000})
+	shopper := ts.browser(host)
+	shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": 1})
+	var placed placedOrder
+	shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("ann@example.lu", "standard", "bank_transfer")).decode(t, &placed)
+	owner, _ := ts.member(t, tn, "owner")
+	sc := ts.scenarios(host, map[string]string{"owner": owner})
+	path := fmt.Sprintf("/api/v1/orders/%d", placed.Order.ID)
+	sc.send(t, scenario{as: "owner", method: "PUT", path: path, body: map[string]any{"status": "paid"}, wantStatus: http.StatusOK})
+
+	signIn := func(role string) *browsertest.Page {
+		email := role + "@fulfil.test"
+		u := ts.user(t, email)
+		ts.join(t, tn, u.ID, role)
+		p := browsertest.New(t).Page(t, 1440)
+		p.Open(t, origin+"/admin/#orders/paid")
+		p.Run(t,
+			chromedp.SetValue(chromedp.CSS("#si-email"), email),
+			chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
+			chromedp.Click(chromedp.CSS("[data-signin-form] button")),
+			chromedp.WaitVisible(chromedp.CSS("[data-orders]")),
+		)
+		p.NoSeriousViolations(t)
+		p.Click(t, `[data-orders] a[href="#order/`+fmt.Sprint(placed.Order.ID)+`"]`)
+		p.WaitVisible(t, "[data-order-status]")
+		return p
+	}
+
+	viewer := signIn("viewer")
+	if n := browsertest.Get(t, viewer, chromedp.Evaluate[int](`document.querySelectorAll("[data-transition], #o-tracking").length`)); n != 0 {
+		t.Errorf("a Viewer sees %d controls to change the order", n)
+	}
+	viewer.NoProblems(t)
+
+	editor := signIn("editor")
+	editor.Screenshot(t, "admin-order")
+	editor.Run(t, chromedp.SetValue(chromedp.CSS("#o-tracking"), "LU123456789"),
+		chromedp.Click(chromedp.CSS("#o-tracking + button")))
+	editor.WaitVisible(t, "[data-notice]")
+	editor.Click(t, `[data-transition="fulfilled"]`)
+	deadline := time.Now().Add(15 * time.Second)
+	for editor.Text(t, "[data-order-status]") != "fulfilled" {
+		if time.Now().After(deadline) {
+			t.Fatalf("status still %q", editor.Text(t, "[data-order-status]"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	editor.NoProblems(t)
+	sc.send(t, scenario{as: "owner", method: "GET", path: path, wantStatus: http.StatusOK,
+		want: []string{`"status":"fulfilled"`, `"tracking_number":"LU123456789"`}})
 }

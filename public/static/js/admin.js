@@ -60,7 +60,7 @@
   const sections = [
     { id: "dashboard", label: "Dashboard", perm: ["analytics.view", "orders.view"], render: dashboard },
     { id: "products", label: "Products", perm: "products.view" },
-    { id: "orders", label: "Orders", perm: "orders.view" },
+    { id: "orders", label: "Orders", perm: "orders.view", render: orders },
     { id: "customers", label: "Customers", perm: "orders.view" },
     { id: "imports", label: "Imports", perm: "imports.view" },
     { id: "team", label: "Team", perm: "team.invite" },
@@ -113,8 +113,9 @@
   function route() {
     if (!me) return;
     const shown = visible();
-    const want = location.hash.slice(1);
-    const s = shown.find((x) => x.id === want) || shown[0];
+    const [want, ...args] = location.hash.slice(1).split("/").map(decodeURIComponent);
+    const detail = { order: ["orders", order] }[want];
+    const s = shown.find((x) => x.id === (detail ? detail[0] : want)) || shown[0];
     document.querySelectorAll("[data-section]").forEach((a) => {
       if (a.dataset.section === (s && s.id)) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     });
@@ -125,7 +126,9 @@
     }
     document.title = s.label + " · " + me.vendor.name;
     view.replaceChildren(el("h1", { text: s.label }));
-    (s.render || comingSoon)(view).catch((err) => view.append(el("p", { class: "form-error", role: "alert", text: err.error ? err.error.message : String(err) })));
+    $("[data-notice]").hidden = true;
+    const render = detail && s.id === detail[0] ? detail[1] : s.render || comingSoon;
+    render(view, args).catch((err) => view.append(el("p", { class: "form-error", role: "alert", text: err.error ? err.error.message : String(err) })));
   }
 
   async function comingSoon(view) {
@@ -162,6 +165,82 @@
       ? el("table", { class: "table" }, el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Order" }), el("th", { scope: "col", text: "Customer" }),
           el("th", { scope: "col", text: "Status" }), el("th", { scope: "col", class: "num", text: "Total" }))), el("tbody", {}, ...rows))
       : el("p", { text: "No orders yet." }));
+  }
+
+  const statuses = ["pending_payment", "paid", "fulfilled", "completed", "cancelled", "refunded"];
+  const statusText = (s) => s.replace("_", " ");
+
+  // orders: the shop's orders, newest first, by status, a page at a time
+  // (#orders, #orders/<status>, #orders/<status>/<cursor>); an order's
+  // detail at #order/<id>.
+  async function orders(view, args) {
+    const [status = "", cursor = ""] = args;
+    const filter = el("form", { class: "filters", "data-orders-filter": "" },
+      el("label", { for: "o-status", text: "Status" }),
+      el("select", { id: "o-status", name: "status" }, el("option", { value: "", text: "Any" }),
+        ...statuses.map((x) => el("option", { value: x, selected: x === status ? "" : null, text: statusText(x) }))),
+      el("button", { type: "submit", text: "Show" }));
+    filter.addEventListener("submit", (ev) => { ev.preventDefault(); location.hash = "orders/" + filter.elements.status.value; });
+    view.append(filter);
+    const q = new URLSearchParams({ limit: "20" });
+    if (status) q.set("status", status);
+    if (cursor) q.set("cursor", cursor);
+    const pg = await api("GET", "/api/v1/orders?" + q);
+    if (!pg.items.length) { view.append(el("p", { text: "No orders." })); return; }
+    view.append(el("table", { class: "table", "data-orders": "" },
+      el("thead", {}, el("tr", {}, ...["Order", "Placed", "Customer", "Status"].map((h) => el("th", { scope: "col", text: h })),
+        el("th", { scope: "col", class: "num", text: "Total" }))),
+      el("tbody", {}, ...pg.items.map((o) => el("tr", {},
+        el("th", { scope: "row" }, el("a", { href: "#order/" + o.id, text: "#" + o.number })),
+        el("td", { text: o.created_at.slice(0, 10) }), el("td", { text: o.name || o.email }),
+        el("td", { "data-status": "", text: statusText(o.status) }), el("td", { class: "num", text: money(o.total_cents, o.currency) }))))));
+    if (pg.next_cursor) view.append(el("p", {}, el("a", { href: `#orders/${status}/${encodeURIComponent(pg.next_cursor)}`, text: "Next page" })));
+  }
+
+  // order: one order, its lines and history; the status changes it allows
+  // and the tracking number and notes for a user with orders.edit.
+  async function order(view, args) {
+    const o = await api("GET", "/api/v1/orders/" + encodeURIComponent(args[0]));
+    view.replaceChildren(el("h1", { text: "Order #" + o.number }));
+    view.append(el("dl", { class: "figures" },
+      el("div", {}, el("dt", { text: "Status" }), el("dd", { "data-order-status": "", text: statusText(o.status) })),
+      el("div", {}, el("dt", { text: "Total" }), el("dd", { text: money(o.total_cents, o.currency) })),
+      el("div", {}, el("dt", { text: "Customer" }), el("dd", { text: o.email })),
+      el("div", {}, el("dt", { text: "Payment" }), el("dd", { text: statusText(o.payment_method) }))));
+    view.append(el("table", { class: "table" }, el("caption", { text: "Lines" }),
+      el("tbody", {}, ...(o.lines || []).map((l) => el("tr", {}, el("th", { scope: "row", text: l.title }),
+        el("td", { class: "num", text: "× " + l.quantity }), el("td", { class: "num", text: money(l.total_cents, o.currency) }))))));
+    if (can("orders.edit")) {
+      const box = el("p", { class: "form-error", role: "alert", hidden: "" });
+      const change = async (body) => {
+        box.hidden = true;
+        try {
+          await api("PUT", "/api/v1/orders/" + o.id, body);
+          announce("Order #" + o.number + " updated.");
+          await order(view, args);
+        } catch (err) { box.textContent = err.error.message; box.hidden = false; }
+      };
+      const actions = el("div", { class: "actions" }, el("h2", { text: "Change" }));
+      for (const next of o.allowed_transitions || []) {
+        const b = el("button", { type: "button", "data-transition": next, text: "Mark " + statusText(next) });
+        b.addEventListener("click", () => change({ status: next }));
+        actions.append(b, " ");
+      }
+      const tracking = el("form", {}, el("label", { for: "o-tracking", text: "Tracking number" }),
+        el("input", { id: "o-tracking", name: "tracking", value: o.tracking_number || "", maxlength: "100" }), " ",
+        el("button", { type: "submit", text: "Save tracking number" }));
+      tracking.addEventListener("submit", (ev) => { ev.preventDefault(); change({ tracking_number: tracking.elements.tracking.value }); });
+      actions.append(tracking, box);
+      view.append(actions);
+    }
+    view.append(el("h2", { text: "History" }), el("ol", { class: "history" }, ...(o.history || []).map((e) =>
+      el("li", { text: `${e.at.slice(0, 16).replace("T", " ")} · ${e.kind}${e.to_status ? " → " + statusText(e.to_status) : ""} · ${e.actor}${e.note ? " · " + e.note : ""}` }))));
+  }
+
+  function announce(text) {
+    const n = $("[data-notice]");
+    n.textContent = text;
+    n.hidden = false;
   }
 
   // chart draws the daily revenue as bars (SVG built with the DOM: no
