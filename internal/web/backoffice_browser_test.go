@@ -11,7 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	entproduct "github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/browsertest"
+	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
@@ -144,4 +146,63 @@ func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
 	editor.NoProblems(t)
 	sc.send(t, scenario{as: "owner", method: "GET", path: path, wantStatus: http.StatusOK,
 		want: []string{`"status":"fulfilled"`, `"tracking_number":"LU123456789"`}})
+}
+
+// TestBackOfficeProducts: the products table searches every language's
+// titles and filters by what no longer follows the feed, showing a badge
+// per overridden field — keeping the filters in the address, so a reload
+// shows the same page.
+func TestBackOfficeProducts(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	tn := tenanttest.Tenant(t, db, "catalog")
+	_, port, _ := net.SplitHostPort(ts.addr)
+	origin := "http://" + hostOf(tn) + ":" + port
+	sell(t, db, tn, sale{sku: "SCARF", title: map[string]string{"en": "Wool scarf", "fr": "Écharpe & bonnet"}, price: 2490})
+	sell(t, db, tn, sale{sku: "BOOK", title: map[string]string{"en": "Cook book"}, price: 1999})
+	if err := db.Tx(context.Background(), tn, func(ctx context.Context) error {
+		c, err := tenantdb.Current(ctx)
+		if err != nil {
+			return err
+		}
+		return c.Product.Update().Where(entproduct.Sku("SCARF")).SetOverridden([]string{"price"}).Exec(ctx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	u := ts.user(t, "viewer@catalog.test")
+	ts.join(t, tn, u.ID, "viewer")
+	p := browsertest.New(t).Page(t, 375)
+	p.Open(t, origin+"/admin/#products")
+	p.Run(t,
+		chromedp.SetValue(chromedp.CSS("#si-email"), "viewer@catalog.test"),
+		chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
+		chromedp.Click(chromedp.CSS("[data-signin-form] button")),
+		chromedp.WaitVisible(chromedp.CSS("[data-products]")),
+	)
+	rows := func() string {
+		return browsertest.Get(t, p, chromedp.Evaluate[string](`[...document.querySelectorAll("[data-product]")].map(r => r.dataset.product).join(" ")`))
+	}
+	if got := rows(); got != "SCARF BOOK" && got != "BOOK SCARF" {
+		t.Errorf("all products: %q", got)
+	}
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#p-q"), "bonnet"), chromedp.Click(chromedp.CSS("[data-products-filter] button")))
+	waitURL(t, p, "q=bonnet")
+	p.WaitVisible(t, "[data-products]")
+	if got := rows(); got != "SCARF" {
+		t.Errorf("searching a French title: %q", got)
+	}
+	if b := p.Text(t, `[data-product="SCARF"] .badge`); b != "price overridden" {
+		t.Errorf("badge %q", b)
+	}
+	p.Open(t, origin+"/admin/#products/overridden=false")
+	p.WaitVisible(t, "[data-products]")
+	if got := rows(); got != "BOOK" {
+		t.Errorf("not overridden: %q", got)
+	}
+	if w := browsertest.Get(t, p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w != 375 {
+		t.Errorf("the page is %d px wide in a 375 px window", w)
+	}
+	p.NoSeriousViolations(t)
+	p.Screenshot(t, "admin-products")
+	p.NoProblems(t)
 }

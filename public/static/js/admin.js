@@ -59,7 +59,7 @@
   // holds its permission.
   const sections = [
     { id: "dashboard", label: "Dashboard", perm: ["analytics.view", "orders.view"], render: dashboard },
-    { id: "products", label: "Products", perm: "products.view" },
+    { id: "products", label: "Products", perm: "products.view", render: products },
     { id: "orders", label: "Orders", perm: "orders.view", render: orders },
     { id: "customers", label: "Customers", perm: "orders.view" },
     { id: "imports", label: "Imports", perm: "imports.view" },
@@ -113,7 +113,8 @@
   function route() {
     if (!me) return;
     const shown = visible();
-    const [want, ...args] = location.hash.slice(1).split("/").map(decodeURIComponent);
+    // Segments stay encoded: each view decodes what it reads.
+    const [want, ...args] = location.hash.slice(1).split("/");
     const detail = { order: ["orders", order] }[want];
     const s = shown.find((x) => x.id === (detail ? detail[0] : want)) || shown[0];
     document.querySelectorAll("[data-section]").forEach((a) => {
@@ -167,6 +168,57 @@
       : el("p", { text: "No orders yet." }));
   }
 
+  // products: the catalogue as a table — search (SKU, brand, GTIN, a title
+  // in any language), status, overridden and drift filters, a page at a
+  // time; a badge per field that no longer follows the feed.
+  // #products/<query string> keeps the filters in the address.
+  async function products(view, args) {
+    const q = new URLSearchParams(args[0] || "");
+    const filter = el("form", { class: "filters", "data-products-filter": "" },
+      el("span", {}, el("label", { for: "p-q", text: "Search" }), el("input", { id: "p-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200" })),
+      el("span", {}, el("label", { for: "p-status", text: "Status" }),
+        el("select", { id: "p-status", name: "status" }, ...[["", "Any"], ["active", "Active"], ["draft", "Draft"], ["archived", "Archived"]]
+          .map(([v, l]) => el("option", { value: v, selected: (q.get("status") || "") === v ? "" : null, text: l })))),
+      el("span", {}, el("label", { for: "p-over", text: "Overridden" }),
+        el("select", { id: "p-over", name: "overridden" }, ...[["", "Any"], ["true", "Yes"], ["false", "No"]]
+          .map(([v, l]) => el("option", { value: v, selected: (q.get("overridden") || "") === v ? "" : null, text: l })))),
+      el("span", { class: "check" }, el("input", { id: "p-drift", name: "drift", type: "checkbox", value: "true", checked: q.get("drift") ? "" : null }),
+        el("label", { for: "p-drift", text: "Changed in the feed under an override" })),
+      el("button", { type: "submit", text: "Show" }));
+    filter.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const next = new URLSearchParams();
+      for (const [k, v] of new FormData(filter)) if (v) next.set(k, v);
+      location.hash = "products/" + next;
+    });
+    view.append(filter);
+    const call = new URLSearchParams(q);
+    call.set("limit", "25");
+    const pg = await api("GET", "/api/v1/products?" + call);
+    if (!pg.items.length) { view.append(el("p", { text: "No product matches." })); return; }
+    const title = (t) => t[document.documentElement.lang] || t.en || t.fr || t.de || Object.values(t)[0] || "";
+    view.append(scroll(el("table", { class: "table", "data-products": "" },
+      el("thead", {}, el("tr", {}, ...["SKU", "Title", "Status", "Stock", "Feed"].map((h) => el("th", { scope: "col", text: h })),
+        el("th", { scope: "col", class: "num", text: "Price" }))),
+      el("tbody", {}, ...pg.items.map((p) => el("tr", { "data-product": p.sku },
+        el("th", { scope: "row", text: p.sku }), el("td", { text: title(p.title) }), el("td", { text: p.status }),
+        el("td", { text: p.stock === null ? "not tracked" : String(p.stock) }),
+        el("td", {}, ...(p.overridden || []).map((f) => el("span", { class: "badge", text: f + " overridden" })),
+          p.source_missing ? el("span", { class: "badge warn", text: "gone from the feed" }) : null,
+          p.staged_product_id ? null : el("span", { class: "muted", text: "made here" })),
+        el("td", { class: "num" }, p.sale_price_cents !== null ? el("s", { text: money(p.price_cents, p.currency) }) : null,
+          " " + money(p.sale_price_cents !== null ? p.sale_price_cents : p.price_cents, p.currency))))))));
+    if (pg.next_cursor) {
+      const next = new URLSearchParams(q);
+      next.set("cursor", pg.next_cursor);
+      view.append(el("p", {}, el("a", { href: "#products/" + next, text: "Next page" })));
+    }
+  }
+
+  // scroll lets a wide table scroll sideways on a phone instead of
+  // widening the page.
+  const scroll = (table) => el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "Table" }, table);
+
   const statuses = ["pending_payment", "paid", "fulfilled", "completed", "cancelled", "refunded"];
   const statusText = (s) => s.replace("_", " ");
 
@@ -174,7 +226,7 @@
   // (#orders, #orders/<status>, #orders/<status>/<cursor>); an order's
   // detail at #order/<id>.
   async function orders(view, args) {
-    const [status = "", cursor = ""] = args;
+    const [status = "", cursor = ""] = args.map(decodeURIComponent);
     const filter = el("form", { class: "filters", "data-orders-filter": "" },
       el("label", { for: "o-status", text: "Status" }),
       el("select", { id: "o-status", name: "status" }, el("option", { value: "", text: "Any" }),
@@ -187,13 +239,13 @@
     if (cursor) q.set("cursor", cursor);
     const pg = await api("GET", "/api/v1/orders?" + q);
     if (!pg.items.length) { view.append(el("p", { text: "No orders." })); return; }
-    view.append(el("table", { class: "table", "data-orders": "" },
+    view.append(scroll(el("table", { class: "table", "data-orders": "" },
       el("thead", {}, el("tr", {}, ...["Order", "Placed", "Customer", "Status"].map((h) => el("th", { scope: "col", text: h })),
         el("th", { scope: "col", class: "num", text: "Total" }))),
       el("tbody", {}, ...pg.items.map((o) => el("tr", {},
         el("th", { scope: "row" }, el("a", { href: "#order/" + o.id, text: "#" + o.number })),
         el("td", { text: o.created_at.slice(0, 10) }), el("td", { text: o.name || o.email }),
-        el("td", { "data-status": "", text: statusText(o.status) }), el("td", { class: "num", text: money(o.total_cents, o.currency) }))))));
+        el("td", { "data-status": "", text: statusText(o.status) }), el("td", { class: "num", text: money(o.total_cents, o.currency) })))))));
     if (pg.next_cursor) view.append(el("p", {}, el("a", { href: `#orders/${status}/${encodeURIComponent(pg.next_cursor)}`, text: "Next page" })));
   }
 
