@@ -268,8 +268,10 @@
         box.hidden = true;
         try {
           await api("PUT", "/api/v1/orders/" + o.id, body);
-          announce("Order #" + o.number + " updated.");
+          // The order again, then the word that it changed: when the notice
+          // shows, the page already shows the new state.
           await order(view, args);
+          announce("Order #" + o.number + " updated.");
         } catch (err) { box.textContent = err.error.message; box.hidden = false; }
       };
       const actions = el("div", { class: "actions" }, el("h2", { text: "Change" }));
