@@ -17,25 +17,29 @@ import (
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
 
+// officeWithOrder is a shop with a book at €20.00 and one order of qty of
+// it by bank transfer, a server, and the shop's origin for the browser.
+func officeWithOrder(t *testing.T, slug string, qty int, shipping string) (*testServer, *tenantdb.Tenant, string, placedOrder) {
+	t.Helper()
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	tn := tenanttest.Tenant(t, db, slug)
+	_, port, _ := net.SplitHostPort(ts.addr)
+	book := sell(t, db, tn, sale{sku: "BOOK", price: 2000})
+	shopper := ts.browser(hostOf(tn))
+	shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": qty})
+	var placed placedOrder
+	shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("ann@example.lu", shipping, "bank_transfer")).decode(t, &placed)
+	return ts, tn, "http://" + hostOf(tn) + ":" + port, placed
+}
+
 // TestBackOfficeSignInAndRoles: a team member signs in at /admin/ on the
 // shop's host and sees the sections their role opens — an Owner every one,
 // a Viewer no team, settings or audit — with the dashboard's figures read
 // from the API; a reload keeps them signed in (the refresh cookie), signing
 // out ends it.
 func TestBackOfficeSignInAndRoles(t *testing.T) {
-	db := tenanttest.Open(t)
-	ts := start(t, db, setup{opts: defaultOptions()})
-	tn := tenanttest.Tenant(t, db, "office")
-	if err := db.Platform().Vendor.UpdateOneID(tn.ID).SetName("Office Shop").Exec(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	host := hostOf(tn)
-	_, port, _ := net.SplitHostPort(ts.addr)
-	origin := "http://" + host + ":" + port
-	book := sell(t, db, tn, sale{sku: "BOOK", price: 2000})
-	shopper := ts.browser(host)
-	shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": 2})
-	shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("ann@example.lu", "pickup", "bank_transfer"))
+	ts, tn, origin, _ := officeWithOrder(t, "office", 2, "pickup")
 
 	for _, tt := range []struct {
 		role, nav string
@@ -90,17 +94,8 @@ func TestBackOfficeSignInAndRoles(t *testing.T) {
 // API says so — while a Viewer sees the same order with no control to
 // change it.
 func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
-	db := tenanttest.Open(t)
-	ts := start(t, db, setup{opts: defaultOptions()})
-	tn := tenanttest.Tenant(t, db, "fulfil")
+	ts, tn, origin, placed := officeWithOrder(t, "fulfil", 1, "standard")
 	host := hostOf(tn)
-	_, port, _ := net.SplitHostPort(ts.addr)
-	origin := "http://" + host + ":" + port
-	book := sell(t, db, tn, sale{sku: "BOOK", price: 2000})
-	shopper := ts.browser(host)
-	shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": 1})
-	var placed placedOrder
-	shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("ann@example.lu", "standard", "bank_transfer")).decode(t, &placed)
 	owner, _ := ts.member(t, tn, "owner")
 	sc := ts.scenarios(host, map[string]string{"owner": owner})
 	path := fmt.Sprintf("/api/v1/orders/%d", placed.Order.ID)
