@@ -51,7 +51,7 @@ var notLists = []string{
 	// The shop front's pages (the product list is a page of the shop, with
 	// its own paging links; its API twin /api/v1/shop/products is a list).
 	"/products", "/products/:id", "/cart", "/checkout", "/orders/:number", "/account", "/sitemap.xml", "/robots.txt", "/theme/:file",
-	"/admin", // the back office's page
+	"/admin", "/", // the back offices' pages (a shop's team's; the super admins')
 	"/api/v1/customers/:id",
 	"/api/v1/admin/system/health",    // one report
 	"/api/v1/admin/system/analytics", // one report over a range of days

@@ -272,6 +272,7 @@ func TestPermissionMatrix(t *testing.T) {
 	})
 	adminRows := maps.Clone(account)
 	maps.Copy(adminRows, map[string]row{
+		"GET /":                                                 {nil, http.StatusOK, offEveryone}, // the page; its API checks
 		"GET /api/v1/admin/audit":                               {nil, http.StatusOK, superOnly},
 		"GET /api/v1/admin/audit/export":                        {nil, http.StatusOK, superOnly},
 		"GET /api/v1/admin/vendors":                             {nil, http.StatusOK, superOnly},

@@ -100,7 +100,8 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 	office := &backoffice{}
 	return map[SiteKind][]route{
 		SitePlatform: slices.Concat(auth.routes(), pages.routes()),
-		SiteAdmin:    slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes()),
+		SiteAdmin: slices.Concat(auth.routes(), admin.routes(), vendors.routes(), monitor.routes(), sys.routes(), users.routes(),
+			office.platformRoutes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes(),
 			front.routes(), office.routes()),
