@@ -44,7 +44,7 @@ func (h *backoffice) vendorAdmin(c *fiber.Ctx) error {
 }
 
 func (h *backoffice) platformAdmin(c *fiber.Ctx) error {
-	return h.page(c, "Bazaar platform", []string{"js/platform.js"}, map[string]string{"realm": "platform", "base": ""})
+	return h.page(c, "Bazaar platform", []string{"js/platform.js", "js/platform-ops.js"}, map[string]string{"realm": "platform", "base": ""})
 }
 
 func (h *backoffice) page(c *fiber.Ctx, name string, scripts []string, settings map[string]string) error {
