@@ -40,14 +40,15 @@ var vendorScripts = []string{"js/admin-vendor.js", "js/admin-customers.js", "js/
 func (h *backoffice) vendorAdmin(c *fiber.Ctx) error {
 	site := siteOf(c)
 	t := site.Tenant
-	return h.page(c, t.Name, vendorScripts, map[string]string{"realm": "vendor", "base": site.BasePath, "currency": t.Shop.Currency})
+	return h.page(c, t.Name, vendorScripts, map[string]any{"realm": "vendor", "base": site.BasePath, "currency": t.Shop.Currency,
+		"languages": t.Shop.EnabledLanguages, "language": t.Shop.DefaultLanguage})
 }
 
 func (h *backoffice) platformAdmin(c *fiber.Ctx) error {
-	return h.page(c, "Bazaar platform", []string{"js/platform.js", "js/platform-ops.js"}, map[string]string{"realm": "platform", "base": ""})
+	return h.page(c, "Bazaar platform", []string{"js/platform.js", "js/platform-ops.js"}, map[string]any{"realm": "platform", "base": ""})
 }
 
-func (h *backoffice) page(c *fiber.Ctx, name string, scripts []string, settings map[string]string) error {
+func (h *backoffice) page(c *fiber.Ctx, name string, scripts []string, settings map[string]any) error {
 	data, err := json.Marshal(settings)
 	if err != nil {
 		return err

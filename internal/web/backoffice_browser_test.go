@@ -33,6 +33,20 @@ func officeWithOrder(t *testing.T, slug string, qty int, shipping string) (*test
 	return ts, tn, "http://" + hostOf(tn) + ":" + port, placed
 }
 
+// officeSignIn opens url (a back office page) in p, signs in as email
+// with the tests' password and waits for ready, a selector of the page the
+// user lands on.
+func officeSignIn(t *testing.T, p *browsertest.Page, url, email, ready string) {
+	t.Helper()
+	p.Open(t, url)
+	p.Run(t,
+		chromedp.SetValue(chromedp.CSS("#si-email"), email),
+		chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
+		chromedp.Click(chromedp.CSS("[data-signin-form] button")),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+	)
+}
+
 // TestBackOfficeSignInAndRoles: a team member signs in at /admin/ on the
 // shop's host and sees the sections their role opens — an Owner every one,
 // a Viewer no team, settings or audit — with the dashboard's figures read
@@ -90,9 +104,9 @@ func TestBackOfficeSignInAndRoles(t *testing.T) {
 }
 
 // TestBackOfficeEditorFulfilsAnOrder: an Editor finds a paid order in the
-// list, opens it, marks it fulfilled with a tracking number — the order
-// API says so — while a Viewer sees the same order with no control to
-// change it.
+// list, opens it, marks it fulfilled with a tracking number and refunds a
+// part of it — the order API says so — while a Viewer sees the same order
+// with no control to change it.
 func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
 	ts, tn, origin, placed := officeWithOrder(t, "fulfil", 1, "standard")
 	host := hostOf(tn)
@@ -145,9 +159,15 @@ func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	editor.NoProblems(t)
 	sc.send(t, scenario{as: "owner", method: "GET", path: path, wantStatus: http.StatusOK,
 		want: []string{`"status":"fulfilled"`, `"tracking_number":"LU123456789"`}})
+
+	// A part refunded: the order says how much, its status stays.
+	editor.Run(t, chromedp.SetValue(chromedp.CSS("#refund_cents"), "5,00"), chromedp.Click(chromedp.CSS("[data-refund] button[type=submit]")))
+	waitText(t, editor, "[data-order-refunded]", "€5.00")
+	editor.NoProblems(t)
+	sc.send(t, scenario{as: "owner", method: "GET", path: path, wantStatus: http.StatusOK,
+		want: []string{`"status":"fulfilled"`, `"refunded_cents":500`}})
 }
 
 // TestBackOfficeProducts: the products table searches every language's

@@ -258,7 +258,7 @@ func TestShopperBuysInTheBrowser(t *testing.T) {
 		t.Errorf("VAT note %q", vat)
 	}
 	// The second picture loads lazily: give it a moment.
-	f.waitEval(t, p, `String([...document.querySelectorAll(".images img")].filter(i => i.complete && i.naturalWidth > 0).length)`, "2")
+	waitEval(t, p, `String([...document.querySelectorAll(".images img")].filter(i => i.complete && i.naturalWidth > 0).length)`, "2")
 	if v := p.Text(t, ".variants"); !strings.Contains(v, "Blue scarf") {
 		t.Errorf("variants %q", v)
 	}
@@ -281,7 +281,7 @@ func TestShopperBuysInTheBrowser(t *testing.T) {
 	waitURL(t, p, "/en/cart")
 	p.Run(t, chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#q-%d", f.scarf)), "2"),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-cart-line="%d"] button[type=submit]`, f.scarf))))
-	f.waitText(t, p, "[data-subtotal]", "€79.79") // 2 × 29.90 + 19.99
+	waitText(t, p, "[data-subtotal]", "€79.79") // 2 × 29.90 + 19.99
 	if n := p.Text(t, "[data-cart-count]"); n != "3" {
 		t.Errorf("cart count %q after the change", n)
 	}
@@ -338,13 +338,13 @@ func TestShopperBuysInTheBrowser(t *testing.T) {
 }
 
 // waitText waits until the element's text is want.
-func (f *frontShop) waitText(t *testing.T, p *browsertest.Page, sel, want string) {
+func waitText(t *testing.T, p *browsertest.Page, sel, want string) {
 	t.Helper()
-	f.waitEval(t, p, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel), want)
+	waitEval(t, p, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel), want)
 }
 
 // waitEval waits until the JavaScript expression js gives want.
-func (f *frontShop) waitEval(t *testing.T, p *browsertest.Page, js, want string) {
+func waitEval(t *testing.T, p *browsertest.Page, js, want string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -384,7 +384,7 @@ func (f *frontShop) signIn(t *testing.T, p *browsertest.Page, email, greeting st
 		chromedp.SetValue(chromedp.CSS("#l-password"), shopperPassword),
 		chromedp.Click(chromedp.CSS(`form[data-action="/api/v1/shop/account/login"] button`)),
 	)
-	f.waitText(t, p, "h1", greeting)
+	waitText(t, p, "h1", greeting)
 }
 
 // TestReturningCustomerSeesTheirOrder: a customer who bought while signed
@@ -453,7 +453,7 @@ func TestShopByKeyboard(t *testing.T) {
 		t.Fatalf("Tab never reached the add-to-cart button: %v", stops)
 	}
 	p.Run(t, chromedp.KeyEvent(kb.Enter))
-	f.waitText(t, p, "[data-cart-count]", "1")
+	waitText(t, p, "[data-cart-count]", "1")
 	p.NoProblems(t)
 }
 
