@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -17,7 +18,8 @@ import (
 // page lists the drift, and taking the feed's value makes the price follow
 // the feed again. They change the French title (the field becomes
 // overridden), are refused a price that is no amount beside the field with
-// nothing saved, and send the title back to the feed's. A Viewer sees the
+// nothing saved, and send the title back to the feed's; they make a product
+// of their own. A Viewer sees the
 // same product with no control to change it. Each step is checked through
 // the product API.
 func TestBackOfficeProductAndDrift(t *testing.T) {
@@ -76,6 +78,22 @@ func TestBackOfficeProductAndDrift(t *testing.T) {
 		t.Errorf("after going back to the feed's title: %+v", got)
 	}
 	p.NoSeriousViolations(t)
+
+	// A product of the vendor's own, made on the page.
+	p.Open(t, strings.Replace(page, fmt.Sprintf("#product/%d", published.ID), "#product/new", 1))
+	p.WaitVisible(t, "#sku")
+	lang := evalString(t, p, `document.querySelector("[data-language]").dataset.language`)
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#sku"), "MUG-1"), chromedp.SetValue(chromedp.CSS("#price_cents"), "12.5"),
+		chromedp.SetValue(chromedp.CSS(`[id="title.`+lang+`"]`), "Mug"), chromedp.SetValue(chromedp.CSS("#status"), "active"),
+		chromedp.Click(chromedp.CSS("[data-product-form] button[type=submit]")))
+	waitEval(t, p, `(document.querySelector("[data-product-sku]") || {}).textContent || ""`, "SKU MUG-1 · active · made here")
+	var made struct {
+		Items []productOut `json:"items"`
+	}
+	sc.send(t, scenario{as: "owner", method: "GET", path: "/api/v1/products?q=MUG-1", wantStatus: http.StatusOK}).decode(t, &made)
+	if len(made.Items) != 1 || made.Items[0].PriceCents != 1250 || made.Items[0].Title[lang] != "Mug" || made.Items[0].Status != "active" {
+		t.Errorf("the product made on the page: %+v", made.Items)
+	}
 	p.NoProblems(t)
 
 	// A Viewer reads the product: no form, no drift or reset control.
