@@ -82,7 +82,8 @@ func demoCmd() *cobra.Command {
 						s.Vendor.Name, s.Orders, s.Customer, demo.Password)
 				}
 			}
-			fmt.Fprintf(out, "\nDemo accounts (password %q for each; sign in with POST /api/v1/auth/login on any host):\n", demo.Password)
+			fmt.Fprintf(out, "\nDemo accounts (password %q for each). Back offices: a shop's team at http://<shop>.%s:%s/admin/, super admins at http://admin.%s:%s/\n",
+				demo.Password, a.cfg.HTTP.BaseDomain, port, a.cfg.HTTP.BaseDomain, port)
 			for _, u := range demo.Users {
 				where := "platform super admin"
 				if !u.SuperAdmin {
@@ -96,9 +97,9 @@ func demoCmd() *cobra.Command {
 				}
 				fmt.Fprintf(out, "  %-28s %s\n", u.Email, where)
 			}
-			fmt.Fprintln(out, "\nTry bulk onboarding with demo/vendors.csv (four vendors, one of them Atelier Demo, unchanged):\n"+
+			fmt.Fprintf(out, "\nTry bulk onboarding with demo/vendors.csv (four vendors, one of them Atelier Demo, unchanged):\n"+
 				"  bazaar vendors import demo/vendors.csv --dry-run\n"+
-				"  or as admin@bazaar.test: POST http://admin.localhost:8080/api/v1/admin/vendors/bulk-import (multipart field \"file\")")
+				"  or as admin@bazaar.test at http://admin.%s:%s/#onboarding\n", a.cfg.HTTP.BaseDomain, port)
 			return nil
 		}),
 	}
