@@ -325,9 +325,11 @@ window.Admin = (() => {
     document.title = s.label + " · " + name;
     view.append(el("h1", { text: s.label }));
     const render = d && d.section === s.id ? d.render : s.render;
+    // data-ready marks a page drawn (or its error shown): what tests and
+    // assistive tools can wait for.
     render(view, args).catch((err) => {
-      if (view.isConnected) view.append(el("p", { class: "form-error", role: "alert", text: err && err.error ? err.error.message : String(err) }));
-    });
+      if (view.isConnected) view.append(el("p", { class: "form-error", role: "alert", "data-page-error": "", text: err && err.error ? err.error.message : String(err) }));
+    }).finally(() => view.setAttribute("data-ready", ""));
   }
 
   $("[data-signin-form]").addEventListener("submit", async (ev) => {
