@@ -59,7 +59,7 @@ func TestEveryBackOfficePageInTheBrowser(t *testing.T) {
 						t.Errorf("%s is %d px wide in a %d px window", page, w, width)
 					}
 					p.NoSeriousViolations(t)
-					p.Screenshot(t, fmt.Sprintf("office-%s-%s-%d", o.name, strings.ReplaceAll(page, "/", "-"), width))
+					p.Screenshot(t, fmt.Sprintf("office-%s-%s", o.name, strings.ReplaceAll(page, "/", "-")))
 				}
 				p.NoProblems(t)
 			})
