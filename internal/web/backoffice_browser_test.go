@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	entproduct "github.com/bazaar/bazaar/ent/tenant/product"
 	"github.com/bazaar/bazaar/internal/browsertest"
@@ -230,5 +231,55 @@ func TestBackOfficeProducts(t *testing.T) {
 	}
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "admin-products")
+	p.NoProblems(t)
+}
+
+// TestBackOfficeByKeyboard: an Owner signs in, opens the orders from the
+// menu and marks an order paid with the keyboard alone; every stop of the
+// focus is outlined (the body, between two rounds of Tab, aside), and a
+// page opened from the menu takes the focus to its content.
+func TestBackOfficeByKeyboard(t *testing.T) {
+	ts, tn, origin, placed := officeWithOrder(t, "keys", 1, "pickup")
+	u := ts.user(t, "owner@keys.test")
+	ts.join(t, tn, u.ID, "owner")
+	p := browsertest.New(t).Page(t, 1440)
+	p.Open(t, origin+"/admin/")
+	p.WaitVisible(t, "[data-signin-form]")
+	focused := func() string {
+		return evalString(t, p, `(() => { const e = document.activeElement, s = getComputedStyle(e);
+			return [e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.getAttribute("href") ? "@" + e.getAttribute("href") : "") + (e.dataset.transition ? "=" + e.dataset.transition : ""),
+				e === document.body || e.id === "main" || (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2) ? "outlined" : "no-outline"].join(" "); })()`)
+	}
+	// tabTo presses Tab until the focus is on want (each stop outlined).
+	tabTo := func(want string) {
+		t.Helper()
+		var stops []string
+		for range 60 {
+			p.Run(t, chromedp.KeyEvent(kb.Tab))
+			got := focused()
+			stops = append(stops, got)
+			if !strings.HasSuffix(got, " outlined") {
+				t.Errorf("focus on %q shows no outline", got)
+			}
+			if got == want+" outlined" {
+				return
+			}
+		}
+		t.Fatalf("Tab never reached %s: %v", want, stops)
+	}
+	tabTo("input#si-email")
+	p.Run(t, chromedp.KeyEvent("owner@keys.test"))
+	tabTo("input#si-password")
+	p.Run(t, chromedp.KeyEvent(testPassword), chromedp.KeyEvent(kb.Enter))
+	p.WaitVisible(t, "[data-page][data-ready]")
+	tabTo("a@#orders")
+	p.Run(t, chromedp.KeyEvent(kb.Enter))
+	waitEval(t, p, `String(!!document.querySelector('[data-page="orders"][data-ready]') && document.activeElement.id)`, "main")
+	tabTo(fmt.Sprintf("a@#order/%d", placed.Order.ID))
+	p.Run(t, chromedp.KeyEvent(kb.Enter))
+	waitEval(t, p, `String(!!document.querySelector('[data-page="order"][data-ready]'))`, "true")
+	tabTo("button=paid")
+	p.Run(t, chromedp.KeyEvent(kb.Enter))
+	waitText(t, p, "[data-order-status]", "paid")
 	p.NoProblems(t)
 }

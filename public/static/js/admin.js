@@ -357,7 +357,13 @@ window.Admin = (() => {
     showSignIn();
   });
   $("[data-shop-switch]").addEventListener("change", (ev) => { window.location.assign(ev.target.value); });
-  window.addEventListener("hashchange", route);
+  // A new page from the menu or a link: the focus goes to the page's
+  // content, as it would on a page load, so the next Tab is in it and a
+  // screen reader reads it.
+  window.addEventListener("hashchange", () => {
+    route();
+    if (me) $("#main").focus({ preventScroll: false });
+  });
   // The section files load after this one (deferred, in order): start once
   // every one has registered.
   document.addEventListener("DOMContentLoaded", start);
