@@ -283,3 +283,31 @@ func TestBackOfficeByKeyboard(t *testing.T) {
 	waitText(t, p, "[data-order-status]", "paid")
 	p.NoProblems(t)
 }
+
+// TestBackOfficeShopSwitcher: a user in two shops' teams finds the other
+// shop in the switcher, which opens that shop's back office on its own
+// host — where they sign in again (a session's cookies belong to one host:
+// one shop's are never sent to another's) and see their role there.
+func TestBackOfficeShopSwitcher(t *testing.T) {
+	ts, a, origin, _ := officeWithOrder(t, "switch-a", 1, "pickup")
+	b := tenanttest.Tenant(t, ts.db, "switch-b")
+	u := ts.user(t, "both@switch.test")
+	ts.join(t, a, u.ID, "owner")
+	ts.join(t, b, u.ID, "viewer")
+	p := browsertest.New(t).Page(t, 1440)
+	officeSignIn(t, p, origin+"/admin/", "both@switch.test", "[data-page][data-ready]")
+	if names := evalString(t, p, `[...document.querySelectorAll("[data-shop-switch] option")].map(o => o.textContent + (o.selected ? "*" : "")).sort().join(" | ")`); names != a.Name+"* | "+b.Name {
+		t.Errorf("the switcher offers %q", names)
+	}
+	p.NoSeriousViolations(t)
+	_, port, _ := net.SplitHostPort(ts.addr)
+	other := fmt.Sprintf("http://%s:%s/admin/", hostOf(b), port)
+	p.Run(t, chromedp.SetValue(chromedp.CSS("[data-shop-switch]"), other)) // its change event opens the shop
+	waitURL(t, p, hostOf(b))
+	p.WaitVisible(t, "[data-signin-form]")
+	officeSignIn(t, p, other, "both@switch.test", "[data-page][data-ready]")
+	if who := p.Text(t, "[data-who-name]"); who != "both@switch.test · Viewer" {
+		t.Errorf("in the other shop: %q", who)
+	}
+	p.NoProblems(t)
+}
