@@ -231,6 +231,9 @@ func TestSuperAdminOperations(t *testing.T) {
 		if s := p.Text(t, "[data-audit]"); !strings.Contains(s, "left the company") || !strings.Contains(s, root.Email) {
 			t.Errorf("the deactivation's row: %q", s)
 		}
+		if n := browsertest.Get(t, p, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll('[data-audit] a[href="#user/%d"]').length`, ann.ID))); n != 1 {
+			t.Errorf("%d links to the account deactivated, want 1", n)
+		}
 		p.NoSeriousViolations(t)
 		p.Screenshot(t, "platform-audit")
 

@@ -228,7 +228,7 @@
 
   function drawUser(view, u) {
     view.replaceChildren(el("h1", { text: u.email }), el("p", {}, el("a", { href: "#users", text: "All accounts" })));
-    view.append(el("dl", { class: "figures" },
+    view.append(el("dl", { class: "figures ops-account" },
       fact("Name", nameOf(u)),
       fact("State", u.active ? "active" : "deactivated", { "data-user-state": "" }),
       fact("Platform role", u.super_admin ? "super admin" : "none"),
@@ -417,7 +417,8 @@
     return el("section", { class: "card", "data-health-section": name, "aria-labelledby": "h-" + name },
       el("h2", { id: "h-" + name }, statusText(name[0].toUpperCase() + name.slice(1)), " ", statusMark(status)),
       el("p", { text: reason || "Nothing to report." }),
-      el("details", {}, el("summary", { text: "Figures" }), el("dl", { class: "ops-facts" },
+      // A section that is not OK shows its figures: they say what to look at.
+      el("details", { open: status !== "ok" }, el("summary", { text: "Figures" }), el("dl", { class: "ops-facts" },
         ...facts(rest, "").flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]))));
   }
 
@@ -533,9 +534,16 @@
     if (!pg.items.length) { view.append(el("p", { text: "No event matches." })); return; }
     view.append(scroll(table({ "data-audit": "" }, ["When (UTC)", "Action", "Actor", "Target", "Vendor", "Change", "Address"],
       pg.items.map((e) => [when(e.at), e.action, e.actor_email || (e.actor_id ? "#" + e.actor_id : "anonymous"),
-        e.target_type ? `${e.target_type} ${e.target_id || ""}`.trim() : "", e.vendor_id ? String(e.vendor_id) : "",
+        target(e), e.vendor_id ? String(e.vendor_id) : "",
         { text: change(e.before, e.after), attrs: { class: "ops-change" } }, e.ip || ""]),
       (i) => ({ "data-event": pg.items[i].action })), "Audit trail"), pager("audit", q, pg.next_cursor));
+  }
+
+  // target names what an event touched; an account links to its page.
+  function target(e) {
+    if (!e.target_type) return "";
+    const text = `${e.target_type} ${e.target_id || ""}`.trim();
+    return e.target_type === "user" && /^\d+$/.test(e.target_id || "") ? el("a", { href: "#user/" + e.target_id, text }) : text;
   }
 
   // change says what an event changed: each key, before → after, cut short.
