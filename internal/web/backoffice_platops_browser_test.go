@@ -256,9 +256,10 @@ func TestSuperAdminOperations(t *testing.T) {
 	t.Run("NarrowWindow", func(t *testing.T) {
 		// A tab of the same browser: its session cookie signs it in.
 		phone := b.Page(t, 375)
-		for _, page := range []struct{ hash, ready string }{
-			{"users", "[data-users]"}, {fmt.Sprintf("user/%d", ann.ID), "[data-memberships]"}, {"imports", "[data-jobs-table]"},
-			{"health", "[data-health-overall]"}, {"analytics", "[data-analytics-table]"}, {"audit", "[data-audit]"},
+		for _, page := range []struct{ hash, ready, shot string }{
+			{"users", "[data-users]", "platform-users"}, {fmt.Sprintf("user/%d", ann.ID), "[data-memberships]", "platform-user"},
+			{"imports", "[data-jobs-table]", "platform-imports"}, {"health", "[data-health-overall]", "platform-health"},
+			{"analytics", "[data-analytics-table]", "platform-analytics"}, {"audit", "[data-audit]", "platform-audit"},
 		} {
 			phone.Open(t, origin+"/#"+page.hash)
 			phone.WaitVisible(t, page.ready)
@@ -266,8 +267,9 @@ func TestSuperAdminOperations(t *testing.T) {
 				wide := browsertest.Get(t, phone, chromedp.Evaluate[string](`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 375.5 && !e.closest(".scroll")).map(e => e.tagName + "." + e.className + "#" + e.id + ":" + Math.round(e.getBoundingClientRect().right)).slice(0, 8).join(" ")`))
 				t.Errorf("#%s is %d px wide in a 375 px window: %s", page.hash, w, wide)
 			}
+			phone.NoSeriousViolations(t)
+			phone.Screenshot(t, page.shot)
 		}
-		phone.NoSeriousViolations(t)
 		phone.NoProblems(t)
 	})
 	p.NoProblems(t)
