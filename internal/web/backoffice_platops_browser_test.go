@@ -110,6 +110,11 @@ func TestSuperAdminOperations(t *testing.T) {
 	t.Run("MassPasswordReset", func(t *testing.T) {
 		p.Open(t, origin+"/#users/q="+shop.Slug+".test")
 		look.waitEval(t, p, listed, strings.Join([]string{root.Email, bob.Email, ann.Email, owner.Email}, " "))
+		// Everyone's reset wants the phrase typed out.
+		p.Click(t, "#r-all")
+		p.Run(t, chromedp.SetValue(chromedp.CSS("#r-confirm"), "reset"), chromedp.Click(chromedp.CSS("[data-reset-form] button[type=submit]")))
+		look.waitText(t, p, "#r-confirm-error", `must be "reset every password"`)
+		p.Click(t, "#r-users")
 		p.Click(t, fmt.Sprintf("#u-pick-%d", ann.ID))
 		p.Click(t, fmt.Sprintf("#u-pick-%d", bob.ID))
 		p.Click(t, "[data-reset-form] button[type=submit]")

@@ -141,6 +141,9 @@
     u.super_admin ? el("span", { class: "badge", text: "super admin" }) : null,
     u.must_change_password ? el("span", { class: "badge warn", text: "must choose a new password" }) : null);
 
+  // everyone is the phrase the API wants with a reset of every account.
+  const everyone = "reset every password";
+
   // resetForm asks whose passwords to reset — the accounts ticked in the
   // list above (the API's user_ids), a vendor's team or everyone (with the
   // phrase the API asks for) — and, once confirmed, follows the job.
@@ -154,7 +157,7 @@
         choice("r-vendor", "scope", "vendor", "A vendor's team"),
         choice("r-all", "scope", "all", "Every active account")),
       field("r-vendor-id", "Vendor", { name: "vendor_id", tag: "select", options: [["", "Choose a vendor"], ...vs.items.map((v) => [String(v.id), vendorLabel(v)])] }),
-      field("r-confirm", "To reset every account, type: " + "reset every password", { name: "confirm", autocomplete: "off", maxlength: "100" }),
+      field("r-confirm", `To reset every account, type: ${everyone}`, { name: "confirm", autocomplete: "off", maxlength: "100" }),
       el("p", {}, el("button", { type: "submit", text: "Reset passwords…" })), box, errorBox());
     // Only the field the chosen scope needs is shown.
     const scoped = () => {
@@ -179,7 +182,9 @@
         body = { vendor_id: v.id };
         question = `Reset the password of every active member of ${v.name}'s team (your own account aside)?`;
       } else {
-        body = { all: true, confirm: form.elements.confirm.value };
+        // Asked before the question; the API refuses any other phrase too.
+        if (form.elements.confirm.value.trim() !== everyone) throw { error: { message: "Type the phrase to reset every account.", fields: { confirm: `must be "${everyone}"` } } };
+        body = { all: true, confirm: everyone };
         question = "Reset the password of EVERY active account of the platform (your own aside)? Everyone is signed out.";
       }
       ask(form, box, question, "Yes, reset", async () => {
