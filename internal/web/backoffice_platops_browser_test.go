@@ -61,23 +61,16 @@ func TestSuperAdminOperations(t *testing.T) {
 	}
 	feeds.set("/fr.tsv", feedFile(feedRow{"A", "Alpha", "", "5 EUR", "in stock", "", "", ""}))
 
-	var look frontShop // its waitEval and waitText read the page only
 	b := browsertest.New(t)
 	p := b.Page(t, 1440)
-	p.Open(t, origin+"/#users")
-	p.Run(t,
-		chromedp.SetValue(chromedp.CSS("#si-email"), root.Email),
-		chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
-		chromedp.Click(chromedp.CSS("[data-signin-form] button")),
-		chromedp.WaitVisible(chromedp.CSS("[data-users]")),
-	)
+	officeSignIn(t, p, origin+"/#users", root.Email, "[data-users]")
 	listed := `[...document.querySelectorAll("[data-user]")].map(r => r.dataset.user).join(" ")`
 
 	t.Run("Users", func(t *testing.T) {
 		p.NoSeriousViolations(t)
 		p.Screenshot(t, "platform-users")
 		p.Run(t, chromedp.SetValue(chromedp.CSS("#u-q"), "ann lister"), chromedp.Click(chromedp.CSS("[data-users-filter] button")))
-		look.waitEval(t, p, listed, ann.Email)
+		waitEval(t, p, listed, ann.Email)
 		p.Click(t, fmt.Sprintf(`[data-user=%q] a`, ann.Email))
 		p.WaitVisible(t, "[data-deactivate-form]")
 		if s := p.Text(t, "[data-memberships]"); !strings.Contains(s, shop.Slug) || !strings.Contains(s, "Manager") {
@@ -88,10 +81,10 @@ func TestSuperAdminOperations(t *testing.T) {
 
 		// A deactivation without a reason is refused beside the field.
 		p.Click(t, "[data-deactivate-form] button[type=submit]")
-		look.waitText(t, p, "#u-reason-error", "is required")
+		waitText(t, p, "#u-reason-error", "is required")
 		p.Run(t, chromedp.SetValue(chromedp.CSS("#u-reason"), "left the company"),
 			chromedp.Click(chromedp.CSS("[data-deactivate-form] button[type=submit]")))
-		look.waitText(t, p, "dd[data-user-state]", "deactivated")
+		waitText(t, p, "dd[data-user-state]", "deactivated")
 		if d, err := ts.accounts.Get(ctx, ann.ID); err != nil || d.Active {
 			t.Fatalf("ann after deactivation: %+v %v", d, err)
 		}
@@ -100,7 +93,7 @@ func TestSuperAdminOperations(t *testing.T) {
 			t.Errorf("a deactivated account signs in: %d %s", r.status, r.body)
 		}
 		p.Click(t, "[data-reactivate-form] button[type=submit]")
-		look.waitText(t, p, "dd[data-user-state]", "active")
+		waitText(t, p, "dd[data-user-state]", "active")
 		if d, err := ts.accounts.Get(ctx, ann.ID); err != nil || !d.Active {
 			t.Fatalf("ann after reactivation: %+v %v", d, err)
 		}
@@ -109,11 +102,11 @@ func TestSuperAdminOperations(t *testing.T) {
 
 	t.Run("MassPasswordReset", func(t *testing.T) {
 		p.Open(t, origin+"/#users/q="+shop.Slug+".test")
-		look.waitEval(t, p, listed, strings.Join([]string{root.Email, bob.Email, ann.Email, owner.Email}, " "))
+		waitEval(t, p, listed, strings.Join([]string{root.Email, bob.Email, ann.Email, owner.Email}, " "))
 		// Everyone's reset wants the phrase typed out.
 		p.Click(t, "#r-all")
 		p.Run(t, chromedp.SetValue(chromedp.CSS("#r-confirm"), "reset"), chromedp.Click(chromedp.CSS("[data-reset-form] button[type=submit]")))
-		look.waitText(t, p, "#r-confirm-error", `must be "reset every password"`)
+		waitText(t, p, "#r-confirm-error", `must be "reset every password"`)
 		p.Click(t, "#r-users")
 		p.Click(t, fmt.Sprintf("#u-pick-%d", ann.ID))
 		p.Click(t, fmt.Sprintf("#u-pick-%d", bob.ID))
@@ -125,11 +118,11 @@ func TestSuperAdminOperations(t *testing.T) {
 		p.Click(t, "[data-confirm]")
 		waitURL(t, p, "#users/reset/")
 		done := `document.querySelector("[data-reset-done] [data-reset-counts]")?.textContent.split(" · ")[0] || ""`
-		look.waitEval(t, p, done, "2 of 2 done: 2 reset, 0 skipped")
+		waitEval(t, p, done, "2 of 2 done: 2 reset, 0 skipped")
 		// A reload (a new document: the mark is gone) follows the same job
 		// from the address.
 		p.Run(t, chromedp.Evaluate[chromedp.Void](`window.beforeReload = true`), chromedp.Reload())
-		look.waitEval(t, p, done, "2 of 2 done: 2 reset, 0 skipped")
+		waitEval(t, p, done, "2 of 2 done: 2 reset, 0 skipped")
 		if kept := browsertest.Get(t, p, chromedp.Evaluate[bool](`window.beforeReload === true`)); kept {
 			t.Error("the page was not reloaded")
 		}
@@ -152,7 +145,7 @@ func TestSuperAdminOperations(t *testing.T) {
 		}
 		p.Run(t, chromedp.SetValue(chromedp.CSS("#i-status"), "failed"), chromedp.Click(chromedp.CSS("[data-imports-filter] button")))
 		waitURL(t, p, "status=failed")
-		look.waitEval(t, p, `[...document.querySelectorAll("[data-job]")].map(r => r.dataset.status).join(" ")`, "failed")
+		waitEval(t, p, `[...document.querySelectorAll("[data-job]")].map(r => r.dataset.status).join(" ")`, "failed")
 		p.NoSeriousViolations(t)
 		p.Screenshot(t, "platform-imports")
 
@@ -161,7 +154,7 @@ func TestSuperAdminOperations(t *testing.T) {
 		p.WaitVisible(t, "[data-confirm]")
 		p.Click(t, "[data-confirm]")
 		outcome := fmt.Sprintf(`[data-outcome-vendor="%d"]`, shop.ID)
-		look.waitText(t, p, outcome+" [data-outcome]", "started")
+		waitText(t, p, outcome+" [data-outcome]", "started")
 		job, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(
 			browsertest.Get(t, p, chromedp.Evaluate[string](`document.querySelector('`+outcome+` td:last-child').textContent`))), "job #"))
 		if err != nil {
@@ -192,7 +185,7 @@ func TestSuperAdminOperations(t *testing.T) {
 			}
 		}
 		p.Click(t, "[data-health-refresh]")
-		look.waitText(t, p, "[data-notice]", "Health checked again.")
+		waitText(t, p, "[data-notice]", "Health checked again.")
 		p.NoSeriousViolations(t)
 		p.Screenshot(t, "platform-health")
 	})
@@ -233,9 +226,9 @@ func TestSuperAdminOperations(t *testing.T) {
 		p.WaitVisible(t, "[data-audit]")
 		events := `[...new Set([...document.querySelectorAll("[data-event]")].map(r => r.dataset.event))].sort().join(" ")`
 		// ann's refused sign-in and her reset are the identity's own events.
-		look.waitEval(t, p, events, "auth.login_failed auth.password_reset_requested imports.trigger_many user.deactivate user.password_reset_job user.reactivate")
+		waitEval(t, p, events, "auth.login_failed auth.password_reset_requested imports.trigger_many user.deactivate user.password_reset_job user.reactivate")
 		p.Run(t, chromedp.SetValue(chromedp.CSS("#au-action"), "user.deactivate"), chromedp.Click(chromedp.CSS("[data-audit-filter] button")))
-		look.waitEval(t, p, events, "user.deactivate")
+		waitEval(t, p, events, "user.deactivate")
 		if s := p.Text(t, "[data-audit]"); !strings.Contains(s, "left the company") || !strings.Contains(s, root.Email) {
 			t.Errorf("the deactivation's row: %q", s)
 		}
