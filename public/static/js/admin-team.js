@@ -273,12 +273,14 @@
     }
   }
 
-  // changes writes an event's before and after as one line per field
-  // ("role: Viewer → Editor"), and where it came from.
+  // changes writes an event's before and after as one line per field that
+  // changed ("role: Viewer → Editor"; a field recorded on one side only as
+  // it is), and where the change came from.
   function changes(e) {
-    const show = (v) => (v === undefined ? "—" : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+    const show = (v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
     const before = e.before || {}, after = e.after || {};
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .filter((k) => !(k in before && k in after && show(before[k]) === show(after[k])));
     return el("ul", { class: "changes" }, ...keys.map((k) => el("li", { text: k + ": " +
       (k in before && k in after ? show(before[k]) + " → " + show(after[k]) : show(k in after ? after[k] : before[k]) + (k in after ? "" : " (before)")) })),
     e.ip ? el("li", { class: "muted", text: "from " + e.ip }) : null);
