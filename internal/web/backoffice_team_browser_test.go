@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -17,34 +16,6 @@ import (
 	"github.com/bazaar/bazaar/tenantdb"
 	"github.com/bazaar/bazaar/tenantdb/tenanttest"
 )
-
-// officeSignIn opens addr (a page of the back office), signs email in
-// through the page's form and waits for sel.
-func officeSignIn(t *testing.T, p *browsertest.Page, addr, email, sel string) {
-	t.Helper()
-	p.Open(t, addr)
-	p.Run(t,
-		chromedp.SetValue(chromedp.CSS("#si-email"), email),
-		chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
-		chromedp.Click(chromedp.CSS("[data-signin-form] button")),
-		chromedp.WaitVisible(chromedp.CSS(sel)),
-	)
-}
-
-// waitFor evaluates js (a string expression) until it gives want: the page
-// is drawn anew after each change, so it is read by script in one step.
-func waitFor(t *testing.T, p *browsertest.Page, js, want string) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		got := browsertest.Get(t, p, chromedp.Evaluate[string](js))
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s is %q, want %q", js, got, want)
-		}
-	}
-}
 
 // noProblemsBut is NoProblems for a page where the test provoked refusals:
 // the browser logs each refused call as a failed load, so those naming one
@@ -110,7 +81,7 @@ func TestBackOfficeManagerInvitesAMember(t *testing.T) {
 	p.WaitVisible(t, "#i-email-error") // the API's word, beside the field
 	p.Run(t, chromedp.SetValue(chromedp.CSS("#i-email"), newcomer), selectByText("#i-role", "Editor"),
 		chromedp.Click(chromedp.CSS("[data-invite] button")))
-	waitFor(t, p, `(document.querySelector('[data-invitation="`+newcomer+`"] td') || {}).textContent || ""`, "Editor")
+	waitText(t, p, `[data-invitation="`+newcomer+`"] td`, "Editor")
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "admin-team")
 	noProblemsBut(t, p, "400 (Bad Request) ("+origin+"/api/v1/teams/invite)")
@@ -188,7 +159,7 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "admin-roles")
 	p.Click(t, "[data-role-form] button[type=submit]")
-	waitFor(t, p, `[...document.querySelectorAll('[data-role="Catalogue clerk"] .badge')].map((b) => b.textContent).join(" ")`,
+	waitEval(t, p, `[...document.querySelectorAll('[data-role="Catalogue clerk"] .badge')].map((b) => b.textContent).join(" ")`,
 		"analytics.view imports.view products.edit products.view")
 	role, ok := sh.roleList(t, ts, "owner")["Catalogue clerk"]
 	if want := []string{"analytics.view", "imports.view", "products.edit", "products.view"}; !ok || !slices.Equal(role.Permissions, want) || role.System {
@@ -198,7 +169,7 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 	p.Open(t, origin+"/admin/#team")
 	p.WaitVisible(t, "#m-role-"+fmt.Sprint(clerk.id))
 	p.Run(t, selectByText("#m-role-"+fmt.Sprint(clerk.id), "Catalogue clerk"), chromedp.Click(chromedp.CSS(`[data-change-role="`+clerk.email+`"]`)))
-	waitFor(t, p, `(document.querySelector('[data-member="`+clerk.email+`"] td:nth-child(3)') || {}).textContent || ""`, "Catalogue clerk")
+	waitText(t, p, `[data-member="`+clerk.email+`"] td:nth-child(3)`, "Catalogue clerk")
 	if m := sh.teamList(t, ts, "owner")[clerk.email]; m.Role.Name != "Catalogue clerk" {
 		t.Errorf("the team API has the clerk as %q", m.Role.Name)
 	}
@@ -207,7 +178,7 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 	p.WaitVisible(t, "[data-audit]")
 	p.Run(t, chromedp.SetValue(chromedp.CSS("#a-action"), "team."), chromedp.Click(chromedp.CSS("[data-audit-filter] button")))
 	waitURL(t, p, "team.")
-	waitFor(t, p, `[...document.querySelectorAll("[data-event]")].map((r) => r.dataset.event).join(" ")`, "team.member_updated team.role_created")
+	waitEval(t, p, `[...document.querySelectorAll("[data-event]")].map((r) => r.dataset.event).join(" ")`, "team.member_updated team.role_created")
 	if s := p.Text(t, `[data-event="team.member_updated"]`); !strings.Contains(s, "role: Viewer → Catalogue clerk") || !strings.Contains(s, sh.members["owner"].email) {
 		t.Errorf("the trail's row says %q", s)
 	}
@@ -228,7 +199,7 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 		t.Errorf("a Viewer sees %q", nav)
 	}
 	// #team in the address shows the first section the Viewer has instead.
-	waitFor(t, v, `(document.querySelector("[data-page]") || {dataset: {}}).dataset.page || ""`, "dashboard")
+	waitEval(t, v, `(document.querySelector("[data-page]") || {dataset: {}}).dataset.page || ""`, "dashboard")
 	if n := browsertest.Get(t, v, chromedp.Evaluate[int](`document.querySelectorAll("[data-invite], [data-members], [data-change-role]").length`)); n != 0 {
 		t.Errorf("a Viewer sees %d team controls", n)
 	}
@@ -248,7 +219,7 @@ func TestBackOfficeCustomers(t *testing.T) {
 	officeSignIn(t, p, origin+"/admin/#customers", editor.Email, "[data-customers]")
 	p.Run(t, chromedp.SetValue(chromedp.CSS("#c-q"), "ANN@"), chromedp.Click(chromedp.CSS("[data-customers-filter] button")))
 	waitURL(t, p, "ANN")
-	waitFor(t, p, `[...document.querySelectorAll("[data-customer]")].map((r) => r.dataset.customer).join(" ")`, "ann@example.lu")
+	waitEval(t, p, `[...document.querySelectorAll("[data-customer]")].map((r) => r.dataset.customer).join(" ")`, "ann@example.lu")
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "admin-customers")
 	p.Click(t, `[data-customer="ann@example.lu"] a`)

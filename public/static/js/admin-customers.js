@@ -96,6 +96,7 @@
         last_name: form.elements.last_name.value.trim(), phone: form.elements.phone.value.trim(), addresses });
       await customer(view, args);
       announce("The details of " + c.email + " were saved.");
+      Admin.$("#main").focus({ preventScroll: true }); // the form it was in is gone
     });
     return form;
   }

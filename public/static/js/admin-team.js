@@ -122,13 +122,19 @@
   }
 
   // redraw draws the page again, then says what changed (so the notice
-  // shows over the new state).
+  // shows over the new state); the focus, whose control was replaced, goes
+  // back to the page's content, as after a page change.
   async function redraw(view, notice) {
     const fresh = el("div", { "data-page": view.dataset.page });
     view.replaceWith(fresh);
     fresh.append(el("h1", { text: "Team" }));
-    await team(fresh, location.hash.slice(1).split("/").slice(1));
+    try {
+      await team(fresh, location.hash.slice(1).split("/").slice(1));
+    } finally {
+      fresh.setAttribute("data-ready", "");
+    }
     announce(notice);
+    Admin.$("#main").focus({ preventScroll: true });
   }
 
   // inviteForm invites an e-mail with a role the user may hand out.
