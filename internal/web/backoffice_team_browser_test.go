@@ -82,18 +82,31 @@ func TestBackOfficeManagerInvitesAMember(t *testing.T) {
 	p.Run(t, chromedp.SetValue(chromedp.CSS("#i-email"), newcomer), selectByText("#i-role", "Editor"),
 		chromedp.Click(chromedp.CSS("[data-invite] button")))
 	waitText(t, p, `[data-invitation="`+newcomer+`"] td`, "Editor")
+	// Resending replaces the link (the test follows the second mail's);
+	// another invitation is revoked after a second word.
+	p.Click(t, `[data-invitation="`+newcomer+`"] button`)
+	waitText(t, p, "[data-notice]", "A new link was sent to "+newcomer+".")
+	const changedMind = "changed.mind@invite.test"
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#i-email"), changedMind), chromedp.Click(chromedp.CSS("[data-invite] button")))
+	waitText(t, p, "[data-notice]", "Invitation sent to "+changedMind+".")
+	p.Click(t, `[data-invitation="`+changedMind+`"] .row-actions > span > button`)
+	p.Click(t, `[data-invitation="`+changedMind+`"] button.danger`)
+	waitText(t, p, "[data-notice]", "The invitation of "+changedMind+" was revoked.")
+	if got := evalString(t, p, `[...document.querySelectorAll("[data-invitation]")].map((r) => r.dataset.invitation).join(" ")`); got != newcomer {
+		t.Errorf("pending invitations on the page: %q, want only %s", got, newcomer)
+	}
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "admin-team")
 	noProblemsBut(t, p, "400 (Bad Request) ("+origin+"/api/v1/teams/invite)")
 
 	ts.flushMail(t)
 	mails := smtp.To(newcomer)
-	if len(mails) != 1 {
-		t.Fatalf("%d invitation mails for %s, want 1", len(mails), newcomer)
+	if len(mails) != 2 {
+		t.Fatalf("%d invitation mails for %s, want 2 (sent, resent)", len(mails), newcomer)
 	}
-	link, err := url.Parse(mails[0].Link())
+	link, err := url.Parse(mails[1].Link())
 	if err != nil || link.Path != "/accept-invite" || "http://"+link.Host != origin || link.Query().Get("token") == "" {
-		t.Fatalf("the mail's link %q does not lead to %s/accept-invite?token=…", mails[0].Link(), origin)
+		t.Fatalf("the mail's link %q does not lead to %s/accept-invite?token=…", mails[1].Link(), origin)
 	}
 
 	q := browsertest.New(t).Page(t, 375) // another browser: no session
@@ -126,6 +139,7 @@ func TestBackOfficeManagerInvitesAMember(t *testing.T) {
 	if m, ok := decodeMembers(t, r)[newcomer]; !ok || m.Role.Name != "Editor" || !m.Active {
 		t.Errorf("the team API has %s as %+v, want an active Editor", newcomer, m)
 	}
+	sc.send(t, scenario{as: "owner", method: "GET", path: "/api/v1/teams/invitations", wantStatus: http.StatusOK, want: []string{`"items":[]`}})
 }
 
 // TestBackOfficeRoleEditor: an Owner creates a custom role by ticking
@@ -161,9 +175,20 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 	p.Click(t, "[data-role-form] button[type=submit]")
 	waitEval(t, p, `[...document.querySelectorAll('[data-role="Catalogue clerk"] .badge')].map((b) => b.textContent).join(" ")`,
 		"analytics.view imports.view products.edit products.view")
+	waitText(t, p, "[data-notice]", "Role Catalogue clerk created.")
 	role, ok := sh.roleList(t, ts, "owner")["Catalogue clerk"]
 	if want := []string{"analytics.view", "imports.view", "products.edit", "products.view"}; !ok || !slices.Equal(role.Permissions, want) || role.System {
 		t.Fatalf("the role API has %+v, want a custom role with %v", role, want)
+	}
+
+	// A custom role nobody holds is deleted after a second word.
+	temp := sh.createRole(t, ts, "owner", "Temporary", "orders.view")
+	p.Open(t, fmt.Sprintf("%s/admin/#team/roles/%d", origin, temp))
+	p.Click(t, "[data-delete-role] button")
+	p.Click(t, "[data-delete-role] button.danger")
+	waitText(t, p, "[data-notice]", "Role Temporary deleted.")
+	if _, left := sh.roleList(t, ts, "owner")["Temporary"]; left {
+		t.Errorf("the deleted role is still in the role API")
 	}
 
 	p.Open(t, origin+"/admin/#team")
@@ -178,7 +203,7 @@ func TestBackOfficeRoleEditor(t *testing.T) {
 	p.WaitVisible(t, "[data-audit]")
 	p.Run(t, chromedp.SetValue(chromedp.CSS("#a-action"), "team."), chromedp.Click(chromedp.CSS("[data-audit-filter] button")))
 	waitURL(t, p, "team.")
-	waitEval(t, p, `[...document.querySelectorAll("[data-event]")].map((r) => r.dataset.event).join(" ")`, "team.member_updated team.role_created")
+	waitEval(t, p, `[...document.querySelectorAll("[data-event]")].map((r) => r.dataset.event).join(" ")`, "team.member_updated team.role_deleted team.role_created team.role_created")
 	if s := p.Text(t, `[data-event="team.member_updated"]`); !strings.Contains(s, "role: Viewer → Catalogue clerk") || !strings.Contains(s, sh.members["owner"].email) {
 		t.Errorf("the trail's row says %q", s)
 	}

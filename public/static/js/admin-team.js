@@ -221,24 +221,30 @@
       const body = { name: form.elements.name.value, description: form.elements.description.value,
         permissions: [...form.querySelectorAll("input[name=perm]:checked")].map((x) => x.value) };
       const saved = await api(creating ? "POST" : "PUT", "/api/v1/teams/roles" + (creating ? "" : "/" + r.id), body);
-      location.hash = "team/roles";
-      announce((creating ? "Role " : "Changes to ") + saved.name + (creating ? " created." : " saved."));
+      go("team/roles", (creating ? "Role " : "Changes to ") + saved.name + (creating ? " created." : " saved."));
     });
     view.append(form);
     if (!creating) view.append(deleteRole(r));
+  }
+
+  // go opens another page of the back office and says notice there: the
+  // core's router clears the notice on every change of address, so it is
+  // said once the router has run.
+  function go(hash, notice) {
+    window.addEventListener("hashchange", () => announce(notice), { once: true });
+    location.hash = hash;
   }
 
   // deleteRole removes a custom role nobody holds and no invitation offers
   // (the server says so otherwise).
   function deleteRole(r) {
     const box = el("p", { class: "form-error", role: "alert", hidden: "" });
-    return el("div", { class: "actions" }, el("h2", { text: "Delete" }),
+    return el("div", { class: "actions", "data-delete-role": "" }, el("h2", { text: "Delete" }),
       r.members ? el("p", { class: "muted", text: `${r.members} member(s) hold this role: give them another before deleting it.` }) : null,
       confirmButton("Delete the role", "Delete " + r.name + " for good", async () => {
         try {
           await api("DELETE", "/api/v1/teams/roles/" + r.id);
-          location.hash = "team/roles";
-          announce("Role " + r.name + " deleted.");
+          go("team/roles", "Role " + r.name + " deleted.");
         } catch (err) { box.textContent = err.error.message; box.hidden = false; }
       }), box);
   }
