@@ -24,6 +24,8 @@ func (h *authHandlers) acceptInvitePage(c *fiber.Ctx) error {
 	site := siteOf(c)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	// The back office's policy: the page runs forms.js and its style, nothing inline.
+	c.Set("Content-Security-Policy", adminCSP)
 	return render(c, "accept_invite.html", map[string]any{
 		"Title": "Join " + site.Tenant.Name, "ShopName": site.Tenant.Name,
 		"Token": strings.Clone(c.Query("token")), "Base": site.BasePath,

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -186,15 +187,15 @@ func (h *teamHandlers) deleteRole(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// teamAudit answers GET /api/v1/teams/audit: the vendor's trail, newest
-// first.
+// teamAudit answers GET /api/v1/teams/audit?action=: the vendor's trail,
+// newest first, of one action or a family of them (ending in ".").
 func (h *teamHandlers) teamAudit(c *fiber.Ctx) error {
 	bad := map[string]string{}
 	r := pageRequest(c, audit.Limits, bad, "before")
 	if err := fault.Fields("invalid listing parameters", bad); err != nil {
 		return err
 	}
-	pg, err := h.team.Audit(c.UserContext(), r)
+	pg, err := h.team.Audit(c.UserContext(), strings.Clone(c.Query("action")), r)
 	if err != nil {
 		return err
 	}

@@ -622,6 +622,31 @@ func testTeamAudit(t *testing.T, route tenanttest.Route) {
 			}
 		})
 	}
+	t.Run("FiltersByActionOrFamily", func(t *testing.T) {
+		actions := func(query string) string {
+			t.Helper()
+			r := a.scenarios(ts).send(t, scenario{as: "owner", method: "GET", path: "/api/v1/teams/audit?" + query, wantStatus: http.StatusOK})
+			var out struct {
+				Items []event `json:"items"`
+			}
+			r.decode(t, &out)
+			var got []string
+			for _, e := range out.Items {
+				got = append(got, e.Action)
+			}
+			return strings.Join(got, " ")
+		}
+		for query, want := range map[string]string{
+			"action=team.role_created": "team.role_created",
+			"action=team.member_":      "", // neither an action nor a family
+			"action=team.":             "team.role_created team.member_removed team.member_updated",
+			"action=customer.":         "",
+		} {
+			if got := actions(query); got != want {
+				t.Errorf("%s: %q, want %q", query, got, want)
+			}
+		}
+	})
 	t.Run("OtherShopKeepsOnlyItsOwnTrail", func(t *testing.T) {
 		if e, ok := bTrail[bCreated]; !ok || e.Action != "team.role_created" {
 			t.Errorf("the other shop's own event is missing: %+v", bTrail)
