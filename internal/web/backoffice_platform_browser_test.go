@@ -119,7 +119,8 @@ func TestSuperAdminOnboardsInBulk(t *testing.T) {
 	}
 	office := addr("admin." + base)
 
-	p := browsertest.New(t).Page(t, 1440)
+	b := browsertest.New(t)
+	p := b.Page(t, 1440)
 	platformSignIn(t, p, office+"/#onboarding", root, "[data-bulk-form]")
 	p.NoSeriousViolations(t)
 	p.Screenshot(t, "platform-onboarding")
@@ -194,6 +195,11 @@ func TestSuperAdminOnboardsInBulk(t *testing.T) {
 		t.Errorf("report saved:\n%s", saved)
 	}
 	p.NoSeriousViolations(t)
+	phone := b.Page(t, 375) // the same session, on a phone
+	phone.Open(t, run)
+	phone.WaitVisible(t, "[data-lines]")
+	noWiderThan(t, phone, 375)
+	phone.NoProblems(t)
 
 	// The list shows the two new vendors.
 	p.Open(t, office+"/#vendors/q="+prefix)
@@ -236,6 +242,13 @@ func TestSuperAdminOnboardsInBulk(t *testing.T) {
 		t.Errorf("signed in as %q", who)
 	}
 	owner.NoProblems(t)
+
+	// The super admin sees the Owner in the vendor's team.
+	p.Click(t, `[data-vendor="`+prefix+`-1"] a`)
+	p.WaitVisible(t, "[data-members]")
+	member := `(r => r ? [...r.cells].slice(0, 3).map(c => c.textContent).join("|") : "")(document.querySelector('[data-member="olga@` + prefix + `.test"]'))`
+	waitJS(t, p, member, "olga@"+prefix+".test|Olga One|Owner")
+	p.NoProblems(t)
 }
 
 // TestSuperAdminManagesAVendor: a super admin creates a vendor with a new

@@ -41,8 +41,9 @@
       el("a", { href: "#onboarding", text: "Onboard vendors from a CSV file" })));
     const filter = el("form", { class: "filters", role: "search", "aria-label": "Vendors", "data-vendors-filter": "" },
       el("span", {}, el("label", { for: "v-q", text: "Search" }),
-        el("input", { id: "v-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200", "aria-describedby": "v-q-hint" }),
-        el("span", { id: "v-q-hint", class: "muted hint", text: "Name, subdomain, business or member e-mail" })),
+        el("input", { id: "v-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200", placeholder: "Name, subdomain or e-mail",
+          "aria-describedby": "v-q-hint" }),
+        el("span", { id: "v-q-hint", class: "visually-hidden", text: "Searches the name, subdomain, business e-mail and members' e-mails." })),
       choice("v-status", "status", "Status", [["", "Any"], ["active", "Active"], ["suspended", "Suspended"]], q.get("status") || ""),
       choice("v-sort", "sort", "Order", sorts, q.get("sort") || "-created"),
       el("button", { type: "submit", text: "Show" }));
@@ -167,8 +168,7 @@
         ["Languages", (v.enabled_languages || []).join(", ")], ["Currency", v.currency], ["Created", when(v.created_at)],
         ["Suspended because", v.status === "suspended" ? v.suspended_reason : ""], ["Status changed", when(v.status_changed_at)],
         ["Database", `${v.cluster} · schema ${v.schema_version}`], ["Migration error", v.migration_error]]),
-      editForm(v, again), statusForm(v, again), ownerForm(v, again));
-    view.append(await members(v), deleteForm(v));
+      await members(v), el("div", { class: "forms" }, editForm(v, again), statusForm(v, again), ownerForm(v, again)), deleteForm(v));
   }
 
   function editForm(v, again) {
@@ -204,13 +204,14 @@
   // ownerForm gives the vendor an Owner: one created without, or whose
   // Owner left.
   function ownerForm(v, again) {
-    const form = el("form", { class: "card", novalidate: "", "data-owner-form": "" }, el("h2", { text: "Give it an Owner" }),
+    const form = el("form", { novalidate: "", "data-owner-form": "" },
       ...ownerFields("vo", false), el("p", {}, el("button", { type: "submit", text: "Give the Owner role" })), errorBox());
     submit(form, async () => {
       const out = await api("POST", `${vendorsAPI}/${v.id}/owner`, Object.fromEntries(new FormData(form)));
       await again(ownerWord(out));
     });
-    return form;
+    // Folded: most vendors have their Owner.
+    return el("details", { class: "card" }, el("summary", { text: "Give it an Owner" }), form);
   }
 
   // members: the vendor's team as its Owner sees it, active members first,
