@@ -7,7 +7,7 @@
 // refuses the rest anyway).
 "use strict";
 (() => {
-  const { el, api, can, scroll, table, field, errorBox, submit, announce, when } = Admin;
+  const { el, api, can, scroll, table, field, errorBox, submit, announce, when, go } = Admin;
 
   // permissionGroups are every permission string a role may hold
   // (internal/authz/permission.go), grouped by area and said for people.
@@ -225,14 +225,6 @@
     });
     view.append(form);
     if (!creating) view.append(deleteRole(r));
-  }
-
-  // go opens another page of the back office and says notice there: the
-  // core's router clears the notice on every change of address, so it is
-  // said once the router has run.
-  function go(hash, notice) {
-    window.addEventListener("hashchange", () => announce(notice), { once: true });
-    location.hash = hash;
   }
 
   // deleteRole removes a custom role nobody holds and no invitation offers

@@ -216,6 +216,19 @@ window.Admin = (() => {
     n.hidden = false;
   }
 
+  // go opens another page of the back office and says notice there: the
+  // router hides the notice when it draws a page, so the word waits for
+  // the page.
+  function go(hash, notice) {
+    if (notice) window.addEventListener("hashchange", () => announce(notice), { once: true });
+    location.hash = hash;
+  }
+
+  // facts: a list of [term, value, attrs] as a description list (an empty
+  // value is left out).
+  const facts = (cls, pairs) => el("dl", { class: cls }, ...pairs.filter((p) => p[1] !== "" && p[1] !== null && p[1] !== undefined)
+    .map(([k, v, attrs]) => el("div", {}, el("dt", { text: k }), el("dd", { ...(attrs || {}), text: String(v) }))));
+
   // poll calls step every ms while view is still on the page and step
   // returns true; long work (an import, a bulk onboarding) shows its
   // progress this way, and a reload finds it again from the address.
@@ -370,7 +383,7 @@ window.Admin = (() => {
 
   return {
     data, $, el, api, request, download, can, money, when, statusText, titleOf, scroll, table, field, errorBox, clearErrors, formError, submit,
-    announce, poll, chart, section, detail, route,
+    announce, go, facts, poll, chart, section, detail, route,
     me: () => me,
   };
 })();

@@ -7,21 +7,9 @@
 // call.
 "use strict";
 (() => {
-  const { el, api, field, errorBox, submit, announce, scroll, table, when, statusText } = Admin;
+  const { el, api, field, errorBox, submit, announce, scroll, table, when, statusText, go, facts } = Admin;
   const vendorsAPI = "/api/v1/admin/vendors";
   const bulkAPI = vendorsAPI + "/bulk-imports/";
-
-  // go moves to another page and says notice there: the core hides the
-  // notice when it draws a page, so the word waits for the page.
-  function go(hash, notice) {
-    if (notice) window.addEventListener("hashchange", () => announce(notice), { once: true });
-    location.hash = hash;
-  }
-
-  // facts: a list of [term, value, attrs] as a description list (a value
-  // that is empty is left out).
-  const facts = (cls, pairs) => el("dl", { class: cls }, ...pairs.filter((p) => p[1] !== "" && p[1] !== null && p[1] !== undefined)
-    .map(([k, v, attrs]) => el("div", {}, el("dt", { text: k }), el("dd", { ...(attrs || {}), text: String(v) }))));
 
   const choice = (id, name, label, options, value) => el("span", {}, el("label", { for: id, text: label }),
     el("select", { id, name }, ...options.map(([v, l]) => el("option", { value: v, selected: value === v, text: l }))));
