@@ -198,8 +198,9 @@ func TestPermissionMatrix(t *testing.T) {
 		"POST /api/v1/marketplace/products/select":          {map[string]any{"ids": []int{999999}, "selected": true}, http.StatusBadRequest, productsCreate},
 		"GET /api/v1/marketplace/products/:id":              {nil, http.StatusNotFound, importsView},
 
-		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
-		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/settings":                {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings":                {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+		"POST /api/v1/settings/theme/preview": {map[string]any{"theme_config": "red"}, http.StatusBadRequest, settingsEdit},
 
 		"GET /api/v1/shop/cart":                            {nil, http.StatusOK, everyone},
 		"POST /api/v1/shop/cart/lines":                     {map[string]any{"product_id": 0, "quantity": 0}, http.StatusBadRequest, everyone},
