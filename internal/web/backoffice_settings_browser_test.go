@@ -40,14 +40,15 @@ func errorBeside(id string) string {
 	return `(() => { const e = document.getElementById("` + id + `-error"); return e && !e.hidden ? e.textContent : ""; })()`
 }
 
-// TestBackOfficeSettings: an Owner, in Chromium, renames the shop, picks a
-// theme colour and sees the preview take it before saving (computed style
-// read by script), saves, and the shop front's page and theme stylesheet
-// show the new name and colour; enters Stripe keys and sees the secrets
-// masked, never shown back; changes a delivery price; adds a custom domain,
-// reads the TXT record to publish and has it checked. Then, on a phone, an
-// invalid e-mail and an invalid colour are refused beside their fields and
-// nothing is saved. Each page passes axe and fits its window.
+// TestBackOfficeSettings: an Owner, in Chromium, renames the shop, offers
+// one more language with another default one, picks a theme colour and
+// sees the preview take it before saving (computed style read by script),
+// saves, and the shop front's page and theme stylesheet show the new name
+// and colour; enters Stripe keys and sees the secrets masked, never shown
+// back; changes a delivery price; adds a custom domain, reads the TXT
+// record to publish and has it checked. Then, on a phone, an invalid e-mail
+// and an invalid colour are refused beside their fields and nothing is
+// saved. Each page passes axe and fits its window.
 func TestBackOfficeSettings(t *testing.T) {
 	db := tenanttest.Open(t)
 	dns := &fakeDNS{}
@@ -85,6 +86,13 @@ func TestBackOfficeSettings(t *testing.T) {
 		waitJS(t, p, noticeJS, "Shop details saved.")
 		if s := settingsNow(); s.Name != "Atelier Neuf" || s.BusinessEmail != "hello@atelier.lu" {
 			t.Fatalf("saved %+v", s)
+		}
+		// Luxembourgish too, German first.
+		p.Run(t, chromedp.Click(chromedp.ID("s-lang-lb")), chromedp.SetValue(chromedp.ID("s-default-language"), "de"),
+			chromedp.Click(chromedp.CSS("[data-languages-form] button[type=submit]")))
+		waitJS(t, p, noticeJS, "Languages saved.")
+		if s := settingsNow(); s.DefaultLanguage != "de" || strings.Join(s.EnabledLanguages, " ") != "fr de en lb" {
+			t.Fatalf("languages saved as %q, default %q", s.EnabledLanguages, s.DefaultLanguage)
 		}
 	})
 
