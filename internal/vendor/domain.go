@@ -57,11 +57,8 @@ func (s *Service) AddShopDomain(ctx context.Context, a Actor, host string) (*Sho
 			return nil, fault.Fields("this domain is the platform's own", map[string]string{"host": "is the platform's own domain: name a domain of yours"})
 		}
 	}
-	d, err := s.db.AddDomain(ctx, t.Slug, host, domainAudit(a, "vendor.domain_add", host))
+	d, err := s.db.AddDomain(ctx, t.Slug, host, shopDomainAudit(a, "vendor.domain_add", host))
 	if err != nil {
-		return nil, err
-	}
-	if err := audit.Vendor(ctx, domainEvent(a, "vendor.domain_add", host, 0)); err != nil {
 		return nil, err
 	}
 	out := shopDomainOf(*d)
@@ -77,11 +74,8 @@ func (s *Service) VerifyShopDomain(ctx context.Context, a Actor, host string, lo
 		return nil, err
 	}
 	host = tenantdb.NormalizeHost(host)
-	d, err := s.db.VerifyVendorDomain(ctx, t.Slug, host, lookup, domainAudit(a, "vendor.domain_verify", host))
+	d, err := s.db.VerifyVendorDomain(ctx, t.Slug, host, lookup, shopDomainAudit(a, "vendor.domain_verify", host))
 	if err != nil {
-		return nil, err
-	}
-	if err := audit.Vendor(ctx, domainEvent(a, "vendor.domain_verify", host, 0)); err != nil {
 		return nil, err
 	}
 	out := shopDomainOf(*d)
@@ -96,10 +90,7 @@ func (s *Service) RemoveShopDomain(ctx context.Context, a Actor, host string) er
 		return err
 	}
 	host = tenantdb.NormalizeHost(host)
-	if err := s.db.RemoveDomain(ctx, t.Slug, host, domainAudit(a, "vendor.domain_remove", host)); err != nil {
-		return err
-	}
-	return audit.Vendor(ctx, domainEvent(a, "vendor.domain_remove", host, 0))
+	return s.db.RemoveDomain(ctx, t.Slug, host, shopDomainAudit(a, "vendor.domain_remove", host))
 }
 
 // domainAudit records a change to a vendor's domain host in the platform's
@@ -107,6 +98,21 @@ func (s *Service) RemoveShopDomain(ctx context.Context, a Actor, host string) er
 func domainAudit(a Actor, action, host string) tenantdb.Also {
 	return func(ctx context.Context, tx *platform.Tx, v, _ *platform.Vendor) error {
 		return audit.Platform(ctx, tx.Client(), domainEvent(a, action, host, v.ID))
+	}
+}
+
+// shopDomainAudit records a shop's own change to its domain host in the
+// platform's trail and, in the request's transaction bound to ctx, the
+// shop's. It runs only when the change is made (a domain verified before
+// records nothing), and a failed platform commit fails the request, so the
+// two trails agree.
+func shopDomainAudit(a Actor, action, host string) tenantdb.Also {
+	platformTrail := domainAudit(a, action, host)
+	return func(ctx context.Context, tx *platform.Tx, v, after *platform.Vendor) error {
+		if err := platformTrail(ctx, tx, v, after); err != nil {
+			return err
+		}
+		return audit.Vendor(ctx, domainEvent(a, action, host, 0))
 	}
 }
 

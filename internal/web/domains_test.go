@@ -100,6 +100,8 @@ func TestSettingsDomains(t *testing.T) {
 			wantCode: "domain_unverified", want: []string{"_bazaar-verify." + other}})
 		dns.publish(d.RecordName, d.Token)
 		sa.send(t, scenario{as: "owner", method: "POST", path: path + "/" + other + "/verify", wantStatus: http.StatusOK, want: []string{`"verified":true`}})
+		// Again: still verified, and nothing more in the trails (Audited).
+		sa.send(t, scenario{as: "owner", method: "POST", path: path + "/" + other + "/verify", wantStatus: http.StatusOK, want: []string{`"verified":true`}})
 		sa.send(t, scenario{method: "GET", host: other, path: "/api/v1/shop/products", wantStatus: http.StatusOK})
 
 		sa.send(t, scenario{as: "owner", method: "DELETE", path: path + "/" + other, wantStatus: http.StatusNoContent})
