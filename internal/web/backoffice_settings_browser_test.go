@@ -87,6 +87,9 @@ func TestBackOfficeSettings(t *testing.T) {
 		if s := settingsNow(); s.Name != "Atelier Neuf" || s.BusinessEmail != "hello@atelier.lu" {
 			t.Fatalf("saved %+v", s)
 		}
+		if b := p.Text(t, ".brand"); b != "Atelier Neuf" {
+			t.Errorf("the page's header still names %q", b)
+		}
 		// Luxembourgish too, German first.
 		p.Run(t, chromedp.Click(chromedp.ID("s-lang-lb")), chromedp.SetValue(chromedp.ID("s-default-language"), "de"),
 			chromedp.Click(chromedp.CSS("[data-languages-form] button[type=submit]")))

@@ -77,7 +77,10 @@
     saving(form, async () => {
       const body = {};
       for (const [name] of detailFields) body[name] = form.elements[name].value.trim();
-      await api("PUT", "/api/v1/settings", body);
+      const saved = await api("PUT", "/api/v1/settings", body);
+      // The page's header names the shop: it follows a new name at once.
+      const brand = Admin.$(".brand");
+      if (brand) brand.textContent = saved.name;
       announce("Shop details saved.");
     });
     view.append(form, languages(s));
