@@ -60,7 +60,9 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string, also ...Also) (*
 	err = db.platformTx(ctx, func(tx *platform.Tx) error {
 		err := tx.VendorDomain.Create().SetHost(host).SetVendorID(t.ID).SetVerificationToken(token).Exec(ctx)
 		if platform.IsConstraintError(err) {
-			return fault.New(fault.Conflict, "domain %q is already registered", host)
+			// Whose it is stays unsaid: a shop learns nothing of another.
+			return &fault.Error{Kind: fault.Conflict, Code: "domain_taken", Message: fmt.Sprintf("%s is already registered to a shop", host),
+				Fields: map[string]string{"host": "is already registered to a shop: remove it there first"}}
 		}
 		if err != nil || len(also) == 0 {
 			return err
@@ -81,10 +83,19 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string, also ...Also) (*
 // token, marks the domain verified (and tells every instance), with also in
 // that transaction (given the vendor's row as before and after).
 func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup, also ...Also) (*Domain, error) {
-	d, err := db.platform.VendorDomain.Query().Where(vendordomain.Host(host)).WithVendor().Only(ctx)
-	if platform.IsNotFound(err) {
-		return nil, fault.New(fault.NotFound, "no domain %q", host)
-	}
+	return db.verifyDomain(ctx, "", host, lookup, also)
+}
+
+// VerifyVendorDomain is VerifyDomain for a domain of vendor slug only:
+// another vendor's domain is as unknown to it as none, so a shop can
+// neither verify nor learn anything of a host it does not hold.
+func (db *DB) VerifyVendorDomain(ctx context.Context, slug, host string, lookup TXTLookup, also ...Also) (*Domain, error) {
+	return db.verifyDomain(ctx, slug, host, lookup, also)
+}
+
+// verifyDomain verifies host, of vendor slug when slug is not "".
+func (db *DB) verifyDomain(ctx context.Context, slug, host string, lookup TXTLookup, also []Also) (*Domain, error) {
+	d, err := vendorDomain(ctx, db.platform, slug, host)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +105,8 @@ func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup, a
 	}
 	records, err := lookup(ctx, DomainVerifyPrefix+host)
 	if err != nil || !slices.Contains(records, d.VerificationToken) {
-		return nil, fault.New(fault.Invalid, "DNS TXT record %s%s does not hold %q yet", DomainVerifyPrefix, host, d.VerificationToken)
+		return nil, &fault.Error{Kind: fault.Invalid, Code: "domain_unverified",
+			Message: fmt.Sprintf("DNS TXT record %s%s does not hold %q yet", DomainVerifyPrefix, host, d.VerificationToken)}
 	}
 	err = db.platformTx(ctx, func(tx *platform.Tx) error {
 		if err := tx.VendorDomain.UpdateOneID(d.ID).SetVerifiedAt(time.Now()).Exec(ctx); err != nil {
@@ -110,6 +122,40 @@ func (db *DB) VerifyDomain(ctx context.Context, host string, lookup TXTLookup, a
 	}
 	out.Verified = true
 	return out, nil
+}
+
+// RemoveDomain takes host away from vendor slug's custom domains (and tells
+// every instance, so it stops serving at once), with also in that
+// transaction (given the vendor's row as before and after). Another
+// vendor's host is as unknown as none.
+func (db *DB) RemoveDomain(ctx context.Context, slug, host string, also ...Also) error {
+	return db.platformTx(ctx, func(tx *platform.Tx) error {
+		d, err := vendorDomain(ctx, tx.Client(), slug, host)
+		if err != nil {
+			return err
+		}
+		if err := tx.VendorDomain.DeleteOneID(d.ID).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, host); err != nil {
+			return err
+		}
+		return runAlso(ctx, tx, also, d.Edges.Vendor, d.Edges.Vendor)
+	})
+}
+
+// vendorDomain is host's registry row with its vendor, of vendor slug when
+// slug is not "".
+func vendorDomain(ctx context.Context, c *platform.Client, slug, host string) (*platform.VendorDomain, error) {
+	q := c.VendorDomain.Query().Where(vendordomain.Host(host))
+	if slug != "" {
+		q = q.Where(vendordomain.HasVendorWith(vendor.Slug(slug)))
+	}
+	d, err := q.WithVendor().Only(ctx)
+	if platform.IsNotFound(err) {
+		return nil, fault.New(fault.NotFound, "no domain %q", host)
+	}
+	return d, err
 }
 
 // Domains lists a vendor's custom domains.

@@ -149,13 +149,3 @@ func (s *Service) AddDomain(ctx context.Context, a Actor, slug, host string) (*t
 func (s *Service) VerifyDomain(ctx context.Context, a Actor, host string, lookup tenantdb.TXTLookup) (*tenantdb.Domain, error) {
 	return s.db.VerifyDomain(ctx, host, lookup, domainAudit(a, "vendor.domain_verify", host))
 }
-
-// domainAudit records a change to a vendor's domain host.
-func domainAudit(a Actor, action, host string) tenantdb.Also {
-	return func(ctx context.Context, tx *platform.Tx, v, _ *platform.Vendor) error {
-		return audit.Platform(ctx, tx.Client(), audit.Event{
-			ActorID: a.UserID, ActorEmail: a.Email, Action: action, TargetType: "domain", TargetID: host,
-			VendorID: v.ID, After: map[string]any{"host": host}, IP: a.IP, RequestID: a.RequestID,
-		})
-	}
-}

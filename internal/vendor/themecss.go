@@ -1,10 +1,13 @@
 package vendor
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/bazaar/bazaar/internal/fault"
 )
 
 // Default colours of a shop whose theme leaves a colour out.
@@ -17,13 +20,24 @@ var defaultColors = map[string]string{
 const minContrast = 4.6
 
 // CSS is the theme as the shop front's stylesheet of CSS variables (the
-// variables public/static/css/shop.css reads). A vendor picks colours; the
-// shop must stay readable whatever they pick, so each colour is used only
-// where it reaches AA contrast: text on a background it fails against is
-// moved toward the text colour until it passes, and the text on a coloured
-// button or header is black or white, whichever contrasts more (see
-// onColor).
+// variables public/static/css/shop.css reads), from Vars.
 func (th Theme) CSS() string {
+	var b strings.Builder
+	b.WriteString(":root{")
+	for _, v := range th.Vars() {
+		fmt.Fprintf(&b, "%s:%s;", v[0], v[1])
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Vars are the theme's CSS variables, name and value, as the shop front
+// uses them. A vendor picks colours; the shop must stay readable whatever
+// they pick, so each colour is used only where it reaches AA contrast:
+// text on a background it fails against is moved toward the text colour
+// until it passes, and the text on a coloured button or header is black or
+// white, whichever contrasts more (see onColor).
+func (th Theme) Vars() [][2]string {
 	color := func(k string) rgb {
 		if v, ok := th.Colors[k]; ok {
 			if c, ok := parseHex(v); ok {
@@ -48,7 +62,7 @@ func (th Theme) CSS() string {
 	primary, secondary := color("primary"), color("secondary")
 	red, _ := parseHex("#b3261e")
 	green, _ := parseHex("#1e6b34")
-	vars := [][2]string{
+	return [][2]string{
 		{"--primary", primary.hex()}, {"--on-primary", onColor(primary).hex()},
 		{"--secondary", secondary.hex()}, {"--on-secondary", onColor(secondary).hex()},
 		{"--link", readable(primary, fg, surfaces).hex()},
@@ -61,13 +75,23 @@ func (th Theme) CSS() string {
 		{"--focus", "3px solid " + readable(primary, fg, surfaces).hex()},
 		{"--font", FontStack(th.Font)},
 	}
-	var b strings.Builder
-	b.WriteString(":root{")
-	for _, v := range vars {
-		fmt.Fprintf(&b, "%s:%s;", v[0], v[1])
+}
+
+// PreviewTheme checks a theme_config document as UpdateSettings would —
+// every bad part named by its JSON path — and answers the CSS variables the
+// shop front would write for it, so the settings page can show the colours
+// shoppers will see (adjusted for contrast) before anything is saved.
+func PreviewTheme(raw json.RawMessage) (map[string]string, error) {
+	bad := map[string]string{}
+	th := parseTheme(raw, bad)
+	if err := fault.Fields("invalid theme", bad); err != nil {
+		return nil, err
 	}
-	b.WriteString("}\n")
-	return b.String()
+	out := map[string]string{}
+	for _, v := range th.Vars() {
+		out[v[0]] = v[1]
+	}
+	return out, nil
 }
 
 type rgb struct{ r, g, b float64 } // 0..1, sRGB

@@ -198,8 +198,9 @@ func TestPermissionMatrix(t *testing.T) {
 		"POST /api/v1/marketplace/products/select":          {map[string]any{"ids": []int{999999}, "selected": true}, http.StatusBadRequest, productsCreate},
 		"GET /api/v1/marketplace/products/:id":              {nil, http.StatusNotFound, importsView},
 
-		"GET /api/v1/settings": {nil, http.StatusOK, settingsEdit},
-		"PUT /api/v1/settings": {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/settings":                {nil, http.StatusOK, settingsEdit},
+		"PUT /api/v1/settings":                {map[string]any{"name": ""}, http.StatusBadRequest, settingsEdit},
+		"POST /api/v1/settings/theme/preview": {map[string]any{"theme_config": "red"}, http.StatusBadRequest, settingsEdit},
 
 		"GET /api/v1/shop/cart":                            {nil, http.StatusOK, everyone},
 		"POST /api/v1/shop/cart/lines":                     {map[string]any{"product_id": 0, "quantity": 0}, http.StatusBadRequest, everyone},
@@ -219,6 +220,10 @@ func TestPermissionMatrix(t *testing.T) {
 		"PUT /api/v1/settings/shipping":                    {map[string]any{"methods": []any{map[string]any{}}}, http.StatusBadRequest, settingsEdit},
 		"GET /api/v1/settings/payments":                    {nil, http.StatusOK, settingsEdit},
 		"PUT /api/v1/settings/payments":                    {map[string]any{"secret_key": "not-a-key"}, http.StatusBadRequest, settingsEdit},
+		"GET /api/v1/settings/domains":                     {nil, http.StatusOK, settingsEdit},
+		"POST /api/v1/settings/domains":                    {map[string]any{"host": ""}, http.StatusBadRequest, settingsEdit},
+		"POST /api/v1/settings/domains/:host/verify":       {nil, http.StatusNotFound, settingsEdit},
+		"DELETE /api/v1/settings/domains/:host":            {nil, http.StatusNotFound, settingsEdit},
 		"POST /api/v1/shop/account/register":               {map[string]any{"email": "not-an-email"}, http.StatusBadRequest, everyone},
 		"POST /api/v1/shop/account/login":                  {map[string]any{"email": "", "password": ""}, http.StatusBadRequest, everyone},
 		"POST /api/v1/shop/account/logout":                 {nil, http.StatusNoContent, everyone},

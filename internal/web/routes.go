@@ -83,6 +83,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
 	settings := &settingsHandlers{caller: s.caller, vendor: svc.Vendors}
 	payments := &paymentHandlers{caller: s.caller, payments: svc.Payments}
+	domains := &domainHandlers{caller: s.caller, vendor: svc.Vendors, lookup: s.opts.LookupTXT}
 	admin := &adminHandlers{audit: svc.Audit, vendors: svc.Vendors, log: s.log, writeTimeout: s.opts.WriteTimeout}
 	vendors := &vendorHandlers{caller: s.caller, vendors: svc.Vendors, team: svc.Team, log: s.log,
 		requestTimeout: s.opts.RequestTimeout, writeTimeout: s.opts.WriteTimeout}
@@ -104,7 +105,7 @@ func (s *server) siteTables(svc Services) map[SiteKind][]route {
 			office.platformRoutes()),
 		SiteVendor: slices.Concat(auth.routes(), products.shopRoutes(), shopAccount.routes(), auth.inviteRoutes(),
 			teams.routes(), products.routes(), imports.routes(), settings.routes(), customers.routes(), shop.routes(), orders.routes(), payments.routes(),
-			front.routes(), office.routes()),
+			domains.routes(), front.routes(), office.routes()),
 	}
 }
 

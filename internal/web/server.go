@@ -9,6 +9,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -40,6 +41,10 @@ type Options struct {
 	DevPages bool
 	// Input bounds the text of query strings and JSON bodies (input.go).
 	Input InputLimits
+	// LookupTXT resolves the DNS TXT records that prove a shop's custom
+	// domain (domains.go); nil is net.DefaultResolver.LookupTXT. Tests give
+	// a fake, so none reaches beyond loopback.
+	LookupTXT tenantdb.TXTLookup
 }
 
 // Database is what the web layer asks of the database (*tenantdb.DB in
@@ -100,6 +105,9 @@ func New(opts Options, d Deps) *fiber.App {
 func newServer(opts Options, d Deps, extra func(s *server, vendor fiber.Router)) *server {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 30 * time.Second
+	}
+	if opts.LookupTXT == nil {
+		opts.LookupTXT = net.DefaultResolver.LookupTXT
 	}
 	if opts.CartTTL <= 0 {
 		opts.CartTTL = 30 * 24 * time.Hour

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/bazaar/bazaar/internal/authz"
@@ -19,6 +21,8 @@ func (h *settingsHandlers) routes() []route {
 	return []route{
 		{"GET", "/api/v1/settings", Permission(authz.SettingsEdit), readTx, h.settings},
 		{"PUT", "/api/v1/settings", Permission(authz.SettingsEdit), writeTx, h.updateSettings},
+		// Reads and writes nothing: no transaction.
+		{"POST", "/api/v1/settings/theme/preview", Permission(authz.SettingsEdit), noTx, h.previewTheme},
 	}
 }
 
@@ -43,4 +47,22 @@ func (h *settingsHandlers) updateSettings(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(s)
+}
+
+// previewTheme: POST /api/v1/settings/theme/preview {theme_config} answers
+// {vars}, the CSS variables the shop front would write for that theme —
+// its colours as shoppers see them, adjusted for contrast — or the theme's
+// errors, by JSON path, as PUT would name them. Nothing is saved.
+func (h *settingsHandlers) previewTheme(c *fiber.Ctx) error {
+	var in struct {
+		ThemeConfig json.RawMessage `json:"theme_config"`
+	}
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	vars, err := vendor.PreviewTheme(in.ThemeConfig)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"vars": vars})
 }

@@ -306,3 +306,29 @@ func TestSettingsRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestSettingsThemePreview: the settings page's preview gets the colours
+// shoppers will see — a yellow link on white moved until it reads, black
+// text on the yellow button — or the theme's errors by JSON path, and
+// nothing is saved either way.
+func TestSettingsThemePreview(t *testing.T) {
+	db := tenanttest.Open(t)
+	ts := start(t, db, setup{opts: defaultOptions()})
+	tn := tenanttest.Tenant(t, db, "preview")
+	owner, _ := ts.member(t, tn, "owner")
+	run := ts.scenarios(hostOf(tn), map[string]string{"owner": owner})
+	const path = "/api/v1/settings/theme/preview"
+	var out struct {
+		Vars map[string]string `json:"vars"`
+	}
+	run.send(t, scenario{as: "owner", method: "POST", path: path, wantStatus: http.StatusOK,
+		body: map[string]any{"theme_config": map[string]any{"colors": map[string]any{"primary": "#FF0", "background": "#ffffff"}, "font": "serif"}}}).decode(t, &out)
+	if out.Vars["--primary"] != "#ffff00" || out.Vars["--on-primary"] != "#000000" || out.Vars["--link"] == "#ffff00" ||
+		!strings.Contains(out.Vars["--font"], "serif") {
+		t.Errorf("preview %v", out.Vars)
+	}
+	run.send(t, scenario{as: "owner", method: "POST", path: path, wantStatus: http.StatusBadRequest,
+		body:  map[string]any{"theme_config": map[string]any{"colors": map[string]any{"primary": "#12"}, "font": "comic"}},
+		check: wantFieldsOnly(map[string]string{"theme_config.colors.primary": "hex colour", "theme_config.font": "must be one of"})})
+	sameSettings(t, "after previews", settingsOf(t, run, "owner"), defaultSettings(tn.Name))
+}
