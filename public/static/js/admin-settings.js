@@ -7,7 +7,7 @@
 // beside their fields.
 "use strict";
 (() => {
-  const { el, api, field, errorBox, submit, announce, formError, clearErrors, scroll, table, money } = Admin;
+  const { el, api, field, errorBox, submit, announce, formError, clearErrors, scroll, table, money, cents, amount } = Admin;
 
   const pages = [["", "Shop details"], ["theme", "Theme"], ["payments", "Payments and shipping"], ["domains", "Domains"]];
 
@@ -292,28 +292,11 @@
       secret("secret_key", "remove_secret_key");
       secret("webhook_secret", "remove_webhook_secret");
       await api("PUT", "/api/v1/settings/payments", body);
-      await redraw(view, "Card payments saved.");
+      await Admin.redraw("Card payments saved.");
     });
   }
 
-  // redraw draws the settings page again, then says what changed: when the
-  // notice shows, the page already shows the new state.
-  async function redraw(view, notice) {
-    const fresh = el("div", { "data-page": view.dataset.page });
-    fresh.append(el("h1", { text: "Settings" }));
-    view.replaceWith(fresh);
-    await settings(fresh, location.hash.slice(1).split("/").slice(1));
-    announce(notice);
-  }
-
   const kinds = [["flat", "Flat price"], ["free_above", "Free above an amount"], ["pickup", "Pickup"]];
-
-  // cents reads an amount typed in the shop's currency (4.90 or 4,90).
-  const cents = (v) => {
-    const t = String(v).trim().replace(",", ".");
-    return /^\d{1,8}(\.\d{1,2})?$/.test(t) ? Math.round(parseFloat(t) * 100) : null;
-  };
-  const amount = (c) => (c === null || c === undefined ? "" : (c / 100).toFixed(2));
 
   // shipping: the shop's delivery methods, in the order shoppers see them,
   // each with its name in the shop's languages; saved as a whole list.
@@ -374,11 +357,11 @@
       const bad = {};
       const body = read().map((m, i) => {
         const price = cents(m.kind === "pickup" && m.price === "" ? "0" : m.price);
-        if (price === null) bad[`methods[${i}].price_cents`] = "must be an amount such as 4.90";
+        if (price === null || Number.isNaN(price)) bad[`methods[${i}].price_cents`] = "must be an amount such as 4.90";
         let freeAbove = null;
         if (m.kind === "free_above") {
           freeAbove = cents(m.free);
-          if (freeAbove === null) bad[`methods[${i}].free_above_cents`] = "must be an amount such as 75.00";
+          if (freeAbove === null || Number.isNaN(freeAbove)) bad[`methods[${i}].free_above_cents`] = "must be an amount such as 75.00";
         }
         return { code: m.code, kind: m.kind, name: m.name, price_cents: price, free_above_cents: freeAbove, active: m.active };
       });
@@ -404,7 +387,7 @@
       errorBox(), el("button", { type: "submit", text: "Add domain" }));
     saving(form, async () => {
       const d = await api("POST", "/api/v1/settings/domains", { host: form.elements.host.value.trim() });
-      await redraw(view, `${d.host} added: publish its TXT record, then check it.`);
+      await Admin.redraw(`${d.host} added: publish its TXT record, then check it.`);
     });
     view.append(form, el("h2", { text: "Your domains" }));
     if (!items.length) { view.append(el("p", { "data-domains-empty": "", text: "No domain of your own yet: the shop answers on its platform address." })); return; }
@@ -413,7 +396,7 @@
       box.hidden = true;
       try {
         await api(method, path);
-        await redraw(view, notice);
+        await Admin.redraw(notice);
       } catch (err) { box.textContent = err.error.message; box.hidden = false; }
     };
     const enc = (h) => encodeURIComponent(h);

@@ -89,7 +89,7 @@
       save.addEventListener("click", async () => {
         try {
           await api("PUT", "/api/v1/teams/members/" + m.id, { role_id: Number(pick.value) });
-          await redraw(view, m.email + " is now " + pick.selectedOptions[0].text + ".");
+          await Admin.redraw(m.email + " is now " + pick.selectedOptions[0].text + ".");
         } catch (err) { fail(err); }
       });
       out.append(el("label", { for: id, class: "visually-hidden", text: "Role of " + m.email }), pick, " ", save);
@@ -97,7 +97,7 @@
     if (remove) out.append(" ", confirmButton("Remove", "Remove " + m.email + " from the team", async () => {
       try {
         await api("DELETE", "/api/v1/teams/members/" + m.id);
-        await redraw(view, m.email + " was removed from the team.");
+        await Admin.redraw(m.email + " was removed from the team.");
       } catch (err) { fail(err); }
     }));
     return out;
@@ -121,22 +121,6 @@
     return box;
   }
 
-  // redraw draws the page again, then says what changed (so the notice
-  // shows over the new state); the focus, whose control was replaced, goes
-  // back to the page's content, as after a page change.
-  async function redraw(view, notice) {
-    const fresh = el("div", { "data-page": view.dataset.page });
-    view.replaceWith(fresh);
-    fresh.append(el("h1", { text: "Team" }));
-    try {
-      await team(fresh, location.hash.slice(1).split("/").slice(1));
-    } finally {
-      fresh.setAttribute("data-ready", "");
-    }
-    announce(notice);
-    Admin.$("#main").focus({ preventScroll: true });
-  }
-
   // inviteForm invites an e-mail with a role the user may hand out.
   function inviteForm(view, roleList) {
     const offered = roleList.filter(handsOut);
@@ -150,7 +134,7 @@
     return submit(form, async () => {
       const r = form.elements.role.value;
       const inv = await api("POST", "/api/v1/teams/invite", offered.length ? { email: form.elements.email.value, role_id: Number(r) } : { email: form.elements.email.value, role: r });
-      await redraw(view, "Invitation sent to " + inv.email + ".");
+      await Admin.redraw("Invitation sent to " + inv.email + ".");
     });
   }
 
@@ -163,7 +147,7 @@
     const act = (inv, method, path, notice) => async () => {
       try {
         await api(method, path);
-        await redraw(view, notice);
+        await Admin.redraw(notice);
       } catch (err) { box.textContent = inv.email + ": " + err.error.message; box.hidden = false; }
     };
     view.append(scroll(table({ "data-invitations": "", "aria-labelledby": "inv-heading" }, ["E-mail", "Role", "Expires", "Sent", "Change"],

@@ -3,7 +3,7 @@
 // admin-settings.js). Each registers itself with the core (admin.js).
 "use strict";
 (() => {
-  const { el, api, can, money, scroll, table, announce, data, titleOf, statusText } = Admin;
+  const { el, api, can, money, scroll, table, announce, data, titleOf, statusText, cents, amount } = Admin;
 
   // dashboard: the last 30 days' sales, day by day (analytics.view), and
   // the latest orders (orders.view).
@@ -107,16 +107,6 @@
     if (Array.isArray(v)) return v.join(", ");
     return String(v);
   }
-
-  // cents reads a decimal amount typed by a person ("24.90", "24,9") as
-  // cents; null when empty, NaN when it is not an amount.
-  function cents(text) {
-    const t = String(text).trim();
-    if (t === "") return null;
-    const m = /^(\d{1,9})(?:[.,](\d{1,2}))?$/.exec(t);
-    return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : NaN;
-  }
-  const amount = (c) => (c === null || c === undefined ? "" : (c / 100).toFixed(2));
 
   // product: one product (#product/<id>, #product/new). With products.edit
   // a form of every field and every shop language's title and description,

@@ -111,6 +111,16 @@ window.Admin = (() => {
   // titleOf picks a translated text ({en: …, fr: …}) in the page's
   // language, else English, else the first it has.
   const titleOf = (t) => (t && (t[document.documentElement.lang] || t.en || Object.values(t)[0])) || "";
+  // cents reads an amount typed by a person ("24.90", "24,9") as cents:
+  // null when empty, NaN when it is not an amount.
+  function cents(text) {
+    const t = String(text ?? "").trim();
+    if (t === "") return null;
+    const m = /^(\d{1,9})(?:[.,](\d{1,2}))?$/.exec(t);
+    return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : NaN;
+  }
+  // amount writes cents for an input ("24.90"; empty for none).
+  const amount = (c) => (c === null || c === undefined ? "" : (c / 100).toFixed(2));
   const when = (iso) => (iso ? iso.slice(0, 16).replace("T", " ") : "");
 
   // scroll lets a wide table scroll sideways on a phone instead of
@@ -319,7 +329,7 @@ window.Admin = (() => {
   // #<detail>/<args…>. Segments stay encoded: each view decodes what it
   // reads.
   function route() {
-    if (!me) return;
+    if (!me) return Promise.resolve();
     const shown = visible();
     const [want, ...args] = location.hash.slice(1).split("/");
     const d = details[want];
@@ -333,16 +343,26 @@ window.Admin = (() => {
     const name = platform ? "Bazaar" : me.vendor.name;
     if (!s) {
       view.append(el("h1", { text: name }), el("p", { text: "Your role gives you no page here yet." }));
-      return;
+      return Promise.resolve();
     }
     document.title = s.label + " · " + name;
     view.append(el("h1", { text: s.label }));
     const render = d && d.section === s.id ? d.render : s.render;
     // data-ready marks a page drawn (or its error shown): what tests and
     // assistive tools can wait for.
-    render(view, args).catch((err) => {
+    return render(view, args).catch((err) => {
       if (view.isConnected) view.append(el("p", { class: "form-error", role: "alert", "data-page-error": "", text: err && err.error ? err.error.message : String(err) }));
     }).finally(() => view.setAttribute("data-ready", ""));
+  }
+
+  // redraw draws the page in the address again after a change, then says
+  // what changed — when the notice shows, the page already shows the new
+  // state — and gives the focus, whose control was replaced, back to the
+  // page's content.
+  async function redraw(notice) {
+    await route();
+    if (notice) announce(notice);
+    $("#main").focus({ preventScroll: true });
   }
 
   $("[data-signin-form]").addEventListener("submit", async (ev) => {
@@ -383,7 +403,7 @@ window.Admin = (() => {
 
   return {
     data, $, el, api, request, download, can, money, when, statusText, titleOf, scroll, table, field, errorBox, clearErrors, formError, submit,
-    announce, go, facts, poll, chart, section, detail, route,
+    announce, go, facts, redraw, cents, amount, poll, chart, section, detail, route,
     me: () => me,
   };
 })();
