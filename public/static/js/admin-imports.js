@@ -285,7 +285,8 @@
     const pg = await api("GET", `${base}/products?${call}`);
     if (can("products.create")) view.append(selectionBox(q));
     if (!pg.items.length) { view.append(el("p", { text: "No staged product matches." })); return; }
-    view.append(scroll(stagedTable(pg.items), "Staged products"));
+    const problem = errorBox();
+    view.append(problem, scroll(stagedTable(pg.items, problem), "Staged products"));
     if (pg.next_cursor) {
       const next = new URLSearchParams(q);
       next.set("cursor", pg.next_cursor);
@@ -351,26 +352,30 @@
     return el("div", { class: "card" }, el("p", { class: "buttons" }, all, " ", none, " ", pub), box, result);
   }
 
-  function stagedTable(items) {
+  // stagedTable: a row per staged product; problem is where a refused
+  // selection is said.
+  function stagedTable(items, problem) {
     const edit = can("products.create");
     return table({ "data-staged": "" }, ["Feed id", "Title", "Brand", "Availability", { text: "Price", num: true }, "Languages", "Selected", "In the shop"],
       items.map((s) => [s.feed_id, s.title, s.brand, statusText(s.availability),
         { text: s.price_cents === null ? "none" : money(s.price_cents, s.currency), num: true }, (s.languages || []).join(", "),
-        edit ? selectBox(s) : s.selected ? "yes" : "no", published(s, edit)]),
+        edit ? selectBox(s, problem) : s.selected ? "yes" : "no", published(s, edit)]),
       (i) => ({ "data-staged-row": items[i].feed_id }));
   }
 
   // selectBox selects one product for publishing the moment it is ticked.
-  function selectBox(s) {
+  function selectBox(s, problem) {
     const id = "sel-" + s.id;
     const cb = el("input", { type: "checkbox", id, checked: s.selected, "data-select": s.id });
     cb.addEventListener("change", async () => {
+      problem.hidden = true;
       try {
         await api("POST", `${base}/products/select`, { ids: [s.id], selected: cb.checked });
         announce(`${s.feed_id} ${cb.checked ? "selected" : "unselected"}.`);
       } catch (err) {
         cb.checked = !cb.checked;
-        announce(err.error.message);
+        problem.textContent = `${s.feed_id}: ${err.error.message}`;
+        problem.hidden = false;
       }
     });
     return el("span", { class: "check" }, cb, el("label", { for: id, class: "visually-hidden", text: "Select " + s.feed_id }));
