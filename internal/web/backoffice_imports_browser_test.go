@@ -163,6 +163,9 @@ func TestBackOfficeOwnerImportsAndPublishes(t *testing.T) {
 	if got := evalString(t, p, `document.querySelector("[data-run-heading]").textContent + " " + document.querySelector("[data-run-progress]").value`); got != fmt.Sprintf("Import #%d 1", run) {
 		t.Errorf("after a reload the page shows %q", got)
 	}
+	if n := browsertest.Get(t, p, chromedp.Evaluate[int](`document.querySelectorAll("[data-cancel]").length`)); n != 1 {
+		t.Errorf("an Owner watching a running import sees %d cancel buttons", n)
+	}
 	p.NoSeriousViolations(t)
 	release()
 	waitUntil(t, p, 30*time.Second, `!!document.querySelector("[data-row-errors]")`, runStatus)
@@ -237,6 +240,24 @@ func TestBackOfficeOwnerImportsAndPublishes(t *testing.T) {
 	if s := evalString(t, p, `[...document.querySelectorAll("[data-staged-row]")].map(r => r.dataset.stagedRow + ":" + !!r.querySelector("[data-published]")).sort().join(" ")`); s != "HONEY:false TEE-M:true" {
 		t.Errorf("published marks: %s", s)
 	}
+
+	// On a phone the Owner's forms and tables fit the window.
+	phone := b.Page(t, 375)
+	honey := findStaged(t, ts.staged(t, host, tok, ""), "HONEY")
+	for _, pg := range []struct{ hash, ready string }{
+		{"#imports/config", `!!document.querySelector("#cfg-url-1")`},
+		{"#imports/staging", `document.querySelectorAll("[data-select]").length === 2`},
+		{fmt.Sprintf("#imports/run/%d", run), `!!document.querySelector("[data-row-errors]")`},
+		{fmt.Sprintf("#imports/publish/%d", honey.ID), `!!document.querySelector("[data-publish-form]")`},
+	} {
+		phone.Open(t, origin+"/admin/"+pg.hash)
+		waitUntil(t, phone, 15*time.Second, pg.ready, `document.querySelector("main").textContent`)
+		if w := browsertest.Get(t, phone, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
+			t.Errorf("%s is %d px wide in a 375 px window: %s", pg.hash, w, evalString(t, phone, `[...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 376).map(e => e.tagName + "." + e.className + "[" + Math.round(e.getBoundingClientRect().right) + "]").slice(0, 8).join(" ")`))
+		}
+	}
+	phone.NoSeriousViolations(t)
+	phone.NoProblems(t)
 
 	// The shop's product page sells it at the Owner's price.
 	p.Open(t, fmt.Sprintf("%s/products/%d", origin, productID))

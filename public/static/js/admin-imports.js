@@ -430,7 +430,8 @@
 
   function publishForm(s, out) {
     const v = feedValues(s);
-    const langs = s.languages || [];
+    const first = primary(s);
+    const langs = [first, ...(s.languages || []).filter((l) => l !== first)].filter(Boolean);
     const form = el("form", { class: "card", "data-publish-form": "", novalidate: "" },
       field("pub-price", `Price (${v.currency}, VAT included)`, { name: "price_cents", value: v.price_cents, inputmode: "decimal", autocomplete: "off" }),
       field("pub-sale", `Sale price (${v.currency}; empty: none)`, { name: "sale_price_cents", value: v.sale_price_cents, inputmode: "decimal", autocomplete: "off" }),
