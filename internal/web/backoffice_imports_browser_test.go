@@ -36,19 +36,6 @@ func importOffice(t *testing.T, slug string) (*testServer, *tenantdb.Tenant, *fe
 	return ts, tn, feeds, "http://" + hostOf(tn) + ":" + port
 }
 
-// officeSignIn opens addr (a page of /admin/), signs in through its form
-// and waits for sel.
-func officeSignIn(t *testing.T, p *browsertest.Page, addr, email, sel string) {
-	t.Helper()
-	p.Open(t, addr)
-	p.Run(t,
-		chromedp.SetValue(chromedp.CSS("#si-email"), email),
-		chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
-		chromedp.Click(chromedp.CSS("[data-signin-form] button")),
-		chromedp.WaitVisible(chromedp.CSS(sel)),
-	)
-}
-
 // waitUntil waits until the script cond is true, reading the page by
 // script in one step each time (a redrawn page replaces its nodes); on
 // timeout it fails with what the script show gives.
