@@ -145,6 +145,8 @@ type Tenant struct {
 	// ReportInterval is how often the server brings what tenants on other
 	// clusters reported (import summaries, product counts, mails) to main.
 	ReportInterval time.Duration `mapstructure:"report_interval"`
+	// MaxCustomDomains bounds the custom domains one shop may hold.
+	MaxCustomDomains int `mapstructure:"max_custom_domains"`
 }
 
 // Auth configures sign-in, sessions, tokens and invitations.
@@ -518,6 +520,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tenant.CacheSize < 1 {
 		bad("tenant.cache_size", "must be at least 1 (got %d)", c.Tenant.CacheSize)
+	}
+	if c.Tenant.MaxCustomDomains < 1 || c.Tenant.MaxCustomDomains > 1000 {
+		bad("tenant.max_custom_domains", "must be 1 to 1000 (got %d)", c.Tenant.MaxCustomDomains)
 	}
 	if c.Tenant.SpareSchemas < 0 || c.Tenant.SpareSchemas > 100 {
 		bad("tenant.spare_schemas", "must be 0 to 100 (got %d)", c.Tenant.SpareSchemas)

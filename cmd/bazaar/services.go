@@ -120,7 +120,7 @@ func (a *app) services() (*services, error) {
 		vendors: compose.Vendors(a.db, vendor.Options{
 			Links:  vendor.Links{Base: a.cfg.PublicBase(), PathRouting: a.cfg.HTTP.PathRouting},
 			Bulk:   vendor.BulkLimits{MaxBytes: int64(a.cfg.Onboard.MaxFileBytes), MaxRows: a.cfg.Onboard.MaxRows},
-			Spares: a.cfg.Tenant.SpareSchemas,
+			Spares: a.cfg.Tenant.SpareSchemas, MaxDomains: a.cfg.Tenant.MaxCustomDomains,
 		}, tm, market, id.Hasher(), a.log),
 		system: system.New(a.db, system.Options{
 			QueueSchema: a.cfg.Queue.Schema, SpareSchemas: a.cfg.Tenant.SpareSchemas, MailMaxAttempts: a.cfg.Mail.MaxAttempts,

@@ -2,6 +2,7 @@ package vendor
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/bazaar/bazaar/ent/platform"
@@ -55,6 +56,16 @@ func (s *Service) AddShopDomain(ctx context.Context, a Actor, host string) (*Sho
 	if s.o.Links.Base != nil {
 		if base := s.o.Links.Base.Hostname(); host == base || strings.HasSuffix(host, "."+base) {
 			return nil, fault.Fields("this domain is the platform's own", map[string]string{"host": "is the platform's own domain: name a domain of yours"})
+		}
+	}
+	if s.o.MaxDomains > 0 {
+		ds, err := s.db.Domains(ctx, t.Slug)
+		if err != nil {
+			return nil, err
+		}
+		if len(ds) >= s.o.MaxDomains {
+			return nil, fault.Fields(fmt.Sprintf("a shop holds at most %d custom domains", s.o.MaxDomains),
+				map[string]string{"host": fmt.Sprintf("remove a domain first: at most %d", s.o.MaxDomains)})
 		}
 	}
 	d, err := s.db.AddDomain(ctx, t.Slug, host, shopDomainAudit(a, "vendor.domain_add", host))

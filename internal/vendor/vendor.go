@@ -117,6 +117,9 @@ type Options struct {
 	// Spares is how many spare schemas a bulk run keeps ready beside it
 	// (tenant.spare_schemas); 0 leaves them to the server's top-up.
 	Spares int
+	// MaxDomains bounds the custom domains one shop may hold
+	// (tenant.max_custom_domains); 0 is no bound (the command line's).
+	MaxDomains int
 }
 
 // Service manages vendors on the platform.

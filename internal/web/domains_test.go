@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -108,6 +109,20 @@ func TestSettingsDomains(t *testing.T) {
 		sa.send(t, scenario{as: "owner", method: "GET", path: path, wantStatus: http.StatusOK, wantNot: []string{other}})
 		// Every instance hears of it (NOTIFY) and stops serving the host.
 		eventuallyStatus(t, ts, other, "/api/v1/shop/products", http.StatusNotFound)
+	})
+
+	// A shop holds at most tenant.max_custom_domains (3 in the tests): a
+	// fourth is refused beside its field.
+	t.Run("AtMost", func(t *testing.T) {
+		c := tenanttest.Tenant(t, db, "domc")
+		ownerC, _ := ts.member(t, c, "owner")
+		sc := ts.scenarios(hostOf(c), map[string]string{"owner": ownerC})
+		for i := range 3 {
+			sc.send(t, scenario{as: "owner", method: "POST", path: path, body: map[string]any{"host": fmt.Sprintf("%s-%d.example.lu", c.Slug, i)},
+				wantStatus: http.StatusCreated})
+		}
+		sc.send(t, scenario{as: "owner", method: "POST", path: path, body: map[string]any{"host": c.Slug + "-4.example.lu"},
+			wantStatus: http.StatusBadRequest, want: []string{"at most 3"}, check: wantFieldsOnly(map[string]string{"host": "at most 3"})})
 	})
 
 	t.Run("Audited", func(t *testing.T) {

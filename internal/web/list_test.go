@@ -47,6 +47,7 @@ var notLists = []string{
 	"/api/v1/admin/users/password-resets/:id",
 	"/api/v1/settings",
 	"/api/v1/settings/payments",
+	"/api/v1/settings/domains", // a shop's custom domains, whole: at most tenant.max_custom_domains
 	"/api/v1/shop/account/me", "/account/reset-password",
 	// The shop front's pages (the product list is a page of the shop, with
 	// its own paging links; its API twin /api/v1/shop/products is a list).

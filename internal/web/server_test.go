@@ -179,7 +179,7 @@ func start(t testing.TB, db *tenantdb.DB, su setup) *testServer {
 	}
 	ts.vendors = compose.Vendors(db, vendor.Options{
 		Links: vendor.Links{Base: &url.URL{Scheme: "http", Host: base}, PathRouting: su.opts.PathRouting},
-		Bulk:  vendor.BulkLimits{MaxBytes: 256 << 10, MaxRows: 500},
+		Bulk:  vendor.BulkLimits{MaxBytes: 256 << 10, MaxRows: 500}, MaxDomains: 3,
 	}, tm, ts.market, ids.Hasher(), log)
 	ts.system = system.New(db, system.Options{QueueSchema: "river", SpareSchemas: 2}, log)
 	ts.accounts = compose.Accounts(db, account.Options{Base: &url.URL{Scheme: "http", Host: base}}, ids, log)

@@ -179,7 +179,7 @@
     const form = el("form", { class: "card product-form", "data-product-form": "", novalidate: true });
     const reset = (f) => {
       if (!feed || !over.has(f)) return null;
-      const b = el("button", { type: "button", class: "small secondary-dark", "data-reset": f, text: "Back to the feed's " + fieldText(f).toLowerCase() });
+      const b = el("button", { type: "button", class: "small quiet", "data-reset": f, text: "Back to the feed's " + fieldText(f).toLowerCase() });
       b.addEventListener("click", async () => {
         try {
           await api("POST", `/api/v1/products/${p.id}/reset`, { fields: [f] });
