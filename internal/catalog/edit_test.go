@@ -164,6 +164,12 @@ func TestListFiltersSortsAndPages(t *testing.T) {
 		if got := all(catalog.ListParams{Query: "sku-2"}); len(got) != 10 {
 			t.Errorf("search by SKU: %d", len(got))
 		}
+		if got := all(catalog.ListParams{Query: "RUCHER"}); len(got) != 15 {
+			t.Errorf("search by brand, another case: %d", len(got))
+		}
+		if got := all(catalog.ListParams{Query: "MIEL 2"}); len(got) != 11 {
+			t.Errorf("search a title, another case: %d", len(got))
+		}
 		if got := all(catalog.ListParams{Query: "%"}); len(got) != 0 {
 			t.Errorf("a wildcard is a character: %d", len(got))
 		}

