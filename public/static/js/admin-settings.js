@@ -404,10 +404,9 @@
       items.map((d) => {
         const verify = d.verified ? null : el("button", { type: "button", "data-verify": d.host, text: "Check DNS" });
         verify?.addEventListener("click", () => act(d, "POST", `/api/v1/settings/domains/${enc(d.host)}/verify`, `${d.host} is verified: the shop answers on it.`));
-        const remove = el("button", { type: "button", class: "ghost", "data-remove": d.host, text: "Remove", "aria-label": "Remove " + d.host });
-        remove.addEventListener("click", () => {
-          if (window.confirm(`Stop serving the shop on ${d.host}?`)) act(d, "DELETE", `/api/v1/settings/domains/${enc(d.host)}`, `${d.host} removed.`);
-        });
+        const remove = Admin.confirmButton("Remove", `Stop serving the shop on ${d.host}`,
+          () => act(d, "DELETE", `/api/v1/settings/domains/${enc(d.host)}`, `${d.host} removed.`));
+        remove.setAttribute("data-remove", d.host);
         return [d.host, { text: d.verified ? "verified, serving" : "waiting for the DNS record", attrs: { "data-domain-status": "" } },
           { node: el("code", { text: d.record_name }), attrs: { "data-record-name": "" } },
           { node: el("code", { text: d.token }), attrs: { "data-record-value": "" } },

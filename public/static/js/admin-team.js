@@ -94,7 +94,7 @@
       });
       out.append(el("label", { for: id, class: "visually-hidden", text: "Role of " + m.email }), pick, " ", save);
     }
-    if (remove) out.append(" ", confirmButton("Remove", "Remove " + m.email + " from the team", async () => {
+    if (remove) out.append(" ", Admin.confirmButton("Remove", "Remove " + m.email + " from the team", async () => {
       try {
         await api("DELETE", "/api/v1/teams/members/" + m.id);
         await Admin.redraw(m.email + " was removed from the team.");
@@ -103,23 +103,6 @@
     return out;
   }
 
-  // confirmButton asks once more before work that cannot be undone: the
-  // first press turns it into a confirmation and a way back.
-  function confirmButton(text, really, work) {
-    const box = el("span", {});
-    const ask = el("button", { type: "button", class: "quiet", text });
-    const yes = el("button", { type: "button", class: "danger", text: really });
-    const no = el("button", { type: "button", class: "quiet", text: "Keep" });
-    const show = (confirming) => {
-      box.replaceChildren(...(confirming ? [yes, " ", no] : [ask]));
-      (confirming ? yes : ask).focus();
-    };
-    ask.addEventListener("click", () => show(true));
-    no.addEventListener("click", () => show(false));
-    yes.addEventListener("click", () => { yes.disabled = true; work(); });
-    box.append(ask);
-    return box;
-  }
 
   // inviteForm invites an e-mail with a role the user may hand out.
   function inviteForm(view, roleList) {
@@ -155,7 +138,7 @@
         const resend = el("button", { type: "button", class: "quiet", text: "Resend" });
         resend.addEventListener("click", act(inv, "POST", `/api/v1/teams/invitations/${inv.id}/resend`, "A new link was sent to " + inv.email + "."));
         return [inv.email, inv.role.name, inv.expired ? el("span", { class: "badge warn", text: "expired" }) : when(inv.expires_at), String(inv.send_count),
-          el("div", { class: "row-actions" }, resend, " ", confirmButton("Revoke", "Revoke the invitation of " + inv.email,
+          el("div", { class: "row-actions" }, resend, " ", Admin.confirmButton("Revoke", "Revoke the invitation of " + inv.email,
             act(inv, "DELETE", "/api/v1/teams/invitations/" + inv.id, "The invitation of " + inv.email + " was revoked.")))];
       }), (i) => ({ "data-invitation": list[i].email })), "Pending invitations"), box);
   }
@@ -217,7 +200,7 @@
     const box = el("p", { class: "form-error", role: "alert", hidden: "" });
     return el("div", { class: "actions", "data-delete-role": "" }, el("h2", { text: "Delete" }),
       r.members ? el("p", { class: "muted", text: `${r.members} member(s) hold this role: give them another before deleting it.` }) : null,
-      confirmButton("Delete the role", "Delete " + r.name + " for good", async () => {
+      Admin.confirmButton("Delete the role", "Delete " + r.name + " for good", async () => {
         try {
           await api("DELETE", "/api/v1/teams/roles/" + r.id);
           go("team/roles", "Role " + r.name + " deleted.");

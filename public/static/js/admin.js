@@ -239,6 +239,27 @@ window.Admin = (() => {
   const facts = (cls, pairs) => el("dl", { class: cls }, ...pairs.filter((p) => p[1] !== "" && p[1] !== null && p[1] !== undefined)
     .map(([k, v, attrs]) => el("div", {}, el("dt", { text: k }), el("dd", { ...(attrs || {}), text: String(v) }))));
 
+  // confirmButton asks once more before work that cannot be undone: the
+  // first press turns it into a confirmation and a way back.
+  function confirmButton(text, really, work) {
+    const box = el("span", {});
+    const ask = el("button", { type: "button", class: "quiet", text });
+    const yes = el("button", { type: "button", class: "danger", text: really });
+    const no = el("button", { type: "button", class: "quiet", text: "Keep" });
+    const show = (confirming) => {
+      box.replaceChildren(...(confirming ? [yes, " ", no] : [ask]));
+      (confirming ? yes : ask).focus();
+    };
+    ask.addEventListener("click", () => show(true));
+    no.addEventListener("click", () => show(false));
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try { await work(); } finally { if (yes.isConnected) show(false); yes.disabled = false; }
+    });
+    box.append(ask);
+    return box;
+  }
+
   // poll calls step every ms while view is still on the page and step
   // returns true; long work (an import, a bulk onboarding) shows its
   // progress this way, and a reload finds it again from the address.
@@ -403,7 +424,7 @@ window.Admin = (() => {
 
   return {
     data, $, el, api, request, download, can, money, when, statusText, titleOf, scroll, table, field, errorBox, clearErrors, formError, submit,
-    announce, go, facts, redraw, cents, amount, poll, chart, section, detail, route,
+    announce, go, facts, redraw, confirmButton, cents, amount, poll, chart, section, detail, route,
     me: () => me,
   };
 })();
