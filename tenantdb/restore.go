@@ -534,6 +534,7 @@ func (rs *restoring) register(ctx context.Context, also []Also) error {
 			SetBusinessPhone(saved.BusinessPhone).SetBusinessAddress(saved.BusinessAddress).
 			SetBusinessCity(saved.BusinessCity).SetBusinessPostalCode(saved.BusinessPostalCode).
 			SetBusinessCountry(saved.BusinessCountry).SetDefaultLanguage(saved.DefaultLanguage).
+			SetBankAccountHolder(saved.BankAccountHolder).SetBankIban(saved.BankIban).SetBankBic(saved.BankBic).
 			SetEnabledLanguages(saved.EnabledLanguages).SetCurrency(saved.Currency).
 			SetThemeConfig(saved.ThemeConfig).
 			SetStatus(saved.Status).SetSuspendedReason(saved.SuspendedReason).SetNillableStatusChangedAt(saved.StatusChangedAt).
@@ -606,6 +607,7 @@ func settings(u *platform.VendorUpdateOne, v *platform.Vendor) *platform.VendorU
 	return u.SetName(v.Name).SetBusinessEmail(v.BusinessEmail).SetBusinessPhone(v.BusinessPhone).
 		SetBusinessAddress(v.BusinessAddress).SetBusinessCity(v.BusinessCity).SetBusinessPostalCode(v.BusinessPostalCode).
 		SetBusinessCountry(v.BusinessCountry).SetDefaultLanguage(v.DefaultLanguage).SetEnabledLanguages(v.EnabledLanguages).
+		SetBankAccountHolder(v.BankAccountHolder).SetBankIban(v.BankIban).SetBankBic(v.BankBic).
 		SetCurrency(v.Currency).SetThemeConfig(v.ThemeConfig).ClearNextImportAt().SetNillableNextImportAt(v.NextImportAt)
 }
 

@@ -56,6 +56,9 @@ type ShopSettings struct {
 	// Where shoppers reach the business (the shop front's footer); the
 	// country is also the address forms' first choice.
 	BusinessPhone, BusinessAddress, BusinessPostalCode, BusinessCity, BusinessCountry string
+	// The account an order paid by bank transfer is paid to (shown with
+	// the order); empty until the Owner gives it.
+	BankAccountHolder, BankIBAN, BankBIC string
 	// Theme is the registry's theme_config as stored (checked when it was
 	// written); the shop front reads its colours, logo and font.
 	Theme map[string]any
@@ -82,6 +85,7 @@ func (db *DB) newTenant(v *platform.Vendor) *Tenant {
 		CreatedAt:     v.CreatedAt,
 		Shop: ShopSettings{BusinessEmail: v.BusinessEmail, BusinessPhone: v.BusinessPhone, BusinessAddress: v.BusinessAddress,
 			BusinessPostalCode: v.BusinessPostalCode, BusinessCity: v.BusinessCity, BusinessCountry: v.BusinessCountry,
+			BankAccountHolder: v.BankAccountHolder, BankIBAN: v.BankIban, BankBIC: v.BankBic,
 			DefaultLanguage:  v.DefaultLanguage,
 			EnabledLanguages: v.EnabledLanguages, Currency: v.Currency, Theme: v.ThemeConfig},
 	}

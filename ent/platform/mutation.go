@@ -10880,6 +10880,9 @@ type VendorMutation struct {
 	business_city           *string
 	business_postal_code    *string
 	business_country        *string
+	bank_account_holder     *string
+	bank_iban               *string
+	bank_bic                *string
 	theme_config            *map[string]interface{}
 	default_language        *string
 	enabled_languages       *[]string
@@ -11298,6 +11301,114 @@ func (m *VendorMutation) OldBusinessCountry(ctx context.Context) (v string, err 
 // ResetBusinessCountry resets all changes to the "business_country" field.
 func (m *VendorMutation) ResetBusinessCountry() {
 	m.business_country = nil
+}
+
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (m *VendorMutation) SetBankAccountHolder(s string) {
+	m.bank_account_holder = &s
+}
+
+// BankAccountHolder returns the value of the "bank_account_holder" field in the mutation.
+func (m *VendorMutation) BankAccountHolder() (r string, exists bool) {
+	v := m.bank_account_holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankAccountHolder returns the old "bank_account_holder" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldBankAccountHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankAccountHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankAccountHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankAccountHolder: %w", err)
+	}
+	return oldValue.BankAccountHolder, nil
+}
+
+// ResetBankAccountHolder resets all changes to the "bank_account_holder" field.
+func (m *VendorMutation) ResetBankAccountHolder() {
+	m.bank_account_holder = nil
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (m *VendorMutation) SetBankIban(s string) {
+	m.bank_iban = &s
+}
+
+// BankIban returns the value of the "bank_iban" field in the mutation.
+func (m *VendorMutation) BankIban() (r string, exists bool) {
+	v := m.bank_iban
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankIban returns the old "bank_iban" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldBankIban(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankIban is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankIban requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankIban: %w", err)
+	}
+	return oldValue.BankIban, nil
+}
+
+// ResetBankIban resets all changes to the "bank_iban" field.
+func (m *VendorMutation) ResetBankIban() {
+	m.bank_iban = nil
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (m *VendorMutation) SetBankBic(s string) {
+	m.bank_bic = &s
+}
+
+// BankBic returns the value of the "bank_bic" field in the mutation.
+func (m *VendorMutation) BankBic() (r string, exists bool) {
+	v := m.bank_bic
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankBic returns the old "bank_bic" field's value of the Vendor entity.
+// If the Vendor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VendorMutation) OldBankBic(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankBic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankBic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankBic: %w", err)
+	}
+	return oldValue.BankBic, nil
+}
+
+// ResetBankBic resets all changes to the "bank_bic" field.
+func (m *VendorMutation) ResetBankBic() {
+	m.bank_bic = nil
 }
 
 // SetThemeConfig sets the "theme_config" field.
@@ -12182,7 +12293,7 @@ func (m *VendorMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *VendorMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 28)
 	if m.slug != nil {
 		fields = append(fields, vendor.FieldSlug)
 	}
@@ -12206,6 +12317,15 @@ func (m *VendorMutation) Fields() []string {
 	}
 	if m.business_country != nil {
 		fields = append(fields, vendor.FieldBusinessCountry)
+	}
+	if m.bank_account_holder != nil {
+		fields = append(fields, vendor.FieldBankAccountHolder)
+	}
+	if m.bank_iban != nil {
+		fields = append(fields, vendor.FieldBankIban)
+	}
+	if m.bank_bic != nil {
+		fields = append(fields, vendor.FieldBankBic)
 	}
 	if m.theme_config != nil {
 		fields = append(fields, vendor.FieldThemeConfig)
@@ -12282,6 +12402,12 @@ func (m *VendorMutation) Field(name string) (ent.Value, bool) {
 		return m.BusinessPostalCode()
 	case vendor.FieldBusinessCountry:
 		return m.BusinessCountry()
+	case vendor.FieldBankAccountHolder:
+		return m.BankAccountHolder()
+	case vendor.FieldBankIban:
+		return m.BankIban()
+	case vendor.FieldBankBic:
+		return m.BankBic()
 	case vendor.FieldThemeConfig:
 		return m.ThemeConfig()
 	case vendor.FieldDefaultLanguage:
@@ -12341,6 +12467,12 @@ func (m *VendorMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldBusinessPostalCode(ctx)
 	case vendor.FieldBusinessCountry:
 		return m.OldBusinessCountry(ctx)
+	case vendor.FieldBankAccountHolder:
+		return m.OldBankAccountHolder(ctx)
+	case vendor.FieldBankIban:
+		return m.OldBankIban(ctx)
+	case vendor.FieldBankBic:
+		return m.OldBankBic(ctx)
 	case vendor.FieldThemeConfig:
 		return m.OldThemeConfig(ctx)
 	case vendor.FieldDefaultLanguage:
@@ -12439,6 +12571,27 @@ func (m *VendorMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBusinessCountry(v)
+		return nil
+	case vendor.FieldBankAccountHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankAccountHolder(v)
+		return nil
+	case vendor.FieldBankIban:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankIban(v)
+		return nil
+	case vendor.FieldBankBic:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankBic(v)
 		return nil
 	case vendor.FieldThemeConfig:
 		v, ok := value.(map[string]interface{})
@@ -12667,6 +12820,15 @@ func (m *VendorMutation) ResetField(name string) error {
 		return nil
 	case vendor.FieldBusinessCountry:
 		m.ResetBusinessCountry()
+		return nil
+	case vendor.FieldBankAccountHolder:
+		m.ResetBankAccountHolder()
+		return nil
+	case vendor.FieldBankIban:
+		m.ResetBankIban()
+		return nil
+	case vendor.FieldBankBic:
+		m.ResetBankBic()
 		return nil
 	case vendor.FieldThemeConfig:
 		m.ResetThemeConfig()

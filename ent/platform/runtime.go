@@ -455,64 +455,82 @@ func init() {
 	vendor.DefaultBusinessCountry = vendorDescBusinessCountry.Default.(string)
 	// vendor.BusinessCountryValidator is a validator for the "business_country" field. It is called by the builders before save.
 	vendor.BusinessCountryValidator = vendorDescBusinessCountry.Validators[0].(func(string) error)
+	// vendorDescBankAccountHolder is the schema descriptor for bank_account_holder field.
+	vendorDescBankAccountHolder := vendorFields[8].Descriptor()
+	// vendor.DefaultBankAccountHolder holds the default value on creation for the bank_account_holder field.
+	vendor.DefaultBankAccountHolder = vendorDescBankAccountHolder.Default.(string)
+	// vendor.BankAccountHolderValidator is a validator for the "bank_account_holder" field. It is called by the builders before save.
+	vendor.BankAccountHolderValidator = vendorDescBankAccountHolder.Validators[0].(func(string) error)
+	// vendorDescBankIban is the schema descriptor for bank_iban field.
+	vendorDescBankIban := vendorFields[9].Descriptor()
+	// vendor.DefaultBankIban holds the default value on creation for the bank_iban field.
+	vendor.DefaultBankIban = vendorDescBankIban.Default.(string)
+	// vendor.BankIbanValidator is a validator for the "bank_iban" field. It is called by the builders before save.
+	vendor.BankIbanValidator = vendorDescBankIban.Validators[0].(func(string) error)
+	// vendorDescBankBic is the schema descriptor for bank_bic field.
+	vendorDescBankBic := vendorFields[10].Descriptor()
+	// vendor.DefaultBankBic holds the default value on creation for the bank_bic field.
+	vendor.DefaultBankBic = vendorDescBankBic.Default.(string)
+	// vendor.BankBicValidator is a validator for the "bank_bic" field. It is called by the builders before save.
+	vendor.BankBicValidator = vendorDescBankBic.Validators[0].(func(string) error)
 	// vendorDescThemeConfig is the schema descriptor for theme_config field.
-	vendorDescThemeConfig := vendorFields[8].Descriptor()
+	vendorDescThemeConfig := vendorFields[11].Descriptor()
 	// vendor.DefaultThemeConfig holds the default value on creation for the theme_config field.
 	vendor.DefaultThemeConfig = vendorDescThemeConfig.Default.(map[string]interface{})
 	// vendorDescDefaultLanguage is the schema descriptor for default_language field.
-	vendorDescDefaultLanguage := vendorFields[9].Descriptor()
+	vendorDescDefaultLanguage := vendorFields[12].Descriptor()
 	// vendor.DefaultDefaultLanguage holds the default value on creation for the default_language field.
 	vendor.DefaultDefaultLanguage = vendorDescDefaultLanguage.Default.(string)
 	// vendor.DefaultLanguageValidator is a validator for the "default_language" field. It is called by the builders before save.
 	vendor.DefaultLanguageValidator = vendorDescDefaultLanguage.Validators[0].(func(string) error)
 	// vendorDescEnabledLanguages is the schema descriptor for enabled_languages field.
-	vendorDescEnabledLanguages := vendorFields[10].Descriptor()
+	vendorDescEnabledLanguages := vendorFields[13].Descriptor()
 	// vendor.DefaultEnabledLanguages holds the default value on creation for the enabled_languages field.
 	vendor.DefaultEnabledLanguages = vendorDescEnabledLanguages.Default.([]string)
 	// vendorDescCurrency is the schema descriptor for currency field.
-	vendorDescCurrency := vendorFields[11].Descriptor()
+	vendorDescCurrency := vendorFields[14].Descriptor()
 	// vendor.DefaultCurrency holds the default value on creation for the currency field.
 	vendor.DefaultCurrency = vendorDescCurrency.Default.(string)
 	// vendor.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	vendor.CurrencyValidator = vendorDescCurrency.Validators[0].(func(string) error)
 	// vendorDescSuspendedReason is the schema descriptor for suspended_reason field.
-	vendorDescSuspendedReason := vendorFields[13].Descriptor()
+	vendorDescSuspendedReason := vendorFields[16].Descriptor()
 	// vendor.DefaultSuspendedReason holds the default value on creation for the suspended_reason field.
 	vendor.DefaultSuspendedReason = vendorDescSuspendedReason.Default.(string)
 	// vendor.SuspendedReasonValidator is a validator for the "suspended_reason" field. It is called by the builders before save.
 	vendor.SuspendedReasonValidator = vendorDescSuspendedReason.Validators[0].(func(string) error)
 	// vendorDescDbSchema is the schema descriptor for db_schema field.
-	vendorDescDbSchema := vendorFields[15].Descriptor()
+	vendorDescDbSchema := vendorFields[18].Descriptor()
 	// vendor.DbSchemaValidator is a validator for the "db_schema" field. It is called by the builders before save.
 	vendor.DbSchemaValidator = vendorDescDbSchema.Validators[0].(func(string) error)
 	// vendorDescDbRole is the schema descriptor for db_role field.
-	vendorDescDbRole := vendorFields[16].Descriptor()
+	vendorDescDbRole := vendorFields[19].Descriptor()
 	// vendor.DbRoleValidator is a validator for the "db_role" field. It is called by the builders before save.
 	vendor.DbRoleValidator = vendorDescDbRole.Validators[0].(func(string) error)
 	// vendorDescCluster is the schema descriptor for cluster field.
-	vendorDescCluster := vendorFields[17].Descriptor()
+	vendorDescCluster := vendorFields[20].Descriptor()
 	// vendor.DefaultCluster holds the default value on creation for the cluster field.
 	vendor.DefaultCluster = vendorDescCluster.Default.(string)
 	// vendor.ClusterValidator is a validator for the "cluster" field. It is called by the builders before save.
 	vendor.ClusterValidator = vendorDescCluster.Validators[0].(func(string) error)
 	// vendorDescSchemaVersion is the schema descriptor for schema_version field.
-	vendorDescSchemaVersion := vendorFields[19].Descriptor()
+	vendorDescSchemaVersion := vendorFields[22].Descriptor()
 	// vendor.DefaultSchemaVersion holds the default value on creation for the schema_version field.
 	vendor.DefaultSchemaVersion = vendorDescSchemaVersion.Default.(string)
 	// vendorDescMigrationError is the schema descriptor for migration_error field.
-	vendorDescMigrationError := vendorFields[20].Descriptor()
+	vendorDescMigrationError := vendorFields[23].Descriptor()
 	// vendor.DefaultMigrationError holds the default value on creation for the migration_error field.
 	vendor.DefaultMigrationError = vendorDescMigrationError.Default.(string)
 	// vendorDescPolicyVersion is the schema descriptor for policy_version field.
-	vendorDescPolicyVersion := vendorFields[21].Descriptor()
+	vendorDescPolicyVersion := vendorFields[24].Descriptor()
 	// vendor.DefaultPolicyVersion holds the default value on creation for the policy_version field.
 	vendor.DefaultPolicyVersion = vendorDescPolicyVersion.Default.(int64)
 	// vendorDescCreatedAt is the schema descriptor for created_at field.
-	vendorDescCreatedAt := vendorFields[23].Descriptor()
+	vendorDescCreatedAt := vendorFields[26].Descriptor()
 	// vendor.DefaultCreatedAt holds the default value on creation for the created_at field.
 	vendor.DefaultCreatedAt = vendorDescCreatedAt.Default.(func() time.Time)
 	// vendorDescUpdatedAt is the schema descriptor for updated_at field.
-	vendorDescUpdatedAt := vendorFields[24].Descriptor()
+	vendorDescUpdatedAt := vendorFields[27].Descriptor()
 	// vendor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	vendor.DefaultUpdatedAt = vendorDescUpdatedAt.Default.(func() time.Time)
 	// vendor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -34,6 +34,12 @@ type Vendor struct {
 	BusinessPostalCode string `json:"business_postal_code,omitempty"`
 	// ISO 3166-1 alpha-2
 	BusinessCountry string `json:"business_country,omitempty"`
+	// who bank transfers pay (shown with an order to pay by bank transfer)
+	BankAccountHolder string `json:"bank_account_holder,omitempty"`
+	// the account bank transfers pay, checked by internal/vendor (ISO 13616, no spaces)
+	BankIban string `json:"bank_iban,omitempty"`
+	// the account's bank (ISO 9362), or empty
+	BankBic string `json:"bank_bic,omitempty"`
 	// the shop's look (colours, logo, font), validated by internal/vendor; the shop front reads it
 	ThemeConfig map[string]interface{} `json:"theme_config,omitempty"`
 	// ISO 639-1; the shop's language when a shopper names none; one of enabled_languages
@@ -123,7 +129,7 @@ func (*Vendor) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case vendor.FieldID, vendor.FieldPolicyVersion:
 			values[i] = new(sql.NullInt64)
-		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldDefaultLanguage, vendor.FieldCurrency, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldCluster, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
+		case vendor.FieldSlug, vendor.FieldName, vendor.FieldBusinessEmail, vendor.FieldBusinessPhone, vendor.FieldBusinessAddress, vendor.FieldBusinessCity, vendor.FieldBusinessPostalCode, vendor.FieldBusinessCountry, vendor.FieldBankAccountHolder, vendor.FieldBankIban, vendor.FieldBankBic, vendor.FieldDefaultLanguage, vendor.FieldCurrency, vendor.FieldStatus, vendor.FieldSuspendedReason, vendor.FieldDbSchema, vendor.FieldDbRole, vendor.FieldCluster, vendor.FieldSchemaVersion, vendor.FieldMigrationError:
 			values[i] = new(sql.NullString)
 		case vendor.FieldStatusChangedAt, vendor.FieldFrozenAt, vendor.FieldNextImportAt, vendor.FieldCreatedAt, vendor.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -195,6 +201,24 @@ func (_m *Vendor) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field business_country", values[i])
 			} else if value.Valid {
 				_m.BusinessCountry = value.String
+			}
+		case vendor.FieldBankAccountHolder:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bank_account_holder", values[i])
+			} else if value.Valid {
+				_m.BankAccountHolder = value.String
+			}
+		case vendor.FieldBankIban:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bank_iban", values[i])
+			} else if value.Valid {
+				_m.BankIban = value.String
+			}
+		case vendor.FieldBankBic:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bank_bic", values[i])
+			} else if value.Valid {
+				_m.BankBic = value.String
 			}
 		case vendor.FieldThemeConfig:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -379,6 +403,15 @@ func (_m *Vendor) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("business_country=")
 	builder.WriteString(_m.BusinessCountry)
+	builder.WriteString(", ")
+	builder.WriteString("bank_account_holder=")
+	builder.WriteString(_m.BankAccountHolder)
+	builder.WriteString(", ")
+	builder.WriteString("bank_iban=")
+	builder.WriteString(_m.BankIban)
+	builder.WriteString(", ")
+	builder.WriteString("bank_bic=")
+	builder.WriteString(_m.BankBic)
 	builder.WriteString(", ")
 	builder.WriteString("theme_config=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ThemeConfig))

@@ -121,6 +121,48 @@ func (_c *VendorCreate) SetNillableBusinessCountry(v *string) *VendorCreate {
 	return _c
 }
 
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (_c *VendorCreate) SetBankAccountHolder(v string) *VendorCreate {
+	_c.mutation.SetBankAccountHolder(v)
+	return _c
+}
+
+// SetNillableBankAccountHolder sets the "bank_account_holder" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableBankAccountHolder(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetBankAccountHolder(*v)
+	}
+	return _c
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (_c *VendorCreate) SetBankIban(v string) *VendorCreate {
+	_c.mutation.SetBankIban(v)
+	return _c
+}
+
+// SetNillableBankIban sets the "bank_iban" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableBankIban(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetBankIban(*v)
+	}
+	return _c
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (_c *VendorCreate) SetBankBic(v string) *VendorCreate {
+	_c.mutation.SetBankBic(v)
+	return _c
+}
+
+// SetNillableBankBic sets the "bank_bic" field if the given value is not nil.
+func (_c *VendorCreate) SetNillableBankBic(v *string) *VendorCreate {
+	if v != nil {
+		_c.SetBankBic(*v)
+	}
+	return _c
+}
+
 // SetThemeConfig sets the "theme_config" field.
 func (_c *VendorCreate) SetThemeConfig(v map[string]interface{}) *VendorCreate {
 	_c.mutation.SetThemeConfig(v)
@@ -431,6 +473,18 @@ func (_c *VendorCreate) defaults() {
 		v := vendor.DefaultBusinessCountry
 		_c.mutation.SetBusinessCountry(v)
 	}
+	if _, ok := _c.mutation.BankAccountHolder(); !ok {
+		v := vendor.DefaultBankAccountHolder
+		_c.mutation.SetBankAccountHolder(v)
+	}
+	if _, ok := _c.mutation.BankIban(); !ok {
+		v := vendor.DefaultBankIban
+		_c.mutation.SetBankIban(v)
+	}
+	if _, ok := _c.mutation.BankBic(); !ok {
+		v := vendor.DefaultBankBic
+		_c.mutation.SetBankBic(v)
+	}
 	if _, ok := _c.mutation.ThemeConfig(); !ok {
 		v := vendor.DefaultThemeConfig
 		_c.mutation.SetThemeConfig(v)
@@ -545,6 +599,30 @@ func (_c *VendorCreate) check() error {
 	if v, ok := _c.mutation.BusinessCountry(); ok {
 		if err := vendor.BusinessCountryValidator(v); err != nil {
 			return &ValidationError{Name: "business_country", err: fmt.Errorf(`platform: validator failed for field "Vendor.business_country": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.BankAccountHolder(); !ok {
+		return &ValidationError{Name: "bank_account_holder", err: errors.New(`platform: missing required field "Vendor.bank_account_holder"`)}
+	}
+	if v, ok := _c.mutation.BankAccountHolder(); ok {
+		if err := vendor.BankAccountHolderValidator(v); err != nil {
+			return &ValidationError{Name: "bank_account_holder", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_account_holder": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.BankIban(); !ok {
+		return &ValidationError{Name: "bank_iban", err: errors.New(`platform: missing required field "Vendor.bank_iban"`)}
+	}
+	if v, ok := _c.mutation.BankIban(); ok {
+		if err := vendor.BankIbanValidator(v); err != nil {
+			return &ValidationError{Name: "bank_iban", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_iban": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.BankBic(); !ok {
+		return &ValidationError{Name: "bank_bic", err: errors.New(`platform: missing required field "Vendor.bank_bic"`)}
+	}
+	if v, ok := _c.mutation.BankBic(); ok {
+		if err := vendor.BankBicValidator(v); err != nil {
+			return &ValidationError{Name: "bank_bic", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_bic": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.ThemeConfig(); !ok {
@@ -680,6 +758,18 @@ func (_c *VendorCreate) createSpec() (*Vendor, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BusinessCountry(); ok {
 		_spec.SetField(vendor.FieldBusinessCountry, field.TypeString, value)
 		_node.BusinessCountry = value
+	}
+	if value, ok := _c.mutation.BankAccountHolder(); ok {
+		_spec.SetField(vendor.FieldBankAccountHolder, field.TypeString, value)
+		_node.BankAccountHolder = value
+	}
+	if value, ok := _c.mutation.BankIban(); ok {
+		_spec.SetField(vendor.FieldBankIban, field.TypeString, value)
+		_node.BankIban = value
+	}
+	if value, ok := _c.mutation.BankBic(); ok {
+		_spec.SetField(vendor.FieldBankBic, field.TypeString, value)
+		_node.BankBic = value
 	}
 	if value, ok := _c.mutation.ThemeConfig(); ok {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)
@@ -933,6 +1023,42 @@ func (u *VendorUpsert) SetBusinessCountry(v string) *VendorUpsert {
 // UpdateBusinessCountry sets the "business_country" field to the value that was provided on create.
 func (u *VendorUpsert) UpdateBusinessCountry() *VendorUpsert {
 	u.SetExcluded(vendor.FieldBusinessCountry)
+	return u
+}
+
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (u *VendorUpsert) SetBankAccountHolder(v string) *VendorUpsert {
+	u.Set(vendor.FieldBankAccountHolder, v)
+	return u
+}
+
+// UpdateBankAccountHolder sets the "bank_account_holder" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateBankAccountHolder() *VendorUpsert {
+	u.SetExcluded(vendor.FieldBankAccountHolder)
+	return u
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (u *VendorUpsert) SetBankIban(v string) *VendorUpsert {
+	u.Set(vendor.FieldBankIban, v)
+	return u
+}
+
+// UpdateBankIban sets the "bank_iban" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateBankIban() *VendorUpsert {
+	u.SetExcluded(vendor.FieldBankIban)
+	return u
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (u *VendorUpsert) SetBankBic(v string) *VendorUpsert {
+	u.Set(vendor.FieldBankBic, v)
+	return u
+}
+
+// UpdateBankBic sets the "bank_bic" field to the value that was provided on create.
+func (u *VendorUpsert) UpdateBankBic() *VendorUpsert {
+	u.SetExcluded(vendor.FieldBankBic)
 	return u
 }
 
@@ -1277,6 +1403,48 @@ func (u *VendorUpsertOne) SetBusinessCountry(v string) *VendorUpsertOne {
 func (u *VendorUpsertOne) UpdateBusinessCountry() *VendorUpsertOne {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateBusinessCountry()
+	})
+}
+
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (u *VendorUpsertOne) SetBankAccountHolder(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankAccountHolder(v)
+	})
+}
+
+// UpdateBankAccountHolder sets the "bank_account_holder" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateBankAccountHolder() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankAccountHolder()
+	})
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (u *VendorUpsertOne) SetBankIban(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankIban(v)
+	})
+}
+
+// UpdateBankIban sets the "bank_iban" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateBankIban() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankIban()
+	})
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (u *VendorUpsertOne) SetBankBic(v string) *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankBic(v)
+	})
+}
+
+// UpdateBankBic sets the "bank_bic" field to the value that was provided on create.
+func (u *VendorUpsertOne) UpdateBankBic() *VendorUpsertOne {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankBic()
 	})
 }
 
@@ -1819,6 +1987,48 @@ func (u *VendorUpsertBulk) SetBusinessCountry(v string) *VendorUpsertBulk {
 func (u *VendorUpsertBulk) UpdateBusinessCountry() *VendorUpsertBulk {
 	return u.Update(func(s *VendorUpsert) {
 		s.UpdateBusinessCountry()
+	})
+}
+
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (u *VendorUpsertBulk) SetBankAccountHolder(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankAccountHolder(v)
+	})
+}
+
+// UpdateBankAccountHolder sets the "bank_account_holder" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateBankAccountHolder() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankAccountHolder()
+	})
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (u *VendorUpsertBulk) SetBankIban(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankIban(v)
+	})
+}
+
+// UpdateBankIban sets the "bank_iban" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateBankIban() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankIban()
+	})
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (u *VendorUpsertBulk) SetBankBic(v string) *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.SetBankBic(v)
+	})
+}
+
+// UpdateBankBic sets the "bank_bic" field to the value that was provided on create.
+func (u *VendorUpsertBulk) UpdateBankBic() *VendorUpsertBulk {
+	return u.Update(func(s *VendorUpsert) {
+		s.UpdateBankBic()
 	})
 }
 

@@ -132,6 +132,48 @@ func (_u *VendorUpdate) SetNillableBusinessCountry(v *string) *VendorUpdate {
 	return _u
 }
 
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (_u *VendorUpdate) SetBankAccountHolder(v string) *VendorUpdate {
+	_u.mutation.SetBankAccountHolder(v)
+	return _u
+}
+
+// SetNillableBankAccountHolder sets the "bank_account_holder" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableBankAccountHolder(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetBankAccountHolder(*v)
+	}
+	return _u
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (_u *VendorUpdate) SetBankIban(v string) *VendorUpdate {
+	_u.mutation.SetBankIban(v)
+	return _u
+}
+
+// SetNillableBankIban sets the "bank_iban" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableBankIban(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetBankIban(*v)
+	}
+	return _u
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (_u *VendorUpdate) SetBankBic(v string) *VendorUpdate {
+	_u.mutation.SetBankBic(v)
+	return _u
+}
+
+// SetNillableBankBic sets the "bank_bic" field if the given value is not nil.
+func (_u *VendorUpdate) SetNillableBankBic(v *string) *VendorUpdate {
+	if v != nil {
+		_u.SetBankBic(*v)
+	}
+	return _u
+}
+
 // SetThemeConfig sets the "theme_config" field.
 func (_u *VendorUpdate) SetThemeConfig(v map[string]interface{}) *VendorUpdate {
 	_u.mutation.SetThemeConfig(v)
@@ -521,6 +563,21 @@ func (_u *VendorUpdate) check() error {
 			return &ValidationError{Name: "business_country", err: fmt.Errorf(`platform: validator failed for field "Vendor.business_country": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BankAccountHolder(); ok {
+		if err := vendor.BankAccountHolderValidator(v); err != nil {
+			return &ValidationError{Name: "bank_account_holder", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_account_holder": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankIban(); ok {
+		if err := vendor.BankIbanValidator(v); err != nil {
+			return &ValidationError{Name: "bank_iban", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_iban": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankBic(); ok {
+		if err := vendor.BankBicValidator(v); err != nil {
+			return &ValidationError{Name: "bank_bic", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_bic": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DefaultLanguage(); ok {
 		if err := vendor.DefaultLanguageValidator(v); err != nil {
 			return &ValidationError{Name: "default_language", err: fmt.Errorf(`platform: validator failed for field "Vendor.default_language": %w`, err)}
@@ -587,6 +644,15 @@ func (_u *VendorUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.BusinessCountry(); ok {
 		_spec.SetField(vendor.FieldBusinessCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankAccountHolder(); ok {
+		_spec.SetField(vendor.FieldBankAccountHolder, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankIban(); ok {
+		_spec.SetField(vendor.FieldBankIban, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankBic(); ok {
+		_spec.SetField(vendor.FieldBankBic, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.ThemeConfig(); ok {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)
@@ -909,6 +975,48 @@ func (_u *VendorUpdateOne) SetBusinessCountry(v string) *VendorUpdateOne {
 func (_u *VendorUpdateOne) SetNillableBusinessCountry(v *string) *VendorUpdateOne {
 	if v != nil {
 		_u.SetBusinessCountry(*v)
+	}
+	return _u
+}
+
+// SetBankAccountHolder sets the "bank_account_holder" field.
+func (_u *VendorUpdateOne) SetBankAccountHolder(v string) *VendorUpdateOne {
+	_u.mutation.SetBankAccountHolder(v)
+	return _u
+}
+
+// SetNillableBankAccountHolder sets the "bank_account_holder" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableBankAccountHolder(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetBankAccountHolder(*v)
+	}
+	return _u
+}
+
+// SetBankIban sets the "bank_iban" field.
+func (_u *VendorUpdateOne) SetBankIban(v string) *VendorUpdateOne {
+	_u.mutation.SetBankIban(v)
+	return _u
+}
+
+// SetNillableBankIban sets the "bank_iban" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableBankIban(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetBankIban(*v)
+	}
+	return _u
+}
+
+// SetBankBic sets the "bank_bic" field.
+func (_u *VendorUpdateOne) SetBankBic(v string) *VendorUpdateOne {
+	_u.mutation.SetBankBic(v)
+	return _u
+}
+
+// SetNillableBankBic sets the "bank_bic" field if the given value is not nil.
+func (_u *VendorUpdateOne) SetNillableBankBic(v *string) *VendorUpdateOne {
+	if v != nil {
+		_u.SetBankBic(*v)
 	}
 	return _u
 }
@@ -1315,6 +1423,21 @@ func (_u *VendorUpdateOne) check() error {
 			return &ValidationError{Name: "business_country", err: fmt.Errorf(`platform: validator failed for field "Vendor.business_country": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BankAccountHolder(); ok {
+		if err := vendor.BankAccountHolderValidator(v); err != nil {
+			return &ValidationError{Name: "bank_account_holder", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_account_holder": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankIban(); ok {
+		if err := vendor.BankIbanValidator(v); err != nil {
+			return &ValidationError{Name: "bank_iban", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_iban": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BankBic(); ok {
+		if err := vendor.BankBicValidator(v); err != nil {
+			return &ValidationError{Name: "bank_bic", err: fmt.Errorf(`platform: validator failed for field "Vendor.bank_bic": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DefaultLanguage(); ok {
 		if err := vendor.DefaultLanguageValidator(v); err != nil {
 			return &ValidationError{Name: "default_language", err: fmt.Errorf(`platform: validator failed for field "Vendor.default_language": %w`, err)}
@@ -1398,6 +1521,15 @@ func (_u *VendorUpdateOne) sqlSave(ctx context.Context) (_node *Vendor, err erro
 	}
 	if value, ok := _u.mutation.BusinessCountry(); ok {
 		_spec.SetField(vendor.FieldBusinessCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankAccountHolder(); ok {
+		_spec.SetField(vendor.FieldBankAccountHolder, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankIban(); ok {
+		_spec.SetField(vendor.FieldBankIban, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.BankBic(); ok {
+		_spec.SetField(vendor.FieldBankBic, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.ThemeConfig(); ok {
 		_spec.SetField(vendor.FieldThemeConfig, field.TypeJSON, value)

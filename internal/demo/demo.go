@@ -79,15 +79,18 @@ type Vendor struct {
 	Slug, Name string
 	Languages  []string
 	Theme      map[string]any
+	IBAN, BIC  string // the bank account shoppers paying by transfer are shown (valid, made up)
 }
 
 // Vendors are the demo vendors: two shops holding the same SKUs, which shows
 // the wall between them (each sees only its own rows).
 var Vendors = []Vendor{
 	{Slug: "atelier-demo", Name: "Atelier Demo", Languages: []string{"en", "fr", "de"},
-		Theme: map[string]any{"colors": map[string]any{"primary": "#1f4e79", "accent": "#c0392b"}, "font": "humanist"}},
+		Theme: map[string]any{"colors": map[string]any{"primary": "#1f4e79", "accent": "#c0392b"}, "font": "humanist"},
+		IBAN:  "LU280019400644750000", BIC: "BCEELULL"},
 	{Slug: "boutique-lux", Name: "Boutique Lux", Languages: []string{"fr", "de"},
-		Theme: map[string]any{"colors": map[string]any{"primary": "#7b2d5b", "secondary": "#f3e6ee", "accent": "#a4508b", "background": "#fffaf5"}, "font": "serif"}},
+		Theme: map[string]any{"colors": map[string]any{"primary": "#7b2d5b", "secondary": "#f3e6ee", "accent": "#a4508b", "background": "#fffaf5"}, "font": "serif"},
+		IBAN:  "LU920010123456789012"},
 }
 
 // Seeded reports what Seed did for one vendor.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bazaar/bazaar/internal/letzshop"
+	"github.com/bazaar/bazaar/internal/vendor"
 )
 
 // TestFeedsAreReadable checks the embedded sample feeds parse cleanly; the
@@ -67,5 +68,20 @@ func TestFeedsLinkTheirOwnPictures(t *testing.T) {
 	}
 	if b, _ := fs.ReadFile(Feeds(""), "sample-en.tsv"); !strings.Contains(string(b), samplePictures) {
 		t.Error("without a picture base the feeds changed")
+	}
+}
+
+// TestBankAccountsAreValid: the demo shops' bank accounts, written without
+// the settings' checks, would pass them (shoppers are shown them).
+func TestBankAccountsAreValid(t *testing.T) {
+	for _, v := range Vendors {
+		if p := vendor.IBANProblem(v.IBAN); p != "" {
+			t.Errorf("%s: IBAN %s %s", v.Slug, v.IBAN, p)
+		}
+		if v.BIC != "" {
+			if p := vendor.BICProblem(v.BIC); p != "" {
+				t.Errorf("%s: BIC %s %s", v.Slug, v.BIC, p)
+			}
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 type mailText struct {
 	confirmSubject, confirmHello, confirmBody, total, payBank, payCard, pickup, shipTo, thanks string
+	bankHolder, bankLater                                                                      string
 	statusSubject, statusBody                                                                  string
 	statuses                                                                                   map[string]string
 }
@@ -26,6 +27,7 @@ var mailTexts = map[string]mailText{
 		payBank: "Please pay by bank transfer, quoting the reference %d. We send your order once the payment has arrived.",
 		payCard: "Your card payment is being confirmed; we will let you know when it has gone through.",
 		pickup:  "You collect your order at the shop.", shipTo: "We ship it to:", thanks: "Thank you for shopping at %s.",
+		bankHolder: "Account holder", bankLater: "We send you our bank details in a separate message.",
 		statusSubject: "Your order %d: %s", statusBody: "your order %d is now: %s.",
 		statuses: map[string]string{"paid": "paid", "fulfilled": "sent", "completed": "completed", "cancelled": "cancelled", "refunded": "refunded"},
 	},
@@ -35,6 +37,7 @@ var mailTexts = map[string]mailText{
 		payBank: "Veuillez payer par virement bancaire en indiquant la référence %d. Nous expédions votre commande dès réception du paiement.",
 		payCard: "Votre paiement par carte est en cours de confirmation ; nous vous prévenons dès qu'il est accepté.",
 		pickup:  "Vous retirez votre commande en magasin.", shipTo: "Nous l'expédions à :", thanks: "Merci de votre achat chez %s.",
+		bankHolder: "Titulaire du compte", bankLater: "Nous vous envoyons nos coordonnées bancaires dans un message séparé.",
 		statusSubject: "Votre commande %d : %s", statusBody: "votre commande %d est maintenant : %s.",
 		statuses: map[string]string{"paid": "payée", "fulfilled": "expédiée", "completed": "terminée", "cancelled": "annulée", "refunded": "remboursée"},
 	},
@@ -44,6 +47,7 @@ var mailTexts = map[string]mailText{
 		payBank: "Bitte zahlen Sie per Überweisung mit dem Verwendungszweck %d. Wir versenden Ihre Bestellung nach Zahlungseingang.",
 		payCard: "Ihre Kartenzahlung wird bestätigt; wir melden uns, sobald sie durchgegangen ist.",
 		pickup:  "Sie holen Ihre Bestellung im Geschäft ab.", shipTo: "Wir senden sie an:", thanks: "Vielen Dank für Ihren Einkauf bei %s.",
+		bankHolder: "Kontoinhaber", bankLater: "Unsere Bankverbindung senden wir Ihnen in einer eigenen Nachricht.",
 		statusSubject: "Ihre Bestellung %d: %s", statusBody: "Ihre Bestellung %d ist jetzt: %s.",
 		statuses: map[string]string{"paid": "bezahlt", "fulfilled": "versandt", "completed": "abgeschlossen", "cancelled": "storniert", "refunded": "erstattet"},
 	},
@@ -67,7 +71,16 @@ func (s *Service) mailPlaced(ctx context.Context, v *View, shop Shop) error {
 	fmt.Fprintf(&b, "\n%s: %s\n\n", t.total, money(v.TotalCents, v.Currency))
 	switch v.PaymentMethod {
 	case BankTransfer:
-		fmt.Fprintf(&b, t.payBank+"\n\n", v.Number)
+		fmt.Fprintf(&b, t.payBank+"\n", v.Number)
+		if acc := shop.Bank; acc.Set() {
+			fmt.Fprintf(&b, "  %s: %s\n  IBAN: %s\n", t.bankHolder, acc.Holder, acc.IBANGrouped())
+			if acc.BIC != "" {
+				fmt.Fprintf(&b, "  BIC: %s\n", acc.BIC)
+			}
+		} else {
+			b.WriteString(t.bankLater + "\n")
+		}
+		b.WriteString("\n")
 	case Card:
 		b.WriteString(t.payCard + "\n\n")
 	}
@@ -88,6 +101,9 @@ func (s *Service) mailPlaced(ctx context.Context, v *View, shop Shop) error {
 	}
 	var n strings.Builder
 	fmt.Fprintf(&n, "New order %d from %s: %s (%s).\n\n", v.Number, v.Email, money(v.TotalCents, v.Currency), v.PaymentMethod)
+	if v.PaymentMethod == BankTransfer && !shop.Bank.Set() {
+		fmt.Fprintf(&n, "Your shop's settings hold no bank account yet: send %s your bank details, or add them in the back office's settings for the next orders.\n\n", v.Email)
+	}
 	writeLines(&n, v)
 	if shop.BaseURL != "" {
 		fmt.Fprintf(&n, "\n%s/api/v1/orders/%d\n", shop.BaseURL, v.ID)

@@ -13,6 +13,7 @@ package order
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/bazaar/bazaar/ent/tenant/schema"
@@ -175,6 +176,28 @@ type Shop struct {
 	Languages       []string
 	Currency        string
 	BaseURL         string // the shop's public address, for links in mails
+	Bank            BankAccount
+}
+
+// BankAccount is where a shop's bank transfers are paid: its Owner gives
+// it in the shop's settings (checked there); empty until then.
+type BankAccount struct {
+	Holder, IBAN, BIC string
+}
+
+// Set reports whether the shop has given its account.
+func (b BankAccount) Set() bool { return b.IBAN != "" }
+
+// IBANGrouped is the IBAN as people read and type it: in groups of four.
+func (b BankAccount) IBANGrouped() string {
+	var out strings.Builder
+	for i, r := range b.IBAN {
+		if i > 0 && i%4 == 0 {
+			out.WriteByte(' ')
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
 }
 
 // Address is a postal address as a shopper gives it.

@@ -24,17 +24,22 @@ import (
 // its look. They live on the vendor's platform registry row; the shop front
 // reads them. The JSON field names are the stored ones.
 type Settings struct {
-	Name               string   `json:"name"`
-	BusinessEmail      string   `json:"business_email"`
-	BusinessPhone      string   `json:"business_phone"`
-	BusinessAddress    string   `json:"business_address"`
-	BusinessCity       string   `json:"business_city"`
-	BusinessPostalCode string   `json:"business_postal_code"`
-	BusinessCountry    string   `json:"business_country"`  // ISO 3166-1 alpha-2, or ""
-	DefaultLanguage    string   `json:"default_language"`  // ISO 639-1, one of EnabledLanguages
-	EnabledLanguages   []string `json:"enabled_languages"` // ISO 639-1, in the order of the language switch
-	Currency           string   `json:"currency"`          // ISO 4217
-	ThemeConfig        Theme    `json:"theme_config"`
+	Name               string `json:"name"`
+	BusinessEmail      string `json:"business_email"`
+	BusinessPhone      string `json:"business_phone"`
+	BusinessAddress    string `json:"business_address"`
+	BusinessCity       string `json:"business_city"`
+	BusinessPostalCode string `json:"business_postal_code"`
+	BusinessCountry    string `json:"business_country"` // ISO 3166-1 alpha-2, or ""
+	// The account shoppers who pay by bank transfer pay: shown with their
+	// order, its confirmation mail and page.
+	BankAccountHolder string   `json:"bank_account_holder"`
+	BankIBAN          string   `json:"bank_iban"`         // ISO 13616, upper case, no spaces
+	BankBIC           string   `json:"bank_bic"`          // ISO 9362, or ""
+	DefaultLanguage   string   `json:"default_language"`  // ISO 639-1, one of EnabledLanguages
+	EnabledLanguages  []string `json:"enabled_languages"` // ISO 639-1, in the order of the language switch
+	Currency          string   `json:"currency"`          // ISO 4217
+	ThemeConfig       Theme    `json:"theme_config"`
 }
 
 // SettingsInput changes settings: it takes the document Settings are. A
@@ -48,6 +53,9 @@ type SettingsInput struct {
 	BusinessCity       *string         `json:"business_city"`
 	BusinessPostalCode *string         `json:"business_postal_code"`
 	BusinessCountry    *string         `json:"business_country"`
+	BankAccountHolder  *string         `json:"bank_account_holder"`
+	BankIBAN           *string         `json:"bank_iban"` // spaces allowed, as IBANs are written
+	BankBIC            *string         `json:"bank_bic"`
 	DefaultLanguage    *string         `json:"default_language"`
 	EnabledLanguages   []string        `json:"enabled_languages"`
 	Currency           *string         `json:"currency"`
@@ -62,6 +70,7 @@ const (
 	maxAddress    = 300
 	maxCity       = 100
 	maxPostalCode = 20
+	maxHolder     = 140 // SEPA's name of a creditor
 )
 
 // SettingsAction is the audit action of a change of settings, in the
@@ -76,7 +85,8 @@ func settingsOf(v *platform.Vendor) Settings {
 	return Settings{
 		Name: v.Name, BusinessEmail: v.BusinessEmail, BusinessPhone: v.BusinessPhone,
 		BusinessAddress: v.BusinessAddress, BusinessCity: v.BusinessCity, BusinessPostalCode: v.BusinessPostalCode,
-		BusinessCountry: v.BusinessCountry, DefaultLanguage: v.DefaultLanguage, EnabledLanguages: langs,
+		BusinessCountry: v.BusinessCountry, BankAccountHolder: v.BankAccountHolder, BankIBAN: v.BankIban, BankBIC: v.BankBic,
+		DefaultLanguage: v.DefaultLanguage, EnabledLanguages: langs,
 		Currency: v.Currency, ThemeConfig: ThemeOf(v.ThemeConfig),
 	}
 }
@@ -152,6 +162,9 @@ func (s *Service) updateSettings(ctx context.Context, tx *platform.Tx, t *tenant
 		SetBusinessCity(after.BusinessCity).
 		SetBusinessPostalCode(after.BusinessPostalCode).
 		SetBusinessCountry(after.BusinessCountry).
+		SetBankAccountHolder(after.BankAccountHolder).
+		SetBankIban(after.BankIBAN).
+		SetBankBic(after.BankBIC).
 		SetDefaultLanguage(after.DefaultLanguage).
 		SetEnabledLanguages(after.EnabledLanguages).
 		SetCurrency(after.Currency).
@@ -227,6 +240,28 @@ func (in SettingsInput) apply(cur Settings) (Settings, error) {
 			}
 			return ""
 		})
+	}
+	if in.BankAccountHolder != nil {
+		next.BankAccountHolder = text("bank_account_holder", in.BankAccountHolder, maxHolder, false, nil)
+	}
+	if in.BankIBAN != nil {
+		// Written in groups of four by people; kept without the spaces.
+		compact := strings.ToUpper(strings.Join(strings.Fields(*in.BankIBAN), ""))
+		next.BankIBAN = text("bank_iban", &compact, 34, false, IBANProblem)
+	}
+	if in.BankBIC != nil {
+		upper := strings.ToUpper(*in.BankBIC)
+		next.BankBIC = text("bank_bic", &upper, 11, false, BICProblem)
+	}
+	// An account is a holder's: an IBAN alone would tell shoppers to pay
+	// someone unnamed.
+	if (in.BankIBAN != nil || in.BankAccountHolder != nil) && bad["bank_iban"] == "" && bad["bank_account_holder"] == "" {
+		switch {
+		case next.BankIBAN != "" && next.BankAccountHolder == "":
+			bad["bank_account_holder"] = "is required with an IBAN: whom shoppers pay"
+		case next.BankIBAN == "" && (next.BankAccountHolder != "" || next.BankBIC != ""):
+			bad["bank_iban"] = "is required with an account holder or BIC (or clear them too)"
+		}
 	}
 	if in.Currency != nil {
 		next.Currency = *in.Currency
@@ -339,6 +374,48 @@ func postalCodeProblem(s string) string {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == ' ' || r == '-') {
 			return "must be letters, digits, spaces and hyphens only"
 		}
+	}
+	return ""
+}
+
+// IBANProblem says what is wrong with an IBAN (ISO 13616, upper case, no
+// spaces), or "": it needs a country, two check digits, 11 to 30 letters
+// and digits, and the check digits' remainder — the whole, its first four
+// characters moved to the end and each letter written as 10 to 35, is 1
+// modulo 97. One mistyped character never passes, nor do most two swapped.
+func IBANProblem(s string) string {
+	if len(s) < 15 || len(s) > 34 || !locale.IsCountry(s[:2]) || s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9' {
+		return "must be an IBAN: a country code, two check digits and the account, such as LU28 0019 4006 4475 0000"
+	}
+	rem := 0
+	for _, r := range s[4:] + s[:4] {
+		switch {
+		case r >= '0' && r <= '9':
+			rem = (rem*10 + int(r-'0')) % 97
+		case r >= 'A' && r <= 'Z':
+			rem = (rem*100 + int(r-'A') + 10) % 97
+		default:
+			return "must be an IBAN: letters and digits only"
+		}
+	}
+	if rem != 1 {
+		return "is not a valid IBAN: its check digits do not match (a character mistyped?)"
+	}
+	return ""
+}
+
+// BICProblem says what is wrong with a BIC (ISO 9362), or "": four
+// letters for the bank, the country, two letters or digits for the place,
+// and an optional branch of three.
+func BICProblem(s string) string {
+	ok := (len(s) == 8 || len(s) == 11) && locale.IsCountry(s[4:6])
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		letter, digit := c >= 'A' && c <= 'Z', c >= '0' && c <= '9'
+		ok = (i < 4 && letter) || (i >= 4 && i < 6) || (i >= 6 && (letter || digit))
+	}
+	if !ok {
+		return "must be a BIC of 8 or 11 characters, such as BCEELULL"
 	}
 	return ""
 }

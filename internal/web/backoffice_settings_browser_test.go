@@ -145,6 +145,18 @@ func TestBackOfficeSettings(t *testing.T) {
 		if s := p.Text(t, "main"); !strings.Contains(s, "Bank transfer") || !strings.Contains(s, "Always offered") {
 			t.Errorf("no word of bank transfers: %q", s)
 		}
+		// The bank account, its IBAN typed in groups as people do.
+		p.Run(t,
+			chromedp.SetValue(chromedp.ID("b-holder"), "Atelier Neuf SARL"),
+			chromedp.SetValue(chromedp.ID("b-iban"), "LU28 0019 4006 4475 0000"),
+			chromedp.SetValue(chromedp.ID("b-bic"), "BCEELULL"),
+			chromedp.Click(chromedp.CSS("[data-bank-form] button[type=submit]")))
+		waitJS(t, p, noticeJS, "Bank account saved.")
+		if got := browsertest.Get(t, p, chromedp.Evaluate[string](`document.getElementById("b-iban").value + "|" + !!document.querySelector("[data-bank-missing]")`)); got != "LU28 0019 4006 4475 0000|false" {
+			t.Errorf("the bank account drawn again: %q", got)
+		}
+		api.send(t, scenario{as: "owner", method: "GET", path: "/api/v1/settings", wantStatus: http.StatusOK,
+			want: []string{`"bank_account_holder":"Atelier Neuf SARL"`, `"bank_iban":"LU280019400644750000"`, `"bank_bic":"BCEELULL"`}})
 		p.Run(t,
 			chromedp.Click(chromedp.ID("p-enabled")),
 			chromedp.SetValue(chromedp.ID("p-publishable"), "pk_test_TYooMQauvdEDq54NiTphI7jx"),

@@ -77,10 +77,12 @@ func TestCheckoutByBankTransfer(t *testing.T) {
 	ts.flushMail(t)
 	conf := smtp.To("anna@example.lu")
 	if len(conf) != 1 || !strings.Contains(conf[0].Subject, "Votre commande 1") || !strings.Contains(conf[0].Body, "Écharpe en laine") ||
-		!strings.Contains(conf[0].Body, "référence 1") {
+		!strings.Contains(conf[0].Body, "référence 1") || !strings.Contains(conf[0].Body, "coordonnées bancaires") {
 		t.Errorf("confirmation: %+v", conf)
 	}
-	if n := smtp.To("orders@" + shop.Slug + ".test"); len(n) != 1 || !strings.Contains(n[0].Subject, "New order 1") {
+	// The shop gave no bank account: its notice says to send one.
+	if n := smtp.To("orders@" + shop.Slug + ".test"); len(n) != 1 || !strings.Contains(n[0].Subject, "New order 1") ||
+		!strings.Contains(n[0].Body, "no bank account yet: send anna@example.lu your bank details") {
 		t.Errorf("shop's notice: %+v", n)
 	}
 
@@ -132,4 +134,58 @@ func (ts *testServer) member(t testing.TB, tn *tenantdb.Tenant, role string) (st
 	u := ts.user(t, email)
 	ts.join(t, tn, u.ID, role)
 	return ts.login(t, hostOf(tn), email).access, u.ID
+}
+
+// TestBankTransferNamesTheShopsAccount: an Owner gives the shop's bank
+// account in its settings — a mistyped IBAN refused beside its field,
+// nothing changed —; a shopper who then pays by bank transfer reads the
+// holder, the IBAN in groups of four, the BIC and the reference in the
+// confirmation mail and on the order's page.
+func TestBankTransferNamesTheShopsAccount(t *testing.T) {
+	db := tenanttest.Open(t)
+	smtp := mailtest.Start(t, "")
+	ts := start(t, db, setup{opts: defaultOptions(), smtpAddr: smtp.Addr})
+	shop := tenanttest.Tenant(t, db, "iban")
+	host := hostOf(shop)
+	owner, _ := ts.member(t, shop, "owner")
+	sc := ts.scenarios(host, map[string]string{"owner": owner})
+	sc.send(t, scenario{name: "a mistyped IBAN", as: "owner", method: "PUT", path: "/api/v1/settings",
+		body:       map[string]any{"bank_account_holder": "Atelier Iban SARL", "bank_iban": "LU28 0019 4006 4475 0001"},
+		wantStatus: http.StatusBadRequest, check: wantFieldsOnly(map[string]string{"bank_iban": "check digits do not match"})})
+	sc.send(t, scenario{name: "nothing changed", as: "owner", method: "GET", path: "/api/v1/settings", wantStatus: http.StatusOK,
+		want: []string{`"bank_iban":""`, `"bank_account_holder":""`}})
+	// The phone shows in the shop's footer: once it does, the shop's
+	// cached settings hold the account too.
+	sc.send(t, scenario{name: "the account", as: "owner", method: "PUT", path: "/api/v1/settings",
+		body: map[string]any{"bank_account_holder": "Atelier Iban SARL", "bank_iban": "lu28 0019 4006 4475 0000", "bank_bic": "bceelull",
+			"business_phone": "26 00 00 01"},
+		wantStatus: http.StatusOK, want: []string{`"bank_iban":"LU280019400644750000"`, `"bank_bic":"BCEELULL"`}})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(string(ts.do(t, req{method: "GET", host: host, path: "/"}).body), "26 00 00 01"); {
+		if time.Now().After(deadline) {
+			t.Fatal("the shop's settings never changed on the shop front")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	book := sell(t, db, shop, sale{sku: "BOOK", price: 1999})
+	b := ts.browser(host)
+	b.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": 1})
+	var placed placedOrder
+	b.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody("ben@example.lu", "pickup", "bank_transfer")).decode(t, &placed)
+	ts.flushMail(t)
+	conf := smtp.To("ben@example.lu")
+	if len(conf) != 1 {
+		t.Fatalf("%d confirmations", len(conf))
+	}
+	for _, want := range []string{"Atelier Iban SARL", "IBAN: LU28 0019 4006 4475 0000", "BIC: BCEELULL", fmt.Sprintf("référence %d", placed.Order.Number)} {
+		if !strings.Contains(conf[0].Body, want) {
+			t.Errorf("the confirmation lacks %q:\n%s", want, conf[0].Body)
+		}
+	}
+	page := string(b.must(t, http.StatusOK, "GET", fmt.Sprintf("/orders/%d", placed.Order.Number), nil).body)
+	for _, want := range []string{"Atelier Iban SARL", `<dd data-iban>LU28 0019 4006 4475 0000</dd>`, "BCEELULL"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the order's page lacks %q", want)
+		}
+	}
 }

@@ -50,7 +50,8 @@ func shopOf(c *fiber.Ctx) (order.Shop, error) {
 	t := site.Tenant
 	return order.Shop{Name: t.Name, Email: t.Shop.BusinessEmail, DefaultLanguage: t.Shop.DefaultLanguage,
 		Languages: t.Shop.EnabledLanguages, Currency: t.Shop.Currency,
-		BaseURL: c.Protocol() + "://" + requestHost(c) + site.BasePath}, nil
+		BaseURL: c.Protocol() + "://" + requestHost(c) + site.BasePath,
+		Bank:    order.BankAccount{Holder: t.Shop.BankAccountHolder, IBAN: t.Shop.BankIBAN, BIC: t.Shop.BankBIC}}, nil
 }
 
 // shopLanguage is the language a shopper reads in: ?lang= when given, else

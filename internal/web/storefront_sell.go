@@ -140,6 +140,10 @@ type receiptView struct {
 	Lines                                             []cartLineView
 	Billing                                           order.Address
 	ShipTo                                            *order.Address
+	// PayTo is the shop's account for an order waiting for a bank
+	// transfer; BankLater says the shop has not given one yet.
+	PayTo     *order.BankAccount
+	BankLater bool
 }
 
 // receipt shows an order to the shopper who placed it (order.Receipt says
@@ -174,6 +178,12 @@ func (h *storefront) receipt(c *fiber.Ctx) error {
 	if o.Status == "pending_payment" {
 		if o.PaymentMethod == order.BankTransfer {
 			r.PayNote = p.Tf("order.pay_bank", r.Total, o.Number)
+			shop := siteOf(c).Tenant.Shop
+			if acc := (order.BankAccount{Holder: shop.BankAccountHolder, IBAN: shop.BankIBAN, BIC: shop.BankBIC}); acc.Set() {
+				r.PayTo = &acc
+			} else {
+				r.BankLater = true
+			}
 		} else {
 			r.PayNote = p.T("order.pay_card")
 		}

@@ -384,6 +384,9 @@ var (
 		{Name: "business_city", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "business_postal_code", Type: field.TypeString, Size: 20, Default: ""},
 		{Name: "business_country", Type: field.TypeString, Size: 2, Default: ""},
+		{Name: "bank_account_holder", Type: field.TypeString, Size: 140, Default: ""},
+		{Name: "bank_iban", Type: field.TypeString, Size: 34, Default: ""},
+		{Name: "bank_bic", Type: field.TypeString, Size: 11, Default: ""},
 		{Name: "theme_config", Type: field.TypeJSON},
 		{Name: "default_language", Type: field.TypeString, Size: 2, Default: "fr"},
 		{Name: "enabled_languages", Type: field.TypeJSON, Default: schema.Expr("jsonb_build_array('fr', 'de', 'en')")},
@@ -411,17 +414,17 @@ var (
 			{
 				Name:    "vendor_next_import_at",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[23]},
+				Columns: []*schema.Column{VendorsColumns[26]},
 			},
 			{
 				Name:    "vendor_status",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[13]},
+				Columns: []*schema.Column{VendorsColumns[16]},
 			},
 			{
 				Name:    "vendor_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{VendorsColumns[24], VendorsColumns[0]},
+				Columns: []*schema.Column{VendorsColumns[27], VendorsColumns[0]},
 			},
 			{
 				Name:    "vendor_name_id",

@@ -34,6 +34,12 @@ func (Vendor) Fields() []ent.Field {
 		field.String("business_postal_code").Default("").MaxLen(20),
 		field.String("business_country").Default("").MaxLen(2).
 			Comment("ISO 3166-1 alpha-2"),
+		field.String("bank_account_holder").Default("").MaxLen(140).
+			Comment("who bank transfers pay (shown with an order to pay by bank transfer)"),
+		field.String("bank_iban").Default("").MaxLen(34).
+			Comment("the account bank transfers pay, checked by internal/vendor (ISO 13616, no spaces)"),
+		field.String("bank_bic").Default("").MaxLen(11).
+			Comment("the account's bank (ISO 9362), or empty"),
 		field.JSON("theme_config", map[string]any{}).
 			Default(map[string]any{}).
 			Comment("the shop's look (colours, logo, font), validated by internal/vendor; the shop front reads it"),

@@ -31,6 +31,12 @@ const (
 	FieldBusinessPostalCode = "business_postal_code"
 	// FieldBusinessCountry holds the string denoting the business_country field in the database.
 	FieldBusinessCountry = "business_country"
+	// FieldBankAccountHolder holds the string denoting the bank_account_holder field in the database.
+	FieldBankAccountHolder = "bank_account_holder"
+	// FieldBankIban holds the string denoting the bank_iban field in the database.
+	FieldBankIban = "bank_iban"
+	// FieldBankBic holds the string denoting the bank_bic field in the database.
+	FieldBankBic = "bank_bic"
 	// FieldThemeConfig holds the string denoting the theme_config field in the database.
 	FieldThemeConfig = "theme_config"
 	// FieldDefaultLanguage holds the string denoting the default_language field in the database.
@@ -107,6 +113,9 @@ var Columns = []string{
 	FieldBusinessCity,
 	FieldBusinessPostalCode,
 	FieldBusinessCountry,
+	FieldBankAccountHolder,
+	FieldBankIban,
+	FieldBankBic,
 	FieldThemeConfig,
 	FieldDefaultLanguage,
 	FieldEnabledLanguages,
@@ -165,6 +174,18 @@ var (
 	DefaultBusinessCountry string
 	// BusinessCountryValidator is a validator for the "business_country" field. It is called by the builders before save.
 	BusinessCountryValidator func(string) error
+	// DefaultBankAccountHolder holds the default value on creation for the "bank_account_holder" field.
+	DefaultBankAccountHolder string
+	// BankAccountHolderValidator is a validator for the "bank_account_holder" field. It is called by the builders before save.
+	BankAccountHolderValidator func(string) error
+	// DefaultBankIban holds the default value on creation for the "bank_iban" field.
+	DefaultBankIban string
+	// BankIbanValidator is a validator for the "bank_iban" field. It is called by the builders before save.
+	BankIbanValidator func(string) error
+	// DefaultBankBic holds the default value on creation for the "bank_bic" field.
+	DefaultBankBic string
+	// BankBicValidator is a validator for the "bank_bic" field. It is called by the builders before save.
+	BankBicValidator func(string) error
 	// DefaultThemeConfig holds the default value on creation for the "theme_config" field.
 	DefaultThemeConfig map[string]interface{}
 	// DefaultDefaultLanguage holds the default value on creation for the "default_language" field.
@@ -275,6 +296,21 @@ func ByBusinessPostalCode(opts ...sql.OrderTermOption) OrderOption {
 // ByBusinessCountry orders the results by the business_country field.
 func ByBusinessCountry(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBusinessCountry, opts...).ToFunc()
+}
+
+// ByBankAccountHolder orders the results by the bank_account_holder field.
+func ByBankAccountHolder(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBankAccountHolder, opts...).ToFunc()
+}
+
+// ByBankIban orders the results by the bank_iban field.
+func ByBankIban(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBankIban, opts...).ToFunc()
+}
+
+// ByBankBic orders the results by the bank_bic field.
+func ByBankBic(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBankBic, opts...).ToFunc()
 }
 
 // ByDefaultLanguage orders the results by the default_language field.

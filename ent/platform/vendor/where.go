@@ -96,6 +96,21 @@ func BusinessCountry(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldBusinessCountry, v))
 }
 
+// BankAccountHolder applies equality check predicate on the "bank_account_holder" field. It's identical to BankAccountHolderEQ.
+func BankAccountHolder(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankAccountHolder, v))
+}
+
+// BankIban applies equality check predicate on the "bank_iban" field. It's identical to BankIbanEQ.
+func BankIban(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankIban, v))
+}
+
+// BankBic applies equality check predicate on the "bank_bic" field. It's identical to BankBicEQ.
+func BankBic(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankBic, v))
+}
+
 // DefaultLanguage applies equality check predicate on the "default_language" field. It's identical to DefaultLanguageEQ.
 func DefaultLanguage(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldEQ(FieldDefaultLanguage, v))
@@ -684,6 +699,201 @@ func BusinessCountryEqualFold(v string) predicate.Vendor {
 // BusinessCountryContainsFold applies the ContainsFold predicate on the "business_country" field.
 func BusinessCountryContainsFold(v string) predicate.Vendor {
 	return predicate.Vendor(sql.FieldContainsFold(FieldBusinessCountry, v))
+}
+
+// BankAccountHolderEQ applies the EQ predicate on the "bank_account_holder" field.
+func BankAccountHolderEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderNEQ applies the NEQ predicate on the "bank_account_holder" field.
+func BankAccountHolderNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderIn applies the In predicate on the "bank_account_holder" field.
+func BankAccountHolderIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldBankAccountHolder, vs...))
+}
+
+// BankAccountHolderNotIn applies the NotIn predicate on the "bank_account_holder" field.
+func BankAccountHolderNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldBankAccountHolder, vs...))
+}
+
+// BankAccountHolderGT applies the GT predicate on the "bank_account_holder" field.
+func BankAccountHolderGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderGTE applies the GTE predicate on the "bank_account_holder" field.
+func BankAccountHolderGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderLT applies the LT predicate on the "bank_account_holder" field.
+func BankAccountHolderLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderLTE applies the LTE predicate on the "bank_account_holder" field.
+func BankAccountHolderLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderContains applies the Contains predicate on the "bank_account_holder" field.
+func BankAccountHolderContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderHasPrefix applies the HasPrefix predicate on the "bank_account_holder" field.
+func BankAccountHolderHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderHasSuffix applies the HasSuffix predicate on the "bank_account_holder" field.
+func BankAccountHolderHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderEqualFold applies the EqualFold predicate on the "bank_account_holder" field.
+func BankAccountHolderEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldBankAccountHolder, v))
+}
+
+// BankAccountHolderContainsFold applies the ContainsFold predicate on the "bank_account_holder" field.
+func BankAccountHolderContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldBankAccountHolder, v))
+}
+
+// BankIbanEQ applies the EQ predicate on the "bank_iban" field.
+func BankIbanEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankIban, v))
+}
+
+// BankIbanNEQ applies the NEQ predicate on the "bank_iban" field.
+func BankIbanNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldBankIban, v))
+}
+
+// BankIbanIn applies the In predicate on the "bank_iban" field.
+func BankIbanIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldBankIban, vs...))
+}
+
+// BankIbanNotIn applies the NotIn predicate on the "bank_iban" field.
+func BankIbanNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldBankIban, vs...))
+}
+
+// BankIbanGT applies the GT predicate on the "bank_iban" field.
+func BankIbanGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldBankIban, v))
+}
+
+// BankIbanGTE applies the GTE predicate on the "bank_iban" field.
+func BankIbanGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldBankIban, v))
+}
+
+// BankIbanLT applies the LT predicate on the "bank_iban" field.
+func BankIbanLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldBankIban, v))
+}
+
+// BankIbanLTE applies the LTE predicate on the "bank_iban" field.
+func BankIbanLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldBankIban, v))
+}
+
+// BankIbanContains applies the Contains predicate on the "bank_iban" field.
+func BankIbanContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldBankIban, v))
+}
+
+// BankIbanHasPrefix applies the HasPrefix predicate on the "bank_iban" field.
+func BankIbanHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldBankIban, v))
+}
+
+// BankIbanHasSuffix applies the HasSuffix predicate on the "bank_iban" field.
+func BankIbanHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldBankIban, v))
+}
+
+// BankIbanEqualFold applies the EqualFold predicate on the "bank_iban" field.
+func BankIbanEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldBankIban, v))
+}
+
+// BankIbanContainsFold applies the ContainsFold predicate on the "bank_iban" field.
+func BankIbanContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldBankIban, v))
+}
+
+// BankBicEQ applies the EQ predicate on the "bank_bic" field.
+func BankBicEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEQ(FieldBankBic, v))
+}
+
+// BankBicNEQ applies the NEQ predicate on the "bank_bic" field.
+func BankBicNEQ(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNEQ(FieldBankBic, v))
+}
+
+// BankBicIn applies the In predicate on the "bank_bic" field.
+func BankBicIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldIn(FieldBankBic, vs...))
+}
+
+// BankBicNotIn applies the NotIn predicate on the "bank_bic" field.
+func BankBicNotIn(vs ...string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldNotIn(FieldBankBic, vs...))
+}
+
+// BankBicGT applies the GT predicate on the "bank_bic" field.
+func BankBicGT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGT(FieldBankBic, v))
+}
+
+// BankBicGTE applies the GTE predicate on the "bank_bic" field.
+func BankBicGTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldGTE(FieldBankBic, v))
+}
+
+// BankBicLT applies the LT predicate on the "bank_bic" field.
+func BankBicLT(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLT(FieldBankBic, v))
+}
+
+// BankBicLTE applies the LTE predicate on the "bank_bic" field.
+func BankBicLTE(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldLTE(FieldBankBic, v))
+}
+
+// BankBicContains applies the Contains predicate on the "bank_bic" field.
+func BankBicContains(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContains(FieldBankBic, v))
+}
+
+// BankBicHasPrefix applies the HasPrefix predicate on the "bank_bic" field.
+func BankBicHasPrefix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasPrefix(FieldBankBic, v))
+}
+
+// BankBicHasSuffix applies the HasSuffix predicate on the "bank_bic" field.
+func BankBicHasSuffix(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldHasSuffix(FieldBankBic, v))
+}
+
+// BankBicEqualFold applies the EqualFold predicate on the "bank_bic" field.
+func BankBicEqualFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldEqualFold(FieldBankBic, v))
+}
+
+// BankBicContainsFold applies the ContainsFold predicate on the "bank_bic" field.
+func BankBicContainsFold(v string) predicate.Vendor {
+	return predicate.Vendor(sql.FieldContainsFold(FieldBankBic, v))
 }
 
 // DefaultLanguageEQ applies the EQ predicate on the "default_language" field.

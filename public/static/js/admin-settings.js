@@ -259,10 +259,27 @@
 
   async function payments(view) {
     const [acct, ship, s] = await Promise.all([api("GET", "/api/v1/settings/payments"), api("GET", "/api/v1/settings/shipping"), api("GET", "/api/v1/settings")]);
-    view.append(
-      el("section", { class: "card", "aria-labelledby": "pay-bank" }, el("h2", { id: "pay-bank", text: "Bank transfer" }),
-        el("p", { text: "Always offered. An order paid by bank transfer waits until you mark it paid; the shopper is asked to quote the order's number." })),
-      stripe(view, acct), shipping(view, ship.methods, s));
+    view.append(bank(s), stripe(view, acct), shipping(view, ship.methods, s));
+  }
+
+  // bank: the account shoppers who pay by bank transfer pay, shown with
+  // their order (its page and confirmation mail) with the order's number
+  // as the reference.
+  function bank(s) {
+    const iban = s.bank_iban.replace(/(.{4})(?=.)/g, "$1 ");
+    const form = el("form", { class: "card", "data-bank-form": "", "aria-labelledby": "pay-bank", novalidate: true },
+      el("h2", { id: "pay-bank", text: "Bank transfer" }),
+      el("p", { class: "muted", text: "Always offered. An order paid by bank transfer waits until you mark it paid; the shopper is shown this account and asked to quote the order's number." }),
+      s.bank_iban ? null : el("p", { class: "form-error", "data-bank-missing": "", text: "No account yet: shoppers who choose a bank transfer are told you will send your bank details." }),
+      field("b-holder", "Account holder", { name: "bank_account_holder", value: s.bank_account_holder, maxlength: "140", autocomplete: "organization" }),
+      field("b-iban", "IBAN", { name: "bank_iban", value: iban, maxlength: "42", spellcheck: "false", hint: "Such as LU28 0019 4006 4475 0000; spaces are fine" }),
+      field("b-bic", "BIC (optional)", { name: "bank_bic", value: s.bank_bic, maxlength: "11", spellcheck: "false", hint: "Such as BCEELULL" }),
+      errorBox(), el("button", { type: "submit", text: "Save the bank account" }));
+    return saving(form, async () => {
+      const f = form.elements;
+      await api("PUT", "/api/v1/settings", { bank_account_holder: f.bank_account_holder.value, bank_iban: f.bank_iban.value, bank_bic: f.bank_bic.value });
+      await Admin.redraw("Bank account saved.");
+    });
   }
 
   // stripe: the shop's own Stripe account. Secrets are never shown back:
