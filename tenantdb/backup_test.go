@@ -117,6 +117,15 @@ func TestBackupRestore(t *testing.T) {
 	_, err := sqlDB.ExecContext(ctx, `INSERT INTO platform.memberships (user_id, vendor_id, role_id, active, created_at, updated_at)
 		VALUES ($1, $2, 1, true, now(), now())`, userID, a.ID)
 	must(t, err)
+	// The shop's settings on its registry row travel with it.
+	_, err = sqlDB.ExecContext(ctx, `UPDATE platform.vendors SET business_city = 'Esch', bank_account_holder = 'Bk SARL',
+		bank_iban = 'LU280019400644750000', bank_bic = 'BCEELULL' WHERE id = $1`, a.ID)
+	must(t, err)
+	settings := func(id int) string {
+		var s string
+		must(t, sqlDB.QueryRowContext(ctx, `SELECT concat_ws('|', business_city, bank_account_holder, bank_iban, bank_bic) FROM platform.vendors WHERE id = $1`, id).Scan(&s))
+		return s
+	}
 
 	file, m := backup(t, db, a.Slug)
 	if p, _ := m.Table("products"); p.Rows != 500 {
@@ -136,6 +145,9 @@ func TestBackupRestore(t *testing.T) {
 		b := res.Tenant
 		if b.Schema == a.Schema || b.Role == a.Role || b.ID == a.ID || res.Members != 1 || res.Replaced || !res.PaymentsCleared {
 			t.Fatalf("copy = %+v, result %+v", b, res)
+		}
+		if got := settings(b.ID); got != "Esch|Bk SARL|LU280019400644750000|BCEELULL" {
+			t.Errorf("the copy's settings: %q", got)
 		}
 		// The copy cannot open the original's sealed keys (bound to its
 		// vendor id): its card payments are off, the keys gone.
@@ -198,8 +210,13 @@ func TestBackupRestore(t *testing.T) {
 			_, err = tx.ExecContext(ctx, `DELETE FROM order_lines; DELETE FROM products WHERE id > 100; UPDATE customers SET first_name = 'Changed'`)
 			return err
 		}))
+		_, err := sqlDB.ExecContext(ctx, `UPDATE platform.vendors SET bank_iban = '', bank_account_holder = '' WHERE id = $1`, a.ID)
+		must(t, err)
 		res, err := db.Restore(ctx, bytes.NewReader(file), tenantdb.RestoreOptions{Force: true})
 		must(t, err)
+		if got := settings(a.ID); got != "Esch|Bk SARL|LU280019400644750000|BCEELULL" {
+			t.Errorf("the settings after the restore: %q", got)
+		}
 		if !res.Replaced || res.Tenant.ID != a.ID || res.Tenant.Schema != a.Schema || res.Tenant.Role != a.Role {
 			t.Fatalf("result %+v, tenant %+v", res, res.Tenant)
 		}
