@@ -123,7 +123,8 @@
   // Which CSS variable of the shop front shows each picked colour.
   const colourVar = { primary: "--primary", secondary: "--secondary", accent: "--accent", background: "--bg", text: "--fg" };
   // The fonts of vendor.Fonts (internal/vendor/theme.go): system stacks,
-  // nothing downloaded. The preview gets each stack from the server.
+  // nothing downloaded. The preview gets each stack from the server;
+  // TestBackOfficeListsFollowTheServer holds the two lists together.
   const fonts = [["system", "System (the device's own)"], ["humanist", "Humanist sans-serif"], ["geometric", "Geometric sans-serif"],
     ["rounded", "Rounded sans-serif"], ["serif", "Old-style serif"], ["transitional", "Transitional serif"], ["monospace", "Monospace"]];
   const hex = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;

@@ -10,7 +10,8 @@
   const { el, api, can, scroll, table, field, errorBox, submit, announce, when, go } = Admin;
 
   // permissionGroups are every permission string a role may hold
-  // (internal/authz/permission.go), grouped by area and said for people.
+  // (internal/authz/permission.go), grouped by area and said for people;
+  // TestBackOfficeListsFollowTheServer holds the two together.
   const permissionGroups = [
     ["Team", [["team.view", "See the team and its roles"], ["team.invite", "Invite people"],
       ["team.manage", "Change roles, edit roles, read the audit trail"], ["team.remove", "Remove members"]]],
