@@ -121,7 +121,7 @@ func TestBackOfficeEditorFulfilsAnOrder(t *testing.T) {
 		u := ts.user(t, email)
 		ts.join(t, tn, u.ID, role)
 		p := browsertest.New(t).Page(t, 1440)
-		p.Open(t, origin+"/admin/#orders/paid")
+		p.Open(t, origin+"/admin/#orders/status=paid")
 		p.Run(t,
 			chromedp.SetValue(chromedp.CSS("#si-email"), email),
 			chromedp.SetValue(chromedp.CSS("#si-password"), testPassword),
@@ -226,6 +226,9 @@ func TestBackOfficeProducts(t *testing.T) {
 	}
 	p.Open(t, origin+"/admin/#products/overridden=false")
 	rows("BOOK")
+	// Ordered by price, highest first: the order the table shows.
+	p.Open(t, origin+"/admin/#products/sort=-price")
+	waitEval(t, p, `[...document.querySelectorAll("[data-product]")].map(r => r.dataset.product).join(" ") + " " + document.getElementById("p-sort").value`, "SCARF BOOK -price")
 	if w := browsertest.Get(t, p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w != 375 {
 		t.Errorf("the page is %d px wide in a 375 px window", w)
 	}
@@ -309,5 +312,36 @@ func TestBackOfficeShopSwitcher(t *testing.T) {
 	if who := p.Text(t, "[data-who-name]"); who != "both@switch.test · Viewer" {
 		t.Errorf("in the other shop: %q", who)
 	}
+	p.NoProblems(t)
+}
+
+// TestBackOfficeOrdersSearch: the orders list searches by e-mail and
+// filters by dates, the filters kept in the address (a reload keeps them)
+// and the next page following them.
+func TestBackOfficeOrdersSearch(t *testing.T) {
+	ts, tn, origin, _ := officeWithOrder(t, "ordersearch", 1, "pickup")
+	book := sell(t, ts.db, tn, sale{sku: "BOOK2", price: 1500})
+	for _, email := range []string{"ben@example.lu", "bea@example.lu", "bob@example.lu"} {
+		shopper := ts.browser(hostOf(tn))
+		shopper.must(t, http.StatusOK, "POST", "/api/v1/shop/cart/lines", map[string]any{"product_id": book, "quantity": 1})
+		shopper.must(t, http.StatusCreated, "POST", "/api/v1/shop/checkout", checkoutBody(email, "pickup", "bank_transfer"))
+	}
+	u := ts.user(t, "viewer@ordersearch.test")
+	ts.join(t, tn, u.ID, "viewer")
+	p := browsertest.New(t).Page(t, 375)
+	officeSignIn(t, p, origin+"/admin/#orders", "viewer@ordersearch.test", "[data-orders]")
+	rows := `[...document.querySelectorAll("[data-orders] tbody tr")].map(r => r.cells[2].textContent).sort().join(" ")`
+	waitEval(t, p, rows, "Anna Muller Anna Muller Anna Muller Anna Muller") // the billing name of every order
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#o-q"), "bea@"), chromedp.Click(chromedp.CSS("[data-orders-filter] button")))
+	waitURL(t, p, "q=bea%40")
+	waitEval(t, p, `[...document.querySelectorAll("[data-orders] tbody tr a")].map(a => a.textContent).join(" ")`, "#3")
+	// Orders placed today, asked for up to yesterday: none.
+	yesterday := time.Now().AddDate(0, 0, -1).Format("2006-01-02")
+	p.Open(t, origin+"/admin/#orders/to="+yesterday)
+	waitEval(t, p, `String(!!document.querySelector('[data-page="orders"][data-ready]') && document.querySelector('[data-page="orders"]').textContent.includes("No orders match."))`, "true")
+	if v := evalString(t, p, `document.getElementById("o-to").value`); v != yesterday {
+		t.Errorf("the date filter drawn as %q, want %q", v, yesterday)
+	}
+	p.NoSeriousViolations(t)
 	p.NoProblems(t)
 }

@@ -57,6 +57,8 @@
       el("span", {}, el("label", { for: "p-q", text: "Search" }), el("input", { id: "p-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200" })),
       choice("p-status", "status", "Status", [["", "Any"], ["active", "Active"], ["draft", "Draft"], ["archived", "Archived"]]),
       choice("p-over", "overridden", "Overridden", [["", "Any"], ["true", "Yes"], ["false", "No"]]),
+      choice("p-sort", "sort", "Order", [["", "Oldest first"], ["-created", "Newest first"], ["sku", "SKU"], ["price", "Price, lowest first"],
+        ["-price", "Price, highest first"], ["-updated", "Changed lately"]]),
       el("span", { class: "check" }, el("input", { id: "p-drift", name: "drift", type: "checkbox", value: "true", checked: !!q.get("drift") }),
         el("label", { for: "p-drift", text: "Changed in the feed under an override" })),
       el("button", { type: "submit", text: "Show" }));
@@ -289,27 +291,41 @@
 
   const statuses = ["pending_payment", "paid", "fulfilled", "completed", "cancelled", "refunded"];
 
-  // orders: the shop's orders, newest first, by status, a page at a time
-  // (#orders, #orders/<status>, #orders/<status>/<cursor>); an order's
-  // detail at #order/<id>.
+  // orders: the shop's orders, newest first, a page at a time: by status,
+  // searched by number, e-mail or billing name, between two dates — the
+  // filters kept in the address (#orders/status=paid&q=…&from=…&to=…);
+  // an order's detail at #order/<id>.
   async function orders(view, args) {
-    const [status = "", cursor = ""] = args.map(decodeURIComponent);
+    const q = new URLSearchParams(args[0] || "");
     const filter = el("form", { class: "filters", "data-orders-filter": "" },
-      el("label", { for: "o-status", text: "Status" }),
-      el("select", { id: "o-status", name: "status" }, el("option", { value: "", text: "Any" }),
-        ...statuses.map((x) => el("option", { value: x, selected: x === status, text: statusText(x) }))),
+      el("span", {}, el("label", { for: "o-q", text: "Search" }),
+        el("input", { id: "o-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200", "aria-describedby": "o-q-hint" }),
+        el("span", { id: "o-q-hint", class: "muted hint", text: "Number, e-mail or name" })),
+      el("span", {}, el("label", { for: "o-status", text: "Status" }),
+        el("select", { id: "o-status", name: "status" }, el("option", { value: "", text: "Any" }),
+          ...statuses.map((x) => el("option", { value: x, selected: x === (q.get("status") || ""), text: statusText(x) })))),
+      el("span", {}, el("label", { for: "o-from", text: "From" }), el("input", { id: "o-from", name: "from", type: "date", value: q.get("from") || "" })),
+      el("span", {}, el("label", { for: "o-to", text: "To" }), el("input", { id: "o-to", name: "to", type: "date", value: q.get("to") || "" })),
       el("button", { type: "submit", text: "Show" }));
-    filter.addEventListener("submit", (ev) => { ev.preventDefault(); location.hash = "orders/" + filter.elements.status.value; });
+    filter.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const next = new URLSearchParams();
+      for (const [k, v] of new FormData(filter)) if (String(v).trim()) next.set(k, String(v).trim());
+      location.hash = "orders/" + next;
+    });
     view.append(filter);
-    const q = new URLSearchParams({ limit: "20" });
-    if (status) q.set("status", status);
-    if (cursor) q.set("cursor", cursor);
-    const pg = await api("GET", "/api/v1/orders?" + q);
-    if (!pg.items.length) { view.append(el("p", { text: "No orders." })); return; }
+    const call = new URLSearchParams(q);
+    call.set("limit", "20");
+    const pg = await api("GET", "/api/v1/orders?" + call);
+    if (!pg.items.length) { view.append(el("p", { text: "No orders match." })); return; }
     view.append(scroll(table({ "data-orders": "" }, ["Order", "Placed", "Customer", "Status", { text: "Total", num: true }],
       pg.items.map((o) => [el("a", { href: "#order/" + o.id, text: "#" + o.number }), o.created_at.slice(0, 10), o.name || o.email,
         { text: statusText(o.status), attrs: { "data-status": "" } }, { text: money(o.total_cents, o.currency), num: true }]))));
-    if (pg.next_cursor) view.append(el("p", {}, el("a", { href: `#orders/${status}/${encodeURIComponent(pg.next_cursor)}`, text: "Next page" })));
+    if (pg.next_cursor) {
+      const next = new URLSearchParams(q);
+      next.set("cursor", pg.next_cursor);
+      view.append(el("p", {}, el("a", { href: "#orders/" + next, text: "Next page" })));
+    }
   }
 
   // order: one order, its lines and history; the status changes it allows
