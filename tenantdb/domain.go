@@ -45,6 +45,18 @@ type TXTLookup func(ctx context.Context, name string) ([]string, error)
 // serves only after VerifyDomain. The returned token goes into a DNS TXT
 // record named DomainVerifyPrefix+host.
 func (db *DB) AddDomain(ctx context.Context, slug, host string, also ...Also) (*Domain, error) {
+	return db.addDomain(ctx, slug, host, 0, also)
+}
+
+// AddDomainAtMost is AddDomain for a vendor that may hold at most max
+// custom domains: the count and the insert happen under a lock of the
+// vendor's domains, so two adds at the same moment cannot both take the
+// last place.
+func (db *DB) AddDomainAtMost(ctx context.Context, slug, host string, max int, also ...Also) (*Domain, error) {
+	return db.addDomain(ctx, slug, host, max, also)
+}
+
+func (db *DB) addDomain(ctx context.Context, slug, host string, max int, also []Also) (*Domain, error) {
 	host = NormalizeHost(host)
 	if len(host) > 253 || !domainRE.MatchString(host) {
 		return nil, &fault.Error{Kind: fault.Invalid, Message: fmt.Sprintf("invalid domain %q", host),
@@ -58,6 +70,19 @@ func (db *DB) AddDomain(ctx context.Context, slug, host string, also ...Also) (*
 	_, _ = rand.Read(b)
 	token := "bazaar-verify=" + hex.EncodeToString(b)
 	err = db.platformTx(ctx, func(tx *platform.Tx) error {
+		if max > 0 {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockDomains, t.ID); err != nil {
+				return err
+			}
+			n, err := tx.VendorDomain.Query().Where(vendordomain.HasVendorWith(vendor.ID(t.ID))).Count(ctx)
+			if err != nil {
+				return err
+			}
+			if n >= max {
+				return fault.Fields(fmt.Sprintf("a shop holds at most %d custom domains", max),
+					map[string]string{"host": fmt.Sprintf("remove a domain first: at most %d", max)})
+			}
+		}
 		err := tx.VendorDomain.Create().SetHost(host).SetVendorID(t.ID).SetVerificationToken(token).Exec(ctx)
 		if platform.IsConstraintError(err) {
 			// Whose it is stays unsaid: a shop learns nothing of another.

@@ -18,6 +18,7 @@ import (
 const (
 	lockMigrate   = 0x627a6d67 // "bzmg": second key is the vendor id, 0 for the platform
 	lockProvision = 0x627a7076 // "bzpv": second key is hashtext(slug)
+	lockDomains   = 0x627a646d // "bzdm": second key is the vendor id
 )
 
 // notifyChannel carries invalidations of tenant resolution caches between

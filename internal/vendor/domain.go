@@ -2,7 +2,6 @@ package vendor
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/bazaar/bazaar/ent/platform"
@@ -46,7 +45,8 @@ func (s *Service) ShopDomains(ctx context.Context) ([]ShopDomain, error) {
 // AddShopDomain registers host, unverified, as a custom domain of the
 // vendor whose transaction is bound to ctx. The platform's own domain and
 // its subdomains are refused: they name shops (and the admin site) already.
-// A host another shop holds is a conflict that does not say whose it is.
+// A host another shop holds is a conflict that does not say whose it is; a
+// shop holding Options.MaxDomains already is refused, naming the bound.
 func (s *Service) AddShopDomain(ctx context.Context, a Actor, host string) (*ShopDomain, error) {
 	t, err := tenantdb.CurrentTenant(ctx)
 	if err != nil {
@@ -58,17 +58,7 @@ func (s *Service) AddShopDomain(ctx context.Context, a Actor, host string) (*Sho
 			return nil, fault.Fields("this domain is the platform's own", map[string]string{"host": "is the platform's own domain: name a domain of yours"})
 		}
 	}
-	if s.o.MaxDomains > 0 {
-		ds, err := s.db.Domains(ctx, t.Slug)
-		if err != nil {
-			return nil, err
-		}
-		if len(ds) >= s.o.MaxDomains {
-			return nil, fault.Fields(fmt.Sprintf("a shop holds at most %d custom domains", s.o.MaxDomains),
-				map[string]string{"host": fmt.Sprintf("remove a domain first: at most %d", s.o.MaxDomains)})
-		}
-	}
-	d, err := s.db.AddDomain(ctx, t.Slug, host, shopDomainAudit(a, "vendor.domain_add", host))
+	d, err := s.db.AddDomainAtMost(ctx, t.Slug, host, s.o.MaxDomains, shopDomainAudit(a, "vendor.domain_add", host))
 	if err != nil {
 		return nil, err
 	}
