@@ -15,12 +15,7 @@
       el("span", {}, el("label", { for: "c-q", text: "E-mail or name" }),
         el("input", { id: "c-q", name: "q", type: "search", value: q.get("q") || "", maxlength: "200" })),
       el("button", { type: "submit", text: "Search" }));
-    filter.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      if (filter.elements.q.value.trim()) next.set("q", filter.elements.q.value.trim());
-      location.hash = "customers/" + encodeURIComponent(next.toString());
-    });
+    Admin.filterTo(filter, (next) => { location.hash = "customers/" + encodeURIComponent(next.toString()); });
     view.append(filter);
     const call = new URLSearchParams(q);
     call.set("limit", "25");

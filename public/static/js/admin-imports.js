@@ -309,13 +309,7 @@
       el("span", { class: "check" }, el("input", { id: "s-changed", name: "changed", type: "checkbox", value: "true", checked: q.get("changed") === "true" }),
         el("label", { for: "s-changed", text: "Changed by the last import" })),
       el("button", { type: "submit", text: "Show" }));
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      for (const [k, v] of new FormData(form)) if (v) next.set(k, v);
-      location.hash = "imports/staging/" + enc(String(next));
-    });
-    return form;
+    return Admin.filterTo(form, (next) => { location.hash = "imports/staging/" + enc(String(next)); });
   }
 
   // selectionBox selects or unselects every product the filters match,

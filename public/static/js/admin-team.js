@@ -224,12 +224,7 @@
       el("span", {}, el("label", { for: "a-action", text: "Action" }),
         el("select", { id: "a-action", name: "action" }, ...auditActions.map(([v, l]) => el("option", { value: v, selected: (q.get("action") || "") === v, text: l })))),
       el("button", { type: "submit", text: "Show" }));
-    filter.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      if (filter.elements.action.value) next.set("action", filter.elements.action.value);
-      location.hash = "audit/" + encodeURIComponent(next.toString());
-    });
+    Admin.filterTo(filter, (next) => { location.hash = "audit/" + encodeURIComponent(next.toString()); });
     view.append(filter);
     const call = new URLSearchParams(q);
     call.set("limit", "50");

@@ -62,12 +62,7 @@
       el("span", { class: "check" }, el("input", { id: "p-drift", name: "drift", type: "checkbox", value: "true", checked: !!q.get("drift") }),
         el("label", { for: "p-drift", text: "Changed in the feed under an override" })),
       el("button", { type: "submit", text: "Show" }));
-    filter.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      for (const [k, v] of new FormData(filter)) if (v) next.set(k, v);
-      location.hash = "products/" + next;
-    });
+    Admin.filterTo(filter, "products/");
     if (can("products.create")) view.append(el("p", {}, el("a", { href: "#product/new", class: "button", text: "New product" })));
     view.append(filter);
     const call = new URLSearchParams(q);
@@ -307,12 +302,7 @@
       el("span", {}, el("label", { for: "o-from", text: "From" }), el("input", { id: "o-from", name: "from", type: "date", value: q.get("from") || "" })),
       el("span", {}, el("label", { for: "o-to", text: "To" }), el("input", { id: "o-to", name: "to", type: "date", value: q.get("to") || "" })),
       el("button", { type: "submit", text: "Show" }));
-    filter.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      for (const [k, v] of new FormData(filter)) if (String(v).trim()) next.set(k, String(v).trim());
-      location.hash = "orders/" + next;
-    });
+    Admin.filterTo(filter, "orders/");
     view.append(filter);
     const call = new URLSearchParams(q);
     call.set("limit", "20");

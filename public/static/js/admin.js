@@ -226,6 +226,19 @@ window.Admin = (() => {
     n.hidden = false;
   }
 
+  // filterTo makes a list's filter form keep its non-empty values in the
+  // address when sent: at #<to><query> when to is a string, else to(query)
+  // says where. The page drawn then reads them back from its argument.
+  function filterTo(form, to) {
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const next = new URLSearchParams();
+      for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
+      if (typeof to === "function") to(next); else location.hash = to + next;
+    });
+    return form;
+  }
+
   // go opens another page of the back office and says notice there: the
   // router hides the notice when it draws a page, so the word waits for
   // the page.
@@ -424,7 +437,7 @@ window.Admin = (() => {
 
   return {
     data, $, el, api, request, download, can, money, when, statusText, titleOf, scroll, table, field, errorBox, clearErrors, formError, submit,
-    announce, go, facts, redraw, confirmButton, cents, amount, poll, chart, section, detail, route,
+    announce, go, filterTo, facts, redraw, confirmButton, cents, amount, poll, chart, section, detail, route,
     me: () => me,
   };
 })();

@@ -26,13 +26,7 @@
   function filters(name, section, ...fields) {
     const form = el("form", { class: "filters ops-filters", ["data-" + name + "-filter"]: "", novalidate: true }, ...fields,
       el("p", {}, el("button", { type: "submit", text: "Show" })), errorBox());
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      for (const [k, v] of new FormData(form)) if (String(v).trim()) next.set(k, String(v).trim());
-      show(section, next);
-    });
-    return form;
+    return Admin.filterTo(form, (next) => show(section, next));
   }
 
   // load reads a list for form's filters; a refusal (a bad vendor slug, a

@@ -35,12 +35,7 @@
       choice("v-status", "status", "Status", [["", "Any"], ["active", "Active"], ["suspended", "Suspended"]], q.get("status") || ""),
       choice("v-sort", "sort", "Order", sorts, q.get("sort") || "-created"),
       el("button", { type: "submit", text: "Show" }));
-    filter.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      const next = new URLSearchParams();
-      for (const [k, v] of new FormData(filter)) if (v) next.set(k, v);
-      location.hash = "vendors/" + next;
-    });
+    Admin.filterTo(filter, "vendors/");
     view.append(filter);
     const call = new URLSearchParams(q);
     call.set("limit", "25");
