@@ -9,6 +9,7 @@ import (
 	"github.com/bazaar/bazaar/internal/fault"
 	"github.com/bazaar/bazaar/internal/order"
 	"github.com/bazaar/bazaar/internal/payment"
+	"github.com/bazaar/bazaar/tenantdb"
 )
 
 // shopHandlers are the shop's selling side for shoppers: the cart (kept on
@@ -51,7 +52,13 @@ func shopOf(c *fiber.Ctx) (order.Shop, error) {
 	return order.Shop{Name: t.Name, Email: t.Shop.BusinessEmail, DefaultLanguage: t.Shop.DefaultLanguage,
 		Languages: t.Shop.EnabledLanguages, Currency: t.Shop.Currency,
 		BaseURL: c.Protocol() + "://" + requestHost(c) + site.BasePath,
-		Bank:    order.BankAccount{Holder: t.Shop.BankAccountHolder, IBAN: t.Shop.BankIBAN, BIC: t.Shop.BankBIC}}, nil
+		Bank:    bankOf(t)}, nil
+}
+
+// bankOf is the account a shop's bank transfers are paid to, from its
+// cached settings.
+func bankOf(t *tenantdb.Tenant) order.BankAccount {
+	return order.BankAccount{Holder: t.Shop.BankAccountHolder, IBAN: t.Shop.BankIBAN, BIC: t.Shop.BankBIC}
 }
 
 // shopLanguage is the language a shopper reads in: ?lang= when given, else

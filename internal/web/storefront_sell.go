@@ -178,8 +178,7 @@ func (h *storefront) receipt(c *fiber.Ctx) error {
 	if o.Status == "pending_payment" {
 		if o.PaymentMethod == order.BankTransfer {
 			r.PayNote = p.Tf("order.pay_bank", r.Total, o.Number)
-			shop := siteOf(c).Tenant.Shop
-			if acc := (order.BankAccount{Holder: shop.BankAccountHolder, IBAN: shop.BankIBAN, BIC: shop.BankBIC}); acc.Set() {
+			if acc := bankOf(siteOf(c).Tenant); acc.Set() {
 				r.PayTo = &acc
 			} else {
 				r.BankLater = true
